@@ -1,0 +1,1 @@
+"""The `automateos` command line: `up`, one actor per process, and `run`."""

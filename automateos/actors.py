@@ -1,0 +1,79 @@
+"""Running one actor in this process until SIGINT/SIGTERM, then shutting it down gracefully."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from typing import Protocol
+
+import uvicorn
+
+from bus import Bus
+from engine import Worker
+from gateway import GatewayConfig, create_app
+from orchestrator import Orchestrator
+
+from .settings import Settings
+
+log = logging.getLogger("automateos")
+
+
+class Actor(Protocol):
+    async def run(self) -> None: ...
+    async def shutdown(self, timeout: float = 10.0) -> None: ...
+
+
+def _nats_url(settings: Settings) -> str:
+    return settings.nats_url or settings.embedded_nats_url
+
+
+async def _until_stopped(actor: Actor, bus: Bus, name: str) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    running = asyncio.create_task(actor.run())
+    stopping = asyncio.create_task(stop.wait())
+    try:
+        await asyncio.wait({running, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        if running.done():
+            running.result()  # an actor that ends by itself has failed: surface why
+            raise RuntimeError(f"{name} stopped unexpectedly")
+        log.info("%s shutting down", name)
+        await asyncio.shield(actor.shutdown())
+        running.cancel()
+        await asyncio.gather(running, return_exceptions=True)
+    finally:
+        stopping.cancel()
+        await bus.close()
+        log.info("%s stopped", name)
+
+
+async def run_orchestrator(settings: Settings) -> None:
+    bus = await Bus.connect(_nats_url(settings), "orchestrator", settings.bus)
+    await _until_stopped(Orchestrator(bus), bus, "orchestrator")
+
+
+async def run_engine(settings: Settings) -> None:
+    bus = await Bus.connect(_nats_url(settings), "engine", settings.bus)
+    await _until_stopped(Worker(bus, concurrency=settings.engine_concurrency), bus, "engine")
+
+
+async def run_gateway(settings: Settings) -> None:
+    config = GatewayConfig(
+        nats_url=_nats_url(settings), bus=settings.bus, examples_dir=settings.examples_dir, web_dist=settings.web_dist
+    )
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(config),
+            host=settings.host,
+            port=settings.port,
+            log_config=None,
+            access_log=False,
+            lifespan="on",
+            ws="websockets-sansio",
+        )
+    )
+    log.info("gateway listening on %s", settings.gateway_url)
+    await server.serve()

@@ -1,0 +1,88 @@
+"""Settings: one typed object, read once from the environment (and .env) by the entry point."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from bus import BusSettings
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class SettingsError(ValueError):
+    """A setting has a value we cannot use; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    data_dir: Path = Path(".automateos")
+    nats_url: str | None = None  # None: `automateos up` starts an embedded nats-server
+    nats_port: int = 4222
+    engine_concurrency: int = 64
+    bus: BusSettings = field(default_factory=BusSettings)
+    log_level: str = "INFO"
+    examples_dir: Path = REPO_ROOT / "examples"
+    web_dist: Path = REPO_ROOT / "web" / "dist"
+    nats_conf: Path = REPO_ROOT / "nats.conf"
+
+    @property
+    def embedded_nats_url(self) -> str:
+        return f"nats://127.0.0.1:{self.nats_port}"
+
+    @property
+    def gateway_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def with_overrides(self, **changes: Any) -> Settings:
+        return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        defaults = cls()
+        bus = BusSettings(
+            step_ack_wait_s=_float(env, "AUTOMATEOS_STEP_ACK_WAIT", BusSettings.step_ack_wait_s),
+            duplicate_window_s=_float(env, "AUTOMATEOS_DUPLICATE_WINDOW", BusSettings.duplicate_window_s),
+        )
+        return cls(
+            host=env.get("AUTOMATEOS_HOST", defaults.host),
+            port=_int(env, "AUTOMATEOS_PORT", defaults.port),
+            data_dir=Path(env.get("AUTOMATEOS_DATA_DIR", str(defaults.data_dir))),
+            nats_url=env.get("NATS_URL") or None,
+            nats_port=_int(env, "AUTOMATEOS_NATS_PORT", defaults.nats_port),
+            engine_concurrency=_int(env, "AUTOMATEOS_ENGINE_CONCURRENCY", defaults.engine_concurrency),
+            bus=bus,
+            log_level=env.get("AUTOMATEOS_LOG_LEVEL", defaults.log_level).upper(),
+        )
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    text = env.get(name)
+    if text is None or text == "":
+        return default
+    try:
+        value = int(text)
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number, not {text!r}") from None
+    if value <= 0:
+        raise SettingsError(f"{name} must be positive, not {value}")
+    return value
+
+
+def _float(env: Mapping[str, str], name: str, default: float) -> float:
+    text = env.get(name)
+    if text is None or text == "":
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number of seconds, not {text!r}") from None
+    if value <= 0:
+        raise SettingsError(f"{name} must be positive, not {value}")
+    return value

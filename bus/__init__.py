@@ -1,0 +1,14 @@
+"""The one place that knows NATS: connection, subjects, streams, consumers, KV, the embedded server."""
+
+from . import subjects
+from .client import Bus, RunEventModel
+from .consumer import PullLoop, Reject, Retry
+from .errors import BusError, StaleRevision
+from .resources import BusSettings
+from .runs_kv import RunStore
+from .server import EmbeddedNats, free_port, nats_server_binary
+
+__all__ = [
+    "Bus", "BusError", "BusSettings", "EmbeddedNats", "PullLoop", "Reject", "Retry", "RunEventModel",
+    "RunStore", "StaleRevision", "free_port", "nats_server_binary", "subjects",
+]

@@ -1,0 +1,166 @@
+"""`Bus`: one actor's handle on NATS: typed publishing, pull subscriptions, run records, run events."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from types import TracebackType
+from typing import Any
+
+import nats.errors
+from nats.aio.client import Client as NATS
+from nats.aio.msg import Msg
+from nats.aio.subscription import Subscription
+from nats.js import JetStreamContext
+from nats.js.api import DeliverPolicy, PubAck
+from nats.js.kv import KeyValue
+from pydantic import BaseModel
+
+from schemas import (
+    RUN_EVENT,
+    CancelRequested,
+    LogEvent,
+    RunRequested,
+    RunStatusEvent,
+    StepAbort,
+    StepDispatch,
+    StepEvent,
+    StepResult,
+)
+
+from . import subjects
+from .connection import connect
+from .resources import BusSettings, declare
+from .runs_kv import RunStore
+
+log = logging.getLogger(__name__)
+
+RunEventModel = RunStatusEvent | StepEvent | LogEvent
+
+
+class Bus:
+    """Connect with `await Bus.connect(url, name)`; close with `await bus.close()` or `async with`."""
+
+    def __init__(self, nc: NATS, js: JetStreamContext, buckets: dict[str, KeyValue], settings: BusSettings) -> None:
+        self.nc = nc
+        self.js = js
+        self.settings = settings
+        self.runs = RunStore(buckets[subjects.RUNS_BUCKET])
+        self.idempotency = buckets[subjects.IDEMPOTENCY_BUCKET]
+
+    @classmethod
+    async def connect(
+        cls, url: str, name: str, settings: BusSettings | None = None, give_up_after: float | None = None
+    ) -> Bus:
+        settings = settings or BusSettings()
+        nc = await connect(url, name, give_up_after=give_up_after)
+        js = nc.jetstream(timeout=10)
+        try:
+            buckets = await declare(js, settings)
+        except BaseException:
+            await nc.close()
+            raise
+        return cls(nc, js, buckets, settings)
+
+    async def close(self) -> None:
+        if self.nc.is_closed:
+            return
+        try:
+            await self.nc.drain()
+        except nats.errors.Error as error:
+            # Reconnecting or already gone: nothing left to flush, so just close.
+            log.info("closing NATS connection without drain (%s)", error)
+            await self.nc.close()
+
+    async def __aenter__(self) -> Bus:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.close()
+
+    @property
+    def connected(self) -> bool:
+        return bool(self.nc.is_connected)
+
+    # -- publishing ---------------------------------------------------------------------------------
+
+    async def _publish(self, subject: str, message: BaseModel, msg_id: str | None = None) -> PubAck:
+        headers = {"Nats-Msg-Id": msg_id} if msg_id else None
+        return await self.js.publish(subject, message.model_dump_json(exclude_none=True).encode(), headers=headers)
+
+    async def request_run(self, request: RunRequested, msg_id: str) -> PubAck:
+        """`msg_id` dedupes within the stream's duplicate window; PubAck.duplicate is True for a repeat."""
+        return await self._publish(subjects.RUNS_REQUESTED, request, msg_id)
+
+    async def request_cancel(self, cancel: CancelRequested) -> PubAck:
+        return await self._publish(subjects.RUNS_CANCEL, cancel)
+
+    async def dispatch(self, dispatch: StepDispatch) -> PubAck:
+        # A re-dispatch after an orchestrator crash carries the same id, so the stream drops it.
+        return await self._publish(subjects.STEPS_DISPATCH, dispatch, f"{dispatch.runId}.{dispatch.stepId}")
+
+    async def report(self, result: StepResult) -> PubAck:
+        return await self._publish(subjects.STEPS_RESULT, result)
+
+    async def report_nowait(self, result: StepResult) -> None:
+        """Fire-and-forget into the results stream: for `running` notices, which a final result supersedes."""
+        await self.nc.publish(subjects.STEPS_RESULT, result.model_dump_json(exclude_none=True).encode())
+
+    async def broadcast_abort(self, abort: StepAbort) -> None:
+        await self.nc.publish(subjects.STEPS_ABORT, abort.model_dump_json().encode())
+
+    async def emit(self, event: RunEventModel) -> None:
+        """Append a run event. Plain publish: ordered per connection, stored by the stream, no ack wait.
+
+        The run record in KV is the truth; events are its live narration for the UI.
+        """
+        await self.nc.publish(subjects.run_events(event.runId), event.model_dump_json().encode())
+
+    # -- consuming ----------------------------------------------------------------------------------
+
+    async def pull(self, stream: str, durable: str) -> JetStreamContext.PullSubscription:
+        return await self.js.pull_subscribe_bind(durable, stream)
+
+    async def subscribe_aborts(self) -> Subscription:
+        return await self.nc.subscribe(subjects.STEPS_ABORT)
+
+    async def run_events(self, run_id: str, tick: float = 3600.0) -> AsyncIterator[RunEventModel | None]:
+        """Every stored event of a run, then live ones, in stream order, until the caller stops.
+
+        Yields None after each `tick` seconds without an event, so callers can act on silence.
+        """
+        sub = await self.js.subscribe(
+            subjects.run_events(run_id),
+            stream=subjects.EVENTS_STREAM,
+            ordered_consumer=True,
+            deliver_policy=DeliverPolicy.ALL,
+        )
+        try:
+            while True:
+                try:
+                    msg: Msg = await sub.next_msg(timeout=tick)
+                except TimeoutError:
+                    yield None
+                    continue
+                try:
+                    yield RUN_EVENT.validate_json(msg.data)
+                except ValueError as error:
+                    log.warning("dropping malformed event on %s: %s", msg.subject, error)
+        finally:
+            await _quietly_unsubscribe(sub)
+
+    async def events_pending(self, run_id: str) -> int:
+        """How many events the stream holds for a run (0 when none or expired)."""
+        info = await self.js.stream_info(subjects.EVENTS_STREAM, subjects_filter=subjects.run_events(run_id))
+        return int((info.state.subjects or {}).get(subjects.run_events(run_id), 0))
+
+
+async def _quietly_unsubscribe(sub: Any) -> None:
+    try:
+        await sub.unsubscribe()
+    except Exception as error:  # the connection may be closing; nothing to clean up then
+        log.debug("unsubscribe failed: %s", error)
+    await asyncio.sleep(0)

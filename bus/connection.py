@@ -1,0 +1,65 @@
+"""Connecting to NATS: retry the first connection with backoff, then reconnect forever."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+
+import nats
+from nats.aio.client import Client as NATS
+
+from .errors import BusError
+
+log = logging.getLogger(__name__)
+
+_MAX_BACKOFF_S = 5.0
+
+
+async def connect(url: str, name: str, give_up_after: float | None = None) -> NATS:
+    """Connect to `url`; while the server is unreachable, retry with backoff (forever unless told)."""
+    deadline = None if give_up_after is None else time.monotonic() + give_up_after
+    backoff = 0.1
+    while True:
+        nc = NATS()
+
+        async def on_disconnected() -> None:
+            if not (nc.is_closed or nc.is_draining):
+                log.warning("disconnected from NATS; reconnecting")
+
+        try:
+            await nc.connect(
+                servers=[url],
+                name=name,
+                connect_timeout=2,
+                allow_reconnect=True,
+                max_reconnect_attempts=-1,
+                reconnect_time_wait=0.5,
+                error_cb=_on_error,
+                disconnected_cb=on_disconnected,
+                reconnected_cb=_on_reconnected,
+                pending_size=32 * 1024 * 1024,
+            )
+            return nc
+        except (OSError, nats.errors.Error, asyncio.TimeoutError) as error:
+            if deadline is not None and time.monotonic() + backoff > deadline:
+                raise BusError(f"cannot reach NATS at {_safe(url)}: {error or type(error).__name__}") from error
+            log.warning("NATS at %s unreachable (%s); retrying in %.1f s", _safe(url), error, backoff)
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, _MAX_BACKOFF_S)
+
+
+def _safe(url: str) -> str:
+    """Drop user:password@ from a NATS URL before it is logged."""
+    scheme, sep, rest = url.partition("://")
+    if "@" in rest:
+        rest = rest.split("@", 1)[1]
+    return f"{scheme}{sep}{rest}"
+
+
+async def _on_error(error: Exception) -> None:
+    log.warning("NATS error: %s", error)
+
+
+async def _on_reconnected() -> None:
+    log.info("reconnected to NATS")

@@ -1,0 +1,118 @@
+"""Streams, consumers and KV buckets, declared idempotently by whichever actor starts first."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from nats.js import JetStreamContext
+from nats.js.api import (
+    AckPolicy,
+    ConsumerConfig,
+    DeliverPolicy,
+    KeyValueConfig,
+    RetentionPolicy,
+    StorageType,
+    StreamConfig,
+)
+from nats.js.errors import BadRequestError, BucketNotFoundError
+from nats.js.kv import KeyValue
+
+from . import subjects
+
+log = logging.getLogger(__name__)
+
+DAY = 24 * 3600.0
+# nats-server's error code for "stream name already in use with a different configuration".
+_STREAM_CONFIG_DIFFERS = 10058
+
+
+@dataclass(frozen=True)
+class BusSettings:
+    """Limits of the bus resources. The defaults suit one machine; all are tunable per deployment."""
+
+    # Within this window a repeated Nats-Msg-Id on runs.requested is dropped: bus-level idempotency.
+    duplicate_window_s: float = 120.0
+    # How long a worker may hold a step without acking or heartbeating before JetStream redelivers it.
+    step_ack_wait_s: float = 30.0
+    # A step redelivered this many times (its workers keep dying) is dropped; see docs/ARCHITECTURE.md.
+    max_deliver: int = 5
+    # nats-py's default of 1000 would silently cap steps in flight.
+    max_ack_pending: int = 50_000
+    events_max_age_s: float = 7 * DAY
+
+
+def _work_queue(name: str, subject_list: list[str], settings: BusSettings) -> StreamConfig:
+    return StreamConfig(
+        name=name,
+        subjects=subject_list,
+        retention=RetentionPolicy.WORK_QUEUE,
+        storage=StorageType.FILE,
+        duplicate_window=settings.duplicate_window_s,
+    )
+
+
+def stream_configs(settings: BusSettings) -> list[StreamConfig]:
+    return [
+        _work_queue(subjects.RUNS_STREAM, [subjects.RUNS_REQUESTED, subjects.RUNS_CANCEL], settings),
+        _work_queue(subjects.DISPATCH_STREAM, [subjects.STEPS_DISPATCH], settings),
+        _work_queue(subjects.RESULTS_STREAM, [subjects.STEPS_RESULT], settings),
+        StreamConfig(
+            name=subjects.EVENTS_STREAM,
+            subjects=[subjects.RUN_EVENTS_ALL],
+            retention=RetentionPolicy.LIMITS,
+            storage=StorageType.FILE,
+            max_age=settings.events_max_age_s,
+        ),
+    ]
+
+
+def consumer_configs(settings: BusSettings) -> dict[str, ConsumerConfig]:
+    """Stream name -> its one durable pull consumer (work queues allow one per subject)."""
+
+    def durable(name: str, ack_wait: float) -> ConsumerConfig:
+        return ConsumerConfig(
+            durable_name=name,
+            ack_policy=AckPolicy.EXPLICIT,
+            deliver_policy=DeliverPolicy.ALL,
+            ack_wait=ack_wait,
+            max_deliver=settings.max_deliver,
+            max_ack_pending=settings.max_ack_pending,
+        )
+
+    return {
+        subjects.RUNS_STREAM: durable(subjects.ORCHESTRATOR_RUNS_CONSUMER, 30.0),
+        subjects.RESULTS_STREAM: durable(subjects.ORCHESTRATOR_RESULTS_CONSUMER, 30.0),
+        subjects.DISPATCH_STREAM: durable(subjects.ENGINE_CONSUMER, settings.step_ack_wait_s),
+    }
+
+
+async def declare(js: JetStreamContext, settings: BusSettings) -> dict[str, KeyValue]:
+    """Create or reconcile every stream, consumer and bucket. Safe to run concurrently from many actors."""
+    for config in stream_configs(settings):
+        try:
+            await js.add_stream(config)
+        except BadRequestError as error:
+            if error.err_code != _STREAM_CONFIG_DIFFERS:
+                raise
+            log.info("stream %s exists with other settings; updating it", config.name)
+            await js.update_stream(config)
+    for stream, consumer in consumer_configs(settings).items():
+        # Creating a durable that exists updates its editable fields (ack_wait, max_ack_pending, …).
+        await js.add_consumer(stream, consumer)
+    return {
+        subjects.RUNS_BUCKET: await _bucket(js, KeyValueConfig(bucket=subjects.RUNS_BUCKET, history=1, direct=True)),
+        subjects.IDEMPOTENCY_BUCKET: await _bucket(
+            js,
+            KeyValueConfig(
+                bucket=subjects.IDEMPOTENCY_BUCKET, history=1, direct=True, ttl=settings.duplicate_window_s
+            ),
+        ),
+    }
+
+
+async def _bucket(js: JetStreamContext, config: KeyValueConfig) -> KeyValue:
+    try:
+        return await js.key_value(config.bucket)
+    except BucketNotFoundError:
+        return await js.create_key_value(config)

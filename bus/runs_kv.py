@@ -1,0 +1,83 @@
+"""Run records in the `runs` KV bucket, changed only by compare-and-set on the revision."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from typing import TypeVar
+
+from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError, NoKeysError
+from nats.js.kv import KeyValue
+
+from schemas import RunRecord
+
+from .errors import StaleRevision
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+_CAS_ATTEMPTS = 100
+# Listing reads records concurrently, but not all at once.
+_LIST_CONCURRENCY = 64
+
+
+class RunStore:
+    def __init__(self, kv: KeyValue) -> None:
+        self.kv = kv
+
+    async def get(self, run_id: str) -> tuple[RunRecord, int] | None:
+        try:
+            entry = await self.kv.get(run_id)
+        except KeyNotFoundError:
+            return None
+        if entry.value is None:
+            return None
+        return RunRecord.model_validate_json(entry.value), entry.revision or 0
+
+    async def create(self, record: RunRecord) -> bool:
+        """Store a new record; False when one with that id exists already."""
+        try:
+            await self.kv.create(record.id, record.model_dump_json().encode())
+        except KeyWrongLastSequenceError:
+            return False
+        return True
+
+    async def mutate(self, run_id: str, change: Callable[[RunRecord], tuple[RunRecord | None, T]]) -> T:
+        """Apply `change` to the current record and store the result if the revision is still current.
+
+        `change` is pure: on a lost race it is re-applied to the fresh record. It returns the
+        record to write (None: nothing to write) and an outcome that mutate() passes back.
+        A missing record raises KeyError.
+        """
+        for _ in range(_CAS_ATTEMPTS):
+            current = await self.get(run_id)
+            if current is None:
+                raise KeyError(run_id)
+            record, revision = current
+            new_record, outcome = change(record)
+            if new_record is None:
+                return outcome
+            try:
+                await self.kv.update(run_id, new_record.model_dump_json().encode(), last=revision)
+            except KeyWrongLastSequenceError:
+                await asyncio.sleep(0)
+                continue
+            return outcome
+        raise StaleRevision(f"run {run_id}: {_CAS_ATTEMPTS} compare-and-set attempts lost the race")
+
+    async def list(self) -> list[RunRecord]:
+        try:
+            keys = await self.kv.keys()
+        except NoKeysError:
+            return []
+        limiter = asyncio.Semaphore(_LIST_CONCURRENCY)
+
+        async def read(key: str) -> RunRecord | None:
+            async with limiter:
+                found = await self.get(key)
+            return found[0] if found else None
+
+        records = await asyncio.gather(*(read(key) for key in keys))
+        return [record for record in records if record is not None]

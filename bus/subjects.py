@@ -1,0 +1,26 @@
+"""Subject and stream names: the whole map of the bus in one file."""
+
+RUNS_REQUESTED = "runs.requested"
+RUNS_CANCEL = "runs.cancel"
+STEPS_DISPATCH = "steps.dispatch"
+STEPS_RESULT = "steps.result"
+# Plain NATS (no stream): a best-effort broadcast to every worker; the orchestrator ignores late results anyway.
+STEPS_ABORT = "steps.abort"
+RUN_EVENTS_PREFIX = "runs.events"
+RUN_EVENTS_ALL = f"{RUN_EVENTS_PREFIX}.>"
+
+RUNS_STREAM = "RUNS"
+DISPATCH_STREAM = "STEPS_DISPATCH"
+RESULTS_STREAM = "STEPS_RESULT"
+EVENTS_STREAM = "RUN_EVENTS"
+
+ORCHESTRATOR_RUNS_CONSUMER = "orchestrator-runs"
+ORCHESTRATOR_RESULTS_CONSUMER = "orchestrator-results"
+ENGINE_CONSUMER = "engine"
+
+RUNS_BUCKET = "runs"
+IDEMPOTENCY_BUCKET = "idempotency"
+
+
+def run_events(run_id: str) -> str:
+    return f"{RUN_EVENTS_PREFIX}.{run_id}"

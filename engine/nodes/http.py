@@ -1,0 +1,85 @@
+"""http_request_node: one real HTTP request with aiohttp."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+import aiohttp
+from pydantic import ValidationError
+
+from schemas import DEFAULT_HTTP_TIMEOUT_MS, HttpConfig, LogEntry, StepDispatch, issues_from_validation
+
+from ..errors import StepFailed
+from ..masking import loggable_url, mask_fields, mask_headers
+from .base import NodeContext, NodeOutcome
+
+# What a step keeps of a response body; the rest is cut and flagged.
+MAX_BODY_BYTES = 64 * 1024
+
+
+async def run_http(dispatch: StepDispatch, context: NodeContext) -> NodeOutcome:
+    try:
+        config = HttpConfig.model_validate(dispatch.config)
+    except ValidationError as error:
+        reasons = "; ".join(f"{i.field}: {i.reason}" for i in issues_from_validation(error, "config"))
+        raise StepFailed(f"invalid HTTP configuration: {reasons}") from None
+    if "{{" in config.url:
+        raise StepFailed("the URL still contains a {{template}}, and templating is not available yet")
+
+    headers = dict(config.headers)
+    data: bytes | None = None
+    if config.json_body is not None:
+        data = json.dumps(config.json_body).encode()
+        if not any(name.lower() == "content-type" for name in headers):
+            headers["Content-Type"] = "application/json"
+    elif config.body is not None:
+        data = config.body.encode()
+    timeout_s = (config.timeoutMs or DEFAULT_HTTP_TIMEOUT_MS) / 1000
+    shown = f"{config.method} {loggable_url(config.url)}"
+
+    started = time.perf_counter()
+    try:
+        async with context.session.request(
+            config.method, config.url, headers=headers, data=data, timeout=aiohttp.ClientTimeout(total=timeout_s)
+        ) as response:
+            raw = await response.content.read(MAX_BODY_BYTES + 1)
+            status, reason = response.status, response.reason or ""
+            response_headers = mask_headers(dict(response.headers))
+            content_type = response.headers.get("Content-Type", "")
+    except asyncio.TimeoutError:
+        raise StepFailed(f"{shown} timed out after {_human(timeout_s * 1000)}") from None
+    except aiohttp.ClientConnectorDNSError as error:
+        raise StepFailed(f"{shown} failed: cannot resolve host {error.host!r}") from None
+    except aiohttp.ClientConnectorError as error:
+        raise StepFailed(f"{shown} failed: cannot connect to {error.host}:{error.port} ({error.os_error.strerror or error.os_error})") from None
+    except aiohttp.InvalidURL:
+        raise StepFailed(f"{shown} failed: invalid URL") from None
+    except aiohttp.ClientError as error:
+        raise StepFailed(f"{shown} failed: {type(error).__name__}: {error}") from None
+    elapsed_ms = (time.perf_counter() - started) * 1000
+
+    output = {"status": status, "headers": response_headers, **_body(raw, content_type)}
+    line = f"{shown} → HTTP {status} in {_human(elapsed_ms)}"
+    if not 200 <= status < 300:
+        raise StepFailed(f"HTTP {status} {reason} from {shown}".replace("  ", " "), output=output, log=line)
+    return NodeOutcome(output=output, logs=[LogEntry(ts=datetime.now(UTC), msg=line, stepId=dispatch.stepId)])
+
+
+def _body(raw: bytes, content_type: str) -> dict[str, Any]:
+    truncated = len(raw) > MAX_BODY_BYTES
+    raw = raw[:MAX_BODY_BYTES]
+    if not truncated and ("json" in content_type or raw[:1] in (b"{", b"[")):
+        try:
+            return {"body": mask_fields(json.loads(raw))}
+        except ValueError:
+            pass
+    text = raw.decode("utf-8", errors="replace")
+    return {"body": text, "truncated": True} if truncated else {"body": text}
+
+
+def _human(ms: float) -> str:
+    return f"{ms:.0f} ms" if ms < 1000 else f"{ms / 1000:.1f} s"

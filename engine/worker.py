@@ -1,0 +1,134 @@
+"""The engine worker actor: executes dispatched steps, many at once, and reports their results."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import time
+from collections import OrderedDict
+from datetime import UTC, datetime
+
+import aiohttp
+from nats.aio.msg import Msg
+from pydantic import ValidationError
+
+from bus import Bus, PullLoop, Reject, subjects
+from schemas import LogEntry, StepAbort, StepDispatch, StepResult
+
+from .errors import StepFailed
+from .nodes import NODES, NodeContext, NodeOutcome
+
+log = logging.getLogger(__name__)
+
+# Runs cancelled recently: their steps still queued in the stream are skipped, not executed.
+_REMEMBERED_ABORTS = 10_000
+
+
+class Worker:
+    """Run with `await worker.run()`; stop with `await worker.shutdown()`."""
+
+    def __init__(self, bus: Bus, concurrency: int = 64, name: str | None = None) -> None:
+        self.bus = bus
+        self.concurrency = concurrency
+        self.name = name or f"{socket.gethostname()}:{os.getpid()}"
+        self.in_flight: dict[str, set[asyncio.Task[NodeOutcome]]] = {}
+        self.aborted: OrderedDict[str, None] = OrderedDict()
+        self.loop: PullLoop | None = None
+        self.session: aiohttp.ClientSession | None = None
+        self.steps_done = 0
+
+    async def run(self) -> None:
+        connector = aiohttp.TCPConnector(limit=max(self.concurrency, 100), ttl_dns_cache=300)
+        self.session = aiohttp.ClientSession(connector=connector, trust_env=False)
+        aborts = await self.bus.subscribe_aborts()
+        abort_listener = asyncio.create_task(self._listen_for_aborts(aborts))
+        psub = await self.bus.pull(subjects.DISPATCH_STREAM, subjects.ENGINE_CONSUMER)
+        self.loop = PullLoop(
+            psub,
+            self._on_dispatch,
+            name=f"engine[{self.name}]",
+            concurrency=self.concurrency,
+            batch=self.concurrency,
+            heartbeat_s=self.bus.settings.step_ack_wait_s / 3,
+        )
+        log.info("engine worker %s consuming %s, concurrency %d", self.name, subjects.STEPS_DISPATCH, self.concurrency)
+        try:
+            await self.loop.run()
+        finally:
+            abort_listener.cancel()
+            await asyncio.gather(abort_listener, return_exceptions=True)
+
+    async def shutdown(self, timeout: float = 10.0) -> None:
+        if self.loop is not None:
+            await self.loop.drain(timeout)
+        if self.session is not None:
+            await self.session.close()
+
+    async def _on_dispatch(self, msg: Msg) -> None:
+        try:
+            dispatch = StepDispatch.model_validate_json(msg.data)
+        except ValidationError as error:
+            raise Reject(f"invalid step dispatch: {error.errors(include_url=False, include_input=False)}") from None
+        if dispatch.runId in self.aborted:
+            log.info("skipping step %s of cancelled run %s", dispatch.stepId, dispatch.runId)
+            return
+        attempt = msg.metadata.num_delivered or 1
+        started_at = datetime.now(UTC)
+        started = time.perf_counter()
+        await self.bus.report_nowait(
+            StepResult(runId=dispatch.runId, stepId=dispatch.stepId, status="running", attempt=attempt, worker=self.name, startedAt=started_at)
+        )
+        result = await self._execute(dispatch)
+        result.attempt, result.worker, result.startedAt = attempt, self.name, started_at
+        result.finishedAt = datetime.now(UTC)
+        result.durationMs = round((time.perf_counter() - started) * 1000, 3)
+        # Report first, ack after (the loop acks when this returns): a crash in between re-runs the
+        # step rather than losing it, and the orchestrator ignores the repeated result.
+        await self.bus.report(result)
+        self.steps_done += 1
+
+    async def _execute(self, dispatch: StepDispatch) -> StepResult:
+        node = NODES.get(dispatch.type)
+        base = {"runId": dispatch.runId, "stepId": dispatch.stepId, "startedAt": datetime.now(UTC)}
+        if node is None:
+            return StepResult(**base, status="failed", error=f"this worker cannot execute step type {dispatch.type!r}")
+        assert self.session is not None
+        task = asyncio.create_task(node(dispatch, NodeContext(session=self.session)))
+        self.in_flight.setdefault(dispatch.runId, set()).add(task)
+        try:
+            outcome = await asyncio.shield(task)
+        except asyncio.CancelledError:
+            if task.cancelled() and dispatch.runId in self.aborted:
+                return StepResult(**base, status="cancelled", error="cancelled while running",
+                                  logs=[LogEntry(level="WARN", msg=f"{dispatch.name}: aborted", stepId=dispatch.stepId)])
+            task.cancel()
+            raise
+        except StepFailed as failure:
+            logs = [LogEntry(level="ERROR", msg=failure.log, stepId=dispatch.stepId)] if failure.log else []
+            return StepResult(**base, status="failed", error=failure.message, output=failure.output, logs=logs)
+        except Exception as error:
+            log.exception("step %s of run %s crashed", dispatch.stepId, dispatch.runId)
+            return StepResult(**base, status="failed", error=f"internal error in {dispatch.type}: {type(error).__name__}")
+        finally:
+            tasks = self.in_flight.get(dispatch.runId)
+            if tasks is not None:
+                tasks.discard(task)
+                if not tasks:
+                    del self.in_flight[dispatch.runId]
+        return StepResult(**base, status="succeeded", output=outcome.output, logs=outcome.logs)
+
+    async def _listen_for_aborts(self, sub: object) -> None:
+        async for msg in sub.messages:  # type: ignore[attr-defined]
+            try:
+                abort = StepAbort.model_validate_json(msg.data)
+            except ValidationError as error:
+                log.warning("ignoring malformed abort: %s", error.errors(include_url=False, include_input=False))
+                continue
+            self.aborted[abort.runId] = None
+            if len(self.aborted) > _REMEMBERED_ABORTS:
+                self.aborted.popitem(last=False)
+            for task in self.in_flight.get(abort.runId, ()):
+                task.cancel()
+            log.info("run %s cancelled: aborting its steps here", abort.runId)

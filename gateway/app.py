@@ -1,0 +1,104 @@
+"""The gateway's Starlette application: REST, the run event WebSocket and the built web builder."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
+from starlette.staticfiles import StaticFiles
+
+from bus import Bus, BusSettings, subjects
+
+from . import runs, templates
+from .errors import ApiException, on_api_exception, on_http_exception, on_unexpected
+from .events_socket import run_events_socket
+from .request_id import RequestIdMiddleware
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class GatewayConfig:
+    nats_url: str
+    bus: BusSettings = BusSettings()
+    examples_dir: Path | None = None
+    web_dist: Path | None = None
+
+
+async def healthz(request: Request) -> Response:
+    return JSONResponse({"status": "ok"})
+
+
+async def readyz(request: Request) -> Response:
+    bus: Bus = request.app.state.bus
+    problems = []
+    if not bus.connected:
+        problems.append("not connected to NATS")
+    else:
+        for stream in (subjects.RUNS_STREAM, subjects.DISPATCH_STREAM, subjects.RESULTS_STREAM, subjects.EVENTS_STREAM):
+            try:
+                await bus.js.stream_info(stream)
+            except Exception as error:  # any failure here means "not ready", which is the answer
+                problems.append(f"stream {stream}: {type(error).__name__}")
+    if problems:
+        return JSONResponse({"status": "unavailable", "problems": problems}, status_code=503)
+    return JSONResponse({"status": "ready"})
+
+
+_NOT_BUILT = """<!doctype html><title>AutomateOS</title>
+<body style="font-family:system-ui;margin:3rem;max-width:40rem">
+<h1>AutomateOS</h1><p>The API is up, but the web builder has not been built.
+Run <code>make up</code> (it builds <code>web/</code>), or <code>cd web && npm install && npm run build</code>.</p>
+<p>API: <code>/v1/runs</code>, <code>/v1/templates</code>, <code>/healthz</code>.</p></body>"""
+
+
+async def builder_missing(request: Request) -> Response:
+    return HTMLResponse(_NOT_BUILT)
+
+
+def routes(config: GatewayConfig) -> list[BaseRoute]:
+    api: list[BaseRoute] = [
+        Route("/healthz", healthz),
+        Route("/readyz", readyz),
+        Route("/v1/runs", runs.create_run, methods=["POST"]),
+        Route("/v1/runs", runs.list_runs, methods=["GET"]),
+        Route("/v1/runs/{run_id}", runs.get_run, methods=["GET"]),
+        Route("/v1/runs/{run_id}/cancel", runs.cancel_run, methods=["POST"]),
+        WebSocketRoute("/v1/runs/{run_id}/events", run_events_socket),
+        Route("/v1/workflows/validate", runs.validate_workflow, methods=["POST"]),
+        Route("/v1/templates", templates.list_templates, methods=["GET"]),
+        Route("/v1/templates/{template_id}", templates.get_template, methods=["GET"]),
+    ]
+    if config.web_dist is not None and (config.web_dist / "index.html").exists():
+        api.append(Mount("/", StaticFiles(directory=config.web_dist, html=True), name="builder"))
+    else:
+        api.append(Route("/", builder_missing))
+    return api
+
+
+def create_app(config: GatewayConfig) -> Starlette:
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        app.state.bus = await Bus.connect(config.nats_url, "gateway", config.bus)
+        app.state.templates = templates.TemplateLibrary(config.examples_dir)
+        log.info("gateway connected to NATS; %d templates", len(app.state.templates.infos))
+        try:
+            yield
+        finally:
+            await app.state.bus.close()
+
+    return Starlette(
+        routes=routes(config),
+        middleware=[Middleware(RequestIdMiddleware)],
+        exception_handlers={ApiException: on_api_exception, HTTPException: on_http_exception, Exception: on_unexpected},
+        lifespan=lifespan,
+    )

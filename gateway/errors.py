@@ -1,0 +1,68 @@
+"""Every error the gateway answers is JSON naming the field and the reason; never a stack trace."""
+
+from __future__ import annotations
+
+import logging
+from typing import TypeVar
+
+from pydantic import BaseModel, ValidationError
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+
+from schemas import ApiError, ErrorBody, FieldIssue, issues_from_validation
+from schemas.api import ErrorCode
+
+log = logging.getLogger(__name__)
+
+M = TypeVar("M", bound=BaseModel)
+
+_CODES: dict[int, ErrorCode] = {400: "bad_request", 404: "not_found", 405: "bad_request", 409: "conflict", 503: "unavailable"}
+
+
+class ApiException(Exception):
+    def __init__(self, status: int, code: ErrorCode, message: str, fields: list[FieldIssue] | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.body = ApiError(error=ErrorBody(code=code, message=message, fields=fields or []))
+
+
+def json_response(model: BaseModel, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(model.model_dump_json(), status_code=status, media_type="application/json", headers=headers)
+
+
+def parse_body(model: type[M], raw: bytes) -> M:
+    """Validate a request body into `model`, or raise a 400/422 naming each bad field."""
+    if not raw.strip():
+        raise ApiException(400, "bad_request", "the request body is empty; send a JSON object")
+    try:
+        return model.model_validate_json(raw)
+    except ValidationError as error:
+        if any(detail["type"] == "json_invalid" for detail in error.errors()):
+            reason = error.errors()[0]["msg"]
+            raise ApiException(400, "bad_request", "the request body is not valid JSON",
+                               [FieldIssue(field="body", reason=reason)]) from None
+        issues = issues_from_validation(error)
+        raise ApiException(422, "validation_error", "the request is invalid", issues) from None
+
+
+async def on_api_exception(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ApiException)
+    if exc.status >= 500:
+        log.warning("%s %s → %d %s", request.method, request.url.path, exc.status, exc.body.error.message)
+    return json_response(exc.body, exc.status)
+
+
+async def on_http_exception(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    code = _CODES.get(exc.status_code, "bad_request")
+    message = exc.detail if isinstance(exc.detail, str) else "request failed"
+    if exc.status_code == 404:
+        message = f"no such endpoint: {request.method} {request.url.path}"
+    return json_response(ApiError(error=ErrorBody(code=code, message=message)), exc.status_code, exc.headers)
+
+
+async def on_unexpected(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    body = ApiError(error=ErrorBody(code="internal_error", message="internal error; see the gateway log for the request id"))
+    return json_response(body, 500)

@@ -1,0 +1,109 @@
+"""WebSocket /v1/runs/{id}/events: replay, then live, in seq order, closing after the terminal event."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import time
+
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from bus import Bus, RunEventModel
+from schemas import RUN_ID_PATTERN, TERMINAL_RUN_STATUSES, RunStatusEvent
+
+from .request_id import run_id as run_id_context
+
+log = logging.getLogger(__name__)
+
+CLOSE_NORMAL = 1000
+CLOSE_BAD_REQUEST = 4400
+CLOSE_NOT_FOUND = 4404
+CLOSE_EXPIRED = 4410
+# A missing seq (its publisher crashed between saving the run and announcing it) is waited for this long.
+GAP_PATIENCE_S = 3.0
+
+
+class EventSequencer:
+    """Puts events in seq order, drops repeats, and skips a gap that outlives GAP_PATIENCE_S."""
+
+    def __init__(self, after: int) -> None:
+        self.next_seq = after + 1
+        self.held: dict[int, RunEventModel] = {}
+        self.gap_since: float | None = None
+
+    def push(self, event: RunEventModel | None, now: float) -> list[RunEventModel]:
+        if event is not None and event.seq >= self.next_seq:
+            self.held[event.seq] = event
+        ready = self._release()
+        if self.held and self.gap_since is None:
+            self.gap_since = now
+        elif self.held and self.gap_since is not None and now - self.gap_since >= GAP_PATIENCE_S:
+            self.next_seq = min(self.held)
+            ready += self._release()
+        if not self.held:
+            self.gap_since = None
+        return ready
+
+    def _release(self) -> list[RunEventModel]:
+        ready = []
+        while self.next_seq in self.held:
+            ready.append(self.held.pop(self.next_seq))
+            self.next_seq += 1
+        return ready
+
+
+def is_terminal(event: RunEventModel) -> bool:
+    return isinstance(event, RunStatusEvent) and event.status in TERMINAL_RUN_STATUSES
+
+
+async def run_events_socket(websocket: WebSocket) -> None:
+    bus: Bus = websocket.app.state.bus
+    await websocket.accept()
+    run_id = websocket.path_params["run_id"]
+    after_text = websocket.query_params.get("after", "0")
+    if not after_text.isdigit():
+        await websocket.close(CLOSE_BAD_REQUEST, "after must be a whole number (the last seq you have)")
+        return
+    found = await bus.runs.get(run_id) if re.fullmatch(RUN_ID_PATTERN, run_id) else None
+    if found is None:
+        await websocket.close(CLOSE_NOT_FOUND, f"no run with id {run_id!r}")
+        return
+    run_id_context.set(run_id)
+    record = found[0]
+    if record.finished and int(after_text) >= record.eventSeq:
+        await websocket.close(CLOSE_NORMAL)  # the client has seen everything already
+        return
+    if record.finished and await bus.events_pending(run_id) == 0:
+        await websocket.close(CLOSE_EXPIRED, "this run's events have expired; GET /v1/runs/{id} has its final state")
+        return
+    streamer = asyncio.create_task(_stream(websocket, bus, run_id, int(after_text)))
+    listener = asyncio.create_task(_until_client_leaves(websocket))
+    done, pending = await asyncio.wait({streamer, listener}, return_when=asyncio.FIRST_COMPLETED)
+    for task in pending:
+        task.cancel()
+    await asyncio.gather(*pending, return_exceptions=True)
+    for task in done:
+        if not task.cancelled() and (error := task.exception()) and not isinstance(error, WebSocketDisconnect):
+            log.warning("event stream ended with %s: %s", type(error).__name__, error)
+
+
+async def _stream(websocket: WebSocket, bus: Bus, run_id: str, after: int) -> None:
+    sequencer = EventSequencer(after)
+    events = bus.run_events(run_id, tick=GAP_PATIENCE_S / 3)
+    try:
+        async for event in events:
+            for ready in sequencer.push(event, time.monotonic()):
+                await websocket.send_text(ready.model_dump_json())
+                if is_terminal(ready):
+                    await websocket.close(CLOSE_NORMAL)
+                    return
+    finally:
+        await events.aclose()
+
+
+async def _until_client_leaves(websocket: WebSocket) -> None:
+    while True:
+        message = await websocket.receive()
+        if message["type"] == "websocket.disconnect":
+            return

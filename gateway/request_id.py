@@ -1,0 +1,52 @@
+"""Request ids: echoed from X-Request-ID (when sane) or generated, and stamped on every log line."""
+
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+from contextvars import ContextVar
+
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+HEADER = "X-Request-ID"
+_SANE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
+run_id: ContextVar[str | None] = ContextVar("run_id", default=None)
+
+
+class RequestIdMiddleware:
+    """Pure ASGI (no BaseHTTPMiddleware): it must not buffer WebSocket or streaming responses."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        given = dict(scope["headers"]).get(HEADER.lower().encode(), b"").decode(errors="replace")
+        rid = given if _SANE.match(given) else secrets.token_hex(8)
+        token = request_id.set(rid)
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                MutableHeaders(scope=message)[HEADER] = rid
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            request_id.reset(token)
+
+
+class ContextFilter(logging.Filter):
+    """Appends request_id / run_id to each record of the loggers it is attached to."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        context = [f"{name}={value}" for name, value in (("request_id", request_id.get()), ("run_id", run_id.get())) if value]
+        if context:
+            record.msg = f"{record.msg} [{' '.join(context)}]"
+        return True

@@ -1,0 +1,170 @@
+"""The orchestrator actor: consumes run requests, cancels and step results; keeps run records."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from nats.aio.msg import Msg
+from pydantic import ValidationError
+
+from bus import Bus, PullLoop, Reject, subjects
+from schemas import (
+    CancelRequested,
+    Dag,
+    RunRecord,
+    RunRequested,
+    StepAbort,
+    StepResult,
+    WorkflowInvalid,
+    compile_workflow,
+    issues_from_validation,
+)
+from schemas.runs import RUN_ID_PATTERN
+
+from . import state
+from .run_locks import RunLocks
+
+log = logging.getLogger(__name__)
+
+
+class Orchestrator:
+    """Run with `await orchestrator.run()`; stop with `await orchestrator.shutdown()`."""
+
+    def __init__(self, bus: Bus, concurrency: int = 256) -> None:
+        self.bus = bus
+        self.concurrency = concurrency
+        # Within one process, changes to one run are serialised so its events leave in seq order.
+        self.locks = RunLocks()
+        self.loops: list[PullLoop] = []
+
+    async def run(self) -> None:
+        runs = await self.bus.pull(subjects.RUNS_STREAM, subjects.ORCHESTRATOR_RUNS_CONSUMER)
+        results = await self.bus.pull(subjects.RESULTS_STREAM, subjects.ORCHESTRATOR_RESULTS_CONSUMER)
+        self.loops = [
+            PullLoop(runs, self._on_run_message, name="orchestrator.runs", concurrency=self.concurrency),
+            PullLoop(results, self._on_result, name="orchestrator.results", concurrency=self.concurrency),
+        ]
+        log.info("orchestrator consuming %s, %s and %s", subjects.RUNS_REQUESTED, subjects.RUNS_CANCEL, subjects.STEPS_RESULT)
+        await asyncio.gather(*(loop.run() for loop in self.loops))
+
+    async def shutdown(self, timeout: float = 10.0) -> None:
+        await asyncio.gather(*(loop.drain(timeout) for loop in self.loops))
+
+    # -- runs.requested / runs.cancel -------------------------------------------------------------
+
+    async def _on_run_message(self, msg: Msg) -> None:
+        if msg.subject == subjects.RUNS_CANCEL:
+            await self._on_cancel(msg)
+        else:
+            await self._on_run_requested(msg)
+
+    async def _on_run_requested(self, msg: Msg) -> None:
+        try:
+            raw = json.loads(msg.data)
+        except ValueError as error:
+            raise Reject(f"runs.requested message is not JSON ({error})") from None
+        run_id = _claimed_run_id(raw)
+        try:
+            request = RunRequested.model_validate(raw)
+        except ValidationError as error:
+            reason = "invalid run request: " + "; ".join(f"{i.field}: {i.reason}" for i in issues_from_validation(error))
+            await self._record_failure(run_id, raw, reason)
+            return
+        run_id = request.runId or _derived_run_id(msg)
+        existing = await self.bus.runs.get(run_id)
+        if existing is None:
+            try:
+                dag = compile_workflow(request.graph)
+            except WorkflowInvalid as invalid:
+                await self._record_failure(run_id, raw, f"invalid workflow: {invalid}")
+                return
+            created = await self.bus.runs.create(RunRecord.new(run_id, dag, request.inputs, request.idempotencyKey))
+            if not created:
+                log.info("run %s was created concurrently; continuing with it", run_id)
+        await self._change(run_id, lambda record: state.start(record, _now()))
+
+    async def _record_failure(self, run_id: str | None, raw: object, reason: str) -> None:
+        if run_id is None:
+            raise Reject(f"{reason} (no runId, so no run to record it on)")
+        name = _claimed_workflow_name(raw)
+        record = RunRecord.new(run_id, Dag(workflowName=name, steps=[]), {})
+        if await self.bus.runs.create(record):
+            log.warning("run %s failed on arrival: %s", run_id, reason)
+            await self._change(run_id, lambda r: state.failed_on_arrival(r, reason, _now()))
+        else:
+            log.warning("ignoring an invalid request for existing run %s: %s", run_id, reason)
+
+    async def _on_cancel(self, msg: Msg) -> None:
+        try:
+            cancel = CancelRequested.model_validate_json(msg.data)
+        except ValidationError as error:
+            raise Reject(f"invalid cancel request: {error.errors(include_url=False)}") from None
+        if await self.bus.runs.get(cancel.runId) is None:
+            raise Reject(f"cancel for unknown run {cancel.runId}")
+        await self._change(cancel.runId, lambda record: state.cancel(record, _now(), cancel.reason))
+
+    # -- steps.result -----------------------------------------------------------------------------
+
+    async def _on_result(self, msg: Msg) -> None:
+        try:
+            result = StepResult.model_validate_json(msg.data)
+        except ValidationError as error:
+            raise Reject(f"invalid step result: {error.errors(include_url=False, include_input=False)}") from None
+        try:
+            await self._change(result.runId, lambda record: state.apply_result(record, result, _now()))
+        except KeyError:
+            raise Reject(f"result for unknown run {result.runId}") from None
+
+    # -- carrying out a transition ----------------------------------------------------------------
+
+    async def _change(self, run_id: str, step: Callable[[RunRecord], state.Transition]) -> None:
+        async with self.locks.hold(run_id):
+
+            def apply(record: RunRecord) -> tuple[RunRecord | None, state.Transition]:
+                transition = step(record)
+                return transition.record, transition
+
+            transition = await self.bus.runs.mutate(run_id, apply)
+            for event in transition.events:
+                await self.bus.emit(event)
+        if transition.note:
+            log.debug("run %s: %s", run_id, transition.note)
+        if transition.abort:
+            await self.bus.broadcast_abort(StepAbort(runId=run_id))
+        if transition.dispatches:
+            await asyncio.gather(*(self.bus.dispatch(d) for d in transition.dispatches))
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _claimed_run_id(raw: object) -> str | None:
+    """The runId a malformed request carries, if it is a usable one."""
+    run_id = raw.get("runId") if isinstance(raw, dict) else None
+    return run_id if isinstance(run_id, str) and re.fullmatch(RUN_ID_PATTERN, run_id) else None
+
+
+def _claimed_workflow_name(raw: object) -> str:
+    graph = raw.get("graph") if isinstance(raw, dict) else None
+    if isinstance(graph, dict):
+        for key in ("name",):
+            if isinstance(graph.get(key), str):
+                return str(graph[key])
+        for key in ("meta", "metadata"):
+            meta = graph.get(key)
+            if isinstance(meta, dict) and isinstance(meta.get("name"), str):
+                return str(meta["name"])
+    return "invalid workflow"
+
+
+def _derived_run_id(msg: Msg) -> str:
+    """An id for a request that brought none: from its stream position, so a redelivery gets the same id."""
+    meta = msg.metadata
+    millis = int(meta.timestamp.timestamp() * 1000) if meta.timestamp else 0
+    return f"{millis:012x}{meta.sequence.stream:012x}"

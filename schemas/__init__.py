@@ -1,0 +1,57 @@
+"""Every REST body and bus message: the contracts the actors share."""
+
+from .api import (
+    ApiError,
+    CreateRun,
+    CreateRunResponse,
+    ErrorBody,
+    TemplateInfo,
+    TemplateList,
+    ValidatedStep,
+    ValidateWorkflow,
+    ValidationResponse,
+)
+from .compiler import compile_workflow
+from .dag import Dag, DagStep
+from .errors import FieldIssue, WorkflowInvalid, field_path, issues_from_validation
+from .graph import Edge, Graph, GraphMeta, Node, NodeData, Position, TemplateWorkflow, as_graph
+from .messages import (
+    RUN_EVENT,
+    CancelRequested,
+    LogEvent,
+    RunEvent,
+    RunRequested,
+    RunStatusEvent,
+    StepAbort,
+    StepDispatch,
+    StepEvent,
+    StepResult,
+    Workflow,
+)
+from .nodes import DEFAULT_HTTP_TIMEOUT_MS, NODE_TYPES, HttpConfig
+from .runs import (
+    FINISHED_STEP_STATUSES,
+    MAX_LOGS_PER_RUN,
+    RUN_ID_PATTERN,
+    TERMINAL_RUN_STATUSES,
+    LogEntry,
+    RunList,
+    RunRecord,
+    RunStatus,
+    RunSummary,
+    RunView,
+    StepState,
+    StepStatus,
+    new_run_id,
+)
+
+__all__ = [
+    "ApiError", "CreateRun", "CreateRunResponse", "ErrorBody", "TemplateInfo", "TemplateList", "ValidatedStep",
+    "ValidateWorkflow", "ValidationResponse", "compile_workflow", "Dag", "DagStep", "FieldIssue",
+    "WorkflowInvalid", "field_path", "issues_from_validation", "Edge", "Graph", "GraphMeta", "Node", "NodeData",
+    "Position", "TemplateWorkflow", "as_graph", "RUN_EVENT", "CancelRequested", "LogEvent", "RunEvent",
+    "RunRequested", "RunStatusEvent", "StepAbort", "StepDispatch", "StepEvent", "StepResult", "Workflow",
+    "DEFAULT_HTTP_TIMEOUT_MS", "NODE_TYPES", "HttpConfig", "FINISHED_STEP_STATUSES", "MAX_LOGS_PER_RUN",
+    "RUN_ID_PATTERN", "TERMINAL_RUN_STATUSES", "LogEntry", "RunList", "RunRecord", "RunStatus", "RunSummary",
+    "RunView", "StepState", "StepStatus", "new_run_id",
+]

@@ -1,0 +1,63 @@
+"""REST bodies of the gateway."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field
+
+from ._base import Contract
+from .errors import FieldIssue
+from .messages import Workflow
+
+
+class CreateRun(Contract):
+    graph: Workflow
+    inputs: dict[str, Any] = Field(default_factory=dict)
+    idempotencyKey: str | None = Field(default=None, min_length=1, max_length=200)
+
+
+class CreateRunResponse(Contract):
+    runId: str
+
+
+class ValidateWorkflow(Contract):
+    graph: Workflow
+
+
+class ValidatedStep(Contract):
+    id: str
+    name: str
+    type: str
+    deps: list[str]
+
+
+class ValidationResponse(Contract):
+    ok: Literal[True] = True
+    workflowName: str
+    steps: list[ValidatedStep]
+
+
+class TemplateInfo(Contract):
+    id: str
+    name: str
+    description: str | None = None
+
+
+class TemplateList(Contract):
+    templates: list[TemplateInfo]
+
+
+ErrorCode = Literal[
+    "validation_error", "not_found", "idempotency_conflict", "conflict", "bad_request", "unavailable", "internal_error"
+]
+
+
+class ErrorBody(Contract):
+    code: ErrorCode
+    message: str
+    fields: list[FieldIssue] = Field(default_factory=list)
+
+
+class ApiError(Contract):
+    error: ErrorBody

@@ -1,0 +1,151 @@
+"""Graph → DAG. Pure: the gateway uses it to validate, the orchestrator to run.
+
+It lives beside the models, not inside an actor, because both the gateway (422 answers)
+and the orchestrator (compiling a run) need the same verdict, and actors share only
+`schemas/` and `bus/`.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from graphlib import CycleError, TopologicalSorter
+
+from pydantic import ValidationError
+
+from .dag import Dag, DagStep
+from .errors import FieldIssue, WorkflowInvalid, issues_from_validation
+from .graph import Graph, TemplateWorkflow, as_graph
+from .nodes import NODE_TYPES
+
+
+def compile_workflow(workflow: Graph | TemplateWorkflow) -> Dag:
+    """Return the DAG in topological order, or raise WorkflowInvalid naming every problem found."""
+    graph = as_graph(workflow)
+    issues: list[FieldIssue] = []
+    steps: dict[str, DagStep] = {}
+
+    id_counts = Counter(node.id for node in graph.nodes)
+    for index, node in enumerate(graph.nodes):
+        where = f"graph.nodes[{index}]"
+        if id_counts[node.id] > 1:
+            issues.append(FieldIssue(field=f"{where}.id", reason=f"duplicate node id '{node.id}'", nodeId=node.id))
+            continue
+        if node.type not in NODE_TYPES:
+            known = ", ".join(sorted(NODE_TYPES))
+            issues.append(
+                FieldIssue(
+                    field=f"{where}.type",
+                    reason=f"unknown node type '{node.type}' (known: {known})",
+                    nodeId=node.id,
+                )
+            )
+            continue
+        step_type, config_model = NODE_TYPES[node.type]
+        try:
+            config = config_model.model_validate(node.data.config or {})
+        except ValidationError as error:
+            for issue in issues_from_validation(error, prefix=f"{where}.data.config"):
+                issues.append(issue.model_copy(update={"nodeId": node.id}))
+            continue
+        steps[node.id] = DagStep(
+            id=node.id,
+            name=node.data.label or node.id,
+            type=step_type,  # type: ignore[arg-type]  # NODE_TYPES maps only to StepType values
+            config=config.model_dump(mode="json", exclude_none=True),
+        )
+
+    starts = [node.id for node in graph.nodes if node.type == "start"]
+    if not starts:
+        issues.append(FieldIssue(field="graph.nodes", reason="the workflow needs a Start node"))
+    elif len(starts) > 1:
+        issues.append(
+            FieldIssue(
+                field="graph.nodes",
+                reason=f"the workflow has {len(starts)} Start nodes ({', '.join(starts)}); keep exactly one",
+                nodeId=starts[1],
+            )
+        )
+
+    node_ids = set(id_counts)
+    edge_counts = Counter(edge.id for edge in graph.edges)
+    deps: dict[str, list[str]] = {node_id: [] for node_id in steps}
+    for index, edge in enumerate(graph.edges):
+        where = f"graph.edges[{index}]"
+        if edge_counts[edge.id] > 1:
+            issues.append(FieldIssue(field=f"{where}.id", reason=f"duplicate edge id '{edge.id}'", edgeId=edge.id))
+        for end in ("source", "target"):
+            node_id = getattr(edge, end)
+            if node_id not in node_ids:
+                issues.append(
+                    FieldIssue(
+                        field=f"{where}.{end}",
+                        reason=f"edge '{edge.id}' points to unknown node '{node_id}'",
+                        edgeId=edge.id,
+                    )
+                )
+        if edge.target in starts:
+            issues.append(
+                FieldIssue(
+                    field=f"{where}.target",
+                    reason=f"edge '{edge.id}' leads into the Start node; Start cannot have inputs",
+                    edgeId=edge.id,
+                    nodeId=edge.target,
+                )
+            )
+        if edge.target in deps and edge.source in node_ids and edge.source not in deps[edge.target]:
+            deps[edge.target].append(edge.source)
+
+    if issues:
+        raise WorkflowInvalid(issues)
+
+    order = _topological_order(deps, graph)
+    _check_reachable(starts[0], deps, graph)
+    return Dag(
+        workflowName=graph.name,
+        steps=[steps[node_id].model_copy(update={"deps": deps[node_id]}) for node_id in order],
+    )
+
+
+def _topological_order(deps: dict[str, list[str]], graph: Graph) -> list[str]:
+    sorter: TopologicalSorter[str] = TopologicalSorter()
+    for node in graph.nodes:
+        sorter.add(node.id, *deps[node.id])
+    try:
+        return list(sorter.static_order())
+    except CycleError as error:
+        cycle: list[str] = error.args[1]
+        index = next(i for i, node in enumerate(graph.nodes) if node.id == cycle[0])
+        raise WorkflowInvalid(
+            [
+                FieldIssue(
+                    field=f"graph.nodes[{index}]",
+                    reason="the graph has a cycle: " + " → ".join(reversed(cycle)),
+                    nodeId=cycle[0],
+                )
+            ]
+        ) from None
+
+
+def _check_reachable(start: str, deps: dict[str, list[str]], graph: Graph) -> None:
+    children: dict[str, list[str]] = {node_id: [] for node_id in deps}
+    for node_id, parents in deps.items():
+        for parent in parents:
+            children[parent].append(node_id)
+    seen = {start}
+    frontier = [start]
+    while frontier:
+        for child in children[frontier.pop()]:
+            if child not in seen:
+                seen.add(child)
+                frontier.append(child)
+    issues = [
+        FieldIssue(
+            field=f"graph.nodes[{index}]",
+            reason=f"node '{node.id}' is not reachable from Start; connect it or remove it",
+            nodeId=node.id,
+        )
+        for index, node in enumerate(graph.nodes)
+        if node.id not in seen
+    ]
+    if issues:
+        raise WorkflowInvalid(issues)

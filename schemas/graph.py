@@ -1,0 +1,108 @@
+"""The workflow documents a user draws or imports: builder graphs and templates."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field
+
+from ._base import Contract
+
+
+class Position(Contract):
+    x: float = 0.0
+    y: float = 0.0
+
+
+class NodeData(Contract):
+    label: str | None = None
+    config: dict[str, Any] | None = None
+
+
+class Node(Contract):
+    id: str = Field(min_length=1, max_length=128)
+    type: str = Field(min_length=1)
+    position: Position = Field(default_factory=Position)
+    data: NodeData = Field(default_factory=NodeData)
+
+
+class Edge(Contract):
+    id: str = Field(min_length=1, max_length=128)
+    source: str
+    target: str
+    sourceHandle: str | None = None
+    targetHandle: str | None = None
+    type: str | None = None
+    data: dict[str, Any] | None = None
+
+
+class GraphMeta(Contract):
+    name: str = "Untitled workflow"
+    version: int | str | None = None
+    exportedAt: str | None = None
+    description: str | None = None
+
+
+class Graph(Contract):
+    """The builder format: React Flow nodes and edges plus a name."""
+
+    nodes: list[Node]
+    edges: list[Edge] = Field(default_factory=list)
+    meta: GraphMeta | None = None
+    metadata: GraphMeta | None = Field(default=None, description="Legacy spelling of meta; accepted on input.")
+
+    @property
+    def name(self) -> str:
+        for meta in (self.meta, self.metadata):
+            if meta is not None:
+                return meta.name
+        return GraphMeta().name
+
+
+class TemplateStep(Contract):
+    type: str
+    name: str | None = None
+    config: dict[str, Any] = Field(default_factory=dict)
+
+
+class TemplateDefinition(Contract):
+    steps: list[TemplateStep] = Field(min_length=1)
+
+
+class TemplateWorkflow(Contract):
+    """The template format: a linear list of steps, run after an implicit Start."""
+
+    name: str = "Untitled workflow"
+    description: str | None = None
+    definition: TemplateDefinition
+
+
+# Template step types name engine step types; the builder uses short node types.
+_TEMPLATE_TO_NODE_TYPE = {"http_request_node": "http", "start": "start"}
+
+_COLUMN_WIDTH = 260.0
+
+
+def template_to_graph(template: TemplateWorkflow) -> Graph:
+    """Turn a template into Start → step → step …, laid out left to right."""
+    nodes = [Node(id="start", type="start", position=Position(x=0, y=0), data=NodeData(label="Start"))]
+    edges: list[Edge] = []
+    previous = "start"
+    for index, step in enumerate(template.definition.steps, start=1):
+        node_id = f"step-{index}"
+        nodes.append(
+            Node(
+                id=node_id,
+                type=_TEMPLATE_TO_NODE_TYPE.get(step.type, step.type),
+                position=Position(x=_COLUMN_WIDTH * index, y=0),
+                data=NodeData(label=step.name or f"Step {index}", config=step.config),
+            )
+        )
+        edges.append(Edge(id=f"e-{previous}-{node_id}", source=previous, target=node_id))
+        previous = node_id
+    meta = GraphMeta(name=template.name, version=1, description=template.description)
+    return Graph(nodes=nodes, edges=edges, meta=meta)
+
+
+def as_graph(workflow: Graph | TemplateWorkflow) -> Graph:
+    return template_to_graph(workflow) if isinstance(workflow, TemplateWorkflow) else workflow

@@ -1,0 +1,54 @@
+"""Write the JSON Schemas of the bus messages to schemas/json/: `python -m schemas.jsonschema`.
+
+Other systems build against these files; a test fails when they drift from the models.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from pydantic import TypeAdapter
+
+from .api import ApiError, CreateRun, CreateRunResponse
+from .messages import RunEvent, CancelRequested, RunRequested, StepAbort, StepDispatch, StepResult
+from .runs import RunList, RunRecord, RunView
+
+SCHEMA_DIR = Path(__file__).parent / "json"
+
+PUBLISHED: dict[str, Any] = {
+    "RunRequested": RunRequested,
+    "CancelRequested": CancelRequested,
+    "StepDispatch": StepDispatch,
+    "StepResult": StepResult,
+    "StepAbort": StepAbort,
+    "RunEvent": RunEvent,
+    "RunRecord": RunRecord,
+    "RunView": RunView,
+    "RunList": RunList,
+    "CreateRun": CreateRun,
+    "CreateRunResponse": CreateRunResponse,
+    "ApiError": ApiError,
+}
+
+
+def render(name: str) -> str:
+    schema = TypeAdapter(PUBLISHED[name]).json_schema(mode="validation")
+    schema = {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": f"automateos/{name}.json", **schema}
+    schema.setdefault("title", name)
+    return json.dumps(schema, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+
+
+def main() -> int:
+    SCHEMA_DIR.mkdir(exist_ok=True)
+    for name in PUBLISHED:
+        path = SCHEMA_DIR / f"{name}.json"
+        path.write_text(render(name), encoding="utf-8")
+        print(f"wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

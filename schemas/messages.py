@@ -1,0 +1,107 @@
+"""Bus messages. Their JSON Schemas under schemas/json/ are a public contract: change them compatibly."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import Discriminator, Field, Tag, TypeAdapter
+
+from ._base import Contract, utc_now
+from .graph import Graph, TemplateWorkflow
+from .runs import LogEntry, RunId, RunStatus, StepState
+
+
+def _workflow_format(value: Any) -> str:
+    if isinstance(value, dict):
+        return "template" if "definition" in value and "nodes" not in value else "builder"
+    return "template" if isinstance(value, TemplateWorkflow) else "builder"
+
+
+Workflow = Annotated[
+    Annotated[Graph, Tag("builder")] | Annotated[TemplateWorkflow, Tag("template")],
+    Discriminator(_workflow_format),
+]
+
+
+class RunRequested(Contract):
+    """Published on `runs.requested` to start a run. Set `runId` to follow the run by that id."""
+
+    v: Literal[1] = 1
+    runId: RunId | None = None
+    graph: Workflow
+    inputs: dict[str, Any] = Field(default_factory=dict)
+    idempotencyKey: str | None = Field(default=None, min_length=1, max_length=200)
+
+
+class CancelRequested(Contract):
+    """Published on `runs.cancel`."""
+
+    v: Literal[1] = 1
+    runId: RunId
+    reason: str | None = None
+
+
+class StepDispatch(Contract):
+    """Published on `steps.dispatch` by the orchestrator; one engine worker executes it."""
+
+    v: Literal[1] = 1
+    runId: RunId
+    stepId: str
+    name: str
+    type: str
+    config: dict[str, Any] = Field(default_factory=dict)
+    inputs: dict[str, Any] = Field(default_factory=dict)
+
+
+StepResultStatus = Literal["running", "succeeded", "failed", "cancelled"]
+
+
+class StepResult(Contract):
+    """Published on `steps.result` by a worker: `running` when it starts, then one final status."""
+
+    v: Literal[1] = 1
+    runId: RunId
+    stepId: str
+    status: StepResultStatus
+    attempt: int = 1
+    worker: str = ""
+    startedAt: datetime
+    finishedAt: datetime | None = None
+    durationMs: float | None = None
+    output: Any = None
+    error: str | None = None
+    logs: list[LogEntry] = Field(default_factory=list)
+
+
+class StepAbort(Contract):
+    """Broadcast on `steps.abort` (plain NATS): workers stop that run's in-flight steps."""
+
+    v: Literal[1] = 1
+    runId: RunId
+
+
+class _EventBase(Contract):
+    runId: str
+    seq: int = Field(ge=1)
+    ts: datetime = Field(default_factory=utc_now)
+
+
+class RunStatusEvent(_EventBase):
+    type: Literal["run"] = "run"
+    status: RunStatus
+    error: str | None = None
+
+
+class StepEvent(_EventBase):
+    type: Literal["step"] = "step"
+    step: StepState
+
+
+class LogEvent(_EventBase):
+    type: Literal["log"] = "log"
+    log: LogEntry
+
+
+RunEvent = Annotated[RunStatusEvent | StepEvent | LogEvent, Field(discriminator="type")]
+RUN_EVENT: TypeAdapter[RunStatusEvent | StepEvent | LogEvent] = TypeAdapter(RunEvent)

@@ -1,0 +1,123 @@
+"""Run state: the record the orchestrator keeps in KV and the views the gateway serves."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import Field
+
+from ._base import Contract, utc_now
+from .dag import Dag
+
+RunStatus = Literal["queued", "running", "succeeded", "failed", "cancelled"]
+StepStatus = Literal["queued", "running", "succeeded", "failed", "skipped", "cancelled"]
+LogLevel = Literal["INFO", "WARN", "ERROR"]
+
+TERMINAL_RUN_STATUSES: frozenset[str] = frozenset({"succeeded", "failed", "cancelled"})
+FINISHED_STEP_STATUSES: frozenset[str] = frozenset({"succeeded", "failed", "skipped", "cancelled"})
+
+# Run ids are KV keys and subject tokens, so they are restricted to safe characters.
+RUN_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
+RunId = Annotated[str, Field(pattern=RUN_ID_PATTERN)]
+
+MAX_LOGS_PER_RUN = 500
+
+
+def new_run_id() -> str:
+    """Time-ordered (milliseconds, hex) then random, so ids sort by creation time."""
+    return f"{time.time_ns() // 1_000_000:012x}{secrets.token_hex(6)}"
+
+
+class LogEntry(Contract):
+    ts: datetime = Field(default_factory=utc_now)
+    level: LogLevel = "INFO"
+    msg: str
+    stepId: str | None = None
+
+
+class StepState(Contract):
+    id: str
+    nodeId: str
+    name: str
+    type: str
+    status: StepStatus = "queued"
+    startedAt: datetime | None = None
+    finishedAt: datetime | None = None
+    durationMs: float | None = None
+    attempt: int = 0
+    error: str | None = None
+    output: Any = None
+
+
+class RunView(Contract):
+    """What GET /v1/runs/{id} answers."""
+
+    id: str
+    status: RunStatus
+    workflowName: str
+    steps: list[StepState]
+    logs: list[LogEntry]
+    error: str | None = None
+    createdAt: datetime
+    updatedAt: datetime
+
+
+class RunSummary(Contract):
+    id: str
+    status: RunStatus
+    workflowName: str
+    createdAt: datetime
+    updatedAt: datetime
+
+
+class RunList(Contract):
+    runs: list[RunSummary]
+
+
+class RunRecord(Contract):
+    """The orchestrator's state for one run, stored in the `runs` KV bucket under the run id."""
+
+    v: Literal[1] = 1
+    id: RunId
+    status: RunStatus = "queued"
+    workflowName: str
+    dag: Dag
+    inputs: dict[str, Any] = Field(default_factory=dict)
+    steps: list[StepState]
+    logs: list[LogEntry] = Field(default_factory=list)
+    error: str | None = None
+    idempotencyKey: str | None = None
+    eventSeq: int = 0
+    createdAt: datetime = Field(default_factory=utc_now)
+    updatedAt: datetime = Field(default_factory=utc_now)
+
+    @classmethod
+    def new(cls, run_id: str, dag: Dag, inputs: dict[str, Any], idempotency_key: str | None = None) -> RunRecord:
+        steps = [StepState(id=s.id, nodeId=s.id, name=s.name, type=s.type) for s in dag.steps]
+        return cls(
+            id=run_id,
+            workflowName=dag.workflowName,
+            dag=dag,
+            inputs=inputs,
+            steps=steps,
+            idempotencyKey=idempotency_key,
+        )
+
+    @property
+    def finished(self) -> bool:
+        return self.status in TERMINAL_RUN_STATUSES
+
+    def step(self, step_id: str) -> StepState:
+        for step in self.steps:
+            if step.id == step_id:
+                return step
+        raise KeyError(step_id)
+
+    def view(self) -> RunView:
+        return RunView.model_validate(self.model_dump(include=set(RunView.model_fields)))
+
+    def summary(self) -> RunSummary:
+        return RunSummary.model_validate(self.model_dump(include=set(RunSummary.model_fields)))

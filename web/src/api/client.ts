@@ -1,0 +1,80 @@
+// REST calls to the gateway. Same origin as the page, so paths are relative.
+
+import type { FieldError, Run, RunSummary, TemplateSummary, ValidateOk } from './types';
+import type { GraphDocument } from '../graph/document';
+
+export class ApiError extends Error {
+  readonly status: number;
+  readonly code: string;
+  readonly fields: FieldError[];
+
+  constructor(status: number, code: string, message: string, fields: FieldError[] = []) {
+    super(message);
+    this.name = 'ApiError';
+    this.status = status;
+    this.code = code;
+    this.fields = fields;
+  }
+
+  /** True when the request never got an answer, so the server may or may not have acted on it. */
+  get isNetwork(): boolean {
+    return this.status === 0;
+  }
+}
+
+export interface Api {
+  createRun(graph: GraphDocument, idempotencyKey: string): Promise<{ runId: string }>;
+  validate(graph: GraphDocument, signal?: AbortSignal): Promise<ValidateOk>;
+  getRun(id: string): Promise<Run>;
+  listRuns(limit: number): Promise<RunSummary[]>;
+  cancelRun(id: string): Promise<void>;
+  listTemplates(): Promise<TemplateSummary[]>;
+  getTemplate(id: string): Promise<unknown>;
+}
+
+async function request<T>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
+  let response: Response;
+  try {
+    response = await fetch(path, {
+      method,
+      headers: body === undefined ? { Accept: 'application/json' } : { Accept: 'application/json', 'Content-Type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal,
+    });
+  } catch (error) {
+    if (error instanceof DOMException && error.name === 'AbortError') throw error;
+    throw new ApiError(0, 'network', 'Cannot reach the AutomateOS server');
+  }
+  const text = await response.text();
+  let payload: unknown = undefined;
+  if (text) {
+    try {
+      payload = JSON.parse(text);
+    } catch {
+      payload = undefined;
+    }
+  }
+  if (!response.ok) {
+    const error = (payload as { error?: { code?: string; message?: string; fields?: FieldError[] } } | undefined)?.error;
+    throw new ApiError(
+      response.status,
+      error?.code ?? 'http_error',
+      error?.message ?? `The server answered ${response.status} ${response.statusText}`.trim(),
+      error?.fields ?? [],
+    );
+  }
+  if (payload === undefined && text) throw new ApiError(response.status, 'bad_response', 'The server sent a response that is not JSON');
+  return payload as T;
+}
+
+export const httpApi: Api = {
+  createRun: (graph, idempotencyKey) => request('POST', '/v1/runs', { graph, idempotencyKey }),
+  validate: (graph, signal) => request('POST', '/v1/workflows/validate', { graph }, signal),
+  getRun: (id) => request('GET', `/v1/runs/${encodeURIComponent(id)}`),
+  listRuns: async (limit) => (await request<{ runs: RunSummary[] }>('GET', `/v1/runs?limit=${limit}`)).runs,
+  cancelRun: async (id) => {
+    await request('POST', `/v1/runs/${encodeURIComponent(id)}/cancel`);
+  },
+  listTemplates: async () => (await request<{ templates: TemplateSummary[] }>('GET', '/v1/templates')).templates,
+  getTemplate: (id) => request('GET', `/v1/templates/${encodeURIComponent(id)}`),
+};

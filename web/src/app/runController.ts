@@ -1,0 +1,177 @@
+// Starting, following, cancelling and replaying runs: the I/O around the pure run state in run/runState.ts.
+
+import { RunEventStream, type EventStreamOptions, type StreamState } from '../api/events';
+import { ApiError, type Api } from '../api/client';
+import type { RunEvent, RunSummary } from '../api/types';
+import type { GraphDocument } from '../graph/document';
+import { describeIssue, issuesFromServer, mergeIssues, topologicalOrder, validateGraph } from '../graph/validate';
+import { formatDuration } from '../run/format';
+import { applyEvent, createRunView, isTerminal, type RunView, type StepView } from '../run/runState';
+import { documentOf, type BuilderStore } from '../store/store';
+
+export interface RunController {
+  /** Starts a run of the canvas graph. Calls while a start is in flight share it (one run per click). */
+  start(): Promise<void>;
+  cancel(): Promise<void>;
+  /** Replays a past (or still running) run from its first event. */
+  open(summary: RunSummary): void;
+  dispose(): void;
+}
+
+export interface RunControllerOptions {
+  uuid?: () => string;
+  createStream?: (runId: string, options: EventStreamOptions) => { start(): void; stop(): void };
+}
+
+export function createRunController(store: BuilderStore, api: Api, options: RunControllerOptions = {}): RunController {
+  const uuid = options.uuid ?? (() => crypto.randomUUID());
+  const createStream = options.createStream ?? ((runId, opts) => new RunEventStream(runId, opts));
+  let stream: { start(): void; stop(): void } | null = null;
+  let inFlight: Promise<void> | null = null;
+  // Kept when a request got no answer: the server may have started the run, so a retry must reuse the key.
+  let unansweredKey: string | null = null;
+
+  const toast = store.getState().pushToast;
+  const currentRun = (runId: string): RunView | null => {
+    const run = store.getState().run;
+    return run && run.runId === runId ? run : null;
+  };
+
+  const follow = (runId: string) => {
+    stream?.stop();
+    const onEvent = (event: RunEvent) => {
+      const before = currentRun(runId);
+      if (!before) return;
+      let after = applyEvent(before, event);
+      if (after === before) return;
+      if (after.origin === 'history') after = { ...after, onCanvas: matchesCanvas(after, documentOf(store.getState())) };
+      store.getState().updateRun(runId, () => after);
+      if (!isTerminal(before.status) && isTerminal(after.status)) announceEnd(after);
+    };
+    const onState = (state: StreamState, detail?: string) => {
+      store.getState().updateRun(runId, (run) => ({ ...run, connection: state }));
+      if (state === 'lost' && detail) toast('error', detail);
+    };
+    stream = createStream(runId, {
+      lastSeq: () => currentRun(runId)?.lastSeq ?? 0,
+      isDone: () => {
+        const run = currentRun(runId);
+        return !run || isTerminal(run.status);
+      },
+      onEvent,
+      onState,
+    });
+    stream.start();
+  };
+
+  const announceEnd = (run: RunView) => {
+    if (run.origin !== 'canvas') return;
+    const name = run.workflowName || 'Run';
+    const total = run.steps.reduce((sum, s) => sum + (s.durationMs ?? 0), 0);
+    if (run.status === 'succeeded') toast('success', `${name} succeeded${total > 0 ? ` in ${formatDuration(total)}` : ''}`);
+    else if (run.status === 'failed') toast('error', `${name} failed${run.error ? `: ${run.error}` : ''}`);
+    else if (run.status === 'cancelled') toast('info', `${name} was cancelled`);
+  };
+
+  const post = async () => {
+    const state = store.getState();
+    const doc = documentOf(state);
+    const [problem] = mergeIssues(validateGraph(doc, state.drafts), state.serverIssues);
+    if (problem) {
+      toast('error', `Can’t run yet — ${describeIssue(problem, doc)}`);
+      return;
+    }
+    const key = unansweredKey ?? uuid();
+    unansweredKey = key;
+    state.setRunPosting(true);
+    try {
+      const { runId } = await api.createRun(doc, key);
+      unansweredKey = null;
+      stream?.stop();
+      store.getState().setRun(
+        createRunView(runId, 'canvas', {
+          workflowName: doc.meta.name,
+          steps: placeholderSteps(doc),
+          onCanvas: true,
+          createdAt: new Date().toISOString(),
+        }),
+      );
+      toast('info', `Run started: ${doc.meta.name}`);
+      follow(runId);
+    } catch (error) {
+      if (!(error instanceof ApiError) || !error.isNetwork) unansweredKey = null;
+      if (error instanceof ApiError && error.status === 422) {
+        const issues = issuesFromServer(doc, error.fields);
+        store.getState().setServerIssues(issues);
+        toast('error', `Can’t run yet — ${issues[0] ? describeIssue(issues[0], doc) : error.message}`);
+      } else {
+        toast('error', `Could not start the run: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    } finally {
+      store.getState().setRunPosting(false);
+    }
+  };
+
+  return {
+    start() {
+      inFlight ??= post().finally(() => {
+        inFlight = null;
+      });
+      return inFlight;
+    },
+
+    async cancel() {
+      const run = store.getState().run;
+      if (!run || isTerminal(run.status) || run.cancelRequested) return;
+      const runId = run.runId;
+      store.getState().updateRun(runId, (r) => ({ ...r, cancelRequested: true }));
+      try {
+        await api.cancelRun(runId);
+      } catch (error) {
+        store.getState().updateRun(runId, (r) => ({ ...r, cancelRequested: false }));
+        toast('error', `Could not cancel: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    },
+
+    open(summary) {
+      stream?.stop();
+      store.getState().setRun(
+        createRunView(summary.id, 'history', { workflowName: summary.workflowName, createdAt: summary.createdAt }),
+      );
+      follow(summary.id);
+    },
+
+    dispose() {
+      stream?.stop();
+      stream = null;
+    },
+  };
+}
+
+/** The canvas's steps in run order, shown as queued until the server reports them. */
+export function placeholderSteps(doc: GraphDocument): StepView[] {
+  const byId = new Map(doc.nodes.map((n) => [n.id, n]));
+  return topologicalOrder(doc)
+    .map((id) => byId.get(id))
+    .filter((n) => n !== undefined && n.type !== 'start')
+    .map((n) => ({
+      id: n!.id,
+      nodeId: n!.id,
+      name: n!.data.label,
+      type: 'http_request_node',
+      status: 'queued' as const,
+      durationMs: null,
+      startedAt: null,
+      finishedAt: null,
+      attempt: 0,
+      error: null,
+      placeholder: true,
+    }));
+}
+
+/** A past run belongs to the canvas graph when every step it reports is a step node on the canvas. */
+export function matchesCanvas(run: RunView, doc: GraphDocument): boolean {
+  if (run.steps.length === 0 || (run.workflowName && run.workflowName !== doc.meta.name)) return false;
+  const stepNodes = new Set(doc.nodes.filter((n) => n.type !== 'start').map((n) => n.id));
+  return run.steps.every((s) => stepNodes.has(s.nodeId));
+}

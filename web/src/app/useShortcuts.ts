@@ -1,0 +1,41 @@
+// Keyboard shortcuts for the whole builder. Text fields keep their own undo and Backspace.
+
+import { useEffect } from 'react';
+import type { BuilderStore } from '../store/store';
+import type { RunController } from './runController';
+
+function isEditable(target: EventTarget | null): boolean {
+  if (!(target instanceof HTMLElement)) return false;
+  return target.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(target.tagName);
+}
+
+export function useShortcuts(store: BuilderStore, runs: RunController): void {
+  useEffect(() => {
+    const onKeyDown = (event: KeyboardEvent) => {
+      const mod = event.ctrlKey || event.metaKey;
+      const key = event.key.toLowerCase();
+      if (mod && key === 'enter') {
+        event.preventDefault();
+        void runs.start();
+        return;
+      }
+      if (isEditable(event.target) || document.querySelector('[aria-modal="true"]')) return;
+      const state = store.getState();
+      if (mod && key === 'z') {
+        event.preventDefault();
+        if (event.shiftKey) state.redo();
+        else state.undo();
+      } else if (mod && key === 'y') {
+        event.preventDefault();
+        state.redo();
+      } else if (!mod && (event.key === 'Delete' || event.key === 'Backspace')) {
+        event.preventDefault();
+        state.deleteSelection();
+      } else if (event.key === 'Escape') {
+        state.selectOnly(null);
+      }
+    };
+    window.addEventListener('keydown', onKeyDown);
+    return () => window.removeEventListener('keydown', onKeyDown);
+  }, [store, runs]);
+}

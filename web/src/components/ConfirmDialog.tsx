@@ -1,0 +1,50 @@
+// A small modal asking to confirm a destructive action. Focus starts on Cancel; Escape cancels.
+
+import { useEffect, useRef } from 'react';
+
+export function ConfirmDialog({
+  title,
+  message,
+  confirmLabel,
+  onConfirm,
+  onCancel,
+  testId,
+}: {
+  title: string;
+  message: string;
+  confirmLabel: string;
+  onConfirm: () => void;
+  onCancel: () => void;
+  testId?: string;
+}) {
+  const cancelRef = useRef<HTMLButtonElement>(null);
+  useEffect(() => {
+    cancelRef.current?.focus();
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key === 'Escape') onCancel();
+    };
+    document.addEventListener('keydown', onKey);
+    return () => document.removeEventListener('keydown', onKey);
+  }, [onCancel]);
+
+  return (
+    <div className="modal-backdrop" onPointerDown={(e) => e.target === e.currentTarget && onCancel()}>
+      <div className="modal" role="alertdialog" aria-modal="true" aria-labelledby="confirm-title" aria-describedby="confirm-message" data-testid={testId}>
+        <h2 id="confirm-title" className="modal__title">
+          {title}
+        </h2>
+        <p id="confirm-message" className="modal__message">
+          {message}
+        </p>
+        <div className="modal__actions">
+          <button type="button" className="button button--ghost" ref={cancelRef} onClick={onCancel} data-testid="confirm-cancel">
+            Cancel
+          </button>
+          <button type="button" className="button button--danger" onClick={onConfirm} data-testid="confirm-ok">
+            {confirmLabel}
+          </button>
+        </div>
+      </div>
+    </div>
+  );
+}

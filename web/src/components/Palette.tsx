@@ -1,0 +1,73 @@
+// Node types to add: drag one onto the canvas, or click (or press Enter) to add it after the selected step.
+
+import type { DragEvent } from 'react';
+import { PALETTE, type NodeDefinition } from '../graph/nodeTypes';
+import { useBuilder, useBuilderStore } from '../store/hooks';
+import { DRAG_MIME } from './Canvas';
+
+export function Palette() {
+  const store = useBuilderStore();
+  const addNode = useBuilder((s) => s.addNode);
+  const hasStart = useBuilder((s) => s.nodes.some((n) => n.type === 'start'));
+
+  const add = (definition: NodeDefinition) => {
+    const selected = store.getState().nodes.filter((n) => n.selected);
+    const from = selected.length === 1 ? selected[0] : undefined;
+    addNode(definition.type, from && definition.hasInput ? { connectFrom: from.id } : {});
+  };
+
+  const onDragStart = (event: DragEvent, definition: NodeDefinition) => {
+    event.dataTransfer.setData(DRAG_MIME, definition.type);
+    event.dataTransfer.effectAllowed = 'copy';
+  };
+
+  return (
+    <aside className="palette" aria-label="Steps you can add">
+      <h2 className="panel-title">Add a step</h2>
+      <ul className="palette__list">
+        {PALETTE.map((definition) => {
+          const disabled = definition.type === 'start' && hasStart;
+          return (
+            <li key={definition.type}>
+              <button
+                type="button"
+                className="palette__item"
+                draggable={!disabled}
+                disabled={disabled}
+                onDragStart={(e) => onDragStart(e, definition)}
+                onClick={() => add(definition)}
+                data-testid={`palette-${definition.type}`}
+                aria-label={`Add ${definition.title}`}
+                title={disabled ? 'A workflow has exactly one Start node' : `Drag onto the canvas, or click to add`}
+                style={{ ['--accent' as string]: definition.accent }}
+              >
+                <span className="palette__chip" aria-hidden="true">
+                  {definition.glyph}
+                </span>
+                <span className="palette__text">
+                  <span className="palette__name">{definition.title}</span>
+                  <span className="palette__desc">{disabled ? 'Already on the canvas' : definition.description}</span>
+                </span>
+              </button>
+            </li>
+          );
+        })}
+      </ul>
+      <div className="palette__help">
+        <h3>Tips</h3>
+        <ul>
+          <li>Drag from a node’s right dot to another node to connect them.</li>
+          <li>
+            <kbd>Shift</kbd>+click or <kbd>Shift</kbd>+drag to select several.
+          </li>
+          <li>
+            <kbd>Del</kbd> removes the selection; <kbd>Ctrl</kbd>+<kbd>Z</kbd> undoes.
+          </li>
+          <li>
+            <kbd>Ctrl</kbd>+<kbd>Enter</kbd> runs the workflow.
+          </li>
+        </ul>
+      </div>
+    </aside>
+  );
+}

@@ -1,0 +1,150 @@
+// Bottom panel: the current run's steps (friendly names, status, duration) and its logs, live.
+
+import { useEffect, useRef } from 'react';
+import type { RunStatus } from '../api/types';
+import { formatClock, formatDuration, formatRelative } from '../run/format';
+import { isTerminal, type RunView } from '../run/runState';
+import { useBuilder } from '../store/hooks';
+import { Icon } from './icons';
+import { StatusBadge } from './WorkflowNode';
+
+const RUN_STATUS_LABEL: Record<RunStatus, string> = {
+  queued: 'Queued',
+  running: 'Running',
+  succeeded: 'Succeeded',
+  failed: 'Failed',
+  cancelled: 'Cancelled',
+};
+
+export function RunPanel() {
+  const run = useBuilder((s) => s.run);
+  const open = useBuilder((s) => s.runPanelOpen);
+  const setOpen = useBuilder((s) => s.setRunPanelOpen);
+
+  return (
+    <section className={`run-panel${open ? ' is-open' : ''}`} aria-label="Run panel" data-testid="run-panel">
+      <header className="run-panel__header">
+        <button
+          type="button"
+          className="run-panel__toggle"
+          onClick={() => setOpen(!open)}
+          aria-expanded={open}
+          aria-controls="run-panel-body"
+          data-testid="run-panel-toggle"
+        >
+          <Icon name={open ? 'chevronDown' : 'chevronUp'} size={14} />
+          <span className="run-panel__title">Run</span>
+        </button>
+        {run ? <RunSummaryLine run={run} /> : <span className="muted small">No run yet</span>}
+      </header>
+      {open && (
+        <div className="run-panel__body" id="run-panel-body">
+          {run ? (
+            <>
+              <StepList run={run} />
+              <LogList run={run} />
+            </>
+          ) : (
+            <p className="run-panel__empty">
+              Press <strong>Run</strong> to execute this workflow. Each step’s status and the logs appear here as they happen.
+            </p>
+          )}
+        </div>
+      )}
+    </section>
+  );
+}
+
+function RunSummaryLine({ run }: { run: RunView }) {
+  const connection =
+    run.connection === 'reconnecting'
+      ? 'Reconnecting…'
+      : run.connection === 'lost'
+        ? 'Live updates lost'
+        : run.connection === 'connecting' && !isTerminal(run.status)
+          ? 'Connecting…'
+          : null;
+  return (
+    <div className="run-panel__summary">
+      <span className={`status status--${run.status}`} data-testid="run-status" data-status={run.status}>
+        <span className="status__dot" aria-hidden="true" />
+        {RUN_STATUS_LABEL[run.status]}
+      </span>
+      <span className="run-panel__name">{run.workflowName || 'Workflow'}</span>
+      {run.createdAt && <span className="muted small">{formatRelative(run.createdAt)}</span>}
+      <span className="muted small mono" title={run.runId}>
+        #{run.runId.slice(0, 8)}
+      </span>
+      {run.origin === 'history' && !run.onCanvas && run.steps.length > 0 && (
+        <span className="chip" title="This run’s steps are not the ones on the canvas">
+          Different workflow
+        </span>
+      )}
+      {connection && (
+        <span className="chip chip--warn" role="status" data-testid="run-connection">
+          {connection}
+        </span>
+      )}
+      {run.error && (
+        <span className="run-panel__error" title={run.error}>
+          {run.error}
+        </span>
+      )}
+    </div>
+  );
+}
+
+function StepList({ run }: { run: RunView }) {
+  return (
+    <div className="run-panel__column run-panel__steps">
+      <h3 className="section-title">Steps</h3>
+      {run.steps.length === 0 ? (
+        <p className="muted small">Waiting for the first step…</p>
+      ) : (
+        <ol className="step-list">
+          {run.steps.map((step) => (
+            <li key={step.id} className="step-row" data-testid={`step-row-${step.nodeId}`} data-status={step.status}>
+              <StatusBadge status={step.status} />
+              <span className="step-row__name">{step.name || step.nodeId}</span>
+              <span className="step-row__duration" data-testid="step-duration">
+                {step.status === 'running' ? 'running…' : step.durationMs !== null ? formatDuration(step.durationMs) : ''}
+              </span>
+              {step.attempt > 1 && <span className="chip">attempt {step.attempt}</span>}
+              {step.error && <span className="step-row__error">{step.error}</span>}
+            </li>
+          ))}
+        </ol>
+      )}
+    </div>
+  );
+}
+
+function LogList({ run }: { run: RunView }) {
+  const list = useRef<HTMLOListElement>(null);
+  const names = new Map(run.steps.map((s) => [s.id, s.name]));
+  useEffect(() => {
+    const el = list.current;
+    if (el) el.scrollTop = el.scrollHeight;
+  }, [run.logs.length]);
+  return (
+    <div className="run-panel__column run-panel__logs">
+      <h3 className="section-title">Logs</h3>
+      {run.logs.length === 0 ? (
+        <p className="muted small">No log lines yet.</p>
+      ) : (
+        <ol className="log-list" ref={list}>
+          {run.logs.map((log) => (
+            <li key={log.seq} className={`log-row log-row--${log.level.toLowerCase()}`} data-testid="log-row" data-level={log.level}>
+              <time className="log-row__time" dateTime={log.ts}>
+                {formatClock(log.ts)}
+              </time>
+              <span className="log-row__level">{log.level}</span>
+              {log.stepId && <span className="log-row__step">{names.get(log.stepId) ?? log.stepId}</span>}
+              <span className="log-row__msg">{log.msg}</span>
+            </li>
+          ))}
+        </ol>
+      )}
+    </div>
+  );
+}

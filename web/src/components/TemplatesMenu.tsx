@@ -1,0 +1,107 @@
+// Toolbar menu listing the server's templates; picking one validates it and loads it onto the canvas.
+
+import { useReactFlow } from '@xyflow/react';
+import { useEffect, useRef, useState } from 'react';
+import { useServices } from '../app/services';
+import type { TemplateSummary } from '../api/types';
+import { loadWorkflow } from '../graph/convert';
+import { useBuilder } from '../store/hooks';
+import { Icon } from './icons';
+
+type ListState = { kind: 'idle' } | { kind: 'loading' } | { kind: 'ready'; templates: TemplateSummary[] } | { kind: 'error'; message: string };
+
+export function TemplatesMenu() {
+  const { api } = useServices();
+  const loadDocument = useBuilder((s) => s.loadDocument);
+  const pushToast = useBuilder((s) => s.pushToast);
+  const { fitView } = useReactFlow();
+  const [open, setOpen] = useState(false);
+  const [list, setList] = useState<ListState>({ kind: 'idle' });
+  const [loadingId, setLoadingId] = useState<string | null>(null);
+  const root = useRef<HTMLDivElement>(null);
+
+  useEffect(() => {
+    if (!open) return;
+    let live = true;
+    setList((l) => (l.kind === 'ready' ? l : { kind: 'loading' }));
+    api.listTemplates().then(
+      (templates) => live && setList({ kind: 'ready', templates }),
+      (error: unknown) => live && setList({ kind: 'error', message: error instanceof Error ? error.message : String(error) }),
+    );
+    const onPointer = (e: PointerEvent) => {
+      if (!root.current?.contains(e.target as Node)) setOpen(false);
+    };
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key === 'Escape') setOpen(false);
+    };
+    document.addEventListener('pointerdown', onPointer);
+    document.addEventListener('keydown', onKey);
+    return () => {
+      live = false;
+      document.removeEventListener('pointerdown', onPointer);
+      document.removeEventListener('keydown', onKey);
+    };
+  }, [open, api]);
+
+  const pick = async (template: TemplateSummary) => {
+    setLoadingId(template.id);
+    try {
+      const result = loadWorkflow(await api.getTemplate(template.id));
+      if (!result.ok) {
+        pushToast('error', `Template “${template.name}” can’t be loaded: ${result.reason}`);
+        return;
+      }
+      loadDocument(result.doc);
+      setOpen(false);
+      pushToast('success', `Loaded ${result.doc.meta.name}`);
+      requestAnimationFrame(() => void fitView({ padding: 0.3, maxZoom: 1.1, duration: 250 }));
+    } catch (error) {
+      pushToast('error', `Could not fetch template: ${error instanceof Error ? error.message : String(error)}`);
+    } finally {
+      setLoadingId(null);
+    }
+  };
+
+  return (
+    <div className="menu" ref={root}>
+      <button
+        type="button"
+        className="button button--ghost"
+        aria-haspopup="menu"
+        aria-expanded={open}
+        onClick={() => setOpen(!open)}
+        data-testid="templates-button"
+      >
+        <Icon name="template" /> Templates <Icon name="chevronDown" size={14} />
+      </button>
+      {open && (
+        <div className="menu__popover" role="menu" aria-label="Templates" data-testid="templates-menu">
+          {list.kind === 'loading' || list.kind === 'idle' ? (
+            <p className="menu__empty">Loading templates…</p>
+          ) : list.kind === 'error' ? (
+            <p className="menu__empty menu__empty--error">Couldn’t load templates: {list.message}</p>
+          ) : list.templates.length === 0 ? (
+            <p className="menu__empty">No templates on this server yet.</p>
+          ) : (
+            list.templates.map((t, i) => (
+              <button
+                key={t.id}
+                type="button"
+                role="menuitem"
+                className="menu__item"
+                autoFocus={i === 0}
+                disabled={loadingId !== null}
+                onClick={() => void pick(t)}
+                data-testid={`template-item-${t.id}`}
+              >
+                <span className="menu__item-title">{t.name}</span>
+                {t.description && <span className="menu__item-desc">{t.description}</span>}
+                {loadingId === t.id && <span className="menu__item-desc">Loading…</span>}
+              </button>
+            ))
+          )}
+        </div>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,223 @@
+// Top bar: file actions, templates, undo/redo, history, and Run/Cancel with the reason Run is unavailable.
+
+import { useReactFlow } from '@xyflow/react';
+import { useContext, useRef, useState, type ChangeEvent } from 'react';
+import { IssuesContext, useServices } from '../app/services';
+import { emptyDocument } from '../graph/document';
+import { exportDocument, exportFileName, parseWorkflowText } from '../graph/convert';
+import { describeIssue } from '../graph/validate';
+import { isTerminal } from '../run/runState';
+import { useBuilder, useBuilderStore, useDocument } from '../store/hooks';
+import { documentOf } from '../store/store';
+import { ConfirmDialog } from './ConfirmDialog';
+import { Icon } from './icons';
+import { TemplatesMenu } from './TemplatesMenu';
+
+const isMac = typeof navigator !== 'undefined' && /Mac|iPhone|iPad/.test(navigator.platform);
+const MOD = isMac ? '⌘' : 'Ctrl';
+
+export function Toolbar() {
+  const store = useBuilderStore();
+  const { runs } = useServices();
+  const { fitView } = useReactFlow();
+  const issues = useContext(IssuesContext);
+  const doc = useDocument();
+  const canUndo = useBuilder((s) => s.past.length > 0);
+  const canRedo = useBuilder((s) => s.future.length > 0);
+  const hasSelection = useBuilder((s) => s.nodes.some((n) => n.selected) || s.edges.some((e) => e.selected));
+  const undo = useBuilder((s) => s.undo);
+  const redo = useBuilder((s) => s.redo);
+  const deleteSelection = useBuilder((s) => s.deleteSelection);
+  const loadDocument = useBuilder((s) => s.loadDocument);
+  const pushToast = useBuilder((s) => s.pushToast);
+  const setHistoryOpen = useBuilder((s) => s.setHistoryOpen);
+  const historyOpen = useBuilder((s) => s.historyOpen);
+  const meta = useBuilder((s) => s.meta);
+  const setMeta = useBuilder((s) => s.setMeta);
+  const posting = useBuilder((s) => s.runPosting);
+  const activeRun = useBuilder((s) => (s.run && !isTerminal(s.run.status) ? s.run : null));
+  const fileInput = useRef<HTMLInputElement>(null);
+  const [confirmNew, setConfirmNew] = useState(false);
+
+  const fit = () => requestAnimationFrame(() => void fitView({ padding: 0.3, maxZoom: 1.1, duration: 250 }));
+
+  const onImport = async (event: ChangeEvent<HTMLInputElement>) => {
+    const file = event.target.files?.[0];
+    event.target.value = '';
+    if (!file) return;
+    const result = parseWorkflowText(await file.text());
+    if (!result.ok) {
+      pushToast('error', `Couldn’t import ${file.name}: ${result.reason}`);
+      return;
+    }
+    loadDocument(result.doc);
+    pushToast('success', `Imported ${result.doc.meta.name}`);
+    fit();
+  };
+
+  const onExport = () => {
+    const current = documentOf(store.getState());
+    const blob = new Blob([JSON.stringify(exportDocument(current), null, 2) + '\n'], { type: 'application/json' });
+    const url = URL.createObjectURL(blob);
+    const link = document.createElement('a');
+    link.href = url;
+    link.download = exportFileName(current);
+    document.body.appendChild(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 0);
+  };
+
+  const blocked = issues[0];
+  const runDisabled = Boolean(blocked) || posting || activeRun !== null;
+  const reason = blocked
+    ? `${describeIssue(blocked, doc)}${issues.length > 1 ? ` (+${issues.length - 1} more)` : ''}`
+    : null;
+
+  return (
+    <header className="toolbar">
+      <div className="toolbar__brand">
+        <span className="brand-mark" aria-hidden="true">
+          <svg viewBox="0 0 32 32" width="26" height="26">
+            <rect width="32" height="32" rx="8" fill="#4f46e5" />
+            <path d="M9 22l7-12 7 12" stroke="white" strokeWidth="3" fill="none" strokeLinecap="round" strokeLinejoin="round" />
+          </svg>
+        </span>
+        <span className="brand-name">AutomateOS</span>
+        <span className="toolbar__divider" aria-hidden="true" />
+        <input
+          className="toolbar__name"
+          value={meta.name}
+          aria-label="Workflow name"
+          onChange={(e) => setMeta({ name: e.target.value })}
+          data-testid="workflow-name"
+        />
+      </div>
+
+      <nav className="toolbar__group" aria-label="File">
+        <button type="button" className="button button--ghost" onClick={() => setConfirmNew(true)} data-testid="new-button">
+          <Icon name="file" /> New
+        </button>
+        <button type="button" className="button button--ghost" onClick={() => fileInput.current?.click()} data-testid="import-button">
+          <Icon name="upload" /> Import
+        </button>
+        <input
+          ref={fileInput}
+          type="file"
+          accept=".json,application/json"
+          className="visually-hidden"
+          tabIndex={-1}
+          aria-label="Import workflow file"
+          onChange={(e) => void onImport(e)}
+          data-testid="import-input"
+        />
+        <button type="button" className="button button--ghost" onClick={onExport} data-testid="export-button">
+          <Icon name="download" /> Export
+        </button>
+        <TemplatesMenu />
+      </nav>
+
+      <div className="toolbar__group" role="group" aria-label="Edit">
+        <button
+          type="button"
+          className="icon-button"
+          onClick={undo}
+          disabled={!canUndo}
+          aria-label="Undo"
+          title={`Undo (${MOD}+Z)`}
+          aria-keyshortcuts="Control+Z"
+          data-testid="undo-button"
+        >
+          <Icon name="undo" />
+        </button>
+        <button
+          type="button"
+          className="icon-button"
+          onClick={redo}
+          disabled={!canRedo}
+          aria-label="Redo"
+          title={`Redo (${MOD}+Shift+Z)`}
+          aria-keyshortcuts="Control+Shift+Z Control+Y"
+          data-testid="redo-button"
+        >
+          <Icon name="redo" />
+        </button>
+        <button
+          type="button"
+          className="icon-button"
+          onClick={deleteSelection}
+          disabled={!hasSelection}
+          aria-label="Delete selection"
+          title="Delete selection (Delete)"
+          aria-keyshortcuts="Delete Backspace"
+          data-testid="delete-button"
+        >
+          <Icon name="trash" />
+        </button>
+      </div>
+
+      <div className="toolbar__spacer" />
+
+      <div className="toolbar__group toolbar__run">
+        {reason && !activeRun && (
+          <span className="run-blocked" role="status" title={reason} data-testid="run-blocked-reason">
+            <Icon name="alert" size={14} />
+            <span className="run-blocked__text">{reason}</span>
+          </span>
+        )}
+        <button
+          type="button"
+          className={`button button--ghost${historyOpen ? ' is-active' : ''}`}
+          onClick={() => setHistoryOpen(!historyOpen)}
+          aria-expanded={historyOpen}
+          data-testid="history-button"
+        >
+          <Icon name="history" /> History
+        </button>
+        {activeRun && (
+          <button
+            type="button"
+            className="button button--danger-ghost"
+            onClick={() => void runs.cancel()}
+            disabled={activeRun.cancelRequested}
+            data-testid="cancel-button"
+          >
+            <Icon name="stop" size={12} /> {activeRun.cancelRequested ? 'Cancelling…' : 'Cancel'}
+          </button>
+        )}
+        <button
+          type="button"
+          className="button button--primary"
+          onClick={() => void runs.start()}
+          disabled={runDisabled}
+          aria-describedby={reason ? 'run-reason' : undefined}
+          aria-keyshortcuts="Control+Enter"
+          title={reason ? `Can’t run: ${reason}` : `Run (${MOD}+Enter)`}
+          data-testid="run-button"
+        >
+          <Icon name="play" size={12} /> {posting ? 'Starting…' : activeRun ? 'Running…' : 'Run'}
+        </button>
+        {reason && (
+          <span id="run-reason" className="visually-hidden">
+            Can’t run: {reason}
+          </span>
+        )}
+      </div>
+
+      {confirmNew && (
+        <ConfirmDialog
+          title="Start a new workflow?"
+          message="This clears the canvas and the autosaved copy. Export first if you want to keep it."
+          confirmLabel="Clear canvas"
+          testId="confirm-new"
+          onCancel={() => setConfirmNew(false)}
+          onConfirm={() => {
+            setConfirmNew(false);
+            loadDocument(emptyDocument());
+            fit();
+          }}
+        />
+      )}
+    </header>
+  );
+}

@@ -1,0 +1,404 @@
+// Form controls for node parameters. Each control edits one config key of one node; the inspector picks the
+// control from the parameter's declaration. Controls that hold text that may not parse yet (JSON, header rows)
+// keep it locally and report it as a draft error, so the graph is blocked from running until it is fixed.
+
+import { useEffect, useId, useRef, useState, type ReactNode } from 'react';
+import { isPlainObject } from '../graph/document';
+import type { Parameter } from '../graph/nodeTypes';
+import { useBuilder } from '../store/hooks';
+import { Icon } from './icons';
+
+export interface ControlProps<P extends Parameter = Parameter> {
+  nodeId: string;
+  parameter: P;
+  config: Record<string, unknown>;
+  errors: string[];
+  /** Sets config keys; `undefined` removes a key. One call is one undo step. */
+  onChange: (patch: Record<string, unknown>) => void;
+}
+
+export function Field({
+  label,
+  htmlFor,
+  hint,
+  errors,
+  children,
+  testId,
+}: {
+  label: string;
+  htmlFor?: string;
+  hint?: string;
+  errors: string[];
+  children: ReactNode;
+  testId?: string;
+}) {
+  return (
+    <div className={`field${errors.length > 0 ? ' field--invalid' : ''}`} data-testid={testId}>
+      <label className="field__label" htmlFor={htmlFor}>
+        {label}
+      </label>
+      {children}
+      {hint && errors.length === 0 && <p className="field__hint">{hint}</p>}
+      {errors.map((message) => (
+        <p key={message} className="field__error" role="alert" data-testid={testId ? `${testId}-error` : undefined}>
+          {message}
+        </p>
+      ))}
+    </div>
+  );
+}
+
+export function ParameterControl(props: ControlProps) {
+  const { parameter } = props;
+  switch (parameter.control) {
+    case 'select':
+      return <SelectControl {...props} parameter={parameter} />;
+    case 'text':
+      return <TextControl {...props} parameter={parameter} />;
+    case 'number':
+      return <NumberControl {...props} parameter={parameter} />;
+    case 'keyValue':
+      return <KeyValueControl {...props} parameter={parameter} />;
+    case 'body':
+      return <BodyControl {...props} parameter={parameter} />;
+    case 'credential':
+      return <CredentialControl {...props} parameter={parameter} />;
+  }
+}
+
+type Of<C extends Parameter['control']> = ControlProps<Extract<Parameter, { control: C }>>;
+
+function SelectControl({ parameter, config, errors, onChange }: Of<'select'>) {
+  const id = useId();
+  const value = typeof config[parameter.key] === 'string' ? (config[parameter.key] as string) : parameter.options[0];
+  return (
+    <Field label={parameter.label} htmlFor={id} errors={errors} hint={parameter.hint} testId={`field-${parameter.key}`}>
+      <select id={id} className="input" value={value} onChange={(e) => onChange({ [parameter.key]: e.target.value })}>
+        {parameter.options.map((option) => (
+          <option key={option} value={option}>
+            {option}
+          </option>
+        ))}
+      </select>
+    </Field>
+  );
+}
+
+function TextControl({ parameter, config, errors, onChange }: Of<'text'>) {
+  const id = useId();
+  const raw = config[parameter.key];
+  return (
+    <Field label={parameter.label} htmlFor={id} errors={errors} hint={parameter.hint} testId={`field-${parameter.key}`}>
+      <input
+        id={id}
+        className={`input${parameter.monospace ? ' input--mono' : ''}`}
+        type="text"
+        value={typeof raw === 'string' ? raw : ''}
+        placeholder={parameter.placeholder}
+        aria-required={parameter.required}
+        aria-invalid={errors.length > 0}
+        spellCheck={false}
+        onChange={(e) => onChange({ [parameter.key]: e.target.value })}
+      />
+    </Field>
+  );
+}
+
+function NumberControl({ nodeId, parameter, config, errors, onChange }: Of<'number'>) {
+  const id = useId();
+  const raw = config[parameter.key];
+  const [text, setText] = useState(raw === undefined ? '' : String(raw));
+  const setDraftError = useBuilder((s) => s.setDraftError);
+  useEffect(() => {
+    // Follow outside changes (undo, another node) unless the text already means this value.
+    const parsed = text.trim() === '' ? undefined : Number(text);
+    if (parsed !== raw) setText(raw === undefined ? '' : String(raw));
+  }, [raw, nodeId]);
+  useEffect(() => () => setDraftError(nodeId, parameter.key, null), [nodeId, parameter.key, setDraftError]);
+
+  const change = (next: string) => {
+    setText(next);
+    if (next.trim() === '') {
+      setDraftError(nodeId, parameter.key, null);
+      onChange({ [parameter.key]: undefined });
+      return;
+    }
+    const value = Number(next);
+    if (!Number.isFinite(value)) {
+      setDraftError(nodeId, parameter.key, `${parameter.label} must be a number`);
+      return;
+    }
+    setDraftError(nodeId, parameter.key, null);
+    onChange({ [parameter.key]: value });
+  };
+
+  return (
+    <Field
+      label={parameter.label}
+      htmlFor={id}
+      errors={errors}
+      hint={parameter.hint ?? `Between ${parameter.min} and ${parameter.max.toLocaleString('en-US')}${parameter.unit ? ` ${parameter.unit}` : ''}. Empty uses the default.`}
+      testId={`field-${parameter.key}`}
+    >
+      <div className="input-group">
+        <input
+          id={id}
+          className="input"
+          type="text"
+          inputMode="numeric"
+          value={text}
+          placeholder={parameter.placeholder}
+          aria-invalid={errors.length > 0}
+          onChange={(e) => change(e.target.value)}
+        />
+        {parameter.unit && <span className="input-group__suffix">{parameter.unit}</span>}
+      </div>
+    </Field>
+  );
+}
+
+interface Row {
+  id: number;
+  name: string;
+  value: string;
+}
+
+function rowsOf(value: unknown, start = 0): Row[] {
+  if (!isPlainObject(value)) return [];
+  return Object.entries(value).map(([name, v], i) => ({ id: start + i, name, value: typeof v === 'string' ? v : JSON.stringify(v) }));
+}
+
+function objectOf(rows: readonly Row[]): Record<string, string> {
+  return Object.fromEntries(rows.filter((r) => r.name.trim() !== '').map((r) => [r.name.trim(), r.value]));
+}
+
+function KeyValueControl({ nodeId, parameter, config, errors, onChange }: Of<'keyValue'>) {
+  const raw = config[parameter.key];
+  const nextId = useRef(1000);
+  const [rows, setRows] = useState<Row[]>(() => rowsOf(raw));
+  const setDraftError = useBuilder((s) => s.setDraftError);
+  const labelId = useId();
+
+  useEffect(() => {
+    if (JSON.stringify(objectOf(rows)) !== JSON.stringify(isPlainObject(raw) ? raw : {})) {
+      setRows(rowsOf(raw, nextId.current));
+      nextId.current += 100;
+    }
+  }, [raw, nodeId]);
+  useEffect(() => () => setDraftError(nodeId, parameter.key, null), [nodeId, parameter.key, setDraftError]);
+
+  const commit = (next: Row[]) => {
+    setRows(next);
+    const names = next.map((r) => r.name.trim().toLowerCase()).filter(Boolean);
+    const duplicate = names.find((n, i) => names.indexOf(n) !== i);
+    const unnamed = next.some((r) => r.name.trim() === '' && r.value !== '');
+    setDraftError(
+      nodeId,
+      parameter.key,
+      unnamed ? 'Every header needs a name' : duplicate ? `Header “${duplicate}” appears twice` : null,
+    );
+    onChange({ [parameter.key]: objectOf(next) });
+  };
+
+  const update = (id: number, patch: Partial<Row>) => commit(rows.map((r) => (r.id === id ? { ...r, ...patch } : r)));
+
+  return (
+    <div className={`field${errors.length > 0 ? ' field--invalid' : ''}`} data-testid={`field-${parameter.key}`}>
+      <span className="field__label" id={labelId}>
+        {parameter.label}
+      </span>
+      <div className="kv" role="group" aria-labelledby={labelId}>
+        {rows.map((row, index) => (
+          <div className="kv__row" key={row.id} data-testid={`${parameter.key}-row`}>
+            <input
+              className="input input--mono"
+              value={row.name}
+              placeholder={parameter.keyPlaceholder}
+              aria-label={`${parameter.label} ${index + 1} name`}
+              spellCheck={false}
+              onChange={(e) => update(row.id, { name: e.target.value })}
+            />
+            <input
+              className="input input--mono"
+              value={row.value}
+              placeholder={parameter.valuePlaceholder}
+              aria-label={`${parameter.label} ${index + 1} value`}
+              spellCheck={false}
+              onChange={(e) => update(row.id, { value: e.target.value })}
+            />
+            <button
+              type="button"
+              className="icon-button icon-button--quiet"
+              aria-label={`Remove ${parameter.label.toLowerCase()} ${row.name || index + 1}`}
+              onClick={() => commit(rows.filter((r) => r.id !== row.id))}
+            >
+              <Icon name="close" size={14} />
+            </button>
+          </div>
+        ))}
+        <button
+          type="button"
+          className="button button--ghost button--small"
+          onClick={() => {
+            nextId.current += 1;
+            setRows([...rows, { id: nextId.current, name: '', value: '' }]);
+          }}
+          data-testid={`${parameter.key}-add`}
+        >
+          <Icon name="plus" size={14} /> Add header
+        </button>
+      </div>
+      {errors.map((message) => (
+        <p key={message} className="field__error" role="alert" data-testid={`field-${parameter.key}-error`}>
+          {message}
+        </p>
+      ))}
+    </div>
+  );
+}
+
+type BodyMode = 'none' | 'json' | 'text';
+
+function BodyControl({ nodeId, parameter, config, errors, onChange }: Of<'body'>) {
+  const mode: BodyMode = config.json_body !== undefined ? 'json' : config.body !== undefined ? 'text' : 'none';
+  const setDraftError = useBuilder((s) => s.setDraftError);
+  const labelId = useId();
+
+  const switchTo = (next: BodyMode) => {
+    if (next === mode) return;
+    setDraftError(nodeId, parameter.key, null);
+    onChange({ json_body: next === 'json' ? {} : undefined, body: next === 'text' ? '' : undefined });
+  };
+
+  return (
+    <div className={`field${errors.length > 0 ? ' field--invalid' : ''}`} data-testid={`field-${parameter.key}`}>
+      <span className="field__label" id={labelId}>
+        {parameter.label}
+      </span>
+      <div className="segmented" role="radiogroup" aria-labelledby={labelId}>
+        {(['none', 'json', 'text'] as const).map((m) => (
+          <button
+            key={m}
+            type="button"
+            role="radio"
+            aria-checked={mode === m}
+            className={`segmented__option${mode === m ? ' is-active' : ''}`}
+            onClick={() => switchTo(m)}
+            data-testid={`body-mode-${m}`}
+          >
+            {m === 'none' ? 'None' : m === 'json' ? 'JSON' : 'Text'}
+          </button>
+        ))}
+      </div>
+      {mode === 'json' && <JsonEditor nodeId={nodeId} draftKey={parameter.key} value={config.json_body} onChange={(v) => onChange({ json_body: v })} invalid={errors.length > 0} />}
+      {mode === 'text' && (
+        <textarea
+          className="input input--mono textarea"
+          rows={5}
+          aria-label="Text body"
+          value={typeof config.body === 'string' ? config.body : ''}
+          spellCheck={false}
+          onChange={(e) => onChange({ body: e.target.value })}
+        />
+      )}
+      {errors.map((message) => (
+        <p key={message} className="field__error" role="alert" data-testid={`field-${parameter.key}-error`}>
+          {message}
+        </p>
+      ))}
+    </div>
+  );
+}
+
+const pretty = (value: unknown) => (value === undefined ? '' : JSON.stringify(value, null, 2));
+
+function JsonEditor({
+  nodeId,
+  draftKey,
+  value,
+  onChange,
+  invalid,
+}: {
+  nodeId: string;
+  draftKey: string;
+  value: unknown;
+  onChange: (value: unknown) => void;
+  invalid: boolean;
+}) {
+  const [text, setText] = useState(() => pretty(value));
+  const setDraftError = useBuilder((s) => s.setDraftError);
+
+  useEffect(() => {
+    let same = false;
+    try {
+      same = JSON.stringify(JSON.parse(text)) === JSON.stringify(value);
+    } catch {
+      same = false;
+    }
+    if (!same) {
+      setText(pretty(value));
+      setDraftError(nodeId, draftKey, null);
+    }
+  }, [value, nodeId]);
+  useEffect(() => () => setDraftError(nodeId, draftKey, null), [nodeId, draftKey, setDraftError]);
+
+  const change = (next: string) => {
+    setText(next);
+    if (next.trim() === '') {
+      setDraftError(nodeId, draftKey, 'Enter a JSON value, or choose None');
+      return;
+    }
+    try {
+      const parsed: unknown = JSON.parse(next);
+      setDraftError(nodeId, draftKey, null);
+      onChange(parsed);
+    } catch (error) {
+      setDraftError(nodeId, draftKey, `Invalid JSON: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  };
+
+  return (
+    <div className="json-editor">
+      <textarea
+        className="input input--mono textarea"
+        rows={Math.min(14, Math.max(4, text.split('\n').length + 1))}
+        aria-label="JSON body"
+        aria-invalid={invalid}
+        value={text}
+        spellCheck={false}
+        onChange={(e) => change(e.target.value)}
+        data-testid="json-body"
+      />
+      <button
+        type="button"
+        className="button button--ghost button--small json-editor__format"
+        disabled={invalid}
+        onClick={() => change(pretty(JSON.parse(text)))}
+      >
+        Format
+      </button>
+    </div>
+  );
+}
+
+function CredentialControl({ parameter, config, errors, onChange }: Of<'credential'>) {
+  const id = useId();
+  const raw = config[parameter.key];
+  const name = isPlainObject(raw) && typeof raw.credentialName === 'string' ? raw.credentialName : '';
+  return (
+    <Field label={parameter.label} htmlFor={id} errors={errors} hint={parameter.hint} testId={`field-${parameter.key}`}>
+      <input
+        id={id}
+        className="input input--mono"
+        type="text"
+        value={name}
+        placeholder={parameter.placeholder}
+        autoComplete="off"
+        spellCheck={false}
+        onChange={(e) =>
+          onChange({ [parameter.key]: e.target.value === '' ? undefined : { ...(isPlainObject(raw) ? raw : {}), credentialName: e.target.value } })
+        }
+      />
+    </Field>
+  );
+}

@@ -1,0 +1,130 @@
+// Reading workflow files (builder or template format) into a document, and writing the export (pure).
+
+import {
+  DEFAULT_NAME,
+  isPlainObject,
+  type DocEdge,
+  type DocMeta,
+  type DocNode,
+  type GraphDocument,
+  type NodeKind,
+} from './document';
+import { describeIssue, validateGraph } from './validate';
+
+export type ParseResult = { ok: true; doc: GraphDocument } | { ok: false; reason: string };
+
+const STEP_SPACING_X = 280;
+const TEMPLATE_STEP_TYPES: Record<string, NodeKind> = { http_request_node: 'http' };
+
+const fail = (reason: string): ParseResult => ({ ok: false, reason });
+
+/** Parses text as JSON, then as a workflow, then checks it is a valid graph. */
+export function parseWorkflowText(text: string): ParseResult {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    return fail(`not valid JSON (${error instanceof Error ? error.message : String(error)})`);
+  }
+  return loadWorkflow(value);
+}
+
+/** Converts either accepted format and rejects graphs that would not run. */
+export function loadWorkflow(value: unknown): ParseResult {
+  const parsed = parseWorkflow(value);
+  if (!parsed.ok) return parsed;
+  const [first] = validateGraph(parsed.doc);
+  return first ? fail(describeIssue(first, parsed.doc)) : parsed;
+}
+
+/** Structural conversion only: builder format as is, template format laid out Start → step → step. */
+export function parseWorkflow(value: unknown): ParseResult {
+  if (!isPlainObject(value)) return fail('expected a JSON object');
+  if (isPlainObject(value.definition)) return templateToDocument(value);
+  if (Array.isArray(value.nodes)) return builderToDocument(value);
+  return fail('not an AutomateOS workflow (expected “nodes” or “definition.steps”)');
+}
+
+export function templateToDocument(value: Record<string, unknown>): ParseResult {
+  const definition = value.definition as Record<string, unknown>;
+  if (!Array.isArray(definition.steps)) return fail('template has no “definition.steps” list');
+  if (value.name !== undefined && typeof value.name !== 'string') return fail('template “name” must be text');
+  const nodes: DocNode[] = [{ id: 'start', type: 'start', position: { x: 0, y: 0 }, data: { label: 'Start' } }];
+  const edges: DocEdge[] = [];
+  for (const [index, step] of definition.steps.entries()) {
+    const n = index + 1;
+    if (!isPlainObject(step)) return fail(`step ${n} is not an object`);
+    const kind = typeof step.type === 'string' ? TEMPLATE_STEP_TYPES[step.type] : undefined;
+    if (!kind) return fail(`step ${n} has unsupported type “${String(step.type)}”`);
+    if (step.config !== undefined && !isPlainObject(step.config)) return fail(`step ${n} “config” must be an object`);
+    if (step.name !== undefined && typeof step.name !== 'string') return fail(`step ${n} “name” must be text`);
+    const id = `http-${n}`;
+    nodes.push({
+      id,
+      type: kind,
+      position: { x: n * STEP_SPACING_X, y: 0 },
+      data: { label: step.name?.trim() || `Step ${n}`, config: structuredClone(step.config ?? {}) },
+    });
+    edges.push({ id: `e${n}`, source: nodes[index]!.id, target: id });
+  }
+  const meta: DocMeta = { name: (value.name as string | undefined)?.trim() || DEFAULT_NAME, version: 1 };
+  if (typeof value.description === 'string') meta.description = value.description;
+  return { ok: true, doc: { nodes, edges, meta } };
+}
+
+export function builderToDocument(value: Record<string, unknown>): ParseResult {
+  const nodes: DocNode[] = [];
+  for (const [index, raw] of (value.nodes as unknown[]).entries()) {
+    const where = `node ${index + 1}`;
+    if (!isPlainObject(raw)) return fail(`${where} is not an object`);
+    if (typeof raw.id !== 'string' || raw.id === '') return fail(`${where} has no id`);
+    if (raw.type !== 'start' && raw.type !== 'http') return fail(`${where} has unsupported type “${String(raw.type)}”`);
+    const position = raw.position;
+    if (!isPlainObject(position) || !Number.isFinite(position.x) || !Number.isFinite(position.y))
+      return fail(`${where} has no valid position`);
+    if (raw.data !== undefined && !isPlainObject(raw.data)) return fail(`${where} “data” must be an object`);
+    const data = structuredClone((raw.data ?? {}) as Record<string, unknown>);
+    if (data.label !== undefined && typeof data.label !== 'string') return fail(`${where} label must be text`);
+    nodes.push({
+      id: raw.id,
+      type: raw.type,
+      position: { x: position.x as number, y: position.y as number },
+      data: { ...data, label: (data.label as string | undefined) ?? (raw.type === 'start' ? 'Start' : raw.id) },
+    });
+  }
+  const rawEdges = value.edges ?? [];
+  if (!Array.isArray(rawEdges)) return fail('“edges” must be a list');
+  const edges: DocEdge[] = [];
+  for (const [index, raw] of rawEdges.entries()) {
+    const where = `connection ${index + 1}`;
+    if (!isPlainObject(raw)) return fail(`${where} is not an object`);
+    if (typeof raw.source !== 'string' || typeof raw.target !== 'string')
+      return fail(`${where} needs a source and a target`);
+    const id = typeof raw.id === 'string' && raw.id !== '' ? raw.id : `e-${raw.source}-${raw.target}`;
+    edges.push({ id, source: raw.source, target: raw.target });
+  }
+  const rawMeta = value.meta ?? {};
+  if (!isPlainObject(rawMeta)) return fail('“meta” must be an object');
+  const meta: DocMeta = {
+    ...structuredClone(rawMeta),
+    name: typeof rawMeta.name === 'string' && rawMeta.name.trim() !== '' ? rawMeta.name : DEFAULT_NAME,
+    version: typeof rawMeta.version === 'number' && Number.isFinite(rawMeta.version) ? rawMeta.version : 1,
+  };
+  return { ok: true, doc: { nodes, edges, meta } };
+}
+
+/** The builder-format file an export downloads. Config is written exactly as the user set it. */
+export function exportDocument(doc: GraphDocument, now: Date = new Date()): GraphDocument {
+  const copy = structuredClone(doc);
+  copy.meta = { ...copy.meta, version: copy.meta.version || 1, exportedAt: now.toISOString() };
+  return copy;
+}
+
+export function exportFileName(doc: GraphDocument): string {
+  const slug = doc.meta.name
+    .toLowerCase()
+    .normalize('NFKD')
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '');
+  return `${slug || 'workflow'}.automateos.json`;
+}

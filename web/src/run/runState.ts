@@ -1,0 +1,142 @@
+// A run as the builder shows it, and how run events change it (pure).
+// Events are applied exactly once and in seq order: duplicates are dropped, early arrivals wait for the gap.
+
+import { TERMINAL_RUN_STATUSES, type LogEntry, type RunEvent, type RunStatus, type Step, type StepStatus } from '../api/types';
+
+export type RunOrigin = 'canvas' | 'history';
+export type Connection = 'connecting' | 'live' | 'reconnecting' | 'closed' | 'lost';
+
+export interface StepView {
+  id: string;
+  nodeId: string;
+  name: string;
+  type: string;
+  status: StepStatus;
+  durationMs: number | null;
+  startedAt: string | null;
+  finishedAt: string | null;
+  attempt: number;
+  error: string | null;
+  /** Seeded from the canvas before the server reported the step. */
+  placeholder?: boolean;
+}
+
+export interface LogView extends LogEntry {
+  seq: number;
+}
+
+export interface RunView {
+  runId: string;
+  origin: RunOrigin;
+  status: RunStatus;
+  workflowName: string;
+  error: string | null;
+  steps: StepView[];
+  logs: LogView[];
+  /** Highest seq applied; every event up to it has been applied. */
+  lastSeq: number;
+  /** Events that arrived ahead of a gap, by seq. */
+  pending: Record<number, RunEvent>;
+  connection: Connection;
+  /** Whether the run's steps are the nodes on the canvas (so node badges show its statuses). */
+  onCanvas: boolean;
+  createdAt: string | null;
+  /** Cancel was requested and not yet confirmed by a terminal event. */
+  cancelRequested: boolean;
+}
+
+export function createRunView(
+  runId: string,
+  origin: RunOrigin,
+  init: { workflowName?: string; steps?: StepView[]; onCanvas?: boolean; createdAt?: string | null } = {},
+): RunView {
+  return {
+    runId,
+    origin,
+    status: 'queued',
+    workflowName: init.workflowName ?? '',
+    error: null,
+    steps: init.steps ?? [],
+    logs: [],
+    lastSeq: 0,
+    pending: {},
+    connection: 'connecting',
+    onCanvas: init.onCanvas ?? false,
+    createdAt: init.createdAt ?? null,
+    cancelRequested: false,
+  };
+}
+
+export function isTerminal(status: RunStatus): boolean {
+  return TERMINAL_RUN_STATUSES.includes(status);
+}
+
+export function applyEvent(run: RunView, event: RunEvent): RunView {
+  if (event.runId !== run.runId || !Number.isInteger(event.seq) || event.seq <= run.lastSeq) return run;
+  if (event.seq > run.lastSeq + 1) {
+    if (run.pending[event.seq]) return run;
+    return { ...run, pending: { ...run.pending, [event.seq]: event } };
+  }
+  let next = applyOne(run, event);
+  let pending = run.pending;
+  while (pending[next.lastSeq + 1]) {
+    const { [next.lastSeq + 1]: ready, ...rest } = pending;
+    pending = rest;
+    next = applyOne(next, ready as RunEvent);
+  }
+  return pending === run.pending ? next : { ...next, pending };
+}
+
+export function applyEvents(run: RunView, events: readonly RunEvent[]): RunView {
+  return events.reduce(applyEvent, run);
+}
+
+function applyOne(run: RunView, event: RunEvent): RunView {
+  const base = { ...run, lastSeq: event.seq };
+  switch (event.type) {
+    case 'run':
+      return { ...base, status: event.status, error: event.error ?? null };
+    case 'step':
+      return { ...base, steps: upsertStep(run.steps, event.step) };
+    case 'log':
+      return { ...base, logs: [...run.logs, { ...event.log, seq: event.seq }] };
+    default:
+      return base;
+  }
+}
+
+export function stepView(step: Step): StepView {
+  return {
+    id: step.id,
+    nodeId: step.nodeId ?? step.id,
+    name: step.name,
+    type: step.type,
+    status: step.status,
+    durationMs: step.durationMs ?? durationBetween(step.startedAt, step.finishedAt),
+    startedAt: step.startedAt,
+    finishedAt: step.finishedAt,
+    attempt: step.attempt,
+    error: step.error,
+  };
+}
+
+function upsertStep(steps: readonly StepView[], step: Step): StepView[] {
+  const view = stepView(step);
+  const index = steps.findIndex((s) => s.id === view.id || (s.placeholder && s.nodeId === view.nodeId));
+  if (index === -1) return [...steps, view];
+  const previous = steps[index] as StepView;
+  const merged: StepView = { ...view, name: view.name || previous.name };
+  return steps.map((s, i) => (i === index ? merged : s));
+}
+
+function durationBetween(startedAt: string | null, finishedAt: string | null): number | null {
+  if (!startedAt || !finishedAt) return null;
+  const ms = Date.parse(finishedAt) - Date.parse(startedAt);
+  return Number.isFinite(ms) && ms >= 0 ? ms : null;
+}
+
+/** Status per canvas node id, for node badges. */
+export function statusByNode(run: RunView | null): Record<string, StepStatus> {
+  if (!run || !run.onCanvas) return {};
+  return Object.fromEntries(run.steps.map((s) => [s.nodeId, s.status]));
+}

@@ -1,0 +1,331 @@
+// The builder's state: the graph on the canvas, its undo history, issues, the current run and toasts.
+// Created by a factory so tests and the app each get their own; components read it through selector hooks.
+
+import {
+  applyEdgeChanges,
+  applyNodeChanges,
+  type Connection,
+  type Edge,
+  type EdgeChange,
+  type Node,
+  type NodeChange,
+} from '@xyflow/react';
+import { createStore, type StoreApi } from 'zustand/vanilla';
+import {
+  emptyDocument,
+  nextId,
+  normaliseDocument,
+  type DocMeta,
+  type GraphDocument,
+  type NodeData,
+  type NodeKind,
+} from '../graph/document';
+import { defaultConfig, NODE_DEFINITIONS } from '../graph/nodeTypes';
+import { reachableFrom, type DraftErrors, type Issue } from '../graph/validate';
+import type { RunView } from '../run/runState';
+import { emptyHistory, record, redo, undo, type History } from './history';
+
+export type FlowNode = Node<NodeData, NodeKind>;
+export type FlowEdge = Edge;
+
+export type ToastKind = 'info' | 'success' | 'error';
+export interface Toast {
+  id: number;
+  kind: ToastKind;
+  text: string;
+}
+
+export interface BuilderState extends History {
+  nodes: FlowNode[];
+  edges: FlowEdge[];
+  meta: DocMeta;
+  /** Bumped on every document change (not on selection), so effects know when to save or re-validate. */
+  docVersion: number;
+  drafts: DraftErrors;
+  serverIssues: Issue[];
+  run: RunView | null;
+  /** A run request is in flight; the Run button stays disabled so a double-click starts one run. */
+  runPosting: boolean;
+  toasts: Toast[];
+  historyOpen: boolean;
+  runPanelOpen: boolean;
+
+  onNodesChange: (changes: NodeChange<FlowNode>[]) => void;
+  onEdgesChange: (changes: EdgeChange<FlowEdge>[]) => void;
+  onConnect: (connection: Connection) => void;
+  addNode: (type: NodeKind, options?: { position?: { x: number; y: number }; connectFrom?: string }) => string;
+  deleteSelection: () => void;
+  selectOnly: (nodeId: string | null) => void;
+  setLabel: (nodeId: string, label: string) => void;
+  /** Sets config keys of one node; `undefined` removes a key. */
+  setConfig: (nodeId: string, patch: Record<string, unknown>) => void;
+  setMeta: (patch: Partial<DocMeta>) => void;
+  undo: () => void;
+  redo: () => void;
+  loadDocument: (doc: GraphDocument) => void;
+  setDraftError: (nodeId: string, field: string, message: string | null) => void;
+  setServerIssues: (issues: Issue[]) => void;
+  setRun: (run: RunView | null) => void;
+  setRunPosting: (posting: boolean) => void;
+  updateRun: (runId: string, update: (run: RunView) => RunView) => void;
+  pushToast: (kind: ToastKind, text: string) => number;
+  dismissToast: (id: number) => void;
+  setHistoryOpen: (open: boolean) => void;
+  setRunPanelOpen: (open: boolean) => void;
+}
+
+export type BuilderStore = StoreApi<BuilderState>;
+
+export interface StoreOptions {
+  initial?: GraphDocument;
+  /** Clock for coalescing rapid edits of one field into one undo step. */
+  now?: () => number;
+}
+
+/** Consecutive edits of the same field closer than this become one undo step. */
+export const COALESCE_MS = 1000;
+const SPACING_X = 280;
+const SPACING_Y = 140;
+
+export function documentOf(state: Pick<BuilderState, 'nodes' | 'edges' | 'meta'>): GraphDocument {
+  return normaliseDocument(state);
+}
+
+function toFlow(doc: GraphDocument, selected: ReadonlySet<string> = new Set()) {
+  const nodes: FlowNode[] = doc.nodes.map((n) => ({
+    id: n.id,
+    type: n.type,
+    position: { ...n.position },
+    data: n.data,
+    selected: selected.has(n.id),
+  }));
+  const edges: FlowEdge[] = doc.edges.map((e) => ({ id: e.id, source: e.source, target: e.target }));
+  return { nodes, edges, meta: doc.meta };
+}
+
+/** Whether connecting source → target keeps the graph a one-way flow out of Start. */
+export function canConnect(doc: GraphDocument, source: string | null, target: string | null): boolean {
+  if (!source || !target || source === target) return false;
+  const targetNode = doc.nodes.find((n) => n.id === target);
+  if (!targetNode || targetNode.type === 'start' || !doc.nodes.some((n) => n.id === source)) return false;
+  if (doc.edges.some((e) => e.source === source && e.target === target)) return false;
+  return !reachableFrom(doc, target).has(source);
+}
+
+export function createBuilderStore(options: StoreOptions = {}): BuilderStore {
+  const now = options.now ?? Date.now;
+  let lastEdit: { key: string; at: number } | null = null;
+  let dragStart: GraphDocument | null = null;
+  let toastCounter = 0;
+
+  return createStore<BuilderState>()((set, get) => {
+    /** Applies a document change, remembering the previous document unless it continues the same edit. */
+    const commit = (patch: Partial<BuilderState>, coalesceKey?: string) => {
+      const state = get();
+      const at = now();
+      const continues = coalesceKey !== undefined && lastEdit?.key === coalesceKey && at - lastEdit.at < COALESCE_MS;
+      lastEdit = coalesceKey === undefined ? null : { key: coalesceKey, at };
+      const history = continues ? { past: state.past, future: [] } : record(state, documentOf(state));
+      set({ ...patch, ...history, docVersion: state.docVersion + 1 });
+    };
+
+    const restore = (doc: GraphDocument, history: History) => {
+      const state = get();
+      const selected = new Set(state.nodes.filter((n) => n.selected).map((n) => n.id));
+      lastEdit = null;
+      dragStart = null;
+      set({ ...toFlow(doc, selected), ...history, docVersion: state.docVersion + 1, serverIssues: [] });
+    };
+
+    const updateNodeData = (nodeId: string, update: (data: NodeData) => NodeData, coalesceKey: string) => {
+      const state = get();
+      if (!state.nodes.some((n) => n.id === nodeId)) return;
+      commit({ nodes: state.nodes.map((n) => (n.id === nodeId ? { ...n, data: update(n.data) } : n)) }, coalesceKey);
+    };
+
+    return {
+      ...toFlow(options.initial ?? emptyDocument()),
+      ...emptyHistory(),
+      docVersion: 0,
+      drafts: {},
+      serverIssues: [],
+      run: null,
+      runPosting: false,
+      toasts: [],
+      historyOpen: false,
+      runPanelOpen: false,
+
+      onNodesChange: (changes) => {
+        const state = get();
+        const positions = changes.filter((c) => c.type === 'position');
+        const structural = changes.some((c) => c.type === 'remove' || c.type === 'add' || c.type === 'replace');
+        const nodes = applyNodeChanges(changes, state.nodes);
+        if (structural) {
+          const ids = new Set(nodes.map((n) => n.id));
+          const edges = state.edges.filter((e) => ids.has(e.source) && ids.has(e.target));
+          commit({ nodes, edges });
+          return;
+        }
+        if (positions.length === 0) {
+          set({ nodes });
+          return;
+        }
+        if (positions.some((c) => c.dragging)) {
+          // Mid-drag: move without recording; remember where the drag began.
+          dragStart ??= documentOf(state);
+          set({ nodes, docVersion: state.docVersion + 1 });
+          return;
+        }
+        if (dragStart) {
+          // Drag stop: one undo step for the whole drag.
+          const before = dragStart;
+          dragStart = null;
+          lastEdit = null;
+          set({ nodes, ...record(state, before), docVersion: state.docVersion + 1 });
+          return;
+        }
+        commit({ nodes }, 'nudge');
+      },
+
+      onEdgesChange: (changes) => {
+        const state = get();
+        const edges = applyEdgeChanges(changes, state.edges);
+        if (changes.some((c) => c.type !== 'select')) commit({ edges });
+        else set({ edges });
+      },
+
+      onConnect: (connection) => {
+        const state = get();
+        const { source, target } = connection;
+        if (!canConnect(documentOf(state), source, target)) return;
+        const base = `e-${source}-${target}`;
+        const taken = state.edges.map((e) => e.id);
+        const id = taken.includes(base) ? nextId(base, taken) : base;
+        commit({ edges: [...state.edges, { id, source, target }] });
+      },
+
+      addNode: (type, opts = {}) => {
+        const state = get();
+        const definition = NODE_DEFINITIONS[type];
+        const ids = state.nodes.map((n) => n.id);
+        const id = type === 'start' && !ids.includes('start') ? 'start' : nextId(type, ids);
+        const anchor =
+          (opts.connectFrom ? state.nodes.find((n) => n.id === opts.connectFrom) : undefined) ?? state.nodes.at(-1);
+        let position = opts.position ?? (anchor ? { x: anchor.position.x + SPACING_X, y: anchor.position.y } : { x: 0, y: 0 });
+        if (!opts.position) {
+          const overlaps = (p: { x: number; y: number }) =>
+            state.nodes.some((n) => Math.abs(n.position.x - p.x) < 200 && Math.abs(n.position.y - p.y) < 80);
+          while (overlaps(position)) position = { x: position.x, y: position.y + SPACING_Y };
+        }
+        const data: NodeData =
+          definition.parameters.length > 0
+            ? { label: uniqueLabel(definition.defaultLabel, state.nodes), config: defaultConfig(definition) }
+            : { label: definition.defaultLabel };
+        const node: FlowNode = { id, type, position, data, selected: true };
+        const nodes = [...state.nodes.map((n) => (n.selected ? { ...n, selected: false } : n)), node];
+        let edges = state.edges.map((e) => (e.selected ? { ...e, selected: false } : e));
+        const doc = documentOf({ nodes, edges, meta: state.meta });
+        if (opts.connectFrom && canConnect(doc, opts.connectFrom, id)) {
+          edges = [...edges, { id: `e-${opts.connectFrom}-${id}`, source: opts.connectFrom, target: id }];
+        }
+        commit({ nodes, edges });
+        return id;
+      },
+
+      deleteSelection: () => {
+        const state = get();
+        const removed = new Set(state.nodes.filter((n) => n.selected).map((n) => n.id));
+        const nodes = state.nodes.filter((n) => !removed.has(n.id));
+        const edges = state.edges.filter((e) => !e.selected && !removed.has(e.source) && !removed.has(e.target));
+        if (nodes.length === state.nodes.length && edges.length === state.edges.length) return;
+        const drafts = Object.fromEntries(Object.entries(state.drafts).filter(([id]) => !removed.has(id)));
+        commit({ nodes, edges, drafts });
+      },
+
+      selectOnly: (nodeId) =>
+        set((s) => ({
+          nodes: s.nodes.map((n) => (n.selected === (n.id === nodeId) ? n : { ...n, selected: n.id === nodeId })),
+          edges: s.edges.map((e) => (e.selected ? { ...e, selected: false } : e)),
+        })),
+
+      setLabel: (nodeId, label) => updateNodeData(nodeId, (data) => ({ ...data, label }), `${nodeId}:label`),
+
+      setConfig: (nodeId, patch) =>
+        updateNodeData(
+          nodeId,
+          (data) => {
+            const config = { ...(data.config ?? {}) };
+            for (const [key, value] of Object.entries(patch)) {
+              if (value === undefined) delete config[key];
+              else config[key] = value;
+            }
+            return { ...data, config };
+          },
+          `${nodeId}:config.${Object.keys(patch).sort().join(',')}`,
+        ),
+
+      setMeta: (patch) => commit({ meta: { ...get().meta, ...patch } }, `meta:${Object.keys(patch).join(',')}`),
+
+      undo: () => {
+        const state = get();
+        const result = undo(state, documentOf(state));
+        if (result) restore(result.doc, result.history);
+      },
+
+      redo: () => {
+        const state = get();
+        const result = redo(state, documentOf(state));
+        if (result) restore(result.doc, result.history);
+      },
+
+      loadDocument: (doc) => {
+        const run = get().run;
+        commit({
+          ...toFlow(structuredClone(doc)),
+          drafts: {},
+          serverIssues: [],
+          run: run ? { ...run, onCanvas: false } : null,
+        });
+      },
+
+      setDraftError: (nodeId, field, message) =>
+        set((s) => {
+          const forNode = { ...(s.drafts[nodeId] ?? {}) };
+          if (message === null) {
+            if (!(field in forNode)) return {};
+            delete forNode[field];
+          } else {
+            if (forNode[field] === message) return {};
+            forNode[field] = message;
+          }
+          return { drafts: { ...s.drafts, [nodeId]: forNode } };
+        }),
+
+      setServerIssues: (serverIssues) => set({ serverIssues }),
+
+      setRun: (run) => set({ run, runPanelOpen: run ? true : get().runPanelOpen }),
+
+      setRunPosting: (runPosting) => set({ runPosting }),
+
+      updateRun: (runId, update) =>
+        set((s) => (s.run && s.run.runId === runId ? { run: update(s.run) } : {})),
+
+      pushToast: (kind, text) => {
+        toastCounter += 1;
+        const id = toastCounter;
+        set((s) => ({ toasts: [...s.toasts, { id, kind, text }].slice(-4) }));
+        return id;
+      },
+
+      dismissToast: (id) => set((s) => ({ toasts: s.toasts.filter((t) => t.id !== id) })),
+      setHistoryOpen: (historyOpen) => set({ historyOpen }),
+      setRunPanelOpen: (runPanelOpen) => set({ runPanelOpen }),
+    };
+  });
+}
+
+function uniqueLabel(base: string, nodes: readonly FlowNode[]): string {
+  const labels = new Set(nodes.map((n) => n.data.label));
+  if (!labels.has(base)) return base;
+  for (let i = 2; ; i += 1) if (!labels.has(`${base} ${i}`)) return `${base} ${i}`;
+}
