@@ -102,15 +102,18 @@ class EmbeddedNats:
 
     def stop(self, timeout: float = 10.0) -> None:
         process, self.process = self.process, None
-        if process is None or process.poll() is not None:
+        if process is None:
             return
-        process.terminate()
-        try:
-            process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            log.warning("nats-server %s did not stop in %.0f s; killing it", process.pid, timeout)
-            process.kill()
-            process.wait()
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                log.warning("nats-server %s did not stop in %.0f s; killing it", process.pid, timeout)
+                process.kill()
+                process.wait()
+        if process.stderr is not None:
+            process.stderr.close()
 
     def __enter__(self) -> EmbeddedNats:
         return self.start()

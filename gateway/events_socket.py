@@ -22,6 +22,8 @@ CLOSE_NOT_FOUND = 4404
 CLOSE_EXPIRED = 4410
 # A missing seq (its publisher crashed between saving the run and announcing it) is waited for this long.
 GAP_PATIENCE_S = 3.0
+# A run published straight onto runs.requested may not be recorded yet when its follower connects.
+UNKNOWN_RUN_PATIENCE_S = 10.0
 
 
 class EventSequencer:
@@ -65,19 +67,20 @@ async def run_events_socket(websocket: WebSocket) -> None:
     if not after_text.isdigit():
         await websocket.close(CLOSE_BAD_REQUEST, "after must be a whole number (the last seq you have)")
         return
-    found = await bus.runs.get(run_id) if re.fullmatch(RUN_ID_PATTERN, run_id) else None
-    if found is None:
+    if not re.fullmatch(RUN_ID_PATTERN, run_id):
         await websocket.close(CLOSE_NOT_FOUND, f"no run with id {run_id!r}")
         return
     run_id_context.set(run_id)
-    record = found[0]
-    if record.finished and int(after_text) >= record.eventSeq:
-        await websocket.close(CLOSE_NORMAL)  # the client has seen everything already
-        return
-    if record.finished and await bus.events_pending(run_id) == 0:
-        await websocket.close(CLOSE_EXPIRED, "this run's events have expired; GET /v1/runs/{id} has its final state")
-        return
-    streamer = asyncio.create_task(_stream(websocket, bus, run_id, int(after_text)))
+    found = await bus.runs.get(run_id)
+    if found is not None:
+        record = found[0]
+        if record.finished and int(after_text) >= record.eventSeq:
+            await websocket.close(CLOSE_NORMAL)  # the client has seen everything already
+            return
+        if record.finished and await bus.events_pending(run_id) == 0:
+            await websocket.close(CLOSE_EXPIRED, "this run's events have expired; GET /v1/runs/{id} has its final state")
+            return
+    streamer = asyncio.create_task(_stream(websocket, bus, run_id, int(after_text), known=found is not None))
     listener = asyncio.create_task(_until_client_leaves(websocket))
     done, pending = await asyncio.wait({streamer, listener}, return_when=asyncio.FIRST_COMPLETED)
     for task in pending:
@@ -88,11 +91,19 @@ async def run_events_socket(websocket: WebSocket) -> None:
             log.warning("event stream ended with %s: %s", type(error).__name__, error)
 
 
-async def _stream(websocket: WebSocket, bus: Bus, run_id: str, after: int) -> None:
+async def _stream(websocket: WebSocket, bus: Bus, run_id: str, after: int, known: bool) -> None:
     sequencer = EventSequencer(after)
     events = bus.run_events(run_id, tick=GAP_PATIENCE_S / 3)
+    give_up_at = None if known else time.monotonic() + UNKNOWN_RUN_PATIENCE_S
     try:
         async for event in events:
+            if event is not None:
+                give_up_at = None
+            elif give_up_at is not None and time.monotonic() > give_up_at:
+                if await bus.runs.get(run_id) is None:
+                    await websocket.close(CLOSE_NOT_FOUND, f"no run with id {run_id!r}")
+                    return
+                give_up_at = None
             for ready in sequencer.push(event, time.monotonic()):
                 await websocket.send_text(ready.model_dump_json())
                 if is_terminal(ready):

@@ -1,0 +1,143 @@
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from pydantic import TypeAdapter
+
+from schemas import Workflow, WorkflowInvalid, compile_workflow
+
+WORKFLOW: TypeAdapter[Any] = TypeAdapter(Workflow)
+
+
+def node(node_id: str, node_type: str = "http", **config: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {"label": node_id.title()}
+    if node_type == "http":
+        data["config"] = {"method": "POST", "url": "https://example.test/hook", **config}
+    return {"id": node_id, "type": node_type, "position": {"x": 0, "y": 0}, "data": data}
+
+
+def edge(source: str, target: str, edge_id: str | None = None) -> dict[str, Any]:
+    return {"id": edge_id or f"{source}-{target}", "source": source, "target": target}
+
+
+def compile_dict(document: dict[str, Any]) -> Any:
+    return compile_workflow(WORKFLOW.validate_python(document))
+
+
+def rejection(document: dict[str, Any]) -> list[tuple[str, str, str | None, str | None]]:
+    with pytest.raises(WorkflowInvalid) as caught:
+        compile_dict(document)
+    return [(i.field, i.reason, i.nodeId, i.edgeId) for i in caught.value.issues]
+
+
+def test_diamond_compiles_in_topological_order_with_deps() -> None:
+    dag = compile_dict({
+        "nodes": [node("join"), node("left"), node("start", "start"), node("right")],
+        "edges": [edge("start", "left"), edge("start", "right"), edge("left", "join"), edge("right", "join")],
+        "meta": {"name": "Diamond"},
+    })
+    order = [s.id for s in dag.steps]
+    assert order[0] == "start" and order[-1] == "join"
+    deps = {s.id: s.deps for s in dag.steps}
+    assert deps == {"start": [], "left": ["start"], "right": ["start"], "join": ["left", "right"]}
+    assert {s.id: s.type for s in dag.steps}["left"] == "http_request_node"
+    assert dag.workflowName == "Diamond"
+
+
+def test_legacy_metadata_name_is_accepted() -> None:
+    dag = compile_dict({"nodes": [node("start", "start")], "edges": [], "metadata": {"name": "Old export"}})
+    assert dag.workflowName == "Old export"
+
+
+def test_template_format_becomes_start_then_steps() -> None:
+    dag = compile_dict({
+        "name": "Two calls",
+        "definition": {"steps": [
+            {"type": "http_request_node", "config": {"method": "GET", "url": "https://a.test"}},
+            {"type": "http_request_node", "name": "Second", "config": {"method": "POST", "url": "https://b.test"}},
+        ]},
+    })
+    assert [(s.id, s.deps) for s in dag.steps] == [("start", []), ("step-1", ["start"]), ("step-2", ["step-1"])]
+    assert dag.steps[2].name == "Second" and dag.workflowName == "Two calls"
+
+
+def test_cycle_is_rejected_naming_its_nodes() -> None:
+    issues = rejection({
+        "nodes": [node("start", "start"), node("a"), node("b")],
+        "edges": [edge("start", "a"), edge("a", "b"), edge("b", "a")],
+    })
+    assert len(issues) == 1
+    field, reason, node_id, _ = issues[0]
+    assert "cycle" in reason and "a" in reason and "b" in reason
+    assert node_id in {"a", "b"} and field.startswith("graph.nodes[")
+
+
+def test_edge_to_unknown_node_names_the_edge() -> None:
+    issues = rejection({"nodes": [node("start", "start")], "edges": [edge("start", "ghost", "e9")]})
+    assert ("graph.edges[0].target", "edge 'e9' points to unknown node 'ghost'", None, "e9") in issues
+
+
+def test_duplicate_node_ids() -> None:
+    issues = rejection({"nodes": [node("start", "start"), node("a"), node("a")], "edges": [edge("start", "a")]})
+    assert [i[0] for i in issues] == ["graph.nodes[1].id", "graph.nodes[2].id"]
+    assert all("duplicate node id 'a'" == i[1] for i in issues)
+
+
+def test_unknown_node_type() -> None:
+    issues = rejection({"nodes": [node("start", "start"), node("x", "ftp")], "edges": [edge("start", "x")]})
+    assert issues[0][0] == "graph.nodes[1].type" and "unknown node type 'ftp'" in issues[0][1]
+    assert issues[0][2] == "x"
+
+
+def test_no_start_node() -> None:
+    issues = rejection({"nodes": [node("a")], "edges": []})
+    assert issues == [("graph.nodes", "the workflow needs a Start node", None, None)]
+
+
+def test_several_start_nodes() -> None:
+    issues = rejection({"nodes": [node("s1", "start"), node("s2", "start")], "edges": []})
+    assert "2 Start nodes" in issues[0][1] and issues[0][2] == "s2"
+
+
+def test_edge_into_start() -> None:
+    issues = rejection({"nodes": [node("start", "start"), node("a")], "edges": [edge("start", "a"), edge("a", "start")]})
+    assert issues[0][0] == "graph.edges[1].target" and "Start cannot have inputs" in issues[0][1]
+
+
+def test_unreachable_node() -> None:
+    issues = rejection({"nodes": [node("start", "start"), node("a"), node("island")], "edges": [edge("start", "a")]})
+    assert issues == [("graph.nodes[2]", "node 'island' is not reachable from Start; connect it or remove it", "island", None)]
+
+
+@pytest.mark.parametrize(
+    ("config", "field", "reason_part"),
+    [
+        ({"url": "ftp://example.test"}, "graph.nodes[1].data.config.url", "http:// or https://"),
+        ({"method": "FETCH"}, "graph.nodes[1].data.config.method", "'GET', 'POST', 'PUT', 'PATCH' or 'DELETE'"),
+        ({"timeoutMs": 0}, "graph.nodes[1].data.config.timeoutMs", "greater than or equal to 1"),
+        ({"headers": {"Bad Header": "x"}}, "graph.nodes[1].data.config.headers", "invalid header name"),
+        ({"body": "x", "json_body": {"a": 1}}, "graph.nodes[1].data.config", "either body or json_body"),
+    ],
+)
+def test_invalid_http_config_names_field_and_reason(config: dict[str, Any], field: str, reason_part: str) -> None:
+    issues = rejection({"nodes": [node("start", "start"), node("call", **config)], "edges": [edge("start", "call")]})
+    assert issues[0][0] == field, issues
+    assert reason_part in issues[0][1]
+    assert issues[0][2] == "call"
+
+
+def test_missing_url_is_reported() -> None:
+    document = {"nodes": [node("start", "start"), {"id": "call", "type": "http", "data": {"config": {}}}],
+                "edges": [edge("start", "call")]}
+    issues = rejection(document)
+    assert issues[0][:2] == ("graph.nodes[1].data.config.url", "Field required")
+
+
+def test_all_problems_are_reported_together() -> None:
+    issues = rejection({
+        "nodes": [node("start", "start"), node("a", url="nope"), node("b", "mystery")],
+        "edges": [edge("start", "a"), edge("a", "zzz")],
+    })
+    fields = {i[0] for i in issues}
+    assert {"graph.nodes[1].data.config.url", "graph.nodes[2].type", "graph.edges[1].target"} <= fields

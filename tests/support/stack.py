@@ -1,0 +1,151 @@
+"""The real system for tests: nats-server, orchestrator, engine workers and gateway on loopback."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import uvicorn
+
+from automateos.settings import REPO_ROOT
+from bus import Bus, BusSettings, free_port
+from engine import Worker
+from gateway import GatewayConfig, create_app
+from orchestrator import Orchestrator
+
+TERMINAL = {"succeeded", "failed", "cancelled"}
+
+
+@dataclass
+class Stack:
+    nats_url: str
+    bus_settings: BusSettings
+    base_url: str = ""
+    tasks: list[asyncio.Task[Any]] = field(default_factory=list)
+    actors: list[Any] = field(default_factory=list)
+    buses: list[Bus] = field(default_factory=list)
+    server: uvicorn.Server | None = None
+    server_task: asyncio.Task[None] | None = None
+    http: aiohttp.ClientSession | None = None
+
+    async def start_orchestrator(self) -> Orchestrator:
+        bus = await Bus.connect(self.nats_url, "test-orchestrator", self.bus_settings, give_up_after=10)
+        orchestrator = Orchestrator(bus)
+        self._run(orchestrator, bus)
+        return orchestrator
+
+    async def start_worker(self, concurrency: int = 16) -> Worker:
+        bus = await Bus.connect(self.nats_url, "test-engine", self.bus_settings, give_up_after=10)
+        worker = Worker(bus, concurrency=concurrency)
+        self._run(worker, bus)
+        return worker
+
+    def _run(self, actor: Any, bus: Bus) -> None:
+        self.actors.append(actor)
+        self.buses.append(bus)
+        self.tasks.append(asyncio.create_task(actor.run()))
+
+    async def start_gateway(self, web_dist: Path | None = None) -> None:
+        port = free_port()
+        config = GatewayConfig(
+            nats_url=self.nats_url, bus=self.bus_settings, examples_dir=REPO_ROOT / "examples", web_dist=web_dist
+        )
+        self.server = uvicorn.Server(
+            uvicorn.Config(create_app(config), host="127.0.0.1", port=port, log_config=None, ws="websockets-sansio")
+        )
+        self.server_task = asyncio.create_task(self.server.serve())
+        self.base_url = f"http://127.0.0.1:{port}"
+        while not self.server.started:
+            if self.server_task.done():
+                self.server_task.result()
+            await asyncio.sleep(0.01)
+        self.http = aiohttp.ClientSession()
+
+    async def stop(self) -> None:
+        if self.http is not None:
+            await self.http.close()
+        if self.server is not None and self.server_task is not None:
+            self.server.should_exit = True
+            await self.server_task
+        for actor in self.actors:
+            await actor.shutdown(timeout=5)
+        for task in self.tasks:
+            task.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+        for bus in self.buses:
+            await bus.close()
+
+    # -- the REST and WebSocket API, as a client uses it ---------------------------------------
+
+    async def post_run(self, graph: dict[str, Any], **extra: Any) -> tuple[int, Any]:
+        assert self.http is not None
+        async with self.http.post(f"{self.base_url}/v1/runs", json={"graph": graph, **extra}) as response:
+            return response.status, await response.json()
+
+    async def start_run(self, graph: dict[str, Any], **extra: Any) -> str:
+        status, body = await self.post_run(graph, **extra)
+        assert status == 201, body
+        return str(body["runId"])
+
+    async def get_run(self, run_id: str) -> dict[str, Any]:
+        assert self.http is not None
+        async with self.http.get(f"{self.base_url}/v1/runs/{run_id}") as response:
+            assert response.status == 200, await response.text()
+            result: dict[str, Any] = await response.json()
+            return result
+
+    async def events(self, run_id: str, after: int | None = None, until: Callable[[dict[str, Any]], bool] | None = None,
+                     timeout: float = 30.0) -> list[dict[str, Any]]:
+        """Read the run's event WebSocket until the server closes it (or an event satisfies `until`)."""
+        assert self.http is not None
+        query = f"?after={after}" if after is not None else ""
+        events: list[dict[str, Any]] = []
+        async with asyncio.timeout(timeout):
+            async with self.http.ws_connect(f"{self.base_url.replace('http', 'ws', 1)}/v1/runs/{run_id}/events{query}") as ws:
+                async for message in ws:
+                    if message.type != aiohttp.WSMsgType.TEXT:
+                        break
+                    events.append(json.loads(message.data))
+                    if until is not None and until(events[-1]):
+                        break
+        return events
+
+    async def finish(self, run_id: str, timeout: float = 30.0) -> dict[str, Any]:
+        """Wait for the run's terminal event over the WebSocket, then return the run record."""
+        events = await self.events(run_id, timeout=timeout)
+        assert events and events[-1]["type"] == "run" and events[-1]["status"] in TERMINAL, events[-3:]
+        return await self.get_run(run_id)
+
+
+def http_graph(url: str, method: str = "POST", name: str = "Test workflow", **config: Any) -> dict[str, Any]:
+    """Start → one HTTP node."""
+    return {
+        "meta": {"name": name},
+        "nodes": [
+            {"id": "start", "type": "start", "position": {"x": 0, "y": 0}, "data": {"label": "Start"}},
+            {"id": "call", "type": "http", "position": {"x": 200, "y": 0},
+             "data": {"label": "Call API", "config": {"method": method, "url": url, **config}}},
+        ],
+        "edges": [{"id": "e1", "source": "start", "target": "call"}],
+    }
+
+
+def spawn_actor(actor: str, nats_url: str, *args: str, env: dict[str, str] | None = None,
+                log_path: Path | None = None) -> subprocess.Popen[bytes]:
+    """An actor in its own process, exactly as `automateos <actor>` runs it."""
+    environment = {**os.environ, "NATS_URL": nats_url, **(env or {})}
+    out = open(log_path, "wb") if log_path else subprocess.DEVNULL  # noqa: SIM115 - closed by the caller's process end
+    return subprocess.Popen([sys.executable, "-m", "automateos", actor, *args], env=environment, stdout=out, stderr=subprocess.STDOUT)
+
+
+def step_is(step_id: str, status: str) -> Callable[[dict[str, Any]], bool]:
+    """An `until` for Stack.events: the event that moves `step_id` to `status`."""
+    return lambda event: event["type"] == "step" and event["step"]["id"] == step_id and event["step"]["status"] == status
