@@ -48,6 +48,7 @@ class Bus:
         self.settings = settings
         self.runs = RunStore(buckets[subjects.RUNS_BUCKET])
         self.idempotency = buckets[subjects.IDEMPOTENCY_BUCKET]
+        self._subscriptions: list[Any] = []
 
     @classmethod
     async def connect(
@@ -66,6 +67,11 @@ class Bus:
     async def close(self) -> None:
         if self.nc.is_closed:
             return
+        # Unsubscribe before draining: a pull subscription whose fetch was cancelled keeps the
+        # server's late "request expired" notice queued forever, and drain would wait on it.
+        for sub in self._subscriptions:
+            await _quietly_unsubscribe(sub)
+        self._subscriptions.clear()
         try:
             await self.nc.drain()
         except nats.errors.Error as error:
@@ -122,10 +128,14 @@ class Bus:
     # -- consuming ----------------------------------------------------------------------------------
 
     async def pull(self, stream: str, durable: str) -> JetStreamContext.PullSubscription:
-        return await self.js.pull_subscribe_bind(durable, stream)
+        psub = await self.js.pull_subscribe_bind(durable, stream)
+        self._subscriptions.append(psub)
+        return psub
 
     async def subscribe_aborts(self) -> Subscription:
-        return await self.nc.subscribe(subjects.STEPS_ABORT)
+        sub = await self.nc.subscribe(subjects.STEPS_ABORT)
+        self._subscriptions.append(sub)
+        return sub
 
     async def run_events(self, run_id: str, tick: float = 3600.0) -> AsyncIterator[RunEventModel | None]:
         """Every stored event of a run, then live ones, in stream order, until the caller stops.

@@ -5,12 +5,16 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+import base64
+from urllib.parse import parse_qsl, quote, quote_plus, urlencode, urlsplit, urlunsplit
 
 MASK = "••••••"
 
 _SENSITIVE_HEADERS = {"authorization", "proxy-authorization", "x-api-key", "cookie", "set-cookie"}
-_SENSITIVE_WORDS = re.compile(r"token|secret|password|passwd|key|signature|credential", re.IGNORECASE)
+_SENSITIVE_WORDS = re.compile(r"token|secret|password|passwd|key|signature|credential|authorization", re.IGNORECASE)
+_AUTH_SCHEME = re.compile(r"^(bearer|basic|token|bot)\s+", re.IGNORECASE)
+# Shorter values are too likely to occur by chance in unrelated text to be replaced.
+_MIN_SECRET_LENGTH = 6
 # Paths longer than this many segments are cut in logs: webhook URLs carry their secret in the path.
 _SHOWN_PATH_SEGMENTS = 2
 
@@ -47,3 +51,55 @@ def loggable_url(url: str) -> str:
         path += "/…"
     query = urlencode([(k, MASK if is_sensitive(k) else v) for k, v in parse_qsl(parts.query, keep_blank_values=True)])
     return urlunsplit((parts.scheme, host, path if segments else parts.path, query, ""))
+
+
+class Scrubber:
+    """Replaces known secret values (plain, URL-encoded and base64 forms) in any text or JSON value."""
+
+    def __init__(self, secrets: list[str]) -> None:
+        forms: set[str] = set()
+        for secret in secrets:
+            for form in (secret, quote(secret, safe=""), quote_plus(secret), base64.b64encode(secret.encode()).decode()):
+                if len(form) >= _MIN_SECRET_LENGTH:
+                    forms.add(form)
+        # Longest first, so a secret that contains another is replaced whole.
+        self.forms = sorted(forms, key=len, reverse=True)
+
+    def __bool__(self) -> bool:
+        return bool(self.forms)
+
+    def text(self, value: str) -> str:
+        for form in self.forms:
+            if form in value:
+                value = value.replace(form, MASK)
+        return value
+
+    def value(self, value: Any) -> Any:
+        if not self.forms:
+            return value
+        if isinstance(value, str):
+            return self.text(value)
+        if isinstance(value, dict):
+            return {self.text(k) if isinstance(k, str) else k: self.value(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self.value(item) for item in value]
+        return value
+
+
+def request_secrets(url: str, headers: Mapping[str, str]) -> list[str]:
+    """The secret values an HTTP request carries: sensitive header values, URL password, sensitive query values."""
+    found: list[str] = []
+    for name, value in headers.items():
+        if is_sensitive(name) and value:
+            found.append(value)
+            bare = _AUTH_SCHEME.sub("", value)
+            if bare != value:
+                found.append(bare)
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return found
+    if parts.password:
+        found.append(parts.password)
+    found += [v for k, v in parse_qsl(parts.query) if is_sensitive(k) and v]
+    return found

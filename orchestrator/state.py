@@ -127,6 +127,7 @@ def apply_result(record: RunRecord, result: StepResult, now: datetime) -> Transi
         step.status = "running"
         step.startedAt = result.startedAt
         step.attempt = result.attempt
+        step.worker = result.worker
         change.step_changed(step)
         if result.attempt > 1:
             change.say(f"{step.name}: attempt {result.attempt} (redelivered)", "WARN", step.id)
@@ -138,6 +139,7 @@ def apply_result(record: RunRecord, result: StepResult, now: datetime) -> Transi
     step.attempt = max(step.attempt, result.attempt)
     step.output = result.output
     step.error = result.error
+    step.worker = result.worker
     step.status = result.status
     change.step_changed(step)
     for entry in result.logs:

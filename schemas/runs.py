@@ -50,6 +50,7 @@ class StepState(Contract):
     attempt: int = 0
     error: str | None = None
     output: Any = None
+    worker: str | None = Field(default=None, description="host:pid of the engine worker that ran the step")
 
 
 class RunView(Contract):

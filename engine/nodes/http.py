@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from schemas import DEFAULT_HTTP_TIMEOUT_MS, HttpConfig, LogEntry, StepDispatch, issues_from_validation
 
 from ..errors import StepFailed
-from ..masking import loggable_url, mask_fields, mask_headers
+from ..masking import Scrubber, loggable_url, mask_fields, mask_headers, request_secrets
 from .base import NodeContext, NodeOutcome
 
 # What a step keeps of a response body; the rest is cut and flagged.
@@ -27,9 +27,24 @@ async def run_http(dispatch: StepDispatch, context: NodeContext) -> NodeOutcome:
     except ValidationError as error:
         reasons = "; ".join(f"{i.field}: {i.reason}" for i in issues_from_validation(error, "config"))
         raise StepFailed(f"invalid HTTP configuration: {reasons}") from None
+    # A server may echo what it was sent (an Authorization value in an error page): never report it back.
+    scrub = Scrubber(request_secrets(config.url, config.headers))
+    try:
+        outcome = await _request(config, dispatch, context)
+    except StepFailed as failure:
+        failure.message = scrub.text(failure.message)
+        failure.log = scrub.text(failure.log) if failure.log else None
+        failure.output = scrub.value(failure.output)
+        raise
+    outcome.output = scrub.value(outcome.output)
+    for entry in outcome.logs:
+        entry.msg = scrub.text(entry.msg)
+    return outcome
+
+
+async def _request(config: HttpConfig, dispatch: StepDispatch, context: NodeContext) -> NodeOutcome:
     if "{{" in config.url:
         raise StepFailed("the URL still contains a {{template}}, and templating is not available yet")
-
     headers = dict(config.headers)
     data: bytes | None = None
     if config.json_body is not None:

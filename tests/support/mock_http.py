@@ -30,11 +30,12 @@ class Reply:
 
 
 class MockHttp:
-    """`mock.reply(path, Reply(...))` sets an answer; `mock.received` lists requests in arrival order."""
+    """`mock.reply(path, Reply(...), ...)` sets the answers to successive calls (the last one repeats);
+    `mock.received` lists requests in arrival order."""
 
     def __init__(self) -> None:
         self.received: list[Received] = []
-        self.replies: dict[str, Reply] = {}
+        self.replies: dict[str, list[Reply]] = {}
         self.arrived = asyncio.Event()
         self._runner: web.AppRunner | None = None
         self.port = 0
@@ -42,8 +43,8 @@ class MockHttp:
     def url(self, path: str) -> str:
         return f"http://127.0.0.1:{self.port}{path}"
 
-    def reply(self, path: str, reply: Reply) -> None:
-        self.replies[path] = reply
+    def reply(self, path: str, *replies: Reply) -> None:
+        self.replies[path] = list(replies)
 
     def requests_to(self, path: str) -> list[Received]:
         return [r for r in self.received if r.path == path]
@@ -68,7 +69,8 @@ class MockHttp:
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         self.received.append(Received(request.method, request.path, dict(request.headers), await request.read()))
         self.arrived.set()
-        reply = self.replies.get(request.path, Reply())
+        queue = self.replies.get(request.path) or [Reply()]
+        reply = queue.pop(0) if len(queue) > 1 else queue[0]
         if reply.delay_s:
             await asyncio.sleep(reply.delay_s)
         if reply.body is None:

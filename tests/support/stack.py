@@ -142,8 +142,11 @@ def spawn_actor(actor: str, nats_url: str, *args: str, env: dict[str, str] | Non
                 log_path: Path | None = None) -> subprocess.Popen[bytes]:
     """An actor in its own process, exactly as `automateos <actor>` runs it."""
     environment = {**os.environ, "NATS_URL": nats_url, **(env or {})}
-    out = open(log_path, "wb") if log_path else subprocess.DEVNULL  # noqa: SIM115 - closed by the caller's process end
-    return subprocess.Popen([sys.executable, "-m", "automateos", actor, *args], env=environment, stdout=out, stderr=subprocess.STDOUT)
+    command = [sys.executable, "-m", "automateos", actor, *args]
+    if log_path is None:
+        return subprocess.Popen(command, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    with open(log_path, "wb") as out:  # the child keeps its own copy of the descriptor
+        return subprocess.Popen(command, env=environment, stdout=out, stderr=subprocess.STDOUT)
 
 
 def step_is(step_id: str, status: str) -> Callable[[dict[str, Any]], bool]:

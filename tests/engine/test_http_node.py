@@ -1,0 +1,84 @@
+"""The HTTP node against a real local server: what it sends, what it reports, how it fails."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import aiohttp
+import pytest
+
+from bus import free_port
+from engine.errors import StepFailed
+from engine.masking import MASK, loggable_url, mask_fields, mask_headers
+from engine.nodes import NodeContext
+from engine.nodes.http import run_http
+from schemas import StepDispatch
+from tests.support.mock_http import MockHttp, Reply
+
+
+@pytest.fixture
+async def context() -> AsyncIterator[NodeContext]:
+    async with aiohttp.ClientSession() as session:
+        yield NodeContext(session=session)
+
+
+def dispatch(**config: Any) -> StepDispatch:
+    return StepDispatch(runId="r1", stepId="s1", name="Call", type="http_request_node", config=config)
+
+
+async def test_success_reports_status_masked_headers_and_parsed_body(mock_http: MockHttp, context: NodeContext) -> None:
+    mock_http.reply("/ok", Reply(status=200, body={"id": 7, "api_key": "sk_live_123", "nested": {"password": "p"}},
+                                 headers={"Set-Cookie": "session=abc", "X-Plain": "yes"}))
+    outcome = await run_http(dispatch(method="GET", url=mock_http.url("/ok")), context)
+    assert outcome.output["status"] == 200
+    assert outcome.output["body"] == {"id": 7, "api_key": MASK, "nested": {"password": MASK}}
+    assert outcome.output["headers"]["Set-Cookie"] == MASK and outcome.output["headers"]["X-Plain"] == "yes"
+    assert outcome.logs[0].msg.startswith(f"GET http://127.0.0.1:{mock_http.port}/ok → HTTP 200 in ")
+
+
+async def test_raw_body_is_sent_as_is(mock_http: MockHttp, context: NodeContext) -> None:
+    await run_http(dispatch(method="PUT", url=mock_http.url("/raw"), body="a=1&b=2",
+                            headers={"Content-Type": "application/x-www-form-urlencoded"}), context)
+    [received] = mock_http.received
+    assert received.method == "PUT" and received.body == b"a=1&b=2"
+
+
+async def test_non_2xx_fails_with_status_and_output(mock_http: MockHttp, context: NodeContext) -> None:
+    mock_http.reply("/missing", Reply(status=404, body="no such thing"))
+    with pytest.raises(StepFailed) as failure:
+        await run_http(dispatch(method="DELETE", url=mock_http.url("/missing")), context)
+    assert failure.value.message.startswith("HTTP 404 Not Found from DELETE")
+    assert failure.value.output["body"] == "no such thing"
+    assert failure.value.log is not None and "→ HTTP 404" in failure.value.log
+
+
+async def test_timeout_fails_with_a_clear_message(mock_http: MockHttp, context: NodeContext) -> None:
+    mock_http.reply("/slow", Reply(delay_s=5))
+    with pytest.raises(StepFailed, match=r"timed out after 200 ms"):
+        await run_http(dispatch(url=mock_http.url("/slow"), timeoutMs=200), context)
+
+
+async def test_connection_refused_fails_with_a_clear_message(context: NodeContext) -> None:
+    port = free_port()
+    with pytest.raises(StepFailed, match=rf"cannot connect to 127.0.0.1:{port}"):
+        await run_http(dispatch(url=f"http://127.0.0.1:{port}/"), context)
+
+
+async def test_unresolvable_host_fails_with_a_clear_message(context: NodeContext) -> None:
+    with pytest.raises(StepFailed, match="cannot resolve host 'no-such-host.invalid'"):
+        await run_http(dispatch(url="http://no-such-host.invalid/hook", timeoutMs=5000), context)
+
+
+async def test_large_bodies_are_cut(mock_http: MockHttp, context: NodeContext) -> None:
+    mock_http.reply("/big", Reply(status=200, body="x" * 200_000))
+    outcome = await run_http(dispatch(url=mock_http.url("/big")), context)
+    assert outcome.output["truncated"] is True and len(outcome.output["body"]) == 64 * 1024
+
+
+def test_masking_rules() -> None:
+    assert mask_headers({"Authorization": "Bearer x", "X-API-Key": "k", "X-Auth-Token": "t", "Accept": "a"}) == {
+        "Authorization": MASK, "X-API-Key": MASK, "X-Auth-Token": MASK, "Accept": "a"}
+    assert mask_fields([{"client_secret": "s", "ok": [{"Password": "p"}]}]) == [{"client_secret": MASK, "ok": [{"Password": MASK}]}]
+    assert loggable_url("https://discord.com/api/webhooks/123/tok") == "https://discord.com/api/webhooks/…"
+    assert loggable_url("https://u:pw@x.test/a?api_key=s&q=1") == "https://x.test/a?api_key=%E2%80%A2%E2%80%A2%E2%80%A2%E2%80%A2%E2%80%A2%E2%80%A2&q=1"

@@ -1,0 +1,107 @@
+"""The REST contract: every error is JSON naming the field and the reason."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.support.mock_http import MockHttp
+from tests.support.stack import Stack, http_graph
+
+
+async def request(stack: Stack, method: str, path: str, **kwargs: Any) -> tuple[int, Any, dict[str, str]]:
+    assert stack.http is not None
+    async with stack.http.request(method, f"{stack.base_url}{path}", **kwargs) as response:
+        return response.status, await response.json(content_type=None), dict(response.headers)
+
+
+async def test_invalid_node_config_is_422_with_field_path_and_node(stack: Stack) -> None:
+    graph = http_graph("ftp://example.test")
+    status, body, _ = await request(stack, "POST", "/v1/runs", json={"graph": graph})
+    assert status == 422
+    assert body["error"]["code"] == "validation_error"
+    assert body["error"]["fields"] == [{"field": "graph.nodes[1].data.config.url",
+                                        "reason": "must start with http:// or https://", "nodeId": "call", "edgeId": None}]
+
+
+async def test_schema_errors_name_each_field(stack: Stack) -> None:
+    status, body, _ = await request(stack, "POST", "/v1/runs",
+                                    json={"graph": {"nodes": [{"id": "s"}], "edges": []}, "inputs": []})
+    assert status == 422
+    fields = {(f["field"], f["reason"]) for f in body["error"]["fields"]}
+    assert ("graph.nodes[0].type", "Field required") in fields
+    assert ("inputs", "Input should be an object") in fields
+
+
+async def test_missing_graph_and_bad_json_and_empty_body(stack: Stack) -> None:
+    status, body, _ = await request(stack, "POST", "/v1/runs", json={})
+    assert status == 422 and body["error"]["fields"][0]["field"] == "graph"
+    status, body, _ = await request(stack, "POST", "/v1/runs", data=b"{not json", headers={"Content-Type": "application/json"})
+    assert status == 400 and body["error"]["fields"][0]["field"] == "body"
+    status, body, _ = await request(stack, "POST", "/v1/runs", data=b"")
+    assert status == 400 and body["error"]["code"] == "bad_request"
+
+
+async def test_structural_errors_are_422(stack: Stack) -> None:
+    graph = http_graph("https://example.test")
+    graph["edges"].append({"id": "loop", "source": "call", "target": "call"})
+    status, body, _ = await request(stack, "POST", "/v1/runs", json={"graph": graph})
+    assert status == 422 and "cycle" in body["error"]["fields"][0]["reason"]
+
+
+async def test_unknown_run_and_unknown_path_are_json_404(stack: Stack) -> None:
+    for path in ("/v1/runs/nope", "/v1/runs/not%20valid", "/v2/whatever"):
+        status, body, _ = await request(stack, "GET", path)
+        assert status == 404 and body["error"]["code"] == "not_found", path
+    status, body, _ = await request(stack, "POST", "/v1/runs/nope/cancel")
+    assert status == 404
+
+
+async def test_list_query_is_validated(stack: Stack) -> None:
+    status, body, _ = await request(stack, "GET", "/v1/runs?limit=0&status=sleeping")
+    assert status == 422
+    assert {f["field"] for f in body["error"]["fields"]} == {"limit", "status"}
+
+
+async def test_request_id_is_echoed_or_generated(stack: Stack) -> None:
+    _, _, headers = await request(stack, "GET", "/healthz", headers={"X-Request-ID": "abc-123"})
+    assert headers["X-Request-ID"] == "abc-123"
+    _, _, headers = await request(stack, "GET", "/healthz", headers={"X-Request-ID": "bad id with spaces"})
+    assert headers["X-Request-ID"] != "bad id with spaces" and len(headers["X-Request-ID"]) == 16
+
+
+async def test_health_and_readiness(stack: Stack) -> None:
+    assert (await request(stack, "GET", "/healthz"))[:2] == (200, {"status": "ok"})
+    assert (await request(stack, "GET", "/readyz"))[:2] == (200, {"status": "ready"})
+
+
+async def test_validate_endpoint(stack: Stack) -> None:
+    status, body, _ = await request(stack, "POST", "/v1/workflows/validate", json={"graph": http_graph("https://x.test")})
+    assert status == 200 and body["ok"] is True
+    assert [(s["id"], s["deps"]) for s in body["steps"]] == [("start", []), ("call", ["start"])]
+
+
+async def test_templates_are_listed_and_served(stack: Stack) -> None:
+    status, body, _ = await request(stack, "GET", "/v1/templates")
+    assert status == 200
+    names = {t["id"]: t["name"] for t in body["templates"]}
+    assert names == {"slack-notification": "Slack Notification", "stripe-discord": "Stripe → Discord Bridge",
+                     "notion-automation": "Notion Database Entry"}
+    status, body, _ = await request(stack, "GET", "/v1/templates/stripe-discord")
+    assert status == 200 and body["definition"]["steps"][0]["type"] == "http_request_node"
+    status, _, _ = await request(stack, "GET", "/v1/templates/missing")
+    assert status == 404
+
+
+async def test_get_run_right_after_create_is_never_404(stack: Stack, mock_http: MockHttp) -> None:
+    run_id = await stack.start_run(http_graph(mock_http.url("/x")))
+    record = await stack.get_run(run_id)
+    assert record["id"] == run_id and record["status"] in {"queued", "running", "succeeded"}
+    assert set(record) >= {"id", "status", "workflowName", "steps", "logs", "createdAt", "updatedAt"}
+    assert "dag" not in record and "inputs" not in record
+
+
+async def test_events_socket_for_unknown_run_closes_with_4404(stack: Stack) -> None:
+    assert stack.http is not None
+    async with stack.http.ws_connect(f"{stack.base_url.replace('http', 'ws')}/v1/runs/bad%20id/events") as ws:
+        await ws.receive()
+        assert ws.close_code == 4404
