@@ -59,6 +59,8 @@ class Settings:
             engine_concurrency=_int(env, "AUTOMATEOS_ENGINE_CONCURRENCY", defaults.engine_concurrency),
             bus=bus,
             log_level=env.get("AUTOMATEOS_LOG_LEVEL", defaults.log_level).upper(),
+            examples_dir=Path(env.get("AUTOMATEOS_EXAMPLES_DIR", str(defaults.examples_dir))),
+            web_dist=Path(env.get("AUTOMATEOS_WEB_DIST", str(defaults.web_dist))),
         )
 
 

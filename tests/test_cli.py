@@ -1,0 +1,126 @@
+"""The `automateos` command as a user types it: up, run, Ctrl-C, and runs that survive a restart."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import sys
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from automateos.run_command import RunCommandError, apply_sets, parse_inputs
+from automateos.settings import REPO_ROOT, Settings, SettingsError
+from bus import free_port
+from tests.support.mock_http import MockHttp, Reply
+
+EXAMPLES = REPO_ROOT / "examples"
+
+
+async def start_up(env: dict[str, str]) -> tuple[asyncio.subprocess.Process, list[str]]:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "automateos", "up", env=env, cwd=env["AUTOMATEOS_DATA_DIR"],
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+    )
+    lines: list[str] = []
+    assert process.stdout is not None
+    async with asyncio.timeout(60):
+        while True:
+            line = (await process.stdout.readline()).decode()
+            assert line, f"`automateos up` ended early:\n{''.join(lines)}"
+            lines.append(line)
+            if "AutomateOS is up" in line:
+                return process, lines
+
+
+async def stop_up(process: asyncio.subprocess.Process) -> tuple[int, str]:
+    process.send_signal(signal.SIGINT)
+    assert process.stdout is not None
+    async with asyncio.timeout(60):
+        rest = (await process.stdout.read()).decode()
+        return await process.wait(), rest
+
+
+async def automateos_run(*args: str, env: dict[str, str]) -> tuple[int, str]:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "automateos", "run", *args, env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+    )
+    async with asyncio.timeout(60):
+        output, _ = await process.communicate()
+    assert process.returncode is not None
+    return process.returncode, output.decode()
+
+
+async def test_up_run_stop_and_runs_survive_a_restart(tmp_path: Path, mock_http: MockHttp) -> None:
+    mock_http.reply("/slack", Reply(status=200, body="ok"))
+    mock_http.reply("/discord-down", Reply(status=503))
+    env = {**os.environ, "AUTOMATEOS_DATA_DIR": str(tmp_path), "AUTOMATEOS_PORT": str(free_port()),
+           "AUTOMATEOS_NATS_PORT": str(free_port())}
+    env.pop("NATS_URL", None)
+    gateway = f"http://127.0.0.1:{env['AUTOMATEOS_PORT']}"
+
+    up, lines = await start_up(env)
+    try:
+        assert any("nats-server (embedded" in line for line in lines)
+        code, output = await automateos_run(str(EXAMPLES / "slack-notification.json"), "--gateway", gateway,
+                                            "--set", f"notify-slack.url={mock_http.url('/slack')}", env=env)
+        assert code == 0, output
+        assert "Post to Slack" in output and "→ HTTP 200" in output and "■ run succeeded" in output
+        assert mock_http.requests_to("/slack")[0].json() == {"text": "Hello from AutomateOS :wave:"}
+        run_id = output.split()[2]
+
+        code, output = await automateos_run(str(EXAMPLES / "stripe-discord.json"), "--gateway", gateway,
+                                            "--set", f"step-1.url={mock_http.url('/discord-down')}", env=env)
+        assert code == 1, output
+        assert "HTTP 503" in output and "■ run failed" in output
+    finally:
+        status, rest = await stop_up(up)
+    assert status == 0, rest
+    assert "✓ stopped" in rest
+
+    up, _ = await start_up(env)
+    try:
+        async with aiohttp.ClientSession() as session, session.get(f"{gateway}/v1/runs/{run_id}") as response:
+            assert response.status == 200
+            assert (await response.json())["status"] == "succeeded"
+    finally:
+        status, _ = await stop_up(up)
+    assert status == 0
+
+
+async def test_run_reports_an_invalid_file_with_field_errors(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"nodes": [{"id": "a", "type": "http", "data": {"config": {"url": "x"}}}], "edges": []}))
+    # The gateway is not even needed to fail on an unreadable file.
+    code, output = await automateos_run(str(tmp_path / "missing.json"), "--gateway", "http://127.0.0.1:9", env=dict(os.environ))
+    assert code == 2 and "cannot read" in output
+    code, output = await automateos_run(str(bad), "--gateway", f"http://127.0.0.1:{free_port()}", env=dict(os.environ))
+    assert code == 2 and "cannot reach the gateway" in output
+
+
+def test_inputs_nest_and_parse_json() -> None:
+    assert parse_inputs(["a=1", "payload.title=Hello world", "flag=true", "list=[1,2]"]) == {
+        "a": 1, "payload": {"title": "Hello world"}, "flag": True, "list": [1, 2]}
+    with pytest.raises(RunCommandError):
+        parse_inputs(["novalue"])
+
+
+def test_set_overrides_builder_and_template_nodes() -> None:
+    builder = json.loads((EXAMPLES / "slack-notification.json").read_text())
+    assert apply_sets(builder, ["notify-slack.url=http://x.test"])["nodes"][1]["data"]["config"]["url"] == "http://x.test"
+    template = json.loads((EXAMPLES / "stripe-discord.json").read_text())
+    assert apply_sets(template, ["step-1.url=http://y.test"])["definition"]["steps"][0]["config"]["url"] == "http://y.test"
+    with pytest.raises(RunCommandError, match="no node 'nope'"):
+        apply_sets(builder, ["nope.url=x"])
+
+
+def test_settings_read_the_environment_and_reject_bad_values() -> None:
+    settings = Settings.from_env({"AUTOMATEOS_PORT": "9000", "NATS_URL": "nats://h:1", "AUTOMATEOS_STEP_ACK_WAIT": "5"})
+    assert (settings.port, settings.nats_url, settings.bus.step_ack_wait_s) == (9000, "nats://h:1", 5.0)
+    assert Settings.from_env({}).nats_url is None
+    with pytest.raises(SettingsError, match="AUTOMATEOS_PORT"):
+        Settings.from_env({"AUTOMATEOS_PORT": "eighty"})
