@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -21,11 +22,14 @@ T = TypeVar("T")
 _CAS_ATTEMPTS = 100
 # Listing reads records concurrently, but not all at once.
 _LIST_CONCURRENCY = 64
+# Records this process wrote last, by run id: the first compare-and-set tries them without a read.
+_REMEMBERED_RECORDS = 10_000
 
 
 class RunStore:
     def __init__(self, kv: KeyValue) -> None:
         self.kv = kv
+        self._written: OrderedDict[str, tuple[RunRecord, int]] = OrderedDict()
 
     async def get(self, run_id: str) -> tuple[RunRecord, int] | None:
         try:
@@ -50,22 +54,36 @@ class RunStore:
         `change` is pure: on a lost race it is re-applied to the fresh record. It returns the
         record to write (None: nothing to write) and an outcome that mutate() passes back.
         A missing record raises KeyError.
+
+        The first attempt uses the record this process last wrote, if any: with one orchestrator
+        it is always current, and with several a stale one only costs a failed compare-and-set.
         """
+        current = self._written.pop(run_id, None)
         for _ in range(_CAS_ATTEMPTS):
-            current = await self.get(run_id)
             if current is None:
-                raise KeyError(run_id)
+                current = await self.get(run_id)
+                if current is None:
+                    raise KeyError(run_id)
             record, revision = current
             new_record, outcome = change(record)
             if new_record is None:
+                self._remember(run_id, current)
                 return outcome
             try:
-                await self.kv.update(run_id, new_record.model_dump_json().encode(), last=revision)
+                revision = await self.kv.update(run_id, new_record.model_dump_json().encode(), last=revision)
             except KeyWrongLastSequenceError:
+                current = None
                 await asyncio.sleep(0)
                 continue
+            if not new_record.finished:
+                self._remember(run_id, (new_record, revision))
             return outcome
         raise StaleRevision(f"run {run_id}: {_CAS_ATTEMPTS} compare-and-set attempts lost the race")
+
+    def _remember(self, run_id: str, current: tuple[RunRecord, int]) -> None:
+        self._written[run_id] = current
+        if len(self._written) > _REMEMBERED_RECORDS:
+            self._written.popitem(last=False)
 
     async def list(self) -> list[RunRecord]:
         try:

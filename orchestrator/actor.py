@@ -69,6 +69,13 @@ class Orchestrator:
         except ValueError as error:
             raise Reject(f"runs.requested message is not JSON ({error})") from None
         run_id = _claimed_run_id(raw)
+        if run_id is not None:
+            # The gateway records the run before publishing it, having validated it: just start it.
+            try:
+                await self._change(run_id, lambda record: state.start(record, _now()))
+                return
+            except KeyError:
+                pass  # published straight onto the bus: validate and record it first
         try:
             request = RunRequested.model_validate(raw)
         except ValidationError as error:

@@ -108,3 +108,14 @@ def test_second_attempt_is_recorded_with_a_warning() -> None:
     record, _ = apply(record, result("a", "running", attempt=1), result("a", "running", attempt=2))
     assert record.step("a").attempt == 2
     assert any("redelivered" in log.msg for log in record.logs)
+
+
+def test_fast_step_reporting_once_is_shown_running_then_succeeded() -> None:
+    record = state.start(diamond(), T0).record
+    assert record is not None
+    t = state.apply_result(record, result("a", "succeeded", durationMs=3.0, worker="w:1"), T0 + timedelta(seconds=1))
+    assert t.record is not None
+    statuses = [e.step.status for e in t.events if e.type == "step" and e.step.id == "a"]  # type: ignore[union-attr]
+    assert statuses == ["running", "succeeded"]
+    step = t.record.step("a")
+    assert (step.startedAt, step.attempt, step.worker, step.durationMs) == (T0, 1, "w:1", 3.0)
