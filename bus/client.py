@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from types import TracebackType
 from typing import Any
 
@@ -137,7 +137,7 @@ class Bus:
         self._subscriptions.append(sub)
         return sub
 
-    async def run_events(self, run_id: str, tick: float = 3600.0) -> AsyncIterator[RunEventModel | None]:
+    async def run_events(self, run_id: str, tick: float = 3600.0) -> AsyncGenerator[RunEventModel | None, None]:
         """Every stored event of a run, then live ones, in stream order, until the caller stops.
 
         Yields None after each `tick` seconds without an event, so callers can act on silence.

@@ -8,7 +8,9 @@ import os
 import socket
 import time
 from collections import OrderedDict
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 import aiohttp
 from nats.aio.msg import Msg
@@ -16,6 +18,7 @@ from pydantic import ValidationError
 
 from bus import Bus, PullLoop, Reject, subjects
 from schemas import LogEntry, StepAbort, StepDispatch, StepResult
+from schemas.messages import StepResultStatus
 
 from .errors import StepFailed
 from .nodes import NODES, NodeContext, NodeOutcome
@@ -27,6 +30,16 @@ _REMEMBERED_ABORTS = 10_000
 # A step still running after this long announces it; a faster one reports once, and the orchestrator
 # shows it running → finished from that one result. Saves a message and a state write per fast step.
 RUNNING_NOTICE_AFTER_S = 0.05
+
+
+@dataclass
+class _Ending:
+    """How a step ended, before it becomes a StepResult."""
+
+    status: StepResultStatus
+    output: Any = None
+    error: str | None = None
+    logs: list[LogEntry] = field(default_factory=list)
 
 
 class Worker:
@@ -85,12 +98,13 @@ class Worker:
                              worker=self.name, startedAt=started_at)
         notice = asyncio.get_running_loop().call_later(RUNNING_NOTICE_AFTER_S, self._announce, running)
         try:
-            result = await self._execute(dispatch)
+            ending = await self._execute(dispatch)
         finally:
             notice.cancel()
-        result.attempt, result.worker, result.startedAt = attempt, self.name, started_at
-        result.finishedAt = datetime.now(UTC)
-        result.durationMs = round((time.perf_counter() - started) * 1000, 3)
+        result = running.model_copy(update={
+            "status": ending.status, "output": ending.output, "error": ending.error, "logs": ending.logs,
+            "finishedAt": datetime.now(UTC), "durationMs": round((time.perf_counter() - started) * 1000, 3),
+        })
         # Report first, ack after (the loop acks when this returns): a crash in between re-runs the
         # step rather than losing it, and the orchestrator ignores the repeated result.
         await self.bus.report(result)
@@ -101,11 +115,10 @@ class Worker:
         self._notices.add(task)
         task.add_done_callback(self._notices.discard)
 
-    async def _execute(self, dispatch: StepDispatch) -> StepResult:
+    async def _execute(self, dispatch: StepDispatch) -> _Ending:
         node = NODES.get(dispatch.type)
-        base = {"runId": dispatch.runId, "stepId": dispatch.stepId, "startedAt": datetime.now(UTC)}
         if node is None:
-            return StepResult(**base, status="failed", error=f"this worker cannot execute step type {dispatch.type!r}")
+            return _Ending("failed", error=f"this worker cannot execute step type {dispatch.type!r}")
         assert self.session is not None
         task = asyncio.create_task(node(dispatch, NodeContext(session=self.session)))
         self.in_flight.setdefault(dispatch.runId, set()).add(task)
@@ -113,23 +126,23 @@ class Worker:
             outcome = await asyncio.shield(task)
         except asyncio.CancelledError:
             if task.cancelled() and dispatch.runId in self.aborted:
-                return StepResult(**base, status="cancelled", error="cancelled while running",
-                                  logs=[LogEntry(level="WARN", msg=f"{dispatch.name}: aborted", stepId=dispatch.stepId)])
-            task.cancel()
+                abort_log = LogEntry(level="WARN", msg=f"{dispatch.name}: aborted", stepId=dispatch.stepId)
+                return _Ending("cancelled", error="cancelled while running", logs=[abort_log])
+            task.cancel()  # this worker is shutting down: the step is redelivered elsewhere
             raise
         except StepFailed as failure:
             logs = [LogEntry(level="ERROR", msg=failure.log, stepId=dispatch.stepId)] if failure.log else []
-            return StepResult(**base, status="failed", error=failure.message, output=failure.output, logs=logs)
+            return _Ending("failed", output=failure.output, error=failure.message, logs=logs)
         except Exception as error:
             log.exception("step %s of run %s crashed", dispatch.stepId, dispatch.runId)
-            return StepResult(**base, status="failed", error=f"internal error in {dispatch.type}: {type(error).__name__}")
+            return _Ending("failed", error=f"internal error in {dispatch.type}: {type(error).__name__}")
         finally:
             tasks = self.in_flight.get(dispatch.runId)
             if tasks is not None:
                 tasks.discard(task)
                 if not tasks:
                     del self.in_flight[dispatch.runId]
-        return StepResult(**base, status="succeeded", output=outcome.output, logs=outcome.logs)
+        return _Ending("succeeded", output=outcome.output, logs=outcome.logs)
 
     async def _listen_for_aborts(self, sub: object) -> None:
         async for msg in sub.messages:  # type: ignore[attr-defined]

@@ -59,7 +59,8 @@ async def on_http_exception(request: Request, exc: Exception) -> Response:
     message = exc.detail if isinstance(exc.detail, str) else "request failed"
     if exc.status_code == 404:
         message = f"no such endpoint: {request.method} {request.url.path}"
-    return json_response(ApiError(error=ErrorBody(code=code, message=message)), exc.status_code, exc.headers)
+    headers = dict(exc.headers) if exc.headers else None
+    return json_response(ApiError(error=ErrorBody(code=code, message=message)), exc.status_code, headers)
 
 
 async def on_unexpected(request: Request, exc: Exception) -> Response:

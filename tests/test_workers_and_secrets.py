@@ -114,3 +114,13 @@ async def _stream_contents(bus: Bus, stream: str, subject: str, expect_empty_ok:
         assert contents, f"{stream} should hold this run's events"
     await asyncio.sleep(0)
     return contents
+
+
+async def test_a_step_longer_than_ack_wait_is_kept_by_heartbeats_not_redelivered(stack: Stack, mock_http: MockHttp) -> None:
+    ack_wait = stack.bus_settings.step_ack_wait_s
+    mock_http.reply("/long", Reply(delay_s=ack_wait * 2))
+    run_id = await stack.start_run(http_graph(mock_http.url("/long"), timeoutMs=int(ack_wait * 10 * 1000)))
+    record = await stack.finish(run_id, timeout=ack_wait * 10)
+    assert record["status"] == "succeeded"
+    assert next(s for s in record["steps"] if s["id"] == "call")["attempt"] == 1
+    assert len(mock_http.requests_to("/long")) == 1
