@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import nats
+
 from bus import Bus
 from tests.support.mock_http import MockHttp, Reply
 from tests.support.stack import Stack, http_graph, step_is
@@ -96,12 +98,18 @@ async def test_same_idempotency_key_starts_one_run(stack: Stack, mock_http: Mock
     assert [r["id"] for r in runs] == [first["runId"]]
 
 
-async def test_run_requested_published_on_the_bus_by_a_plain_client(stack: Stack, mock_http: MockHttp, bus: Bus) -> None:
-    # A plain nats-py publish, as another system would do it: no AutomateOS code involved.
+async def test_run_requested_published_on_the_bus_by_a_plain_client(stack: Stack, mock_http: MockHttp) -> None:
+    # A plain nats-py client, as another system would do it: no AutomateOS code involved.
     request = {"runId": "from-billing-1", "graph": {
         "name": "Bus template", "definition": {"steps": [
             {"type": "http_request_node", "config": {"method": "POST", "url": mock_http.url("/bus"), "json_body": {"a": 1}}}]}}}
-    await bus.js.publish("runs.requested", json.dumps(request).encode(), headers={"Nats-Msg-Id": "billing-1"})
+    client = await nats.connect(stack.nats_url)
+    try:
+        first = await client.jetstream().publish("runs.requested", json.dumps(request).encode(), headers={"Nats-Msg-Id": "billing-1"})
+        repeat = await client.jetstream().publish("runs.requested", json.dumps(request).encode(), headers={"Nats-Msg-Id": "billing-1"})
+    finally:
+        await client.close()
+    assert first.duplicate is None and repeat.duplicate is True
 
     record = await stack.finish("from-billing-1")
     assert record["status"] == "succeeded" and record["workflowName"] == "Bus template"
@@ -117,6 +125,12 @@ async def test_garbage_on_runs_requested_never_stops_the_orchestrator(stack: Sta
               "edges": [{"id": "1", "source": "s", "target": "a"}, {"id": "2", "source": "a", "target": "b"},
                         {"id": "3", "source": "b", "target": "a"}]}
     await bus.js.publish("runs.requested", json.dumps({"runId": "cyclic-1", "graph": cyclic}).encode())
+
+    # Garbage on the step subjects must not stop the orchestrator or the worker either.
+    await bus.js.publish("steps.result", b"{broken")
+    await bus.js.publish("steps.result", json.dumps({"runId": "no-such-run", "stepId": "x", "status": "succeeded",
+                                                      "startedAt": "2026-01-01T00:00:00Z"}).encode())
+    await bus.js.publish("steps.dispatch", b"[1, 2, 3]")
 
     bad = await stack.finish("bad-shape")
     assert bad["status"] == "failed" and "graph.nodes" in bad["error"]

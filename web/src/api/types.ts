@@ -1,73 +1,23 @@
-// Wire types of the REST and WebSocket API (docs/API.md). They mirror the pydantic models in schemas/;
-// once the backend publishes its JSON Schema, this file should be generated from it rather than edited.
+// Wire types of the REST and WebSocket API (docs/API.md). The ones the backend publishes as JSON Schema are
+// generated into schema.gen.ts (npm run gen:types); this module gives them the builder's names.
 
-export type RunStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
-export type StepStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'skipped' | 'cancelled';
-export type LogLevel = 'INFO' | 'WARN' | 'ERROR';
+import type { FieldIssue, LogEntry as WireLog, RunView, RunEvent as WireEvent, RunSummary as WireSummary, StepState } from './schema.gen';
+
+export type Step = StepState;
+export type LogEntry = WireLog;
+export type Run = RunView;
+export type RunSummary = WireSummary;
+export type RunEvent = WireEvent;
+export type FieldError = FieldIssue;
+export type { ApiError as ErrorBody } from './schema.gen';
+
+export type RunStatus = Run['status'];
+export type StepStatus = Step['status'];
+export type LogLevel = LogEntry['level'];
 
 export const TERMINAL_RUN_STATUSES: readonly RunStatus[] = ['succeeded', 'failed', 'cancelled'];
 
-export interface FieldError {
-  field: string;
-  reason: string;
-  nodeId?: string | null;
-  edgeId?: string | null;
-}
-
-export interface ErrorBody {
-  error: { code: string; message: string; fields?: FieldError[] };
-}
-
-export interface Step {
-  id: string;
-  nodeId?: string | null;
-  name: string;
-  type: string;
-  status: StepStatus;
-  startedAt: string | null;
-  finishedAt: string | null;
-  durationMs: number | null;
-  attempt: number;
-  error: string | null;
-}
-
-export interface LogEntry {
-  ts: string;
-  level: LogLevel;
-  msg: string;
-  stepId?: string | null;
-}
-
-export interface Run {
-  id: string;
-  status: RunStatus;
-  workflowName: string;
-  steps: Step[];
-  logs: LogEntry[];
-  error: string | null;
-  createdAt: string;
-  updatedAt: string;
-}
-
-export interface RunSummary {
-  id: string;
-  status: RunStatus;
-  workflowName: string;
-  createdAt: string;
-  updatedAt: string;
-}
-
-interface EventBase {
-  runId: string;
-  seq: number;
-  ts: string;
-}
-
-export type RunEvent =
-  | (EventBase & { type: 'run'; status: RunStatus; error: string | null })
-  | (EventBase & { type: 'step'; step: Step })
-  | (EventBase & { type: 'log'; log: LogEntry });
-
+// Not (yet) published in schemas/json/: mirrors schemas/api.py ValidationResponse and TemplateInfo.
 export interface ValidateOk {
   ok: true;
   workflowName: string;
@@ -77,5 +27,5 @@ export interface ValidateOk {
 export interface TemplateSummary {
   id: string;
   name: string;
-  description?: string;
+  description?: string | null;
 }

@@ -169,9 +169,9 @@ export function placeholderSteps(doc: GraphDocument): StepView[] {
     }));
 }
 
-/** A past run belongs to the canvas graph when every step it reports is a step node on the canvas. */
+/** A past run belongs to the canvas graph when every step it reports is a canvas node of the same name. */
 export function matchesCanvas(run: RunView, doc: GraphDocument): boolean {
-  if (run.steps.length === 0 || (run.workflowName && run.workflowName !== doc.meta.name)) return false;
-  const stepNodes = new Set(doc.nodes.filter((n) => n.type !== 'start').map((n) => n.id));
-  return run.steps.every((s) => stepNodes.has(s.nodeId));
+  if (run.steps.length === 0) return false;
+  const labels = new Map(doc.nodes.map((n) => [n.id, n.data.label]));
+  return run.steps.every((s) => labels.has(s.nodeId) && (!s.name || labels.get(s.nodeId) === s.name));
 }

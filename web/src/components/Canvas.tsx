@@ -13,16 +13,17 @@ import {
   type IsValidConnection,
   type NodeTypes,
 } from '@xyflow/react';
-import { useCallback, useMemo, type DragEvent } from 'react';
+import { useCallback, useEffect, useMemo, useRef, type DragEvent } from 'react';
 import type { NodeKind } from '../graph/document';
-import { definitionOf } from '../graph/nodeTypes';
+import { definitionOf, NODE_DEFINITIONS } from '../graph/nodeTypes';
 import { useBuilder, useBuilderStore } from '../store/hooks';
 import { canConnect, documentOf, type FlowNode } from '../store/store';
 import { WorkflowNode } from './WorkflowNode';
 
 export const DRAG_MIME = 'application/x-automateos-node';
 
-const nodeTypes: NodeTypes = { start: WorkflowNode, http: WorkflowNode };
+// Every declared node type renders through the same component, driven by its declaration.
+const nodeTypes: NodeTypes = Object.fromEntries(Object.keys(NODE_DEFINITIONS).map((type) => [type, WorkflowNode]));
 const MULTI_SELECT_KEYS = ['Shift', 'Meta', 'Control'];
 
 export function Canvas() {
@@ -34,7 +35,22 @@ export function Canvas() {
   const onConnect = useBuilder((s) => s.onConnect);
   const addNode = useBuilder((s) => s.addNode);
   const running = useBuilder((s) => (s.run?.onCanvas ? s.run.steps.filter((st) => st.status === 'running').map((st) => st.nodeId).join(',') : ''));
-  const { screenToFlowPosition } = useReactFlow();
+  const { screenToFlowPosition, fitView } = useReactFlow();
+  const runPanelOpen = useBuilder((s) => s.runPanelOpen);
+  const firstRender = useRef(true);
+
+  // Opening or closing the run panel resizes the canvas: re-fit so no step ends up hidden under it.
+  useEffect(() => {
+    if (firstRender.current) {
+      firstRender.current = false;
+      return;
+    }
+    // Two frames: React Flow learns the new canvas size from a ResizeObserver after the first layout.
+    let frame = requestAnimationFrame(() => {
+      frame = requestAnimationFrame(() => void fitView({ padding: 0.2, maxZoom: 1, duration: 200 }));
+    });
+    return () => cancelAnimationFrame(frame);
+  }, [runPanelOpen, fitView]);
 
   const edges = useMemo<Edge[]>(() => {
     const active = new Set(running.split(',').filter(Boolean));
@@ -83,7 +99,7 @@ export function Canvas() {
         multiSelectionKeyCode={MULTI_SELECT_KEYS}
         selectionKeyCode="Shift"
         fitView
-        fitViewOptions={{ padding: 0.3, maxZoom: 1.1 }}
+        fitViewOptions={{ padding: 0.2, maxZoom: 1 }}
         minZoom={0.2}
         maxZoom={2}
         snapToGrid
@@ -98,6 +114,7 @@ export function Canvas() {
           position="bottom-right"
           pannable
           zoomable
+          style={{ width: 150, height: 96 }}
           ariaLabel="Minimap"
           nodeColor={(n) => definitionOf(n.type ?? '')?.accent ?? '#94a3b8'}
           nodeStrokeWidth={0}

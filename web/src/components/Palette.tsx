@@ -1,5 +1,6 @@
 // Node types to add: drag one onto the canvas, or click (or press Enter) to add it after the selected step.
 
+import { useReactFlow } from '@xyflow/react';
 import type { DragEvent } from 'react';
 import { PALETTE, type NodeDefinition } from '../graph/nodeTypes';
 import { useBuilder, useBuilderStore } from '../store/hooks';
@@ -9,11 +10,14 @@ export function Palette() {
   const store = useBuilderStore();
   const addNode = useBuilder((s) => s.addNode);
   const hasStart = useBuilder((s) => s.nodes.some((n) => n.type === 'start'));
+  const { fitView } = useReactFlow();
 
   const add = (definition: NodeDefinition) => {
     const selected = store.getState().nodes.filter((n) => n.selected);
     const from = selected.length === 1 ? selected[0] : undefined;
     addNode(definition.type, from && definition.hasInput ? { connectFrom: from.id } : {});
+    // Keep the new step in view (it is placed next to the selected or last step).
+    requestAnimationFrame(() => void fitView({ padding: 0.2, maxZoom: 1, duration: 200 }));
   };
 
   const onDragStart = (event: DragEvent, definition: NodeDefinition) => {

@@ -1,10 +1,11 @@
 // Bottom panel: the current run's steps (friendly names, status, duration) and its logs, live.
 
-import { useEffect, useRef } from 'react';
+import { useEffect, useMemo, useRef } from 'react';
 import type { RunStatus } from '../api/types';
 import { formatClock, formatDuration, formatRelative } from '../run/format';
 import { isTerminal, type RunView } from '../run/runState';
-import { useBuilder } from '../store/hooks';
+import { topologicalOrder } from '../graph/validate';
+import { useBuilder, useDocument } from '../store/hooks';
 import { Icon } from './icons';
 import { StatusBadge } from './WorkflowNode';
 
@@ -95,14 +96,21 @@ function RunSummaryLine({ run }: { run: RunView }) {
 }
 
 function StepList({ run }: { run: RunView }) {
+  const doc = useDocument();
+  const steps = useMemo(() => {
+    if (!run.onCanvas) return run.steps;
+    // Show the steps in the order they flow on the canvas; the server reports them as they start.
+    const rank = new Map(topologicalOrder(doc).map((id, index) => [id, index]));
+    return [...run.steps].sort((a, b) => (rank.get(a.nodeId) ?? Infinity) - (rank.get(b.nodeId) ?? Infinity));
+  }, [run.steps, run.onCanvas, doc]);
   return (
     <div className="run-panel__column run-panel__steps">
       <h3 className="section-title">Steps</h3>
-      {run.steps.length === 0 ? (
+      {steps.length === 0 ? (
         <p className="muted small">Waiting for the first step…</p>
       ) : (
         <ol className="step-list">
-          {run.steps.map((step) => (
+          {steps.map((step) => (
             <li key={step.id} className="step-row" data-testid={`step-row-${step.nodeId}`} data-status={step.status}>
               <StatusBadge status={step.status} />
               <span className="step-row__name">{step.name || step.nodeId}</span>
@@ -139,8 +147,10 @@ function LogList({ run }: { run: RunView }) {
                 {formatClock(log.ts)}
               </time>
               <span className="log-row__level">{log.level}</span>
-              {log.stepId && <span className="log-row__step">{names.get(log.stepId) ?? log.stepId}</span>}
-              <span className="log-row__msg">{log.msg}</span>
+              <span className="log-row__msg">
+                {log.stepId && <span className="log-row__step">{names.get(log.stepId) ?? log.stepId}</span>}
+                {log.msg}
+              </span>
             </li>
           ))}
         </ol>

@@ -54,7 +54,7 @@ export function TemplatesMenu() {
       loadDocument(result.doc);
       setOpen(false);
       pushToast('success', `Loaded ${result.doc.meta.name}`);
-      requestAnimationFrame(() => void fitView({ padding: 0.3, maxZoom: 1.1, duration: 250 }));
+      requestAnimationFrame(() => void fitView({ padding: 0.2, maxZoom: 1, duration: 250 }));
     } catch (error) {
       pushToast('error', `Could not fetch template: ${error instanceof Error ? error.message : String(error)}`);
     } finally {

@@ -39,7 +39,7 @@ export function Toolbar() {
   const fileInput = useRef<HTMLInputElement>(null);
   const [confirmNew, setConfirmNew] = useState(false);
 
-  const fit = () => requestAnimationFrame(() => void fitView({ padding: 0.3, maxZoom: 1.1, duration: 250 }));
+  const fit = () => requestAnimationFrame(() => void fitView({ padding: 0.2, maxZoom: 1, duration: 250 }));
 
   const onImport = async (event: ChangeEvent<HTMLInputElement>) => {
     const file = event.target.files?.[0];

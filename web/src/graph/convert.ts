@@ -9,11 +9,13 @@ import {
   type GraphDocument,
   type NodeKind,
 } from './document';
+import { definitionOf } from './nodeTypes';
 import { describeIssue, validateGraph } from './validate';
 
 export type ParseResult = { ok: true; doc: GraphDocument } | { ok: false; reason: string };
 
-const STEP_SPACING_X = 280;
+// Same ids and layout as the server's template_to_graph (schemas/graph.py), so run steps match canvas nodes.
+const STEP_SPACING_X = 260;
 const TEMPLATE_STEP_TYPES: Record<string, NodeKind> = { http_request_node: 'http' };
 
 const fail = (reason: string): ParseResult => ({ ok: false, reason });
@@ -58,14 +60,15 @@ export function templateToDocument(value: Record<string, unknown>): ParseResult 
     if (!kind) return fail(`step ${n} has unsupported type “${String(step.type)}”`);
     if (step.config !== undefined && !isPlainObject(step.config)) return fail(`step ${n} “config” must be an object`);
     if (step.name !== undefined && typeof step.name !== 'string') return fail(`step ${n} “name” must be text`);
-    const id = `http-${n}`;
+    const id = `step-${n}`;
     nodes.push({
       id,
       type: kind,
       position: { x: n * STEP_SPACING_X, y: 0 },
       data: { label: step.name?.trim() || `Step ${n}`, config: structuredClone(step.config ?? {}) },
     });
-    edges.push({ id: `e${n}`, source: nodes[index]!.id, target: id });
+    const previous = nodes[index]!.id;
+    edges.push({ id: `e-${previous}-${id}`, source: previous, target: id });
   }
   const meta: DocMeta = { name: (value.name as string | undefined)?.trim() || DEFAULT_NAME, version: 1 };
   if (typeof value.description === 'string') meta.description = value.description;
@@ -78,8 +81,10 @@ export function builderToDocument(value: Record<string, unknown>): ParseResult {
     const where = `node ${index + 1}`;
     if (!isPlainObject(raw)) return fail(`${where} is not an object`);
     if (typeof raw.id !== 'string' || raw.id === '') return fail(`${where} has no id`);
-    if (raw.type !== 'start' && raw.type !== 'http') return fail(`${where} has unsupported type “${String(raw.type)}”`);
-    const position = raw.position;
+    if (typeof raw.type !== 'string' || !definitionOf(raw.type))
+      return fail(`${where} has unsupported type “${String(raw.type)}”`);
+    // A file without positions (hand-written) is laid out left to right.
+    const position = raw.position ?? { x: index * STEP_SPACING_X, y: 0 };
     if (!isPlainObject(position) || !Number.isFinite(position.x) || !Number.isFinite(position.y))
       return fail(`${where} has no valid position`);
     if (raw.data !== undefined && !isPlainObject(raw.data)) return fail(`${where} “data” must be an object`);
@@ -87,7 +92,7 @@ export function builderToDocument(value: Record<string, unknown>): ParseResult {
     if (data.label !== undefined && typeof data.label !== 'string') return fail(`${where} label must be text`);
     nodes.push({
       id: raw.id,
-      type: raw.type,
+      type: raw.type as NodeKind,
       position: { x: position.x as number, y: position.y as number },
       data: { ...data, label: (data.label as string | undefined) ?? (raw.type === 'start' ? 'Start' : raw.id) },
     });
@@ -103,12 +108,15 @@ export function builderToDocument(value: Record<string, unknown>): ParseResult {
     const id = typeof raw.id === 'string' && raw.id !== '' ? raw.id : `e-${raw.source}-${raw.target}`;
     edges.push({ id, source: raw.source, target: raw.target });
   }
-  const rawMeta = value.meta ?? {};
+  const rawMeta = value.meta ?? value.metadata ?? {};
   if (!isPlainObject(rawMeta)) return fail('“meta” must be an object');
   const meta: DocMeta = {
     ...structuredClone(rawMeta),
     name: typeof rawMeta.name === 'string' && rawMeta.name.trim() !== '' ? rawMeta.name : DEFAULT_NAME,
-    version: typeof rawMeta.version === 'number' && Number.isFinite(rawMeta.version) ? rawMeta.version : 1,
+    version:
+      (typeof rawMeta.version === 'number' && Number.isFinite(rawMeta.version)) || typeof rawMeta.version === 'string'
+        ? rawMeta.version
+        : 1,
   };
   return { ok: true, doc: { nodes, edges, meta } };
 }

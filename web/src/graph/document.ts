@@ -26,7 +26,8 @@ export interface DocEdge {
 
 export interface DocMeta {
   name: string;
-  version: number;
+  /** Workflow version; the server accepts a number or a string. */
+  version: number | string;
   description?: string;
   exportedAt?: string;
   [key: string]: unknown;

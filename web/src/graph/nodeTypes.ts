@@ -68,7 +68,7 @@ export const startNode = defineNode({
   hasOutput: true,
   parameters: [],
   defaults: {},
-  summary: () => 'Trigger: manual run',
+  summary: () => 'Manual trigger',
 });
 
 export const httpNode = defineNode({

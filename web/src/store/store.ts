@@ -313,7 +313,7 @@ export function createBuilderStore(options: StoreOptions = {}): BuilderStore {
       pushToast: (kind, text) => {
         toastCounter += 1;
         const id = toastCounter;
-        set((s) => ({ toasts: [...s.toasts, { id, kind, text }].slice(-4) }));
+        set((s) => ({ toasts: [...s.toasts, { id, kind, text }].slice(-3) }));
         return id;
       },
 

@@ -1,0 +1,2 @@
+export const RESPONSE_SCHEMAS: readonly string[];
+export function generate(schemas: Record<string, unknown>): string;

@@ -1,0 +1,121 @@
+import { describe, expect, it, vi } from 'vitest';
+import { ApiError, type Api } from '../api/client';
+import type { EventStreamOptions } from '../api/events';
+import type { RunEvent, Step } from '../api/types';
+import type { GraphDocument } from '../graph/document';
+import { createBuilderStore } from '../store/store';
+import { createRunController } from './runController';
+
+const graph: GraphDocument = {
+  nodes: [
+    { id: 'start', type: 'start', position: { x: 0, y: 0 }, data: { label: 'Start' } },
+    { id: 'http-1', type: 'http', position: { x: 280, y: 0 }, data: { label: 'Ping', config: { method: 'GET', url: 'https://a.example' } } },
+  ],
+  edges: [{ id: 'e1', source: 'start', target: 'http-1' }],
+  meta: { name: 'Ping', version: 1 },
+};
+
+function fakeApi(overrides: Partial<Api> = {}): Api {
+  return {
+    createRun: vi.fn(async () => ({ runId: 'r1' })),
+    validate: vi.fn(async () => ({ ok: true as const, workflowName: 'Ping', steps: [] })),
+    getRun: vi.fn(),
+    listRuns: vi.fn(async () => []),
+    cancelRun: vi.fn(async () => undefined),
+    listTemplates: vi.fn(async () => []),
+    getTemplate: vi.fn(),
+    ...overrides,
+  };
+}
+
+function setup(api: Api) {
+  const store = createBuilderStore({ initial: graph });
+  const streams: { runId: string; options: EventStreamOptions; stopped: boolean }[] = [];
+  let n = 0;
+  const runs = createRunController(store, api, {
+    uuid: () => `key-${++n}`,
+    createStream: (runId, options) => {
+      const stream = { runId, options, stopped: false };
+      streams.push(stream);
+      return { start: () => options.onState('live'), stop: () => void (stream.stopped = true) };
+    },
+  });
+  return { store, runs, streams };
+}
+
+describe('run controller', () => {
+  it('starts one run for a double click, with one idempotency key', async () => {
+    const api = fakeApi();
+    const { store, runs, streams } = setup(api);
+    await Promise.all([runs.start(), runs.start()]);
+    expect(api.createRun).toHaveBeenCalledTimes(1);
+    expect(api.createRun).toHaveBeenCalledWith(expect.objectContaining({ meta: graph.meta }), 'key-1');
+    expect(streams).toHaveLength(1);
+    expect(store.getState().run).toMatchObject({ runId: 'r1', origin: 'canvas', onCanvas: true });
+    expect(store.getState().run?.steps.map((s) => [s.nodeId, s.status])).toEqual([['http-1', 'queued']]);
+    expect(store.getState().toasts.map((t) => t.text)).toEqual(['Run started: Ping']);
+
+    await runs.start();
+    expect(api.createRun).toHaveBeenLastCalledWith(expect.anything(), 'key-2');
+  });
+
+  it('reuses the key after a request that got no answer', async () => {
+    const createRun = vi
+      .fn<Api['createRun']>()
+      .mockRejectedValueOnce(new ApiError(0, 'network', 'Cannot reach the AutomateOS server'))
+      .mockResolvedValue({ runId: 'r1' });
+    const { runs } = setup(fakeApi({ createRun }));
+    await runs.start();
+    await runs.start();
+    expect(createRun.mock.calls.map((c) => c[1])).toEqual(['key-1', 'key-1']);
+  });
+
+  it('shows server validation errors from a 422 on the nodes', async () => {
+    const createRun = vi.fn<Api['createRun']>().mockRejectedValue(
+      new ApiError(422, 'validation_error', 'graph is invalid', [
+        { field: 'graph.nodes[1].data.config.url', reason: 'host not allowed', nodeId: 'http-1', edgeId: null },
+      ]),
+    );
+    const { store, runs } = setup(fakeApi({ createRun }));
+    await runs.start();
+    expect(store.getState().serverIssues).toEqual([{ message: 'host not allowed', nodeId: 'http-1', field: 'url', source: 'server' }]);
+    expect(store.getState().toasts.at(-1)?.text).toBe('Can’t run yet — Ping: host not allowed');
+  });
+
+  it('applies streamed events, resumes after the last seq and announces the end once', async () => {
+    const { store, runs, streams } = setup(fakeApi());
+    await runs.start();
+    const { options } = streams[0]!;
+    const emit = (e: RunEvent) => options.onEvent(e);
+    emit({ runId: 'r1', seq: 1, ts: 't', type: 'run', status: 'running', error: null });
+    emit({ runId: 'r1', seq: 3, ts: 't', type: 'run', status: 'succeeded', error: null });
+    expect(options.lastSeq()).toBe(1);
+    expect(options.isDone()).toBe(false);
+    emit({
+      runId: 'r1',
+      seq: 2,
+      ts: 't',
+      type: 'step',
+      step: { id: 'http-1', nodeId: 'http-1', name: 'Ping', type: 'http_request_node', status: 'succeeded', startedAt: null, finishedAt: null, durationMs: 1400, attempt: 1, error: null, output: null } as Step,
+    });
+    emit({ runId: 'r1', seq: 3, ts: 't', type: 'run', status: 'succeeded', error: null });
+    expect(options.lastSeq()).toBe(3);
+    expect(options.isDone()).toBe(true);
+    expect(store.getState().toasts.map((t) => t.text)).toEqual(['Run started: Ping', 'Ping succeeded in 1.4 s']);
+  });
+
+  it('replays a history run and shows its statuses on the canvas only if it is the canvas graph', async () => {
+    const { store, runs, streams } = setup(fakeApi());
+    runs.open({ id: 'old', status: 'failed', workflowName: 'Ping', createdAt: 'x', updatedAt: 'x' });
+    const step = { id: 'http-1', nodeId: 'http-1', name: 'Ping', type: 'http_request_node', status: 'failed' as const, startedAt: null, finishedAt: null, durationMs: 5, attempt: 1, error: 'boom', output: null } as Step;
+    streams[0]!.options.onEvent({ runId: 'old', seq: 1, ts: 't', type: 'step', step });
+    expect(store.getState().run?.onCanvas).toBe(true);
+
+    runs.open({ id: 'other', status: 'failed', workflowName: 'Ping', createdAt: 'x', updatedAt: 'x' });
+    expect(streams[1]!.stopped).toBe(false);
+    expect(streams[1]!.options.lastSeq()).toBe(0);
+    streams[1]!.options.onEvent({ runId: 'other', seq: 1, ts: 't', type: 'step', step: { ...step, name: 'Renamed since' } });
+    expect(store.getState().run?.onCanvas).toBe(false);
+    expect(store.getState().toasts).toEqual([]);
+  });
+});
