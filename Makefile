@@ -10,6 +10,7 @@ up: $(VENV)/.installed web
 	$(BIN)/automateos up
 
 test: $(VENV)/.installed-test web
+	cd web && npm test --silent
 	$(BIN)/python -m pytest
 
 $(VENV)/bin/python:

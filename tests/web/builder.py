@@ -1,0 +1,60 @@
+"""What a person does in the builder, as steps a browser test can take."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from typing import Any
+
+import pytest
+
+try:
+    from playwright.async_api import Page, expect
+except ImportError:
+    if os.environ.get("CI") == "true":
+        raise
+    pytest.skip("Playwright is not installed: `pip install playwright` (never `playwright install`)", allow_module_level=True)
+
+
+def chain(*steps: tuple[str, str], name: str = "Browser test", method: str = "GET") -> dict[str, Any]:
+    """Builder-format graph: Start → steps[0] → steps[1] …, each step (node id, URL)."""
+    nodes: list[dict[str, Any]] = [{"id": "start", "type": "start", "position": {"x": 0, "y": 0}, "data": {"label": "Start"}}]
+    edges = []
+    previous = "start"
+    for index, (node_id, url) in enumerate(steps, start=1):
+        nodes.append({
+            "id": node_id,
+            "type": "http",
+            "position": {"x": 280 * index, "y": 0},
+            "data": {"label": f"Call {node_id}", "config": {"method": method, "url": url, "timeoutMs": 10000}},
+        })
+        edges.append({"id": f"e-{previous}-{node_id}", "source": previous, "target": node_id})
+        previous = node_id
+    return {"nodes": nodes, "edges": edges, "meta": {"name": name, "version": 1}}
+
+
+async def import_json(page: Page, document: Any, file_name: str = "workflow.json") -> None:
+    text = document if isinstance(document, str) else json.dumps(document)
+    await page.get_by_test_id("import-input").set_input_files(
+        {"name": file_name, "mimeType": "application/json", "buffer": text.encode()}
+    )
+
+
+async def load_graph(page: Page, graph: dict[str, Any]) -> None:
+    await import_json(page, graph)
+    await expect(page.get_by_test_id("workflow-name")).to_have_value(graph["meta"]["name"])
+    await expect(page.get_by_test_id("run-button")).to_be_enabled()
+
+
+async def expect_toast(page: Page, text: str | re.Pattern[str]) -> None:
+    await expect(page.get_by_test_id("toast").filter(has_text=text)).to_have_count(1)
+
+
+async def node_ids(page: Page) -> list[str]:
+    return sorted(await page.locator(".react-flow__node").evaluate_all("nodes => nodes.map(n => n.dataset.id)"))
+
+
+async def run_to_end(page: Page, status: str) -> None:
+    await page.get_by_test_id("run-button").click()
+    await expect(page.get_by_test_id("run-status")).to_have_attribute("data-status", status)

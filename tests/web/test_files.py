@@ -1,0 +1,76 @@
+"""Import and export: the builder format round-trips, the template format converts, bad files change nothing."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from playwright.async_api import Page, expect
+
+from tests.web.builder import chain, expect_toast, import_json, load_graph, node_ids
+
+
+async def test_export_then_import_is_lossless(page: Page, tmp_path: Path) -> None:
+    graph = chain(("one", "https://example.com/1"), ("two", "https://example.com/2"), name="Round trip")
+    graph["nodes"][1]["data"]["config"].update(headers={"X-Api-Key": "typed-by-me"}, json_body={"a": [1, None]}, auth={"credentialName": "c1"})
+    graph["meta"]["description"] = "kept"
+    await load_graph(page, graph)
+
+    async with page.expect_download() as download_info:
+        await page.get_by_test_id("export-button").click()
+    download = await download_info.value
+    assert download.suggested_filename == "round-trip.automateos.json"
+    exported = json.loads(Path(await download.path()).read_text())
+    assert exported["meta"]["name"] == "Round trip"
+    assert exported["meta"]["version"] == 1
+    assert exported["meta"]["exportedAt"]
+    assert exported["meta"]["description"] == "kept"
+    assert exported["nodes"] == graph["nodes"]
+    assert exported["edges"] == graph["edges"]
+
+    await page.get_by_test_id("new-button").click()
+    await page.get_by_test_id("confirm-ok").click()
+    assert await node_ids(page) == ["start"]
+    await import_json(page, exported, "round-trip.automateos.json")
+    await expect_toast(page, "Imported Round trip")
+    assert await node_ids(page) == ["one", "start", "two"]
+
+    async with page.expect_download() as again_info:
+        await page.get_by_test_id("export-button").click()
+    again = json.loads(Path(await (await again_info.value).path()).read_text())
+    assert {**again, "meta": {**again["meta"], "exportedAt": None}} == {**exported, "meta": {**exported["meta"], "exportedAt": None}}
+
+
+async def test_template_format_imports_as_a_chain(page: Page) -> None:
+    template = {
+        "name": "From a template",
+        "definition": {"steps": [
+            {"type": "http_request_node", "name": "First", "config": {"url": "https://example.com/a"}},
+            {"type": "http_request_node", "config": {"method": "POST", "url": "https://example.com/b", "json_body": {}}},
+        ]},
+    }
+    await import_json(page, template)
+    await expect(page.get_by_test_id("workflow-name")).to_have_value("From a template")
+    assert await node_ids(page) == ["start", "step-1", "step-2"]
+    await expect(page.locator(".react-flow__edge")).to_have_count(2)
+    await expect(page.get_by_test_id("node-step-1")).to_contain_text("First")
+    await expect(page.get_by_test_id("node-step-2")).to_contain_text("Step 2")
+    start, first, second = [await page.get_by_test_id(f"node-{n}").bounding_box() for n in ("start", "step-1", "step-2")]
+    assert start and first and second and start["x"] < first["x"] < second["x"]
+
+
+async def test_bad_files_leave_the_canvas_alone(page: Page) -> None:
+    await load_graph(page, chain(("keep", "https://example.com/keep"), name="Keep me"))
+    await import_json(page, "{ this is not json", "broken.json")
+    await expect_toast(page, "Couldn’t import broken.json: not valid JSON")
+
+    cyclic = chain(("a", "https://example.com/a"), ("b", "https://example.com/b"))
+    cyclic["edges"].append({"id": "back", "source": "b", "target": "a"})
+    await import_json(page, cyclic, "cyclic.json")
+    await expect_toast(page, "Couldn’t import cyclic.json: Call a: Connections form a loop; workflows must flow one way")
+
+    await import_json(page, {"hello": "world"}, "other.json")
+    await expect_toast(page, "Couldn’t import other.json: not an AutomateOS workflow")
+
+    assert await node_ids(page) == ["keep", "start"]
+    await expect(page.get_by_test_id("workflow-name")).to_have_value("Keep me")
