@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import sys
 
-from gateway.request_id import ContextFilter
+from bus.log_context import ContextFilter
 
 
 def setup_logging(actor: str, level: str = "INFO") -> None:

@@ -1,6 +1,6 @@
 """The one place that knows NATS: connection, subjects, streams, consumers, KV, the embedded server."""
 
-from . import subjects
+from . import log_context, subjects
 from .client import Bus, RunEventModel
 from .consumer import PullLoop, Reject, Retry
 from .errors import BusError, StaleRevision
@@ -10,5 +10,5 @@ from .server import EmbeddedNats, free_port, nats_server_binary
 
 __all__ = [
     "Bus", "BusError", "BusSettings", "EmbeddedNats", "PullLoop", "Reject", "Retry", "RunEventModel",
-    "RunStore", "StaleRevision", "free_port", "nats_server_binary", "subjects",
+    "RunStore", "StaleRevision", "free_port", "log_context", "nats_server_binary", "subjects",
 ]

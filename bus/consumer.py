@@ -77,6 +77,11 @@ class PullLoop:
                 backoff = min(backoff * 2, 5.0)
                 continue
             backoff = 0.1
+            if self._stopping.is_set():
+                # Fetched while stopping: hand them straight back rather than start work we would abandon.
+                for msg in msgs:
+                    await _settle(msg.nak())
+                break
             for msg in msgs:
                 task = asyncio.create_task(self._handle(msg))
                 self.tasks.add(task)

@@ -67,7 +67,8 @@ class RunStore:
             record, revision = current
             new_record, outcome = change(record)
             if new_record is None:
-                self._remember(run_id, current)
+                if not record.finished:
+                    self._remember(run_id, current)
                 return outcome
             try:
                 revision = await self.kv.update(run_id, new_record.model_dump_json().encode(), last=revision)

@@ -16,7 +16,7 @@ import aiohttp
 from nats.aio.msg import Msg
 from pydantic import ValidationError
 
-from bus import Bus, PullLoop, Reject, subjects
+from bus import Bus, PullLoop, Reject, log_context, subjects
 from schemas import LogEntry, StepAbort, StepDispatch, StepResult
 from schemas.messages import StepResultStatus
 
@@ -88,6 +88,7 @@ class Worker:
             dispatch = StepDispatch.model_validate_json(msg.data)
         except ValidationError as error:
             raise Reject(f"invalid step dispatch: {error.errors(include_url=False, include_input=False)}") from None
+        log_context.run_id.set(dispatch.runId)
         if dispatch.runId in self.aborted:
             log.info("skipping step %s of cancelled run %s", dispatch.stepId, dispatch.runId)
             return

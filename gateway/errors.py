@@ -31,6 +31,24 @@ def json_response(model: BaseModel, status: int = 200, headers: dict[str, str] |
     return Response(model.model_dump_json(), status_code=status, media_type="application/json", headers=headers)
 
 
+# A workflow is a few KB; the run record that holds it must stay well under NATS's max_payload.
+MAX_BODY_BYTES = 512 * 1024
+
+
+async def read_body(request: Request) -> bytes:
+    """The request body, refused with 413 past MAX_BODY_BYTES (checked as it streams in)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isascii() and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise ApiException(413, "bad_request", f"the request body is larger than {MAX_BODY_BYTES // 1024} KiB")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise ApiException(413, "bad_request", f"the request body is larger than {MAX_BODY_BYTES // 1024} KiB")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 def parse_body(model: type[M], raw: bytes) -> M:
     """Validate a request body into `model`, or raise a 400/422 naming each bad field."""
     if not raw.strip():

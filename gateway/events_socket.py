@@ -63,8 +63,8 @@ async def run_events_socket(websocket: WebSocket) -> None:
     bus: Bus = websocket.app.state.bus
     await websocket.accept()
     run_id = websocket.path_params["run_id"]
-    after_text = websocket.query_params.get("after", "0")
-    if not after_text.isdigit():
+    after_text = websocket.query_params.get("after") or "0"
+    if not re.fullmatch(r"[0-9]{1,9}", after_text):
         await websocket.close(CLOSE_BAD_REQUEST, "after must be a whole number (the last seq you have)")
         return
     if not re.fullmatch(RUN_ID_PATTERN, run_id):
@@ -95,15 +95,22 @@ async def _stream(websocket: WebSocket, bus: Bus, run_id: str, after: int, known
     sequencer = EventSequencer(after)
     events = bus.run_events(run_id, tick=GAP_PATIENCE_S / 3)
     give_up_at = None if known else time.monotonic() + UNKNOWN_RUN_PATIENCE_S
+    last_heard = time.monotonic()
     try:
         async for event in events:
+            now = time.monotonic()
             if event is not None:
                 give_up_at = None
-            elif give_up_at is not None and time.monotonic() > give_up_at:
+                last_heard = now
+            elif give_up_at is not None and now > give_up_at:
                 if await bus.runs.get(run_id) is None:
                     await websocket.close(CLOSE_NOT_FOUND, f"no run with id {run_id!r}")
                     return
                 give_up_at = None
+            elif now - last_heard >= GAP_PATIENCE_S:
+                last_heard = now
+                if await _ended_silently(websocket, bus, run_id, sequencer):
+                    return
             for ready in sequencer.push(event, time.monotonic()):
                 await websocket.send_text(ready.model_dump_json())
                 if is_terminal(ready):
@@ -111,6 +118,20 @@ async def _stream(websocket: WebSocket, bus: Bus, run_id: str, after: int, known
                     return
     finally:
         await events.aclose()
+
+
+async def _ended_silently(websocket: WebSocket, bus: Bus, run_id: str, sequencer: EventSequencer) -> bool:
+    """A run that finished but whose last events never reached the stream (its orchestrator died between
+    saving the run and announcing it) still ends its viewers' streams: with its terminal event, rebuilt."""
+    found = await bus.runs.get(run_id)
+    if found is None or not found[0].finished:
+        return False
+    record = found[0]
+    log.warning("run %s finished but its terminal event is missing; sending it from the record", run_id)
+    ending = RunStatusEvent(runId=run_id, seq=max(record.eventSeq, sequencer.next_seq), status=record.status, error=record.error)
+    await websocket.send_text(ending.model_dump_json())
+    await websocket.close(CLOSE_NORMAL)
+    return True
 
 
 async def _until_client_leaves(websocket: WebSocket) -> None:

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-import logging
 import re
 import secrets
-from contextvars import ContextVar
 
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+
 HEADER = "X-Request-ID"
 _SANE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
-request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
-run_id: ContextVar[str | None] = ContextVar("run_id", default=None)
+from bus.log_context import request_id, run_id
+
+__all__ = ["HEADER", "RequestIdMiddleware", "request_id", "run_id"]
 
 
 class RequestIdMiddleware:
@@ -40,13 +40,3 @@ class RequestIdMiddleware:
             await self.app(scope, receive, send_with_id)
         finally:
             request_id.reset(token)
-
-
-class ContextFilter(logging.Filter):
-    """Appends request_id / run_id to each record of the loggers it is attached to."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        context = [f"{name}={value}" for name, value in (("request_id", request_id.get()), ("run_id", run_id.get())) if value]
-        if context:
-            record.msg = f"{record.msg} [{' '.join(context)}]"
-        return True

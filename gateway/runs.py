@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import re
 from typing import get_args
 
-from nats.js.errors import KeyWrongLastSequenceError
+import nats.errors
+from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -31,8 +33,10 @@ from schemas import (
     new_run_id,
 )
 
-from .errors import ApiException, json_response, parse_body
+from .errors import ApiException, json_response, parse_body, read_body
 from .request_id import run_id as run_id_context
+
+log = logging.getLogger(__name__)
 
 MAX_LIST_LIMIT = 200
 
@@ -50,27 +54,42 @@ def _compile(body: CreateRun | ValidateWorkflow) -> Dag:
 
 
 async def create_run(request: Request) -> Response:
-    body = parse_body(CreateRun, await request.body())
+    body = parse_body(CreateRun, await read_body(request))
     dag = _compile(body)
     bus = _bus(request)
     run_id = new_run_id()
-    replayed = False
     if body.idempotencyKey is not None:
         run_id, replayed = await _claim_idempotency_key(bus, body, run_id)
-    if replayed:
-        return json_response(CreateRunResponse(runId=run_id), 201, {"Idempotent-Replayed": "true"})
+        if replayed:
+            run_id_context.set(run_id)
+            await _requeue_if_stranded(bus, body, run_id)
+            return json_response(CreateRunResponse(runId=run_id), 201, {"Idempotent-Replayed": "true"})
     run_id_context.set(run_id)
-    try:
-        # The queued record exists before the request is published, so GET works as soon as we answer.
-        await bus.runs.create(RunRecord.new(run_id, dag, body.inputs, body.idempotencyKey))
-        request_message = RunRequested(runId=run_id, graph=body.graph, inputs=body.inputs, idempotencyKey=body.idempotencyKey)
-        await bus.request_run(request_message, msg_id=body.idempotencyKey or run_id)
-    except BaseException:
-        if body.idempotencyKey is not None:
-            # Free the key: a retry must be able to start the run this attempt could not.
-            await bus.idempotency.delete(_idempotency_kv_key(body.idempotencyKey))
-        raise
+    # The queued record exists before the request is published, so GET works as soon as we answer.
+    await bus.runs.create(RunRecord.new(run_id, dag, body.inputs, body.idempotencyKey))
+    await _publish(bus, body, run_id)
     return json_response(CreateRunResponse(runId=run_id), 201)
+
+
+async def _publish(bus: Bus, body: CreateRun, run_id: str) -> None:
+    """Hand the run to the orchestrator. The message id is the runId, so a re-publish is dropped by the
+    stream, and a re-publish the stream no longer remembers is a no-op for the orchestrator."""
+    message = RunRequested(runId=run_id, graph=body.graph, inputs=body.inputs, idempotencyKey=body.idempotencyKey)
+    try:
+        await bus.request_run(message, msg_id=run_id)
+    except (nats.errors.Error, TimeoutError) as error:
+        log.warning("could not publish run %s: %s", run_id, error)
+        retry = "retry with the same idempotencyKey" if body.idempotencyKey else "retry"
+        raise ApiException(503, "unavailable", f"the run could not be queued ({type(error).__name__}); {retry}") from None
+
+
+async def _requeue_if_stranded(bus: Bus, body: CreateRun, run_id: str) -> None:
+    """A replay whose first attempt recorded the run but could not publish it publishes it now."""
+    found = await bus.runs.get(run_id)
+    if found is None or found[0].status == "queued":
+        if found is None:
+            await bus.runs.create(RunRecord.new(run_id, _compile(body), body.inputs, body.idempotencyKey))
+        await _publish(bus, body, run_id)
 
 
 def _idempotency_kv_key(idempotency_key: str) -> str:
@@ -78,18 +97,23 @@ def _idempotency_kv_key(idempotency_key: str) -> str:
 
 
 async def _claim_idempotency_key(bus: Bus, body: CreateRun, run_id: str) -> tuple[str, bool]:
-    """Returns (runId, replayed). The first request with a key claims it for the stream's duplicate window."""
+    """Returns (runId, replayed). The first request with a key claims it for the duplicate window."""
     assert body.idempotencyKey is not None
     key = _idempotency_kv_key(body.idempotencyKey)
     fingerprint = hashlib.sha256(
         json.dumps(body.model_dump(mode="json", include={"graph", "inputs"}), sort_keys=True).encode()
     ).hexdigest()
     claim = json.dumps({"runId": run_id, "fingerprint": fingerprint}).encode()
-    try:
-        await bus.idempotency.create(key, claim)
-        return run_id, False
-    except KeyWrongLastSequenceError:
-        entry = await bus.idempotency.get(key)
+    for _ in range(3):
+        try:
+            await bus.idempotency.create(key, claim)
+            return run_id, False
+        except KeyWrongLastSequenceError:
+            pass
+        try:
+            entry = await bus.idempotency.get(key)
+        except KeyNotFoundError:
+            continue  # the claim expired between our two calls: claim it again
         previous = json.loads(entry.value or b"{}")
         if previous.get("fingerprint") != fingerprint:
             raise ApiException(
@@ -97,12 +121,13 @@ async def _claim_idempotency_key(bus: Bus, body: CreateRun, run_id: str) -> tupl
                 "idempotency_conflict",
                 "this idempotencyKey was already used with a different request body",
                 [FieldIssue(field="idempotencyKey", reason="already used with a different graph or inputs")],
-            ) from None
+            )
         return str(previous["runId"]), True
+    raise ApiException(503, "unavailable", "could not claim the idempotencyKey; retry")
 
 
 async def validate_workflow(request: Request) -> Response:
-    body = parse_body(ValidateWorkflow, await request.body())
+    body = parse_body(ValidateWorkflow, await read_body(request))
     dag = _compile(body)
     steps = [ValidatedStep(id=s.id, name=s.name, type=s.type, deps=s.deps) for s in dag.steps]
     return json_response(ValidationResponse(workflowName=dag.workflowName, steps=steps))
@@ -133,11 +158,11 @@ async def cancel_run(request: Request) -> Response:
 
 async def list_runs(request: Request) -> Response:
     issues = []
-    limit_text = request.query_params.get("limit", "20")
-    limit = int(limit_text) if limit_text.isdigit() else 0
+    limit_text = request.query_params.get("limit") or "20"
+    limit = int(limit_text) if re.fullmatch(r"[0-9]{1,6}", limit_text) else 0
     if not 1 <= limit <= MAX_LIST_LIMIT:
         issues.append(FieldIssue(field="limit", reason=f"must be a whole number from 1 to {MAX_LIST_LIMIT}"))
-    status = request.query_params.get("status")
+    status = request.query_params.get("status") or None
     statuses = get_args(RunStatus)
     if status is not None and status not in statuses:
         issues.append(FieldIssue(field="status", reason=f"must be one of {', '.join(statuses)}"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import logging
 import re
@@ -12,7 +13,7 @@ from datetime import UTC, datetime
 from nats.aio.msg import Msg
 from pydantic import ValidationError
 
-from bus import Bus, PullLoop, Reject, subjects
+from bus import Bus, PullLoop, Reject, Retry, log_context, subjects
 from schemas import (
     CancelRequested,
     Dag,
@@ -82,7 +83,7 @@ class Orchestrator:
             reason = "invalid run request: " + "; ".join(f"{i.field}: {i.reason}" for i in issues_from_validation(error))
             await self._record_failure(run_id, raw, reason)
             return
-        run_id = request.runId or _derived_run_id(msg)
+        run_id = request.runId or _derived_run_id(msg, request.idempotencyKey)
         existing = await self.bus.runs.get(run_id)
         if existing is None:
             try:
@@ -112,6 +113,9 @@ class Orchestrator:
         except ValidationError as error:
             raise Reject(f"invalid cancel request: {error.errors(include_url=False)}") from None
         if await self.bus.runs.get(cancel.runId) is None:
+            # Its RunRequested may still be on its way (both share one consumer and run concurrently).
+            if (msg.metadata.num_delivered or 1) < self.bus.settings.max_deliver:
+                raise Retry(f"cancel for run {cancel.runId}, not recorded yet", delay=1.0)
             raise Reject(f"cancel for unknown run {cancel.runId}")
         await self._change(cancel.runId, lambda record: state.cancel(record, _now(), cancel.reason))
 
@@ -130,6 +134,7 @@ class Orchestrator:
     # -- carrying out a transition ----------------------------------------------------------------
 
     async def _change(self, run_id: str, step: Callable[[RunRecord], state.Transition]) -> None:
+        log_context.run_id.set(run_id)  # each message is handled in its own task, so this stays local
         async with self.locks.hold(run_id):
 
             def apply(record: RunRecord) -> tuple[RunRecord | None, state.Transition]:
@@ -170,8 +175,11 @@ def _claimed_workflow_name(raw: object) -> str:
     return "invalid workflow"
 
 
-def _derived_run_id(msg: Msg) -> str:
-    """An id for a request that brought none: from its stream position, so a redelivery gets the same id."""
+def _derived_run_id(msg: Msg, idempotency_key: str | None) -> str:
+    """An id for a request that brought none: from its idempotencyKey (so repeats are one run), else
+    from its stream position (so a redelivery gets the same id)."""
+    if idempotency_key is not None:
+        return "k" + hashlib.sha256(idempotency_key.encode()).hexdigest()[:31]
     meta = msg.metadata
     millis = int(meta.timestamp.timestamp() * 1000) if meta.timestamp else 0
     return f"{millis:012x}{meta.sequence.stream:012x}"

@@ -22,6 +22,7 @@ from schemas import (
     StepResult,
     StepState,
 )
+from schemas.masking import mask_fields
 from schemas.runs import LogLevel
 
 Event = RunStatusEvent | StepEvent | LogEvent
@@ -73,6 +74,7 @@ class _Builder:
         self.log(LogEntry(ts=self.now, level=level, msg=msg, stepId=step_id))
 
     def dispatch(self, step: StepState) -> None:
+        step.dispatchedAt = self.now
         self.dispatches.append(_dispatch_for(self.record, step))
 
     def done(self) -> Transition:
@@ -100,7 +102,7 @@ def start(record: RunRecord, now: datetime) -> Transition:
             step.startedAt = step.finishedAt = now
             step.durationMs = 0.0
             step.attempt = 1
-            step.output = record.inputs
+            step.output = mask_fields(record.inputs)
             change.step_changed(step)
             _dispatch_children(change, step.id)
     _settle_run(change)
@@ -152,12 +154,19 @@ def apply_result(record: RunRecord, result: StepResult, now: datetime) -> Transi
     change.step_changed(step)
     for entry in result.logs:
         change.log(entry)
-    if result.status == "succeeded":
+    failing = any(s.status in ("failed", "cancelled") for s in change.record.steps)
+    if result.status == "succeeded" and not failing:
         _dispatch_children(change, step.id)
+    elif result.status == "succeeded":
+        for child in _ready_children(change.record, step.id):
+            child.status = "skipped"  # the run is failing: nothing new starts
+            change.step_changed(child)
     else:
         change.say(f"{step.name} {result.status}: {result.error or 'no reason given'}", "ERROR", step.id)
+        # Nothing new starts once a step has failed. Steps already sent to a worker finish and are
+        # recorded as they end (their side effects happen either way); the rest are skipped.
         for other in change.record.steps:
-            if other.status == "queued":
+            if other.status == "queued" and other.dispatchedAt is None:
                 other.status = "skipped"
                 change.step_changed(other)
     _settle_run(change)
@@ -192,7 +201,7 @@ def failed_on_arrival(record: RunRecord, reason: str, now: datetime) -> Transiti
 
 
 def _settle_run(change: _Builder) -> None:
-    """Finish the run once no step is queued or running."""
+    """Finish the run once no step is waiting, dispatched or running."""
     steps = change.record.steps
     if any(s.status in ("queued", "running") for s in steps):
         return

@@ -7,6 +7,7 @@ and the orchestrator (compiling a run) need the same verdict, and actors share o
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from graphlib import CycleError, TopologicalSorter
 
@@ -19,8 +20,31 @@ from .nodes import NODE_TYPES
 
 
 def compile_workflow(workflow: Graph | TemplateWorkflow) -> Dag:
-    """Return the DAG in topological order, or raise WorkflowInvalid naming every problem found."""
-    graph = as_graph(workflow)
+    """Return the DAG in topological order, or raise WorkflowInvalid naming every problem found.
+
+    Problems in a template name the template's own fields (graph.definition.steps[0].config.url).
+    """
+    try:
+        return _compile(as_graph(workflow))
+    except WorkflowInvalid as invalid:
+        if isinstance(workflow, TemplateWorkflow):
+            raise WorkflowInvalid([_template_path(issue) for issue in invalid.issues]) from None
+        raise
+
+
+_BUILT_NODE = re.compile(r"^graph\.nodes\[(\d+)\](.*)$")
+
+
+def _template_path(issue: FieldIssue) -> FieldIssue:
+    """graph.nodes[2].data.config.url → graph.definition.steps[1].config.url (node 0 is the implicit Start)."""
+    match = _BUILT_NODE.match(issue.field)
+    if match is None or match.group(1) == "0":
+        return issue
+    rest = match.group(2).replace(".data.config", ".config", 1).replace(".data.label", ".name", 1)
+    return issue.model_copy(update={"field": f"graph.definition.steps[{int(match.group(1)) - 1}]{rest}"})
+
+
+def _compile(graph: Graph) -> Dag:
     issues: list[FieldIssue] = []
     steps: dict[str, DagStep] = {}
 

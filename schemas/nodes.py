@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator, model_validator
 
@@ -33,16 +34,31 @@ class HttpConfig(Contract):
     def _url_scheme(cls, url: str) -> str:
         stripped = url.strip()
         # A template ("{{webhookUrl}}") is resolved by the engine just before the call.
-        if stripped.startswith("{{") or stripped.lower().startswith(("http://", "https://")):
+        if stripped.startswith("{{"):
             return stripped
-        raise ValueError("must start with http:// or https://")
+        if not stripped.lower().startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        if "{{" in stripped:
+            return stripped  # host or port may be templated; checked once resolved
+        try:
+            parts = urlsplit(stripped)
+            parts.port  # noqa: B018 - raises ValueError when out of range
+        except ValueError as error:
+            raise ValueError(f"is not a valid URL ({error})") from None
+        if not parts.hostname:
+            raise ValueError("needs a host, as in https://example.com/path")
+        if any(c.isspace() for c in stripped):
+            raise ValueError("must not contain spaces (encode them as %20)")
+        return stripped
 
     @field_validator("headers")
     @classmethod
     def _header_names(cls, headers: dict[str, str]) -> dict[str, str]:
-        for name in headers:
+        for name, value in headers.items():
             if not name.strip() or any(c in name for c in " :\r\n"):
                 raise ValueError(f"invalid header name {name!r}")
+            if "\r" in value or "\n" in value:
+                raise ValueError(f"header {name!r} must not contain line breaks")
         return headers
 
     @model_validator(mode="after")

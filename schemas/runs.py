@@ -44,6 +44,7 @@ class StepState(Contract):
     name: str
     type: str
     status: StepStatus = "queued"
+    dispatchedAt: datetime | None = Field(default=None, description="when the step was sent to the workers")
     startedAt: datetime | None = None
     finishedAt: datetime | None = None
     durationMs: float | None = None

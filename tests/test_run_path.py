@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Any
 
@@ -189,3 +190,19 @@ async def test_list_runs_newest_first_and_by_status(stack: Stack, mock_http: Moc
     assert [r["id"] for r in await _list(stack)] == [bad, ok]
     assert [r["id"] for r in await _list(stack, "?status=failed")] == [bad]
     assert [r["id"] for r in await _list(stack, "?limit=1")] == [bad]
+
+
+async def test_bus_request_with_only_an_idempotency_key_runs_once(stack: Stack, mock_http: MockHttp, bus: Bus) -> None:
+    request = {"idempotencyKey": "invoice-7", "graph": http_graph(mock_http.url("/invoice"))}
+    for _ in range(2):  # no Nats-Msg-Id: the key alone must make the repeat harmless
+        await bus.js.publish("runs.requested", json.dumps(request).encode())
+    run_id = "k" + hashlib.sha256(b"invoice-7").hexdigest()[:31]
+    assert (await stack.finish(run_id))["status"] == "succeeded"
+    assert len(mock_http.requests_to("/invoice")) == 1
+
+
+async def test_cancel_that_overtakes_its_bus_run_request_still_cancels(stack: Stack, mock_http: MockHttp, bus: Bus) -> None:
+    mock_http.reply("/slow-bus", Reply(delay_s=30))
+    await bus.js.publish("runs.cancel", json.dumps({"runId": "overtaken"}).encode())
+    await bus.js.publish("runs.requested", json.dumps({"runId": "overtaken", "graph": http_graph(mock_http.url("/slow-bus"))}).encode())
+    assert (await stack.finish("overtaken", timeout=20))["status"] == "cancelled"

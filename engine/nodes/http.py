@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from schemas import DEFAULT_HTTP_TIMEOUT_MS, HttpConfig, LogEntry, StepDispatch, issues_from_validation
 
 from ..errors import StepFailed
-from ..masking import Scrubber, loggable_url, mask_fields, mask_headers, request_secrets
+from schemas.masking import Scrubber, loggable_url, mask_fields, mask_headers, mask_urls, request_secrets
 from .base import NodeContext, NodeOutcome
 
 # What a step keeps of a response body; the rest is cut and flagged.
@@ -61,7 +61,7 @@ async def _request(config: HttpConfig, dispatch: StepDispatch, context: NodeCont
         async with context.session.request(
             config.method, config.url, headers=headers, data=data, timeout=aiohttp.ClientTimeout(total=timeout_s)
         ) as response:
-            raw = await response.content.read(MAX_BODY_BYTES + 1)
+            raw = await _read_capped(response.content, MAX_BODY_BYTES + 1)
             status, reason = response.status, response.reason or ""
             response_headers = mask_headers(dict(response.headers))
             content_type = response.headers.get("Content-Type", "")
@@ -73,8 +73,13 @@ async def _request(config: HttpConfig, dispatch: StepDispatch, context: NodeCont
         raise StepFailed(f"{shown} failed: cannot connect to {error.host}:{error.port} ({error.os_error.strerror or error.os_error})") from None
     except aiohttp.InvalidURL:
         raise StepFailed(f"{shown} failed: invalid URL") from None
+    except aiohttp.TooManyRedirects:
+        raise StepFailed(f"{shown} failed: too many redirects") from None
+    except aiohttp.ClientResponseError as error:
+        raise StepFailed(f"{shown} failed: HTTP {error.status} while reading the response") from None
     except aiohttp.ClientError as error:
-        raise StepFailed(f"{shown} failed: {type(error).__name__}: {error}") from None
+        # Messages of aiohttp may quote URLs, which can carry secrets in their path.
+        raise StepFailed(f"{shown} failed: {type(error).__name__}: {mask_urls(str(error))}") from None
     elapsed_ms = (time.perf_counter() - started) * 1000
 
     output = {"status": status, "headers": response_headers, **_body(raw, content_type)}
@@ -82,6 +87,18 @@ async def _request(config: HttpConfig, dispatch: StepDispatch, context: NodeCont
     if not 200 <= status < 300:
         raise StepFailed(f"HTTP {status} {reason} from {shown}".replace("  ", " "), output=output, log=line)
     return NodeOutcome(output=output, logs=[LogEntry(ts=datetime.now(UTC), msg=line, stepId=dispatch.stepId)])
+
+
+async def _read_capped(stream: aiohttp.StreamReader, limit: int) -> bytes:
+    """Up to `limit` bytes of the body: read(n) alone returns only what the first packets brought."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in stream.iter_chunked(64 * 1024):
+        chunks.append(chunk)
+        size += len(chunk)
+        if size >= limit:
+            break
+    return b"".join(chunks)[:limit]
 
 
 def _body(raw: bytes, content_type: str) -> dict[str, Any]:

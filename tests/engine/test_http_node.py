@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -10,7 +11,7 @@ import pytest
 
 from bus import free_port
 from engine.errors import StepFailed
-from engine.masking import MASK, loggable_url, mask_fields, mask_headers
+from schemas.masking import MASK, loggable_url, mask_fields, mask_headers
 from engine.nodes import NodeContext
 from engine.nodes.http import run_http
 from schemas import StepDispatch
@@ -82,3 +83,31 @@ def test_masking_rules() -> None:
     assert mask_fields([{"client_secret": "s", "ok": [{"Password": "p"}]}]) == [{"client_secret": MASK, "ok": [{"Password": MASK}]}]
     assert loggable_url("https://discord.com/api/webhooks/123/tok") == "https://discord.com/api/webhooks/…"
     assert loggable_url("https://u:pw@x.test/a?api_key=s&q=1") == "https://x.test/a?api_key=%E2%80%A2%E2%80%A2%E2%80%A2%E2%80%A2%E2%80%A2%E2%80%A2&q=1"
+
+
+async def test_a_body_sent_in_several_chunks_is_read_whole(context: NodeContext) -> None:
+    from aiohttp import web
+
+    document = {"items": [{"n": i, "text": "x" * 50} for i in range(100)]}  # ~6 KB
+
+    async def chunked(request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse(headers={"Content-Type": "application/json"})
+        await response.prepare(request)
+        payload = __import__("json").dumps(document).encode()
+        for start in range(0, len(payload), 1000):
+            await response.write(payload[start:start + 1000])
+            await asyncio.sleep(0.01)
+        await response.write_eof()
+        return response
+
+    app = web.Application()
+    app.router.add_get("/chunked", chunked)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    try:
+        outcome = await run_http(dispatch(method="GET", url=f"http://127.0.0.1:{port}/chunked"), context)
+    finally:
+        await runner.cleanup()
+    assert outcome.output["body"] == document and "truncated" not in outcome.output

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from bus import Bus
+from schemas import Dag, RunRecord, RunStatusEvent
 from tests.support.mock_http import MockHttp
 from tests.support.stack import Stack, http_graph
 
@@ -105,3 +107,24 @@ async def test_events_socket_for_unknown_run_closes_with_4404(stack: Stack) -> N
     async with stack.http.ws_connect(f"{stack.base_url.replace('http', 'ws')}/v1/runs/bad%20id/events") as ws:
         await ws.receive()
         assert ws.close_code == 4404
+
+
+async def test_oversized_body_is_413_and_odd_query_values_are_422(stack: Stack) -> None:
+    status, body, _ = await request(stack, "POST", "/v1/runs", data=b"{" + b" " * (600 * 1024) + b"}",
+                                    headers={"Content-Type": "application/json"})
+    assert status == 413 and body["error"]["code"] == "bad_request"
+    status, body, _ = await request(stack, "GET", "/v1/runs?limit=%C2%B2")
+    assert status == 422 and body["error"]["fields"][0]["field"] == "limit"
+    status, body, _ = await request(stack, "GET", "/v1/runs?limit=&status=")
+    assert status == 200 and body == {"runs": []}
+
+
+async def test_a_lost_terminal_event_still_ends_the_socket(stack: Stack, bus: Bus) -> None:
+    # A run whose orchestrator saved "succeeded" but died before announcing it: events 1-2 exist, 3 never came.
+    record = RunRecord.new("lost-end", Dag(workflowName="w", steps=[]), {})
+    record.status, record.eventSeq = "succeeded", 3
+    assert await bus.runs.create(record)
+    for seq, status in ((1, "queued"), (2, "running")):
+        await bus.emit(RunStatusEvent(runId="lost-end", seq=seq, status=status))
+    events = await stack.events("lost-end", timeout=20)
+    assert [(e["seq"], e["status"]) for e in events] == [(1, "queued"), (2, "running"), (3, "succeeded")]

@@ -119,3 +119,23 @@ def test_fast_step_reporting_once_is_shown_running_then_succeeded() -> None:
     assert statuses == ["running", "succeeded"]
     step = t.record.step("a")
     assert (step.startedAt, step.attempt, step.worker, step.durationMs) == (T0, 1, "w:1", 3.0)
+
+
+def test_fast_failure_does_not_skip_a_dispatched_sibling_and_waits_for_it() -> None:
+    record = state.start(diamond(), T0).record  # a and b both dispatched, neither has reported
+    assert record is not None
+    record, _ = apply(record, result("a", "failed", error="cannot resolve host"))
+    assert {s.id: s.status for s in record.steps} == {"start": "succeeded", "a": "failed", "b": "queued", "join": "skipped"}
+    assert record.status == "running", "b was sent to a worker: the run waits for it"
+    record, transitions = apply(record, result("b", "succeeded", output={"status": 200}))
+    assert record.step("b").status == "succeeded" and record.step("b").output == {"status": 200}
+    assert transitions[-1].dispatches == [], "nothing new starts once a step has failed"
+    assert record.status == "failed"
+
+
+def test_start_output_masks_sensitive_inputs() -> None:
+    graph = TypeAdapter(Workflow).validate_python({"nodes": [{"id": "start", "type": "start"}], "edges": []})
+    record = RunRecord.new("run2", compile_workflow(graph), {"apiKey": "sk_live_123", "title": "hello"})
+    started = state.start(record, T0).record
+    assert started is not None
+    assert started.step("start").output == {"apiKey": "••••••", "title": "hello"}

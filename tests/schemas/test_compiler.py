@@ -141,3 +141,29 @@ def test_all_problems_are_reported_together() -> None:
     })
     fields = {i[0] for i in issues}
     assert {"graph.nodes[1].data.config.url", "graph.nodes[2].type", "graph.edges[1].target"} <= fields
+
+
+def test_template_errors_name_the_template_fields() -> None:
+    issues = rejection({"name": "T", "definition": {"steps": [
+        {"type": "http_request_node", "config": {"url": "https://ok.test"}},
+        {"type": "http_request_node", "config": {"url": "mailto:someone"}},
+        {"type": "carrier_pigeon", "config": {}},
+    ]}})
+    fields = {i[0] for i in issues}
+    assert fields == {"graph.definition.steps[1].config.url", "graph.definition.steps[2].type"}
+
+
+@pytest.mark.parametrize(
+    ("url", "reason_part"),
+    [("http://example.test:99999/x", "not a valid URL"), ("https:///path-only", "needs a host"),
+     ("https://example.test/a b", "must not contain spaces")],
+)
+def test_bad_urls_are_rejected_up_front(url: str, reason_part: str) -> None:
+    issues = rejection({"nodes": [node("start", "start"), node("call", url=url)], "edges": [edge("start", "call")]})
+    assert issues[0][0] == "graph.nodes[1].data.config.url" and reason_part in issues[0][1]
+
+
+def test_header_values_with_line_breaks_are_rejected() -> None:
+    issues = rejection({"nodes": [node("start", "start"), node("call", headers={"X-A": "a\r\nInjected: 1"})],
+                        "edges": [edge("start", "call")]})
+    assert issues[0][0] == "graph.nodes[1].data.config.headers" and "line breaks" in issues[0][1]

@@ -1,4 +1,7 @@
-"""Hiding secrets in what a step reports: headers, JSON fields and URLs."""
+"""Hiding secrets in what runs report: headers, JSON fields, URLs and known secret values.
+
+Shared by the orchestrator (a run's inputs) and the engine (what a request sent and got back).
+"""
 
 from __future__ import annotations
 
@@ -27,6 +30,14 @@ def mask_headers(headers: Mapping[str, str]) -> dict[str, str]:
     return {name: MASK if is_sensitive(name) else value for name, value in headers.items()}
 
 
+_URL = re.compile(r"https?://[^\s'\"<>]+")
+
+
+def mask_urls(text: str) -> str:
+    """Every URL in free text (an error message, say) shortened as loggable_url does."""
+    return _URL.sub(lambda match: loggable_url(match.group()), text)
+
+
 def mask_fields(value: Any) -> Any:
     """Mask, at any depth, every object field whose name looks sensitive."""
     if isinstance(value, dict):
@@ -40,11 +51,12 @@ def loggable_url(url: str) -> str:
     """scheme://host/first/segments/… with sensitive query values masked and no user:password@."""
     try:
         parts = urlsplit(url)
+        port = parts.port
     except ValueError:
         return "<unparseable URL>"
     host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
+    if port:
+        host = f"{host}:{port}"
     segments = [s for s in parts.path.split("/") if s]
     path = "/" + "/".join(segments[:_SHOWN_PATH_SEGMENTS])
     if len(segments) > _SHOWN_PATH_SEGMENTS:
