@@ -37,8 +37,10 @@ web/dist/index.html: web/node_modules/.package-lock.json $(WEB_SOURCES)
 	cd web && npm run build --silent
 	touch $@
 
-schemas: $(VENV)/.installed
+# After changing a message model: the published JSON Schemas, then the web builder's types made from them.
+schemas: $(VENV)/.installed web/node_modules/.package-lock.json
 	$(BIN)/python -m schemas.jsonschema
+	cd web && npm run gen:types --silent
 
 typecheck: $(VENV)/.installed-test
 	$(BIN)/mypy

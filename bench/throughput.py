@@ -48,6 +48,7 @@ class Result:
     peak_rss_mb: float
     failed: int
     cpu_by_process: dict[str, float]
+    load_cpu_ms: float  # the benchmark's own client and the mock API: same cores, not the stack
 
     def report(self) -> str:
         lat = sorted(self.latencies_ms)
@@ -62,6 +63,7 @@ class Result:
             f"  latency submit→terminal event: p50={pct(50):.1f} ms  p95={pct(95):.1f} ms  p99={pct(99):.1f} ms\n"
             f"  CPU per run (actors + nats-server): {self.cpu_ms / self.runs:.2f} ms   peak RSS of the stack: {self.peak_rss_mb:.0f} MB\n"
             "  CPU per run by process: " + "  ".join(f"{name} {ms / self.runs:.2f} ms" for name, ms in self.cpu_by_process.items())
+            + f"\n  (not the stack: load generator + mock API {self.load_cpu_ms / self.runs:.2f} ms per run, on the same cores)"
         )
 
 
@@ -187,6 +189,8 @@ async def drive(stack: StackUnderTest, runs: int, concurrency: int, warmup: int)
         await batch(warmup, measure=False)
         pids = stack.pids()
         before = {pid: cpu_ticks(pid) for pid in pids}
+        assert stack.mock is not None
+        load_before, mock_before = cpu_ticks(os.getpid()), cpu_ticks(stack.mock.pid)
         peak = 0
         sampling = True
 
@@ -207,8 +211,11 @@ async def drive(stack: StackUnderTest, runs: int, concurrency: int, warmup: int)
         by_process: dict[str, float] = {}
         for pid, name in stack.named_pids().items():
             by_process[name] = by_process.get(name, 0.0) + (cpu_ticks(pid) - before[pid]) * 1000 / CLOCK_TICKS
+        load_ms = (cpu_ticks(os.getpid()) - load_before) * 1000 / CLOCK_TICKS
+        assert stack.mock is not None
+        load_ms += (cpu_ticks(stack.mock.pid) - mock_before) * 1000 / CLOCK_TICKS
     await nc.close()
-    return Result(stack.engines, runs, seconds, latencies, sum(by_process.values()), peak / 1024, failed, by_process)
+    return Result(stack.engines, runs, seconds, latencies, sum(by_process.values()), peak / 1024, failed, by_process, load_ms)
 
 
 async def _progress(latencies: list[float], total: int) -> None:
@@ -233,9 +240,11 @@ async def raw_floor(url: str, rounds: int = 2000, in_flight: int = 1000) -> str:
                 msgs = await work.fetch(256, timeout=0.5)
             except TimeoutError:
                 continue
-            for msg in msgs:
+            async def answer(msg: nats.aio.msg.Msg) -> None:
                 await js.publish("floor_result", msg.data)
                 await msg.ack()
+
+            await asyncio.gather(*(answer(msg) for msg in msgs))
 
     async def collect(count: int) -> None:
         got = 0

@@ -81,6 +81,8 @@ export interface StepEvent {
 
 export interface StepState {
   attempt: number;
+  /** when the step was sent to the workers */
+  dispatchedAt: string | null;
   durationMs: number | null;
   error: string | null;
   finishedAt: string | null;
