@@ -148,13 +148,13 @@ async def drive(stack: StackUnderTest, runs: int, concurrency: int, warmup: int)
     async def on_event(msg: nats.aio.msg.Msg) -> None:
         if b'"type":"run"' not in msg.data:
             return
-        event = json.loads(msg.data)
-        if event["status"] in ("succeeded", "failed", "cancelled"):
-            future = done.get(event["runId"])
-            if future is None:
-                early[event["runId"]] = event["status"]
-            elif not future.done():
-                future.set_result(event["status"])
+        for event in json.loads(msg.data)["events"]:
+            if event["type"] == "run" and event["status"] in ("succeeded", "failed", "cancelled"):
+                future = done.get(event["runId"])
+                if future is None:
+                    early[event["runId"]] = event["status"]
+                elif not future.done():
+                    future.set_result(event["status"])
 
     await nc.subscribe("runs.events.*", cb=on_event)
     latencies: list[float] = []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Sequence
 from types import TracebackType
 from typing import Any
 
@@ -18,9 +18,9 @@ from nats.js.kv import KeyValue
 from pydantic import BaseModel
 
 from schemas import (
-    RUN_EVENT,
     CancelRequested,
     LogEvent,
+    RunEvents,
     RunRequested,
     RunStatusEvent,
     StepAbort,
@@ -118,12 +118,12 @@ class Bus:
     async def broadcast_abort(self, abort: StepAbort) -> None:
         await self.nc.publish(subjects.STEPS_ABORT, abort.model_dump_json().encode())
 
-    async def emit(self, event: RunEventModel) -> None:
-        """Append a run event. Plain publish: ordered per connection, stored by the stream, no ack wait.
-
-        The run record in KV is the truth; events are its live narration for the UI.
-        """
-        await self.nc.publish(subjects.run_events(event.runId), event.model_dump_json().encode())
+    async def emit(self, run_id: str, events: Sequence[RunEventModel]) -> None:
+        """Append one state change's events as one message. Plain publish: ordered per connection,
+        stored by the stream, no ack wait. The run record in KV is the truth; events narrate it."""
+        if events:
+            batch = RunEvents(runId=run_id, events=list(events))
+            await self.nc.publish(subjects.run_events(run_id), batch.model_dump_json().encode())
 
     # -- consuming ----------------------------------------------------------------------------------
 
@@ -156,9 +156,12 @@ class Bus:
                     yield None
                     continue
                 try:
-                    yield RUN_EVENT.validate_json(msg.data)
+                    batch = RunEvents.model_validate_json(msg.data)
                 except ValueError as error:
-                    log.warning("dropping malformed event on %s: %s", msg.subject, error)
+                    log.warning("dropping malformed events on %s: %s", msg.subject, error)
+                    continue
+                for event in batch.events:
+                    yield event
         finally:
             await _quietly_unsubscribe(sub)
 

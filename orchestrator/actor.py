@@ -142,8 +142,7 @@ class Orchestrator:
                 return transition.record, transition
 
             transition = await self.bus.runs.mutate(run_id, apply)
-            for event in transition.events:
-                await self.bus.emit(event)
+            await self.bus.emit(run_id, transition.events)
         if transition.note:
             log.debug("run %s: %s", run_id, transition.note)
         if transition.abort:

@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import TypeAdapter
 
 from .api import ApiError, CreateRun, CreateRunResponse
-from .messages import RunEvent, CancelRequested, RunRequested, StepAbort, StepDispatch, StepResult
+from .messages import CancelRequested, RunEvent, RunEvents, RunRequested, StepAbort, StepDispatch, StepResult
 from .runs import RunList, RunRecord, RunView
 
 SCHEMA_DIR = Path(__file__).parent / "json"
@@ -25,6 +25,7 @@ PUBLISHED: dict[str, Any] = {
     "StepResult": StepResult,
     "StepAbort": StepAbort,
     "RunEvent": RunEvent,
+    "RunEvents": RunEvents,
     "RunRecord": RunRecord,
     "RunView": RunView,
     "RunList": RunList,

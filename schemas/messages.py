@@ -105,3 +105,15 @@ class LogEvent(_EventBase):
 
 RunEvent = Annotated[RunStatusEvent | StepEvent | LogEvent, Field(discriminator="type")]
 RUN_EVENT: TypeAdapter[RunStatusEvent | StepEvent | LogEvent] = TypeAdapter(RunEvent)
+
+
+class RunEvents(Contract):
+    """One message on `runs.events.<runId>`: the events of one state change, in seq order.
+
+    A change's events travel together, so a viewer sees all of them or none. The WebSocket sends them
+    to browsers one event per message.
+    """
+
+    v: Literal[1] = 1
+    runId: RunId
+    events: list[RunEvent] = Field(min_length=1)

@@ -124,7 +124,7 @@ async def test_a_lost_terminal_event_still_ends_the_socket(stack: Stack, bus: Bu
     record = RunRecord.new("lost-end", Dag(workflowName="w", steps=[]), {})
     record.status, record.eventSeq = "succeeded", 3
     assert await bus.runs.create(record)
-    for seq, status in ((1, "queued"), (2, "running")):
-        await bus.emit(RunStatusEvent(runId="lost-end", seq=seq, status=status))
+    await bus.emit("lost-end", [RunStatusEvent(runId="lost-end", seq=1, status="queued"),
+                                RunStatusEvent(runId="lost-end", seq=2, status="running")])
     events = await stack.events("lost-end", timeout=20)
     assert [(e["seq"], e["status"]) for e in events] == [(1, "queued"), (2, "running"), (3, "succeeded")]
