@@ -9,7 +9,7 @@ from typing import Protocol
 
 import uvicorn
 
-from bus import Bus
+from bus import Bus, CredentialStore
 from engine import Worker
 from gateway import GatewayConfig, create_app
 from orchestrator import Orchestrator
@@ -57,12 +57,19 @@ async def run_orchestrator(settings: Settings) -> None:
 
 async def run_engine(settings: Settings) -> None:
     bus = await Bus.connect(_nats_url(settings), "engine", settings.bus)
-    await _until_stopped(Worker(bus, concurrency=settings.engine_concurrency), bus, "engine")
+    try:
+        credentials = await CredentialStore.open(bus.credentials_kv, settings.master_key, settings.master_password)
+    except BaseException:
+        await bus.close()
+        raise
+    worker = Worker(bus, concurrency=settings.engine_concurrency, credentials=credentials)
+    await _until_stopped(worker, bus, "engine")
 
 
 async def run_gateway(settings: Settings) -> None:
     config = GatewayConfig(
-        nats_url=_nats_url(settings), bus=settings.bus, examples_dir=settings.examples_dir, web_dist=settings.web_dist
+        nats_url=_nats_url(settings), bus=settings.bus, examples_dir=settings.examples_dir, web_dist=settings.web_dist,
+        master_key=settings.master_key, master_password=settings.master_password,
     )
     server = uvicorn.Server(
         uvicorn.Config(

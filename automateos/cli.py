@@ -41,6 +41,12 @@ def _parser() -> argparse.ArgumentParser:
     engine.add_argument("--concurrency", type=int, help="steps run at once by this process (default 64)")
     nats_flag(engine)
 
+    credentials = commands.add_parser("credentials", help="manage the credential store's master key")
+    credential_commands = credentials.add_subparsers(dest="credentials_command", required=True, metavar="ACTION")
+    rotate = credential_commands.add_parser("rotate-key", help="re-encrypt every credential under a new master key")
+    rotate.add_argument("--new-key", help="the new key, base64 of 32 bytes (default: a fresh random key)")
+    nats_flag(rotate)
+
     run = commands.add_parser("run", help="run a workflow file and print its progress live")
     run.add_argument("file", type=Path, help="workflow JSON (builder or template format)")
     run.add_argument("--input", action="append", default=[], metavar="KEY=VALUE", help="a run input; dots nest")
@@ -69,9 +75,29 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     setup_logging(args.command, settings.log_level)
     if args.command == "up":
+        from .master_key import ensure_master_key
         from .up import up
 
+        settings, notice = ensure_master_key(settings)
+        if notice:
+            print(f"✓ {notice}", flush=True)
         return up(settings)
+    if args.command in ("gateway", "engine") and not (settings.master_key or settings.master_password):
+        print(f"automateos {args.command}: no master key for the credential store: set AUTOMATEOS_MASTER_KEY "
+              "(base64 of 32 random bytes; `automateos up` writes one into .env) or AUTOMATEOS_MASTER_PASSWORD",
+              file=sys.stderr)
+        return 2
+    if args.command == "credentials":
+        from bus import MasterKeyError
+
+        from .master_key import rotate_master_key
+
+        try:
+            print(uvloop.run(rotate_master_key(settings, settings.nats_url or settings.embedded_nats_url, args.new_key)))
+        except MasterKeyError as error:
+            print(f"automateos credentials: {error}", file=sys.stderr)
+            return 2
+        return 0
     if args.command == "run":
         from .run_command import RunCommandError, parse_inputs, run_workflow
 
@@ -83,8 +109,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     from . import actors
 
     runner = {"gateway": actors.run_gateway, "orchestrator": actors.run_orchestrator, "engine": actors.run_engine}
+    from bus import MasterKeyError
+
     try:
         uvloop.run(runner[args.command](settings))
     except KeyboardInterrupt:
         pass
+    except MasterKeyError as error:
+        print(f"automateos {args.command}: {error}", file=sys.stderr)
+        return 2
     return 0

@@ -30,6 +30,9 @@ class Settings:
     examples_dir: Path = REPO_ROOT / "examples"
     web_dist: Path = REPO_ROOT / "web" / "dist"
     nats_conf: Path = REPO_ROOT / "nats.conf"
+    # Secrets: never in repr, so never in a log line that prints the settings.
+    master_key: str | None = field(default=None, repr=False)
+    master_password: str | None = field(default=None, repr=False)
 
     @property
     def embedded_nats_url(self) -> str:
@@ -61,6 +64,8 @@ class Settings:
             log_level=env.get("AUTOMATEOS_LOG_LEVEL", defaults.log_level).upper(),
             examples_dir=Path(env.get("AUTOMATEOS_EXAMPLES_DIR", str(defaults.examples_dir))),
             web_dist=Path(env.get("AUTOMATEOS_WEB_DIST", str(defaults.web_dist))),
+            master_key=env.get("AUTOMATEOS_MASTER_KEY") or None,
+            master_password=env.get("AUTOMATEOS_MASTER_PASSWORD") or None,
         )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import signal
@@ -18,6 +19,7 @@ from .settings import Settings
 log = logging.getLogger("automateos.up")
 
 _READY_TIMEOUT_S = 60.0
+OFFERED_CREDENTIALS = {"SLACK_WEBHOOK": "slackWebhook", "NOTION_TOKEN": "notionToken"}
 
 
 class Stack:
@@ -38,6 +40,8 @@ class Stack:
             nats_url = self.nats.url
             print(f"✓ nats-server (embedded, JetStream store {store}) on {nats_url}", flush=True)
         env = {**os.environ, "NATS_URL": nats_url}
+        if self.settings.master_key:
+            env["AUTOMATEOS_MASTER_KEY"] = self.settings.master_key
         actors = ["orchestrator", *(["engine"] * self.engines), "gateway"]
         for index, actor in enumerate(actors):
             args = [sys.executable, "-m", "automateos", actor]
@@ -49,6 +53,25 @@ class Stack:
             key = f"{actor}-{index}" if actor == "engine" else actor
             self.children[key] = subprocess.Popen(args, env=env, start_new_session=True)
         self._wait_for_gateway()
+        self._offer_credentials_from_env()
+
+    def _offer_credentials_from_env(self) -> None:
+        """SLACK_WEBHOOK and NOTION_TOKEN in the environment become credentials, unless already stored."""
+        for variable, name in OFFERED_CREDENTIALS.items():
+            value = os.environ.get(variable)
+            if not value:
+                continue
+            base = f"{self.settings.gateway_url}/v1/credentials"
+            request = urllib.request.Request(
+                base, method="POST", headers={"Content-Type": "application/json"},
+                data=json.dumps({"name": name, "value": value, "description": f"from {variable}"}).encode(),
+            )
+            try:
+                with urllib.request.urlopen(request, timeout=10):
+                    print(f"✓ credential {name} added from {variable}", flush=True)
+            except urllib.error.HTTPError as error:
+                if error.code != 409:  # 409: stored already, and a stored value wins over the environment
+                    print(f"✗ could not add credential {name} from {variable}: HTTP {error.code}", flush=True)
 
     def _wait_for_gateway(self) -> None:
         url = f"{self.settings.gateway_url}/readyz"

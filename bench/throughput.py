@@ -32,7 +32,7 @@ from nats.js.api import AckPolicy, ConsumerConfig, RetentionPolicy, StreamConfig
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bus import EmbeddedNats, free_port  # noqa: E402
+from bus import EmbeddedNats, free_port, new_master_key  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
@@ -93,7 +93,7 @@ class StackUnderTest:
 
     def start(self) -> None:
         self.nats.start()
-        env = {**os.environ, "NATS_URL": self.nats.url, "AUTOMATEOS_LOG_LEVEL": "WARNING",
+        env = {**os.environ, "NATS_URL": self.nats.url, "AUTOMATEOS_LOG_LEVEL": "WARNING", "AUTOMATEOS_MASTER_KEY": new_master_key(),
                "AUTOMATEOS_PORT": str(self.port), "AUTOMATEOS_ENGINE_CONCURRENCY": str(self.engine_concurrency)}
         self.mock = subprocess.Popen([sys.executable, str(HERE / "mock_server.py"), "--port", str(self.mock_port),
                                       "--delay-ms", str(self.mock_delay_ms)])

@@ -48,6 +48,7 @@ class Bus:
         self.settings = settings
         self.runs = RunStore(buckets[subjects.RUNS_BUCKET])
         self.idempotency = buckets[subjects.IDEMPOTENCY_BUCKET]
+        self.credentials_kv = buckets[subjects.CREDENTIALS_BUCKET]
         self._subscriptions: list[Any] = []
 
     @classmethod

@@ -102,6 +102,9 @@ async def declare(js: JetStreamContext, settings: BusSettings) -> dict[str, KeyV
         await js.add_consumer(stream, consumer)
     return {
         subjects.RUNS_BUCKET: await _bucket(js, KeyValueConfig(bucket=subjects.RUNS_BUCKET, history=1, direct=True)),
+        subjects.CREDENTIALS_BUCKET: await _bucket(
+            js, KeyValueConfig(bucket=subjects.CREDENTIALS_BUCKET, history=1, direct=True)
+        ),
         subjects.IDEMPOTENCY_BUCKET: await _bucket(
             js,
             KeyValueConfig(

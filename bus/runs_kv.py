@@ -8,7 +8,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import TypeVar
 
-from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError, NoKeysError
+from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
 from nats.js.kv import KeyValue
 
 from schemas import RunRecord
@@ -87,10 +87,7 @@ class RunStore:
             self._written.popitem(last=False)
 
     async def list(self) -> list[RunRecord]:
-        try:
-            keys = await self.kv.keys()
-        except NoKeysError:
-            return []
+        keys = await kv_keys(self.kv)
         limiter = asyncio.Semaphore(_LIST_CONCURRENCY)
 
         async def read(key: str) -> RunRecord | None:
@@ -100,3 +97,16 @@ class RunStore:
 
         records = await asyncio.gather(*(read(key) for key in keys))
         return [record for record in records if record is not None]
+
+
+async def kv_keys(kv: KeyValue, prefix: str = "") -> list[str]:
+    """Keys of a bucket, from the server's own per-subject counts.
+
+    KeyValue.keys() watches the bucket and can return before the watch has caught up;
+    stream_info with a subject filter answers in one request. Deleted keys may be listed
+    (their marker remains); reading them finds nothing.
+    """
+    stream = f"KV_{kv._name}"  # noqa: SLF001 - nats-py keeps the bucket name private
+    info = await kv._js.stream_info(stream, subjects_filter=f"$KV.{kv._name}.{prefix}>")  # noqa: SLF001
+    start = len(f"$KV.{kv._name}.")  # noqa: SLF001
+    return sorted(subject[start:] for subject in (info.state.subjects or {}))

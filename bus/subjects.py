@@ -20,6 +20,7 @@ ENGINE_CONSUMER = "engine"
 
 RUNS_BUCKET = "runs"
 IDEMPOTENCY_BUCKET = "idempotency"
+CREDENTIALS_BUCKET = "credentials"
 
 
 def run_events(run_id: str) -> str:

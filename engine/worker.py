@@ -16,7 +16,7 @@ import aiohttp
 from nats.aio.msg import Msg
 from pydantic import ValidationError
 
-from bus import Bus, PullLoop, Reject, log_context, subjects
+from bus import Bus, CredentialStore, PullLoop, Reject, log_context, subjects
 from schemas import LogEntry, StepAbort, StepDispatch, StepResult
 from schemas.messages import StepResultStatus
 
@@ -45,8 +45,11 @@ class _Ending:
 class Worker:
     """Run with `await worker.run()`; stop with `await worker.shutdown()`."""
 
-    def __init__(self, bus: Bus, concurrency: int = 64, name: str | None = None) -> None:
+    def __init__(
+        self, bus: Bus, concurrency: int = 64, name: str | None = None, credentials: CredentialStore | None = None
+    ) -> None:
         self.bus = bus
+        self.credentials = credentials
         self.concurrency = concurrency
         self.name = name or f"{socket.gethostname()}:{os.getpid()}"
         self.in_flight: dict[str, set[asyncio.Task[NodeOutcome]]] = {}
@@ -121,7 +124,7 @@ class Worker:
         if node is None:
             return _Ending("failed", error=f"this worker cannot execute step type {dispatch.type!r}")
         assert self.session is not None
-        task = asyncio.create_task(node(dispatch, NodeContext(session=self.session)))
+        task = asyncio.create_task(node(dispatch, NodeContext(session=self.session, credentials=self.credentials)))
         self.in_flight.setdefault(dispatch.runId, set()).add(task)
         try:
             outcome = await asyncio.shield(task)

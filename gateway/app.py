@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from starlette.applications import Starlette
@@ -16,9 +16,9 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
-from bus import Bus, BusSettings, subjects
+from bus import Bus, BusSettings, CredentialStore, subjects
 
-from . import runs, templates
+from . import credentials, runs, templates
 from .errors import ApiException, on_api_exception, on_http_exception, on_unexpected
 from .events_socket import run_events_socket
 from .request_id import RequestIdMiddleware
@@ -32,6 +32,8 @@ class GatewayConfig:
     bus: BusSettings = BusSettings()
     examples_dir: Path | None = None
     web_dist: Path | None = None
+    master_key: str | None = field(default=None, repr=False)
+    master_password: str | None = field(default=None, repr=False)
 
 
 async def healthz(request: Request) -> Response:
@@ -75,6 +77,10 @@ def routes(config: GatewayConfig) -> list[BaseRoute]:
         Route("/v1/runs/{run_id}/cancel", runs.cancel_run, methods=["POST"]),
         WebSocketRoute("/v1/runs/{run_id}/events", run_events_socket),
         Route("/v1/workflows/validate", runs.validate_workflow, methods=["POST"]),
+        Route("/v1/credentials", credentials.list_credentials, methods=["GET"]),
+        Route("/v1/credentials", credentials.create_credential, methods=["POST"]),
+        Route("/v1/credentials/{name}", credentials.replace_credential, methods=["PUT"]),
+        Route("/v1/credentials/{name}", credentials.delete_credential, methods=["DELETE"]),
         Route("/v1/templates", templates.list_templates, methods=["GET"]),
         Route("/v1/templates/{template_id}", templates.get_template, methods=["GET"]),
     ]
@@ -89,6 +95,13 @@ def create_app(config: GatewayConfig) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         app.state.bus = await Bus.connect(config.nats_url, "gateway", config.bus)
+        try:
+            app.state.credentials = await CredentialStore.open(
+                app.state.bus.credentials_kv, config.master_key, config.master_password
+            )
+        except BaseException:
+            await app.state.bus.close()
+            raise
         app.state.templates = templates.TemplateLibrary(config.examples_dir)
         log.info("gateway connected to NATS; %d templates", len(app.state.templates.infos))
         try:

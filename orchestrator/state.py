@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from schemas import (
     FINISHED_STEP_STATUSES,
@@ -230,8 +231,22 @@ def _dispatch_children(change: _Builder, step_id: str) -> None:
 def _dispatch_for(record: RunRecord, step: StepState) -> StepDispatch:
     dag_step = record.dag.step(step.id)
     return StepDispatch(
-        runId=record.id, stepId=step.id, name=step.name, type=dag_step.type, config=dag_step.config, inputs=record.inputs
+        runId=record.id, stepId=step.id, name=step.name, type=dag_step.type, config=dag_step.config,
+        inputs=record.inputs, steps=_upstream_outputs(record, step.id),
     )
+
+
+def _upstream_outputs(record: RunRecord, step_id: str) -> dict[str, dict[str, Any]]:
+    """The outputs of every ancestor of a step (all succeeded, or it would not be dispatched)."""
+    deps = {s.id: s.deps for s in record.dag.steps}
+    seen: set[str] = set()
+    frontier = list(deps[step_id])
+    while frontier:
+        ancestor = frontier.pop()
+        if ancestor not in seen:
+            seen.add(ancestor)
+            frontier.extend(deps[ancestor])
+    return {s.id: {"output": s.output} for s in record.steps if s.id in seen and s.status == "succeeded"}
 
 
 def _ready_dispatches(record: RunRecord) -> list[StepDispatch]:

@@ -22,6 +22,11 @@ _MIN_SECRET_LENGTH = 6
 _SHOWN_PATH_SEGMENTS = 2
 
 
+def mask_secret(value: str) -> str:
+    """`sk_l…9f3a`: enough to recognise a key, never enough to use it; short values are hidden whole."""
+    return "••••••••" if len(value) < 12 else f"{value[:4]}…{value[-4:]}"
+
+
 def is_sensitive(name: str) -> bool:
     return name.lower() in _SENSITIVE_HEADERS or bool(_SENSITIVE_WORDS.search(name))
 

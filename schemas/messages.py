@@ -50,8 +50,11 @@ class StepDispatch(Contract):
     stepId: str
     name: str
     type: str
-    config: dict[str, Any] = Field(default_factory=dict)
+    config: dict[str, Any] = Field(default_factory=dict, description="as drawn: {{templates}} are resolved by the worker")
     inputs: dict[str, Any] = Field(default_factory=dict)
+    steps: dict[str, dict[str, Any]] = Field(
+        default_factory=dict, description="upstream steps that succeeded: {nodeId: {output}}, for {{steps.…}}"
+    )
 
 
 StepResultStatus = Literal["running", "succeeded", "failed", "cancelled"]

@@ -61,11 +61,14 @@ async def test_up_run_stop_and_runs_survive_a_restart(tmp_path: Path, mock_http:
     env = {**os.environ, "AUTOMATEOS_DATA_DIR": str(tmp_path), "AUTOMATEOS_PORT": str(free_port()),
            "AUTOMATEOS_NATS_PORT": str(free_port())}
     env.pop("NATS_URL", None)
+    env.pop("AUTOMATEOS_MASTER_KEY", None)  # `up` must make one, into .env in its working directory
     gateway = f"http://127.0.0.1:{env['AUTOMATEOS_PORT']}"
 
     up, lines = await start_up(env)
     try:
         assert any("nats-server (embedded" in line for line in lines)
+        assert any("generated a master key" in line for line in lines)
+        assert (tmp_path / ".env").read_text().startswith("AUTOMATEOS_MASTER_KEY=")
         code, output = await automateos_run(str(EXAMPLES / "slack-notification.json"), "--gateway", gateway,
                                             "--set", f"notify-slack.url={mock_http.url('/slack')}", env=env)
         assert code == 0, output

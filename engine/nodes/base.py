@@ -10,9 +10,14 @@ import aiohttp
 from schemas import LogEntry, StepDispatch
 
 
+class Credentials(Protocol):
+    async def reveal(self, name: str) -> str: ...
+
+
 @dataclass
 class NodeContext:
     session: aiohttp.ClientSession
+    credentials: Credentials | None = None  # None: this worker has no master key, so no credential works
 
 
 @dataclass

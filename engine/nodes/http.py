@@ -13,7 +13,10 @@ from pydantic import ValidationError
 
 from schemas import DEFAULT_HTTP_TIMEOUT_MS, HttpConfig, LogEntry, StepDispatch, issues_from_validation
 
+from bus import CredentialMissing, DecryptionError
+
 from ..errors import StepFailed
+from ..templating import Renderer, credential_names, has_template
 from schemas.masking import Scrubber, loggable_url, mask_fields, mask_headers, mask_urls, request_secrets
 from .base import NodeContext, NodeOutcome
 
@@ -22,14 +25,14 @@ MAX_BODY_BYTES = 64 * 1024
 
 
 async def run_http(dispatch: StepDispatch, context: NodeContext) -> NodeOutcome:
+    drawn = _validated(dispatch.config, "invalid HTTP configuration")
+    secrets = await _credentials(drawn, context)
+    # Whatever was sent may come back (an API echoing its Authorization header in an error page), and a
+    # template error may quote a value: scrub every secret this step touched from all it reports.
+    scrub = Scrubber(list(secrets.values()))
     try:
-        config = HttpConfig.model_validate(dispatch.config)
-    except ValidationError as error:
-        reasons = "; ".join(f"{i.field}: {i.reason}" for i in issues_from_validation(error, "config"))
-        raise StepFailed(f"invalid HTTP configuration: {reasons}") from None
-    # A server may echo what it was sent (an Authorization value in an error page): never report it back.
-    scrub = Scrubber(request_secrets(config.url, config.headers))
-    try:
+        config = _resolved(drawn, dispatch, secrets)
+        scrub = Scrubber([*secrets.values(), *request_secrets(config.url, config.headers)])
         outcome = await _request(config, dispatch, context)
     except StepFailed as failure:
         failure.message = scrub.text(failure.message)
@@ -42,9 +45,52 @@ async def run_http(dispatch: StepDispatch, context: NodeContext) -> NodeOutcome:
     return outcome
 
 
+def _validated(config: dict[str, Any], problem: str) -> HttpConfig:
+    try:
+        return HttpConfig.model_validate(config)
+    except ValidationError as error:
+        reasons = "; ".join(f"{i.field}: {i.reason}" for i in issues_from_validation(error, "config"))
+        raise StepFailed(f"{problem}: {reasons}") from None
+
+
+async def _credentials(config: HttpConfig, context: NodeContext) -> dict[str, str]:
+    """Every credential the step uses, fetched and decrypted before anything is rendered or sent."""
+    names = credential_names(config.model_dump(include={"url", "headers", "body", "json_body"}))
+    if config.auth is not None:
+        names.add(config.auth.credentialName)
+    if names and context.credentials is None:
+        raise StepFailed("this worker has no master key, so it cannot use credentials")
+    values = {}
+    for name in sorted(names):
+        assert context.credentials is not None
+        try:
+            values[name] = await context.credentials.reveal(name)
+        except CredentialMissing as missing:
+            raise StepFailed(str(missing)) from None
+        except DecryptionError as error:
+            raise StepFailed(str(error)) from None
+    return values
+
+
+def _resolved(config: HttpConfig, dispatch: StepDispatch, secrets: dict[str, str]) -> HttpConfig:
+    """The config with every {{template}} rendered, auth applied, and checked again."""
+    render = Renderer(dispatch.inputs, dispatch.steps, secrets)
+    headers = {name: render.text(value, f"headers.{name}") for name, value in config.headers.items()}
+    if config.auth is not None and not any(name.lower() == "authorization" for name in headers):
+        headers["Authorization"] = f"Bearer {secrets[config.auth.credentialName]}"
+    resolved = config.model_dump()
+    resolved.update(
+        url=render.text(config.url, "url"),
+        headers=headers,
+        body=None if config.body is None else render.text(config.body, "body"),
+        json_body=render.value(config.json_body, "json_body"),
+    )
+    if not has_template(config.model_dump(include={"url", "headers", "body", "json_body"})) and config.auth is None:
+        return config
+    return _validated(resolved, "after filling in its templates, the HTTP configuration is invalid")
+
+
 async def _request(config: HttpConfig, dispatch: StepDispatch, context: NodeContext) -> NodeOutcome:
-    if "{{" in config.url:
-        raise StepFailed("the URL still contains a {{template}}, and templating is not available yet")
     headers = dict(config.headers)
     data: bytes | None = None
     if config.json_body is not None:

@@ -16,12 +16,16 @@ import aiohttp
 import uvicorn
 
 from automateos.settings import REPO_ROOT
-from bus import Bus, BusSettings, free_port
+from bus import Bus, BusSettings, CredentialStore, free_port, new_master_key
 from engine import Worker
 from gateway import GatewayConfig, create_app
 from orchestrator import Orchestrator
 
 TERMINAL = {"succeeded", "failed", "cancelled"}
+
+
+# One key for a whole test session: every actor of a test stack must share it.
+MASTER_KEY = new_master_key()
 
 
 @dataclass
@@ -44,7 +48,8 @@ class Stack:
 
     async def start_worker(self, concurrency: int = 16) -> Worker:
         bus = await Bus.connect(self.nats_url, "test-engine", self.bus_settings, give_up_after=10)
-        worker = Worker(bus, concurrency=concurrency)
+        credentials = await CredentialStore.open(bus.credentials_kv, MASTER_KEY, None)
+        worker = Worker(bus, concurrency=concurrency, credentials=credentials)
         self._run(worker, bus)
         return worker
 
@@ -56,7 +61,8 @@ class Stack:
     async def start_gateway(self, web_dist: Path | None = None) -> None:
         port = free_port()
         config = GatewayConfig(
-            nats_url=self.nats_url, bus=self.bus_settings, examples_dir=REPO_ROOT / "examples", web_dist=web_dist
+            nats_url=self.nats_url, bus=self.bus_settings, examples_dir=REPO_ROOT / "examples", web_dist=web_dist,
+            master_key=MASTER_KEY,
         )
         self.server = uvicorn.Server(
             uvicorn.Config(create_app(config), host="127.0.0.1", port=port, log_config=None, ws="websockets-sansio")
@@ -141,7 +147,7 @@ def http_graph(url: str, method: str = "POST", name: str = "Test workflow", **co
 def spawn_actor(actor: str, nats_url: str, *args: str, env: dict[str, str] | None = None,
                 log_path: Path | None = None) -> subprocess.Popen[bytes]:
     """An actor in its own process, exactly as `automateos <actor>` runs it."""
-    environment = {**os.environ, "NATS_URL": nats_url, **(env or {})}
+    environment = {**os.environ, "NATS_URL": nats_url, "AUTOMATEOS_MASTER_KEY": MASTER_KEY, **(env or {})}
     command = [sys.executable, "-m", "automateos", actor, *args]
     if log_path is None:
         return subprocess.Popen(command, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)

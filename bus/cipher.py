@@ -1,0 +1,76 @@
+"""Encryption of credential values: AES-256-GCM, a fresh 96-bit nonce per write, the name as associated data."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import os
+from dataclasses import dataclass
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
+
+KEY_BYTES = 32
+NONCE_BYTES = 12
+SALT_BYTES = 16
+
+
+class MasterKeyError(ValueError):
+    """No usable master key; the message says what to set."""
+
+
+class DecryptionError(ValueError):
+    """A value could not be decrypted: wrong key, tampered bytes, or a value moved to another name."""
+
+
+@dataclass(frozen=True)
+class Sealed:
+    key_id: str
+    nonce: bytes
+    ciphertext: bytes
+
+
+class Cipher:
+    """Holds the master key. `key_id` (a hash prefix, not the key) tells which key sealed a value."""
+
+    def __init__(self, key: bytes) -> None:
+        if len(key) != KEY_BYTES:
+            raise MasterKeyError(f"the master key must be {KEY_BYTES} bytes, not {len(key)}")
+        self._aead = AESGCM(key)
+        self.key_id = hashlib.sha256(b"automateos-key-id" + key).hexdigest()[:16]
+
+    def seal(self, name: str, plaintext: str) -> Sealed:
+        nonce = os.urandom(NONCE_BYTES)
+        return Sealed(self.key_id, nonce, self._aead.encrypt(nonce, plaintext.encode(), name.encode()))
+
+    def open(self, name: str, sealed: Sealed) -> str:
+        if sealed.key_id != self.key_id:
+            raise DecryptionError(f"'{name}' was encrypted with another master key (key id {sealed.key_id})")
+        try:
+            return self._aead.decrypt(sealed.nonce, sealed.ciphertext, name.encode()).decode()
+        except InvalidTag:
+            raise DecryptionError(f"'{name}' cannot be decrypted: wrong master key or tampered value") from None
+
+
+def new_master_key() -> str:
+    """A fresh key, base64, as AUTOMATEOS_MASTER_KEY takes it."""
+    return base64.b64encode(os.urandom(KEY_BYTES)).decode()
+
+
+def key_from_base64(text: str) -> bytes:
+    try:
+        key = base64.b64decode(text.strip(), validate=True)
+    except (binascii.Error, ValueError):
+        raise MasterKeyError("AUTOMATEOS_MASTER_KEY is not valid base64") from None
+    if len(key) != KEY_BYTES:
+        raise MasterKeyError(f"AUTOMATEOS_MASTER_KEY must decode to {KEY_BYTES} bytes, not {len(key)}")
+    return key
+
+
+def key_from_password(password: str, salt: bytes) -> bytes:
+    if not password:
+        raise MasterKeyError("AUTOMATEOS_MASTER_PASSWORD is empty")
+    # n=2**15, r=8: ~32 MiB and ~0.1 s once per process start; the usual interactive-login strength.
+    return Scrypt(salt=salt, length=KEY_BYTES, n=2**15, r=8, p=1).derive(password.encode())

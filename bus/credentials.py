@@ -1,0 +1,201 @@
+"""The credential store: encrypted values in the `credentials` KV bucket.
+
+Values are sealed by the gateway and opened only by engine workers, just before a request needs them.
+The orchestrator never holds the master key.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import os
+
+from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
+from nats.js.kv import KeyValue
+
+from schemas.credentials import CredentialInfo, StoredCredential
+from schemas.masking import mask_secret
+
+from .runs_kv import kv_keys
+from .cipher import (
+    SALT_BYTES,
+    Cipher,
+    DecryptionError,
+    MasterKeyError,
+    Sealed,
+    key_from_base64,
+    key_from_password,
+)
+
+log = logging.getLogger(__name__)
+
+_PREFIX = "c."
+_SALT_KEY = "meta.salt"
+_KEY_CHECK = "meta.keycheck"
+_KEY_CHECK_TEXT = "automateos master key check"
+
+
+class CredentialMissing(LookupError):
+    def __init__(self, name: str) -> None:
+        super().__init__(f"credential '{name}' is not defined")
+        self.name = name
+
+
+class CredentialExists(ValueError):
+    pass
+
+
+class CredentialStore:
+    def __init__(self, kv: KeyValue, cipher: Cipher) -> None:
+        self.kv = kv
+        self.cipher = cipher
+
+    @classmethod
+    async def open(cls, kv: KeyValue, master_key: str | None, master_password: str | None) -> CredentialStore:
+        """Derive the key, and check it against the key check stored by the first actor that had one."""
+        if master_key:
+            key = key_from_base64(master_key)
+        elif master_password:
+            key = key_from_password(master_password, await _salt(kv))
+        else:
+            raise MasterKeyError(
+                "no master key: set AUTOMATEOS_MASTER_KEY (base64 of 32 random bytes; `automateos up` writes one "
+                "into .env) or AUTOMATEOS_MASTER_PASSWORD"
+            )
+        store = cls(kv, Cipher(key))
+        await store._check_key()
+        return store
+
+    async def _check_key(self) -> None:
+        try:
+            entry = await self.kv.get(_KEY_CHECK)
+        except KeyNotFoundError:
+            try:
+                await self.kv.create(_KEY_CHECK, _encode(self.cipher.seal(_KEY_CHECK, _KEY_CHECK_TEXT), _KEY_CHECK))
+                return
+            except KeyWrongLastSequenceError:
+                entry = await self.kv.get(_KEY_CHECK)  # another actor wrote it first: check against it
+        try:
+            self.cipher.open(_KEY_CHECK, _decode(entry.value))
+        except DecryptionError:
+            raise MasterKeyError(
+                "the master key does not match the one this system's credentials are encrypted with "
+                "(check AUTOMATEOS_MASTER_KEY / AUTOMATEOS_MASTER_PASSWORD)"
+            ) from None
+
+    async def create(self, name: str, value: str, description: str | None) -> CredentialInfo:
+        stored = self._seal(name, value, description)
+        try:
+            await self.kv.create(_PREFIX + name, stored.model_dump_json().encode())
+        except KeyWrongLastSequenceError:
+            raise CredentialExists(f"credential '{name}' exists already; replace it with PUT") from None
+        return stored.info()
+
+    async def replace(self, name: str, value: str, description: str | None) -> tuple[CredentialInfo, bool]:
+        """Returns (info, created)."""
+        current = await self._stored(name)
+        stored = self._seal(name, value, description)
+        if current is None:
+            return await self.create(name, value, description), True
+        previous, revision = current
+        stored.createdAt = previous.createdAt
+        if description is None:
+            stored.description = previous.description
+        await self.kv.update(_PREFIX + name, stored.model_dump_json().encode(), last=revision)
+        return stored.info(), False
+
+    async def delete(self, name: str) -> bool:
+        if await self._stored(name) is None:
+            return False
+        await self.kv.purge(_PREFIX + name)
+        return True
+
+    async def infos(self) -> list[CredentialInfo]:
+        infos = []
+        for name in await self.names():
+            found = await self._stored(name)
+            if found is not None:
+                infos.append(found[0].info())
+        return infos
+
+    async def names(self) -> list[str]:
+        return [key[len(_PREFIX):] for key in await kv_keys(self.kv, _PREFIX)]
+
+    async def reveal(self, name: str) -> str:
+        """The plaintext, for the engine's request only. Never log or return it."""
+        found = await self._stored(name)
+        if found is None:
+            raise CredentialMissing(name)
+        return self.cipher.open(name, _sealed(found[0]))
+
+    async def rotate(self, new: Cipher) -> int:
+        """Re-encrypt every credential under `new`. Re-running after an interruption finishes the job."""
+        rotated = 0
+        for name in await self.names():
+            found = await self._stored(name)
+            if found is None:
+                continue
+            stored, revision = found
+            if stored.keyId == new.key_id:
+                continue
+            plaintext = self.cipher.open(name, _sealed(stored))
+            sealed = new.seal(name, plaintext)
+            updated = stored.model_copy(update={
+                "keyId": sealed.key_id,
+                "nonce": base64.b64encode(sealed.nonce).decode(),
+                "ciphertext": base64.b64encode(sealed.ciphertext).decode(),
+            })
+            await self.kv.update(_PREFIX + name, updated.model_dump_json().encode(), last=revision)
+            rotated += 1
+        await self.kv.put(_KEY_CHECK, _encode(new.seal(_KEY_CHECK, _KEY_CHECK_TEXT), _KEY_CHECK))
+        self.cipher = new
+        return rotated
+
+    def _seal(self, name: str, value: str, description: str | None) -> StoredCredential:
+        sealed = self.cipher.seal(name, value)
+        return StoredCredential(
+            name=name,
+            keyId=sealed.key_id,
+            nonce=base64.b64encode(sealed.nonce).decode(),
+            ciphertext=base64.b64encode(sealed.ciphertext).decode(),
+            masked=mask_secret(value),
+            description=description,
+        )
+
+    async def _stored(self, name: str) -> tuple[StoredCredential, int] | None:
+        try:
+            entry = await self.kv.get(_PREFIX + name)
+        except KeyNotFoundError:
+            return None
+        if not entry.value:
+            return None
+        return StoredCredential.model_validate_json(entry.value), entry.revision or 0
+
+
+async def _salt(kv: KeyValue) -> bytes:
+    """The scrypt salt for password-derived keys: made once, shared by every actor."""
+    try:
+        return base64.b64decode((await kv.get(_SALT_KEY)).value or b"")
+    except KeyNotFoundError:
+        pass
+    salt = os.urandom(SALT_BYTES)
+    try:
+        await kv.create(_SALT_KEY, base64.b64encode(salt))
+        return salt
+    except KeyWrongLastSequenceError:
+        return base64.b64decode((await kv.get(_SALT_KEY)).value or b"")
+
+
+def _sealed(stored: StoredCredential) -> Sealed:
+    return Sealed(stored.keyId, base64.b64decode(stored.nonce), base64.b64decode(stored.ciphertext))
+
+
+def _encode(sealed: Sealed, name: str) -> bytes:
+    return StoredCredential(
+        name=name, keyId=sealed.key_id, nonce=base64.b64encode(sealed.nonce).decode(),
+        ciphertext=base64.b64encode(sealed.ciphertext).decode(), masked="",
+    ).model_dump_json().encode()
+
+
+def _decode(value: bytes | None) -> Sealed:
+    return _sealed(StoredCredential.model_validate_json(value or b"{}"))

@@ -1,0 +1,56 @@
+"""REST endpoints for credentials. Values go in; only masked forms ever come out."""
+
+from __future__ import annotations
+
+import re
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from bus import CredentialExists, CredentialStore
+from schemas import FieldIssue
+from schemas.credentials import CREDENTIAL_NAME_PATTERN, NewCredential, ReplacedCredential
+
+from .errors import ApiException, json_response, parse_body, read_body
+
+
+def _store(request: Request) -> CredentialStore:
+    store: CredentialStore = request.app.state.credentials
+    return store
+
+
+def _name(request: Request) -> str:
+    name = str(request.path_params["name"])
+    if not re.fullmatch(CREDENTIAL_NAME_PATTERN, name):
+        raise ApiException(422, "validation_error", "invalid credential name",
+                           [FieldIssue(field="name", reason="use 1 to 64 letters, digits, '_', '.' or '-'")])
+    return name
+
+
+async def list_credentials(request: Request) -> Response:
+    infos = await _store(request).infos()
+    body = "[" + ",".join(info.model_dump_json() for info in infos) + "]"
+    return Response(body, media_type="application/json")
+
+
+async def create_credential(request: Request) -> Response:
+    new = parse_body(NewCredential, await read_body(request))
+    try:
+        info = await _store(request).create(new.name, new.value, new.description)
+    except CredentialExists as exists:
+        raise ApiException(409, "conflict", str(exists), [FieldIssue(field="name", reason="already exists")]) from None
+    return json_response(info, 201)
+
+
+async def replace_credential(request: Request) -> Response:
+    name = _name(request)
+    replaced = parse_body(ReplacedCredential, await read_body(request))
+    info, created = await _store(request).replace(name, replaced.value, replaced.description)
+    return json_response(info, 201 if created else 200)
+
+
+async def delete_credential(request: Request) -> Response:
+    name = _name(request)
+    if not await _store(request).delete(name):
+        raise ApiException(404, "not_found", f"credential '{name}' is not defined")
+    return Response(status_code=204)

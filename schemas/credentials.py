@@ -1,0 +1,50 @@
+"""Credentials: what the API says about them (never their values) and how they are stored (encrypted)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import Field
+
+from ._base import Contract, utc_now
+
+CREDENTIAL_NAME_PATTERN = r"^[A-Za-z0-9_.-]{1,64}$"
+# Values are kept whole; the cap only stops a request from filling the store.
+MAX_CREDENTIAL_BYTES = 16 * 1024
+
+
+class CredentialInfo(Contract):
+    name: str
+    masked: str
+    description: str | None = None
+    createdAt: datetime
+    updatedAt: datetime
+
+
+class NewCredential(Contract):
+    name: str = Field(pattern=CREDENTIAL_NAME_PATTERN, description="letters, digits, _ . - (1 to 64)")
+    value: str = Field(min_length=1, max_length=MAX_CREDENTIAL_BYTES)
+    description: str | None = Field(default=None, max_length=500)
+
+
+class ReplacedCredential(Contract):
+    value: str = Field(min_length=1, max_length=MAX_CREDENTIAL_BYTES)
+    description: str | None = Field(default=None, max_length=500)
+
+
+class StoredCredential(Contract):
+    """The KV value: ciphertext only. `keyId` names the master key that sealed it (a hash, not the key)."""
+
+    v: Literal[1] = 1
+    name: str
+    keyId: str
+    nonce: str  # base64
+    ciphertext: str  # base64, AES-GCM with the name as associated data
+    masked: str
+    description: str | None = None
+    createdAt: datetime = Field(default_factory=utc_now)
+    updatedAt: datetime = Field(default_factory=utc_now)
+
+    def info(self) -> CredentialInfo:
+        return CredentialInfo.model_validate(self.model_dump(include=set(CredentialInfo.model_fields)))
