@@ -58,3 +58,22 @@ async def node_ids(page: Page) -> list[str]:
 async def run_to_end(page: Page, status: str) -> None:
     await page.get_by_test_id("run-button").click()
     await expect(page.get_by_test_id("run-status")).to_have_attribute("data-status", status)
+
+
+async def add_credential(page: Page, name: str, value: str, description: str = "") -> None:
+    """Adds a credential through the Credentials panel, leaving the panel open."""
+    if not await page.get_by_test_id("credentials-drawer").is_visible():
+        await page.get_by_test_id("credentials-button").click()
+    await page.get_by_test_id("credential-add").click()
+    form = page.get_by_test_id("credential-form")
+    await form.get_by_test_id("credential-name").fill(name)
+    await form.get_by_test_id("credential-value").fill(value)
+    if description:
+        await form.get_by_test_id("credential-description").fill(description)
+    await form.get_by_test_id("credential-save").click()
+    await expect(page.get_by_test_id(f"credential-row-{name}")).to_be_visible()
+    await expect(form).to_have_count(0)
+
+
+async def local_storage(page: Page) -> str:
+    return str(await page.evaluate("() => JSON.stringify(Object.entries(window.localStorage))"))

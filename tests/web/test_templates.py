@@ -10,6 +10,7 @@ from playwright.async_api import Page, expect
 
 from automateos.settings import REPO_ROOT
 from tests.support.mock_http import MockHttp
+from tests.support.stack import Stack
 from tests.web.builder import expect_toast
 
 
@@ -29,9 +30,15 @@ async def test_templates_menu_loads_each_example(page: Page) -> None:
 
 
 async def test_each_template_runs_against_the_mock_and_the_screenshot_is_taken(
-    page: Page, mock_http: MockHttp, tmp_path: Path
+    page: Page, builder_stack: Stack, mock_http: MockHttp, tmp_path: Path
 ) -> None:
     """What a new user does: pick a template, point it at a URL, click Run, watch it succeed."""
+    # The Notion template needs its credential and asks for two run inputs (tests/web/test_credentials.py).
+    assert builder_stack.http is not None
+    async with builder_stack.http.post(
+        f"{builder_stack.base_url}/v1/credentials", json={"name": "notionToken", "value": "secret_for_templates_test"}
+    ) as response:
+        assert response.status == 201, await response.text()
     for path in sorted((REPO_ROOT / "examples").glob("*.json"), key=lambda p: p.stem != "slack-notification", reverse=True):
         await page.get_by_test_id("templates-button").click()
         await page.get_by_test_id(f"template-item-{path.stem}").click()
@@ -42,6 +49,10 @@ async def test_each_template_runs_against_the_mock_and_the_screenshot_is_taken(
         await url.fill(mock_http.url(f"/{path.stem}"))
         await expect(page.get_by_test_id("run-button")).to_be_enabled()
         await page.get_by_test_id("run-button").click()
+        if path.stem == "notion-automation":
+            await page.get_by_test_id("run-input-databaseId").locator("input").fill("db-1")
+            await page.get_by_test_id("run-input-payload.title").locator("input").fill("Hello")
+            await page.get_by_test_id("run-inputs-submit").click()
         await expect(page.get_by_test_id("run-status")).to_have_attribute("data-status", "succeeded")
         node_id = await http_node.get_attribute("data-id")
         await expect(page.get_by_test_id(f"badge-{node_id}")).to_have_attribute("data-status", "succeeded")

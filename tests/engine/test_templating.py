@@ -1,0 +1,68 @@
+"""Template rendering rules, without a server: variables, step outputs, credentials, and the sandbox."""
+
+from __future__ import annotations
+
+import pytest
+
+from engine.errors import StepFailed
+from engine.templating import Renderer, credential_names
+
+INPUTS = {"payload": {"title": "Launch"}, "databaseId": "db-42", "count": 3}
+STEPS = {"fetch": {"output": {"status": 200, "body": {"id": 7, "items": [1, 2], "keys": "k"}}}}
+
+
+def renderer() -> Renderer:
+    return Renderer(INPUTS, STEPS, {"notionToken": "secret_n"})
+
+
+def test_variables_of_every_kind() -> None:
+    r = renderer()
+    assert r.text("https://api.test/{{databaseId}}/{{ payload.title }}?n={{inputs.count}}", "url") == \
+        "https://api.test/db-42/Launch?n=3"
+    assert r.text("Bearer {{ getCredential('notionToken') }}", "headers.Authorization") == "Bearer secret_n"
+    assert r.value({"id": "{{ steps.fetch.output.body.id }}", "items": "{{steps.fetch.output.body.items}}",
+                    "say": "status {{steps.fetch.output.status}}", "keys": "{{ steps.fetch.output.body.keys }}",
+                    "plain": 5}, "json_body") == {"id": 7, "items": [1, 2], "say": "status 200", "keys": "k", "plain": 5}
+
+
+@pytest.mark.parametrize(
+    ("template", "message"),
+    [
+        ("{{ payload.subtitle }}", "template variable 'payload.subtitle' is not defined (in url)"),
+        ("x {{ missing }} y", "template variable 'missing' is not defined (in url)"),
+        ("{{ steps.ghost.output.status }}", "template variable 'steps.ghost.output.status' is not defined (in url)"),
+        ("{{ getCredential('absent') }}", "credential 'absent' is not defined"),
+        ("{{ oops(", "template syntax error in url"),
+    ],
+)
+def test_problems_fail_the_step_naming_what_is_wrong(template: str, message: str) -> None:
+    with pytest.raises(StepFailed) as failure:
+        renderer().text(template, "url")
+    assert message in failure.value.message
+
+
+@pytest.mark.parametrize(
+    "escape",
+    [
+        "{{ ''.__class__.__mro__ }}",
+        "{{ ''.__class__.__mro__[1].__subclasses__() }}",
+        "{{ payload.__class__ }}",
+        "{{ payload.items() }}",
+        "{{ getCredential.__globals__ }}",
+        "{{ cycler.__init__.__globals__.os.system('touch /tmp/pwned') }}",
+        "{% for x in range(10**8) %}{% endfor %}",
+        "{{ 'a' * 100000000 }}",
+        "{{ 9 ** 999999 }}",
+    ],
+)
+def test_sandbox_escapes_and_resource_bombs_are_refused(escape: str) -> None:
+    with pytest.raises(StepFailed):
+        renderer().text(escape, "url")
+
+
+def test_credential_names_are_found_before_rendering() -> None:
+    config = {"url": "https://x.test/?k={{ getCredential('a') }}", "headers": {"X": "{{getCredential(\"b\")}}"},
+              "json_body": {"deep": ["{{ getCredential('c') }}"]}}
+    assert credential_names(config) == {"a", "b", "c"}
+    with pytest.raises(StepFailed, match="one quoted name"):
+        credential_names({"url": "{{ getCredential(payload.name) }}"})
