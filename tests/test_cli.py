@@ -127,3 +127,39 @@ def test_settings_read_the_environment_and_reject_bad_values() -> None:
     assert Settings.from_env({}).nats_url is None
     with pytest.raises(SettingsError, match="AUTOMATEOS_PORT"):
         Settings.from_env({"AUTOMATEOS_PORT": "eighty"})
+
+
+async def test_env_credentials_are_offered_and_survive_key_rotation(tmp_path: Path, mock_http: MockHttp) -> None:
+    token = "secret_notion_from_env_0123456789"
+    env = {**os.environ, "AUTOMATEOS_DATA_DIR": str(tmp_path), "AUTOMATEOS_PORT": str(free_port()),
+           "AUTOMATEOS_NATS_PORT": str(free_port()), "NOTION_TOKEN": token}
+    env.pop("NATS_URL", None)
+    env.pop("AUTOMATEOS_MASTER_KEY", None)
+    gateway = f"http://127.0.0.1:{env['AUTOMATEOS_PORT']}"
+    notion = ["--gateway", gateway, "--set", f"create-page.url={mock_http.url('/v1/pages')}",
+              "--input", "databaseId=db-1", "--input", "payload.title=Rotated"]
+
+    up, lines = await start_up(env)
+    try:
+        assert any("credential notionToken added from NOTION_TOKEN" in line for line in lines), lines
+        first_key = (tmp_path / ".env").read_text()
+        rotate = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "automateos", "credentials", "rotate-key",
+            "--nats-url", f"nats://127.0.0.1:{env['AUTOMATEOS_NATS_PORT']}", env=env, cwd=tmp_path,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+        async with asyncio.timeout(60):
+            output = (await rotate.communicate())[0].decode()
+        assert rotate.returncode == 0, output
+        assert "re-encrypted 1 credential(s)" in output and token not in output
+        assert (tmp_path / ".env").read_text() != first_key
+    finally:
+        await stop_up(up)
+
+    up, _ = await start_up(env)  # the new key, read from .env
+    try:
+        code, output = await automateos_run(str(EXAMPLES / "notion-automation.json"), *notion, env=env)
+        assert code == 0, output
+        assert mock_http.requests_to("/v1/pages")[0].headers["Authorization"] == f"Bearer {token}"
+        assert token not in output
+    finally:
+        await stop_up(up)
