@@ -10,6 +10,8 @@ from typing import Any, TextIO
 
 import aiohttp
 
+from schemas.runs import human_duration
+
 EXIT_SUCCEEDED, EXIT_FAILED, EXIT_UNUSABLE = 0, 1, 2
 
 _ICONS = {"running": "…", "succeeded": "✓", "failed": "✗", "skipped": "↷", "cancelled": "■", "queued": "·"}
@@ -101,7 +103,7 @@ def _print_event(event: dict[str, Any], out: TextIO) -> str | None:
         step = event["step"]
         if step["status"] == "queued":
             return None
-        took = f"  {_human(step['durationMs'])}" if step.get("durationMs") is not None else ""
+        took = f"  {human_duration(step['durationMs'])}" if step.get("durationMs") is not None else ""
         error = f"  — {step['error']}" if step.get("error") else ""
         print(f"  {_ICONS.get(step['status'], '?')} {step['name']:<28} {step['status']:<10}{took}{error}", file=out, flush=True)
     elif event["type"] == "log":
@@ -119,6 +121,3 @@ def _describe_error(answer: Any, status: int) -> str:
     lines += [f"  - {field['field']}: {field['reason']}" for field in error.get("fields", [])]
     return "\n".join(lines)
 
-
-def _human(ms: float) -> str:
-    return f"{ms:.0f} ms" if ms < 1000 else f"{ms / 1000:.1f} s"

@@ -1,8 +1,8 @@
 """The one place that knows NATS: connection, subjects, streams, consumers, KV, the embedded server."""
 
 from . import log_context, subjects
-from .client import Bus, RunEventModel
 from .cipher import Cipher, DecryptionError, MasterKeyError, new_master_key
+from .client import Bus, RunEventModel
 from .consumer import PullLoop, Reject, Retry
 from .credentials import CredentialExists, CredentialMissing, CredentialStore
 from .errors import BusError, StaleRevision

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Awaitable, Callable
 
 import nats
 from nats.aio.client import Client as NATS
@@ -22,11 +23,6 @@ async def connect(url: str, name: str, give_up_after: float | None = None) -> NA
     backoff = 0.1
     while True:
         nc = NATS()
-
-        async def on_disconnected() -> None:
-            if not (nc.is_closed or nc.is_draining):
-                log.warning("disconnected from NATS; reconnecting")
-
         try:
             await nc.connect(
                 servers=[url],
@@ -36,7 +32,7 @@ async def connect(url: str, name: str, give_up_after: float | None = None) -> NA
                 max_reconnect_attempts=-1,
                 reconnect_time_wait=1,
                 error_cb=_on_error,
-                disconnected_cb=on_disconnected,
+                disconnected_cb=_on_disconnected(nc),
                 reconnected_cb=_on_reconnected,
                 pending_size=32 * 1024 * 1024,
             )
@@ -55,6 +51,14 @@ def _safe(url: str) -> str:
     if "@" in rest:
         rest = rest.split("@", 1)[1]
     return f"{scheme}{sep}{rest}"
+
+
+def _on_disconnected(nc: NATS) -> Callable[[], Awaitable[None]]:
+    async def warn() -> None:
+        if not (nc.is_closed or nc.is_draining):  # a deliberate close is not worth a warning
+            log.warning("disconnected from NATS; reconnecting")
+
+    return warn
 
 
 async def _on_error(error: Exception) -> None:

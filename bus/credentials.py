@@ -16,7 +16,6 @@ from nats.js.kv import KeyValue
 from schemas.credentials import CredentialInfo, StoredCredential
 from schemas.masking import mask_secret
 
-from .runs_kv import kv_keys
 from .cipher import (
     SALT_BYTES,
     Cipher,
@@ -26,6 +25,7 @@ from .cipher import (
     key_from_base64,
     key_from_password,
 )
+from .runs_kv import kv_keys
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,11 @@ from starlette.responses import Response
 
 from bus import CredentialExists, CredentialStore
 from schemas import FieldIssue
-from schemas.credentials import CREDENTIAL_NAME_PATTERN, NewCredential, ReplacedCredential
+from schemas.credentials import (
+    CREDENTIAL_NAME_PATTERN,
+    NewCredential,
+    ReplacedCredential,
+)
 
 from .errors import ApiException, json_response, parse_body, read_body
 

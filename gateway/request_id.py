@@ -8,7 +8,6 @@ import secrets
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-
 HEADER = "X-Request-ID"
 _SANE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 

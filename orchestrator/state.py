@@ -129,21 +129,15 @@ def apply_result(record: RunRecord, result: StepResult, now: datetime) -> Transi
     step = change.record.step(result.stepId)
     if result.attempt > max(step.attempt, 1):
         change.say(f"{step.name}: attempt {result.attempt} (redelivered)", "WARN", step.id)
-    if result.status == "running":
+    if result.status == "running" or step.status == "queued":
+        # A fast step reports once (no running notice): it is shown running first, as it was.
         step.status = "running"
         step.startedAt = result.startedAt
         step.attempt = result.attempt
         step.worker = result.worker
         change.step_changed(step)
-        return change.done()
-
-    if step.status == "queued":
-        # A fast step reports once (no running notice): show it running first, as it was.
-        step.status = "running"
-        step.startedAt = result.startedAt
-        step.attempt = result.attempt
-        step.worker = result.worker
-        change.step_changed(step)
+        if result.status == "running":
+            return change.done()
     step.startedAt = step.startedAt or result.startedAt
     step.finishedAt = result.finishedAt or now
     step.durationMs = result.durationMs

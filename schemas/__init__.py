@@ -14,7 +14,16 @@ from .api import (
 from .compiler import compile_workflow
 from .dag import Dag, DagStep
 from .errors import FieldIssue, WorkflowInvalid, field_path, issues_from_validation
-from .graph import Edge, Graph, GraphMeta, Node, NodeData, Position, TemplateWorkflow, as_graph
+from .graph import (
+    Edge,
+    Graph,
+    GraphMeta,
+    Node,
+    NodeData,
+    Position,
+    TemplateWorkflow,
+    as_graph,
+)
 from .messages import (
     RUN_EVENT,
     CancelRequested,

@@ -13,7 +13,15 @@ from typing import Any
 from pydantic import TypeAdapter
 
 from .api import ApiError, CreateRun, CreateRunResponse
-from .messages import CancelRequested, RunEvent, RunEvents, RunRequested, StepAbort, StepDispatch, StepResult
+from .messages import (
+    CancelRequested,
+    RunEvent,
+    RunEvents,
+    RunRequested,
+    StepAbort,
+    StepDispatch,
+    StepResult,
+)
 from .runs import RunList, RunRecord, RunView
 
 SCHEMA_DIR = Path(__file__).parent / "json"

@@ -5,10 +5,10 @@ Shared by the orchestrator (a run's inputs) and the engine (what a request sent 
 
 from __future__ import annotations
 
+import base64
 import re
 from collections.abc import Mapping
 from typing import Any
-import base64
 from urllib.parse import parse_qsl, quote, quote_plus, urlencode, urlsplit, urlunsplit
 
 MASK = "••••••"

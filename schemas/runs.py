@@ -26,6 +26,11 @@ RunId = Annotated[str, Field(pattern=RUN_ID_PATTERN)]
 MAX_LOGS_PER_RUN = 500
 
 
+def human_duration(ms: float) -> str:
+    """312 ms, 1.4 s: how durations read in logs and on the command line."""
+    return f"{ms:.0f} ms" if ms < 1000 else f"{ms / 1000:.1f} s"
+
+
 def new_run_id() -> str:
     """Time-ordered (milliseconds, hex) then random, so ids sort by creation time."""
     return f"{time.time_ns() // 1_000_000:012x}{secrets.token_hex(6)}"

@@ -11,13 +11,26 @@ from typing import Any
 import aiohttp
 from pydantic import ValidationError
 
-from schemas import DEFAULT_HTTP_TIMEOUT_MS, HttpConfig, LogEntry, StepDispatch, issues_from_validation
-
 from bus import CredentialMissing, DecryptionError
+from schemas import (
+    DEFAULT_HTTP_TIMEOUT_MS,
+    HttpConfig,
+    LogEntry,
+    StepDispatch,
+    issues_from_validation,
+)
+from schemas.masking import (
+    Scrubber,
+    loggable_url,
+    mask_fields,
+    mask_headers,
+    mask_urls,
+    request_secrets,
+)
+from schemas.runs import human_duration
 
 from ..errors import StepFailed
 from ..templating import Renderer, credential_names, has_template
-from schemas.masking import Scrubber, loggable_url, mask_fields, mask_headers, mask_urls, request_secrets
 from .base import NodeContext, NodeOutcome
 
 # What a step keeps of a response body; the rest is cut and flagged.
@@ -112,7 +125,7 @@ async def _request(config: HttpConfig, dispatch: StepDispatch, context: NodeCont
             response_headers = mask_headers(dict(response.headers))
             content_type = response.headers.get("Content-Type", "")
     except asyncio.TimeoutError:
-        raise StepFailed(f"{shown} timed out after {_human(timeout_s * 1000)}") from None
+        raise StepFailed(f"{shown} timed out after {human_duration(timeout_s * 1000)}") from None
     except aiohttp.ClientConnectorDNSError as error:
         raise StepFailed(f"{shown} failed: cannot resolve host {error.host!r}") from None
     except aiohttp.ClientConnectorError as error:
@@ -129,7 +142,7 @@ async def _request(config: HttpConfig, dispatch: StepDispatch, context: NodeCont
     elapsed_ms = (time.perf_counter() - started) * 1000
 
     output = {"status": status, "headers": response_headers, **_body(raw, content_type)}
-    line = f"{shown} → HTTP {status} in {_human(elapsed_ms)}"
+    line = f"{shown} → HTTP {status} in {human_duration(elapsed_ms)}"
     if not 200 <= status < 300:
         raise StepFailed(f"HTTP {status} {reason} from {shown}".replace("  ", " "), output=output, log=line)
     return NodeOutcome(output=output, logs=[LogEntry(ts=datetime.now(UTC), msg=line, stepId=dispatch.stepId)])
@@ -158,6 +171,3 @@ def _body(raw: bytes, content_type: str) -> dict[str, Any]:
     text = raw.decode("utf-8", errors="replace")
     return {"body": text, "truncated": True} if truncated else {"body": text}
 
-
-def _human(ms: float) -> str:
-    return f"{ms:.0f} ms" if ms < 1000 else f"{ms / 1000:.1f} s"
