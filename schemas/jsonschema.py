@@ -12,7 +12,8 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
-from .api import ApiError, CreateRun, CreateRunResponse
+from .api import ApiError, CreateRun, CreateRunResponse, TemplateInfo, ValidationResponse
+from .credentials import CredentialInfo, NewCredential, ReplacedCredential
 from .messages import (
     CancelRequested,
     RunEvent,
@@ -40,6 +41,11 @@ PUBLISHED: dict[str, Any] = {
     "CreateRun": CreateRun,
     "CreateRunResponse": CreateRunResponse,
     "ApiError": ApiError,
+    "ValidationResponse": ValidationResponse,
+    "TemplateInfo": TemplateInfo,
+    "CredentialInfo": CredentialInfo,
+    "NewCredential": NewCredential,
+    "ReplacedCredential": ReplacedCredential,
 }
 
 

@@ -120,9 +120,21 @@ async def test_picker_lists_stored_credentials_and_warns_about_unknown_names(pag
     await expect(page.get_by_test_id("credential-missing")).to_contain_text("“missingOne” is not defined")
     await expect(picker.locator("option")).to_have_text(["None", "missingOne (not defined)", "slack.webhook"])
 
-    await picker.select_option("slack.webhook")
+    # "Add it" opens the panel with the name filled in and the cursor on the value.
+    await page.get_by_test_id("credential-add-missing").click()
+    form = page.get_by_test_id("credential-form")
+    await expect(form.get_by_test_id("credential-name")).to_have_value("missingOne")
+    await expect(form.get_by_test_id("credential-value")).to_be_focused()
+    await page.keyboard.type("typed-into-the-focused-field")
+    await page.keyboard.press("Enter")
+    await expect_toast(page, "Added credential “missingOne”")
     await expect(page.get_by_test_id("credential-missing")).to_have_count(0)
-    await expect(picker.locator("option")).to_have_text(["None", "slack.webhook"])
+    await expect(picker.locator("option")).to_have_text(["None", "missingOne", "slack.webhook"])
+    await expect(page.get_by_test_id("credential-row-missingOne").get_by_text("In use")).to_be_visible()
+    await page.get_by_test_id("credentials-button").click()
+
+    await picker.select_option("slack.webhook")
+    await expect(picker).to_have_value("slack.webhook")
     await picker.select_option("")
     await expect(picker).to_have_value("")
 

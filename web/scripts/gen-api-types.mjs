@@ -9,7 +9,9 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** Schemas of what the builder receives; request bodies are built from the builder's own document type. */
-export const RESPONSE_SCHEMAS = ['ApiError', 'CreateRunResponse', 'RunEvent', 'RunList', 'RunView'];
+export const RESPONSE_SCHEMAS = [
+  'ApiError', 'CreateRunResponse', 'RunEvent', 'RunList', 'RunView', 'ValidationResponse', 'TemplateInfo', 'CredentialInfo',
+];
 
 const literal = (value) => JSON.stringify(value);
 

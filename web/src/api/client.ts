@@ -1,6 +1,6 @@
 // REST calls to the gateway. Same origin as the page, so paths are relative.
 
-import type { FieldError, Run, RunSummary, TemplateSummary, ValidateOk } from './types';
+import type { Credential, FieldError, NewCredential, Run, RunSummary, TemplateSummary, ValidateOk } from './types';
 import type { GraphDocument } from '../graph/document';
 
 export class ApiError extends Error {
@@ -23,13 +23,17 @@ export class ApiError extends Error {
 }
 
 export interface Api {
-  createRun(graph: GraphDocument, idempotencyKey: string): Promise<{ runId: string }>;
+  createRun(graph: GraphDocument, idempotencyKey: string, inputs?: Record<string, unknown>): Promise<{ runId: string }>;
   validate(graph: GraphDocument, signal?: AbortSignal): Promise<ValidateOk>;
   getRun(id: string): Promise<Run>;
   listRuns(limit: number): Promise<RunSummary[]>;
   cancelRun(id: string): Promise<void>;
   listTemplates(): Promise<TemplateSummary[]>;
   getTemplate(id: string): Promise<unknown>;
+  listCredentials(): Promise<Credential[]>;
+  createCredential(credential: NewCredential): Promise<Credential>;
+  replaceCredential(name: string, value: string, description?: string | null): Promise<Credential>;
+  deleteCredential(name: string): Promise<void>;
 }
 
 async function request<T>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
@@ -68,7 +72,8 @@ async function request<T>(method: string, path: string, body?: unknown, signal?:
 }
 
 export const httpApi: Api = {
-  createRun: (graph, idempotencyKey) => request('POST', '/v1/runs', { graph, idempotencyKey }),
+  createRun: (graph, idempotencyKey, inputs) =>
+    request('POST', '/v1/runs', inputs && Object.keys(inputs).length > 0 ? { graph, inputs, idempotencyKey } : { graph, idempotencyKey }),
   validate: (graph, signal) => request('POST', '/v1/workflows/validate', { graph }, signal),
   getRun: (id) => request('GET', `/v1/runs/${encodeURIComponent(id)}`),
   listRuns: async (limit) => (await request<{ runs: RunSummary[] }>('GET', `/v1/runs?limit=${limit}`)).runs,
@@ -77,4 +82,11 @@ export const httpApi: Api = {
   },
   listTemplates: async () => (await request<{ templates: TemplateSummary[] }>('GET', '/v1/templates')).templates,
   getTemplate: (id) => request('GET', `/v1/templates/${encodeURIComponent(id)}`),
+  listCredentials: () => request('GET', '/v1/credentials'),
+  createCredential: (credential) => request('POST', '/v1/credentials', credential),
+  replaceCredential: (name, value, description) =>
+    request('PUT', `/v1/credentials/${encodeURIComponent(name)}`, description ? { value, description } : { value }),
+  deleteCredential: async (name) => {
+    await request('DELETE', `/v1/credentials/${encodeURIComponent(name)}`);
+  },
 };

@@ -8,6 +8,14 @@ export interface CreateRunResponse {
   runId: string;
 }
 
+export interface CredentialInfo {
+  createdAt: string;
+  description: string | null;
+  masked: string;
+  name: string;
+  updatedAt: string;
+}
+
 export interface ErrorBody {
   code: "validation_error" | "not_found" | "idempotency_conflict" | "conflict" | "bad_request" | "unavailable" | "internal_error";
   fields: FieldIssue[];
@@ -95,4 +103,23 @@ export interface StepState {
   type: string;
   /** host:pid of the engine worker that ran the step */
   worker: string | null;
+}
+
+export interface TemplateInfo {
+  description: string | null;
+  id: string;
+  name: string;
+}
+
+export interface ValidatedStep {
+  deps: string[];
+  id: string;
+  name: string;
+  type: string;
+}
+
+export interface ValidationResponse {
+  ok: true;
+  steps: ValidatedStep[];
+  workflowName: string;
 }

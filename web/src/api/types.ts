@@ -1,7 +1,17 @@
 // Wire types of the REST and WebSocket API (docs/API.md). The ones the backend publishes as JSON Schema are
 // generated into schema.gen.ts (npm run gen:types); this module gives them the builder's names.
 
-import type { FieldIssue, LogEntry as WireLog, RunView, RunEvent as WireEvent, RunSummary as WireSummary, StepState } from './schema.gen';
+import type {
+  CredentialInfo,
+  FieldIssue,
+  LogEntry as WireLog,
+  RunView,
+  RunEvent as WireEvent,
+  RunSummary as WireSummary,
+  StepState,
+  TemplateInfo,
+  ValidationResponse,
+} from './schema.gen';
 
 export type Step = StepState;
 export type LogEntry = WireLog;
@@ -17,15 +27,13 @@ export type LogLevel = LogEntry['level'];
 
 export const TERMINAL_RUN_STATUSES: readonly RunStatus[] = ['succeeded', 'failed', 'cancelled'];
 
-// Not (yet) published in schemas/json/: mirrors schemas/api.py ValidationResponse and TemplateInfo.
-export interface ValidateOk {
-  ok: true;
-  workflowName: string;
-  steps: { id: string; name: string; type: string; deps: string[] }[];
-}
+export type ValidateOk = ValidationResponse;
+export type TemplateSummary = TemplateInfo;
+/** No response ever carries a secret value: `masked` is `sk_l…9f3a`, or `••••••••` for short values. */
+export type Credential = CredentialInfo;
 
-export interface TemplateSummary {
-  id: string;
+export interface NewCredential {
   name: string;
-  description?: string | null;
+  value: string;
+  description?: string;
 }

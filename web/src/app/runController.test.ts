@@ -1,5 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { ApiError, type Api } from '../api/client';
+import { fakeApi } from '../api/fake';
 import type { EventStreamOptions } from '../api/events';
 import type { RunEvent, Step } from '../api/types';
 import type { GraphDocument } from '../graph/document';
@@ -14,19 +15,6 @@ const graph: GraphDocument = {
   edges: [{ id: 'e1', source: 'start', target: 'http-1' }],
   meta: { name: 'Ping', version: 1 },
 };
-
-function fakeApi(overrides: Partial<Api> = {}): Api {
-  return {
-    createRun: vi.fn(async () => ({ runId: 'r1' })),
-    validate: vi.fn(async () => ({ ok: true as const, workflowName: 'Ping', steps: [] })),
-    getRun: vi.fn(),
-    listRuns: vi.fn(async () => []),
-    cancelRun: vi.fn(async () => undefined),
-    listTemplates: vi.fn(async () => []),
-    getTemplate: vi.fn(),
-    ...overrides,
-  };
-}
 
 function setup(api: Api) {
   const store = createBuilderStore({ initial: graph });
@@ -49,14 +37,14 @@ describe('run controller', () => {
     const { store, runs, streams } = setup(api);
     await Promise.all([runs.start(), runs.start()]);
     expect(api.createRun).toHaveBeenCalledTimes(1);
-    expect(api.createRun).toHaveBeenCalledWith(expect.objectContaining({ meta: graph.meta }), 'key-1');
+    expect(api.createRun).toHaveBeenCalledWith(expect.objectContaining({ meta: graph.meta }), 'key-1', {});
     expect(streams).toHaveLength(1);
     expect(store.getState().run).toMatchObject({ runId: 'r1', origin: 'canvas', onCanvas: true });
     expect(store.getState().run?.steps.map((s) => [s.nodeId, s.status])).toEqual([['http-1', 'queued']]);
     expect(store.getState().toasts.map((t) => t.text)).toEqual(['Run started: Ping']);
 
     await runs.start();
-    expect(api.createRun).toHaveBeenLastCalledWith(expect.anything(), 'key-2');
+    expect(api.createRun).toHaveBeenLastCalledWith(expect.anything(), 'key-2', {});
   });
 
   it('reuses the key after a request that got no answer', async () => {
@@ -117,5 +105,47 @@ describe('run controller', () => {
     streams[1]!.options.onEvent({ runId: 'other', seq: 1, ts: 't', type: 'step', step: { ...step, name: 'Renamed since' } });
     expect(store.getState().run?.onCanvas).toBe(false);
     expect(store.getState().toasts).toEqual([]);
+  });
+});
+
+describe('run inputs', () => {
+  const withInputs: GraphDocument = {
+    ...graph,
+    nodes: [
+      graph.nodes[0]!,
+      { ...graph.nodes[1]!, data: { label: 'Ping', config: { method: 'POST', url: 'https://a.example/{{databaseId}}', json_body: { t: '{{payload.title}}' } } } },
+    ],
+  };
+
+  it('asks for the inputs the workflow uses instead of starting', async () => {
+    const api = fakeApi();
+    const { store, runs } = setup(api);
+    store.getState().loadDocument(withInputs);
+    await runs.request();
+    expect(api.createRun).not.toHaveBeenCalled();
+    expect(store.getState().inputsPrompt).toEqual(['databaseId', 'payload.title']);
+    await runs.request();
+    expect(api.createRun).not.toHaveBeenCalled();
+
+    store.getState().setInputsPrompt(null);
+    await runs.start({ databaseId: 'db', payload: { title: 'Hi' } });
+    expect(api.createRun).toHaveBeenCalledWith(expect.anything(), 'key-1', { databaseId: 'db', payload: { title: 'Hi' } });
+  });
+
+  it('runs at once when no inputs are used', async () => {
+    const api = fakeApi();
+    const { store, runs } = setup(api);
+    await runs.request();
+    expect(store.getState().inputsPrompt).toBeNull();
+    expect(api.createRun).toHaveBeenCalledWith(expect.anything(), 'key-1', {});
+  });
+
+  it('retries an unanswered request with the same key only for the same inputs', async () => {
+    const createRun = vi.fn<Api['createRun']>().mockRejectedValue(new ApiError(0, 'network', 'Cannot reach the AutomateOS server'));
+    const { runs } = setup(fakeApi({ createRun }));
+    await runs.start({ a: '1' });
+    await runs.start({ a: '1' });
+    await runs.start({ a: '2' });
+    expect(createRun.mock.calls.map((c) => c[1])).toEqual(['key-1', 'key-1', 'key-2']);
   });
 });

@@ -5,13 +5,16 @@ import { ApiError, type Api } from '../api/client';
 import type { RunEvent, RunSummary } from '../api/types';
 import type { GraphDocument } from '../graph/document';
 import { describeIssue, issuesFromServer, mergeIssues, topologicalOrder, validateGraph } from '../graph/validate';
+import { inputVariables } from '../graph/variables';
 import { formatDuration } from '../run/format';
 import { applyEvent, createRunView, isTerminal, type RunView, type StepView } from '../run/runState';
 import { documentOf, type BuilderStore } from '../store/store';
 
 export interface RunController {
+  /** What Run does: asks for the run inputs the workflow uses (see `inputsPrompt`), or starts at once. */
+  request(): Promise<void>;
   /** Starts a run of the canvas graph. Calls while a start is in flight share it (one run per click). */
-  start(): Promise<void>;
+  start(inputs?: Record<string, unknown>): Promise<void>;
   cancel(): Promise<void>;
   /** Replays a past (or still running) run from its first event. */
   open(summary: RunSummary): void;
@@ -28,8 +31,9 @@ export function createRunController(store: BuilderStore, api: Api, options: RunC
   const createStream = options.createStream ?? ((runId, opts) => new RunEventStream(runId, opts));
   let stream: { start(): void; stop(): void } | null = null;
   let inFlight: Promise<void> | null = null;
-  // Kept when a request got no answer: the server may have started the run, so a retry must reuse the key.
-  let unansweredKey: string | null = null;
+  // Kept when a request got no answer: the server may have started the run, so a retry of the same body must
+  // reuse the key (a different body under the same key would be refused with 409).
+  let unanswered: { key: string; body: string } | null = null;
 
   const toast = store.getState().pushToast;
   const currentRun = (runId: string): RunView | null => {
@@ -73,20 +77,28 @@ export function createRunController(store: BuilderStore, api: Api, options: RunC
     else if (run.status === 'cancelled') toast('info', `${name} was cancelled`);
   };
 
-  const post = async () => {
+  /** The canvas document, or null (after saying why) when it cannot run. */
+  const runnable = () => {
     const state = store.getState();
     const doc = documentOf(state);
     const [problem] = mergeIssues(validateGraph(doc, state.drafts), state.serverIssues);
     if (problem) {
       toast('error', `Can’t run yet — ${describeIssue(problem, doc)}`);
-      return;
+      return null;
     }
-    const key = unansweredKey ?? uuid();
-    unansweredKey = key;
-    state.setRunPosting(true);
+    return doc;
+  };
+
+  const post = async (inputs: Record<string, unknown>) => {
+    const doc = runnable();
+    if (!doc) return;
+    const body = JSON.stringify({ doc, inputs });
+    const key = unanswered && unanswered.body === body ? unanswered.key : uuid();
+    unanswered = { key, body };
+    store.getState().setRunPosting(true);
     try {
-      const { runId } = await api.createRun(doc, key);
-      unansweredKey = null;
+      const { runId } = await api.createRun(doc, key, inputs);
+      unanswered = null;
       stream?.stop();
       store.getState().setRun(
         createRunView(runId, 'canvas', {
@@ -99,7 +111,7 @@ export function createRunController(store: BuilderStore, api: Api, options: RunC
       toast('info', `Run started: ${doc.meta.name}`);
       follow(runId);
     } catch (error) {
-      if (!(error instanceof ApiError) || !error.isNetwork) unansweredKey = null;
+      if (!(error instanceof ApiError) || !error.isNetwork) unanswered = null;
       if (error instanceof ApiError && error.status === 422) {
         const issues = issuesFromServer(doc, error.fields);
         store.getState().setServerIssues(issues);
@@ -112,12 +124,27 @@ export function createRunController(store: BuilderStore, api: Api, options: RunC
     }
   };
 
+  const start = (inputs: Record<string, unknown> = {}) => {
+    inFlight ??= post(inputs).finally(() => {
+      inFlight = null;
+    });
+    return inFlight;
+  };
+
   return {
-    start() {
-      inFlight ??= post().finally(() => {
-        inFlight = null;
-      });
-      return inFlight;
+    start,
+
+    request() {
+      const state = store.getState();
+      if (inFlight || state.inputsPrompt) return inFlight ?? Promise.resolve();
+      const doc = runnable();
+      if (!doc) return Promise.resolve();
+      const paths = inputVariables(doc);
+      if (paths.length > 0) {
+        state.setInputsPrompt(paths);
+        return Promise.resolve();
+      }
+      return start();
     },
 
     async cancel() {

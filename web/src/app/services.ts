@@ -3,11 +3,13 @@
 import { createContext, useContext } from 'react';
 import type { Api } from '../api/client';
 import type { Issue } from '../graph/validate';
+import type { CredentialsService } from './credentials';
 import type { RunController } from './runController';
 
 export interface Services {
   api: Api;
   runs: RunController;
+  credentials: CredentialsService;
 }
 
 export const ServicesContext = createContext<Services | null>(null);

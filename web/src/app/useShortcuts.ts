@@ -16,7 +16,8 @@ export function useShortcuts(store: BuilderStore, runs: RunController): void {
       const key = event.key.toLowerCase();
       if (mod && key === 'enter') {
         event.preventDefault();
-        void runs.start();
+        // In a dialog (the run inputs form handles its own Enter), Ctrl+Enter does not start a second run.
+        if (!document.querySelector('[aria-modal="true"]')) void runs.request();
         return;
       }
       if (isEditable(event.target) || document.querySelector('[aria-modal="true"]')) return;

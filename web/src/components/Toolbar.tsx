@@ -1,4 +1,4 @@
-// Top bar: file actions, templates, undo/redo, history, and Run/Cancel with the reason Run is unavailable.
+// Top bar: file actions, templates, undo/redo, credentials, history, and Run/Cancel with the reason Run is unavailable.
 
 import { useReactFlow } from '@xyflow/react';
 import { useContext, useRef, useState, type ChangeEvent } from 'react';
@@ -32,6 +32,8 @@ export function Toolbar() {
   const pushToast = useBuilder((s) => s.pushToast);
   const setHistoryOpen = useBuilder((s) => s.setHistoryOpen);
   const historyOpen = useBuilder((s) => s.historyOpen);
+  const credentialsOpen = useBuilder((s) => s.credentialsOpen);
+  const setCredentialsOpen = useBuilder((s) => s.setCredentialsOpen);
   const meta = useBuilder((s) => s.meta);
   const setMeta = useBuilder((s) => s.setMeta);
   const posting = useBuilder((s) => s.runPosting);
@@ -167,6 +169,15 @@ export function Toolbar() {
         )}
         <button
           type="button"
+          className={`button button--ghost${credentialsOpen ? ' is-active' : ''}`}
+          onClick={() => setCredentialsOpen(!credentialsOpen)}
+          aria-expanded={credentialsOpen}
+          data-testid="credentials-button"
+        >
+          <Icon name="key" /> Credentials
+        </button>
+        <button
+          type="button"
           className={`button button--ghost${historyOpen ? ' is-active' : ''}`}
           onClick={() => setHistoryOpen(!historyOpen)}
           aria-expanded={historyOpen}
@@ -188,7 +199,7 @@ export function Toolbar() {
         <button
           type="button"
           className="button button--primary"
-          onClick={() => void runs.start()}
+          onClick={() => void runs.request()}
           disabled={runDisabled}
           aria-describedby={reason ? 'run-reason' : undefined}
           aria-keyshortcuts="Control+Enter"

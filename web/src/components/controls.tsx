@@ -5,8 +5,10 @@
 import { useEffect, useId, useRef, useState, type ReactNode } from 'react';
 import { isPlainObject } from '../graph/document';
 import type { Parameter } from '../graph/nodeTypes';
+import type { Suggestion } from '../graph/variables';
 import { useBuilder } from '../store/hooks';
 import { Icon } from './icons';
+import { useCaretInsert, VariableMenu } from './VariableMenu';
 
 export interface ControlProps<P extends Parameter = Parameter> {
   nodeId: string;
@@ -24,6 +26,7 @@ export function Field({
   errors,
   children,
   testId,
+  action,
 }: {
   label: string;
   htmlFor?: string;
@@ -31,12 +34,17 @@ export function Field({
   errors: string[];
   children: ReactNode;
   testId?: string;
+  /** A small control at the right of the label (e.g. "Insert variable"). */
+  action?: ReactNode;
 }) {
   return (
     <div className={`field${errors.length > 0 ? ' field--invalid' : ''}`} data-testid={testId}>
-      <label className="field__label" htmlFor={htmlFor}>
-        {label}
-      </label>
+      <div className="field__label-row">
+        <label className="field__label" htmlFor={htmlFor}>
+          {label}
+        </label>
+        {action}
+      </div>
       {children}
       {hint && errors.length === 0 && <p className="field__hint">{hint}</p>}
       {errors.map((message) => (
@@ -84,13 +92,23 @@ function SelectControl({ parameter, config, errors, onChange }: Of<'select'>) {
   );
 }
 
-function TextControl({ parameter, config, errors, onChange }: Of<'text'>) {
+function TextControl({ nodeId, parameter, config, errors, onChange }: Of<'text'>) {
   const id = useId();
   const raw = config[parameter.key];
+  const caret = useCaretInsert<HTMLInputElement>((next) => onChange({ [parameter.key]: next }));
   return (
-    <Field label={parameter.label} htmlFor={id} errors={errors} hint={parameter.hint} testId={`field-${parameter.key}`}>
+    <Field
+      label={parameter.label}
+      htmlFor={id}
+      errors={errors}
+      hint={parameter.hint}
+      testId={`field-${parameter.key}`}
+      action={parameter.templated ? <VariableMenu nodeId={nodeId} onPick={caret.insert} testId={`insert-${parameter.key}`} /> : undefined}
+    >
       <input
         id={id}
+        ref={caret.ref}
+        onSelect={caret.track}
         className={`input${parameter.monospace ? ' input--mono' : ''}`}
         type="text"
         value={typeof raw === 'string' ? raw : ''}
@@ -218,13 +236,12 @@ function KeyValueControl({ nodeId, parameter, config, errors, onChange }: Of<'ke
               spellCheck={false}
               onChange={(e) => update(row.id, { name: e.target.value })}
             />
-            <input
-              className="input input--mono"
+            <TemplatedValue
+              nodeId={nodeId}
               value={row.value}
               placeholder={parameter.valuePlaceholder}
-              aria-label={`${parameter.label} ${index + 1} value`}
-              spellCheck={false}
-              onChange={(e) => update(row.id, { value: e.target.value })}
+              label={`${parameter.label} ${index + 1} value`}
+              onChange={(value) => update(row.id, { value })}
             />
             <button
               type="button"
@@ -257,12 +274,48 @@ function KeyValueControl({ nodeId, parameter, config, errors, onChange }: Of<'ke
   );
 }
 
+/** A header value: text with an "Insert variable" button inside its right edge. */
+function TemplatedValue({
+  nodeId,
+  value,
+  placeholder,
+  label,
+  onChange,
+}: {
+  nodeId: string;
+  value: string;
+  placeholder?: string;
+  label: string;
+  onChange: (value: string) => void;
+}) {
+  const caret = useCaretInsert<HTMLInputElement>(onChange);
+  return (
+    <div className="templated-input">
+      <input
+        ref={caret.ref}
+        className="input input--mono"
+        value={value}
+        placeholder={placeholder}
+        aria-label={label}
+        spellCheck={false}
+        onSelect={caret.track}
+        onChange={(e) => onChange(e.target.value)}
+      />
+      <VariableMenu nodeId={nodeId} onPick={caret.insert} compact testId="insert-header" />
+    </div>
+  );
+}
+
 type BodyMode = 'none' | 'json' | 'text';
 
 function BodyControl({ nodeId, parameter, config, errors, onChange }: Of<'body'>) {
   const mode: BodyMode = config.json_body !== undefined ? 'json' : config.body !== undefined ? 'text' : 'none';
   const setDraftError = useBuilder((s) => s.setDraftError);
   const labelId = useId();
+  /** Set by whichever editor is showing (JSON or text). */
+  const insertInto = useRef<((suggestion: Suggestion) => void) | null>(null);
+  const textCaret = useCaretInsert<HTMLTextAreaElement>((next) => onChange({ body: next }));
+  if (mode === 'text') insertInto.current = textCaret.insert;
 
   const switchTo = (next: BodyMode) => {
     if (next === mode) return;
@@ -272,9 +325,18 @@ function BodyControl({ nodeId, parameter, config, errors, onChange }: Of<'body'>
 
   return (
     <div className={`field${errors.length > 0 ? ' field--invalid' : ''}`} data-testid={`field-${parameter.key}`}>
-      <span className="field__label" id={labelId}>
-        {parameter.label}
-      </span>
+      <div className="field__label-row">
+        <span className="field__label" id={labelId}>
+          {parameter.label}
+        </span>
+        <VariableMenu
+          nodeId={nodeId}
+          onPick={(suggestion) => insertInto.current?.(suggestion)}
+          disabled={mode === 'none'}
+          disabledReason="Choose JSON or Text first"
+          testId="insert-body"
+        />
+      </div>
       <div className="segmented" role="radiogroup" aria-labelledby={labelId}>
         {(['none', 'json', 'text'] as const).map((m) => (
           <button
@@ -290,9 +352,20 @@ function BodyControl({ nodeId, parameter, config, errors, onChange }: Of<'body'>
           </button>
         ))}
       </div>
-      {mode === 'json' && <JsonEditor nodeId={nodeId} draftKey={parameter.key} value={config.json_body} onChange={(v) => onChange({ json_body: v })} invalid={errors.length > 0} />}
+      {mode === 'json' && (
+        <JsonEditor
+          nodeId={nodeId}
+          draftKey={parameter.key}
+          value={config.json_body}
+          onChange={(v) => onChange({ json_body: v })}
+          invalid={errors.length > 0}
+          insertInto={insertInto}
+        />
+      )}
       {mode === 'text' && (
         <textarea
+          ref={textCaret.ref}
+          onSelect={textCaret.track}
           className="input input--mono textarea"
           rows={5}
           aria-label="Text body"
@@ -310,6 +383,9 @@ function BodyControl({ nodeId, parameter, config, errors, onChange }: Of<'body'>
   );
 }
 
+/** JSON text with a {{ outside every string literal: the usual slip with templates. */
+const bareTemplate = (text: string) => text.replace(/"(?:[^"\\]|\\.)*"/g, '""').includes('{{');
+
 const pretty = (value: unknown) => (value === undefined ? '' : JSON.stringify(value, null, 2));
 
 function JsonEditor({
@@ -318,12 +394,14 @@ function JsonEditor({
   value,
   onChange,
   invalid,
+  insertInto,
 }: {
   nodeId: string;
   draftKey: string;
   value: unknown;
   onChange: (value: unknown) => void;
   invalid: boolean;
+  insertInto: { current: ((suggestion: Suggestion) => void) | null };
 }) {
   const [text, setText] = useState(() => pretty(value));
   const setDraftError = useBuilder((s) => s.setDraftError);
@@ -353,13 +431,18 @@ function JsonEditor({
       setDraftError(nodeId, draftKey, null);
       onChange(parsed);
     } catch (error) {
-      setDraftError(nodeId, draftKey, `Invalid JSON: ${error instanceof Error ? error.message : String(error)}`);
+      const reason = error instanceof Error ? error.message : String(error);
+      setDraftError(nodeId, draftKey, `Invalid JSON: ${reason}${bareTemplate(next) ? ' (put {{variables}} inside "quotes")' : ''}`);
     }
   };
+  const caret = useCaretInsert<HTMLTextAreaElement>(change, { json: true });
+  insertInto.current = caret.insert;
 
   return (
     <div className="json-editor">
       <textarea
+        ref={caret.ref}
+        onSelect={caret.track}
         className="input input--mono textarea"
         rows={Math.min(14, Math.max(4, text.split('\n').length + 1))}
         aria-label="JSON body"
@@ -385,20 +468,57 @@ function CredentialControl({ parameter, config, errors, onChange }: Of<'credenti
   const id = useId();
   const raw = config[parameter.key];
   const name = isPlainObject(raw) && typeof raw.credentialName === 'string' ? raw.credentialName : '';
+  const list = useBuilder((s) => s.credentials);
+  const openCredentials = useBuilder((s) => s.setCredentialsOpen);
+  const known = list.items.some((c) => c.name === name);
+  const missing = name !== '' && !known && list.status === 'ready';
   return (
-    <Field label={parameter.label} htmlFor={id} errors={errors} hint={parameter.hint} testId={`field-${parameter.key}`}>
-      <input
+    <Field
+      label={parameter.label}
+      htmlFor={id}
+      errors={errors}
+      hint={missing ? undefined : parameter.hint}
+      testId={`field-${parameter.key}`}
+      action={
+        <button type="button" className="button button--ghost button--small" onClick={() => openCredentials(true)} data-testid="manage-credentials">
+          <Icon name="key" size={13} /> Manage
+        </button>
+      }
+    >
+      <select
         id={id}
-        className="input input--mono"
-        type="text"
+        className={`input input--mono${missing ? ' input--warn' : ''}`}
         value={name}
-        placeholder={parameter.placeholder}
-        autoComplete="off"
-        spellCheck={false}
+        aria-describedby={missing ? `${id}-missing` : undefined}
         onChange={(e) =>
           onChange({ [parameter.key]: e.target.value === '' ? undefined : { ...(isPlainObject(raw) ? raw : {}), credentialName: e.target.value } })
         }
-      />
+        data-testid="credential-picker"
+      >
+        <option value="">None</option>
+        {name !== '' && !known && <option value={name}>{missing ? `${name} (not defined)` : name}</option>}
+        {list.items.map((c) => (
+          <option key={c.name} value={c.name}>
+            {c.name}
+          </option>
+        ))}
+      </select>
+      {missing && (
+        <p className="field__warning" id={`${id}-missing`} role="status" data-testid="credential-missing">
+          <Icon name="alert" size={13} />
+          <span>
+            “{name}” is not defined.{' '}
+            <button type="button" className="link-button" onClick={() => openCredentials(true, name)} data-testid="credential-add-missing">
+              Add it in Credentials
+            </button>
+          </span>
+        </p>
+      )}
+      {list.status === 'error' && (
+        <p className="field__hint" data-testid="credential-list-error">
+          Couldn’t load stored credentials: {list.message}
+        </p>
+      )}
     </Field>
   );
 }

@@ -3,6 +3,7 @@
 // Keep in step with the Python HTTP node schema (docs/API.md, "HTTP node config").
 
 import { isPlainObject, type NodeKind } from './document';
+import { hasTemplate, unclosedTemplate } from './variables';
 
 export const HTTP_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
 export const TIMEOUT_MIN_MS = 1;
@@ -24,13 +25,15 @@ interface ParameterBase {
 export type Parameter = ParameterBase &
   (
     | { control: 'select'; options: readonly string[] }
-    | { control: 'text'; placeholder?: string; required?: boolean; monospace?: boolean }
+    /** `templated`: the server renders {{variables}} in it, so the form offers "Insert variable". */
+    | { control: 'text'; placeholder?: string; required?: boolean; monospace?: boolean; templated?: boolean }
     | { control: 'number'; min: number; max: number; unit?: string; placeholder?: string }
+    /** Values are templated (names are not). */
     | { control: 'keyValue'; keyPlaceholder?: string; valuePlaceholder?: string }
     /** Body: none, JSON (`json_body`) or raw text (`body`), never both. */
     | { control: 'body' }
     /** `auth: {credentialName}`: a reference to a stored credential, never the secret itself. */
-    | { control: 'credential'; placeholder?: string }
+    | { control: 'credential' }
   );
 
 export interface NodeDefinition {
@@ -56,6 +59,15 @@ function defineNode(definition: NodeDefinition): NodeDefinition {
 }
 
 const isHttpUrl = (value: string) => /^https?:\/\/\S+$/i.test(value.trim());
+const UNCLOSED = 'A {{ variable is not closed with }}';
+
+/** Whether any string inside a JSON value (keys included) has an unclosed `{{`. */
+function unclosedIn(value: unknown): boolean {
+  if (typeof value === 'string') return unclosedTemplate(value);
+  if (Array.isArray(value)) return value.some(unclosedIn);
+  if (isPlainObject(value)) return Object.entries(value).some(([k, v]) => unclosedTemplate(k) || unclosedIn(v));
+  return false;
+}
 
 export const startNode = defineNode({
   type: 'start',
@@ -99,8 +111,11 @@ export const httpNode = defineNode({
       placeholder: 'https://api.example.com/hook',
       required: true,
       monospace: true,
+      templated: true,
       validate: (v) => {
         if (typeof v !== 'string' || v.trim() === '') return 'URL is required';
+        // With a {{variable}} the server checks the URL once it is filled in, at run time.
+        if (hasTemplate(v)) return unclosedTemplate(v) ? UNCLOSED : null;
         return isHttpUrl(v) ? null : 'URL must start with http:// or https://';
       },
     },
@@ -117,6 +132,7 @@ export const httpNode = defineNode({
           if (name.trim() === '') return 'Every header needs a name';
           if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(name)) return `“${name}” is not a valid header name`;
           if (typeof value !== 'string') return `Header “${name}” must be text`;
+          if (unclosedTemplate(value)) return `Header “${name}”: ${UNCLOSED}`;
         }
         return null;
       },
@@ -131,14 +147,15 @@ export const httpNode = defineNode({
           ? 'Use either a JSON body or a text body, not both'
           : config.body !== undefined && typeof config.body !== 'string'
             ? 'Text body must be a string'
-            : null,
+            : unclosedIn(config.body) || unclosedIn(config.json_body)
+              ? `Body: ${UNCLOSED}`
+              : null,
     },
     {
       key: 'auth',
       label: 'Credential',
-      hint: 'Name of a stored credential. Secrets never live in the workflow.',
+      hint: 'Sent as Authorization: Bearer <secret>. The secret stays on the server, never in the workflow.',
       control: 'credential',
-      placeholder: 'e.g. slack-webhook',
       validate: (v) => {
         if (v === undefined || v === null) return null;
         if (!isPlainObject(v) || typeof v.credentialName !== 'string' || v.credentialName.trim() === '')

@@ -22,6 +22,7 @@ import {
 } from '../graph/document';
 import { defaultConfig, NODE_DEFINITIONS } from '../graph/nodeTypes';
 import { reachableFrom, type DraftErrors, type Issue } from '../graph/validate';
+import type { Credential } from '../api/types';
 import type { RunView } from '../run/runState';
 import { emptyHistory, record, redo, undo, type History } from './history';
 
@@ -33,6 +34,13 @@ export interface Toast {
   id: number;
   kind: ToastKind;
   text: string;
+}
+
+/** Stored credentials as the server lists them: names and masked values, never a secret. */
+export interface CredentialList {
+  status: 'idle' | 'loading' | 'ready' | 'error';
+  items: Credential[];
+  message?: string;
 }
 
 export interface BuilderState extends History {
@@ -49,6 +57,14 @@ export interface BuilderState extends History {
   toasts: Toast[];
   historyOpen: boolean;
   runPanelOpen: boolean;
+  credentials: CredentialList;
+  credentialsOpen: boolean;
+  /** A name to start adding when the drawer opens (from "Add it" beside an undefined credential). */
+  credentialToAdd: string | null;
+  /** Input paths the run form asks for while it is open; null when closed. */
+  inputsPrompt: string[] | null;
+  /** Values last typed in the run form, by path. In memory only: a reload forgets them. */
+  lastInputs: Record<string, string>;
 
   onNodesChange: (changes: NodeChange<FlowNode>[]) => void;
   onEdgesChange: (changes: EdgeChange<FlowEdge>[]) => void;
@@ -72,6 +88,10 @@ export interface BuilderState extends History {
   dismissToast: (id: number) => void;
   setHistoryOpen: (open: boolean) => void;
   setRunPanelOpen: (open: boolean) => void;
+  setCredentials: (credentials: CredentialList) => void;
+  setCredentialsOpen: (open: boolean, addName?: string) => void;
+  setInputsPrompt: (paths: string[] | null) => void;
+  rememberInputs: (values: Record<string, string>) => void;
 }
 
 export type BuilderStore = StoreApi<BuilderState>;
@@ -154,6 +174,11 @@ export function createBuilderStore(options: StoreOptions = {}): BuilderStore {
       toasts: [],
       historyOpen: false,
       runPanelOpen: false,
+      credentials: { status: 'idle', items: [] },
+      credentialsOpen: false,
+      credentialToAdd: null,
+      inputsPrompt: null,
+      lastInputs: {},
 
       onNodesChange: (changes) => {
         const state = get();
@@ -318,8 +343,18 @@ export function createBuilderStore(options: StoreOptions = {}): BuilderStore {
       },
 
       dismissToast: (id) => set((s) => ({ toasts: s.toasts.filter((t) => t.id !== id) })),
-      setHistoryOpen: (historyOpen) => set({ historyOpen }),
+      // The history and credentials drawers share the right edge: opening one closes the other.
+      setHistoryOpen: (historyOpen) => set(historyOpen ? { historyOpen, credentialsOpen: false } : { historyOpen }),
       setRunPanelOpen: (runPanelOpen) => set({ runPanelOpen }),
+      setCredentials: (credentials) => set({ credentials }),
+      setCredentialsOpen: (credentialsOpen, addName) =>
+        set(
+          credentialsOpen
+            ? { credentialsOpen, historyOpen: false, credentialToAdd: addName ?? null }
+            : { credentialsOpen, credentialToAdd: null },
+        ),
+      setInputsPrompt: (inputsPrompt) => set({ inputsPrompt }),
+      rememberInputs: (values) => set((s) => ({ lastInputs: { ...s.lastInputs, ...values } })),
     };
   });
 }

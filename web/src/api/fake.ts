@@ -1,0 +1,33 @@
+// An Api for unit tests: every call is a vi.fn with a harmless answer unless overridden.
+
+import { vi } from 'vitest';
+import type { Api } from './client';
+
+export function fakeApi(overrides: Partial<Api> = {}): Api {
+  return {
+    createRun: vi.fn(async () => ({ runId: 'r1' })),
+    validate: vi.fn(async () => ({ ok: true as const, workflowName: 'Ping', steps: [] })),
+    getRun: vi.fn(),
+    listRuns: vi.fn(async () => []),
+    cancelRun: vi.fn(async () => undefined),
+    listTemplates: vi.fn(async () => []),
+    getTemplate: vi.fn(),
+    listCredentials: vi.fn(async () => []),
+    createCredential: vi.fn(async ({ name, description }) => ({
+      name,
+      masked: '••••••••',
+      description: description ?? null,
+      createdAt: '2026-01-01T00:00:00Z',
+      updatedAt: '2026-01-01T00:00:00Z',
+    })),
+    replaceCredential: vi.fn(async (name, _value, description) => ({
+      name,
+      masked: '••••••••',
+      description: description ?? null,
+      createdAt: '2026-01-01T00:00:00Z',
+      updatedAt: '2026-01-02T00:00:00Z',
+    })),
+    deleteCredential: vi.fn(async () => undefined),
+    ...overrides,
+  };
+}

@@ -1,0 +1,105 @@
+import { describe, expect, it, vi } from 'vitest';
+import { ApiError } from '../api/client';
+import { fakeApi } from '../api/fake';
+import type { Credential } from '../api/types';
+import { createBuilderStore } from '../store/store';
+import { checkNewCredential, createCredentialsService, formErrorsOf } from './credentials';
+
+const SECRET = 'sk_live_canary_0123456789abcdef';
+
+const listed = (name: string, extra: Partial<Credential> = {}): Credential => ({
+  name,
+  masked: 'sk_l…cdef',
+  description: null,
+  createdAt: '2026-01-01T00:00:00Z',
+  updatedAt: '2026-01-01T00:00:00Z',
+  ...extra,
+});
+
+describe('credentials service', () => {
+  it('never holds a secret value in the store, even if a response echoes it', async () => {
+    const echo = vi.fn(async (c: { name: string; value: string }) => ({ ...listed(c.name), value: c.value }) as Credential);
+    const api = fakeApi({
+      createCredential: echo,
+      replaceCredential: vi.fn(async (name: string, value: string) => ({ ...listed(name), value, secret: value }) as Credential),
+      listCredentials: vi.fn(async () => [{ ...listed('b'), value: SECRET } as Credential]),
+    });
+    const store = createBuilderStore();
+    const service = createCredentialsService(store, api);
+
+    await service.add({ name: 'a', value: SECRET, description: '  Stripe live key ' });
+    expect(echo).toHaveBeenCalledWith({ name: 'a', value: SECRET, description: 'Stripe live key' });
+    await service.replace('a', `${SECRET}-2`);
+    await service.refresh();
+    expect(JSON.stringify(store.getState())).not.toContain(SECRET);
+    expect(store.getState().credentials.items.map((c) => c.name)).toEqual(['b']);
+
+    await service.add({ name: 'c', value: SECRET });
+    expect(store.getState().credentials.items.map((c) => Object.keys(c).sort())).toEqual([
+      ['createdAt', 'description', 'masked', 'name', 'updatedAt'],
+      ['createdAt', 'description', 'masked', 'name', 'updatedAt'],
+    ]);
+    expect(JSON.stringify(store.getState())).not.toContain(SECRET);
+  });
+
+  it('keeps the list sorted by name and follows replace and delete', async () => {
+    const api = fakeApi({ listCredentials: vi.fn(async () => [listed('zeta'), listed('alpha', { description: 'kept' })]) });
+    const store = createBuilderStore();
+    const service = createCredentialsService(store, api);
+    await service.refresh();
+    expect(store.getState().credentials).toMatchObject({ status: 'ready', items: [{ name: 'alpha' }, { name: 'zeta' }] });
+
+    await service.add({ name: 'mid', value: 'v' });
+    expect(store.getState().credentials.items.map((c) => c.name)).toEqual(['alpha', 'mid', 'zeta']);
+
+    await service.replace('alpha', 'new');
+    expect(api.replaceCredential).toHaveBeenCalledWith('alpha', 'new', 'kept');
+    expect(store.getState().credentials.items.find((c) => c.name === 'alpha')?.updatedAt).toBe('2026-01-02T00:00:00Z');
+
+    await service.remove('zeta');
+    expect(store.getState().credentials.items.map((c) => c.name)).toEqual(['alpha', 'mid']);
+  });
+
+  it('treats deleting a credential that is already gone as done, and reports other failures', async () => {
+    const api = fakeApi({
+      listCredentials: vi.fn(async () => [listed('gone'), listed('stuck')]),
+      deleteCredential: vi.fn(async (name: string) => {
+        throw name === 'gone' ? new ApiError(404, 'not_found', 'no such credential') : new ApiError(503, 'unavailable', 'down');
+      }),
+    });
+    const store = createBuilderStore();
+    const service = createCredentialsService(store, api);
+    await service.refresh();
+    await service.remove('gone');
+    await expect(service.remove('stuck')).rejects.toThrow('down');
+    expect(store.getState().credentials.items.map((c) => c.name)).toEqual(['stuck']);
+  });
+
+  it('keeps the last list and says why when loading fails', async () => {
+    const store = createBuilderStore();
+    const service = createCredentialsService(store, fakeApi({ listCredentials: vi.fn(async () => Promise.reject(new ApiError(0, 'network', 'Cannot reach the AutomateOS server'))) }));
+    await service.refresh();
+    expect(store.getState().credentials).toMatchObject({ status: 'error', items: [], message: 'Cannot reach the AutomateOS server' });
+  });
+});
+
+describe('credential form errors', () => {
+  it('maps 422 fields and 409 onto the form’s fields', () => {
+    const invalid = new ApiError(422, 'validation_error', 'invalid', [
+      { field: 'name', reason: 'must match [A-Za-z0-9_.-]{1,64}', nodeId: null, edgeId: null },
+      { field: 'body.value', reason: 'must not be empty', nodeId: null, edgeId: null },
+    ]);
+    expect(formErrorsOf(invalid)).toEqual({ name: 'must match [A-Za-z0-9_.-]{1,64}', value: 'must not be empty' });
+    const conflict = new ApiError(409, 'conflict', 'exists', [{ field: 'name', reason: 'already exists', nodeId: null, edgeId: null }]);
+    expect(formErrorsOf(conflict, 'slack').name).toContain('“slack” already exists. Use Replace');
+    expect(formErrorsOf(new ApiError(500, 'internal_error', 'boom'))).toEqual({ form: 'boom' });
+  });
+
+  it('checks the name and value before sending', () => {
+    expect(checkNewCredential({ name: '', value: '' }, [])).toEqual({ name: 'Give the credential a name', value: 'Enter the secret value' });
+    expect(checkNewCredential({ name: 'has space', value: 'v' }, []).name).toMatch(/no spaces/);
+    expect(checkNewCredential({ name: 'x'.repeat(65), value: 'v' }, []).name).toBeDefined();
+    expect(checkNewCredential({ name: 'dup', value: 'v' }, [listed('dup')]).name).toMatch(/already exists/);
+    expect(checkNewCredential({ name: 'notion.Token_1-a', value: 'v' }, [])).toEqual({});
+  });
+});

@@ -1,0 +1,113 @@
+// Stored credentials: the I/O behind the Credentials panel and the credential picker. Secret values pass
+// through here once, on their way to the server; the store only ever holds what the server lists (names and
+// masked values), and anything else a response carries is dropped.
+
+import { ApiError, type Api } from '../api/client';
+import type { Credential, NewCredential } from '../api/types';
+import type { BuilderStore } from '../store/store';
+
+export const CREDENTIAL_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
+
+export interface CredentialsService {
+  refresh(): Promise<void>;
+  add(credential: NewCredential): Promise<Credential>;
+  replace(name: string, value: string): Promise<Credential>;
+  remove(name: string): Promise<void>;
+}
+
+/** The listed fields of a credential, whatever else the server sent. */
+export function summaryOf(raw: Credential): Credential {
+  return {
+    name: String(raw.name),
+    masked: String(raw.masked ?? '••••••••'),
+    description: typeof raw.description === 'string' && raw.description !== '' ? raw.description : null,
+    createdAt: String(raw.createdAt ?? ''),
+    updatedAt: String(raw.updatedAt ?? raw.createdAt ?? ''),
+  };
+}
+
+const byName = (a: Credential, b: Credential) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+
+export function createCredentialsService(store: BuilderStore, api: Api): CredentialsService {
+  const items = () => store.getState().credentials.items;
+  const setItems = (next: Credential[]) =>
+    store.getState().setCredentials({ status: 'ready', items: [...next].sort(byName) });
+  const upsert = (credential: Credential) => setItems([...items().filter((c) => c.name !== credential.name), credential]);
+  let loading: Promise<void> | null = null;
+
+  const load = async () => {
+    const current = store.getState().credentials;
+    if (current.status !== 'ready') store.getState().setCredentials({ ...current, status: 'loading' });
+    try {
+      setItems((await api.listCredentials()).map(summaryOf));
+    } catch (error) {
+      store.getState().setCredentials({
+        status: 'error',
+        items: current.items,
+        message: error instanceof Error ? error.message : String(error),
+      });
+    }
+  };
+
+  return {
+    refresh() {
+      loading ??= load().finally(() => {
+        loading = null;
+      });
+      return loading;
+    },
+
+    async add({ name, value, description }) {
+      const trimmed = description?.trim();
+      const created = summaryOf(await api.createCredential(trimmed ? { name, value, description: trimmed } : { name, value }));
+      upsert(created);
+      return created;
+    },
+
+    async replace(name, value) {
+      const description = items().find((c) => c.name === name)?.description;
+      const replaced = summaryOf(await api.replaceCredential(name, value, description));
+      upsert(replaced);
+      return replaced;
+    },
+
+    async remove(name) {
+      try {
+        await api.deleteCredential(name);
+      } catch (error) {
+        // Already gone (deleted elsewhere): what the user wanted.
+        if (!(error instanceof ApiError && error.status === 404)) throw error;
+      }
+      setItems(items().filter((c) => c.name !== name));
+    },
+  };
+}
+
+export type CredentialField = 'name' | 'value' | 'description';
+export type FormErrors = Partial<Record<CredentialField | 'form', string>>;
+
+/** A failed save as messages by form field (422 `fields`, 409 on the name), or one for the whole form. */
+export function formErrorsOf(error: unknown, name?: string): FormErrors {
+  if (!(error instanceof ApiError)) return { form: error instanceof Error ? error.message : String(error) };
+  const errors: FormErrors = {};
+  for (const f of error.fields) {
+    const field = f.field.split('.').at(-1);
+    if (field === 'name' || field === 'value' || field === 'description') errors[field] ??= f.reason;
+  }
+  if (error.status === 409 && name)
+    errors.name = `A credential named “${name}” already exists. Use Replace to change its value.`;
+  if (Object.keys(errors).length === 0) errors.form = error.message;
+  return errors;
+}
+
+/** Checks before sending, so the common mistakes get an instant answer. */
+export function checkNewCredential(credential: NewCredential, existing: readonly Credential[]): FormErrors {
+  const errors: FormErrors = {};
+  if (credential.name === '') errors.name = 'Give the credential a name';
+  else if (!CREDENTIAL_NAME.test(credential.name))
+    errors.name = 'Use up to 64 letters, digits, “_”, “.” or “-” (no spaces)';
+  else if (existing.some((c) => c.name === credential.name))
+    errors.name = `A credential named “${credential.name}” already exists. Use Replace to change its value.`;
+  if (credential.value === '') errors.value = 'Enter the secret value';
+  return errors;
+}

@@ -1,0 +1,449 @@
+// Drawer of stored credentials: list (names and masked values only), add, replace a value, delete.
+// A typed secret lives in this component's state until it is sent, and is cleared as soon as it is saved.
+
+import { useEffect, useId, useMemo, useRef, useState, type FormEvent, type ReactNode, type Ref } from 'react';
+import { checkNewCredential, formErrorsOf, type FormErrors } from '../app/credentials';
+import { useServices } from '../app/services';
+import { ApiError } from '../api/client';
+import type { Credential } from '../api/types';
+import { isPlainObject } from '../graph/document';
+import { credentialCalls } from '../graph/variables';
+import { formatRelative } from '../run/format';
+import { useBuilder, useDocument } from '../store/hooks';
+import { ConfirmDialog } from './ConfirmDialog';
+import { Icon } from './icons';
+
+export function CredentialsDrawer() {
+  const { credentials } = useServices();
+  const open = useBuilder((s) => s.credentialsOpen);
+  const setOpen = useBuilder((s) => s.setCredentialsOpen);
+  const list = useBuilder((s) => s.credentials);
+  const toAdd = useBuilder((s) => s.credentialToAdd);
+  const pushToast = useBuilder((s) => s.pushToast);
+  const used = useUsedCredentials();
+  const [adding, setAdding] = useState(false);
+  const [deleting, setDeleting] = useState<string | null>(null);
+
+  useEffect(() => {
+    if (open) void credentials.refresh();
+    else setAdding(false);
+  }, [open, credentials]);
+  useEffect(() => {
+    if (open && toAdd !== null) setAdding(true);
+  }, [open, toAdd]);
+
+  useEffect(() => {
+    if (!open) return;
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key === 'Escape' && !document.querySelector('[aria-modal="true"]')) setOpen(false);
+    };
+    document.addEventListener('keydown', onKey);
+    return () => document.removeEventListener('keydown', onKey);
+  }, [open, setOpen]);
+
+  if (!open) return null;
+
+  const remove = async (name: string) => {
+    setDeleting(null);
+    try {
+      await credentials.remove(name);
+      pushToast('success', `Deleted credential “${name}”`);
+    } catch (error) {
+      pushToast('error', `Could not delete “${name}”: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  };
+
+  return (
+    <aside className="drawer credentials" aria-label="Credentials" data-testid="credentials-drawer">
+      <header className="drawer__header">
+        <div className="credentials__title">
+          <span className="credentials__badge" aria-hidden="true">
+            <Icon name="key" size={15} />
+          </span>
+          <h2 className="panel-title">Credentials</h2>
+        </div>
+        <div className="drawer__actions">
+          {!adding && (
+            <button
+              type="button"
+              className="button button--primary button--small"
+              onClick={() => setAdding(true)}
+              data-testid="credential-add"
+            >
+              <Icon name="plus" size={14} /> Add credential
+            </button>
+          )}
+          <button type="button" className="icon-button icon-button--quiet" aria-label="Close credentials" onClick={() => setOpen(false)}>
+            <Icon name="close" />
+          </button>
+        </div>
+      </header>
+      <div className="credentials__body">
+        <p className="credentials__intro">
+          <Icon name="lock" size={14} />
+          <span>
+            Secrets are encrypted on the server and never shown again. Pick one as a step’s <strong>Credential</strong>, or
+            use <code>{"{{getCredential('name')}}"}</code> in a URL, header or body.
+          </span>
+        </p>
+        {adding && (
+          <AddCredentialForm
+            key={toAdd ?? ''}
+            initialName={toAdd ?? ''}
+            existing={list.items}
+            onDone={() => {
+              setAdding(false);
+              if (toAdd !== null) setOpen(true); // Forget the suggested name.
+            }}
+          />
+        )}
+        {list.status === 'error' && (
+          <div className="callout callout--error credentials__error" role="alert" data-testid="credentials-error">
+            <span>Couldn’t load credentials: {list.message}</span>
+            <button type="button" className="button button--ghost button--small" onClick={() => void credentials.refresh()}>
+              Try again
+            </button>
+          </div>
+        )}
+        {list.status === 'loading' && list.items.length === 0 && <p className="drawer__empty">Loading credentials…</p>}
+        {list.status === 'ready' && list.items.length === 0 && !adding && (
+          <div className="credentials__empty" data-testid="credentials-empty">
+            <span className="credentials__empty-icon" aria-hidden="true">
+              <Icon name="key" size={20} />
+            </span>
+            <p className="credentials__empty-title">No credentials yet</p>
+            <p className="muted small">Add an API key or token once; steps refer to it by name.</p>
+          </div>
+        )}
+        {list.items.length > 0 && (
+          <ul className="credential-list" data-testid="credential-list">
+            {list.items.map((credential) => (
+              <CredentialRow
+                key={credential.name}
+                credential={credential}
+                inUse={used.has(credential.name)}
+                onDelete={() => setDeleting(credential.name)}
+              />
+            ))}
+          </ul>
+        )}
+      </div>
+      {deleting !== null && (
+        <ConfirmDialog
+          title={`Delete “${deleting}”?`}
+          message={
+            used.has(deleting)
+              ? 'This workflow uses it: its steps will fail until you add a credential with this name again.'
+              : 'Steps that use it will fail until you add a credential with this name again.'
+          }
+          confirmLabel="Delete credential"
+          testId="confirm-delete-credential"
+          onCancel={() => setDeleting(null)}
+          onConfirm={() => void remove(deleting)}
+        />
+      )}
+    </aside>
+  );
+}
+
+/** Credential names the canvas workflow refers to, by `auth` or `getCredential(…)`. */
+export function useUsedCredentials(): Set<string> {
+  const doc = useDocument();
+  return useMemo(() => {
+    const names = new Set(credentialCalls(doc));
+    for (const node of doc.nodes) {
+      const auth = node.data.config?.auth;
+      if (isPlainObject(auth) && typeof auth.credentialName === 'string') names.add(auth.credentialName);
+    }
+    return names;
+  }, [doc]);
+}
+
+function AddCredentialForm({
+  initialName,
+  existing,
+  onDone,
+}: {
+  initialName: string;
+  existing: readonly Credential[];
+  onDone: () => void;
+}) {
+  const { credentials } = useServices();
+  const pushToast = useBuilder((s) => s.pushToast);
+  const [name, setName] = useState(initialName);
+  const [value, setValue] = useState('');
+  const [description, setDescription] = useState('');
+  const [errors, setErrors] = useState<FormErrors>({});
+  const [saving, setSaving] = useState(false);
+  const nameRef = useRef<HTMLInputElement>(null);
+  const valueRef = useRef<HTMLInputElement>(null);
+  const ids = { name: useId(), value: useId(), description: useId() };
+
+  useEffect(() => (initialName ? valueRef.current : nameRef.current)?.focus(), [initialName]);
+
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    const input = { name: name.trim(), value, description };
+    const problems = checkNewCredential(input, existing);
+    setErrors(problems);
+    if (Object.keys(problems).length > 0) return;
+    setSaving(true);
+    try {
+      const created = await credentials.add(input);
+      setValue('');
+      pushToast('success', `Added credential “${created.name}”`);
+      onDone();
+    } catch (error) {
+      setErrors(formErrorsOf(error, input.name));
+      if (error instanceof ApiError && error.status === 409) void credentials.refresh(); // Show the one that exists.
+    } finally {
+      setSaving(false);
+    }
+  };
+
+  const cancel = () => {
+    setValue('');
+    onDone();
+  };
+
+  return (
+    <form className="credential-form" onSubmit={(e) => void submit(e)} noValidate data-testid="credential-form">
+      <h3 className="credential-form__title">New credential</h3>
+      <FormField label="Name" htmlFor={ids.name} error={errors.name} testId="credential-name">
+        <input
+          id={ids.name}
+          ref={nameRef}
+          className="input input--mono"
+          value={name}
+          placeholder="e.g. notionToken"
+          autoComplete="off"
+          spellCheck={false}
+          maxLength={64}
+          aria-invalid={Boolean(errors.name)}
+          onChange={(e) => setName(e.target.value)}
+          data-testid="credential-name"
+        />
+      </FormField>
+      <FormField label="Value" htmlFor={ids.value} error={errors.value} testId="credential-value">
+        <SecretInput
+          id={ids.value}
+          inputRef={valueRef}
+          value={value}
+          onChange={setValue}
+          invalid={Boolean(errors.value)}
+          testId="credential-value"
+        />
+      </FormField>
+      <FormField label="Description" optional htmlFor={ids.description} error={errors.description} testId="credential-description">
+        <input
+          id={ids.description}
+          className="input"
+          value={description}
+          placeholder="What is it for?"
+          autoComplete="off"
+          onChange={(e) => setDescription(e.target.value)}
+          data-testid="credential-description"
+        />
+      </FormField>
+      {errors.form && (
+        <p className="field__error" role="alert" data-testid="credential-form-error">
+          {errors.form}
+        </p>
+      )}
+      <div className="credential-form__actions">
+        <button type="button" className="button button--ghost button--small" onClick={cancel} data-testid="credential-cancel">
+          Cancel
+        </button>
+        <button type="submit" className="button button--primary button--small" disabled={saving} data-testid="credential-save">
+          {saving ? 'Saving…' : 'Save credential'}
+        </button>
+      </div>
+    </form>
+  );
+}
+
+function CredentialRow({ credential, inUse, onDelete }: { credential: Credential; inUse: boolean; onDelete: () => void }) {
+  const { credentials } = useServices();
+  const pushToast = useBuilder((s) => s.pushToast);
+  const [replacing, setReplacing] = useState(false);
+  const [value, setValue] = useState('');
+  const [errors, setErrors] = useState<FormErrors>({});
+  const [saving, setSaving] = useState(false);
+  const valueId = useId();
+
+  const close = () => {
+    setValue('');
+    setErrors({});
+    setReplacing(false);
+  };
+
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    if (value === '') {
+      setErrors({ value: 'Enter the new secret value' });
+      return;
+    }
+    setSaving(true);
+    try {
+      await credentials.replace(credential.name, value);
+      close();
+      pushToast('success', `Replaced the value of “${credential.name}”`);
+    } catch (error) {
+      setErrors(formErrorsOf(error, credential.name));
+    } finally {
+      setSaving(false);
+    }
+  };
+
+  const updated = credential.updatedAt || credential.createdAt;
+  return (
+    <li className={`credential${replacing ? ' is-editing' : ''}`} data-testid={`credential-row-${credential.name}`}>
+      <div className="credential__main">
+        <div className="credential__head">
+          <span className="credential__name">{credential.name}</span>
+          {inUse && (
+            <span className="chip chip--primary" title="This workflow refers to it">
+              In use
+            </span>
+          )}
+        </div>
+        <code className="credential__masked" data-testid="credential-masked">
+          {credential.masked}
+        </code>
+        {credential.description && <p className="credential__description">{credential.description}</p>}
+        {updated && (
+          <time className="credential__time" dateTime={updated} title={new Date(updated).toLocaleString()}>
+            Updated {formatRelative(updated)}
+          </time>
+        )}
+      </div>
+      {!replacing && (
+        <div className="credential__actions">
+          <button
+            type="button"
+            className="button button--ghost button--small"
+            onClick={() => setReplacing(true)}
+            data-testid="credential-replace"
+          >
+            Replace
+          </button>
+          <button
+            type="button"
+            className="icon-button icon-button--quiet icon-button--danger"
+            aria-label={`Delete ${credential.name}`}
+            title="Delete"
+            onClick={onDelete}
+            data-testid="credential-delete"
+          >
+            <Icon name="trash" size={15} />
+          </button>
+        </div>
+      )}
+      {replacing && (
+        <form className="credential__replace" onSubmit={(e) => void submit(e)} noValidate>
+          <FormField label="New value" htmlFor={valueId} error={errors.value ?? errors.form} testId="credential-replace-value">
+            <SecretInput
+              id={valueId}
+              value={value}
+              onChange={setValue}
+              invalid={Boolean(errors.value)}
+              autoFocus
+              testId="credential-replace-value"
+            />
+          </FormField>
+          <div className="credential-form__actions">
+            <button type="button" className="button button--ghost button--small" onClick={close}>
+              Cancel
+            </button>
+            <button type="submit" className="button button--primary button--small" disabled={saving} data-testid="credential-replace-save">
+              {saving ? 'Saving…' : 'Save new value'}
+            </button>
+          </div>
+        </form>
+      )}
+    </li>
+  );
+}
+
+function FormField({
+  label,
+  optional,
+  htmlFor,
+  error,
+  testId,
+  children,
+}: {
+  label: string;
+  optional?: boolean;
+  htmlFor: string;
+  error?: string;
+  testId: string;
+  children: ReactNode;
+}) {
+  return (
+    <div className={`field${error ? ' field--invalid' : ''}`}>
+      <label className="field__label" htmlFor={htmlFor}>
+        {label}
+        {optional && <span className="field__optional"> optional</span>}
+      </label>
+      {children}
+      {error && (
+        <p className="field__error" role="alert" data-testid={`${testId}-error`}>
+          {error}
+        </p>
+      )}
+    </div>
+  );
+}
+
+/** A password-style input with a show/hide toggle; nothing offers to remember what is typed. */
+function SecretInput({
+  id,
+  inputRef,
+  value,
+  onChange,
+  invalid,
+  autoFocus,
+  testId,
+}: {
+  id: string;
+  inputRef?: Ref<HTMLInputElement>;
+  value: string;
+  onChange: (value: string) => void;
+  invalid: boolean;
+  autoFocus?: boolean;
+  testId: string;
+}) {
+  const [shown, setShown] = useState(false);
+  return (
+    <div className="secret-input">
+      <input
+        id={id}
+        ref={inputRef}
+        className="input input--mono"
+        type={shown ? 'text' : 'password'}
+        value={value}
+        placeholder="Paste the secret"
+        autoComplete="new-password"
+        autoFocus={autoFocus}
+        spellCheck={false}
+        data-1p-ignore
+        data-lpignore="true"
+        aria-invalid={invalid}
+        onChange={(e) => onChange(e.target.value)}
+        data-testid={testId}
+      />
+      <button
+        type="button"
+        className="icon-button icon-button--quiet secret-input__toggle"
+        aria-label={shown ? 'Hide value' : 'Show value'}
+        aria-pressed={shown}
+        title={shown ? 'Hide value' : 'Show value'}
+        onClick={() => setShown(!shown)}
+        data-testid={`${testId}-reveal`}
+      >
+        <Icon name={shown ? 'eyeOff' : 'eye'} size={15} />
+      </button>
+    </div>
+  );
+}

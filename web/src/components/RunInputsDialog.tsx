@@ -1,0 +1,101 @@
+// Asked for when Run is pressed on a workflow that reads run inputs ({{payload.title}}, {{databaseId}}…):
+// one field per input path, prefilled with what was typed last time (in memory only). Escape cancels.
+
+import { useEffect, useRef, useState, type FormEvent } from 'react';
+import { useServices } from '../app/services';
+import { buildInputs } from '../graph/variables';
+import { useBuilder } from '../store/hooks';
+import { Icon } from './icons';
+
+export function RunInputsDialog() {
+  const paths = useBuilder((s) => s.inputsPrompt);
+  return paths ? <InputsForm key={paths.join('|')} paths={paths} /> : null;
+}
+
+function InputsForm({ paths }: { paths: string[] }) {
+  const { runs } = useServices();
+  const lastInputs = useBuilder((s) => s.lastInputs);
+  const rememberInputs = useBuilder((s) => s.rememberInputs);
+  const setInputsPrompt = useBuilder((s) => s.setInputsPrompt);
+  const workflowName = useBuilder((s) => s.meta.name);
+  const [values, setValues] = useState<Record<string, string>>(() =>
+    Object.fromEntries(paths.map((p) => [p, lastInputs[p] ?? ''])),
+  );
+  const firstRef = useRef<HTMLInputElement>(null);
+  const close = () => setInputsPrompt(null);
+
+  useEffect(() => {
+    firstRef.current?.focus();
+    firstRef.current?.select();
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key === 'Escape') {
+        e.stopPropagation();
+        setInputsPrompt(null);
+      }
+    };
+    document.addEventListener('keydown', onKey);
+    return () => document.removeEventListener('keydown', onKey);
+  }, [setInputsPrompt]);
+
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    rememberInputs(values);
+    close();
+    void runs.start(buildInputs(values));
+  };
+
+  return (
+    <div className="modal-backdrop" onPointerDown={(e) => e.target === e.currentTarget && close()}>
+      <form
+        className="modal run-inputs"
+        role="dialog"
+        aria-modal="true"
+        aria-labelledby="run-inputs-title"
+        aria-describedby="run-inputs-help"
+        onSubmit={submit}
+        data-testid="run-inputs"
+      >
+        <div className="run-inputs__header">
+          <span className="run-inputs__icon" aria-hidden="true">
+            <Icon name="play" size={13} />
+          </span>
+          <div>
+            <h2 id="run-inputs-title" className="modal__title">
+              Run inputs
+            </h2>
+            <p id="run-inputs-help" className="muted small">
+              {workflowName} reads {paths.length === 1 ? 'this value' : 'these values'} when it runs.
+            </p>
+          </div>
+        </div>
+        <div className="run-inputs__fields">
+          {paths.map((path, index) => (
+            <label key={path} className="field run-inputs__field" data-testid={`run-input-${path}`}>
+              <span className="field__label">
+                <code className="run-inputs__path">{path}</code>
+              </span>
+              <input
+                ref={index === 0 ? firstRef : undefined}
+                className="input"
+                value={values[path] ?? ''}
+                placeholder={`Value for {{${path}}}`}
+                autoComplete="off"
+                spellCheck={false}
+                onChange={(e) => setValues((v) => ({ ...v, [path]: e.target.value }))}
+              />
+            </label>
+          ))}
+        </div>
+        <p className="field__hint">Values are sent as text. They are kept until you reload the page, never saved.</p>
+        <div className="modal__actions">
+          <button type="button" className="button button--ghost" onClick={close} data-testid="run-inputs-cancel">
+            Cancel
+          </button>
+          <button type="submit" className="button button--primary" data-testid="run-inputs-submit">
+            <Icon name="play" size={12} /> Run
+          </button>
+        </div>
+      </form>
+    </div>
+  );
+}

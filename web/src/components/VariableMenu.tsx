@@ -1,0 +1,162 @@
+// "Insert variable": a menu of the {{…}} a step's field can use (run inputs, upstream outputs, credentials),
+// and the hook that puts the picked one at the field's cursor.
+
+import { useEffect, useMemo, useRef, useState, type KeyboardEvent as ReactKeyboardEvent } from 'react';
+import { insertAt, insideJsonString, suggestions, type Suggestion } from '../graph/variables';
+import { useBuilder, useBuilderShallow, useDocument } from '../store/hooks';
+import { Icon } from './icons';
+
+type TextField = HTMLInputElement | HTMLTextAreaElement;
+
+/**
+ * Remembers a field's last selection (it survives the click on the menu) and inserts a suggestion there,
+ * or at the end if the field was never focused. `json`: outside a JSON string, the variable gets quotes.
+ */
+export function useCaretInsert<T extends TextField>(apply: (next: string) => void, options: { json?: boolean } = {}) {
+  const ref = useRef<T>(null);
+  const selection = useRef<{ start: number; end: number } | null>(null);
+  const track = () => {
+    const el = ref.current;
+    if (el) selection.current = { start: el.selectionStart ?? el.value.length, end: el.selectionEnd ?? el.value.length };
+  };
+  const insert = (suggestion: Suggestion) => {
+    const el = ref.current;
+    if (!el) return;
+    const current = el.value;
+    const start = selection.current ? Math.min(selection.current.start, current.length) : null;
+    const end = selection.current ? Math.min(selection.current.end, current.length) : null;
+    let text = suggestion.text;
+    let caret = suggestion.caret ?? text.length;
+    if (options.json && !insideJsonString(current, start ?? current.length)) {
+      text = `"${text}"`;
+      caret += 1;
+    }
+    const next = insertAt(current, start, end, text, caret);
+    apply(next.value);
+    selection.current = { start: next.caret, end: next.caret };
+    requestAnimationFrame(() => {
+      el.focus();
+      el.setSelectionRange(next.caret, next.caret);
+    });
+  };
+  return { ref, track, insert };
+}
+
+const GROUPS: { name: Suggestion['group']; empty: string }[] = [
+  { name: 'Run inputs', empty: 'None yet. Type {{payload.name}} or {{name}}: Run then asks for it.' },
+  { name: 'Step outputs', empty: 'No steps before this one.' },
+  { name: 'Credentials', empty: 'No stored credentials.' },
+];
+
+export function VariableMenu({
+  nodeId,
+  onPick,
+  compact = false,
+  disabled = false,
+  disabledReason,
+  testId,
+}: {
+  nodeId: string;
+  onPick: (suggestion: Suggestion) => void;
+  /** Icon-only trigger, for use inside an input. */
+  compact?: boolean;
+  disabled?: boolean;
+  disabledReason?: string;
+  testId: string;
+}) {
+  const [open, setOpen] = useState(false);
+  const root = useRef<HTMLDivElement>(null);
+  const doc = useDocument();
+  const names = useBuilderShallow((s) => s.credentials.items.map((c) => c.name));
+  const openCredentials = useBuilder((s) => s.setCredentialsOpen);
+  const items = useMemo(() => (open ? suggestions(doc, nodeId, names) : []), [open, doc, nodeId, names]);
+
+  useEffect(() => {
+    if (!open) return;
+    const onPointer = (e: PointerEvent) => {
+      if (!root.current?.contains(e.target as Node)) setOpen(false);
+    };
+    document.addEventListener('pointerdown', onPointer);
+    return () => document.removeEventListener('pointerdown', onPointer);
+  }, [open]);
+
+  const onKeyDown = (e: ReactKeyboardEvent) => {
+    if (e.key === 'Escape') {
+      e.stopPropagation();
+      e.nativeEvent.stopImmediatePropagation();
+      setOpen(false);
+      root.current?.querySelector<HTMLButtonElement>('.variable-menu__trigger')?.focus();
+    } else if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
+      const options = [...(root.current?.querySelectorAll<HTMLButtonElement>('[role="menuitem"]') ?? [])];
+      if (options.length === 0) return;
+      e.preventDefault();
+      const at = options.indexOf(document.activeElement as HTMLButtonElement);
+      const next = e.key === 'ArrowDown' ? (at + 1) % options.length : (at - 1 + options.length) % options.length;
+      options[next]?.focus();
+    }
+  };
+
+  let first = true;
+  return (
+    <div className={`variable-menu${compact ? ' variable-menu--compact' : ''}`} ref={root} onKeyDown={onKeyDown}>
+      <button
+        type="button"
+        className={compact ? 'icon-button icon-button--quiet variable-menu__trigger' : 'button button--ghost button--small variable-menu__trigger'}
+        aria-haspopup="menu"
+        aria-expanded={open}
+        aria-label="Insert variable"
+        title={disabled ? disabledReason : 'Insert variable'}
+        disabled={disabled}
+        onClick={() => setOpen(!open)}
+        data-testid={testId}
+      >
+        <Icon name="braces" size={compact ? 13 : 14} />
+        {!compact && 'Insert variable'}
+      </button>
+      {open && (
+        <div className="menu__popover variable-menu__popover" role="menu" aria-label="Insert variable" data-testid="variable-menu">
+          {GROUPS.map((group) => {
+            const entries = items.filter((s) => s.group === group.name);
+            return (
+              <div key={group.name} className="variable-menu__group" role="group" aria-label={group.name}>
+                <p className="variable-menu__heading">{group.name}</p>
+                {entries.length === 0 && <p className="variable-menu__empty">{group.empty}</p>}
+                {entries.map((s) => {
+                  const autoFocus = first;
+                  first = false;
+                  return (
+                    <button
+                      key={s.text}
+                      type="button"
+                      role="menuitem"
+                      className="menu__item variable-menu__item"
+                      autoFocus={autoFocus}
+                      onClick={() => {
+                        setOpen(false);
+                        onPick(s);
+                      }}
+                      data-testid="variable-option"
+                    >
+                      <span className="variable-menu__text">{s.text}</span>
+                      <span className="menu__item-desc">{s.detail}</span>
+                    </button>
+                  );
+                })}
+              </div>
+            );
+          })}
+          <button
+            type="button"
+            className="variable-menu__manage"
+            onClick={() => {
+              setOpen(false);
+              openCredentials(true);
+            }}
+          >
+            <Icon name="key" size={13} /> Manage credentials
+          </button>
+        </div>
+      )}
+    </div>
+  );
+}

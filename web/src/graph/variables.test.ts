@@ -1,0 +1,140 @@
+import { describe, expect, it } from 'vitest';
+import type { GraphDocument } from './document';
+import { validateGraph } from './validate';
+import {
+  buildInputs,
+  credentialCalls,
+  inputPathOf,
+  inputVariables,
+  insertAt,
+  insideJsonString,
+  suggestions,
+  upstreamSteps,
+} from './variables';
+
+function doc(configs: Record<string, Record<string, unknown>>, edges: [string, string][] = []): GraphDocument {
+  const ids = Object.keys(configs);
+  return {
+    nodes: [
+      { id: 'start', type: 'start', position: { x: 0, y: 0 }, data: { label: 'Start' } },
+      ...ids.map((id, i) => ({ id, type: 'http' as const, position: { x: 280 * (i + 1), y: 0 }, data: { label: `Step ${id}`, config: configs[id] } })),
+    ],
+    edges: (edges.length > 0 ? edges : ids.map((id, i) => [i === 0 ? 'start' : ids[i - 1]!, id] as [string, string])).map(
+      ([source, target]) => ({ id: `${source}-${target}`, source, target }),
+    ),
+    meta: { name: 'Vars', version: 1 },
+  };
+}
+
+const notion = doc({
+  'create-page': {
+    method: 'POST',
+    url: 'https://api.notion.com/v1/pages',
+    headers: { 'Content-Type': 'application/json', 'Notion-Version': '2022-06-28' },
+    json_body: {
+      parent: { database_id: '{{databaseId}}' },
+      properties: { title: { title: [{ text: { content: '{{payload.title}}' } }] } },
+    },
+    auth: { credentialName: 'notionToken' },
+  },
+});
+
+describe('run input detection', () => {
+  it('finds the Notion template’s inputs', () => {
+    expect(inputVariables(notion)).toEqual(['databaseId', 'payload.title']);
+  });
+
+  it('reads the first identifier path of an expression, skipping steps, calls and literals', () => {
+    expect(inputPathOf('payload.title')).toBe('payload.title');
+    expect(inputPathOf(' payload . title | upper ')).toBe('payload.title');
+    expect(inputPathOf('inputs.x')).toBe('inputs.x');
+    expect(inputPathOf('databaseId')).toBe('databaseId');
+    expect(inputPathOf("getCredential('slack')")).toBeNull();
+    expect(inputPathOf('steps.a.output.status')).toBeNull();
+    expect(inputPathOf('true')).toBeNull();
+    expect(inputPathOf("'literal'")).toBeNull();
+    expect(inputPathOf('42')).toBeNull();
+  });
+
+  it('looks in the URL, header values, text and JSON bodies, in run order, once per input', () => {
+    const graph = doc({
+      a: { url: 'https://x.example/{{ inputs.team }}/{{steps.a.output.status}}', headers: { 'X-Id': '{{payload.id}}', '{{notAHeaderInput}}': 'v' } },
+      b: { url: 'https://y.example/{{team}}', body: 'hello {{ payload.name }} {{getCredential("k")}}' },
+      c: { url: 'https://z.example', json_body: { '{{keyInput}}': [1, '{{payload.id}}'] } },
+    });
+    expect(inputVariables(graph)).toEqual(['inputs.team', 'payload.id', 'payload.name', 'keyInput']);
+  });
+
+  it('drops a path that another one extends, since that one defines the object', () => {
+    const graph = doc({ a: { url: 'https://x.example/{{payload}}/{{payload.title}}' } });
+    expect(inputVariables(graph)).toEqual(['payload.title']);
+  });
+
+  it('finds nothing in a workflow without templates', () => {
+    expect(inputVariables(doc({ a: { url: 'https://x.example', json_body: { text: 'hi {not a template}' } } }))).toEqual([]);
+  });
+
+  it('lists credentials called from templates', () => {
+    const graph = doc({ a: { url: "https://x.example/{{ getCredential('hook') }}", headers: { Authorization: 'Bearer {{getCredential("api")}}' } } });
+    expect(credentialCalls(graph)).toEqual(['hook', 'api']);
+  });
+});
+
+describe('inputs from paths', () => {
+  it('nests dotted paths; `inputs.` means top level', () => {
+    expect(buildInputs({ 'payload.title': 'Hi', databaseId: 'abc', 'inputs.x': '1' })).toEqual({
+      payload: { title: 'Hi' },
+      databaseId: 'abc',
+      x: '1',
+    });
+  });
+
+  it('merges paths under the same object and keeps values as typed', () => {
+    expect(buildInputs({ 'payload.a.b': ' x ', 'payload.a.c': '', 'inputs.payload.d': '2' })).toEqual({
+      payload: { a: { b: ' x ', c: '' }, d: '2' },
+    });
+  });
+});
+
+describe('templates in client validation', () => {
+  it('accepts a URL with a template, refuses an unclosed one', () => {
+    const messages = (url: string) => validateGraph(doc({ a: { url } })).map((i) => i.message);
+    expect(messages('{{baseUrl}}/v1/pages')).toEqual([]);
+    expect(messages('https://api.example/{{ databaseId }}')).toEqual([]);
+    expect(messages('api.example/x')).toEqual(['URL must start with http:// or https://']);
+    expect(messages('https://api.example/{{ databaseId')).toEqual(['A {{ variable is not closed with }}']);
+  });
+
+  it('accepts template strings inside a JSON body', () => {
+    expect(validateGraph(notion)).toEqual([]);
+  });
+});
+
+describe('insert variable', () => {
+  const chain = doc({ a: { url: 'https://a.example' }, b: { url: 'https://b.example' }, c: { url: 'https://c.example' } });
+
+  it('offers every ancestor’s output, in run order, and not the Start node', () => {
+    expect(upstreamSteps(chain, 'c').map((s) => s.id)).toEqual(['a', 'b']);
+    expect(upstreamSteps(chain, 'a')).toEqual([]);
+  });
+
+  it('lists run inputs, step outputs and credentials', () => {
+    const items = suggestions(notion, 'create-page', ['notionToken']);
+    expect(items.map((s) => s.text)).toEqual(['{{databaseId}}', '{{payload.title}}', "{{getCredential('notionToken')}}"]);
+    const body = suggestions(chain, 'b', []).find((s) => s.text === '{{steps.a.output.body.}}');
+    expect(body?.caret).toBe('{{steps.a.output.body.'.length);
+  });
+
+  it('inserts over the selection, or appends', () => {
+    expect(insertAt('https://x/', 8, 8, '{{id}}')).toEqual({ value: 'https://{{id}}x/', caret: 14 });
+    expect(insertAt('abcdef', 1, 3, 'X')).toEqual({ value: 'aXdef', caret: 2 });
+    expect(insertAt('abc', null, null, '{{x}}', 2)).toEqual({ value: 'abc{{x}}', caret: 5 });
+  });
+
+  it('knows whether a position is inside a JSON string', () => {
+    const text = '{"a": "b\\"c", "d": 1}';
+    expect(insideJsonString(text, text.indexOf('b'))).toBe(true);
+    expect(insideJsonString(text, text.indexOf('c'))).toBe(true);
+    expect(insideJsonString(text, text.indexOf('1'))).toBe(false);
+  });
+});
