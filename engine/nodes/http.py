@@ -39,23 +39,24 @@ MAX_BODY_BYTES = 64 * 1024
 
 async def run_http(dispatch: StepDispatch, context: NodeContext) -> NodeOutcome:
     drawn = _validated(dispatch.config, "invalid HTTP configuration")
+    if drawn.auth is None and not has_template(dispatch.config):
+        return await _request(drawn, dispatch, context, Scrubber(request_secrets(drawn.url, drawn.headers)))
     secrets = await _credentials(drawn, context)
     # Whatever was sent may come back (an API echoing its Authorization header in an error page), and a
     # template error may quote a value: scrub every secret this step touched from all it reports.
     scrub = Scrubber(list(secrets.values()))
     try:
         config = _resolved(drawn, dispatch, secrets)
-        scrub = Scrubber([*secrets.values(), *request_secrets(config.url, config.headers)])
-        outcome = await _request(config, dispatch, context)
     except StepFailed as failure:
-        failure.message = scrub.text(failure.message)
-        failure.log = scrub.text(failure.log) if failure.log else None
-        failure.output = scrub.value(failure.output)
-        raise
-    outcome.output = scrub.value(outcome.output)
-    for entry in outcome.logs:
-        entry.msg = scrub.text(entry.msg)
-    return outcome
+        raise _scrubbed(failure, scrub) from None
+    return await _request(config, dispatch, context, Scrubber([*secrets.values(), *request_secrets(config.url, config.headers)]))
+
+
+def _scrubbed(failure: StepFailed, scrub: Scrubber) -> StepFailed:
+    failure.message = scrub.text(failure.message)
+    failure.log = scrub.text(failure.log) if failure.log else None
+    failure.output = scrub.value(failure.output)
+    return failure
 
 
 def _validated(config: dict[str, Any], problem: str) -> HttpConfig:
@@ -68,7 +69,7 @@ def _validated(config: dict[str, Any], problem: str) -> HttpConfig:
 
 async def _credentials(config: HttpConfig, context: NodeContext) -> dict[str, str]:
     """Every credential the step uses, fetched and decrypted before anything is rendered or sent."""
-    names = credential_names(config.model_dump(include={"url", "headers", "body", "json_body"}))
+    names = credential_names([config.url, config.headers, config.body, config.json_body])
     if config.auth is not None:
         names.add(config.auth.credentialName)
     if names and context.credentials is None:
@@ -98,12 +99,23 @@ def _resolved(config: HttpConfig, dispatch: StepDispatch, secrets: dict[str, str
         body=None if config.body is None else render.text(config.body, "body"),
         json_body=render.value(config.json_body, "json_body"),
     )
-    if not has_template(config.model_dump(include={"url", "headers", "body", "json_body"})) and config.auth is None:
-        return config
     return _validated(resolved, "after filling in its templates, the HTTP configuration is invalid")
 
 
-async def _request(config: HttpConfig, dispatch: StepDispatch, context: NodeContext) -> NodeOutcome:
+async def _request(config: HttpConfig, dispatch: StepDispatch, context: NodeContext, scrub: Scrubber) -> NodeOutcome:
+    """Send it; what it reports is scrubbed of every secret the step used (a server may echo them)."""
+    try:
+        outcome = await _send(config, dispatch, context)
+    except StepFailed as failure:
+        raise _scrubbed(failure, scrub) from None
+    if scrub:
+        outcome.output = scrub.value(outcome.output)
+        for entry in outcome.logs:
+            entry.msg = scrub.text(entry.msg)
+    return outcome
+
+
+async def _send(config: HttpConfig, dispatch: StepDispatch, context: NodeContext) -> NodeOutcome:
     headers = dict(config.headers)
     data: bytes | None = None
     if config.json_body is not None:
