@@ -42,8 +42,8 @@ def _parser() -> argparse.ArgumentParser:
 
     credentials = commands.add_parser("credentials", help="manage the credential store's master key")
     credential_commands = credentials.add_subparsers(dest="credentials_command", required=True, metavar="ACTION")
-    rotate = credential_commands.add_parser("rotate-key", help="re-encrypt every credential under a new master key")
-    rotate.add_argument("--new-key", help="the new key, base64 of 32 bytes (default: a fresh random key)")
+    rotate = credential_commands.add_parser(
+        "rotate-key", help="re-encrypt every credential under a new, random master key (saved in .env)")
     nats_flag(rotate)
 
     run = commands.add_parser("run", help="run a workflow file and print its progress live")
@@ -87,13 +87,13 @@ def main(argv: Sequence[str] | None = None) -> int:
               file=sys.stderr)
         return 2
     if args.command == "credentials":
-        from bus import MasterKeyError
+        from bus import DecryptionError, MasterKeyError
 
         from .master_key import rotate_master_key
 
         try:
-            print(uvloop.run(rotate_master_key(settings, settings.nats_url or settings.embedded_nats_url, args.new_key)))
-        except MasterKeyError as error:
+            print(uvloop.run(rotate_master_key(settings, settings.nats_url or settings.embedded_nats_url)))
+        except (MasterKeyError, DecryptionError) as error:
             print(f"automateos credentials: {error}", file=sys.stderr)
             return 2
         return 0

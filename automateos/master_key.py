@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -24,32 +25,37 @@ def ensure_master_key(settings: Settings, env_file: Path = ENV_FILE) -> tuple[Se
     return settings.with_overrides(master_key=key), notice
 
 
-def _write_env_line(env_file: Path, name: str, value: str) -> None:
+def _write_env_line(env_file: Path, name: str, value: str | None) -> None:
+    """Set (or with None, remove) one variable in .env; the file is created readable by its owner only."""
     text = env_file.read_text(encoding="utf-8") if env_file.exists() else ""
-    line = f"{name}={value}"
-    if re.search(rf"^{name}=.*$", text, flags=re.M):
-        text = re.sub(rf"^{name}=.*$", line, text, flags=re.M)
-    else:
-        text = text + ("" if text.endswith("\n") or not text else "\n") + line + "\n"
-    env_file.write_text(text, encoding="utf-8")
+    lines = [line for line in text.splitlines() if not re.match(rf"^#?\s*{name}=", line)]
+    if value is not None:
+        lines.append(f"{name}={value}")
+    descriptor = os.open(env_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as out:
+        out.write("\n".join(lines) + "\n")
     env_file.chmod(0o600)
 
 
-async def rotate_master_key(settings: Settings, nats_url: str, new_key: str | None, env_file: Path = ENV_FILE) -> str:
-    """Re-encrypt every credential under a new key; returns a summary. .env gets the new key if it held the old."""
+async def rotate_master_key(settings: Settings, nats_url: str, env_file: Path = ENV_FILE) -> str:
+    """Re-encrypt every credential under a new key; returns a summary for the user.
+
+    The new key is saved in .env (as AUTOMATEOS_MASTER_KEY_NEXT) before anything is re-encrypted, so an
+    interrupted rotation loses nothing: running it again resumes with the same new key.
+    """
+    key_text = os.environ.get("AUTOMATEOS_MASTER_KEY_NEXT") or new_master_key()
+    new = Cipher(key_from_base64(key_text))
+    _write_env_line(env_file, "AUTOMATEOS_MASTER_KEY_NEXT", key_text)
     bus = await Bus.connect(nats_url, "credentials-rotate", settings.bus, give_up_after=10)
     try:
-        store = await CredentialStore.open(bus.credentials_kv, settings.master_key, settings.master_password)
-        key_text = new_key or new_master_key()
-        count = await store.rotate(Cipher(key_from_base64(key_text)))
+        store = await CredentialStore.open(bus.credentials_kv, settings.master_key, settings.master_password,
+                                           rotating_to=new)
+        count = await store.rotate(new)
     finally:
         await bus.close()
-    where = "the environment"
-    if env_file.exists() and re.search(r"^AUTOMATEOS_(MASTER_KEY|MASTER_PASSWORD)=", env_file.read_text(), flags=re.M):
-        _write_env_line(env_file, "AUTOMATEOS_MASTER_KEY", key_text)
-        text = re.sub(r"^AUTOMATEOS_MASTER_PASSWORD=", "# AUTOMATEOS_MASTER_PASSWORD=", env_file.read_text(), flags=re.M)
-        env_file.write_text(text, encoding="utf-8")
-        where = str(env_file.resolve())
-    shown = "" if where != "the environment" else f"\n  AUTOMATEOS_MASTER_KEY={key_text}"
-    return (f"re-encrypted {count} credential(s) under the new key; the new key is in {where}.{shown}\n"
-            "Restart every gateway and engine with the new AUTOMATEOS_MASTER_KEY.")
+    _write_env_line(env_file, "AUTOMATEOS_MASTER_KEY", key_text)
+    _write_env_line(env_file, "AUTOMATEOS_MASTER_KEY_NEXT", None)
+    _write_env_line(env_file, "AUTOMATEOS_MASTER_PASSWORD", None)
+    return (f"re-encrypted {count} credential(s) under a new master key, saved in {env_file.resolve()} as "
+            "AUTOMATEOS_MASTER_KEY.\nRestart every gateway and engine with it; until then they refuse to read "
+            "or write credentials.")

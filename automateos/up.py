@@ -43,6 +43,8 @@ class Stack:
         if self.settings.master_key:
             env["AUTOMATEOS_MASTER_KEY"] = self.settings.master_key
         actors = ["orchestrator", *(["engine"] * self.engines), "gateway"]
+        # The orchestrator never handles credentials, so it never gets the key.
+        without_key = {k: v for k, v in env.items() if k not in ("AUTOMATEOS_MASTER_KEY", "AUTOMATEOS_MASTER_PASSWORD")}
         for index, actor in enumerate(actors):
             args = [sys.executable, "-m", "automateos", actor]
             if actor == "gateway":
@@ -51,7 +53,8 @@ class Stack:
                 args += ["--concurrency", str(self.settings.engine_concurrency)]
             # Own session: Ctrl-C reaches only `up`, which then stops the children in order.
             key = f"{actor}-{index}" if actor == "engine" else actor
-            self.children[key] = subprocess.Popen(args, env=env, start_new_session=True)
+            child_env = without_key if actor == "orchestrator" else env
+            self.children[key] = subprocess.Popen(args, env=child_env, start_new_session=True)
         self._wait_for_gateway()
         self._offer_credentials_from_env()
 

@@ -69,8 +69,13 @@ def key_from_base64(text: str) -> bytes:
     return key
 
 
-def key_from_password(password: str, salt: bytes) -> bytes:
+# scrypt cost for password-derived keys: ~128 MiB and ~0.4 s once per process start. The salt and a
+# known-plaintext key check live in NATS, so a stolen bucket invites offline guessing: make each guess dear.
+# The parameters are stored beside the salt, so they can be raised later without locking anyone out.
+SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**17, 8, 1
+
+
+def key_from_password(password: str, salt: bytes, n: int = SCRYPT_N, r: int = SCRYPT_R, p: int = SCRYPT_P) -> bytes:
     if not password:
         raise MasterKeyError("AUTOMATEOS_MASTER_PASSWORD is empty")
-    # n=2**15, r=8: ~32 MiB and ~0.1 s once per process start; the usual interactive-login strength.
-    return Scrypt(salt=salt, length=KEY_BYTES, n=2**15, r=8, p=1).derive(password.encode())
+    return Scrypt(salt=salt, length=KEY_BYTES, n=n, r=r, p=p).derive(password.encode())

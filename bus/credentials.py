@@ -7,8 +7,10 @@ The orchestrator never holds the master key.
 from __future__ import annotations
 
 import base64
+import json
 import logging
 import os
+from typing import Any
 
 from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
 from nats.js.kv import KeyValue
@@ -18,6 +20,9 @@ from schemas.masking import mask_secret
 
 from .cipher import (
     SALT_BYTES,
+    SCRYPT_N,
+    SCRYPT_P,
+    SCRYPT_R,
     Cipher,
     DecryptionError,
     MasterKeyError,
@@ -51,19 +56,32 @@ class CredentialStore:
         self.cipher = cipher
 
     @classmethod
-    async def open(cls, kv: KeyValue, master_key: str | None, master_password: str | None) -> CredentialStore:
-        """Derive the key, and check it against the key check stored by the first actor that had one."""
+    async def open(
+        cls, kv: KeyValue, master_key: str | None, master_password: str | None, rotating_to: Cipher | None = None
+    ) -> CredentialStore:
+        """Derive the key, and check it against the key check stored by the first actor that had one.
+
+        `rotating_to`: a rotation that was interrupted after its key check was written may resume with
+        the old key as well as the new.
+        """
         if master_key:
             key = key_from_base64(master_key)
         elif master_password:
-            key = key_from_password(master_password, await _salt(kv))
+            params = await _scrypt_params(kv)
+            key = key_from_password(master_password, base64.b64decode(params["salt"]), params["n"], params["r"], params["p"])
         else:
             raise MasterKeyError(
                 "no master key: set AUTOMATEOS_MASTER_KEY (base64 of 32 random bytes; `automateos up` writes one "
                 "into .env) or AUTOMATEOS_MASTER_PASSWORD"
             )
         store = cls(kv, Cipher(key))
-        await store._check_key()
+        try:
+            await store._check_key()
+        except MasterKeyError:
+            if rotating_to is None:
+                raise
+            store.cipher = rotating_to  # the rotation got as far as its key check: finish with the new key
+            await store._check_key()
         return store
 
     async def _check_key(self) -> None:
@@ -84,6 +102,7 @@ class CredentialStore:
             ) from None
 
     async def create(self, name: str, value: str, description: str | None) -> CredentialInfo:
+        await self._check_key()  # after a key rotation, a process with the old key must not write
         stored = self._seal(name, value, description)
         try:
             await self.kv.create(_PREFIX + name, stored.model_dump_json().encode())
@@ -93,6 +112,7 @@ class CredentialStore:
 
     async def replace(self, name: str, value: str, description: str | None) -> tuple[CredentialInfo, bool]:
         """Returns (info, created)."""
+        await self._check_key()
         current = await self._stored(name)
         stored = self._seal(name, value, description)
         if current is None:
@@ -137,7 +157,7 @@ class CredentialStore:
                 continue
             stored, revision = found
             if stored.keyId == new.key_id:
-                continue
+                continue  # done by an earlier, interrupted run
             plaintext = self.cipher.open(name, _sealed(stored))
             sealed = new.seal(name, plaintext)
             updated = stored.model_copy(update={
@@ -172,18 +192,18 @@ class CredentialStore:
         return StoredCredential.model_validate_json(entry.value), entry.revision or 0
 
 
-async def _salt(kv: KeyValue) -> bytes:
-    """The scrypt salt for password-derived keys: made once, shared by every actor."""
+async def _scrypt_params(kv: KeyValue) -> dict[str, Any]:
+    """The salt and cost of password-derived keys: chosen once, shared by every actor."""
     try:
-        return base64.b64decode((await kv.get(_SALT_KEY)).value or b"")
+        return dict(json.loads((await kv.get(_SALT_KEY)).value or b"{}"))
     except KeyNotFoundError:
         pass
-    salt = os.urandom(SALT_BYTES)
+    params = {"salt": base64.b64encode(os.urandom(SALT_BYTES)).decode(), "n": SCRYPT_N, "r": SCRYPT_R, "p": SCRYPT_P}
     try:
-        await kv.create(_SALT_KEY, base64.b64encode(salt))
-        return salt
+        await kv.create(_SALT_KEY, json.dumps(params).encode())
+        return params
     except KeyWrongLastSequenceError:
-        return base64.b64decode((await kv.get(_SALT_KEY)).value or b"")
+        return dict(json.loads((await kv.get(_SALT_KEY)).value or b"{}"))
 
 
 def _sealed(stored: StoredCredential) -> Sealed:

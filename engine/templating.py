@@ -19,23 +19,58 @@ from .errors import StepFailed
 _EXPRESSION = re.compile(r"\{\{(.*?)\}\}", re.S)
 _WHOLE = re.compile(r"^\s*\{\{((?:(?!\}\}).)*)\}\}\s*$", re.S)
 _RESERVED = {"inputs", "payload", "steps", "getCredential"}
-_MAX_REPEAT = 10_000
-_MAX_EXPONENT = 100
+# Templates fill in values; they are not programs. These bounds keep a template from exhausting a worker
+# that runs 64 steps at once: no statements (so no loops), short sources, and no value over MAX_VALUE.
+MAX_TEMPLATE_CHARS = 8_192
+MAX_VALUE = 256 * 1024
+_MAX_INT_BITS = 4_096
+_FILTERS = {
+    "abs", "capitalize", "default", "d", "first", "float", "int", "join", "last", "length", "lower",
+    "max", "min", "replace", "round", "string", "sum", "title", "tojson", "trim", "truncate",
+    "upper", "urlencode", "count",
+}
+_STRING_METHODS = {
+    "lower", "upper", "strip", "lstrip", "rstrip", "title", "capitalize", "startswith", "endswith", "split",
+    "isdigit", "isalpha", "isalnum",
+}
+
+
+def _too_big(value: Any) -> bool:
+    if isinstance(value, (str, bytes, list, tuple, dict)):
+        return len(value) > MAX_VALUE
+    return isinstance(value, int) and value.bit_length() > _MAX_INT_BITS
 
 
 class _Sandbox(SandboxedEnvironment):
-    """Jinja's sandbox (no Python internals, no I/O) that also refuses to build huge values."""
+    """Jinja's sandbox (no Python internals, no I/O), narrowed: no statements, a few filters and string
+    methods, and no value larger than MAX_VALUE, checked before it is built where it could be huge."""
 
-    intercepted_binops = frozenset({"*", "**"})
+    intercepted_binops = frozenset({"*", "**", "%"})
 
     def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        if operator == "%":
+            raise SecurityError("% formatting is not available; join values with ~")
         if operator == "*":
-            for seq, count in ((left, right), (right, left)):
-                if isinstance(seq, (str, list, tuple)) and isinstance(count, int) and count > _MAX_REPEAT:
-                    raise SecurityError(f"repeating a value more than {_MAX_REPEAT} times is not allowed")
-        if operator == "**" and isinstance(right, (int, float)) and abs(right) > _MAX_EXPONENT:
-            raise SecurityError(f"exponents above {_MAX_EXPONENT} are not allowed")
-        return super().call_binop(context, operator, left, right)
+            for sized, count in ((left, right), (right, left)):
+                if isinstance(sized, (str, list, tuple)) and isinstance(count, int) and len(sized) * count > MAX_VALUE:
+                    raise SecurityError(f"the result would be larger than {MAX_VALUE // 1024} KiB")
+        if operator == "**" and isinstance(left, int) and isinstance(right, int) and right > 0 and abs(left) > 1:
+            if abs(left).bit_length() * right > _MAX_INT_BITS:
+                raise SecurityError("the number would be too large")
+        result = super().call_binop(context, operator, left, right)
+        if _too_big(result):
+            raise SecurityError(f"the result would be larger than {MAX_VALUE // 1024} KiB")
+        return result
+
+    def wrap_str_format(self, value: Any) -> None:
+        return None  # str.format is not on the allowlist: refuse it like any other method
+
+    def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
+        if isinstance(obj, str):
+            return attr in _STRING_METHODS and super().is_safe_attribute(obj, attr, value)
+        if isinstance(obj, (int, float, list, tuple, bytes)):
+            return False  # no methods: data is read, not transformed in place
+        return super().is_safe_attribute(obj, attr, value)
 
     def getattr(self, obj: Any, attribute: str) -> Any:
         # Data is JSON: `body.items` means the key "items", never dict.items. Methods stay out of reach.
@@ -46,7 +81,25 @@ class _Sandbox(SandboxedEnvironment):
         return super().getattr(obj, attribute)
 
 
+def _join(value: Any, separator: str = "") -> str:
+    items = [str(item) for item in value]
+    if sum(map(len, items)) + len(separator) * max(len(items) - 1, 0) > MAX_VALUE:
+        raise SecurityError(f"the result would be larger than {MAX_VALUE // 1024} KiB")
+    return separator.join(items)
+
+
+def _replace(value: Any, old: str, new: str, count: int | None = None) -> str:
+    text = str(value)
+    if old == "":
+        raise SecurityError("replace needs a non-empty text to replace")
+    if len(text) + text.count(old) * max(len(new) - len(old), 0) > MAX_VALUE:
+        raise SecurityError(f"the result would be larger than {MAX_VALUE // 1024} KiB")
+    return text.replace(old, new, -1 if count is None else count)
+
+
 _ENV = _Sandbox(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
+_ENV.filters = {name: f for name, f in _ENV.filters.items() if name in _FILTERS} | {"join": _join, "replace": _replace}
+_ENV.globals = {}
 
 
 def has_template(value: Any) -> bool:
@@ -87,6 +140,7 @@ class Renderer:
                 raise StepFailed(f"credential '{name}' is not defined")
             return credentials[name]
 
+        self.has_credentials = bool(credentials)
         self.variables: dict[str, Any] = {
             key: value for key, value in inputs.items() if key not in _RESERVED and key.isidentifier()
         }
@@ -95,9 +149,13 @@ class Renderer:
             self.variables["payload"] = inputs["payload"]
 
     def text(self, template: str, where: str) -> str:
-        if "{{" not in template and "{%" not in template:
+        if "{{" not in template and "{%" not in template and "{#" not in template:
             return template
-        return str(self._guard(lambda: _ENV.from_string(template).render(self.variables), template, where))
+        _check_source(template, where)
+        rendered = str(self._guard(lambda: _ENV.from_string(template).render(self.variables), template, where))
+        if len(rendered) > MAX_VALUE:
+            raise StepFailed(f"the template in {where} produced more than {MAX_VALUE // 1024} KiB")
+        return rendered
 
     def value(self, value: Any, where: str) -> Any:
         """JSON values: a string that is one whole `{{ expr }}` keeps the expression's own type (a list stays a list)."""
@@ -106,6 +164,7 @@ class Renderer:
         if isinstance(value, list):
             return [self.value(v, f"{where}[{i}]") for i, v in enumerate(value)]
         if isinstance(value, str) and (whole := _WHOLE.match(value)):
+            _check_source(value, where)
             result = self._guard(lambda: _ENV.compile_expression(whole.group(1), undefined_to_none=False)(**self.variables),
                                  value, where)
             if isinstance(result, StrictUndefined):
@@ -132,7 +191,9 @@ class Renderer:
         except TemplateSyntaxError as error:
             raise StepFailed(f"template syntax error in {where}: {error.message}") from None
         except Exception as error:  # a template's own error (1/0, a bad filter argument): the step's fault
-            raise StepFailed(f"the template in {where} failed: {type(error).__name__}: {error}") from None
+            # Its message may quote a value, perhaps a credential's: with credentials in play, name the kind only.
+            detail = f": {error}" if not self.has_credentials else ""
+            raise StepFailed(f"the template in {where} failed: {type(error).__name__}{detail}") from None
 
     def _undefined_in(self, template: str) -> str | None:
         for match in _EXPRESSION.finditer(template):
@@ -145,6 +206,13 @@ class Renderer:
             except Exception:  # noqa: S112 - another kind of error: keep looking for the undefined one
                 continue
         return None
+
+
+def _check_source(template: str, where: str) -> None:
+    if len(template) > MAX_TEMPLATE_CHARS:
+        raise StepFailed(f"the template in {where} is longer than {MAX_TEMPLATE_CHARS} characters")
+    if "{%" in template or "{#" in template:
+        raise StepFailed(f"the template in {where} uses {{% %}} or {{# #}}: only {{{{ expressions }}}} are available")
 
 
 def _strings(value: Any) -> list[str]:

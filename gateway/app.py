@@ -22,6 +22,7 @@ from . import credentials, runs, templates
 from .errors import ApiException, on_api_exception, on_http_exception, on_unexpected
 from .events_socket import run_events_socket
 from .request_id import RequestIdMiddleware
+from .same_origin import SameOriginMiddleware
 
 log = logging.getLogger(__name__)
 
@@ -111,7 +112,7 @@ def create_app(config: GatewayConfig) -> Starlette:
 
     return Starlette(
         routes=routes(config),
-        middleware=[Middleware(RequestIdMiddleware)],
+        middleware=[Middleware(RequestIdMiddleware), Middleware(SameOriginMiddleware)],
         exception_handlers={ApiException: on_api_exception, HTTPException: on_http_exception, Exception: on_unexpected},
         lifespan=lifespan,
     )

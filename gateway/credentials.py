@@ -7,7 +7,7 @@ import re
 from starlette.requests import Request
 from starlette.responses import Response
 
-from bus import CredentialExists, CredentialStore
+from bus import CredentialExists, CredentialStore, MasterKeyError
 from schemas import FieldIssue
 from schemas.credentials import (
     CREDENTIAL_NAME_PATTERN,
@@ -41,6 +41,8 @@ async def create_credential(request: Request) -> Response:
     new = parse_body(NewCredential, await read_body(request))
     try:
         info = await _store(request).create(new.name, new.value, new.description)
+    except MasterKeyError as error:
+        raise ApiException(503, "unavailable", f"{error}; restart the gateway with the current key") from None
     except CredentialExists as exists:
         raise ApiException(409, "conflict", str(exists), [FieldIssue(field="name", reason="already exists")]) from None
     return json_response(info, 201)
@@ -49,7 +51,10 @@ async def create_credential(request: Request) -> Response:
 async def replace_credential(request: Request) -> Response:
     name = _name(request)
     replaced = parse_body(ReplacedCredential, await read_body(request))
-    info, created = await _store(request).replace(name, replaced.value, replaced.description)
+    try:
+        info, created = await _store(request).replace(name, replaced.value, replaced.description)
+    except MasterKeyError as error:
+        raise ApiException(503, "unavailable", f"{error}; restart the gateway with the current key") from None
     return json_response(info, 201 if created else 200)
 
 

@@ -6,6 +6,7 @@ import asyncio
 import logging
 import re
 import time
+from datetime import UTC, datetime
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
@@ -77,7 +78,10 @@ async def run_events_socket(websocket: WebSocket) -> None:
         if record.finished and int(after_text) >= record.eventSeq:
             await websocket.close(CLOSE_NORMAL)  # the client has seen everything already
             return
-        if record.finished and await bus.events_pending(run_id) == 0:
+        # No events for a run that finished long ago: they aged out of the stream. (A run that finished
+        # a moment ago may simply not have had its events published yet: stream it as usual.)
+        aged_out = (datetime.now(UTC) - record.updatedAt).total_seconds() > bus.settings.events_max_age_s
+        if record.finished and aged_out and await bus.events_pending(run_id) == 0:
             await websocket.close(CLOSE_EXPIRED, "this run's events have expired; GET /v1/runs/{id} has its final state")
             return
     streamer = asyncio.create_task(_stream(websocket, bus, run_id, int(after_text), known=found is not None))

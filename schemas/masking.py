@@ -6,6 +6,8 @@ Shared by the orchestrator (a run's inputs) and the engine (what a request sent 
 from __future__ import annotations
 
 import base64
+import html
+import json
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -18,6 +20,7 @@ _SENSITIVE_WORDS = re.compile(r"token|secret|password|passwd|key|signature|crede
 _AUTH_SCHEME = re.compile(r"^(bearer|basic|token|bot)\s+", re.IGNORECASE)
 # Shorter values are too likely to occur by chance in unrelated text to be replaced.
 _MIN_SECRET_LENGTH = 6
+_MIN_KNOWN_SECRET_LENGTH = 4
 # Paths longer than this many segments are cut in logs: webhook URLs carry their secret in the path.
 _SHOWN_PATH_SEGMENTS = 2
 
@@ -70,15 +73,32 @@ def loggable_url(url: str) -> str:
     return urlunsplit((parts.scheme, host, path if segments else parts.path, query, ""))
 
 
-class Scrubber:
-    """Replaces known secret values (plain, URL-encoded and base64 forms) in any text or JSON value."""
+def _forms(secret: str) -> set[str]:
+    """The ways a value reappears when something echoes it: as is, URL-encoded, base64 (both alphabets),
+    inside a JSON string (ASCII-escaped or not, with or without escaped slashes), HTML-escaped, repr()'d."""
+    raw = secret.encode()
+    in_json = json.dumps(secret)[1:-1]
+    return {
+        secret, quote(secret, safe=""), quote_plus(secret),
+        base64.b64encode(raw).decode(), base64.urlsafe_b64encode(raw).decode(),
+        base64.b64encode(raw).decode().rstrip("="), base64.urlsafe_b64encode(raw).decode().rstrip("="),
+        in_json, json.dumps(secret, ensure_ascii=False)[1:-1], in_json.replace("/", "\\/"),
+        html.escape(secret), repr(secret)[1:-1],
+    }
 
-    def __init__(self, secrets: list[str]) -> None:
+
+class Scrubber:
+    """Replaces secret values, in every form they take when echoed, in any text or JSON value.
+
+    `known` are values the step used on purpose (credentials): scrubbed from 4 characters on.
+    `guessed` are values found in sensitive headers or query fields: from 6, lest short ones mask noise.
+    """
+
+    def __init__(self, guessed: list[str], known: list[str] | None = None) -> None:
         forms: set[str] = set()
-        for secret in secrets:
-            for form in (secret, quote(secret, safe=""), quote_plus(secret), base64.b64encode(secret.encode()).decode()):
-                if len(form) >= _MIN_SECRET_LENGTH:
-                    forms.add(form)
+        for secrets, shortest in ((guessed, _MIN_SECRET_LENGTH), (known or [], _MIN_KNOWN_SECRET_LENGTH)):
+            for secret in secrets:
+                forms.update(form for form in _forms(secret) if len(form) >= shortest)
         # Longest first, so a secret that contains another is replaced whole.
         self.forms = sorted(forms, key=len, reverse=True)
 

@@ -10,7 +10,13 @@ export default defineConfig({
   server: {
     host: '127.0.0.1',
     proxy: {
-      '/v1': { target: gateway, ws: true, changeOrigin: true },
+      // The gateway refuses requests from other origins; this local proxy speaks for the gateway's own origin.
+      '/v1': {
+        target: gateway,
+        ws: true,
+        changeOrigin: true,
+        headers: { origin: gateway },
+      },
       '/healthz': { target: gateway },
     },
   },

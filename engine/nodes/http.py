@@ -35,6 +35,8 @@ from .base import NodeContext, NodeOutcome
 
 # What a step keeps of a response body; the rest is cut and flagged.
 MAX_BODY_BYTES = 64 * 1024
+# Read a little past the cut, so a secret straddling it is whole when scrubbed.
+_SCRUB_MARGIN = 4096
 
 
 async def run_http(dispatch: StepDispatch, context: NodeContext) -> NodeOutcome:
@@ -44,12 +46,13 @@ async def run_http(dispatch: StepDispatch, context: NodeContext) -> NodeOutcome:
     secrets = await _credentials(drawn, context)
     # Whatever was sent may come back (an API echoing its Authorization header in an error page), and a
     # template error may quote a value: scrub every secret this step touched from all it reports.
-    scrub = Scrubber(list(secrets.values()))
+    scrub = Scrubber([], known=list(secrets.values()))
     try:
         config = _resolved(drawn, dispatch, secrets)
     except StepFailed as failure:
         raise _scrubbed(failure, scrub) from None
-    return await _request(config, dispatch, context, Scrubber([*secrets.values(), *request_secrets(config.url, config.headers)]))
+    return await _request(config, dispatch, context,
+                          Scrubber(request_secrets(config.url, config.headers), known=list(secrets.values())))
 
 
 def _scrubbed(failure: StepFailed, scrub: Scrubber) -> StepFailed:
@@ -59,12 +62,14 @@ def _scrubbed(failure: StepFailed, scrub: Scrubber) -> StepFailed:
     return failure
 
 
-def _validated(config: dict[str, Any], problem: str) -> HttpConfig:
+def _validated(config: dict[str, Any], problem: str, quote_reasons: bool = True) -> HttpConfig:
     try:
         return HttpConfig.model_validate(config)
     except ValidationError as error:
-        reasons = "; ".join(f"{i.field}: {i.reason}" for i in issues_from_validation(error, "config"))
-        raise StepFailed(f"{problem}: {reasons}") from None
+        issues = issues_from_validation(error, "config")
+        # A reason may quote part of a value ("…cast to integer value as 'ab'"): with secrets in play, name fields only.
+        shown = [f"{i.field}: {i.reason}" if quote_reasons else i.field for i in issues]
+        raise StepFailed(f"{problem}: {'; '.join(shown)}") from None
 
 
 async def _credentials(config: HttpConfig, context: NodeContext) -> dict[str, str]:
@@ -99,13 +104,14 @@ def _resolved(config: HttpConfig, dispatch: StepDispatch, secrets: dict[str, str
         body=None if config.body is None else render.text(config.body, "body"),
         json_body=render.value(config.json_body, "json_body"),
     )
-    return _validated(resolved, "after filling in its templates, the HTTP configuration is invalid")
+    return _validated(resolved, "after filling in its templates, the HTTP configuration is invalid",
+                      quote_reasons=not secrets)
 
 
 async def _request(config: HttpConfig, dispatch: StepDispatch, context: NodeContext, scrub: Scrubber) -> NodeOutcome:
     """Send it; what it reports is scrubbed of every secret the step used (a server may echo them)."""
     try:
-        outcome = await _send(config, dispatch, context)
+        outcome = await _send(config, dispatch, context, scrub)
     except StepFailed as failure:
         raise _scrubbed(failure, scrub) from None
     if scrub:
@@ -115,7 +121,7 @@ async def _request(config: HttpConfig, dispatch: StepDispatch, context: NodeCont
     return outcome
 
 
-async def _send(config: HttpConfig, dispatch: StepDispatch, context: NodeContext) -> NodeOutcome:
+async def _send(config: HttpConfig, dispatch: StepDispatch, context: NodeContext, scrub: Scrubber) -> NodeOutcome:
     headers = dict(config.headers)
     data: bytes | None = None
     if config.json_body is not None:
@@ -132,7 +138,7 @@ async def _send(config: HttpConfig, dispatch: StepDispatch, context: NodeContext
         async with context.session.request(
             config.method, config.url, headers=headers, data=data, timeout=aiohttp.ClientTimeout(total=timeout_s)
         ) as response:
-            raw = await _read_capped(response.content, MAX_BODY_BYTES + 1)
+            raw = await _read_capped(response.content, MAX_BODY_BYTES + _SCRUB_MARGIN)
             status, reason = response.status, response.reason or ""
             response_headers = mask_headers(dict(response.headers))
             content_type = response.headers.get("Content-Type", "")
@@ -153,7 +159,7 @@ async def _send(config: HttpConfig, dispatch: StepDispatch, context: NodeContext
         raise StepFailed(f"{shown} failed: {type(error).__name__}: {mask_urls(str(error))}") from None
     elapsed_ms = (time.perf_counter() - started) * 1000
 
-    output = {"status": status, "headers": response_headers, **_body(raw, content_type)}
+    output = {"status": status, "headers": response_headers, **_body(raw, content_type, scrub)}
     line = f"{shown} → HTTP {status} in {human_duration(elapsed_ms)}"
     if not 200 <= status < 300:
         raise StepFailed(f"HTTP {status} {reason} from {shown}".replace("  ", " "), output=output, log=line)
@@ -172,14 +178,14 @@ async def _read_capped(stream: aiohttp.StreamReader, limit: int) -> bytes:
     return b"".join(chunks)[:limit]
 
 
-def _body(raw: bytes, content_type: str) -> dict[str, Any]:
+def _body(raw: bytes, content_type: str, scrub: Scrubber) -> dict[str, Any]:
     truncated = len(raw) > MAX_BODY_BYTES
-    raw = raw[:MAX_BODY_BYTES]
-    if not truncated and ("json" in content_type or raw[:1] in (b"{", b"[")):
+    if not truncated and ("json" in content_type or raw.lstrip()[:1] in (b"{", b"[")):
         try:
             return {"body": mask_fields(json.loads(raw))}
         except ValueError:
             pass
-    text = raw.decode("utf-8", errors="replace")
-    return {"body": text, "truncated": True} if truncated else {"body": text}
+    # Scrub before cutting: a secret that straddles the cut would otherwise leave its first part behind.
+    text = scrub.text(raw.decode("utf-8", errors="replace"))
+    return {"body": text[:MAX_BODY_BYTES], "truncated": True} if truncated else {"body": text}
 

@@ -74,3 +74,40 @@ async def test_rotation_keeps_every_credential_readable(bus: Bus) -> None:
     with pytest.raises(MasterKeyError):
         await CredentialStore.open(bus.credentials_kv, old_key, None)
     assert await rotated.rotate(Cipher(key_from_base64(new_key))) == 0, "already under that key: nothing to do"
+
+
+async def test_an_interrupted_rotation_resumes_without_losing_a_credential(bus: Bus) -> None:
+    import asyncio
+
+    from tests.support.waiting import eventually
+
+    old_key, new_key = new_master_key(), new_master_key()
+    store = await CredentialStore.open(bus.credentials_kv, old_key, None)
+    values = {f"c{i:02d}": f"value-{i}-secret" for i in range(40)}
+    for name, value in values.items():
+        await store.create(name, value, None)
+    new = Cipher(key_from_base64(new_key))
+
+    async def rotated_some() -> bool:
+        infos = [await bus.credentials_kv.get(f"c.{name}") for name in values]
+        return sum(new.key_id.encode() in (entry.value or b"") for entry in infos) >= 3
+
+    rotation = asyncio.create_task(store.rotate(new))
+    await eventually(rotated_some, what="some credentials to be rotated")
+    rotation.cancel()
+    await asyncio.gather(rotation, return_exceptions=True)
+
+    # The key check was not yet moved: the old key still opens the store, and the rotation resumes.
+    resumed = await CredentialStore.open(bus.credentials_kv, old_key, None, rotating_to=new)
+    await resumed.rotate(new)
+    final = await CredentialStore.open(bus.credentials_kv, new_key, None)
+    assert {name: await final.reveal(name) for name in values} == values
+
+
+async def test_a_process_with_the_old_key_cannot_write_after_rotation(bus: Bus) -> None:
+    old_key, new_key = new_master_key(), new_master_key()
+    stale = await CredentialStore.open(bus.credentials_kv, old_key, None)
+    rotator = await CredentialStore.open(bus.credentials_kv, old_key, None)
+    await rotator.rotate(Cipher(key_from_base64(new_key)))
+    with pytest.raises(MasterKeyError):
+        await stale.create("late", "written-with-the-old-key", None)

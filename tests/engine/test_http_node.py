@@ -111,3 +111,47 @@ async def test_a_body_sent_in_several_chunks_is_read_whole(context: NodeContext)
     finally:
         await runner.cleanup()
     assert outcome.output["body"] == document and "truncated" not in outcome.output
+
+
+class _Credentials:
+    """The node's view of the store: a name → value lookup (the store itself is tested on real NATS)."""
+
+    def __init__(self, values: dict[str, str]) -> None:
+        self.values = values
+
+    async def reveal(self, name: str) -> str:
+        return self.values[name]
+
+
+@pytest.mark.parametrize("secret", ["pässwörd-Zürich-42", 'ab"cd\\ef-123456', "a/b/c/d/e/f-7", "12345", "x<y>&z-pass"])
+async def test_echoed_secrets_are_scrubbed_in_every_form(mock_http: MockHttp, secret: str) -> None:
+    import json as json_module
+
+    async with aiohttp.ClientSession() as session:
+        context = NodeContext(session=session, credentials=_Credentials({"k": secret}))
+        echo = {"raw_json_text": json_module.dumps({"v": secret}), "text": f"value={secret}"}
+        mock_http.reply("/echo", Reply(status=400, body=echo))
+        with pytest.raises(StepFailed) as failure:
+            await run_http(dispatch(method="POST", url=mock_http.url("/echo"), json_body={"v": "{{ getCredential('k') }}"}), context)
+    reported = json_module.dumps([failure.value.message, failure.value.output, failure.value.log], ensure_ascii=False)
+    escaped = json_module.dumps(secret)[1:-1]
+    assert secret not in reported and escaped not in reported and json_module.dumps(secret, ensure_ascii=False)[1:-1] not in reported
+    assert mock_http.requests_to("/echo")[0].json() == {"v": secret}
+
+
+async def test_a_secret_straddling_the_body_cut_leaves_nothing(mock_http: MockHttp) -> None:
+    secret = "straddling-secret-0123456789"
+    body = "x" * (64 * 1024 - 10) + secret + "y" * 1000
+    mock_http.reply("/big", Reply(status=200, body=body, headers={"Content-Type": "text/plain"}))
+    async with aiohttp.ClientSession() as session:
+        context = NodeContext(session=session, credentials=_Credentials({"k": secret}))
+        outcome = await run_http(dispatch(url=mock_http.url("/big"), headers={"X-K": "{{ getCredential('k') }}"}), context)
+    assert outcome.output["truncated"] is True and secret[:10] not in outcome.output["body"]
+
+
+async def test_validation_after_templates_names_fields_not_values(mock_http: MockHttp) -> None:
+    async with aiohttp.ClientSession() as session:
+        context = NodeContext(session=session, credentials=_Credentials({"slash": "ab/cdefgh"}))
+        with pytest.raises(StepFailed) as failure:
+            await run_http(dispatch(url="https://user:{{ getCredential('slash') }}@x.example/"), context)
+    assert "config.url" in failure.value.message and "ab" not in failure.value.message.replace("about", "")

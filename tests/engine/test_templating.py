@@ -66,3 +66,27 @@ def test_credential_names_are_found_before_rendering() -> None:
     assert credential_names(config) == {"a", "b", "c"}
     with pytest.raises(StepFailed, match="one quoted name"):
         credential_names({"url": "{{ getCredential(payload.name) }}"})
+
+
+@pytest.mark.parametrize(
+    "bomb",
+    [
+        "{{ 'a'*10000*1000 }}", "{{ [0]*10000*100 }}", "{{ 'a'|center(10000000) }}", "{{ '%10000000d' % 1 }}",
+        "{{ '{:>10000000}'.format(1) }}", "{{ range(100000)|join('x'*100) }}", "{{ ('a'*10000)|replace('', 'x'*1000) }}",
+        "{{ lipsum(2000) }}", "{{ ((10**100)**100)**100 }}", "{{ 'ab'|indent(10000000) }}", "{{ cycler(1) }}",
+        "{% for i in range(3000) %}{% for j in range(3000) %}{% endfor %}{% endfor %}", "{{ ('x'*200000) ~ ('x'*200000) }}",
+        "{{ payload.title.format }}", "{{ getCredential('notionToken')|list }}", "{{ '" + "x" * 9000 + "' }}",
+    ],
+)
+def test_resource_bombs_are_refused_before_they_grow(bomb: str) -> None:
+    with pytest.raises(StepFailed):
+        renderer().text(bomb, "url")
+
+
+def test_template_errors_quote_no_values_once_credentials_are_in_play() -> None:
+    with pytest.raises(StepFailed) as failure:
+        renderer().text("{{ getCredential('notionToken') ~ (1 / 0) }}", "url")
+    assert failure.value.message == "the template in url failed: ZeroDivisionError"
+    with pytest.raises(StepFailed) as failure:
+        Renderer(INPUTS, STEPS, {}).text("{{ 1 / 0 }}", "url")
+    assert failure.value.message.endswith("ZeroDivisionError: division by zero")

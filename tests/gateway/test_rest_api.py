@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import aiohttp
+import pytest
+
 from bus import Bus
 from schemas import Dag, RunRecord, RunStatusEvent
 from tests.support.mock_http import MockHttp
@@ -128,3 +131,22 @@ async def test_a_lost_terminal_event_still_ends_the_socket(stack: Stack, bus: Bu
                                 RunStatusEvent(runId="lost-end", seq=2, status="running")])
     events = await stack.events("lost-end", timeout=20)
     assert [(e["seq"], e["status"]) for e in events] == [(1, "queued"), (2, "running"), (3, "succeeded")]
+
+
+async def test_other_sites_cannot_start_runs_change_credentials_or_watch_events(stack: Stack, mock_http: MockHttp) -> None:
+    graph = {"graph": http_graph(mock_http.url("/x"))}
+    status, body, _ = await request(stack, "POST", "/v1/runs", json=graph, headers={"Origin": "https://evil.example"})
+    assert status == 403 and "evil.example" in body["error"]["message"]
+    status, _, _ = await request(stack, "POST", "/v1/credentials", json={"name": "a", "value": "b"},
+                                 headers={"Sec-Fetch-Site": "cross-site"})
+    assert status == 403
+    status, body, _ = await request(stack, "POST", "/v1/runs", data=b'{"graph": {}}', headers={"Content-Type": "text/plain"})
+    assert status == 415 and "application/json" in body["error"]["message"]
+    status, body, _ = await request(stack, "POST", "/v1/runs", json=graph, headers={"Origin": stack.base_url})
+    assert status == 201, "the builder's own origin is welcome"
+    assert stack.http is not None
+    with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+        await stack.http.ws_connect(f"{stack.base_url.replace('http', 'ws')}/v1/runs/{body['runId']}/events",
+                                    headers={"Origin": "https://evil.example"})
+    assert refused.value.status == 403
+    assert len(await stack.events(body["runId"])) > 0, "without a foreign Origin the same socket works"
