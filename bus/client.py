@@ -9,6 +9,7 @@ from types import TracebackType
 from typing import Any
 
 import nats.errors
+import nats.js.errors
 from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
@@ -132,6 +133,19 @@ class Bus:
         psub = await self.js.pull_subscribe_bind(durable, stream)
         self._subscriptions.append(psub)
         return psub
+
+    async def gave_up_dispatch(self, stream_seq: int) -> StepDispatch | None:
+        """The dispatch JetStream stopped delivering, removed from its stream; None if it is gone already."""
+        try:
+            msg = await self.js.get_msg(subjects.DISPATCH_STREAM, stream_seq)
+        except nats.js.errors.NotFoundError:
+            return None
+        dispatch = StepDispatch.model_validate_json(msg.data or b"{}")
+        try:
+            await self.js.delete_msg(subjects.DISPATCH_STREAM, stream_seq)
+        except nats.js.errors.NotFoundError:
+            pass  # another orchestrator got there first; handling it twice is harmless
+        return dispatch
 
     async def subscribe_aborts(self) -> Subscription:
         sub = await self.nc.subscribe(subjects.STEPS_ABORT)

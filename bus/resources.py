@@ -35,7 +35,7 @@ class BusSettings:
     duplicate_window_s: float = 120.0
     # How long a worker may hold a step without acking or heartbeating before JetStream redelivers it.
     step_ack_wait_s: float = 30.0
-    # A step redelivered this many times (its workers keep dying) is dropped; see docs/ARCHITECTURE.md.
+    # A step delivered this many times without an answer (its workers keep dying) is failed by the orchestrator.
     max_deliver: int = 5
     # nats-py's default of 1000 would silently cap steps in flight.
     max_ack_pending: int = 50_000
@@ -57,6 +57,7 @@ def stream_configs(settings: BusSettings) -> list[StreamConfig]:
         _work_queue(subjects.RUNS_STREAM, [subjects.RUNS_REQUESTED, subjects.RUNS_CANCEL], settings),
         _work_queue(subjects.DISPATCH_STREAM, [subjects.STEPS_DISPATCH], settings),
         _work_queue(subjects.RESULTS_STREAM, [subjects.STEPS_RESULT], settings),
+        _work_queue(subjects.GAVE_UP_STREAM, [subjects.STEP_GAVE_UP], settings),
         StreamConfig(
             name=subjects.EVENTS_STREAM,
             subjects=[subjects.RUN_EVENTS_ALL],
@@ -84,6 +85,7 @@ def consumer_configs(settings: BusSettings) -> dict[str, ConsumerConfig]:
         subjects.RUNS_STREAM: durable(subjects.ORCHESTRATOR_RUNS_CONSUMER, 30.0),
         subjects.RESULTS_STREAM: durable(subjects.ORCHESTRATOR_RESULTS_CONSUMER, 30.0),
         subjects.DISPATCH_STREAM: durable(subjects.ENGINE_CONSUMER, settings.step_ack_wait_s),
+        subjects.GAVE_UP_STREAM: durable(subjects.ORCHESTRATOR_GAVE_UP_CONSUMER, 30.0),
     }
 
 

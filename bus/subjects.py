@@ -10,6 +10,11 @@ RUN_EVENTS_PREFIX = "runs.events"
 RUN_EVENTS_ALL = f"{RUN_EVENTS_PREFIX}.>"
 
 RUNS_STREAM = "RUNS"
+# JetStream announces a step that reached max_deliver (its workers kept dying) on this subject; a stream
+# keeps the notices so none is lost while no orchestrator is up.
+STEP_GAVE_UP = "$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.STEPS_DISPATCH.engine"
+GAVE_UP_STREAM = "STEPS_GAVE_UP"
+ORCHESTRATOR_GAVE_UP_CONSUMER = "orchestrator-gave-up"
 DISPATCH_STREAM = "STEPS_DISPATCH"
 RESULTS_STREAM = "STEPS_RESULT"
 EVENTS_STREAM = "RUN_EVENTS"

@@ -46,9 +46,11 @@ class Orchestrator:
     async def run(self) -> None:
         runs = await self.bus.pull(subjects.RUNS_STREAM, subjects.ORCHESTRATOR_RUNS_CONSUMER)
         results = await self.bus.pull(subjects.RESULTS_STREAM, subjects.ORCHESTRATOR_RESULTS_CONSUMER)
+        gave_up = await self.bus.pull(subjects.GAVE_UP_STREAM, subjects.ORCHESTRATOR_GAVE_UP_CONSUMER)
         self.loops = [
             PullLoop(runs, self._on_run_message, name="orchestrator.runs", concurrency=self.concurrency),
             PullLoop(results, self._on_result, name="orchestrator.results", concurrency=self.concurrency),
+            PullLoop(gave_up, self._on_gave_up, name="orchestrator.gave-up", concurrency=4),
         ]
         log.info("orchestrator consuming %s, %s and %s", subjects.RUNS_REQUESTED, subjects.RUNS_CANCEL, subjects.STEPS_RESULT)
         await asyncio.gather(*(loop.run() for loop in self.loops))
@@ -130,6 +132,29 @@ class Orchestrator:
             await self._change(result.runId, lambda record: state.apply_result(record, result, _now()))
         except KeyError:
             raise Reject(f"result for unknown run {result.runId}") from None
+
+    async def _on_gave_up(self, msg: Msg) -> None:
+        """A step every worker died on, max_deliver times: fail it, so its run ends instead of waiting forever."""
+        try:
+            advisory = json.loads(msg.data)
+            stream_seq, deliveries = int(advisory["stream_seq"]), int(advisory.get("deliveries", 0))
+        except (ValueError, KeyError, TypeError) as error:
+            raise Reject(f"unreadable max-deliveries advisory ({error})") from None
+        dispatch = await self.bus.gave_up_dispatch(stream_seq)
+        if dispatch is None:
+            return
+        log_context.run_id.set(dispatch.runId)
+        log.warning("step %s of run %s: every worker stopped before finishing it, %d times; failing it",
+                    dispatch.stepId, dispatch.runId, deliveries)
+        failure = StepResult(
+            runId=dispatch.runId, stepId=dispatch.stepId, status="failed", attempt=deliveries, startedAt=_now(),
+            error=f"gave up after {deliveries} attempts: each worker that took this step stopped (crashed or was "
+                  "killed) before finishing it",
+        )
+        try:
+            await self._change(dispatch.runId, lambda record: state.apply_result(record, failure, _now()))
+        except KeyError:
+            raise Reject(f"gave-up step for unknown run {dispatch.runId}") from None
 
     # -- carrying out a transition ----------------------------------------------------------------
 

@@ -9,9 +9,10 @@ import secrets
 import signal
 from pathlib import Path
 
+import nats
 import pytest
 
-from bus import Bus, subjects
+from bus import Bus, BusSettings, EmbeddedNats, subjects
 from tests.support.mock_http import MockHttp, Reply
 from tests.support.stack import Stack, http_graph, spawn_actor, step_is
 from tests.support.waiting import eventually
@@ -124,3 +125,36 @@ async def test_a_step_longer_than_ack_wait_is_kept_by_heartbeats_not_redelivered
     assert record["status"] == "succeeded"
     assert next(s for s in record["steps"] if s["id"] == "call")["attempt"] == 1
     assert len(mock_http.requests_to("/long")) == 1
+
+
+async def test_a_step_every_worker_dies_on_fails_its_run_instead_of_hanging(
+    nats_server: EmbeddedNats, mock_http: MockHttp
+) -> None:
+    settings = BusSettings(step_ack_wait_s=1.0, max_deliver=2, duplicate_window_s=60.0)
+    stack = Stack(nats_url=nats_server.url, bus_settings=settings)
+    await stack.start_orchestrator()
+    await stack.start_gateway()
+    client = await nats.connect(nats_server.url)
+    try:
+        # A "worker" that takes the step and never answers, as if it were killed each time.
+        doomed = await client.jetstream().pull_subscribe_bind("engine", "STEPS_DISPATCH")
+
+        async def keep_taking() -> None:
+            while True:
+                try:
+                    await doomed.fetch(1, timeout=0.5)
+                except TimeoutError:
+                    continue
+
+        taker = asyncio.create_task(keep_taking())
+        run_id = await stack.start_run(http_graph(mock_http.url("/never-called")))
+        record = await stack.finish(run_id, timeout=30)
+        taker.cancel()
+        await asyncio.gather(taker, return_exceptions=True)
+        step = next(s for s in record["steps"] if s["id"] == "call")
+        assert record["status"] == "failed"
+        assert step["status"] == "failed" and step["error"].startswith("gave up after 2 attempts")
+        assert mock_http.received == []
+    finally:
+        await client.close()
+        await stack.stop()
