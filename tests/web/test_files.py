@@ -7,12 +7,13 @@ from pathlib import Path
 
 from playwright.async_api import Page, expect
 
-from tests.web.builder import chain, expect_toast, import_json, load_graph, node_ids
+from tests.support.waiting import eventually
+from tests.web.builder import chain, expect_toast, import_json, load_graph, local_storage, node_ids
 
 
 async def test_export_then_import_is_lossless(page: Page, tmp_path: Path) -> None:
     graph = chain(("one", "https://example.com/1"), ("two", "https://example.com/2"), name="Round trip")
-    graph["nodes"][1]["data"]["config"].update(headers={"X-Api-Key": "typed-by-me"}, json_body={"a": [1, None]}, auth={"credentialName": "c1"})
+    graph["nodes"][1]["data"]["config"].update(headers={"X-Trace": "typed-by-me"}, json_body={"a": [1, None]}, auth={"credentialName": "c1"})
     graph["meta"]["description"] = "kept"
     await load_graph(page, graph)
 
@@ -74,3 +75,26 @@ async def test_bad_files_leave_the_canvas_alone(page: Page) -> None:
 
     assert await node_ids(page) == ["keep", "start"]
     await expect(page.get_by_test_id("workflow-name")).to_have_value("Keep me")
+
+
+async def test_a_secret_typed_into_a_header_is_flagged_and_never_exported_or_saved(page: Page) -> None:
+    secret = "sk_live_typed_by_hand_0123456789"
+    await load_graph(page, chain(("call", "https://example.com/1"), name="Typed secret"))
+    await page.locator('.react-flow__node[data-id="call"]').click()
+    await page.get_by_test_id("headers-add").click()
+    await page.get_by_label("Headers 1 name").fill("Authorization")
+    await page.get_by_label("Headers 1 value").fill(f"Bearer {secret}")
+    await expect(page.get_by_test_id("field-headers-secret-warning")).to_be_visible()
+
+    async with page.expect_download() as download_info:
+        await page.get_by_test_id("export-button").click()
+    exported = Path(await (await download_info.value).path()).read_text()
+    assert secret not in exported and '"Authorization": ""' in exported
+    await expect_toast(page, "Exported without 1 secret header value: store secrets as credentials")
+
+    async def saved_with_the_header() -> str | None:
+        saved = await local_storage(page)
+        return saved if "Authorization" in saved else None
+
+    saved = await eventually(saved_with_the_header, what="the autosave to hold the header")
+    assert secret not in saved

@@ -3,6 +3,7 @@
 import { ApiError, type Api } from '../api/client';
 import type { GraphDocument } from '../graph/document';
 import { parseWorkflow } from '../graph/convert';
+import { withoutLiteralSecrets } from '../graph/secrets';
 import { issuesFromServer } from '../graph/validate';
 import { documentOf, type BuilderStore } from '../store/store';
 
@@ -41,7 +42,7 @@ function onDocumentChange(store: BuilderStore, delayMs: number, run: () => void)
 export function startAutosave(store: BuilderStore, storage: Storage): () => void {
   const save = () => {
     try {
-      storage.setItem(STORAGE_KEY, JSON.stringify(documentOf(store.getState())));
+      storage.setItem(STORAGE_KEY, JSON.stringify(withoutLiteralSecrets(documentOf(store.getState())).doc));
     } catch (error) {
       console.warn('Autosave failed', error); // Quota or private mode: the canvas still works.
     }

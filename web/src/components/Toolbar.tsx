@@ -4,7 +4,7 @@ import { useReactFlow } from '@xyflow/react';
 import { useContext, useRef, useState, type ChangeEvent } from 'react';
 import { IssuesContext, useServices } from '../app/services';
 import { emptyDocument } from '../graph/document';
-import { exportDocument, exportFileName, parseWorkflowText } from '../graph/convert';
+import { exportFileName, exportWithReport, parseWorkflowText } from '../graph/convert';
 import { describeIssue } from '../graph/validate';
 import { isTerminal } from '../run/runState';
 import { useBuilder, useBuilderStore, useDocument } from '../store/hooks';
@@ -59,7 +59,8 @@ export function Toolbar() {
 
   const onExport = () => {
     const current = documentOf(store.getState());
-    const blob = new Blob([JSON.stringify(exportDocument(current), null, 2) + '\n'], { type: 'application/json' });
+    const { doc: exported, removed } = exportWithReport(current);
+    const blob = new Blob([JSON.stringify(exported, null, 2) + '\n'], { type: 'application/json' });
     const url = URL.createObjectURL(blob);
     const link = document.createElement('a');
     link.href = url;
@@ -68,6 +69,9 @@ export function Toolbar() {
     link.click();
     link.remove();
     setTimeout(() => URL.revokeObjectURL(url), 0);
+    if (removed > 0) {
+      pushToast('error', `Exported without ${removed} secret header value${removed > 1 ? 's' : ''}: store secrets as credentials`);
+    }
   };
 
   const blocked = issues[0];

@@ -2,6 +2,7 @@
 // control from the parameter's declaration. Controls that hold text that may not parse yet (JSON, header rows)
 // keep it locally and report it as a draft error, so the graph is blocked from running until it is fixed.
 
+import { isLiteralSecret } from '../graph/secrets';
 import { useEffect, useId, useRef, useState, type ReactNode } from 'react';
 import { isPlainObject } from '../graph/document';
 import type { Parameter } from '../graph/nodeTypes';
@@ -270,6 +271,12 @@ function KeyValueControl({ nodeId, parameter, config, errors, onChange }: Of<'ke
           {message}
         </p>
       ))}
+      {rows.some((row) => isLiteralSecret(row.name, row.value)) && (
+        <p className="field__hint field__hint--warning" data-testid={`field-${parameter.key}-secret-warning`}>
+          A secret typed here is left out of exports and of what this browser saves. Store it under{' '}
+          <strong>Credentials</strong> and pick it as the step’s Credential, or insert {'{{getCredential(…)}}'}.
+        </p>
+      )}
     </div>
   );
 }

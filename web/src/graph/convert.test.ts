@@ -54,7 +54,7 @@ describe('builder format', () => {
           config: {
             method: 'POST',
             url: 'https://hooks.slack.com/services/T/B/X',
-            headers: { 'Content-Type': 'application/json', 'X-Api-Key': 'typed-by-user' },
+            headers: { 'Content-Type': 'application/json', 'X-Trace': 'typed-by-user' },
             json_body: { text: 'hi', nested: [1, null, { a: true }] },
             auth: { credentialName: 'slack' },
             timeoutMs: 10000,

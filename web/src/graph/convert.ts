@@ -1,5 +1,6 @@
 // Reading workflow files (builder or template format) into a document, and writing the export (pure).
 
+import { withoutLiteralSecrets } from './secrets';
 import {
   DEFAULT_NAME,
   isPlainObject,
@@ -121,11 +122,16 @@ export function builderToDocument(value: Record<string, unknown>): ParseResult {
   return { ok: true, doc: { nodes, edges, meta } };
 }
 
-/** The builder-format file an export downloads. Config is written exactly as the user set it. */
+/** The builder-format file an export downloads: config as the user set it, except secrets typed into
+ * sensitive headers, which are left out (`removed` counts them). */
 export function exportDocument(doc: GraphDocument, now: Date = new Date()): GraphDocument {
-  const copy = structuredClone(doc);
+  return exportWithReport(doc, now).doc;
+}
+
+export function exportWithReport(doc: GraphDocument, now: Date = new Date()): { doc: GraphDocument; removed: number } {
+  const { doc: copy, removed } = withoutLiteralSecrets(doc);
   copy.meta = { ...copy.meta, version: copy.meta.version || 1, exportedAt: now.toISOString() };
-  return copy;
+  return { doc: copy, removed };
 }
 
 export function exportFileName(doc: GraphDocument): string {

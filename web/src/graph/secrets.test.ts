@@ -1,0 +1,37 @@
+import { describe, expect, it } from 'vitest';
+
+import { emptyDocument, type GraphDocument } from './document';
+import { isLiteralSecret, withoutLiteralSecrets } from './secrets';
+import { exportWithReport } from './convert';
+
+function withHeaders(headers: Record<string, string>): GraphDocument {
+  const doc = emptyDocument();
+  doc.nodes.push({
+    id: 'call',
+    type: 'http',
+    position: { x: 200, y: 0 },
+    data: { label: 'Call', config: { method: 'GET', url: 'https://x.test', headers } },
+  });
+  return doc;
+}
+
+describe('literal secrets', () => {
+  it('are values of sensitive headers that are not templates', () => {
+    expect(isLiteralSecret('Authorization', 'Bearer sk_live_1')).toBe(true);
+    expect(isLiteralSecret('X-Api-Key', 'abc')).toBe(true);
+    expect(isLiteralSecret('Authorization', "Bearer {{ getCredential('t') }}")).toBe(false);
+    expect(isLiteralSecret('Content-Type', 'application/json')).toBe(false);
+    expect(isLiteralSecret('Authorization', '  ')).toBe(false);
+  });
+
+  it('are left out of exports and saves, and counted; the rest is kept', () => {
+    const doc = withHeaders({ Authorization: 'Bearer sk_live_1', 'X-Trace': 'keep', Cookie: "{{getCredential('c')}}" });
+    const { doc: clean, removed } = withoutLiteralSecrets(doc);
+    expect(removed).toBe(1);
+    expect(clean.nodes[1].data.config?.headers).toEqual({ Authorization: '', 'X-Trace': 'keep', Cookie: "{{getCredential('c')}}" });
+    expect(doc.nodes[1].data.config?.headers).toMatchObject({ Authorization: 'Bearer sk_live_1' }); // the canvas keeps it
+    const exported = exportWithReport(doc, new Date('2026-11-21T00:00:00Z'));
+    expect(exported.removed).toBe(1);
+    expect(JSON.stringify(exported.doc)).not.toContain('sk_live_1');
+  });
+});
