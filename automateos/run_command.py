@@ -12,7 +12,7 @@ import aiohttp
 
 from schemas.runs import human_duration
 
-EXIT_SUCCEEDED, EXIT_FAILED, EXIT_UNUSABLE = 0, 1, 2
+EXIT_SUCCEEDED, EXIT_FAILED = 0, 1  # and 2 (from the CLI) when the run could not be submitted
 
 _ICONS = {"running": "…", "succeeded": "✓", "failed": "✗", "skipped": "↷", "cancelled": "■", "queued": "·"}
 

@@ -56,7 +56,6 @@ class Worker:
         self.aborted: OrderedDict[str, None] = OrderedDict()
         self.loop: PullLoop | None = None
         self.session: aiohttp.ClientSession | None = None
-        self.steps_done = 0
         self._notices: set[asyncio.Task[None]] = set()
 
     async def run(self) -> None:
@@ -112,7 +111,6 @@ class Worker:
         # Report first, ack after (the loop acks when this returns): a crash in between re-runs the
         # step rather than losing it, and the orchestrator ignores the repeated result.
         await self.bus.report(result)
-        self.steps_done += 1
 
     def _announce(self, running: StepResult) -> None:
         task = asyncio.create_task(self.bus.report_nowait(running))

@@ -12,7 +12,13 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
-from .api import ApiError, CreateRun, CreateRunResponse, TemplateInfo, ValidationResponse
+from .api import (
+    ApiError,
+    CreateRun,
+    CreateRunResponse,
+    TemplateInfo,
+    ValidationResponse,
+)
 from .credentials import CredentialInfo, NewCredential, ReplacedCredential
 from .messages import (
     CancelRequested,
