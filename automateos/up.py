@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import signal
@@ -13,6 +12,7 @@ import urllib.error
 import urllib.request
 
 from bus import BusError, EmbeddedNats
+from schemas.credentials import NewCredential
 
 from .settings import Settings
 
@@ -67,7 +67,7 @@ class Stack:
             base = f"{self.settings.gateway_url}/v1/credentials"
             request = urllib.request.Request(
                 base, method="POST", headers={"Content-Type": "application/json"},
-                data=json.dumps({"name": name, "value": value, "description": f"from {variable}"}).encode(),
+                data=NewCredential(name=name, value=value, description=f"from {variable}").model_dump_json().encode(),
             )
             try:
                 with urllib.request.urlopen(request, timeout=10):

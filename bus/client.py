@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import AsyncGenerator, Sequence
 from types import TracebackType
@@ -189,6 +188,5 @@ class Bus:
 async def _quietly_unsubscribe(sub: Any) -> None:
     try:
         await sub.unsubscribe()
-    except Exception as error:  # the connection may be closing; nothing to clean up then
+    except nats.errors.Error as error:  # the connection is closing or the sub is gone: nothing to clean up
         log.debug("unsubscribe failed: %s", error)
-    await asyncio.sleep(0)

@@ -72,10 +72,11 @@ async def run_events_socket(websocket: WebSocket) -> None:
         await websocket.close(CLOSE_NOT_FOUND, f"no run with id {run_id!r}")
         return
     run_id_context.set(run_id)
+    after = int(after_text)
     found = await bus.runs.get(run_id)
     if found is not None:
         record = found[0]
-        if record.finished and int(after_text) >= record.eventSeq:
+        if record.finished and after >= record.eventSeq:
             await websocket.close(CLOSE_NORMAL)  # the client has seen everything already
             return
         # No events for a run that finished long ago: they aged out of the stream. (A run that finished
@@ -84,7 +85,7 @@ async def run_events_socket(websocket: WebSocket) -> None:
         if record.finished and aged_out and await bus.events_pending(run_id) == 0:
             await websocket.close(CLOSE_EXPIRED, "this run's events have expired; GET /v1/runs/{id} has its final state")
             return
-    streamer = asyncio.create_task(_stream(websocket, bus, run_id, int(after_text), known=found is not None))
+    streamer = asyncio.create_task(_stream(websocket, bus, run_id, after, known=found is not None))
     listener = asyncio.create_task(_until_client_leaves(websocket))
     done, pending = await asyncio.wait({streamer, listener}, return_when=asyncio.FIRST_COMPLETED)
     for task in pending:

@@ -16,11 +16,13 @@ from starlette.responses import Response
 from bus import Bus
 from schemas import (
     RUN_ID_PATTERN,
+    CancelAccepted,
     CancelRequested,
     CreateRun,
     CreateRunResponse,
     Dag,
     FieldIssue,
+    IdempotencyClaim,
     RunList,
     RunRecord,
     RunRequested,
@@ -62,13 +64,17 @@ async def create_run(request: Request) -> Response:
         run_id, replayed = await _claim_idempotency_key(bus, body, run_id)
         if replayed:
             run_id_context.set(run_id)
-            await _requeue_if_stranded(bus, body, run_id)
+            await _requeue_if_stranded(bus, body, run_id, dag)
             return json_response(CreateRunResponse(runId=run_id), 201, {"Idempotent-Replayed": "true"})
     run_id_context.set(run_id)
+    await _record_and_publish(bus, body, run_id, dag)
+    return json_response(CreateRunResponse(runId=run_id), 201)
+
+
+async def _record_and_publish(bus: Bus, body: CreateRun, run_id: str, dag: Dag) -> None:
     # The queued record exists before the request is published, so GET works as soon as we answer.
     await bus.runs.create(RunRecord.new(run_id, dag, body.inputs, body.idempotencyKey))
     await _publish(bus, body, run_id)
-    return json_response(CreateRunResponse(runId=run_id), 201)
 
 
 async def _publish(bus: Bus, body: CreateRun, run_id: str) -> None:
@@ -83,12 +89,12 @@ async def _publish(bus: Bus, body: CreateRun, run_id: str) -> None:
         raise ApiException(503, "unavailable", f"the run could not be queued ({type(error).__name__}); {retry}") from None
 
 
-async def _requeue_if_stranded(bus: Bus, body: CreateRun, run_id: str) -> None:
-    """A replay whose first attempt recorded the run but could not publish it publishes it now."""
+async def _requeue_if_stranded(bus: Bus, body: CreateRun, run_id: str, dag: Dag) -> None:
+    """A replay whose first attempt claimed the key but did not get the run recorded and queued does it now."""
     found = await bus.runs.get(run_id)
-    if found is None or found[0].status == "queued":
-        if found is None:
-            await bus.runs.create(RunRecord.new(run_id, _compile(body), body.inputs, body.idempotencyKey))
+    if found is None:
+        await _record_and_publish(bus, body, run_id, dag)
+    elif found[0].status == "queued":
         await _publish(bus, body, run_id)
 
 
@@ -103,7 +109,7 @@ async def _claim_idempotency_key(bus: Bus, body: CreateRun, run_id: str) -> tupl
     fingerprint = hashlib.sha256(
         json.dumps(body.model_dump(mode="json", include={"graph", "inputs"}), sort_keys=True).encode()
     ).hexdigest()
-    claim = json.dumps({"runId": run_id, "fingerprint": fingerprint}).encode()
+    claim = IdempotencyClaim(runId=run_id, fingerprint=fingerprint).model_dump_json().encode()
     for _ in range(3):
         try:
             await bus.idempotency.create(key, claim)
@@ -114,15 +120,15 @@ async def _claim_idempotency_key(bus: Bus, body: CreateRun, run_id: str) -> tupl
             entry = await bus.idempotency.get(key)
         except KeyNotFoundError:
             continue  # the claim expired between our two calls: claim it again
-        previous = json.loads(entry.value or b"{}")
-        if previous.get("fingerprint") != fingerprint:
+        previous = IdempotencyClaim.model_validate_json(entry.value or b"{}")
+        if previous.fingerprint != fingerprint:
             raise ApiException(
                 409,
                 "idempotency_conflict",
                 "this idempotencyKey was already used with a different request body",
                 [FieldIssue(field="idempotencyKey", reason="already used with a different graph or inputs")],
             )
-        return str(previous["runId"]), True
+        return previous.runId, True
     raise ApiException(503, "unavailable", "could not claim the idempotencyKey; retry")
 
 
@@ -153,7 +159,7 @@ async def cancel_run(request: Request) -> Response:
     if record.finished:
         raise ApiException(409, "conflict", f"run {record.id} has already {record.status}; nothing to cancel")
     await _bus(request).request_cancel(CancelRequested(runId=record.id, reason="cancelled through the API"))
-    return Response(json.dumps({"runId": record.id}), status_code=202, media_type="application/json")
+    return json_response(CancelAccepted(runId=record.id), 202)
 
 
 async def list_runs(request: Request) -> Response:

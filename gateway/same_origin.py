@@ -3,11 +3,12 @@ must not be able to start runs (which can use credentials), change credentials, 
 
 from __future__ import annotations
 
-import json
 from urllib.parse import urlsplit
 
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
+
+from schemas import ApiError, ErrorBody
 
 _CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
 
@@ -44,7 +45,7 @@ class SameOriginMiddleware:
             await send({"type": "websocket.close", "code": 4403, "reason": reason[:120]})
             return
         status = 415 if "Content-Type" in reason else 403
-        body = json.dumps({"error": {"code": "bad_request", "message": reason, "fields": []}}).encode()
+        body = ApiError(error=ErrorBody(code="bad_request", message=reason)).model_dump_json().encode()
         await send({"type": "http.response.start", "status": status,
                     "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
         await send({"type": "http.response.body", "body": body})

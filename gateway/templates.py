@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from pathlib import Path
 from typing import Any
@@ -54,4 +53,4 @@ async def get_template(request: Request) -> Response:
     document = _library(request).documents.get(template_id)
     if document is None:
         raise ApiException(404, "not_found", f"no template with id {template_id!r}")
-    return Response(json.dumps(json.loads(document)), media_type="application/json")
+    return Response(document, media_type="application/json")

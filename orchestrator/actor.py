@@ -86,16 +86,13 @@ class Orchestrator:
             await self._record_failure(run_id, raw, reason)
             return
         run_id = request.runId or _derived_run_id(msg, request.idempotencyKey)
-        existing = await self.bus.runs.get(run_id)
-        if existing is None:
-            try:
-                dag = compile_workflow(request.graph)
-            except WorkflowInvalid as invalid:
-                await self._record_failure(run_id, raw, f"invalid workflow: {invalid}")
-                return
-            created = await self.bus.runs.create(RunRecord.new(run_id, dag, request.inputs, request.idempotencyKey))
-            if not created:
-                log.info("run %s was created concurrently; continuing with it", run_id)
+        try:
+            dag = compile_workflow(request.graph)
+        except WorkflowInvalid as invalid:
+            await self._record_failure(run_id, raw, f"invalid workflow: {invalid}")
+            return
+        if not await self.bus.runs.create(RunRecord.new(run_id, dag, request.inputs, request.idempotencyKey)):
+            log.info("run %s exists already (a repeat, or created concurrently); continuing with it", run_id)
         await self._change(run_id, lambda record: state.start(record, _now()))
 
     async def _record_failure(self, run_id: str | None, raw: object, reason: str) -> None:
@@ -189,9 +186,8 @@ def _claimed_run_id(raw: object) -> str | None:
 def _claimed_workflow_name(raw: object) -> str:
     graph = raw.get("graph") if isinstance(raw, dict) else None
     if isinstance(graph, dict):
-        for key in ("name",):
-            if isinstance(graph.get(key), str):
-                return str(graph[key])
+        if isinstance(graph.get("name"), str):
+            return str(graph["name"])
         for key in ("meta", "metadata"):
             meta = graph.get(key)
             if isinstance(meta, dict) and isinstance(meta.get("name"), str):

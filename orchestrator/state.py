@@ -149,13 +149,9 @@ def apply_result(record: RunRecord, result: StepResult, now: datetime) -> Transi
     change.step_changed(step)
     for entry in result.logs:
         change.log(entry)
-    failing = any(s.status in ("failed", "cancelled") for s in change.record.steps)
-    if result.status == "succeeded" and not failing:
+    if result.status == "succeeded":
+        # After a failure this finds nothing: every step not yet dispatched was skipped then.
         _dispatch_children(change, step.id)
-    elif result.status == "succeeded":
-        for child in _ready_children(change.record, step.id):
-            child.status = "skipped"  # the run is failing: nothing new starts
-            change.step_changed(child)
     else:
         change.say(f"{step.name} {result.status}: {result.error or 'no reason given'}", "ERROR", step.id)
         # Nothing new starts once a step has failed. Steps already sent to a worker finish and are

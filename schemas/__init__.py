@@ -2,9 +2,11 @@
 
 from .api import (
     ApiError,
+    CancelAccepted,
     CreateRun,
     CreateRunResponse,
     ErrorBody,
+    IdempotencyClaim,
     TemplateInfo,
     TemplateList,
     ValidatedStep,
@@ -56,7 +58,7 @@ from .runs import (
 )
 
 __all__ = [
-    "ApiError", "CreateRun", "CreateRunResponse", "ErrorBody", "TemplateInfo", "TemplateList", "ValidatedStep",
+    "ApiError", "CancelAccepted", "CreateRun", "CreateRunResponse", "ErrorBody", "IdempotencyClaim", "TemplateInfo", "TemplateList", "ValidatedStep",
     "ValidateWorkflow", "ValidationResponse", "compile_workflow", "Dag", "DagStep", "FieldIssue",
     "WorkflowInvalid", "field_path", "issues_from_validation", "Edge", "Graph", "GraphMeta", "Node", "NodeData",
     "Position", "TemplateWorkflow", "as_graph", "RUN_EVENT", "CancelRequested", "LogEvent", "RunEvent",

@@ -21,6 +21,19 @@ class CreateRunResponse(Contract):
     runId: str
 
 
+class IdempotencyClaim(Contract):
+    """Stored in the `idempotency` KV bucket under a hash of the key: which run the key started, for which body."""
+
+    runId: str
+    fingerprint: str
+
+
+class CancelAccepted(Contract):
+    """The 202 answer to POST /v1/runs/{id}/cancel: the cancel is queued for the orchestrator."""
+
+    runId: str
+
+
 class ValidateWorkflow(Contract):
     graph: Workflow
 

@@ -44,15 +44,14 @@ async def run_http(dispatch: StepDispatch, context: NodeContext) -> NodeOutcome:
     if drawn.auth is None and not has_template(dispatch.config):
         return await _request(drawn, dispatch, context, Scrubber(request_secrets(drawn.url, drawn.headers)))
     secrets = await _credentials(drawn, context)
+    known = list(secrets.values())
     # Whatever was sent may come back (an API echoing its Authorization header in an error page), and a
     # template error may quote a value: scrub every secret this step touched from all it reports.
-    scrub = Scrubber([], known=list(secrets.values()))
     try:
         config = _resolved(drawn, dispatch, secrets)
     except StepFailed as failure:
-        raise _scrubbed(failure, scrub) from None
-    return await _request(config, dispatch, context,
-                          Scrubber(request_secrets(config.url, config.headers), known=list(secrets.values())))
+        raise _scrubbed(failure, Scrubber([], known=known)) from None
+    return await _request(config, dispatch, context, Scrubber(request_secrets(config.url, config.headers), known=known))
 
 
 def _scrubbed(failure: StepFailed, scrub: Scrubber) -> StepFailed:
@@ -77,13 +76,15 @@ async def _credentials(config: HttpConfig, context: NodeContext) -> dict[str, st
     names = credential_names([config.url, config.headers, config.body, config.json_body])
     if config.auth is not None:
         names.add(config.auth.credentialName)
-    if names and context.credentials is None:
+    if not names:
+        return {}
+    store = context.credentials
+    if store is None:
         raise StepFailed("this worker has no master key, so it cannot use credentials")
     values = {}
     for name in sorted(names):
-        assert context.credentials is not None
         try:
-            values[name] = await context.credentials.reveal(name)
+            values[name] = await store.reveal(name)
         except CredentialMissing as missing:
             raise StepFailed(str(missing)) from None
         except DecryptionError as error:
