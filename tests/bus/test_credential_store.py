@@ -4,19 +4,17 @@ from __future__ import annotations
 
 import pytest
 
-from bus import Bus, Cipher, CredentialExists, CredentialMissing, CredentialStore, MasterKeyError, new_master_key
+from bus import (
+    Bus,
+    Cipher,
+    CredentialExists,
+    CredentialMissing,
+    CredentialStore,
+    MasterKeyError,
+    new_master_key,
+)
 from bus.cipher import key_from_base64
-
-
-async def raw_bucket_bytes(bus: Bus) -> bytes:
-    info = await bus.js.stream_info("KV_credentials")
-    data = b""
-    for seq in range(info.state.first_seq, info.state.last_seq + 1):
-        try:
-            data += (await bus.js.get_msg("KV_credentials", seq)).data or b""
-        except Exception:  # purged: nothing stored
-            continue
-    return data
+from tests.support.streams import stored_messages
 
 
 async def test_values_are_encrypted_at_rest_and_listed_masked(bus: Bus) -> None:
@@ -26,7 +24,8 @@ async def test_values_are_encrypted_at_rest_and_listed_masked(bus: Bus) -> None:
     await store.create("short", "abc", None)
     assert [(i.name, i.masked) for i in await store.infos()] == [("notionToken", "secr…cdef"), ("short", "••••••••")]
     assert await store.reveal("notionToken") == "secret_notion_0123456789abcdef"
-    assert b"secret_notion_0123456789abcdef" not in await raw_bucket_bytes(bus)
+    stored = await stored_messages(bus, "KV_credentials")
+    assert stored and not [blob for blob in stored if b"secret_notion_0123456789abcdef" in blob]
     with pytest.raises(CredentialExists):
         await store.create("notionToken", "other", None)
     with pytest.raises(CredentialMissing, match="credential 'nope' is not defined"):

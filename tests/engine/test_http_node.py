@@ -11,10 +11,10 @@ import pytest
 
 from bus import free_port
 from engine.errors import StepFailed
-from schemas.masking import MASK, loggable_url, mask_fields, mask_headers
 from engine.nodes import NodeContext
 from engine.nodes.http import run_http
 from schemas import StepDispatch
+from schemas.masking import MASK, loggable_url, mask_fields, mask_headers
 from tests.support.mock_http import MockHttp, Reply
 
 

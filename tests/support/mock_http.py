@@ -36,7 +36,6 @@ class MockHttp:
     def __init__(self) -> None:
         self.received: list[Received] = []
         self.replies: dict[str, list[Reply]] = {}
-        self.arrived = asyncio.Event()
         self._runner: web.AppRunner | None = None
         self.port = 0
 
@@ -68,7 +67,6 @@ class MockHttp:
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         self.received.append(Received(request.method, request.path, dict(request.headers), await request.read()))
-        self.arrived.set()
         queue = self.replies.get(request.path) or [Reply()]
         reply = queue.pop(0) if len(queue) > 1 else queue[0]
         if reply.delay_s:

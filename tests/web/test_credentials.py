@@ -13,7 +13,13 @@ from playwright.async_api import Page, expect
 
 from tests.support.mock_http import MockHttp, Reply
 from tests.support.stack import Stack
-from tests.web.builder import add_credential, chain, expect_toast, load_graph, local_storage
+from tests.web.builder import (
+    add_credential,
+    chain,
+    expect_toast,
+    load_graph,
+    local_storage,
+)
 
 
 def masked(value: str) -> str:

@@ -8,7 +8,14 @@ from pathlib import Path
 from playwright.async_api import Page, expect
 
 from tests.support.waiting import eventually
-from tests.web.builder import chain, expect_toast, import_json, load_graph, local_storage, node_ids
+from tests.web.builder import (
+    chain,
+    expect_toast,
+    import_json,
+    load_graph,
+    local_storage,
+    node_ids,
+)
 
 
 async def test_export_then_import_is_lossless(page: Page, tmp_path: Path) -> None:
