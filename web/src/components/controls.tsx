@@ -272,9 +272,12 @@ function KeyValueControl({ nodeId, parameter, config, errors, onChange }: Of<'ke
         </p>
       ))}
       {rows.some((row) => isLiteralSecret(row.name, row.value)) && (
-        <p className="field__hint field__hint--warning" data-testid={`field-${parameter.key}-secret-warning`}>
-          A secret typed here is left out of exports and of what this browser saves. Store it under{' '}
-          <strong>Credentials</strong> and pick it as the step’s Credential, or insert {'{{getCredential(…)}}'}.
+        <p className="field__warning" role="status" data-testid={`field-${parameter.key}-secret-warning`}>
+          <Icon name="alert" size={13} />
+          <span>
+            A secret typed here is left out of exports and of what this browser saves. Store it under{' '}
+            <strong>Credentials</strong> and pick it as the step’s Credential, or insert {'{{getCredential(…)}}'}.
+          </span>
         </p>
       )}
     </div>
