@@ -38,9 +38,19 @@ from .messages import (
     StepDispatch,
     StepEvent,
     StepResult,
+    TimerDue,
     Workflow,
 )
-from .nodes import DEFAULT_HTTP_TIMEOUT_MS, NODE_TYPES, HttpConfig
+from .node_types import (
+    DEFAULT_HTTP_TIMEOUT_MS,
+    NODE_ID_PATTERN,
+    REGISTRY,
+    HttpConfig,
+    NodeSettings,
+    NodeType,
+    NodeTypeList,
+    RetryPolicy,
+)
 from .runs import (
     FINISHED_STEP_STATUSES,
     MAX_LOGS_PER_RUN,
@@ -52,6 +62,8 @@ from .runs import (
     RunStatus,
     RunSummary,
     RunView,
+    StepAttempt,
+    StepRequest,
     StepState,
     StepStatus,
     new_run_id,
@@ -62,8 +74,9 @@ __all__ = [
     "ValidateWorkflow", "ValidationResponse", "compile_workflow", "Dag", "DagStep", "FieldIssue",
     "WorkflowInvalid", "field_path", "issues_from_validation", "Edge", "Graph", "GraphMeta", "Node", "NodeData",
     "Position", "TemplateWorkflow", "as_graph", "RUN_EVENT", "CancelRequested", "LogEvent", "RunEvent",
-    "RunEvents", "RunRequested", "RunStatusEvent", "StepAbort", "StepDispatch", "StepEvent", "StepResult", "Workflow",
-    "DEFAULT_HTTP_TIMEOUT_MS", "NODE_TYPES", "HttpConfig", "FINISHED_STEP_STATUSES", "MAX_LOGS_PER_RUN",
+    "RunEvents", "RunRequested", "RunStatusEvent", "StepAbort", "StepDispatch", "StepEvent", "StepResult", "TimerDue", "Workflow",
+    "DEFAULT_HTTP_TIMEOUT_MS", "NODE_ID_PATTERN", "REGISTRY", "HttpConfig", "NodeSettings", "NodeType", "NodeTypeList",
+    "RetryPolicy", "StepAttempt", "StepRequest", "FINISHED_STEP_STATUSES", "MAX_LOGS_PER_RUN",
     "RUN_ID_PATTERN", "TERMINAL_RUN_STATUSES", "LogEntry", "RunList", "RunRecord", "RunStatus", "RunSummary",
     "RunView", "StepState", "StepStatus", "new_run_id",
 ]

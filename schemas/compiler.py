@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from .dag import Dag, DagStep
 from .errors import FieldIssue, WorkflowInvalid, issues_from_validation
 from .graph import Graph, TemplateWorkflow, as_graph
-from .nodes import NODE_TYPES
+from .node_types import NODE_ID_PATTERN, REGISTRY, NodeType
 
 
 def compile_workflow(workflow: Graph | TemplateWorkflow) -> Dag:
@@ -47,15 +47,23 @@ def _template_path(issue: FieldIssue) -> FieldIssue:
 def _compile(graph: Graph) -> Dag:
     issues: list[FieldIssue] = []
     steps: dict[str, DagStep] = {}
+    types: dict[str, NodeType] = {}
 
     id_counts = Counter(node.id for node in graph.nodes)
     for index, node in enumerate(graph.nodes):
         where = f"graph.nodes[{index}]"
+        if not re.fullmatch(NODE_ID_PATTERN, node.id):
+            issues.append(FieldIssue(
+                field=f"{where}.id", nodeId=node.id,
+                reason=f"node id {node.id!r} may use only letters, digits, _ and -, at most 64 characters",
+            ))
+            continue
         if id_counts[node.id] > 1:
             issues.append(FieldIssue(field=f"{where}.id", reason=f"duplicate node id '{node.id}'", nodeId=node.id))
             continue
-        if node.type not in NODE_TYPES:
-            known = ", ".join(sorted(NODE_TYPES))
+        node_type = REGISTRY.get(node.type)
+        if node_type is None:
+            known = ", ".join(REGISTRY.names())
             issues.append(
                 FieldIssue(
                     field=f"{where}.type",
@@ -64,35 +72,38 @@ def _compile(graph: Graph) -> Dag:
                 )
             )
             continue
-        step_type, config_model = NODE_TYPES[node.type]
         try:
-            config = config_model.model_validate(node.data.config or {})
+            config = node_type.config.model_validate(node.data.config or {})
         except ValidationError as error:
             for issue in issues_from_validation(error, prefix=f"{where}.data.config"):
                 issues.append(issue.model_copy(update={"nodeId": node.id}))
             continue
+        types[node.id] = node_type
         steps[node.id] = DagStep(
             id=node.id,
             name=node.data.label or node.id,
-            type=step_type,  # type: ignore[arg-type]  # NODE_TYPES maps only to StepType values
+            type=node_type.type,
             config=config.model_dump(mode="json", exclude_none=True),
+            # Retries and onError belong to steps that act; a trigger or a branch has nothing to retry.
+            settings=node.data.settings if node_type.ui.errorHandling else None,
         )
 
-    starts = [node.id for node in graph.nodes if node.type == "start"]
-    if not starts:
-        issues.append(FieldIssue(field="graph.nodes", reason="the workflow needs a Start node"))
-    elif len(starts) > 1:
+    triggers = [node.id for node in graph.nodes if (t := REGISTRY.get(node.type)) is not None and t.kind == "trigger"]
+    if not triggers:
+        issues.append(FieldIssue(field="graph.nodes", reason="the workflow needs a trigger node, such as Start"))
+    elif len(triggers) > 1:
         issues.append(
             FieldIssue(
                 field="graph.nodes",
-                reason=f"the workflow has {len(starts)} Start nodes ({', '.join(starts)}); keep exactly one",
-                nodeId=starts[1],
+                reason=f"the workflow has {len(triggers)} trigger nodes ({', '.join(triggers)}); keep exactly one",
+                nodeId=triggers[1],
             )
         )
 
     node_ids = set(id_counts)
     edge_counts = Counter(edge.id for edge in graph.edges)
     deps: dict[str, list[str]] = {node_id: [] for node_id in steps}
+    branches: dict[str, dict[str, list[str]]] = {node_id: {} for node_id in steps}
     for index, edge in enumerate(graph.edges):
         where = f"graph.edges[{index}]"
         if edge_counts[edge.id] > 1:
@@ -107,35 +118,72 @@ def _compile(graph: Graph) -> Dag:
                         edgeId=edge.id,
                     )
                 )
-        if edge.target in starts:
+        if edge.target in triggers:
             issues.append(
                 FieldIssue(
                     field=f"{where}.target",
-                    reason=f"edge '{edge.id}' leads into the Start node; Start cannot have inputs",
+                    reason=f"edge '{edge.id}' leads into the trigger node '{edge.target}'; a trigger cannot have inputs",
                     edgeId=edge.id,
                     nodeId=edge.target,
                 )
             )
-        if edge.target in deps and edge.source in node_ids and edge.source not in deps[edge.target]:
-            deps[edge.target].append(edge.source)
+        handle, problem = _source_handle(edge.sourceHandle, edge.source, types, steps)
+        if problem is not None:
+            issues.append(FieldIssue(field=f"{where}.sourceHandle", reason=problem, edgeId=edge.id, nodeId=edge.source))
+            continue
+        if edge.target in deps and edge.source in node_ids:
+            if edge.source not in deps[edge.target]:
+                deps[edge.target].append(edge.source)
+            if handle is not None and handle not in branches[edge.target].setdefault(edge.source, []):
+                branches[edge.target][edge.source].append(handle)
 
     if issues:
         raise WorkflowInvalid(issues)
 
     order = _topological_order(deps, graph)
-    _check_reachable(starts[0], deps, graph)
+    _check_reachable(triggers[0], deps, graph)
     return Dag(
         workflowName=graph.name,
-        steps=[steps[node_id].model_copy(update={"deps": deps[node_id]}) for node_id in order],
+        steps=[steps[node_id].model_copy(update={"deps": deps[node_id], "branches": branches[node_id]}) for node_id in order],
     )
+
+
+def _source_handle(
+    handle: str | None, source: str, types: dict[str, NodeType], steps: dict[str, DagStep]
+) -> tuple[str | None, str | None]:
+    """(the output an edge leaves from, None) — None for a node's only output — or (None, the problem)."""
+    node_type = types.get(source)
+    if node_type is None:
+        return None, None  # an unknown or invalid source is reported on its own
+    offered = node_type.output_handles(steps[source].config)
+    if not offered:
+        return None, f"node '{source}' ({node_type.title}) has no outputs"
+    if len(offered) == 1 and node_type.dynamic_outputs is None:
+        if handle in (None, offered[0]):
+            return None, None
+        return None, f"node '{source}' has one output ('{offered[0]}'), not '{handle}'"
+    if handle is None:
+        return None, f"an edge from '{source}' ({node_type.title}) must say which output it leaves from: {', '.join(offered)}"
+    if handle not in offered:
+        return None, f"node '{source}' has no output '{handle}' (its outputs: {', '.join(offered)})"
+    return handle, None
 
 
 def _topological_order(deps: dict[str, list[str]], graph: Graph) -> list[str]:
     sorter: TopologicalSorter[str] = TopologicalSorter()
+    position = {node.id: index for index, node in enumerate(graph.nodes)}
     for node in graph.nodes:
         sorter.add(node.id, *deps[node.id])
     try:
-        return list(sorter.static_order())
+        sorter.prepare()
+        # Among steps that are ready together, keep the document's order: the run panel lists steps
+        # in this order, so it reads as the graph was drawn.
+        order: list[str] = []
+        while sorter.is_active():
+            ready = sorted(sorter.get_ready(), key=position.__getitem__)
+            order.extend(ready)
+            sorter.done(*ready)
+        return order
     except CycleError as error:
         cycle: list[str] = error.args[1]
         index = next(i for i, node in enumerate(graph.nodes) if node.id == cycle[0])
@@ -165,7 +213,7 @@ def _check_reachable(start: str, deps: dict[str, list[str]], graph: Graph) -> No
     issues = [
         FieldIssue(
             field=f"graph.nodes[{index}]",
-            reason=f"node '{node.id}' is not reachable from Start; connect it or remove it",
+            reason=f"node '{node.id}' is not reachable from the trigger; connect it or remove it",
             nodeId=node.id,
         )
         for index, node in enumerate(graph.nodes)

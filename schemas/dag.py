@@ -7,15 +7,21 @@ from typing import Any
 from pydantic import Field
 
 from ._base import Contract
-from .nodes import StepType
+from .node_types import NodeSettings
 
 
 class DagStep(Contract):
     id: str
     name: str
-    type: StepType
+    type: str
     config: dict[str, Any] = Field(default_factory=dict)
     deps: list[str] = Field(default_factory=list)
+    branches: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="parent id -> the parent's output handles this step hangs off; a parent not listed "
+        "connects from its only output",
+    )
+    settings: NodeSettings | None = None
 
 
 class Dag(Contract):

@@ -7,6 +7,7 @@ from typing import Any
 from pydantic import Field
 
 from ._base import Contract
+from .node_types import REGISTRY, NodeSettings
 
 
 class Position(Contract):
@@ -17,6 +18,7 @@ class Position(Contract):
 class NodeData(Contract):
     label: str | None = None
     config: dict[str, Any] | None = None
+    settings: NodeSettings | None = Field(default=None, description="retries and onError, for action nodes")
 
 
 class Node(Contract):
@@ -77,8 +79,6 @@ class TemplateWorkflow(Contract):
     definition: TemplateDefinition
 
 
-# Template step types name engine step types; the builder uses short node types.
-_TEMPLATE_TO_NODE_TYPE = {"http_request_node": "http", "start": "start"}
 
 _COLUMN_WIDTH = 260.0
 
@@ -89,11 +89,11 @@ def template_to_graph(template: TemplateWorkflow) -> Graph:
     edges: list[Edge] = []
     previous = "start"
     for index, step in enumerate(template.definition.steps, start=1):
-        node_id = f"step-{index}"
+        node_id = f"step_{index}"  # a template identifier: {{steps.step_1.output}} works
         nodes.append(
             Node(
                 id=node_id,
-                type=_TEMPLATE_TO_NODE_TYPE.get(step.type, step.type),
+                type=_node_type_name(step.type),
                 position=Position(x=_COLUMN_WIDTH * index, y=0),
                 data=NodeData(label=step.name or f"Step {index}", config=step.config),
             )
@@ -106,3 +106,9 @@ def template_to_graph(template: TemplateWorkflow) -> Graph:
 
 def as_graph(workflow: Graph | TemplateWorkflow) -> Graph:
     return template_to_graph(workflow) if isinstance(workflow, TemplateWorkflow) else workflow
+
+
+def _node_type_name(step_type: str) -> str:
+    """Template steps may use an alias (http_request_node); the graph names the node type itself."""
+    node_type = REGISTRY.get(step_type)
+    return node_type.type if node_type is not None else step_type

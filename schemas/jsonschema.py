@@ -28,7 +28,9 @@ from .messages import (
     StepAbort,
     StepDispatch,
     StepResult,
+    TimerDue,
 )
+from .node_types import REGISTRY, NodeTypeList
 from .runs import RunList, RunRecord, RunView
 
 SCHEMA_DIR = Path(__file__).parent / "json"
@@ -39,6 +41,8 @@ PUBLISHED: dict[str, Any] = {
     "StepDispatch": StepDispatch,
     "StepResult": StepResult,
     "StepAbort": StepAbort,
+    "TimerDue": TimerDue,
+    "NodeTypeList": NodeTypeList,
     "RunEvent": RunEvent,
     "RunEvents": RunEvents,
     "RunRecord": RunRecord,
@@ -62,12 +66,23 @@ def render(name: str) -> str:
     return json.dumps(schema, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
 
 
+CATALOGUE = "node-types"
+
+
+def render_catalogue() -> str:
+    """The built-in node types as GET /v1/node-types serves them: for systems that build graphs offline."""
+    return json.dumps(REGISTRY.catalogue().model_dump(mode="json"), indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+
+
 def main() -> int:
     SCHEMA_DIR.mkdir(exist_ok=True)
     for name in PUBLISHED:
         path = SCHEMA_DIR / f"{name}.json"
         path.write_text(render(name), encoding="utf-8")
         print(f"wrote {path}")
+    path = SCHEMA_DIR / f"{CATALOGUE}.json"
+    path.write_text(render_catalogue(), encoding="utf-8")
+    print(f"wrote {path}")
     return 0
 
 

@@ -9,7 +9,7 @@ from pydantic import Discriminator, Field, Tag, TypeAdapter
 
 from ._base import Contract, utc_now
 from .graph import Graph, TemplateWorkflow
-from .runs import LogEntry, RunId, RunStatus, StepState
+from .runs import LogEntry, RunId, RunStatus, StepRequest, StepState
 
 
 def _workflow_format(value: Any) -> str:
@@ -50,10 +50,13 @@ class StepDispatch(Contract):
     stepId: str
     name: str
     type: str
+    attempt: int = Field(1, ge=1, description="1 for the first try; each retry after a failure adds one")
     config: dict[str, Any] = Field(default_factory=dict, description="as drawn: {{templates}} are resolved by the worker")
     inputs: dict[str, Any] = Field(default_factory=dict)
     steps: dict[str, dict[str, Any]] = Field(
-        default_factory=dict, description="upstream steps that succeeded: {nodeId: {output}}, for {{steps.…}}"
+        default_factory=dict,
+        description="upstream steps that ran: {nodeId: {output, status, error?}}, for {{steps.…}}; a failed one "
+        "appears only when its onError is continue",
     )
 
 
@@ -67,7 +70,8 @@ class StepResult(Contract):
     runId: RunId
     stepId: str
     status: StepResultStatus
-    attempt: int = 1
+    attempt: int = Field(1, description="the dispatch's attempt (retries)")
+    delivery: int = Field(1, description="how often JetStream delivered this attempt (above 1: a worker died)")
     worker: str = ""
     startedAt: datetime
     finishedAt: datetime | None = None
@@ -75,6 +79,23 @@ class StepResult(Contract):
     output: Any = None
     error: str | None = None
     logs: list[LogEntry] = Field(default_factory=list)
+    retryable: bool = Field(False, description="a failure that another attempt may fix (network, 5xx, 408, 429)")
+    retryAfterMs: float | None = Field(None, description="the server's Retry-After, when it sent one")
+    request: StepRequest | None = Field(None, description="what the step sent, secrets masked")
+    handles: list[str] | None = Field(None, description="the output handles taken (if, switch); None: every output")
+
+
+class TimerDue(Contract):
+    """On `timers.<runId>.<stepId>`: wake the orchestrator at `dueAt` for a delay step or a retry.
+
+    The message stays unacknowledged in the TIMERS stream until it is due, so a wait holds no process."""
+
+    v: Literal[1] = 1
+    runId: RunId
+    stepId: str
+    attempt: int = Field(ge=1, description="the attempt the timer starts (retry) or waits in (delay)")
+    kind: Literal["retry", "delay"]
+    dueAt: datetime
 
 
 class StepAbort(Contract):

@@ -13,7 +13,7 @@ from ._base import Contract, utc_now
 from .dag import Dag
 
 RunStatus = Literal["queued", "running", "succeeded", "failed", "cancelled"]
-StepStatus = Literal["queued", "running", "succeeded", "failed", "skipped", "cancelled"]
+StepStatus = Literal["queued", "running", "waiting", "succeeded", "failed", "skipped", "cancelled"]
 LogLevel = Literal["INFO", "WARN", "ERROR"]
 
 TERMINAL_RUN_STATUSES: frozenset[str] = frozenset({"succeeded", "failed", "cancelled"})
@@ -43,6 +43,31 @@ class LogEntry(Contract):
     stepId: str | None = None
 
 
+class StepRequest(Contract):
+    """What an HTTP step sent: sensitive headers masked, secrets scrubbed, the body cut at 64 KiB."""
+
+    method: str
+    url: str
+    headers: dict[str, str] = Field(default_factory=dict)
+    body: Any = None
+    truncated: bool = False
+
+
+class StepAttempt(Contract):
+    """One try of a step. The last attempt's response is the step's own `output`; earlier ones keep theirs here."""
+
+    attempt: int
+    status: StepStatus
+    startedAt: datetime | None = None
+    finishedAt: datetime | None = None
+    durationMs: float | None = None
+    error: str | None = None
+    worker: str | None = None
+    request: StepRequest | None = None
+    output: Any = None
+    retryInMs: float | None = Field(default=None, description="the wait before the next attempt")
+
+
 class StepState(Contract):
     id: str
     nodeId: str
@@ -57,6 +82,12 @@ class StepState(Contract):
     error: str | None = None
     output: Any = None
     worker: str | None = Field(default=None, description="host:pid of the engine worker that ran the step")
+    waitUntil: datetime | None = Field(default=None, description="while waiting: when the delay or the next retry ends")
+    skipReason: str | None = None
+    errorHandled: bool = Field(default=False, description="failed, and onError is continue: the run went on")
+    handles: list[str] | None = Field(default=None, description="the output handles it took (if, switch)")
+    request: StepRequest | None = None
+    attempts: list[StepAttempt] = Field(default_factory=list)
 
 
 class RunView(Contract):

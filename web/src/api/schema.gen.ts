@@ -79,6 +79,21 @@ export interface RunView {
   workflowName: string;
 }
 
+/** One try of a step. The last attempt's response is the step's own `output`; earlier ones keep theirs here. */
+export interface StepAttempt {
+  attempt: number;
+  durationMs: number | null;
+  error: string | null;
+  finishedAt: string | null;
+  output: unknown;
+  request: StepRequest | null;
+  /** the wait before the next attempt */
+  retryInMs: number | null;
+  startedAt: string | null;
+  status: "queued" | "running" | "waiting" | "succeeded" | "failed" | "skipped" | "cancelled";
+  worker: string | null;
+}
+
 export interface StepEvent {
   runId: string;
   seq: number;
@@ -87,20 +102,38 @@ export interface StepEvent {
   type: "step";
 }
 
+/** What an HTTP step sent: sensitive headers masked, secrets scrubbed, the body cut at 64 KiB. */
+export interface StepRequest {
+  body: unknown;
+  headers: Record<string, string>;
+  method: string;
+  truncated: boolean;
+  url: string;
+}
+
 export interface StepState {
   attempt: number;
+  attempts: StepAttempt[];
   /** when the step was sent to the workers */
   dispatchedAt: string | null;
   durationMs: number | null;
   error: string | null;
+  /** failed, and onError is continue: the run went on */
+  errorHandled: boolean;
   finishedAt: string | null;
+  /** the output handles it took (if, switch) */
+  handles: string[] | null;
   id: string;
   name: string;
   nodeId: string;
   output: unknown;
+  request: StepRequest | null;
+  skipReason: string | null;
   startedAt: string | null;
-  status: "queued" | "running" | "succeeded" | "failed" | "skipped" | "cancelled";
+  status: "queued" | "running" | "waiting" | "succeeded" | "failed" | "skipped" | "cancelled";
   type: string;
+  /** while waiting: when the delay or the next retry ends */
+  waitUntil: string | null;
   /** host:pid of the engine worker that ran the step */
   worker: string | null;
 }

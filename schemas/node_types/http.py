@@ -1,4 +1,4 @@
-"""Node types and their configuration: one declaration per node type."""
+"""http: one HTTP request. Declared here once; executed by engine/nodes/http.py."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator, model_validator
 
-from ._base import Contract
+from .._base import Contract
+from ._registry import REGISTRY, FieldUi, NodeType, NodeUi
 
 HttpMethod = Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
 
@@ -28,6 +29,10 @@ class HttpConfig(Contract):
     json_body: Any = None
     auth: HttpAuth | None = None
     timeoutMs: int | None = Field(default=None, ge=1, le=300_000)
+    sendIdempotencyKey: bool = Field(
+        True, description="POST, PUT, PATCH and DELETE send Idempotency-Key: <runId>-<stepId>, the same on every "
+        "retry and redelivery, unless the headers set one",
+    )
 
     @field_validator("url")
     @classmethod
@@ -68,14 +73,27 @@ class HttpConfig(Contract):
         return self
 
 
-class StartConfig(Contract):
-    """Start takes no configuration; it is the run's trigger and outputs the run's inputs."""
-
-
-# Builder node type -> (engine step type, config model).
-NODE_TYPES: dict[str, tuple[str, type[Contract]]] = {
-    "start": ("start", StartConfig),
-    "http": ("http_request_node", HttpConfig),
-}
-
-StepType = Literal["start", "http_request_node"]
+HTTP = REGISTRY.register(NodeType(
+    order=10,
+    type="http", kind="action", title="HTTP Request", description="Call any URL with a method, headers and body",
+    config=HttpConfig, aliases=("http_request_node",),
+    templated={"url": "text", "headers": "text", "body": "text", "json_body": "value"},
+    credential_fields=("auth",),
+    ui=NodeUi(
+        glyph="H", accent="#4f46e5", defaultLabel="HTTP Request", summary="{method} {url}", idPrefix="http",
+        errorHandling=True, defaults={"method": "GET", "url": "", "headers": {}, "timeoutMs": DEFAULT_HTTP_TIMEOUT_MS},
+        fields={
+            "method": FieldUi(widget="select", label="Method", order=0),
+            "url": FieldUi(widget="text", label="URL", order=1, templated=True, monospace=True,
+                           placeholder="https://api.example.com/hook"),
+            "headers": FieldUi(widget="keyValue", label="Headers", order=2, templated=True),
+            "json_body": FieldUi(widget="body", label="Body", order=3, templated=True, aliases=["body"]),
+            "auth": FieldUi(widget="credential", label="Credential", order=4,
+                            help="Sent as Authorization: Bearer <secret>. The secret stays on the server."),
+            "timeoutMs": FieldUi(widget="number", label="Timeout (ms)", order=5, placeholder="30000"),
+            "sendIdempotencyKey": FieldUi(
+                widget="switch", label="Send Idempotency-Key", order=6,
+                help="POST, PUT, PATCH, DELETE: the same key on every retry, so APIs that support it act once."),
+        },
+    ),
+))

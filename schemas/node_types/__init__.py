@@ -1,0 +1,31 @@
+"""Every node type, declared once. Importing this package registers the built-in ones."""
+
+from . import delay, http, logic, start
+from ._registry import (
+    REGISTRY,
+    DynamicOutputs,
+    FieldUi,
+    Handle,
+    NodeKind,
+    NodeRegistry,
+    NodeType,
+    NodeTypeInfo,
+    NodeTypeList,
+    NodeUi,
+    TemplateMode,
+)
+from .delay import MAX_DELAY_S, DelayConfig
+from .http import DEFAULT_HTTP_TIMEOUT_MS, HttpAuth, HttpConfig, HttpMethod
+from .logic import IfConfig, SetConfig, SwitchConfig
+from .settings import MAX_RETRY_AFTER_MS, NodeSettings, RetryPolicy
+from .start import StartConfig
+
+# Node ids are subject tokens, KV keys and message ids: restricted so 'a' and 'a ' can never collide.
+NODE_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
+
+__all__ = [
+    "REGISTRY", "DynamicOutputs", "FieldUi", "Handle", "NodeKind", "NodeRegistry", "NodeType", "NodeTypeInfo",
+    "NodeTypeList", "NodeUi", "TemplateMode", "MAX_DELAY_S", "DelayConfig", "DEFAULT_HTTP_TIMEOUT_MS", "HttpAuth",
+    "HttpConfig", "HttpMethod", "IfConfig", "SetConfig", "SwitchConfig", "MAX_RETRY_AFTER_MS", "NodeSettings",
+    "RetryPolicy", "StartConfig", "NODE_ID_PATTERN", "delay", "http", "logic", "start",
+]

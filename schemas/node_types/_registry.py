@@ -1,0 +1,162 @@
+"""What a node type is, and the registry every actor and the builder read node types from.
+
+A node type is declared once (`NodeType`): the compiler validates configs with its model, the engine
+finds its executor by its name, and the builder draws its palette entry, handles and form from what
+`GET /v1/node-types` serves of it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from pydantic import Field
+
+from .._base import Contract
+
+NodeKind = Literal["trigger", "action", "logic"]
+# Where a step of this type completes: most in an engine worker; Start and Delay in the orchestrator,
+# because they have no side effect (Start) or must hold no worker while they wait (Delay).
+RunsIn = Literal["engine", "orchestrator"]
+# How the engine fills in a templated field: `text` renders every string inside it as text; `value`
+# keeps the type of a value that is exactly one {{ expression }} (a number stays a number).
+TemplateMode = Literal["text", "value"]
+Widget = Literal[
+    "text", "textarea", "number", "select", "switch", "keyValue", "json", "body", "credential", "expression",
+    "list", "valueMap",
+]
+
+
+class Handle(Contract):
+    id: str
+    label: str = ""
+
+
+class FieldUi(Contract):
+    """How the builder draws one config field."""
+
+    widget: Widget
+    label: str
+    order: int = 0
+    placeholder: str | None = None
+    help: str | None = None
+    templated: bool = False
+    monospace: bool = False
+    aliases: list[str] = Field(default_factory=list, description="other config keys whose errors belong here")
+
+
+class DynamicOutputs(Contract):
+    """Output handles made from a config field: one per value of the list `field`, then `extra`."""
+
+    field: str
+    extra: list[Handle] = Field(default_factory=list)
+
+
+class NodeUi(Contract):
+    glyph: str
+    accent: str
+    defaultLabel: str
+    summary: str = Field("", description="canvas line: {field} is replaced by that config field's value")
+    fields: dict[str, FieldUi] = Field(default_factory=dict)
+    errorHandling: bool = Field(False, description="the node takes data.settings: retry and onError")
+    idPrefix: str = Field(description="ids the builder makes for new nodes: <idPrefix>_<n>")
+    defaults: dict[str, Any] = Field(default_factory=dict, description="the config of a node just added")
+
+
+class NodeTypeInfo(Contract):
+    """One entry of GET /v1/node-types."""
+
+    type: str
+    kind: NodeKind
+    title: str
+    description: str
+    version: int
+    inputs: list[Handle]
+    outputs: list[Handle]
+    dynamicOutputs: DynamicOutputs | None = None
+    configSchema: dict[str, Any]
+    templatedFields: list[str]
+    credentialFields: list[str]
+    ui: NodeUi
+
+
+class NodeTypeList(Contract):
+    """GET /v1/node-types."""
+
+    nodeTypes: list[NodeTypeInfo]
+
+
+DEFAULT_INPUT = Handle(id="in")
+DEFAULT_OUTPUT = Handle(id="out")
+
+
+@dataclass(frozen=True)
+class NodeType:
+    """One node type, declared once. `templated` maps config fields to how {{ }} in them is rendered;
+    `credential_fields` are fields that name a stored credential (as {credentialName})."""
+
+    type: str
+    kind: NodeKind
+    title: str
+    description: str
+    config: type[Contract]
+    ui: NodeUi
+    version: int = 1
+    inputs: tuple[Handle, ...] = (DEFAULT_INPUT,)
+    outputs: tuple[Handle, ...] = (DEFAULT_OUTPUT,)
+    dynamic_outputs: DynamicOutputs | None = None
+    templated: dict[str, TemplateMode] = field(default_factory=dict)
+    credential_fields: tuple[str, ...] = ()
+    runs_in: RunsIn = "engine"
+    aliases: tuple[str, ...] = ()
+    order: int = 100  # place in the builder's palette
+
+    def output_handles(self, config: dict[str, Any]) -> list[str]:
+        """The handle ids a node with this config offers, in order."""
+        if self.dynamic_outputs is None:
+            return [h.id for h in self.outputs]
+        values = config.get(self.dynamic_outputs.field) or []
+        return [str(v) for v in values] + [h.id for h in self.dynamic_outputs.extra]
+
+    def info(self) -> NodeTypeInfo:
+        return NodeTypeInfo(
+            type=self.type, kind=self.kind, title=self.title, description=self.description, version=self.version,
+            inputs=list(self.inputs), outputs=list(self.outputs), dynamicOutputs=self.dynamic_outputs,
+            configSchema=self.config.model_json_schema(mode="validation"),
+            templatedFields=list(self.templated), credentialFields=list(self.credential_fields), ui=self.ui,
+        )
+
+
+class NodeRegistry:
+    """Node types by name (and by alias). Registration is open so a test, or a plugin, can add one."""
+
+    def __init__(self) -> None:
+        self._types: dict[str, NodeType] = {}
+        self._aliases: dict[str, str] = {}
+
+    def register(self, node_type: NodeType) -> NodeType:
+        self._types[node_type.type] = node_type
+        for alias in node_type.aliases:
+            self._aliases[alias] = node_type.type
+        return node_type
+
+    def unregister(self, type_name: str) -> None:
+        node_type = self._types.pop(type_name, None)
+        for alias in node_type.aliases if node_type else ():
+            self._aliases.pop(alias, None)
+
+    def get(self, type_name: str) -> NodeType | None:
+        return self._types.get(self._aliases.get(type_name, type_name))
+
+    def names(self) -> list[str]:
+        return sorted(self._types)
+
+    def all(self) -> list[NodeType]:
+        return list(self._types.values())
+
+    def catalogue(self) -> NodeTypeList:
+        ordered = sorted(self._types.values(), key=lambda t: t.order)
+        return NodeTypeList(nodeTypes=[t.info() for t in ordered])
+
+
+REGISTRY = NodeRegistry()
