@@ -13,6 +13,7 @@ from typing import Any, Literal
 from pydantic import Field
 
 from .._base import Contract
+from .settings import NodeSettings
 
 NodeKind = Literal["trigger", "action", "logic"]
 # Where a step of this type completes: most in an engine worker; Start and Delay in the orchestrator,
@@ -84,6 +85,9 @@ class NodeTypeList(Contract):
     """GET /v1/node-types."""
 
     nodeTypes: list[NodeTypeInfo]
+    settingsSchema: dict[str, Any] = Field(
+        description="JSON Schema of data.settings (retry, onError), for node types whose ui.errorHandling is true"
+    )
 
 
 DEFAULT_INPUT = Handle(id="in")
@@ -156,7 +160,9 @@ class NodeRegistry:
 
     def catalogue(self) -> NodeTypeList:
         ordered = sorted(self._types.values(), key=lambda t: t.order)
-        return NodeTypeList(nodeTypes=[t.info() for t in ordered])
+        return NodeTypeList(
+            nodeTypes=[t.info() for t in ordered], settingsSchema=NodeSettings.model_json_schema(mode="validation")
+        )
 
 
 REGISTRY = NodeRegistry()
