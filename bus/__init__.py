@@ -3,7 +3,7 @@
 from . import log_context, subjects
 from .cipher import Cipher, DecryptionError, MasterKeyError, new_master_key
 from .client import Bus, RunEventModel
-from .consumer import PullLoop, Reject, Retry
+from .consumer import Defer, PullLoop, Reject, Retry
 from .credentials import CredentialExists, CredentialMissing, CredentialStore
 from .errors import BusError, StaleRevision
 from .resources import BusSettings
@@ -13,6 +13,6 @@ from .server import EmbeddedNats, free_port, nats_server_binary
 __all__ = [
     "Cipher", "CredentialExists", "CredentialMissing", "CredentialStore", "DecryptionError", "MasterKeyError",
     "new_master_key",
-    "Bus", "BusError", "BusSettings", "EmbeddedNats", "PullLoop", "Reject", "Retry", "RunEventModel",
+    "Bus", "BusError", "Defer", "BusSettings", "EmbeddedNats", "PullLoop", "Reject", "Retry", "RunEventModel",
     "RunStore", "StaleRevision", "free_port", "log_context", "nats_server_binary", "subjects",
 ]

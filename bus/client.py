@@ -27,6 +27,7 @@ from schemas import (
     StepDispatch,
     StepEvent,
     StepResult,
+    TimerDue,
 )
 
 from . import subjects
@@ -106,8 +107,20 @@ class Bus:
         return await self._publish(subjects.RUNS_CANCEL, cancel)
 
     async def dispatch(self, dispatch: StepDispatch) -> PubAck:
-        # A re-dispatch after an orchestrator crash carries the same id, so the stream drops it.
-        return await self._publish(subjects.STEPS_DISPATCH, dispatch, f"{dispatch.runId}.{dispatch.stepId}")
+        # A re-dispatch after an orchestrator crash carries the same id, so the stream drops it; each retry
+        # is a new attempt with an id of its own.
+        msg_id = f"{dispatch.runId}.{dispatch.stepId}"
+        if dispatch.attempt > 1:
+            msg_id += f".{dispatch.attempt}"
+        return await self._publish(subjects.STEPS_DISPATCH, dispatch, msg_id)
+
+    async def schedule(self, timer: TimerDue) -> PubAck:
+        msg_id = f"{timer.runId}.{timer.stepId}.{timer.kind}.{timer.attempt}"
+        return await self._publish(subjects.timer(timer.runId, timer.stepId), timer, msg_id)
+
+    async def drop_timers(self, run_id: str) -> None:
+        """Remove a finished run's waiting timers, so a cancelled 30-day delay does not sit in the stream."""
+        await self.js.purge_stream(subjects.TIMERS_STREAM, subject=subjects.run_timers(run_id))
 
     async def report(self, result: StepResult) -> PubAck:
         return await self._publish(subjects.STEPS_RESULT, result)

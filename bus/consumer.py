@@ -24,6 +24,14 @@ class Retry(Exception):
         self.delay = delay
 
 
+class Defer(Exception):
+    """Raise from a handler for a message that is not due yet: handed back, unlogged, for `delay` seconds."""
+
+    def __init__(self, delay: float) -> None:
+        super().__init__(f"not due for {delay:.1f} s")
+        self.delay = delay
+
+
 class Reject(Exception):
     """Raise from a handler for a message that can never succeed: it is terminated, with the reason logged."""
 
@@ -106,6 +114,8 @@ class PullLoop:
         heartbeat = asyncio.create_task(self._heartbeat(msg)) if self.heartbeat_s else None
         try:
             await self.handler(msg)
+        except Defer as defer:
+            await _settle(msg.nak(delay=defer.delay))
         except Retry as retry:
             log.info("%s: will retry message on %s in %.1f s: %s", self.name, msg.subject, retry.delay, retry)
             await _settle(msg.nak(delay=retry.delay))

@@ -39,6 +39,8 @@ class BusSettings:
     max_deliver: int = 5
     # nats-py's default of 1000 would silently cap steps in flight.
     max_ack_pending: int = 50_000
+    # Every waiting delay or retry is one unacknowledged timer message, so this caps waits across all runs.
+    max_waiting_timers: int = 1_000_000
     events_max_age_s: float = 7 * DAY
 
 
@@ -58,6 +60,7 @@ def stream_configs(settings: BusSettings) -> list[StreamConfig]:
         _work_queue(subjects.DISPATCH_STREAM, [subjects.STEPS_DISPATCH], settings),
         _work_queue(subjects.RESULTS_STREAM, [subjects.STEPS_RESULT], settings),
         _work_queue(subjects.GAVE_UP_STREAM, [subjects.STEP_GAVE_UP], settings),
+        _work_queue(subjects.TIMERS_STREAM, [subjects.TIMERS_ALL], settings),
         StreamConfig(
             name=subjects.EVENTS_STREAM,
             subjects=[subjects.RUN_EVENTS_ALL],
@@ -81,7 +84,17 @@ def consumer_configs(settings: BusSettings) -> dict[str, ConsumerConfig]:
             max_ack_pending=settings.max_ack_pending,
         )
 
+    # A timer is handed back (nak with the time left) until it is due, as often as it takes: no max_deliver.
+    timers = ConsumerConfig(
+        durable_name=subjects.ORCHESTRATOR_TIMERS_CONSUMER,
+        ack_policy=AckPolicy.EXPLICIT,
+        deliver_policy=DeliverPolicy.ALL,
+        ack_wait=30.0,
+        max_deliver=-1,
+        max_ack_pending=settings.max_waiting_timers,
+    )
     return {
+        subjects.TIMERS_STREAM: timers,
         subjects.RUNS_STREAM: durable(subjects.ORCHESTRATOR_RUNS_CONSUMER, 30.0),
         subjects.RESULTS_STREAM: durable(subjects.ORCHESTRATOR_RESULTS_CONSUMER, 30.0),
         subjects.DISPATCH_STREAM: durable(subjects.ENGINE_CONSUMER, settings.step_ack_wait_s),

@@ -6,6 +6,9 @@ STEPS_DISPATCH = "steps.dispatch"
 STEPS_RESULT = "steps.result"
 # Plain NATS (no stream): a best-effort broadcast to every worker; the orchestrator ignores late results anyway.
 STEPS_ABORT = "steps.abort"
+# Timers (delays and the waits before retries): one message per wait, held unacknowledged until due.
+TIMERS_PREFIX = "timers"
+TIMERS_ALL = f"{TIMERS_PREFIX}.>"
 RUN_EVENTS_PREFIX = "runs.events"
 RUN_EVENTS_ALL = f"{RUN_EVENTS_PREFIX}.>"
 
@@ -18,10 +21,12 @@ ORCHESTRATOR_GAVE_UP_CONSUMER = "orchestrator-gave-up"
 DISPATCH_STREAM = "STEPS_DISPATCH"
 RESULTS_STREAM = "STEPS_RESULT"
 EVENTS_STREAM = "RUN_EVENTS"
+TIMERS_STREAM = "TIMERS"
 
 ORCHESTRATOR_RUNS_CONSUMER = "orchestrator-runs"
 ORCHESTRATOR_RESULTS_CONSUMER = "orchestrator-results"
 ENGINE_CONSUMER = "engine"
+ORCHESTRATOR_TIMERS_CONSUMER = "orchestrator-timers"
 
 RUNS_BUCKET = "runs"
 IDEMPOTENCY_BUCKET = "idempotency"
@@ -30,3 +35,11 @@ CREDENTIALS_BUCKET = "credentials"
 
 def run_events(run_id: str) -> str:
     return f"{RUN_EVENTS_PREFIX}.{run_id}"
+
+
+def timer(run_id: str, step_id: str) -> str:
+    return f"{TIMERS_PREFIX}.{run_id}.{step_id}"
+
+
+def run_timers(run_id: str) -> str:
+    return f"{TIMERS_PREFIX}.{run_id}.*"

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from nats.aio.msg import Msg
 from pydantic import ValidationError
 
-from bus import Bus, PullLoop, Reject, Retry, log_context, subjects
+from bus import Bus, Defer, PullLoop, Reject, Retry, log_context, subjects
 from schemas import (
     CancelRequested,
     Dag,
@@ -21,6 +21,7 @@ from schemas import (
     RunRequested,
     StepAbort,
     StepResult,
+    TimerDue,
     WorkflowInvalid,
     compile_workflow,
     issues_from_validation,
@@ -47,10 +48,12 @@ class Orchestrator:
         runs = await self.bus.pull(subjects.RUNS_STREAM, subjects.ORCHESTRATOR_RUNS_CONSUMER)
         results = await self.bus.pull(subjects.RESULTS_STREAM, subjects.ORCHESTRATOR_RESULTS_CONSUMER)
         gave_up = await self.bus.pull(subjects.GAVE_UP_STREAM, subjects.ORCHESTRATOR_GAVE_UP_CONSUMER)
+        timers = await self.bus.pull(subjects.TIMERS_STREAM, subjects.ORCHESTRATOR_TIMERS_CONSUMER)
         self.loops = [
             PullLoop(runs, self._on_run_message, name="orchestrator.runs", concurrency=self.concurrency),
             PullLoop(results, self._on_result, name="orchestrator.results", concurrency=self.concurrency),
             PullLoop(gave_up, self._on_gave_up, name="orchestrator.gave-up", concurrency=4),
+            PullLoop(timers, self._on_timer, name="orchestrator.timers", concurrency=self.concurrency),
         ]
         log.info("orchestrator consuming %s, %s and %s", subjects.RUNS_REQUESTED, subjects.RUNS_CANCEL, subjects.STEPS_RESULT)
         await asyncio.gather(*(loop.run() for loop in self.loops))
@@ -144,7 +147,8 @@ class Orchestrator:
         log.warning("step %s of run %s: every worker stopped before finishing it, %d times; failing it",
                     dispatch.stepId, dispatch.runId, deliveries)
         failure = StepResult(
-            runId=dispatch.runId, stepId=dispatch.stepId, status="failed", attempt=deliveries, startedAt=_now(),
+            runId=dispatch.runId, stepId=dispatch.stepId, status="failed", attempt=dispatch.attempt,
+            delivery=deliveries, startedAt=_now(),
             error=f"gave up after {deliveries} attempts: each worker that took this step stopped (crashed or was "
                   "killed) before finishing it",
         )
@@ -152,6 +156,23 @@ class Orchestrator:
             await self._change(dispatch.runId, lambda record: state.apply_result(record, failure, _now()))
         except KeyError:
             raise Reject(f"gave-up step for unknown run {dispatch.runId}") from None
+
+    # -- timers.<runId>.<stepId> --------------------------------------------------------------------
+
+    async def _on_timer(self, msg: Msg) -> None:
+        """A delay or a retry wait. Until it is due the message goes back to the stream, so a wait holds no
+        task and survives restarts of every process; a timer fired twice is recognised by its attempt."""
+        try:
+            timer = TimerDue.model_validate_json(msg.data)
+        except ValidationError as error:
+            raise Reject(f"invalid timer: {error.errors(include_url=False, include_input=False)}") from None
+        left = (timer.dueAt - _now()).total_seconds()
+        if left > 0:
+            raise Defer(left)
+        try:
+            await self._change(timer.runId, lambda record: state.timer_due(record, timer, _now()))
+        except KeyError:
+            raise Reject(f"timer for unknown run {timer.runId}") from None
 
     # -- carrying out a transition ----------------------------------------------------------------
 
@@ -169,8 +190,12 @@ class Orchestrator:
             log.debug("run %s: %s", run_id, transition.note)
         if transition.abort:
             await self.bus.broadcast_abort(StepAbort(runId=run_id))
-        if transition.dispatches:
-            await asyncio.gather(*(self.bus.dispatch(d) for d in transition.dispatches))
+            await self.bus.drop_timers(run_id)
+        if transition.dispatches or transition.timers:
+            await asyncio.gather(
+                *(self.bus.dispatch(d) for d in transition.dispatches),
+                *(self.bus.schedule(t) for t in transition.timers),
+            )
 
 
 def _now() -> datetime:

@@ -7,11 +7,12 @@ here and is unit-tested without a server.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, Literal
 
 from schemas import (
     FINISHED_STEP_STATUSES,
+    REGISTRY,
     MAX_LOGS_PER_RUN,
     LogEntry,
     LogEvent,
@@ -20,11 +21,17 @@ from schemas import (
     RunStatusEvent,
     StepDispatch,
     StepEvent,
+    StepAttempt,
     StepResult,
     StepState,
+    TimerDue,
 )
 from schemas.masking import mask_fields
-from schemas.runs import LogLevel
+from schemas.node_types import NodeSettings
+from schemas.runs import LogLevel, human_duration
+
+# Steps that are neither done nor startable yet.
+_UNFINISHED = frozenset({"queued", "running", "waiting"})
 
 Event = RunStatusEvent | StepEvent | LogEvent
 
@@ -36,6 +43,7 @@ class Transition:
     record: RunRecord | None
     events: list[Event] = field(default_factory=list)
     dispatches: list[StepDispatch] = field(default_factory=list)
+    timers: list[TimerDue] = field(default_factory=list)
     abort: bool = False
     note: str | None = None  # why nothing changed, for the actor's debug log
 
@@ -50,6 +58,7 @@ class _Builder:
         self.now = now
         self.events: list[Event] = []
         self.dispatches: list[StepDispatch] = []
+        self.timers: list[TimerDue] = []
 
     def _seq(self) -> int:
         self.record.eventSeq += 1
@@ -75,12 +84,24 @@ class _Builder:
         self.log(LogEntry(ts=self.now, level=level, msg=msg, stepId=step_id))
 
     def dispatch(self, step: StepState) -> None:
+        """Send a ready step on its way: to the workers, or, for a delay, onto a timer."""
         step.dispatchedAt = self.now
+        if self.record.dag.step(step.id).type == "delay":
+            seconds = float(self.record.dag.step(step.id).config.get("seconds", 0))
+            step.status = "waiting"
+            step.attempt = 1
+            step.startedAt = self.now
+            step.waitUntil = self.now + timedelta(seconds=seconds)
+            self.step_changed(step)
+            self.say(f"{step.name}: waiting {human_duration(seconds * 1000)}, until {step.waitUntil:%Y-%m-%d %H:%M:%S} UTC",
+                     step_id=step.id)
+            self.timers.append(_timer_for(self.record, step, "delay"))
+            return
         self.dispatches.append(_dispatch_for(self.record, step))
 
     def done(self) -> Transition:
         self.record.updatedAt = self.now
-        return Transition(self.record, self.events, self.dispatches)
+        return Transition(self.record, self.events, self.dispatches, self.timers)
 
 
 def start(record: RunRecord, now: datetime) -> Transition:
@@ -91,75 +112,163 @@ def start(record: RunRecord, now: datetime) -> Transition:
     """
     if record.status != "queued":
         if record.status == "running":
-            return Transition(None, dispatches=_ready_dispatches(record), note="already running")
+            dispatches, timers = _in_flight(record)
+            return Transition(None, dispatches=dispatches, timers=timers, note="already running")
         return Transition(None, note=f"run is {record.status}")
     change = _Builder(record, now)
     if record.eventSeq == 0:
         change.events.append(RunStatusEvent(runId=record.id, seq=change._seq(), ts=now, status="queued"))
     change.run_status("running")
     for step in change.record.steps:
-        if record.dag.step(step.id).type == "start":
+        if _is_trigger(record.dag.step(step.id).type):
             step.status = "succeeded"
             step.startedAt = step.finishedAt = now
             step.durationMs = 0.0
             step.attempt = 1
             step.output = mask_fields(record.inputs)
             change.step_changed(step)
-            _dispatch_children(change, step.id)
+            _advance(change, step.id)
     _settle_run(change)
     return change.done()
 
 
 def apply_result(record: RunRecord, result: StepResult, now: datetime) -> Transition:
-    """A worker's report about one step."""
+    """A worker's report about one attempt of one step."""
     try:
         step = next(s for s in record.steps if s.id == result.stepId)
     except StopIteration:
         return Transition(None, note=f"unknown step {result.stepId!r}")
     if record.finished:
         return Transition(None, note=f"run is already {record.status}")
+    if result.attempt < step.attempt:
+        return Transition(None, note=f"late report of attempt {result.attempt}; the step is on attempt {step.attempt}")
+    if step.status == "waiting" and result.attempt == step.attempt:
+        # A repeat of the failure that scheduled the retry (redelivered after a crash): the timer may be lost.
+        if result.status == "running":
+            return Transition(None, note="running notice of an attempt that already failed")
+        return Transition(None, timers=[_timer_for(record, step, "retry")], note="retry already scheduled")
     if step.status in FINISHED_STEP_STATUSES:
-        # A repeat (redelivery after a crash): re-send what this step's completion should have dispatched.
-        redo = _ready_children(record, step.id) if step.status == "succeeded" else []
-        return Transition(None, dispatches=[_dispatch_for(record, s) for s in redo], note="step already finished")
+        if result.status == "running":
+            return Transition(None, note="running notice after the step finished")
+        # A repeat (redelivery after a crash): re-send what this step's completion should have sent.
+        dispatches, timers = _in_flight(record, among=_children(record, step.id))
+        return Transition(None, dispatches=dispatches, timers=timers, note="step already finished")
 
     if result.status == "running" and step.status == "running" and step.attempt >= result.attempt:
         return Transition(None, note="already running")
     change = _Builder(record, now)
     step = change.record.step(result.stepId)
-    if result.attempt > max(step.attempt, 1):
-        change.say(f"{step.name}: attempt {result.attempt} (redelivered)", "WARN", step.id)
+    if result.delivery > 1 and result.status != "running":
+        change.say(f"{step.name}: attempt {result.attempt} was delivered {result.delivery} times (a worker stopped "
+                   "mid-step)", "WARN", step.id)
     if result.status == "running" or step.status == "queued":
         # A fast step reports once (no running notice): it is shown running first, as it was.
         step.status = "running"
         step.startedAt = result.startedAt
+        step.finishedAt = None
+        step.durationMs = None
         step.attempt = result.attempt
         step.worker = result.worker
         change.step_changed(step)
         if result.status == "running":
             return change.done()
+    for entry in result.logs:
+        change.log(entry)
+    settings = record.dag.step(step.id).settings or NodeSettings()
+    attempt = StepAttempt(
+        attempt=result.attempt, status=result.status, startedAt=step.startedAt or result.startedAt,
+        finishedAt=result.finishedAt or now, durationMs=result.durationMs, error=result.error,
+        worker=result.worker or None, request=result.request,
+    )
     step.startedAt = step.startedAt or result.startedAt
-    step.finishedAt = result.finishedAt or now
     step.durationMs = result.durationMs
-    step.attempt = max(step.attempt, result.attempt)
+    step.attempt = result.attempt
     step.output = result.output
     step.error = result.error
     step.worker = result.worker
+    step.request = result.request
+    step.handles = result.handles
+
+    retry = settings.retry
+    if result.status == "failed" and result.retryable and result.attempt < retry.maxAttempts:
+        wait_ms = retry.wait_ms(result.attempt, f"{record.id}.{step.id}", result.retryAfterMs)
+        attempt.output = result.output
+        attempt.retryInMs = wait_ms
+        step.attempts = [*step.attempts, attempt]
+        step.status = "waiting"
+        step.finishedAt = None
+        step.waitUntil = now + timedelta(milliseconds=wait_ms)
+        change.step_changed(step)
+        change.say(
+            f"{step.name}: attempt {result.attempt} of {retry.maxAttempts} failed: {result.error or 'no reason given'}; "
+            f"retrying in {human_duration(wait_ms)}", "WARN", step.id,
+        )
+        change.timers.append(_timer_for(change.record, step, "retry"))
+        return change.done()
+
+    step.attempts = [*step.attempts, attempt]
+    step.finishedAt = result.finishedAt or now
+    step.waitUntil = None
     step.status = result.status
-    change.step_changed(step)
-    for entry in result.logs:
-        change.log(entry)
     if result.status == "succeeded":
-        # After a failure this finds nothing: every step not yet dispatched was skipped then.
-        _dispatch_children(change, step.id)
+        if result.attempt > 1:
+            change.say(f"{step.name}: succeeded on attempt {result.attempt}", step_id=step.id)
+        change.step_changed(step)
+        _advance(change, step.id)
+    elif result.status == "failed" and settings.onError == "continue":
+        step.errorHandled = True
+        change.step_changed(step)
+        change.say(f"{step.name} failed{_of_attempts(result.attempt, retry.maxAttempts)}: "
+                   f"{result.error or 'no reason given'}; continuing (onError: continue)", "WARN", step.id)
+        _advance(change, step.id)
     else:
-        change.say(f"{step.name} {result.status}: {result.error or 'no reason given'}", "ERROR", step.id)
-        # Nothing new starts once a step has failed. Steps already sent to a worker finish and are
-        # recorded as they end (their side effects happen either way); the rest are skipped.
-        for other in change.record.steps:
-            if other.status == "queued" and other.dispatchedAt is None:
-                other.status = "skipped"
-                change.step_changed(other)
+        change.step_changed(step)
+        change.say(f"{step.name} {result.status}{_of_attempts(result.attempt, retry.maxAttempts)}: "
+                   f"{result.error or 'no reason given'}", "ERROR", step.id)
+        _stop_starting(change)
+    _settle_run(change)
+    return change.done()
+
+
+def timer_due(record: RunRecord, timer: TimerDue, now: datetime) -> Transition:
+    """A delay has ended, or the wait before a retry."""
+    try:
+        step = next(s for s in record.steps if s.id == timer.stepId)
+    except StopIteration:
+        return Transition(None, note=f"timer for unknown step {timer.stepId!r}")
+    if record.finished:
+        return Transition(None, note=f"run is already {record.status}")
+    expected = step.attempt + 1 if timer.kind == "retry" else step.attempt
+    if step.status != "waiting" or timer.attempt != expected:
+        # Handled before, and the orchestrator stopped before acking: re-send what firing it sent.
+        if timer.kind == "retry" and step.attempt == timer.attempt and step.status in ("queued", "running"):
+            return Transition(None, dispatches=[_dispatch_for(record, step)], note="retry already started")
+        if timer.kind == "delay" and step.status == "succeeded":
+            dispatches, timers = _in_flight(record, among=_children(record, step.id))
+            return Transition(None, dispatches=dispatches, timers=timers, note="delay already over")
+        return Transition(None, note=f"stale {timer.kind} timer (step is {step.status}, attempt {step.attempt})")
+    change = _Builder(record, now)
+    step = change.record.step(timer.stepId)
+    step.waitUntil = None
+    if timer.kind == "retry":
+        step.attempt = timer.attempt
+        step.status = "queued"
+        step.startedAt = step.finishedAt = None
+        step.durationMs = None
+        step.error = None
+        change.step_changed(step)
+        step.dispatchedAt = now
+        change.dispatches.append(_dispatch_for(change.record, step))
+        return change.done()
+    step.status = "succeeded"
+    step.finishedAt = now
+    if step.startedAt is not None:
+        step.durationMs = (now - step.startedAt).total_seconds() * 1000
+    step.output = {"waitedSeconds": record.dag.step(step.id).config.get("seconds"), "resumedAt": now.isoformat()}
+    step.attempts = [*step.attempts, StepAttempt(attempt=step.attempt, status="succeeded", startedAt=step.startedAt,
+                                                  finishedAt=now, durationMs=step.durationMs)]
+    change.step_changed(step)
+    _advance(change, step.id)
     _settle_run(change)
     return change.done()
 
@@ -170,7 +279,8 @@ def cancel(record: RunRecord, now: datetime, reason: str | None = None) -> Trans
     change = _Builder(record, now)
     for step in change.record.steps:
         if step.status not in FINISHED_STEP_STATUSES:
-            if step.status == "running":
+            step.waitUntil = None
+            if step.status in ("running", "waiting"):
                 step.finishedAt = now
                 if step.startedAt is not None:
                     step.durationMs = (now - step.startedAt).total_seconds() * 1000
@@ -191,43 +301,113 @@ def failed_on_arrival(record: RunRecord, reason: str, now: datetime) -> Transiti
     return change.done()
 
 
+def _is_trigger(step_type: str) -> bool:
+    node_type = REGISTRY.get(step_type)
+    return node_type is not None and node_type.kind == "trigger"
+
+
+def _of_attempts(attempt: int, max_attempts: int) -> str:
+    return f" on attempt {attempt} of {max_attempts}" if max_attempts > 1 else ""
+
+
+def _stop_starting(change: _Builder) -> None:
+    """After a failure nothing new starts. Steps already with a worker finish and are recorded as they end
+    (their side effects happen either way); steps not yet sent are skipped, and waits end."""
+    for other in change.record.steps:
+        if other.status == "queued" and other.dispatchedAt is None:
+            other.status = "skipped"
+            other.skipReason = "an earlier step failed"
+            change.step_changed(other)
+        elif other.status == "waiting":
+            other.status = "cancelled"
+            other.error = "the run failed while this step was waiting"
+            other.waitUntil = None
+            other.finishedAt = change.now
+            change.step_changed(other)
+
+
 def _settle_run(change: _Builder) -> None:
     """Finish the run once no step is waiting, dispatched or running."""
     steps = change.record.steps
-    if any(s.status in ("queued", "running") for s in steps):
+    if any(s.status in _UNFINISHED for s in steps):
         return
     # The run event says how it ended; the step's own ERROR log line already says why.
-    failed = [s for s in steps if s.status in ("failed", "cancelled")]
+    failed = [s for s in steps if (s.status == "failed" and not s.errorHandled) or s.status == "cancelled"]
     if failed:
         change.run_status("failed", f"step '{failed[0].name}' {failed[0].status}: {failed[0].error or 'no reason given'}")
     else:
         change.run_status("succeeded")
 
 
-def _ready_children(record: RunRecord, step_id: str) -> list[StepState]:
-    status = {s.id: s.status for s in record.steps}
-    return [
-        s
-        for s, d in zip(record.steps, record.dag.steps, strict=True)
-        if step_id in d.deps and s.status == "queued" and all(status[dep] == "succeeded" for dep in d.deps)
-    ]
+def _children(record: RunRecord, step_id: str) -> list[str]:
+    return [d.id for d in record.dag.steps if step_id in d.deps]
 
 
-def _dispatch_children(change: _Builder, step_id: str) -> None:
-    for child in _ready_children(change.record, step_id):
-        change.dispatch(child)
+Readiness = Literal["wait", "run", "skip"]
+
+
+def _readiness(record: RunRecord, step_id: str) -> tuple[Readiness, str | None]:
+    """Whether a queued step can start: every parent finished and at least one reached it on a taken path.
+
+    A parent reaches a child if it succeeded (or failed with onError continue) and, for a branching parent,
+    took an output the child hangs off. Parents skipped, or whose branch went elsewhere, are ignored; when
+    no parent reaches it, the step is skipped, with why.
+    """
+    dag_step = record.dag.step(step_id)
+    untaken: list[str] = []
+    reached = False
+    for parent_id in dag_step.deps:
+        parent = record.step(parent_id)
+        if parent.status in _UNFINISHED:
+            return "wait", None
+        if parent.status == "succeeded" or (parent.status == "failed" and parent.errorHandled):
+            wanted = dag_step.branches.get(parent_id)
+            if wanted is None or parent.handles is None or set(wanted) & set(parent.handles):
+                reached = True
+            else:
+                took = ", ".join(parent.handles) or "no output"
+                untaken.append(f"'{parent.name}' took {took}, not {', '.join(wanted)}")
+    if reached:
+        return "run", None
+    if untaken:
+        return "skip", "branch not taken: " + "; ".join(untaken)
+    return "skip", "every step before it was skipped"
+
+
+def _advance(change: _Builder, step_id: str) -> None:
+    """After a step finished: start the children it made ready, skip those it made unreachable, and so on."""
+    frontier = [step_id]
+    while frontier:
+        for child_id in _children(change.record, frontier.pop()):
+            child = change.record.step(child_id)
+            if child.status != "queued" or child.dispatchedAt is not None:
+                continue
+            verdict, reason = _readiness(change.record, child_id)
+            if verdict == "run":
+                change.dispatch(child)
+            elif verdict == "skip":
+                child.status = "skipped"
+                child.skipReason = reason
+                change.step_changed(child)
+                frontier.append(child_id)
 
 
 def _dispatch_for(record: RunRecord, step: StepState) -> StepDispatch:
     dag_step = record.dag.step(step.id)
     return StepDispatch(
-        runId=record.id, stepId=step.id, name=step.name, type=dag_step.type, config=dag_step.config,
-        inputs=record.inputs, steps=_upstream_outputs(record, step.id),
+        runId=record.id, stepId=step.id, name=step.name, type=dag_step.type, attempt=max(step.attempt, 1),
+        config=dag_step.config, inputs=record.inputs, steps=_upstream_outputs(record, step.id),
     )
 
 
+def _timer_for(record: RunRecord, step: StepState, kind: Literal["retry", "delay"]) -> TimerDue:
+    assert step.waitUntil is not None
+    attempt = step.attempt + 1 if kind == "retry" else step.attempt
+    return TimerDue(runId=record.id, stepId=step.id, attempt=attempt, kind=kind, dueAt=step.waitUntil)
+
+
 def _upstream_outputs(record: RunRecord, step_id: str) -> dict[str, dict[str, Any]]:
-    """The outputs of every ancestor of a step (all succeeded, or it would not be dispatched)."""
+    """What every ancestor that ran left for templates: succeeded ones, and failures the run went on after."""
     deps = {s.id: s.deps for s in record.dag.steps}
     seen: set[str] = set()
     frontier = list(deps[step_id])
@@ -236,14 +416,25 @@ def _upstream_outputs(record: RunRecord, step_id: str) -> dict[str, dict[str, An
         if ancestor not in seen:
             seen.add(ancestor)
             frontier.extend(deps[ancestor])
-    return {s.id: {"output": s.output} for s in record.steps if s.id in seen and s.status == "succeeded"}
+    outputs: dict[str, dict[str, Any]] = {}
+    for s in record.steps:
+        if s.id in seen and (s.status == "succeeded" or (s.status == "failed" and s.errorHandled)):
+            outputs[s.id] = {"output": s.output, "status": s.status, "error": s.error}
+    return outputs
 
 
-def _ready_dispatches(record: RunRecord) -> list[StepDispatch]:
-    status = {s.id: s.status for s in record.steps}
-    return [
-        _dispatch_for(record, s)
-        for s, d in zip(record.steps, record.dag.steps, strict=True)
-        if s.status == "queued" and d.deps and all(status[dep] == "succeeded" for dep in d.deps)
-    ]
-
+def _in_flight(record: RunRecord, among: list[str] | None = None) -> tuple[list[StepDispatch], list[TimerDue]]:
+    """What should be on its way for steps already sent (all, or `among`): after a crash, send it again.
+    Message ids (runId.stepId.attempt) make the streams drop what had arrived."""
+    dispatches: list[StepDispatch] = []
+    timers: list[TimerDue] = []
+    wanted = None if among is None else set(among)
+    for s in record.steps:
+        if wanted is not None and s.id not in wanted:
+            continue
+        if s.status in ("queued", "running") and s.dispatchedAt is not None:
+            dispatches.append(_dispatch_for(record, s))
+        elif s.status == "waiting" and s.waitUntil is not None:
+            kind: Literal["retry", "delay"] = "delay" if record.dag.step(s.id).type == "delay" else "retry"
+            timers.append(_timer_for(record, s, kind))
+    return dispatches, timers

@@ -89,13 +89,16 @@ def _compile(graph: Graph) -> Dag:
         )
 
     triggers = [node.id for node in graph.nodes if (t := REGISTRY.get(node.type)) is not None and t.kind == "trigger"]
+    titles = {REGISTRY.get(node.type).title for node in graph.nodes if node.id in triggers}  # type: ignore[union-attr]
+    trigger_title = " or ".join(sorted(titles)) or "Start"
     if not triggers:
-        issues.append(FieldIssue(field="graph.nodes", reason="the workflow needs a trigger node, such as Start"))
+        issues.append(FieldIssue(field="graph.nodes", reason="the workflow needs a Start node"))
     elif len(triggers) > 1:
         issues.append(
             FieldIssue(
                 field="graph.nodes",
-                reason=f"the workflow has {len(triggers)} trigger nodes ({', '.join(triggers)}); keep exactly one",
+                reason=f"the workflow has {len(triggers)} {trigger_title} nodes ({', '.join(triggers)}); "
+                "keep exactly one trigger",
                 nodeId=triggers[1],
             )
         )
@@ -122,7 +125,7 @@ def _compile(graph: Graph) -> Dag:
             issues.append(
                 FieldIssue(
                     field=f"{where}.target",
-                    reason=f"edge '{edge.id}' leads into the trigger node '{edge.target}'; a trigger cannot have inputs",
+                    reason=f"edge '{edge.id}' leads into the {trigger_title} node; {trigger_title} cannot have inputs",
                     edgeId=edge.id,
                     nodeId=edge.target,
                 )
@@ -141,7 +144,7 @@ def _compile(graph: Graph) -> Dag:
         raise WorkflowInvalid(issues)
 
     order = _topological_order(deps, graph)
-    _check_reachable(triggers[0], deps, graph)
+    _check_reachable(triggers[0], trigger_title, deps, graph)
     return Dag(
         workflowName=graph.name,
         steps=[steps[node_id].model_copy(update={"deps": deps[node_id], "branches": branches[node_id]}) for node_id in order],
@@ -198,7 +201,7 @@ def _topological_order(deps: dict[str, list[str]], graph: Graph) -> list[str]:
         ) from None
 
 
-def _check_reachable(start: str, deps: dict[str, list[str]], graph: Graph) -> None:
+def _check_reachable(start: str, title: str, deps: dict[str, list[str]], graph: Graph) -> None:
     children: dict[str, list[str]] = {node_id: [] for node_id in deps}
     for node_id, parents in deps.items():
         for parent in parents:
@@ -213,7 +216,7 @@ def _check_reachable(start: str, deps: dict[str, list[str]], graph: Graph) -> No
     issues = [
         FieldIssue(
             field=f"graph.nodes[{index}]",
-            reason=f"node '{node.id}' is not reachable from the trigger; connect it or remove it",
+            reason=f"node '{node.id}' is not reachable from {title}; connect it or remove it",
             nodeId=node.id,
         )
         for index, node in enumerate(graph.nodes)

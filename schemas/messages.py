@@ -50,7 +50,7 @@ class StepDispatch(Contract):
     stepId: str
     name: str
     type: str
-    attempt: int = Field(1, ge=1, description="1 for the first try; each retry after a failure adds one")
+    attempt: int = Field(default=1, ge=1, description="1 for the first try; each retry after a failure adds one")
     config: dict[str, Any] = Field(default_factory=dict, description="as drawn: {{templates}} are resolved by the worker")
     inputs: dict[str, Any] = Field(default_factory=dict)
     steps: dict[str, dict[str, Any]] = Field(
@@ -70,8 +70,8 @@ class StepResult(Contract):
     runId: RunId
     stepId: str
     status: StepResultStatus
-    attempt: int = Field(1, description="the dispatch's attempt (retries)")
-    delivery: int = Field(1, description="how often JetStream delivered this attempt (above 1: a worker died)")
+    attempt: int = Field(default=1, description="the dispatch's attempt (retries)")
+    delivery: int = Field(default=1, description="how often JetStream delivered this attempt (above 1: a worker died)")
     worker: str = ""
     startedAt: datetime
     finishedAt: datetime | None = None
@@ -79,10 +79,10 @@ class StepResult(Contract):
     output: Any = None
     error: str | None = None
     logs: list[LogEntry] = Field(default_factory=list)
-    retryable: bool = Field(False, description="a failure that another attempt may fix (network, 5xx, 408, 429)")
-    retryAfterMs: float | None = Field(None, description="the server's Retry-After, when it sent one")
-    request: StepRequest | None = Field(None, description="what the step sent, secrets masked")
-    handles: list[str] | None = Field(None, description="the output handles taken (if, switch); None: every output")
+    retryable: bool = Field(default=False, description="a failure that another attempt may fix (network, 5xx, 408, 429)")
+    retryAfterMs: float | None = Field(default=None, description="the server's Retry-After, when it sent one")
+    request: StepRequest | None = Field(default=None, description="what the step sent, secrets masked")
+    handles: list[str] | None = Field(default=None, description="the output handles taken (if, switch); None: every output")
 
 
 class TimerDue(Contract):

@@ -57,9 +57,9 @@ class NodeUi(Contract):
     glyph: str
     accent: str
     defaultLabel: str
-    summary: str = Field("", description="canvas line: {field} is replaced by that config field's value")
+    summary: str = Field(default="", description="canvas line: {field} is replaced by that config field's value")
     fields: dict[str, FieldUi] = Field(default_factory=dict)
-    errorHandling: bool = Field(False, description="the node takes data.settings: retry and onError")
+    errorHandling: bool = Field(default=False, description="the node takes data.settings: retry and onError")
     idPrefix: str = Field(description="ids the builder makes for new nodes: <idPrefix>_<n>")
     defaults: dict[str, Any] = Field(default_factory=dict, description="the config of a node just added")
 
@@ -90,6 +90,8 @@ class NodeTypeList(Contract):
     )
 
 
+ConfigModel = type[Contract]  # named here: inside NodeType, `type` is a field
+
 DEFAULT_INPUT = Handle(id="in")
 DEFAULT_OUTPUT = Handle(id="out")
 
@@ -103,7 +105,7 @@ class NodeType:
     kind: NodeKind
     title: str
     description: str
-    config: type[Contract]
+    config: ConfigModel
     ui: NodeUi
     version: int = 1
     inputs: tuple[Handle, ...] = (DEFAULT_INPUT,)

@@ -29,8 +29,7 @@ class HttpConfig(Contract):
     json_body: Any = None
     auth: HttpAuth | None = None
     timeoutMs: int | None = Field(default=None, ge=1, le=300_000)
-    sendIdempotencyKey: bool = Field(
-        True, description="POST, PUT, PATCH and DELETE send Idempotency-Key: <runId>-<stepId>, the same on every "
+    sendIdempotencyKey: bool = Field(default=True, description="POST, PUT, PATCH and DELETE send Idempotency-Key: <runId>-<stepId>, the same on every "
         "retry and redelivery, unless the headers set one",
     )
 

@@ -18,10 +18,10 @@ JITTER = 0.2
 class RetryPolicy(Contract):
     """Modelled on Temporal's RetryPolicy. maxAttempts counts the first try: 1 means no retry."""
 
-    maxAttempts: int = Field(1, ge=1, le=10)
-    initialIntervalMs: int = Field(1000, ge=1, le=3_600_000)
-    backoffCoefficient: float = Field(2.0, ge=1.0, le=10.0)
-    maxIntervalMs: int = Field(60_000, ge=1, le=86_400_000)
+    maxAttempts: int = Field(default=1, ge=1, le=10)
+    initialIntervalMs: int = Field(default=1000, ge=1, le=3_600_000)
+    backoffCoefficient: float = Field(default=2.0, ge=1.0, le=10.0)
+    maxIntervalMs: int = Field(default=60_000, ge=1, le=86_400_000)
 
     def wait_ms(self, attempt: int, seed: str, retry_after_ms: float | None = None) -> float:
         """The wait after failed attempt `attempt` (1-based). Deterministic: the jitter is drawn from `seed`,
@@ -37,6 +37,7 @@ class RetryPolicy(Contract):
 class NodeSettings(Contract):
     retry: RetryPolicy = Field(default_factory=RetryPolicy)
     onError: Literal["fail", "continue"] = Field(
-        "fail", description="continue: the step is recorded failed, its error is offered as steps['id'].error, "
+        default="fail",
+        description="continue: the step is recorded failed, its error is offered as steps['id'].error, "
         "and the steps after it run",
     )

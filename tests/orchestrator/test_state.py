@@ -102,12 +102,12 @@ def test_cancel_marks_unfinished_steps_and_asks_for_abort() -> None:
     assert state.cancel(t.record, T0).record is None
 
 
-def test_second_attempt_is_recorded_with_a_warning() -> None:
+def test_a_redelivered_step_is_recorded_with_a_warning() -> None:
     record = state.start(diamond(), T0).record
     assert record is not None
-    record, _ = apply(record, result("a", "running", attempt=1), result("a", "running", attempt=2))
-    assert record.step("a").attempt == 2
-    assert any("redelivered" in log.msg for log in record.logs)
+    record, _ = apply(record, result("a", "running"), result("a", "succeeded", delivery=2))
+    assert record.step("a").attempt == 1 and record.step("a").status == "succeeded"
+    assert any("delivered 2 times" in log.msg and log.level == "WARN" for log in record.logs)
 
 
 def test_fast_step_reporting_once_is_shown_running_then_succeeded() -> None:

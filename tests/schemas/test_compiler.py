@@ -41,7 +41,7 @@ def test_diamond_compiles_in_topological_order_with_deps() -> None:
     assert order[0] == "start" and order[-1] == "join"
     deps = {s.id: s.deps for s in dag.steps}
     assert deps == {"start": [], "left": ["start"], "right": ["start"], "join": ["left", "right"]}
-    assert {s.id: s.type for s in dag.steps}["left"] == "http_request_node"
+    assert {s.id: s.type for s in dag.steps}["left"] == "http", "steps are named by node type; http_request_node is an alias"
     assert dag.workflowName == "Diamond"
 
 
@@ -58,7 +58,7 @@ def test_template_format_becomes_start_then_steps() -> None:
             {"type": "http_request_node", "name": "Second", "config": {"method": "POST", "url": "https://b.test"}},
         ]},
     })
-    assert [(s.id, s.deps) for s in dag.steps] == [("start", []), ("step-1", ["start"]), ("step-2", ["step-1"])]
+    assert [(s.id, s.deps) for s in dag.steps] == [("start", []), ("step_1", ["start"]), ("step_2", ["step_1"])]
     assert dag.steps[2].name == "Second" and dag.workflowName == "Two calls"
 
 
@@ -167,3 +167,78 @@ def test_header_values_with_line_breaks_are_rejected() -> None:
     issues = rejection({"nodes": [node("start", "start"), node("call", headers={"X-A": "a\r\nInjected: 1"})],
                         "edges": [edge("start", "call")]})
     assert issues[0][0] == "graph.nodes[1].data.config.headers" and "line breaks" in issues[0][1]
+
+
+def if_node(node_id: str = "check") -> dict[str, Any]:
+    return {"id": node_id, "type": "if", "data": {"config": {"condition": "{{ payload.n > 1 }}"}}}
+
+
+def branch(source: str, target: str, handle: str | None) -> dict[str, Any]:
+    return {"id": f"{source}-{target}", "source": source, "target": target, "sourceHandle": handle}
+
+
+@pytest.mark.parametrize("bad_id", ["a ", "a.b", "", "x" * 65, "ü", "a/b"])
+def test_node_ids_outside_the_pattern_are_rejected_naming_the_node(bad_id: str) -> None:
+    if bad_id == "":
+        with pytest.raises(Exception):  # noqa: B017 - the model refuses an empty id before the compiler
+            compile_dict({"nodes": [node("start", "start"), node(bad_id)], "edges": []})
+        return
+    issues = rejection({"nodes": [node("start", "start"), node(bad_id)], "edges": [edge("start", bad_id)]})
+    assert issues[0][0] == "graph.nodes[1].id" and issues[0][2] == bad_id
+    assert "letters, digits, _ and -" in issues[0][1]
+
+
+def test_ids_a_and_a_space_no_longer_collide() -> None:
+    issues = rejection({"nodes": [node("start", "start"), node("a"), node("a ")],
+                        "edges": [edge("start", "a"), edge("start", "a ", "e2")]})
+    assert [i[2] for i in issues] == ["a "]
+
+
+def test_branch_handles_are_kept_in_the_dag() -> None:
+    dag = compile_dict({
+        "nodes": [node("start", "start"), if_node(), node("yes"), node("no"), node("join")],
+        "edges": [edge("start", "check"), branch("check", "yes", "true"), branch("check", "no", "false"),
+                  edge("yes", "join"), edge("no", "join")],
+    })
+    steps = {s.id: s for s in dag.steps}
+    assert steps["yes"].branches == {"check": ["true"]} and steps["no"].branches == {"check": ["false"]}
+    assert steps["join"].branches == {} and steps["join"].deps == ["yes", "no"]
+    assert [s.id for s in dag.steps] == ["start", "check", "yes", "no", "join"], "graph order among equals"
+
+
+def test_an_edge_from_a_branching_node_must_name_its_output() -> None:
+    issues = rejection({"nodes": [node("start", "start"), if_node(), node("a")],
+                        "edges": [edge("start", "check"), branch("check", "a", None)]})
+    assert issues == [("graph.edges[1].sourceHandle",
+                       "an edge from 'check' (If) must say which output it leaves from: true, false", "check", "check-a")]
+
+
+def test_an_unknown_handle_is_rejected_with_the_outputs_offered() -> None:
+    switch = {"id": "route", "type": "switch", "data": {"config": {"value": "{{ payload.region }}", "cases": ["eu", "us"]}}}
+    issues = rejection({"nodes": [node("start", "start"), switch, node("a")],
+                        "edges": [edge("start", "route"), branch("route", "a", "asia")]})
+    assert issues[0][1] == "node 'route' has no output 'asia' (its outputs: eu, us, default)"
+
+
+def test_settings_are_validated_and_kept_for_action_nodes() -> None:
+    flaky = node("a")
+    flaky["data"]["settings"] = {"retry": {"maxAttempts": 3}, "onError": "continue"}
+    dag = compile_dict({"nodes": [node("start", "start"), flaky], "edges": [edge("start", "a")]})
+    settings = dag.step("a").settings
+    assert settings is not None and settings.retry.maxAttempts == 3 and settings.onError == "continue"
+    flaky["data"]["settings"] = {"retry": {"maxAttempts": 11}}
+    with pytest.raises(Exception, match="maxAttempts"):
+        compile_dict({"nodes": [node("start", "start"), flaky], "edges": [edge("start", "a")]})
+
+
+def test_switch_cases_must_be_distinct_and_not_default() -> None:
+    switch = {"id": "route", "type": "switch", "data": {"config": {"value": "x", "cases": ["eu", "eu"]}}}
+    issues = rejection({"nodes": [node("start", "start"), switch], "edges": [edge("start", "route")]})
+    assert issues[0][0] == "graph.nodes[1].data.config.cases" and "appears twice" in issues[0][1]
+
+
+def test_delay_seconds_are_bounded() -> None:
+    for seconds in (0, 30 * 24 * 3600 + 1):
+        wait = {"id": "wait", "type": "delay", "data": {"config": {"seconds": seconds}}}
+        issues = rejection({"nodes": [node("start", "start"), wait], "edges": [edge("start", "wait")]})
+        assert issues[0][0] == "graph.nodes[1].data.config.seconds"
