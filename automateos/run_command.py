@@ -14,7 +14,7 @@ from schemas.runs import human_duration
 
 EXIT_SUCCEEDED, EXIT_FAILED = 0, 1  # and 2 (from the CLI) when the run could not be submitted
 
-_ICONS = {"running": "…", "succeeded": "✓", "failed": "✗", "skipped": "↷", "cancelled": "■", "queued": "·"}
+_ICONS = {"running": "…", "waiting": "⏱", "succeeded": "✓", "failed": "✗", "skipped": "↷", "cancelled": "■", "queued": "·"}
 
 
 class RunCommandError(Exception):
@@ -43,12 +43,12 @@ def parse_inputs(pairs: list[str]) -> dict[str, Any]:
 
 
 def apply_sets(document: dict[str, Any], pairs: list[str]) -> dict[str, Any]:
-    """`--set step-1.url=http://…` sets a field of a node's config (builder format) or step (template format)."""
+    """`--set step_1.url=http://…` sets a field of a node's config (builder format) or step (template format)."""
     for pair in pairs:
         target, sep, value = pair.partition("=")
         node_id, dot, field = target.partition(".")
         if not sep or not dot:
-            raise RunCommandError(f"--set {pair!r}: expected NODE.FIELD=VALUE, for example step-1.url=http://…")
+            raise RunCommandError(f"--set {pair!r}: expected NODE.FIELD=VALUE, for example step_1.url=http://…")
         config = _node_config(document, node_id)
         if config is None:
             raise RunCommandError(f"--set {pair!r}: no node {node_id!r} in this workflow")
@@ -63,7 +63,9 @@ def _node_config(document: dict[str, Any], node_id: str) -> dict[str, Any] | Non
             config: dict[str, Any] = data.setdefault("config", {})
             return config
     steps = document.get("definition", {}).get("steps", [])
-    if node_id.startswith("step-") and node_id[5:].isdigit() and 0 < int(node_id[5:]) <= len(steps):
+    # Template steps become step_1, step_2 … (step-1 is accepted as before).
+    prefix = node_id[:5]
+    if prefix in ("step_", "step-") and node_id[5:].isdigit() and 0 < int(node_id[5:]) <= len(steps):
         step_config: dict[str, Any] = steps[int(node_id[5:]) - 1].setdefault("config", {})
         return step_config
     return None
@@ -105,6 +107,10 @@ def _print_event(event: dict[str, Any], out: TextIO) -> str | None:
             return None
         took = f"  {human_duration(step['durationMs'])}" if step.get("durationMs") is not None else ""
         error = f"  — {step['error']}" if step.get("error") else ""
+        if step["status"] == "skipped" and step.get("skipReason"):
+            error = f"  — {step['skipReason']}"
+        elif step["status"] == "waiting" and step.get("waitUntil"):
+            error = f"  — until {step['waitUntil']}"
         print(f"  {_ICONS.get(step['status'], '?')} {step['name']:<28} {step['status']:<10}{took}{error}", file=out, flush=True)
     elif event["type"] == "log":
         entry = event["log"]

@@ -6,6 +6,7 @@ here and is unit-tested without a server.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
@@ -21,6 +22,7 @@ from schemas import (
     RunStatusEvent,
     StepDispatch,
     StepEvent,
+    StepRequest,
     StepAttempt,
     StepResult,
     StepState,
@@ -178,7 +180,7 @@ def apply_result(record: RunRecord, result: StepResult, now: datetime) -> Transi
     attempt = StepAttempt(
         attempt=result.attempt, status=result.status, startedAt=step.startedAt or result.startedAt,
         finishedAt=result.finishedAt or now, durationMs=result.durationMs, error=result.error,
-        worker=result.worker or None, request=result.request,
+        worker=result.worker or None,
     )
     step.startedAt = step.startedAt or result.startedAt
     step.durationMs = result.durationMs
@@ -192,7 +194,10 @@ def apply_result(record: RunRecord, result: StepResult, now: datetime) -> Transi
     retry = settings.retry
     if result.status == "failed" and result.retryable and result.attempt < retry.maxAttempts:
         wait_ms = retry.wait_ms(result.attempt, f"{record.id}.{step.id}", result.retryAfterMs)
-        attempt.output = result.output
+        # The step's own request and output are the latest attempt's; an earlier one keeps a short copy,
+        # so ten attempts of 64 KiB answers cannot grow the record past what the bus carries.
+        attempt.request = _compact(result.request)
+        attempt.output = _compact(result.output)
         attempt.retryInMs = wait_ms
         step.attempts = [*step.attempts, attempt]
         step.status = "waiting"
@@ -299,6 +304,22 @@ def failed_on_arrival(record: RunRecord, reason: str, now: datetime) -> Transiti
     change.say(reason, "ERROR")
     change.run_status("failed", reason)
     return change.done()
+
+
+_KEPT_OF_EARLIER_ATTEMPTS = 4096
+
+
+def _compact(value: Any) -> Any:
+    """An earlier attempt's request or response with its body cut to 4 KiB (flagged `truncated`)."""
+    if isinstance(value, StepRequest):
+        return StepRequest.model_validate(_compact(value.model_dump()))
+    if not isinstance(value, dict) or "body" not in value:
+        return value
+    body = value["body"]
+    text = body if isinstance(body, str) else json.dumps(body, ensure_ascii=False)
+    if len(text) <= _KEPT_OF_EARLIER_ATTEMPTS:
+        return value
+    return {**value, "body": text[:_KEPT_OF_EARLIER_ATTEMPTS], "truncated": True}
 
 
 def _is_trigger(step_type: str) -> bool:

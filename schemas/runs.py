@@ -54,7 +54,8 @@ class StepRequest(Contract):
 
 
 class StepAttempt(Contract):
-    """One try of a step. The last attempt's response is the step's own `output`; earlier ones keep theirs here."""
+    """One try of a step. The last attempt's request and response are the step's own `request` and `output`;
+    earlier attempts keep theirs here, bodies cut at 4 KiB."""
 
     attempt: int
     status: StepStatus
