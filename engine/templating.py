@@ -174,6 +174,12 @@ class Renderer:
             return self.text(value, where)
         return value
 
+    def expression(self, source: str, where: str) -> Any:
+        """A condition: `{{ … }}` renders as `value` does; text with no braces is one expression."""
+        if "{{" in source:
+            return self.value(source, where)
+        return self.value("{{ " + source + " }}", where)
+
     def _guard(self, render: Callable[[], Any], template: str, where: str) -> Any:
         try:
             result = render()

@@ -17,11 +17,12 @@ from nats.aio.msg import Msg
 from pydantic import ValidationError
 
 from bus import Bus, CredentialStore, PullLoop, Reject, log_context, subjects
-from schemas import LogEntry, StepAbort, StepDispatch, StepResult
+from schemas import LogEntry, StepAbort, StepDispatch, StepRequest, StepResult
 from schemas.messages import StepResultStatus
 
 from .errors import StepFailed
-from .nodes import NODES, NodeContext, NodeOutcome
+from .nodes import NodeContext, NodeOutcome
+from .step_runner import run_step
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +41,10 @@ class _Ending:
     output: Any = None
     error: str | None = None
     logs: list[LogEntry] = field(default_factory=list)
+    request: StepRequest | None = None
+    handles: list[str] | None = None
+    retryable: bool = False
+    retry_after_ms: float | None = None
 
 
 class Worker:
@@ -94,11 +99,11 @@ class Worker:
         if dispatch.runId in self.aborted:
             log.info("skipping step %s of cancelled run %s", dispatch.stepId, dispatch.runId)
             return
-        attempt = msg.metadata.num_delivered or 1
+        delivery = msg.metadata.num_delivered or 1
         started_at = datetime.now(UTC)
         started = time.perf_counter()
-        running = StepResult(runId=dispatch.runId, stepId=dispatch.stepId, status="running", attempt=attempt,
-                             worker=self.name, startedAt=started_at)
+        running = StepResult(runId=dispatch.runId, stepId=dispatch.stepId, status="running", attempt=dispatch.attempt,
+                             delivery=delivery, worker=self.name, startedAt=started_at)
         notice = asyncio.get_running_loop().call_later(RUNNING_NOTICE_AFTER_S, self._announce, running)
         try:
             ending = await self._execute(dispatch)
@@ -107,6 +112,8 @@ class Worker:
         result = running.model_copy(update={
             "status": ending.status, "output": ending.output, "error": ending.error, "logs": ending.logs,
             "finishedAt": datetime.now(UTC), "durationMs": round((time.perf_counter() - started) * 1000, 3),
+            "request": ending.request, "handles": ending.handles, "retryable": ending.retryable,
+            "retryAfterMs": ending.retry_after_ms,
         })
         # Report first, ack after (the loop acks when this returns): a crash in between re-runs the
         # step rather than losing it, and the orchestrator ignores the repeated result.
@@ -118,11 +125,8 @@ class Worker:
         task.add_done_callback(self._notices.discard)
 
     async def _execute(self, dispatch: StepDispatch) -> _Ending:
-        node = NODES.get(dispatch.type)
-        if node is None:
-            return _Ending("failed", error=f"this worker cannot execute step type {dispatch.type!r}")
         assert self.session is not None
-        task = asyncio.create_task(node(dispatch, NodeContext(session=self.session, credentials=self.credentials)))
+        task = asyncio.create_task(run_step(dispatch, NodeContext(session=self.session, credentials=self.credentials)))
         self.in_flight.setdefault(dispatch.runId, set()).add(task)
         try:
             outcome = await asyncio.shield(task)
@@ -134,7 +138,8 @@ class Worker:
             raise
         except StepFailed as failure:
             logs = [LogEntry(level="ERROR", msg=failure.log, stepId=dispatch.stepId)] if failure.log else []
-            return _Ending("failed", output=failure.output, error=failure.message, logs=logs)
+            return _Ending("failed", output=failure.output, error=failure.message, logs=logs, request=failure.request,
+                           retryable=failure.retryable, retry_after_ms=failure.retry_after_ms)
         except Exception as error:
             log.exception("step %s of run %s crashed", dispatch.stepId, dispatch.runId)
             return _Ending("failed", error=f"internal error in {dispatch.type}: {type(error).__name__}")
@@ -144,7 +149,8 @@ class Worker:
                 tasks.discard(task)
                 if not tasks:
                     del self.in_flight[dispatch.runId]
-        return _Ending("succeeded", output=outcome.output, logs=outcome.logs)
+        return _Ending("succeeded", output=outcome.output, logs=outcome.logs, request=outcome.request,
+                       handles=outcome.handles)
 
     async def _listen_for_aborts(self, sub: object) -> None:
         async for msg in sub.messages:  # type: ignore[attr-defined]

@@ -73,6 +73,19 @@ def loggable_url(url: str) -> str:
     return urlunsplit((parts.scheme, host, path if segments else parts.path, query, ""))
 
 
+def mask_query(url: str) -> str:
+    """The whole URL, for a step's request view, with sensitive query values masked and no user:password@.
+    (Logs use loggable_url, which also cuts the path; a credential in the path is scrubbed as a known secret.)"""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return "<unparseable URL>"
+    host = (parts.hostname or "") + (f":{port}" if port else "")
+    query = urlencode([(k, MASK if is_sensitive(k) else v) for k, v in parse_qsl(parts.query, keep_blank_values=True)])
+    return urlunsplit((parts.scheme, host, parts.path, query, ""))
+
+
 def _forms(secret: str) -> set[str]:
     """The ways a value reappears when something echoes it: as is, URL-encoded, base64 (both alphabets),
     inside a JSON string (ASCII-escaped or not, with or without escaped slashes), HTML-escaped, repr()'d."""

@@ -74,8 +74,8 @@ async def test_delay_survives_sigkill_of_orchestrator_worker_and_nats_server(
         await bus.request_run(RunRequested(runId="durable-delay", graph=delayed_call(mock_http, 4)), "durable-delay")
 
         async def waiting() -> bool:
-            record = await bus.runs.get("durable-delay")
-            return record is not None and record.step("wait").status == "waiting"
+            found = await bus.runs.get("durable-delay")
+            return found is not None and found[0].step("wait").status == "waiting"
 
         await eventually(waiting, what="the delay to start waiting")
         await bus.close()
@@ -85,19 +85,19 @@ async def test_delay_survives_sigkill_of_orchestrator_worker_and_nats_server(
         assert nats_server.process is not None
         nats_server.process.send_signal(signal.SIGKILL)
         nats_server.process.wait(timeout=10)
-        nats_server.process = None
+        nats_server.stop()  # already dead: this only tidies up its pipe
 
         nats_server.start()
         processes = actors(2)
         bus = await Bus.connect(nats_server.url, "test-client", TEST_BUS_SETTINGS, give_up_after=10)
 
         async def finished() -> str | None:
-            record = await bus.runs.get("durable-delay")
-            return record.status if record is not None and record.finished else None
+            found = await bus.runs.get("durable-delay")
+            return found[0].status if found is not None and found[0].finished else None
 
         assert await eventually(finished, timeout=60, what="the run to finish after the restart") == "succeeded"
-        record = await bus.runs.get("durable-delay")
-        assert record is not None and record.step("wait").status == "succeeded"
+        found = await bus.runs.get("durable-delay")
+        assert found is not None and found[0].step("wait").status == "succeeded"
         assert len(mock_http.requests_to("/after")) == 1, "the step after the delay ran exactly once"
     finally:
         await bus.close()

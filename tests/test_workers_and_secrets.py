@@ -62,9 +62,13 @@ async def test_worker_killed_mid_step_costs_no_run(stack_parts: Stack, mock_http
         record = await stack_parts.finish(run_id, timeout=60)
         call = next(s for s in record["steps"] if s["id"] == "call")
         assert record["status"] == "succeeded"
-        assert call["attempt"] == 2 and call["worker"].endswith(f":{rescuer.pid}")
-        assert len(mock_http.requests_to("/fragile")) == 2
-        assert any("redelivered" in log["msg"] for log in record["logs"])
+        assert call["worker"].endswith(f":{rescuer.pid}")
+        assert call["attempt"] == 1, "a redelivery is the same attempt, not a retry"
+        calls = mock_http.requests_to("/fragile")
+        assert len(calls) == 2
+        assert any("delivered 2 times" in log["msg"] for log in record["logs"])
+        keys = [c.headers.get("Idempotency-Key") for c in calls]
+        assert keys[0] == keys[1] == f"{run_id}-call", "the API sees one operation, though it was sent twice"
     finally:
         for process in (doomed, rescuer):
             if process is not None and process.poll() is None:

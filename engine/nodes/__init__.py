@@ -1,8 +1,28 @@
-"""Step type -> the code that executes it. Start completes in the orchestrator and is never dispatched."""
+"""Node type -> the executor that acts for it. Start and Delay complete in the orchestrator and have none."""
 
-from .base import Node, NodeContext, NodeOutcome
+from .base import Credentials, Executor, NodeContext, NodeOutcome, StepContext
 from .http import run_http
+from .logic import run_if, run_set, run_switch
 
-NODES: dict[str, Node] = {"http_request_node": run_http}
+EXECUTORS: dict[str, Executor] = {}
 
-__all__ = ["NODES", "Node", "NodeContext", "NodeOutcome"]
+
+def register_executor(node_type: str, executor: Executor) -> Executor:
+    """Pair a node type (declared in schemas.node_types) with its executor; a test or a plugin may add one."""
+    EXECUTORS[node_type] = executor
+    return executor
+
+
+def unregister_executor(node_type: str) -> None:
+    EXECUTORS.pop(node_type, None)
+
+
+register_executor("http", run_http)
+register_executor("if", run_if)
+register_executor("switch", run_switch)
+register_executor("set", run_set)
+
+__all__ = [
+    "EXECUTORS", "Credentials", "Executor", "NodeContext", "NodeOutcome", "StepContext", "register_executor",
+    "unregister_executor",
+]

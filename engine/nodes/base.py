@@ -1,13 +1,15 @@
-"""What every node gets and gives back."""
+"""What every executor gets and gives back."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import aiohttp
 
-from schemas import LogEntry, StepDispatch
+from schemas import LogEntry, StepDispatch, StepRequest
+from schemas.masking import Scrubber
 
 
 class Credentials(Protocol):
@@ -16,15 +18,29 @@ class Credentials(Protocol):
 
 @dataclass
 class NodeContext:
+    """What a worker brings to every step: its HTTP session and, if it has the master key, the credentials."""
+
     session: aiohttp.ClientSession
     credentials: Credentials | None = None  # None: this worker has no master key, so no credential works
+
+
+@dataclass
+class StepContext:
+    """What an executor gets beside its rendered config: the step, the session, the secrets it may use."""
+
+    dispatch: StepDispatch
+    session: aiohttp.ClientSession
+    secrets: dict[str, str] = field(default_factory=dict)  # credential name -> value, for credential fields
+    scrub: Scrubber = field(default_factory=lambda: Scrubber([]))  # for executors that must scrub before cutting
 
 
 @dataclass
 class NodeOutcome:
     output: Any = None
     logs: list[LogEntry] = field(default_factory=list)
+    request: StepRequest | None = None
+    handles: list[str] | None = None  # the output handles taken; None: all of them
 
 
-class Node(Protocol):
-    async def __call__(self, dispatch: StepDispatch, context: NodeContext) -> NodeOutcome: ...
+Executor = Callable[[Any, StepContext], Awaitable[NodeOutcome]]
+"""An executor receives its node type's config model, already rendered and validated."""

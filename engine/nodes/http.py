@@ -1,4 +1,4 @@
-"""http_request_node: one real HTTP request with aiohttp."""
+"""http: one real HTTP request with aiohttp. Its config arrives rendered and validated (engine/step_runner.py)."""
 
 from __future__ import annotations
 
@@ -6,133 +6,50 @@ import asyncio
 import json
 import time
 from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import aiohttp
-from pydantic import ValidationError
 
-from bus import CredentialMissing, DecryptionError
-from schemas import (
-    DEFAULT_HTTP_TIMEOUT_MS,
-    HttpConfig,
-    LogEntry,
-    StepDispatch,
-    issues_from_validation,
-)
-from schemas.masking import (
-    Scrubber,
-    loggable_url,
-    mask_fields,
-    mask_headers,
-    mask_urls,
-    request_secrets,
-)
+from schemas import DEFAULT_HTTP_TIMEOUT_MS, HttpConfig, LogEntry, StepRequest
+from schemas.masking import Scrubber, loggable_url, mask_fields, mask_headers, mask_query, mask_urls
 from schemas.runs import human_duration
 
 from ..errors import StepFailed
-from ..templating import Renderer, credential_names, has_template
-from .base import NodeContext, NodeOutcome
+from .base import NodeOutcome, StepContext
 
-# What a step keeps of a response body; the rest is cut and flagged.
+# What a step keeps of a response body (and of the request body it reports); the rest is cut and flagged.
 MAX_BODY_BYTES = 64 * 1024
 # Read a little past the cut, so a secret straddling it is whole when scrubbed.
 _SCRUB_MARGIN = 4096
+# Answers another attempt may change: the server was busy, slow, or rate-limited us.
+_RETRYABLE_STATUSES = frozenset({408, 429})
+_UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+IDEMPOTENCY_HEADER = "Idempotency-Key"
 
 
-async def run_http(dispatch: StepDispatch, context: NodeContext) -> NodeOutcome:
-    drawn = _validated(dispatch.config, "invalid HTTP configuration")
-    if drawn.auth is None and not has_template(dispatch.config):
-        return await _request(drawn, dispatch, context, Scrubber(request_secrets(drawn.url, drawn.headers)))
-    secrets = await _credentials(drawn, context)
-    known = list(secrets.values())
-    # Whatever was sent may come back (an API echoing its Authorization header in an error page), and a
-    # template error may quote a value: scrub every secret this step touched from all it reports.
-    try:
-        config = _resolved(drawn, dispatch, secrets)
-    except StepFailed as failure:
-        raise _scrubbed(failure, Scrubber([], known=known)) from None
-    return await _request(config, dispatch, context, Scrubber(request_secrets(config.url, config.headers), known=known))
-
-
-def _scrubbed(failure: StepFailed, scrub: Scrubber) -> StepFailed:
-    failure.message = scrub.text(failure.message)
-    failure.log = scrub.text(failure.log) if failure.log else None
-    failure.output = scrub.value(failure.output)
-    return failure
-
-
-def _validated(config: dict[str, Any], problem: str, quote_reasons: bool = True) -> HttpConfig:
-    try:
-        return HttpConfig.model_validate(config)
-    except ValidationError as error:
-        issues = issues_from_validation(error, "config")
-        # A reason may quote part of a value ("…cast to integer value as 'ab'"): with secrets in play, name fields only.
-        shown = [f"{i.field}: {i.reason}" if quote_reasons else i.field for i in issues]
-        raise StepFailed(f"{problem}: {'; '.join(shown)}") from None
-
-
-async def _credentials(config: HttpConfig, context: NodeContext) -> dict[str, str]:
-    """Every credential the step uses, fetched and decrypted before anything is rendered or sent."""
-    names = credential_names([config.url, config.headers, config.body, config.json_body])
-    if config.auth is not None:
-        names.add(config.auth.credentialName)
-    if not names:
-        return {}
-    store = context.credentials
-    if store is None:
-        raise StepFailed("this worker has no master key, so it cannot use credentials")
-    values = {}
-    for name in sorted(names):
-        try:
-            values[name] = await store.reveal(name)
-        except CredentialMissing as missing:
-            raise StepFailed(str(missing)) from None
-        except DecryptionError as error:
-            raise StepFailed(str(error)) from None
-    return values
-
-
-def _resolved(config: HttpConfig, dispatch: StepDispatch, secrets: dict[str, str]) -> HttpConfig:
-    """The config with every {{template}} rendered, auth applied, and checked again."""
-    render = Renderer(dispatch.inputs, dispatch.steps, secrets)
-    headers = {name: render.text(value, f"headers.{name}") for name, value in config.headers.items()}
-    if config.auth is not None and not any(name.lower() == "authorization" for name in headers):
-        headers["Authorization"] = f"Bearer {secrets[config.auth.credentialName]}"
-    resolved = config.model_dump()
-    resolved.update(
-        url=render.text(config.url, "url"),
-        headers=headers,
-        body=None if config.body is None else render.text(config.body, "body"),
-        json_body=render.value(config.json_body, "json_body"),
-    )
-    return _validated(resolved, "after filling in its templates, the HTTP configuration is invalid",
-                      quote_reasons=not secrets)
-
-
-async def _request(config: HttpConfig, dispatch: StepDispatch, context: NodeContext, scrub: Scrubber) -> NodeOutcome:
-    """Send it; what it reports is scrubbed of every secret the step used (a server may echo them)."""
-    try:
-        outcome = await _send(config, dispatch, context, scrub)
-    except StepFailed as failure:
-        raise _scrubbed(failure, scrub) from None
-    if scrub:
-        outcome.output = scrub.value(outcome.output)
-        for entry in outcome.logs:
-            entry.msg = scrub.text(entry.msg)
-    return outcome
-
-
-async def _send(config: HttpConfig, dispatch: StepDispatch, context: NodeContext, scrub: Scrubber) -> NodeOutcome:
+async def run_http(config: HttpConfig, context: StepContext) -> NodeOutcome:
     headers = dict(config.headers)
+    if config.auth is not None and not _has_header(headers, "Authorization"):
+        headers["Authorization"] = f"Bearer {context.secrets[config.auth.credentialName]}"
+    if config.method in _UNSAFE_METHODS and config.sendIdempotencyKey and not _has_header(headers, IDEMPOTENCY_HEADER):
+        # The same on every retry and every redelivery: an API that honours it acts once.
+        headers[IDEMPOTENCY_HEADER] = f"{context.dispatch.runId}-{context.dispatch.stepId}"
     data: bytes | None = None
     if config.json_body is not None:
         data = json.dumps(config.json_body).encode()
-        if not any(name.lower() == "content-type" for name in headers):
+        if not _has_header(headers, "Content-Type"):
             headers["Content-Type"] = "application/json"
     elif config.body is not None:
         data = config.body.encode()
+    request = _reported_request(config, headers, context.scrub)
     timeout_s = (config.timeoutMs or DEFAULT_HTTP_TIMEOUT_MS) / 1000
+    attempt = context.dispatch.attempt
     shown = f"{config.method} {loggable_url(config.url)}"
+    numbered = f"attempt {attempt}: {shown}" if attempt > 1 else shown
+
+    def failed(reason: str, **extra: Any) -> StepFailed:
+        return StepFailed(f"{shown} {reason}", request=request, **extra)
 
     started = time.perf_counter()
     try:
@@ -143,28 +60,66 @@ async def _send(config: HttpConfig, dispatch: StepDispatch, context: NodeContext
             status, reason = response.status, response.reason or ""
             response_headers = mask_headers(dict(response.headers))
             content_type = response.headers.get("Content-Type", "")
+            retry_after = _retry_after_ms(response.headers.get("Retry-After"))
     except asyncio.TimeoutError:
-        raise StepFailed(f"{shown} timed out after {human_duration(timeout_s * 1000)}") from None
+        raise failed(f"timed out after {human_duration(timeout_s * 1000)}", retryable=True) from None
     except aiohttp.ClientConnectorDNSError as error:
-        raise StepFailed(f"{shown} failed: cannot resolve host {error.host!r}") from None
+        raise failed(f"failed: cannot resolve host {error.host!r}", retryable=True) from None
     except aiohttp.ClientConnectorError as error:
-        raise StepFailed(f"{shown} failed: cannot connect to {error.host}:{error.port} ({error.os_error.strerror or error.os_error})") from None
+        raise failed(f"failed: cannot connect to {error.host}:{error.port} ({error.os_error.strerror or error.os_error})",
+                     retryable=True) from None
     except aiohttp.InvalidURL:
-        raise StepFailed(f"{shown} failed: invalid URL") from None
+        raise failed("failed: invalid URL") from None
     except aiohttp.TooManyRedirects:
-        raise StepFailed(f"{shown} failed: too many redirects") from None
+        raise failed("failed: too many redirects") from None
     except aiohttp.ClientResponseError as error:
-        raise StepFailed(f"{shown} failed: HTTP {error.status} while reading the response") from None
+        raise failed(f"failed: HTTP {error.status} while reading the response", retryable=True) from None
     except aiohttp.ClientError as error:
-        # Messages of aiohttp may quote URLs, which can carry secrets in their path.
-        raise StepFailed(f"{shown} failed: {type(error).__name__}: {mask_urls(str(error))}") from None
+        # Messages of aiohttp may quote URLs, which can carry secrets in their path. A connection reset or a
+        # server that hung up is worth another attempt.
+        raise failed(f"failed: {type(error).__name__}: {mask_urls(str(error))}", retryable=True) from None
     elapsed_ms = (time.perf_counter() - started) * 1000
 
-    output = {"status": status, "headers": response_headers, **_body(raw, content_type, scrub)}
-    line = f"{shown} → HTTP {status} in {human_duration(elapsed_ms)}"
+    output = {"status": status, "headers": response_headers, **_body(raw, content_type, context.scrub)}
+    line = f"{numbered} → HTTP {status} in {human_duration(elapsed_ms)}"
     if not 200 <= status < 300:
-        raise StepFailed(f"HTTP {status} {reason} from {shown}".replace("  ", " "), output=output, log=line)
-    return NodeOutcome(output=output, logs=[LogEntry(ts=datetime.now(UTC), msg=line, stepId=dispatch.stepId)])
+        retryable = status >= 500 or status in _RETRYABLE_STATUSES
+        raise StepFailed(f"HTTP {status} {reason} from {shown}".replace("  ", " "), output=output, log=line,
+                         retryable=retryable, retry_after_ms=retry_after if retryable else None, request=request)
+    log = LogEntry(ts=datetime.now(UTC), msg=line, stepId=context.dispatch.stepId)
+    return NodeOutcome(output=output, logs=[log], request=request)
+
+
+def _has_header(headers: dict[str, str], name: str) -> bool:
+    return any(key.lower() == name.lower() for key in headers)
+
+
+def _reported_request(config: HttpConfig, headers: dict[str, str], scrub: Scrubber) -> StepRequest:
+    body: Any = config.json_body if config.json_body is not None else config.body
+    text = body if isinstance(body, str) else json.dumps(body) if body is not None else ""
+    truncated = len(text) > MAX_BODY_BYTES
+    if truncated:
+        body = text[:MAX_BODY_BYTES]
+    return StepRequest(
+        method=config.method, url=scrub.text(mask_query(config.url)), headers=mask_headers(headers),
+        body=mask_fields(body) if isinstance(body, (dict, list)) else body, truncated=truncated,
+    )
+
+
+def _retry_after_ms(value: str | None) -> float | None:
+    """Retry-After as seconds or an HTTP date (RFC 9110 §10.2.3); None when absent or unreadable."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return int(value) * 1000.0
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max((when - datetime.now(UTC)).total_seconds() * 1000, 0.0)
 
 
 async def _read_capped(stream: aiohttp.StreamReader, limit: int) -> bytes:
@@ -189,4 +144,3 @@ def _body(raw: bytes, content_type: str, scrub: Scrubber) -> dict[str, Any]:
     # Scrub before cutting: a secret that straddles the cut would otherwise leave its first part behind.
     text = scrub.text(raw.decode("utf-8", errors="replace"))
     return {"body": text[:MAX_BODY_BYTES], "truncated": True} if truncated else {"body": text}
-

@@ -20,8 +20,10 @@ NodeKind = Literal["trigger", "action", "logic"]
 # because they have no side effect (Start) or must hold no worker while they wait (Delay).
 RunsIn = Literal["engine", "orchestrator"]
 # How the engine fills in a templated field: `text` renders every string inside it as text; `value`
-# keeps the type of a value that is exactly one {{ expression }} (a number stays a number).
-TemplateMode = Literal["text", "value"]
+# keeps the type of a value that is exactly one {{ expression }} (a number stays a number); `expression`
+# is `value`, and text with no {{ }} at all is read as one expression (`amount > 500`).
+# After rendering, `value` and `expression` fields hold whatever type their expression gave.
+TemplateMode = Literal["text", "value", "expression"]
 Widget = Literal[
     "text", "textarea", "number", "select", "switch", "keyValue", "json", "body", "credential", "expression",
     "list", "valueMap",

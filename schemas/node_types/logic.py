@@ -55,13 +55,14 @@ IF = REGISTRY.register(NodeType(
     order=20,
     type="if", kind="logic", title="If", description="Take the true or the false branch",
     config=IfConfig, outputs=(Handle(id="true", label="true"), Handle(id="false", label="false")),
-    templated={"condition": "value"},
+    templated={"condition": "expression"},
     ui=NodeUi(
         glyph="?", accent="#d97706", defaultLabel="If", summary="{condition}", idPrefix="if", defaults={"condition": ""},
         fields={"condition": FieldUi(
             widget="expression", label="Condition", templated=True, monospace=True,
             placeholder="{{ steps.http_1.output.body.amount > 500 }}",
-            help="True or false. Text counts as false when it is empty, false, 0, no, none or null.",
+            help="An expression, with or without {{ }}. False when it is false, empty, 0, none, or the text "
+                 "false, 0, no, none or null.",
         )},
     ),
 ))
