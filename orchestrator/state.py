@@ -136,12 +136,9 @@ def start(record: RunRecord, now: datetime) -> Transition:
 
 def apply_result(record: RunRecord, result: StepResult, now: datetime) -> Transition:
     """A worker's report about one attempt of one step."""
-    try:
-        step = next(s for s in record.steps if s.id == result.stepId)
-    except StopIteration:
-        return Transition(None, note=f"unknown step {result.stepId!r}")
-    if record.finished:
-        return Transition(None, note=f"run is already {record.status}")
+    step, ignored = _open_step(record, result.stepId)
+    if step is None:
+        return ignored
     if result.attempt < step.attempt:
         return Transition(None, note=f"late report of attempt {result.attempt}; the step is on attempt {step.attempt}")
     if step.status == "waiting" and result.attempt == step.attempt:
@@ -237,12 +234,9 @@ def apply_result(record: RunRecord, result: StepResult, now: datetime) -> Transi
 
 def timer_due(record: RunRecord, timer: TimerDue, now: datetime) -> Transition:
     """A delay has ended, or the wait before a retry."""
-    try:
-        step = next(s for s in record.steps if s.id == timer.stepId)
-    except StopIteration:
-        return Transition(None, note=f"timer for unknown step {timer.stepId!r}")
-    if record.finished:
-        return Transition(None, note=f"run is already {record.status}")
+    step, ignored = _open_step(record, timer.stepId)
+    if step is None:
+        return ignored
     expected = step.attempt + 1 if timer.kind == "retry" else step.attempt
     if step.status != "waiting" or timer.attempt != expected:
         # Handled before, and the orchestrator stopped before acking: re-send what firing it sent.
@@ -320,6 +314,14 @@ def _compact(value: Any) -> Any:
     if len(text) <= _KEPT_OF_EARLIER_ATTEMPTS:
         return value
     return {**value, "body": text[:_KEPT_OF_EARLIER_ATTEMPTS], "truncated": True}
+
+
+def _open_step(record: RunRecord, step_id: str) -> tuple[StepState | None, Transition]:
+    """The step a message is about, or None and the no-op answer when there is none or the run is over."""
+    if record.finished:
+        return None, Transition(None, note=f"run is already {record.status}")
+    step = next((s for s in record.steps if s.id == step_id), None)
+    return step, Transition(None, note=f"unknown step {step_id!r}")
 
 
 def _is_trigger(step_type: str) -> bool:
