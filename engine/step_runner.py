@@ -26,16 +26,16 @@ async def run_step(dispatch: StepDispatch, context: NodeContext) -> NodeOutcome:
     executor = EXECUTORS.get(node_type.type) if node_type is not None else None
     if node_type is None or executor is None:
         raise StepFailed(f"this worker cannot execute step type {dispatch.type!r}")
-    _validated(node_type, dispatch.config, f"invalid {node_type.title} configuration")  # before any secret is revealed
+    # Checked before any secret is revealed; a config with nothing to fill in is what runs.
+    config = _validated(node_type, dispatch.config, f"invalid {node_type.title} configuration")
     secrets = await _reveal(node_type, dispatch.config, context)
-    known = Scrubber([], known=list(secrets.values()))
-    try:
-        templated = secrets or has_template(_templated(node_type, dispatch.config))
-        rendered = _rendered(node_type, dispatch, secrets) if templated else dispatch.config
-        config = _validated(node_type, rendered, f"after filling in its templates, the {node_type.title} configuration "
-                            "is invalid", quote_reasons=not secrets, typed_from=dispatch.config)
-    except StepFailed as failure:
-        raise _scrubbed(failure, known) from None
+    if secrets or has_template(_templated(node_type, dispatch.config)):
+        try:
+            rendered = _rendered(node_type, dispatch, secrets)
+            config = _validated(node_type, rendered, f"after filling in its templates, the {node_type.title} "
+                                "configuration is invalid", quote_reasons=not secrets, typed_from=dispatch.config)
+        except StepFailed as failure:
+            raise _scrubbed(failure, Scrubber([], known=list(secrets.values()))) from None
     # What was sent may come back (an API echoing its Authorization header in an error page): scrub the
     # values of sensitive fields too, beside the credentials.
     scrub = Scrubber(_sent_secrets(config.model_dump(warnings=False)), known=list(secrets.values()))

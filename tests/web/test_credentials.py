@@ -17,6 +17,7 @@ from tests.web.builder import (
     add_credential,
     chain,
     expect_toast,
+    import_json,
     load_graph,
     local_storage,
 )
@@ -118,7 +119,12 @@ async def test_picker_lists_stored_credentials_and_warns_about_unknown_names(pag
     await page.get_by_test_id("credentials-button").click()
     graph = chain(("notify", "https://example.com/hook"), name="Picker")
     graph["nodes"][1]["data"]["config"]["auth"] = {"credentialName": "missingOne"}
-    await load_graph(page, graph)
+    await import_json(page, graph)
+    await expect(page.get_by_test_id("workflow-name")).to_have_value("Picker")
+    # A credential that does not exist blocks Run, and says how to add it.
+    await expect(page.get_by_test_id("run-button")).to_be_disabled()
+    await expect(page.get_by_test_id("run-blocked-reason")).to_contain_text("Credential “missingOne” does not exist")
+    await expect(page.get_by_test_id("run-blocked-add-credential")).to_be_visible()
     await page.get_by_test_id("node-notify").click()
 
     picker = page.get_by_test_id("credential-picker")
@@ -136,6 +142,7 @@ async def test_picker_lists_stored_credentials_and_warns_about_unknown_names(pag
     await expect_toast(page, "Added credential “missingOne”")
     await expect(page.get_by_test_id("credential-missing")).to_have_count(0)
     await expect(picker.locator("option")).to_have_text(["None", "missingOne", "slack.webhook"])
+    await expect(page.get_by_test_id("run-button")).to_be_enabled()
     await expect(page.get_by_test_id("credential-row-missingOne").get_by_text("In use")).to_be_visible()
     await page.get_by_test_id("credentials-button").click()
 
@@ -162,19 +169,21 @@ async def test_insert_variable_puts_templates_at_the_cursor(page: Page) -> None:
     await expect(menu.get_by_test_id("variable-option")).to_have_text(
         [
             re.compile(r"^\{\{payload\.team\}\}"),
-            re.compile(r"^\{\{steps\.first\.output\.status\}\}"),
-            re.compile(r"^\{\{steps\.first\.output\.body\.\}\}"),
+            re.compile(r"^\{\{steps\.first\.output\}\}"),
+            re.compile(r"^\{\{steps\.first\.output\.\}\}"),
             re.compile(r"^\{\{getCredential\('apiKey'\)\}\}"),
         ]
     )
-    await menu.get_by_test_id("variable-option").filter(has_text="steps.first.output.status").click()
+    await menu.get_by_test_id("variable-option").filter(has_text="steps.first.output.}}").click()
+    await expect(url).to_be_focused()
+    await page.keyboard.type("status")  # the caret waits inside, after the dot
     await expect(url).to_have_value("https://example.com/{{steps.first.output.status}}b")
     await expect(page.get_by_test_id("run-button")).to_be_enabled()
 
     await page.get_by_test_id("headers-add").click()
     await page.get_by_label("Headers 1 name").fill("Authorization")
     await page.get_by_label("Headers 1 value").fill("Bearer ")
-    await page.get_by_test_id("insert-header").click()
+    await page.get_by_test_id("insert-headers-value").click()
     await page.get_by_test_id("variable-option").filter(has_text="getCredential").click()
     await expect(page.get_by_label("Headers 1 value")).to_have_value("Bearer {{getCredential('apiKey')}}")
 
@@ -183,7 +192,7 @@ async def test_insert_variable_puts_templates_at_the_cursor(page: Page) -> None:
     await body.fill('{"team": }')
     await body.press("End")
     await body.press("ArrowLeft")
-    await page.get_by_test_id("insert-body").click()
+    await page.get_by_test_id("insert-json_body").click()
     await page.get_by_test_id("variable-option").filter(has_text="payload.team").click()
     await expect(body).to_have_value('{"team": "{{payload.team}}"}')
     await expect(page.get_by_test_id("field-json_body-error")).to_have_count(0)

@@ -22,7 +22,16 @@ async def test_export_then_import_is_lossless(page: Page, tmp_path: Path) -> Non
     graph = chain(("one", "https://example.com/1"), ("two", "https://example.com/2"), name="Round trip")
     graph["nodes"][1]["data"]["config"].update(headers={"X-Trace": "typed-by-me"}, json_body={"a": [1, None]}, auth={"credentialName": "c1"})
     graph["meta"]["description"] = "kept"
-    await load_graph(page, graph)
+    # Branch edges keep which output they leave from.
+    graph["nodes"].append({"id": "check", "type": "if", "position": {"x": 840, "y": 0},
+                           "data": {"label": "Check", "config": {"condition": "{{ steps.two.output.status == 200 }}"}}})
+    graph["nodes"].append({"id": "after", "type": "set", "position": {"x": 1100, "y": 0},
+                           "data": {"label": "After", "config": {"values": {"ok": "yes"}}}})
+    graph["edges"] += [{"id": "e-two-check", "source": "two", "target": "check"},
+                       {"id": "e-check-after", "source": "check", "sourceHandle": "false", "target": "after"}]
+    # The credential c1 does not exist, so Run stays blocked; the file still imports and exports as it is.
+    await import_json(page, graph)
+    await expect(page.get_by_test_id("workflow-name")).to_have_value("Round trip")
 
     async with page.expect_download() as download_info:
         await page.get_by_test_id("export-button").click()
@@ -41,7 +50,7 @@ async def test_export_then_import_is_lossless(page: Page, tmp_path: Path) -> Non
     assert await node_ids(page) == ["start"]
     await import_json(page, exported, "round-trip.automateos.json")
     await expect_toast(page, "Imported Round trip")
-    assert await node_ids(page) == ["one", "start", "two"]
+    assert await node_ids(page) == ["after", "check", "one", "start", "two"]
 
     async with page.expect_download() as again_info:
         await page.get_by_test_id("export-button").click()
@@ -59,11 +68,13 @@ async def test_template_format_imports_as_a_chain(page: Page) -> None:
     }
     await import_json(page, template)
     await expect(page.get_by_test_id("workflow-name")).to_have_value("From a template")
-    assert await node_ids(page) == ["start", "step-1", "step-2"]
+    # Same ids as the server gives template steps, so {{steps.step_1.output}} works.
+    assert await node_ids(page) == ["start", "step_1", "step_2"]
     await expect(page.locator(".react-flow__edge")).to_have_count(2)
-    await expect(page.get_by_test_id("node-step-1")).to_contain_text("First")
-    await expect(page.get_by_test_id("node-step-2")).to_contain_text("Step 2")
-    start, first, second = [await page.get_by_test_id(f"node-{n}").bounding_box() for n in ("start", "step-1", "step-2")]
+    await expect(page.get_by_test_id("node-step_1")).to_contain_text("First")
+    await expect(page.get_by_test_id("node-step_2")).to_contain_text("Step 2")
+    await expect(page.get_by_test_id("node-step_2")).to_contain_text("HTTP Request")
+    start, first, second = [await page.get_by_test_id(f"node-{n}").bounding_box() for n in ("start", "step_1", "step_2")]
     assert start and first and second and start["x"] < first["x"] < second["x"]
 
 

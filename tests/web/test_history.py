@@ -42,14 +42,14 @@ async def test_autosave_restores_and_new_clears_after_confirm(page: Page) -> Non
     await page.get_by_test_id("workflow-name").fill("Saved across reloads")
     await page.get_by_test_id("node-start").click()
     await page.get_by_test_id("palette-http").click()
-    await expect(page.get_by_test_id("node-http-1")).to_be_visible()
+    await expect(page.get_by_test_id("node-http_1")).to_be_visible()
     await page.reload()
     await expect(page.get_by_test_id("workflow-name")).to_have_value("Saved across reloads")
-    assert await node_ids(page) == ["http-1", "start"]
+    assert await node_ids(page) == ["http_1", "start"]
 
     await page.get_by_test_id("new-button").click()
     await page.get_by_test_id("confirm-cancel").click()
-    assert await node_ids(page) == ["http-1", "start"]
+    assert await node_ids(page) == ["http_1", "start"]
     await page.get_by_test_id("new-button").click()
     await page.get_by_test_id("confirm-ok").click()
     assert await node_ids(page) == ["start"]

@@ -1,27 +1,56 @@
-"""The Templates menu lists the server's examples and loads one onto the canvas."""
+"""The Templates menu lists the server's examples, loads each onto the canvas, and each one runs."""
 
 from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
+from typing import Any
 
 from playwright.async_api import Page, expect
 
 from automateos.settings import REPO_ROOT
-from tests.support.mock_http import MockHttp
+from tests.support.mock_http import MockHttp, Reply
 from tests.support.stack import Stack
 from tests.web.builder import expect_toast
 
+EXAMPLES = sorted((REPO_ROOT / "examples").glob("*.json"))
+# The example with branches is run last: its run, with the output inspector open, is the picture the README shows.
+SCREENSHOT_EXAMPLE = "order-router"
+SCREENSHOT_SIZES = [(1440, 900), (1280, 720), (900, 820)]
 
-async def test_templates_menu_loads_each_example(page: Page) -> None:
-    examples = sorted((REPO_ROOT / "examples").glob("*.json"))
-    assert examples
-    for path in examples:
+
+def credential_names(path: Path) -> set[str]:
+    """Every stored credential an example names (auth.credentialName, getCredential('…'))."""
+    text = path.read_text()
+    return set(re.findall(r'"credentialName"\s*:\s*"([^"]+)"', text)) | set(re.findall(r"getCredential\(\s*'([^']+)'", text))
+
+
+def http_nodes(document: dict[str, Any]) -> list[str]:
+    """Ids the builder gives the example's HTTP steps (templates: step_1, step_2…)."""
+    if "nodes" in document:
+        return [n["id"] for n in document["nodes"] if n["type"] == "http"]
+    return [f"step_{i}" for i, _ in enumerate(document["definition"]["steps"], start=1)]
+
+
+async def store_credentials(stack: Stack, names: set[str], value: str) -> None:
+    assert stack.http is not None
+    for name in sorted(names):
+        async with stack.http.post(f"{stack.base_url}/v1/credentials", json={"name": name, "value": value}) as response:
+            assert response.status == 201, await response.text()
+
+
+async def test_templates_menu_loads_each_example(page: Page, builder_stack: Stack) -> None:
+    assert EXAMPLES
+    needed = set().union(*(credential_names(path) for path in EXAMPLES))
+    await store_credentials(builder_stack, needed, "https://example.com/stored-for-the-test")
+    await page.reload()  # the credential list is read at start-up
+    for path in EXAMPLES:
         document = json.loads(path.read_text())
         name = document.get("name") or document["meta"]["name"]
         await page.get_by_test_id("templates-button").click()
-        await expect(page.locator('[data-testid^="template-item-"]')).to_have_count(len(examples))
+        await expect(page.locator('[data-testid^="template-item-"]')).to_have_count(len(EXAMPLES))
         await page.get_by_test_id(f"template-item-{path.stem}").click()
         await expect_toast(page, f"Loaded {name}")
         await expect(page.get_by_test_id("workflow-name")).to_have_value(name)
@@ -29,36 +58,49 @@ async def test_templates_menu_loads_each_example(page: Page) -> None:
         await expect(page.get_by_test_id("templates-menu")).to_have_count(0)
 
 
-async def test_each_template_runs_against_the_mock_and_the_screenshot_is_taken(
+async def test_each_template_runs_against_the_mock_and_the_screenshots_are_taken(
     page: Page, builder_stack: Stack, mock_http: MockHttp, tmp_path: Path
 ) -> None:
-    """What a new user does: pick a template, point it at a URL, click Run, watch it succeed."""
-    # The Notion template needs its credential and asks for two run inputs (tests/web/test_credentials.py).
-    assert builder_stack.http is not None
-    async with builder_stack.http.post(
-        f"{builder_stack.base_url}/v1/credentials", json={"name": "notionToken", "value": "secret_for_templates_test"}
-    ) as response:
-        assert response.status == 201, await response.text()
-    for path in sorted((REPO_ROOT / "examples").glob("*.json"), key=lambda p: p.stem != "slack-notification", reverse=True):
+    """What a new user does: pick a template, point its calls at a URL, click Run, watch it succeed."""
+    needed = set().union(*(credential_names(path) for path in EXAMPLES))
+    await store_credentials(builder_stack, needed, mock_http.url("/from-a-credential"))
+    await page.reload()
+    for path in sorted(EXAMPLES, key=lambda p: p.stem == SCREENSHOT_EXAMPLE):
+        document = json.loads(path.read_text())
         await page.get_by_test_id("templates-button").click()
         await page.get_by_test_id(f"template-item-{path.stem}").click()
-        http_node = page.locator('.react-flow__node[data-id]:not([data-id="start"])')
-        await expect(http_node).to_have_count(1)
-        await http_node.click()
-        url = page.get_by_test_id("field-url").locator("input")
-        await url.fill(mock_http.url(f"/{path.stem}"))
+        for node_id in http_nodes(document):
+            mock_http.reply(f"/{path.stem}/{node_id}", Reply(200, {"id": 7, "amount": 900}))
+            await page.get_by_test_id(f"node-{node_id}").click()
+            await page.get_by_test_id("field-url").locator("input").fill(mock_http.url(f"/{path.stem}/{node_id}"))
         await expect(page.get_by_test_id("run-button")).to_be_enabled()
         await page.get_by_test_id("run-button").click()
-        if path.stem == "notion-automation":
+        if path.stem == "notion-automation":  # it reads two run inputs (tests/web/test_credentials.py)
             await page.get_by_test_id("run-input-databaseId").locator("input").fill("db-1")
             await page.get_by_test_id("run-input-payload.title").locator("input").fill("Hello")
             await page.get_by_test_id("run-inputs-submit").click()
         await expect(page.get_by_test_id("run-status")).to_have_attribute("data-status", "succeeded")
-        node_id = await http_node.get_attribute("data-id")
-        await expect(page.get_by_test_id(f"badge-{node_id}")).to_have_attribute("data-status", "succeeded")
-        await expect(page.get_by_test_id("log-row").filter(has_text="→ HTTP 204")).to_have_count(1)
-        assert len(mock_http.requests_to(f"/{path.stem}")) == 1
-    # The last one run is the Slack template: that is the picture the README shows.
-    target = REPO_ROOT / "docs" / "builder.png" if os.environ.get("UPDATE_SCREENSHOT") == "1" else tmp_path / "builder.png"
-    await page.screenshot(path=str(target))
-    assert target.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        called = [n for n in http_nodes(document) if mock_http.requests_to(f"/{path.stem}/{n}")]
+        assert called, f"{path.stem}: no HTTP step reached the mock"
+        for node_id in called:
+            await expect(page.get_by_test_id(f"badge-{node_id}")).to_have_attribute("data-status", "succeeded")
+            assert len(mock_http.requests_to(f"/{path.stem}/{node_id}")) == 1
+        await expect(page.get_by_test_id("log-row").filter(has_text="→ HTTP 200")).to_have_count(len(called))
+
+    # The last one run has branches: open what happened to its first call, and take the pictures.
+    first_call = http_nodes(json.loads((REPO_ROOT / "examples" / f"{SCREENSHOT_EXAMPLE}.json").read_text()))[0]
+    await page.get_by_test_id(f"step-row-{first_call}").get_by_role("button").click()
+    await expect(page.get_by_test_id("step-details")).to_be_visible()
+    await expect(page.get_by_test_id("response-status")).to_have_text("200")
+    await expect(page.get_by_test_id("toast")).to_have_count(0)  # they go by themselves
+    shots = Path(os.environ.get("SCREENSHOTS_DIR") or tmp_path)
+    shots.mkdir(parents=True, exist_ok=True)
+    for width, height in SCREENSHOT_SIZES:
+        await page.set_viewport_size({"width": width, "height": height})
+        await page.get_by_test_id("canvas").locator(".react-flow__controls-fitview").click()
+        await page.evaluate("() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))")
+        target = shots / f"builder-{width}x{height}.png"
+        await page.screenshot(path=str(target))
+        assert target.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    if os.environ.get("UPDATE_SCREENSHOT") == "1":
+        (REPO_ROOT / "docs" / "builder.png").write_bytes((shots / "builder-1440x900.png").read_bytes())

@@ -3,15 +3,10 @@ import './styles.css';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { httpApi } from './api/client';
-import { App } from './app/App';
-import { loadSaved } from './app/effects';
-import { createBuilderStore } from './store/store';
-
-const saved = loadSaved(window.localStorage);
-const store = createBuilderStore(saved ? { initial: saved } : {});
+import { Boot } from './app/Boot';
 
 createRoot(document.getElementById('root') as HTMLElement).render(
   <StrictMode>
-    <App store={store} api={httpApi} />
+    <Boot api={httpApi} storage={window.localStorage} />
   </StrictMode>,
 );

@@ -1,6 +1,6 @@
 // REST calls to the gateway. Same origin as the page, so paths are relative.
 
-import type { Credential, FieldError, NewCredential, Run, RunSummary, TemplateSummary, ValidateOk } from './types';
+import type { Credential, FieldError, NewCredential, NodeTypeList, Run, RunSummary, TemplateSummary, ValidateOk } from './types';
 import type { GraphDocument } from '../graph/document';
 
 export class ApiError extends Error {
@@ -24,7 +24,10 @@ export class ApiError extends Error {
 
 export interface Api {
   createRun(graph: GraphDocument, idempotencyKey: string, inputs?: Record<string, unknown>): Promise<{ runId: string }>;
-  validate(graph: GraphDocument, signal?: AbortSignal): Promise<ValidateOk>;
+  /** Any workflow the server accepts: the builder's document, or a template-format file being imported. */
+  validate(graph: GraphDocument | Record<string, unknown>, signal?: AbortSignal): Promise<ValidateOk>;
+  /** The node types the builder draws its palette, nodes and forms from. */
+  listNodeTypes(): Promise<NodeTypeList>;
   getRun(id: string): Promise<Run>;
   listRuns(limit: number): Promise<RunSummary[]>;
   cancelRun(id: string): Promise<void>;
@@ -75,6 +78,7 @@ export const httpApi: Api = {
   createRun: (graph, idempotencyKey, inputs) =>
     request('POST', '/v1/runs', inputs && Object.keys(inputs).length > 0 ? { graph, inputs, idempotencyKey } : { graph, idempotencyKey }),
   validate: (graph, signal) => request('POST', '/v1/workflows/validate', { graph }, signal),
+  listNodeTypes: () => request('GET', '/v1/node-types'),
   getRun: (id) => request('GET', `/v1/runs/${encodeURIComponent(id)}`),
   listRuns: async (limit) => (await request<{ runs: RunSummary[] }>('GET', `/v1/runs?limit=${limit}`)).runs,
   cancelRun: async (id) => {

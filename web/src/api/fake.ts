@@ -2,12 +2,21 @@
 
 import { vi } from 'vitest';
 import type { Api } from './client';
+import type { NodeTypeList } from './types';
+import { createCatalogue, type Catalogue } from '../graph/nodeTypes';
+import catalogue from '../../../schemas/json/node-types.json';
+
+/** The catalogue the backend generates from its registry (schemas/json/node-types.json). */
+export const NODE_TYPES = catalogue as unknown as NodeTypeList;
 
 export function fakeApi(overrides: Partial<Api> = {}): Api {
   return {
     createRun: vi.fn(async () => ({ runId: 'r1' })),
     validate: vi.fn(async () => ({ ok: true as const, workflowName: 'Ping', steps: [] })),
-    getRun: vi.fn(),
+    getRun: vi.fn(async () => {
+      throw new Error('no such run in the fake');
+    }),
+    listNodeTypes: vi.fn(async () => NODE_TYPES),
     listRuns: vi.fn(async () => []),
     cancelRun: vi.fn(async () => undefined),
     listTemplates: vi.fn(async () => []),
@@ -31,3 +40,6 @@ export function fakeApi(overrides: Partial<Api> = {}): Api {
     ...overrides,
   };
 }
+
+/** The backend's catalogue as the builder reads it, for tests. */
+export const testCatalogue = (): Catalogue => createCatalogue(NODE_TYPES);

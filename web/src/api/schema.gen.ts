@@ -16,6 +16,12 @@ export interface CredentialInfo {
   updatedAt: string;
 }
 
+/** Output handles made from a config field: one per value of the list `field`, then `extra`. */
+export interface DynamicOutputs {
+  extra: Handle[];
+  field: string;
+}
+
 export interface ErrorBody {
   code: "validation_error" | "not_found" | "idempotency_conflict" | "conflict" | "bad_request" | "unavailable" | "internal_error";
   fields: FieldIssue[];
@@ -27,6 +33,24 @@ export interface FieldIssue {
   field: string;
   nodeId: string | null;
   reason: string;
+}
+
+/** How the builder draws one config field. */
+export interface FieldUi {
+  /** other config keys whose errors belong here */
+  aliases: string[];
+  help: string | null;
+  label: string;
+  monospace: boolean;
+  order: number;
+  placeholder: string | null;
+  templated: boolean;
+  widget: "text" | "textarea" | "number" | "select" | "switch" | "keyValue" | "json" | "body" | "credential" | "expression" | "list" | "valueMap";
+}
+
+export interface Handle {
+  id: string;
+  label: string;
 }
 
 export interface LogEntry {
@@ -42,6 +66,44 @@ export interface LogEvent {
   seq: number;
   ts: string;
   type: "log";
+}
+
+/** One entry of GET /v1/node-types. */
+export interface NodeTypeInfo {
+  configSchema: Record<string, unknown>;
+  credentialFields: string[];
+  description: string;
+  dynamicOutputs: DynamicOutputs | null;
+  inputs: Handle[];
+  kind: "trigger" | "action" | "logic";
+  outputs: Handle[];
+  templatedFields: string[];
+  title: string;
+  type: string;
+  ui: NodeUi;
+  version: number;
+}
+
+/** GET /v1/node-types. */
+export interface NodeTypeList {
+  nodeTypes: NodeTypeInfo[];
+  /** JSON Schema of data.settings (retry, onError), for node types whose ui.errorHandling is true */
+  settingsSchema: Record<string, unknown>;
+}
+
+export interface NodeUi {
+  accent: string;
+  defaultLabel: string;
+  /** the config of a node just added */
+  defaults: Record<string, unknown>;
+  /** the node takes data.settings: retry and onError */
+  errorHandling: boolean;
+  fields: Record<string, FieldUi>;
+  glyph: string;
+  /** ids the builder makes for new nodes: <idPrefix>_<n> */
+  idPrefix: string;
+  /** canvas line: {field} is replaced by that config field's value */
+  summary: string;
 }
 
 export type RunEvent = RunStatusEvent | StepEvent | LogEvent;
@@ -79,7 +141,7 @@ export interface RunView {
   workflowName: string;
 }
 
-/** One try of a step. The last attempt's response is the step's own `output`; earlier ones keep theirs here. */
+/** One try of a step. The last attempt's request and response are the step's own `request` and `output`; earlier attempts keep theirs here, bodies cut at 4 KiB. */
 export interface StepAttempt {
   attempt: number;
   durationMs: number | null;

@@ -4,6 +4,12 @@
 import type {
   CredentialInfo,
   FieldIssue,
+  FieldUi,
+  Handle,
+  NodeTypeInfo,
+  NodeTypeList,
+  StepAttempt,
+  StepRequest,
   LogEntry as WireLog,
   RunView,
   RunEvent as WireEvent,
@@ -20,6 +26,7 @@ export type RunSummary = WireSummary;
 export type RunEvent = WireEvent;
 export type FieldError = FieldIssue;
 export type { ApiError as ErrorBody } from './schema.gen';
+export type { FieldUi, Handle, NodeTypeInfo, NodeTypeList, StepAttempt, StepRequest };
 
 export type RunStatus = Run['status'];
 export type StepStatus = Step['status'];

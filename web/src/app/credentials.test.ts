@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { ApiError } from '../api/client';
-import { fakeApi } from '../api/fake';
+import { fakeApi, testCatalogue } from '../api/fake';
 import type { Credential } from '../api/types';
 import { createBuilderStore } from '../store/store';
 import { checkNewCredential, createCredentialsService, formErrorsOf } from './credentials';
@@ -24,7 +24,7 @@ describe('credentials service', () => {
       replaceCredential: vi.fn(async (name: string, value: string) => ({ ...listed(name), value, secret: value }) as Credential),
       listCredentials: vi.fn(async () => [{ ...listed('b'), value: SECRET } as Credential]),
     });
-    const store = createBuilderStore();
+    const store = createBuilderStore({ catalogue: testCatalogue() });
     const service = createCredentialsService(store, api);
 
     await service.add({ name: 'a', value: SECRET, description: '  Stripe live key ' });
@@ -44,7 +44,7 @@ describe('credentials service', () => {
 
   it('keeps the list sorted by name and follows replace and delete', async () => {
     const api = fakeApi({ listCredentials: vi.fn(async () => [listed('zeta'), listed('alpha', { description: 'kept' })]) });
-    const store = createBuilderStore();
+    const store = createBuilderStore({ catalogue: testCatalogue() });
     const service = createCredentialsService(store, api);
     await service.refresh();
     expect(store.getState().credentials).toMatchObject({ status: 'ready', items: [{ name: 'alpha' }, { name: 'zeta' }] });
@@ -67,7 +67,7 @@ describe('credentials service', () => {
         throw name === 'gone' ? new ApiError(404, 'not_found', 'no such credential') : new ApiError(503, 'unavailable', 'down');
       }),
     });
-    const store = createBuilderStore();
+    const store = createBuilderStore({ catalogue: testCatalogue() });
     const service = createCredentialsService(store, api);
     await service.refresh();
     await service.remove('gone');
@@ -76,7 +76,7 @@ describe('credentials service', () => {
   });
 
   it('keeps the last list and says why when loading fails', async () => {
-    const store = createBuilderStore();
+    const store = createBuilderStore({ catalogue: testCatalogue() });
     const service = createCredentialsService(store, fakeApi({ listCredentials: vi.fn(async () => Promise.reject(new ApiError(0, 'network', 'Cannot reach the AutomateOS server'))) }));
     await service.refresh();
     expect(store.getState().credentials).toMatchObject({ status: 'error', items: [], message: 'Cannot reach the AutomateOS server' });

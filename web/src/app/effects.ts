@@ -42,7 +42,8 @@ function onDocumentChange(store: BuilderStore, delayMs: number, run: () => void)
 export function startAutosave(store: BuilderStore, storage: Storage): () => void {
   const save = () => {
     try {
-      storage.setItem(STORAGE_KEY, JSON.stringify(withoutLiteralSecrets(documentOf(store.getState())).doc));
+      const state = store.getState();
+      storage.setItem(STORAGE_KEY, JSON.stringify(withoutLiteralSecrets(documentOf(state), state.catalogue).doc));
     } catch (error) {
       console.warn('Autosave failed', error); // Quota or private mode: the canvas still works.
     }
@@ -60,25 +61,35 @@ export function startServerValidation(store: BuilderStore, api: Api): () => void
   const validate = async () => {
     controller?.abort();
     controller = new AbortController();
-    const version = store.getState().docVersion;
-    const doc = documentOf(store.getState());
+    const state = store.getState();
+    const version = state.docVersion;
+    const doc = documentOf(state);
     try {
       await api.validate(doc, controller.signal);
-      if (store.getState().docVersion === version) store.getState().setServerIssues([]);
+      if (store.getState().docVersion !== version) return;
+      store.getState().setServerIssues([]);
+      store.getState().setServerCheck('ok');
     } catch (error) {
       if (store.getState().docVersion !== version) return;
       if (error instanceof ApiError && error.status === 422) {
-        const issues = issuesFromServer(doc, error.fields);
+        const issues = issuesFromServer(doc, state.catalogue, error.fields);
         store.getState().setServerIssues(issues.length > 0 ? issues : [{ message: error.message, source: 'server' }]);
+        store.getState().setServerCheck('invalid');
       } else if (!(error instanceof DOMException && error.name === 'AbortError')) {
         // Server unreachable or not serving the API (e.g. a static preview): keep client checks only.
         store.getState().setServerIssues([]);
+        store.getState().setServerCheck('unavailable');
       }
     }
   };
+  // Until the server has seen this version of the document, nothing may claim it is ready to run.
+  const unsubscribe = store.subscribe((state, previous) => {
+    if (state.docVersion !== previous.docVersion) state.setServerCheck('pending');
+  });
   const stop = onDocumentChange(store, VALIDATE_DELAY_MS, () => void validate());
   void validate();
   return () => {
+    unsubscribe();
     stop();
     controller?.abort();
   };

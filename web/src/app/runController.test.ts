@@ -1,10 +1,11 @@
 import { describe, expect, it, vi } from 'vitest';
 import { ApiError, type Api } from '../api/client';
-import { fakeApi } from '../api/fake';
+import { fakeApi, testCatalogue } from '../api/fake';
 import type { EventStreamOptions } from '../api/events';
 import type { RunEvent, Step } from '../api/types';
 import type { GraphDocument } from '../graph/document';
 import { createBuilderStore } from '../store/store';
+import { orderedSteps } from '../run/runState';
 import { createRunController } from './runController';
 
 const graph: GraphDocument = {
@@ -17,7 +18,7 @@ const graph: GraphDocument = {
 };
 
 function setup(api: Api) {
-  const store = createBuilderStore({ initial: graph });
+  const store = createBuilderStore({ catalogue: testCatalogue(), initial: graph });
   const streams: { runId: string; options: EventStreamOptions; stopped: boolean }[] = [];
   let n = 0;
   const runs = createRunController(store, api, {
@@ -66,8 +67,8 @@ describe('run controller', () => {
     );
     const { store, runs } = setup(fakeApi({ createRun }));
     await runs.start();
-    expect(store.getState().serverIssues).toEqual([{ message: 'host not allowed', nodeId: 'http-1', field: 'url', source: 'server' }]);
-    expect(store.getState().toasts.at(-1)?.text).toBe('Can’t run yet — Ping: host not allowed');
+    expect(store.getState().serverIssues).toEqual([{ message: 'URL: host not allowed', nodeId: 'http-1', field: 'url', source: 'server' }]);
+    expect(store.getState().toasts.at(-1)?.text).toBe('Can’t run yet — Ping: URL: host not allowed');
   });
 
   it('applies streamed events, resumes after the last seq and announces the end once', async () => {
@@ -90,6 +91,32 @@ describe('run controller', () => {
     expect(options.lastSeq()).toBe(3);
     expect(options.isDone()).toBe(true);
     expect(store.getState().toasts.map((t) => t.text)).toEqual(['Run started: Ping', 'Ping succeeded in 1.4 s']);
+  });
+
+  it('lists steps in the order the server gives, whatever order the events come in', async () => {
+    const snapshot = {
+      id: 'r1',
+      status: 'running' as const,
+      workflowName: 'Ping',
+      logs: [],
+      error: null,
+      createdAt: 'x',
+      updatedAt: 'x',
+      steps: [
+        { id: 'start', nodeId: 'start', name: 'Start', type: 'start', status: 'succeeded' } as Step,
+        { id: 'http-1', nodeId: 'http-1', name: 'Ping', type: 'http', status: 'queued' } as Step,
+      ],
+    };
+    const { store, runs, streams } = setup(fakeApi({ getRun: vi.fn(async () => snapshot) }));
+    await runs.start();
+    const step = (id: string, status: Step['status']) => ({ ...snapshot.steps.find((s) => s.id === id)!, status }) as Step;
+    streams[0]!.options.onEvent({ runId: 'r1', seq: 1, ts: 't', type: 'step', step: step('http-1', 'running') });
+    await vi.waitFor(() => expect(store.getState().run?.order).toEqual(['start', 'http-1']));
+    const run = store.getState().run!;
+    expect(orderedSteps(run).map((s) => [s.id, s.status])).toEqual([
+      ['start', 'succeeded'],
+      ['http-1', 'running'],
+    ]);
   });
 
   it('replays a history run and shows its statuses on the canvas only if it is the canvas graph', async () => {

@@ -3,12 +3,14 @@
 import { RunEventStream, type EventStreamOptions, type StreamState } from '../api/events';
 import { ApiError, type Api } from '../api/client';
 import type { RunEvent, RunSummary } from '../api/types';
+import { topologicalOrder } from '../graph/algorithms';
 import type { GraphDocument } from '../graph/document';
-import { describeIssue, issuesFromServer, mergeIssues, topologicalOrder, validateGraph } from '../graph/validate';
+import { isTrigger, type Catalogue } from '../graph/nodeTypes';
+import { describeIssue, issuesFromServer } from '../graph/validate';
 import { inputVariables } from '../graph/variables';
 import { formatDuration } from '../run/format';
-import { applyEvent, createRunView, isTerminal, type RunView, type StepView } from '../run/runState';
-import { documentOf, type BuilderStore } from '../store/store';
+import { applyEvent, createRunView, isTerminal, withSnapshot, type RunView, type StepView } from '../run/runState';
+import { documentOf, issuesOf, type BuilderStore } from '../store/store';
 
 export interface RunController {
   /** What Run does: asks for the run inputs the workflow uses (see `inputsPrompt`), or starts at once. */
@@ -66,6 +68,15 @@ export function createRunController(store: BuilderStore, api: Api, options: RunC
       onState,
     });
     stream.start();
+    // The server lists the run's steps in graph order; the events only say what happened, as it happened.
+    Promise.resolve()
+      .then(() => api.getRun(runId))
+      .then(
+        (snapshot) => {
+          if (snapshot) store.getState().updateRun(runId, (run) => withSnapshot(run, snapshot));
+        },
+        () => undefined, // The order is a nicety; the events carry everything else.
+      );
   };
 
   const announceEnd = (run: RunView) => {
@@ -81,9 +92,9 @@ export function createRunController(store: BuilderStore, api: Api, options: RunC
   const runnable = () => {
     const state = store.getState();
     const doc = documentOf(state);
-    const [problem] = mergeIssues(validateGraph(doc, state.drafts), state.serverIssues);
+    const [problem] = issuesOf(state);
     if (problem) {
-      toast('error', `Can’t run yet — ${describeIssue(problem, doc)}`);
+      toast('error', `Can’t run yet — ${describeIssue(problem, doc, state.catalogue)}`);
       return null;
     }
     return doc;
@@ -103,7 +114,7 @@ export function createRunController(store: BuilderStore, api: Api, options: RunC
       store.getState().setRun(
         createRunView(runId, 'canvas', {
           workflowName: doc.meta.name,
-          steps: placeholderSteps(doc),
+          steps: placeholderSteps(doc, store.getState().catalogue),
           onCanvas: true,
           createdAt: new Date().toISOString(),
         }),
@@ -113,9 +124,10 @@ export function createRunController(store: BuilderStore, api: Api, options: RunC
     } catch (error) {
       if (!(error instanceof ApiError) || !error.isNetwork) unanswered = null;
       if (error instanceof ApiError && error.status === 422) {
-        const issues = issuesFromServer(doc, error.fields);
+        const { catalogue } = store.getState();
+        const issues = issuesFromServer(doc, catalogue, error.fields);
         store.getState().setServerIssues(issues);
-        toast('error', `Can’t run yet — ${issues[0] ? describeIssue(issues[0], doc) : error.message}`);
+        toast('error', `Can’t run yet — ${issues[0] ? describeIssue(issues[0], doc, catalogue) : error.message}`);
       } else {
         toast('error', `Could not start the run: ${error instanceof Error ? error.message : String(error)}`);
       }
@@ -139,7 +151,7 @@ export function createRunController(store: BuilderStore, api: Api, options: RunC
       if (inFlight || state.inputsPrompt) return inFlight ?? Promise.resolve();
       const doc = runnable();
       if (!doc) return Promise.resolve();
-      const paths = inputVariables(doc);
+      const paths = inputVariables(doc, state.catalogue);
       if (paths.length > 0) {
         state.setInputsPrompt(paths);
         return Promise.resolve();
@@ -176,22 +188,29 @@ export function createRunController(store: BuilderStore, api: Api, options: RunC
 }
 
 /** The canvas's steps in run order, shown as queued until the server reports them. */
-export function placeholderSteps(doc: GraphDocument): StepView[] {
+export function placeholderSteps(doc: GraphDocument, catalogue: Catalogue): StepView[] {
   const byId = new Map(doc.nodes.map((n) => [n.id, n]));
   return topologicalOrder(doc)
     .map((id) => byId.get(id))
-    .filter((n) => n !== undefined && n.type !== 'start')
+    .filter((n) => n !== undefined && !isTrigger(catalogue.get(n.type)))
     .map((n) => ({
       id: n!.id,
       nodeId: n!.id,
       name: n!.data.label,
-      type: 'http_request_node',
+      type: n!.type,
       status: 'queued' as const,
       durationMs: null,
       startedAt: null,
       finishedAt: null,
       attempt: 0,
       error: null,
+      output: null,
+      request: null,
+      attempts: [],
+      handles: null,
+      waitUntil: null,
+      skipReason: null,
+      errorHandled: false,
       placeholder: true,
     }));
 }

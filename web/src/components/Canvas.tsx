@@ -14,17 +14,31 @@ import {
   type NodeTypes,
 } from '@xyflow/react';
 import { useCallback, useEffect, useMemo, useRef, type DragEvent } from 'react';
-import type { NodeKind } from '../graph/document';
-import { definitionOf, NODE_DEFINITIONS } from '../graph/nodeTypes';
-import { useBuilder, useBuilderStore } from '../store/hooks';
+import type { StepView } from '../run/runState';
+import { useBuilder, useBuilderStore, useCatalogue } from '../store/hooks';
 import { canConnect, documentOf, type FlowNode } from '../store/store';
 import { WorkflowNode } from './WorkflowNode';
 
 export const DRAG_MIME = 'application/x-automateos-node';
 
-// Every declared node type renders through the same component, driven by its declaration.
-const nodeTypes: NodeTypes = Object.fromEntries(Object.keys(NODE_DEFINITIONS).map((type) => [type, WorkflowNode]));
 const MULTI_SELECT_KEYS = ['Shift', 'Meta', 'Control'];
+
+/** After a run: an edge the run went along, or one it did not (a branch not taken, or into a skipped step). */
+export function edgeRunState(
+  edge: { source: string; target: string; sourceHandle?: string | null },
+  steps: ReadonlyMap<string, StepView>,
+): 'taken' | 'untaken' | null {
+  const from = steps.get(edge.source);
+  const to = steps.get(edge.target);
+  if (!from) return null;
+  if (from.handles !== null) {
+    if (edge.sourceHandle && !from.handles.includes(edge.sourceHandle)) return 'untaken';
+    if (edge.sourceHandle && from.handles.includes(edge.sourceHandle)) return 'taken';
+  }
+  if (from.status === 'skipped' || to?.status === 'skipped') return 'untaken';
+  if (to && to.status !== 'queued' && !to.placeholder) return 'taken';
+  return null;
+}
 
 export function Canvas() {
   const store = useBuilderStore();
@@ -34,7 +48,8 @@ export function Canvas() {
   const onEdgesChange = useBuilder((s) => s.onEdgesChange);
   const onConnect = useBuilder((s) => s.onConnect);
   const addNode = useBuilder((s) => s.addNode);
-  const running = useBuilder((s) => (s.run?.onCanvas ? s.run.steps.filter((st) => st.status === 'running').map((st) => st.nodeId).join(',') : ''));
+  const catalogue = useCatalogue();
+  const runSteps = useBuilder((s) => (s.run?.onCanvas ? s.run.steps : null));
   const { screenToFlowPosition, fitView } = useReactFlow();
   const runPanelOpen = useBuilder((s) => s.runPanelOpen);
   const firstRender = useRef(true);
@@ -52,18 +67,32 @@ export function Canvas() {
     return () => cancelAnimationFrame(frame);
   }, [runPanelOpen, fitView]);
 
+  // Every node type renders through the same component, driven by its catalogue entry.
+  const nodeTypes = useMemo<NodeTypes>(
+    () => Object.fromEntries(catalogue.types.map((t) => [t.type, WorkflowNode])),
+    [catalogue],
+  );
+
   const edges = useMemo<Edge[]>(() => {
-    const active = new Set(running.split(',').filter(Boolean));
-    return storeEdges.map((e) => ({
-      ...e,
-      type: 'smoothstep',
-      animated: active.has(e.target),
-      markerEnd: { type: MarkerType.ArrowClosed, width: 18, height: 18 },
-    }));
-  }, [storeEdges, running]);
+    const steps = new Map((runSteps ?? []).map((st) => [st.nodeId, st]));
+    return storeEdges.map((e) => {
+      const state = runSteps ? edgeRunState(e, steps) : null;
+      const target = steps.get(e.target);
+      return {
+        ...e,
+        type: 'smoothstep',
+        animated: target?.status === 'running' || target?.status === 'waiting',
+        className: state ? `is-${state}` : undefined,
+        markerEnd: { type: MarkerType.ArrowClosed, width: 18, height: 18, color: state === 'untaken' ? '#cbd5e1' : '#94a3b8' },
+      };
+    });
+  }, [storeEdges, runSteps]);
 
   const isValidConnection: IsValidConnection = useCallback(
-    (c: Edge | Connection) => canConnect(documentOf(store.getState()), c.source, c.target),
+    (c: Edge | Connection) => {
+      const state = store.getState();
+      return canConnect(documentOf(state), state.catalogue, c);
+    },
     [store],
   );
 
@@ -76,13 +105,13 @@ export function Canvas() {
   const onDrop = useCallback(
     (event: DragEvent) => {
       const type = event.dataTransfer.getData(DRAG_MIME);
-      if (!definitionOf(type)) return;
+      if (!catalogue.get(type)) return;
       event.preventDefault();
       const position = screenToFlowPosition({ x: event.clientX, y: event.clientY });
       // Drop so the cursor sits on the node's left part, where it was grabbed in the palette.
-      addNode(type as NodeKind, { position: { x: position.x - 40, y: position.y - 30 } });
+      addNode(type, { position: { x: position.x - 40, y: position.y - 30 } });
     },
-    [addNode, screenToFlowPosition],
+    [addNode, screenToFlowPosition, catalogue],
   );
 
   return (
@@ -116,7 +145,7 @@ export function Canvas() {
           zoomable
           style={{ width: 150, height: 96 }}
           ariaLabel="Minimap"
-          nodeColor={(n) => definitionOf(n.type ?? '')?.accent ?? '#94a3b8'}
+          nodeColor={(n) => catalogue.get(n.type ?? '')?.ui.accent ?? '#94a3b8'}
           nodeStrokeWidth={0}
           nodeBorderRadius={6}
           maskColor="rgba(241, 245, 249, 0.7)"

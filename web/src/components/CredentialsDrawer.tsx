@@ -6,10 +6,9 @@ import { checkNewCredential, formErrorsOf, type FormErrors } from '../app/creden
 import { useServices } from '../app/services';
 import { ApiError } from '../api/client';
 import type { Credential } from '../api/types';
-import { isPlainObject } from '../graph/document';
 import { credentialCalls } from '../graph/variables';
 import { formatRelative } from '../run/format';
-import { useBuilder, useDocument } from '../store/hooks';
+import { useBuilder, useCatalogue, useDocument } from '../store/hooks';
 import { ConfirmDialog } from './ConfirmDialog';
 import { Icon } from './icons';
 
@@ -149,14 +148,8 @@ export function CredentialsDrawer() {
 /** Credential names the canvas workflow refers to, by `auth` or `getCredential(…)`. */
 export function useUsedCredentials(): Set<string> {
   const doc = useDocument();
-  return useMemo(() => {
-    const names = new Set(credentialCalls(doc));
-    for (const node of doc.nodes) {
-      const auth = node.data.config?.auth;
-      if (isPlainObject(auth) && typeof auth.credentialName === 'string') names.add(auth.credentialName);
-    }
-    return names;
-  }, [doc]);
+  const catalogue = useCatalogue();
+  return useMemo(() => new Set(credentialCalls(doc, catalogue)), [doc, catalogue]);
 }
 
 function AddCredentialForm({

@@ -1,27 +1,29 @@
-// Node types to add: drag one onto the canvas, or click (or press Enter) to add it after the selected step.
+// Node types to add, as the server lists them: drag one onto the canvas, or click (or press Enter) to add it
+// after the selected step.
 
 import { useReactFlow } from '@xyflow/react';
 import type { DragEvent } from 'react';
-import { PALETTE, type NodeDefinition } from '../graph/nodeTypes';
-import { useBuilder, useBuilderStore } from '../store/hooks';
+import { isTrigger, type NodeTypeInfo } from '../graph/nodeTypes';
+import { useBuilder, useBuilderStore, useCatalogue } from '../store/hooks';
 import { DRAG_MIME } from './Canvas';
 
 export function Palette() {
   const store = useBuilderStore();
+  const catalogue = useCatalogue();
   const addNode = useBuilder((s) => s.addNode);
-  const hasStart = useBuilder((s) => s.nodes.some((n) => n.type === 'start'));
+  const hasTrigger = useBuilder((s) => s.nodes.some((n) => isTrigger(s.catalogue.get(n.type ?? ''))));
   const { fitView } = useReactFlow();
 
-  const add = (definition: NodeDefinition) => {
+  const add = (info: NodeTypeInfo) => {
     const selected = store.getState().nodes.filter((n) => n.selected);
     const from = selected.length === 1 ? selected[0] : undefined;
-    addNode(definition.type, from && definition.hasInput ? { connectFrom: from.id } : {});
+    addNode(info.type, from && info.inputs.length > 0 ? { connectFrom: from.id } : {});
     // Keep the new step in view (it is placed next to the selected or last step).
     requestAnimationFrame(() => void fitView({ padding: 0.2, maxZoom: 1, duration: 200 }));
   };
 
-  const onDragStart = (event: DragEvent, definition: NodeDefinition) => {
-    event.dataTransfer.setData(DRAG_MIME, definition.type);
+  const onDragStart = (event: DragEvent, info: NodeTypeInfo) => {
+    event.dataTransfer.setData(DRAG_MIME, info.type);
     event.dataTransfer.effectAllowed = 'copy';
   };
 
@@ -29,8 +31,8 @@ export function Palette() {
     <aside className="palette" aria-label="Steps you can add">
       <h2 className="panel-title">Add a step</h2>
       <ul className="palette__list">
-        {PALETTE.map((definition) => {
-          const disabled = definition.type === 'start' && hasStart;
+        {catalogue.types.map((definition) => {
+          const disabled = isTrigger(definition) && hasTrigger;
           return (
             <li key={definition.type}>
               <button
@@ -42,11 +44,11 @@ export function Palette() {
                 onClick={() => add(definition)}
                 data-testid={`palette-${definition.type}`}
                 aria-label={`Add ${definition.title}`}
-                title={disabled ? 'A workflow has exactly one Start node' : `Drag onto the canvas, or click to add`}
-                style={{ ['--accent' as string]: definition.accent }}
+                title={disabled ? `A workflow has exactly one ${definition.title} node` : `${definition.description}. Drag onto the canvas, or click to add`}
+                style={{ ['--accent' as string]: definition.ui.accent }}
               >
                 <span className="palette__chip" aria-hidden="true">
-                  {definition.glyph}
+                  {definition.ui.glyph}
                 </span>
                 <span className="palette__text">
                   <span className="palette__name">{definition.title}</span>

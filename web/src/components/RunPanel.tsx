@@ -1,11 +1,10 @@
 // Bottom panel: the current run's steps (friendly names, status, duration) and its logs, live.
 
-import { useEffect, useMemo, useRef } from 'react';
+import { useEffect, useRef } from 'react';
 import type { RunStatus } from '../api/types';
 import { formatClock, formatDuration, formatRelative } from '../run/format';
-import { isTerminal, type RunView } from '../run/runState';
-import { topologicalOrder } from '../graph/validate';
-import { useBuilder, useDocument } from '../store/hooks';
+import { isTerminal, orderedSteps, type RunView, type StepView } from '../run/runState';
+import { useBuilder } from '../store/hooks';
 import { Icon } from './icons';
 import { StatusBadge } from './WorkflowNode';
 
@@ -96,13 +95,15 @@ function RunSummaryLine({ run }: { run: RunView }) {
 }
 
 function StepList({ run }: { run: RunView }) {
-  const doc = useDocument();
-  const steps = useMemo(() => {
-    if (!run.onCanvas) return run.steps;
-    // Show the steps in the order they flow on the canvas; the server reports them as they start.
-    const rank = new Map(topologicalOrder(doc).map((id, index) => [id, index]));
-    return [...run.steps].sort((a, b) => (rank.get(a.nodeId) ?? Infinity) - (rank.get(b.nodeId) ?? Infinity));
-  }, [run.steps, run.onCanvas, doc]);
+  // Graph order, as the server lists the run's steps (the events arrive in the order things happen).
+  const steps = orderedSteps(run);
+  const selectOnly = useBuilder((s) => s.selectOnly);
+  const setTab = useBuilder((s) => s.setInspectorTab);
+  const show = (step: StepView) => {
+    if (!run.onCanvas) return;
+    selectOnly(step.nodeId);
+    setTab('run');
+  };
   return (
     <div className="run-panel__column run-panel__steps">
       <h3 className="section-title">Steps</h3>
@@ -112,19 +113,47 @@ function StepList({ run }: { run: RunView }) {
         <ol className="step-list">
           {steps.map((step) => (
             <li key={step.id} className="step-row" data-testid={`step-row-${step.nodeId}`} data-status={step.status}>
-              <StatusBadge status={step.status} />
-              <span className="step-row__name">{step.name || step.nodeId}</span>
+              <StatusBadge status={step.status} label={step.errorHandled ? 'Failed, went on' : undefined} />
+              <span className="step-row__main">
+                {run.onCanvas ? (
+                  <button type="button" className="step-row__name step-row__link" onClick={() => show(step)} title="See what happened">
+                    {step.name || step.nodeId}
+                  </button>
+                ) : (
+                  <span className="step-row__name">{step.name || step.nodeId}</span>
+                )}
+              </span>
               <span className="step-row__duration" data-testid="step-duration">
                 {step.status === 'running' ? 'running…' : step.durationMs !== null ? formatDuration(step.durationMs) : ''}
               </span>
-              {step.attempt > 1 && <span className="chip">attempt {step.attempt}</span>}
-              {step.error && <span className="step-row__error">{step.error}</span>}
+              <StepNote step={step} />
             </li>
           ))}
         </ol>
       )}
     </div>
   );
+}
+
+function StepNote({ step }: { step: StepView }) {
+  const tries = step.attempt > 1 ? `attempt ${step.attempt}` : null;
+  const note = noteOf(step);
+  if (!tries && !note) return null;
+  return (
+    <span className="step-row__notes">
+      {tries && <span className="chip">{tries}</span>}
+      {note}
+    </span>
+  );
+}
+
+function noteOf(step: StepView) {
+  if (step.status === 'waiting' && step.waitUntil)
+    return <span className="step-row__note">waiting until {formatClock(step.waitUntil)}</span>;
+  if (step.status === 'skipped' && step.skipReason) return <span className="step-row__note">{step.skipReason}</span>;
+  if (step.error) return <span className="step-row__error">{step.error}</span>;
+  if (step.handles && step.handles.length > 0) return <span className="step-row__note">→ {step.handles.join(', ')}</span>;
+  return null;
 }
 
 function LogList({ run }: { run: RunView }) {

@@ -4,14 +4,15 @@ import { useReactFlow } from '@xyflow/react';
 import { useEffect, useRef, useState } from 'react';
 import { useServices } from '../app/services';
 import type { TemplateSummary } from '../api/types';
-import { loadWorkflow } from '../graph/convert';
-import { useBuilder } from '../store/hooks';
+import { loadWorkflow, withServerTypes } from '../graph/convert';
+import { useBuilder, useCatalogue } from '../store/hooks';
 import { Icon } from './icons';
 
 type ListState = { kind: 'idle' } | { kind: 'loading' } | { kind: 'ready'; templates: TemplateSummary[] } | { kind: 'error'; message: string };
 
 export function TemplatesMenu() {
   const { api } = useServices();
+  const catalogue = useCatalogue();
   const loadDocument = useBuilder((s) => s.loadDocument);
   const pushToast = useBuilder((s) => s.pushToast);
   const { fitView } = useReactFlow();
@@ -46,7 +47,8 @@ export function TemplatesMenu() {
   const pick = async (template: TemplateSummary) => {
     setLoadingId(template.id);
     try {
-      const result = loadWorkflow(await api.getTemplate(template.id));
+      const raw = await withServerTypes(await api.getTemplate(template.id), catalogue, (graph) => api.validate(graph));
+      const result = loadWorkflow(raw, catalogue);
       if (!result.ok) {
         pushToast('error', `Template “${template.name}” can’t be loaded: ${result.reason}`);
         return;
@@ -70,9 +72,10 @@ export function TemplatesMenu() {
         aria-haspopup="menu"
         aria-expanded={open}
         onClick={() => setOpen(!open)}
+        title="Templates"
         data-testid="templates-button"
       >
-        <Icon name="template" /> Templates <Icon name="chevronDown" size={14} />
+        <Icon name="template" /> <span className="button__label">Templates</span> <Icon name="chevronDown" size={14} />
       </button>
       {open && (
         <div className="menu__popover" role="menu" aria-label="Templates" data-testid="templates-menu">

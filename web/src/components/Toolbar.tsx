@@ -3,11 +3,11 @@
 import { useReactFlow } from '@xyflow/react';
 import { useContext, useRef, useState, type ChangeEvent } from 'react';
 import { IssuesContext, useServices } from '../app/services';
-import { emptyDocument } from '../graph/document';
-import { exportFileName, exportWithReport, parseWorkflowText } from '../graph/convert';
+import { exportFileName, exportWithReport, importWorkflow } from '../graph/convert';
+import { emptyDocument } from '../graph/nodeTypes';
 import { describeIssue } from '../graph/validate';
 import { isTerminal } from '../run/runState';
-import { useBuilder, useBuilderStore, useDocument } from '../store/hooks';
+import { useBuilder, useBuilderStore, useCatalogue, useDocument } from '../store/hooks';
 import { documentOf } from '../store/store';
 import { ConfirmDialog } from './ConfirmDialog';
 import { Icon } from './icons';
@@ -18,7 +18,8 @@ const MOD = isMac ? '⌘' : 'Ctrl';
 
 export function Toolbar() {
   const store = useBuilderStore();
-  const { runs } = useServices();
+  const { runs, api } = useServices();
+  const catalogue = useCatalogue();
   const { fitView } = useReactFlow();
   const issues = useContext(IssuesContext);
   const doc = useDocument();
@@ -47,7 +48,7 @@ export function Toolbar() {
     const file = event.target.files?.[0];
     event.target.value = '';
     if (!file) return;
-    const result = parseWorkflowText(await file.text());
+    const result = await importWorkflow(await file.text(), catalogue, (graph) => api.validate(graph));
     if (!result.ok) {
       pushToast('error', `Couldn’t import ${file.name}: ${result.reason}`);
       return;
@@ -59,7 +60,7 @@ export function Toolbar() {
 
   const onExport = () => {
     const current = documentOf(store.getState());
-    const { doc: exported, removed } = exportWithReport(current);
+    const { doc: exported, removed } = exportWithReport(current, catalogue);
     const blob = new Blob([JSON.stringify(exported, null, 2) + '\n'], { type: 'application/json' });
     const url = URL.createObjectURL(blob);
     const link = document.createElement('a');
@@ -77,8 +78,9 @@ export function Toolbar() {
   const blocked = issues[0];
   const runDisabled = Boolean(blocked) || posting || activeRun !== null;
   const reason = blocked
-    ? `${describeIssue(blocked, doc)}${issues.length > 1 ? ` (+${issues.length - 1} more)` : ''}`
+    ? `${describeIssue(blocked, doc, catalogue)}${issues.length > 1 ? ` (+${issues.length - 1} more)` : ''}`
     : null;
+  const missingCredential = blocked?.action?.kind === 'addCredential' ? blocked.action.name : null;
 
   return (
     <header className="toolbar">
@@ -101,11 +103,11 @@ export function Toolbar() {
       </div>
 
       <nav className="toolbar__group" aria-label="File">
-        <button type="button" className="button button--ghost" onClick={() => setConfirmNew(true)} data-testid="new-button">
-          <Icon name="file" /> New
+        <button type="button" className="button button--ghost" onClick={() => setConfirmNew(true)} title="New workflow" data-testid="new-button">
+          <Icon name="file" /> <span className="button__label">New</span>
         </button>
-        <button type="button" className="button button--ghost" onClick={() => fileInput.current?.click()} data-testid="import-button">
-          <Icon name="upload" /> Import
+        <button type="button" className="button button--ghost" onClick={() => fileInput.current?.click()} title="Import a workflow file" data-testid="import-button">
+          <Icon name="upload" /> <span className="button__label">Import</span>
         </button>
         <input
           ref={fileInput}
@@ -117,8 +119,8 @@ export function Toolbar() {
           onChange={(e) => void onImport(e)}
           data-testid="import-input"
         />
-        <button type="button" className="button button--ghost" onClick={onExport} data-testid="export-button">
-          <Icon name="download" /> Export
+        <button type="button" className="button button--ghost" onClick={onExport} title="Export this workflow" data-testid="export-button">
+          <Icon name="download" /> <span className="button__label">Export</span>
         </button>
         <TemplatesMenu />
       </nav>
@@ -169,6 +171,16 @@ export function Toolbar() {
           <span className="run-blocked" role="status" title={reason} data-testid="run-blocked-reason">
             <Icon name="alert" size={14} />
             <span className="run-blocked__text">{reason}</span>
+            {missingCredential && (
+              <button
+                type="button"
+                className="link-button run-blocked__action"
+                onClick={() => setCredentialsOpen(true, missingCredential)}
+                data-testid="run-blocked-add-credential"
+              >
+                Add it
+              </button>
+            )}
           </span>
         )}
         <button
@@ -176,18 +188,20 @@ export function Toolbar() {
           className={`button button--ghost${credentialsOpen ? ' is-active' : ''}`}
           onClick={() => setCredentialsOpen(!credentialsOpen)}
           aria-expanded={credentialsOpen}
+          title="Credentials"
           data-testid="credentials-button"
         >
-          <Icon name="key" /> Credentials
+          <Icon name="key" /> <span className="button__label">Credentials</span>
         </button>
         <button
           type="button"
           className={`button button--ghost${historyOpen ? ' is-active' : ''}`}
           onClick={() => setHistoryOpen(!historyOpen)}
           aria-expanded={historyOpen}
+          title="Run history"
           data-testid="history-button"
         >
-          <Icon name="history" /> History
+          <Icon name="history" /> <span className="button__label">History</span>
         </button>
         {activeRun && (
           <button
@@ -228,7 +242,7 @@ export function Toolbar() {
           onCancel={() => setConfirmNew(false)}
           onConfirm={() => {
             setConfirmNew(false);
-            loadDocument(emptyDocument());
+            loadDocument(emptyDocument(catalogue));
             fit();
           }}
         />

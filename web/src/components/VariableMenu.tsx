@@ -3,7 +3,7 @@
 
 import { useEffect, useMemo, useRef, useState, type KeyboardEvent as ReactKeyboardEvent } from 'react';
 import { insertAt, insideJsonString, suggestions, type Suggestion } from '../graph/variables';
-import { useBuilder, useBuilderShallow, useDocument } from '../store/hooks';
+import { useBuilder, useBuilderShallow, useCatalogue, useDocument } from '../store/hooks';
 import { Icon } from './icons';
 
 type TextField = HTMLInputElement | HTMLTextAreaElement;
@@ -67,9 +67,16 @@ export function VariableMenu({
   const [open, setOpen] = useState(false);
   const root = useRef<HTMLDivElement>(null);
   const doc = useDocument();
+  const catalogue = useCatalogue();
   const names = useBuilderShallow((s) => s.credentials.items.map((c) => c.name));
+  const run = useBuilder((s) => (s.run?.onCanvas ? s.run : null));
   const openCredentials = useBuilder((s) => s.setCredentialsOpen);
-  const items = useMemo(() => (open ? suggestions(doc, nodeId, names) : []), [open, doc, nodeId, names]);
+  const items = useMemo(() => {
+    if (!open) return [];
+    const outputs: Record<string, unknown> = {};
+    for (const step of run?.steps ?? []) if (step.output !== null && step.output !== undefined) outputs[step.nodeId] = step.output;
+    return suggestions(doc, catalogue, nodeId, { credentialNames: names, outputs });
+  }, [open, doc, catalogue, nodeId, names, run]);
 
   useEffect(() => {
     if (!open) return;

@@ -1,24 +1,31 @@
-// Form controls for node parameters. Each control edits one config key of one node; the inspector picks the
-// control from the parameter's declaration. Controls that hold text that may not parse yet (JSON, header rows)
-// keep it locally and report it as a draft error, so the graph is blocked from running until it is fixed.
+// Form controls for config fields. The inspector draws every field of a node type with the control its
+// declaration names (`ui.fields[key].widget`), never by node type. Controls that hold text that may not parse
+// yet (JSON, number text, rows without a name) keep it locally and report it as a draft error, so the graph is
+// blocked from running until it is fixed.
 
 import { isLiteralSecret } from '../graph/secrets';
 import { useEffect, useId, useRef, useState, type ReactNode } from 'react';
 import { isPlainObject } from '../graph/document';
-import type { Parameter } from '../graph/nodeTypes';
+import { enumOptions, type FormField } from '../graph/nodeTypes';
+import { rangeWords } from '../graph/schemaCheck';
 import type { Suggestion } from '../graph/variables';
 import { useBuilder } from '../store/hooks';
 import { Icon } from './icons';
 import { useCaretInsert, VariableMenu } from './VariableMenu';
 
-export interface ControlProps<P extends Parameter = Parameter> {
+export interface ControlProps {
   nodeId: string;
-  parameter: P;
+  field: FormField;
   config: Record<string, unknown>;
   errors: string[];
   /** Sets config keys; `undefined` removes a key. One call is one undo step. */
   onChange: (patch: Record<string, unknown>) => void;
 }
+
+const hintOf = (field: FormField) => field.ui.help ?? undefined;
+const placeholderOf = (field: FormField) => field.ui.placeholder ?? undefined;
+/** "Headers" → "header": how a row of a name/value field is called. */
+const singular = (label: string) => label.toLowerCase().replace(/ies$/, 'y').replace(/s$/, '');
 
 export function Field({
   label,
@@ -57,33 +64,45 @@ export function Field({
   );
 }
 
-export function ParameterControl(props: ControlProps) {
-  const { parameter } = props;
-  switch (parameter.control) {
+export function FieldControl(props: ControlProps) {
+  switch (props.field.ui.widget) {
     case 'select':
-      return <SelectControl {...props} parameter={parameter} />;
+      return <SelectControl {...props} />;
     case 'text':
-      return <TextControl {...props} parameter={parameter} />;
+      return <TextControl {...props} />;
+    case 'expression':
+    case 'textarea':
+      return <TextAreaControl {...props} />;
     case 'number':
-      return <NumberControl {...props} parameter={parameter} />;
+      return <NumberControl {...props} />;
+    case 'switch':
+      return <SwitchControl {...props} />;
     case 'keyValue':
-      return <KeyValueControl {...props} parameter={parameter} />;
+      return <RowsControl {...props} values="text" />;
+    case 'valueMap':
+      return <RowsControl {...props} values="any" />;
+    case 'list':
+      return <ListControl {...props} />;
     case 'body':
-      return <BodyControl {...props} parameter={parameter} />;
+      return <BodyControl {...props} />;
     case 'credential':
-      return <CredentialControl {...props} parameter={parameter} />;
+      return <CredentialControl {...props} />;
+    default:
+      // `json`, and any widget this builder does not know yet: the value as JSON.
+      return <JsonControl {...props} />;
   }
 }
 
-type Of<C extends Parameter['control']> = ControlProps<Extract<Parameter, { control: C }>>;
-
-function SelectControl({ parameter, config, errors, onChange }: Of<'select'>) {
+function SelectControl({ field, config, errors, onChange }: ControlProps) {
   const id = useId();
-  const value = typeof config[parameter.key] === 'string' ? (config[parameter.key] as string) : parameter.options[0];
+  const options = enumOptions(field.schema);
+  const raw = config[field.key];
+  const value = typeof raw === 'string' ? raw : typeof field.schema.default === 'string' ? field.schema.default : (options[0] ?? '');
   return (
-    <Field label={parameter.label} htmlFor={id} errors={errors} hint={parameter.hint} testId={`field-${parameter.key}`}>
-      <select id={id} className="input" value={value} onChange={(e) => onChange({ [parameter.key]: e.target.value })}>
-        {parameter.options.map((option) => (
+    <Field label={field.ui.label} htmlFor={id} errors={errors} hint={hintOf(field)} testId={`field-${field.key}`}>
+      <select id={id} className="input" value={value} onChange={(e) => onChange({ [field.key]: e.target.value })}>
+        {!options.includes(value) && <option value={value}>{value}</option>}
+        {options.map((option) => (
           <option key={option} value={option}>
             {option}
           </option>
@@ -93,110 +112,203 @@ function SelectControl({ parameter, config, errors, onChange }: Of<'select'>) {
   );
 }
 
-function TextControl({ nodeId, parameter, config, errors, onChange }: Of<'text'>) {
+function TextControl({ nodeId, field, config, errors, onChange }: ControlProps) {
   const id = useId();
-  const raw = config[parameter.key];
-  const caret = useCaretInsert<HTMLInputElement>((next) => onChange({ [parameter.key]: next }));
+  const raw = config[field.key];
+  const caret = useCaretInsert<HTMLInputElement>((next) => onChange({ [field.key]: next }));
   return (
     <Field
-      label={parameter.label}
+      label={field.ui.label}
       htmlFor={id}
       errors={errors}
-      hint={parameter.hint}
-      testId={`field-${parameter.key}`}
-      action={parameter.templated ? <VariableMenu nodeId={nodeId} onPick={caret.insert} testId={`insert-${parameter.key}`} /> : undefined}
+      hint={hintOf(field)}
+      testId={`field-${field.key}`}
+      action={field.ui.templated ? <VariableMenu nodeId={nodeId} onPick={caret.insert} testId={`insert-${field.key}`} /> : undefined}
     >
       <input
         id={id}
         ref={caret.ref}
         onSelect={caret.track}
-        className={`input${parameter.monospace ? ' input--mono' : ''}`}
+        className={`input${field.ui.monospace ? ' input--mono' : ''}`}
         type="text"
-        value={typeof raw === 'string' ? raw : ''}
-        placeholder={parameter.placeholder}
-        aria-required={parameter.required}
+        value={typeof raw === 'string' ? raw : raw === undefined || raw === null ? '' : String(raw)}
+        placeholder={placeholderOf(field)}
+        aria-required={field.required}
         aria-invalid={errors.length > 0}
         spellCheck={false}
-        onChange={(e) => onChange({ [parameter.key]: e.target.value })}
+        onChange={(e) => onChange({ [field.key]: e.target.value })}
       />
     </Field>
   );
 }
 
-function NumberControl({ nodeId, parameter, config, errors, onChange }: Of<'number'>) {
+/** Longer text, and expressions (`{{ steps.http_1.output.body.amount > 500 }}`), which wrap. */
+function TextAreaControl({ nodeId, field, config, errors, onChange }: ControlProps) {
   const id = useId();
-  const raw = config[parameter.key];
-  const [text, setText] = useState(raw === undefined ? '' : String(raw));
+  const raw = config[field.key];
+  const caret = useCaretInsert<HTMLTextAreaElement>((next) => onChange({ [field.key]: next }));
+  const text = typeof raw === 'string' ? raw : raw === undefined || raw === null ? '' : String(raw);
+  const expression = field.ui.widget === 'expression';
+  return (
+    <Field
+      label={field.ui.label}
+      htmlFor={id}
+      errors={errors}
+      hint={hintOf(field)}
+      testId={`field-${field.key}`}
+      action={field.ui.templated ? <VariableMenu nodeId={nodeId} onPick={caret.insert} testId={`insert-${field.key}`} /> : undefined}
+    >
+      <textarea
+        id={id}
+        ref={caret.ref}
+        onSelect={caret.track}
+        className={`input textarea${field.ui.monospace || expression ? ' input--mono' : ''}`}
+        rows={expression ? 2 : 4}
+        value={text}
+        placeholder={placeholderOf(field)}
+        aria-required={field.required}
+        aria-invalid={errors.length > 0}
+        spellCheck={false}
+        onChange={(e) => onChange({ [field.key]: e.target.value })}
+      />
+    </Field>
+  );
+}
+
+function NumberControl({ nodeId, field, config, errors, onChange }: ControlProps) {
+  const id = useId();
+  const raw = config[field.key];
+  const [text, setText] = useState(raw === undefined || raw === null ? '' : String(raw));
   const setDraftError = useBuilder((s) => s.setDraftError);
   useEffect(() => {
     // Follow outside changes (undo, another node) unless the text already means this value.
     const parsed = text.trim() === '' ? undefined : Number(text);
-    if (parsed !== raw) setText(raw === undefined ? '' : String(raw));
+    if (parsed !== raw) setText(raw === undefined || raw === null ? '' : String(raw));
   }, [raw, nodeId]);
-  useEffect(() => () => setDraftError(nodeId, parameter.key, null), [nodeId, parameter.key, setDraftError]);
+  useEffect(() => () => setDraftError(nodeId, field.key, null), [nodeId, field.key, setDraftError]);
 
   const change = (next: string) => {
     setText(next);
     if (next.trim() === '') {
-      setDraftError(nodeId, parameter.key, null);
-      onChange({ [parameter.key]: undefined });
+      setDraftError(nodeId, field.key, null);
+      onChange({ [field.key]: undefined });
       return;
     }
     const value = Number(next);
     if (!Number.isFinite(value)) {
-      setDraftError(nodeId, parameter.key, `${parameter.label} must be a number`);
+      setDraftError(nodeId, field.key, `${field.ui.label} must be a number`);
       return;
     }
-    setDraftError(nodeId, parameter.key, null);
-    onChange({ [parameter.key]: value });
+    setDraftError(nodeId, field.key, null);
+    onChange({ [field.key]: value });
   };
 
+  const range = rangeWords(field.schema).replace(/^must be /, '');
+  const bounds = range === 'is out of range' ? '' : `${range.charAt(0).toUpperCase()}${range.slice(1)}.`;
+  const hint = hintOf(field) ?? [bounds, field.required ? '' : 'Empty uses the default.'].filter(Boolean).join(' ');
   return (
-    <Field
-      label={parameter.label}
-      htmlFor={id}
-      errors={errors}
-      hint={parameter.hint ?? `Between ${parameter.min} and ${parameter.max.toLocaleString('en-US')}${parameter.unit ? ` ${parameter.unit}` : ''}. Empty uses the default.`}
-      testId={`field-${parameter.key}`}
-    >
-      <div className="input-group">
-        <input
-          id={id}
-          className="input"
-          type="text"
-          inputMode="numeric"
-          value={text}
-          placeholder={parameter.placeholder}
-          aria-invalid={errors.length > 0}
-          onChange={(e) => change(e.target.value)}
-        />
-        {parameter.unit && <span className="input-group__suffix">{parameter.unit}</span>}
-      </div>
+    <Field label={field.ui.label} htmlFor={id} errors={errors} hint={hint || undefined} testId={`field-${field.key}`}>
+      <input
+        id={id}
+        className="input"
+        type="text"
+        inputMode={field.schema.type === 'integer' ? 'numeric' : 'decimal'}
+        value={text}
+        placeholder={placeholderOf(field)}
+        aria-required={field.required}
+        aria-invalid={errors.length > 0}
+        onChange={(e) => change(e.target.value)}
+      />
     </Field>
+  );
+}
+
+export function Switch({
+  checked,
+  onChange,
+  label,
+  id,
+  testId,
+}: {
+  checked: boolean;
+  onChange: (checked: boolean) => void;
+  label: string;
+  id?: string;
+  testId?: string;
+}) {
+  return (
+    <button
+      type="button"
+      role="switch"
+      id={id}
+      aria-checked={checked}
+      aria-label={label}
+      className={`switch${checked ? ' is-on' : ''}`}
+      onClick={() => onChange(!checked)}
+      data-testid={testId}
+    >
+      <span className="switch__thumb" aria-hidden="true" />
+    </button>
+  );
+}
+
+function SwitchControl({ field, config, errors, onChange }: ControlProps) {
+  const id = useId();
+  const raw = config[field.key];
+  const checked = typeof raw === 'boolean' ? raw : field.schema.default === true;
+  return (
+    <div className={`field field--inline${errors.length > 0 ? ' field--invalid' : ''}`} data-testid={`field-${field.key}`}>
+      <div className="field__switch-row">
+        <label className="field__label" htmlFor={id}>
+          {field.ui.label}
+        </label>
+        <Switch id={id} checked={checked} label={field.ui.label} onChange={(next) => onChange({ [field.key]: next })} />
+      </div>
+      {field.ui.help && errors.length === 0 && <p className="field__hint">{field.ui.help}</p>}
+      {errors.map((message) => (
+        <p key={message} className="field__error" role="alert" data-testid={`field-${field.key}-error`}>
+          {message}
+        </p>
+      ))}
+    </div>
   );
 }
 
 interface Row {
   id: number;
   name: string;
+  /** As typed; a value read from the document that is not text is shown as JSON. */
   value: string;
+  /** The document's value when it was not text and has not been edited: kept as it is. */
+  original?: unknown;
 }
 
 function rowsOf(value: unknown, start = 0): Row[] {
   if (!isPlainObject(value)) return [];
-  return Object.entries(value).map(([name, v], i) => ({ id: start + i, name, value: typeof v === 'string' ? v : JSON.stringify(v) }));
+  return Object.entries(value).map(([name, v], i) =>
+    typeof v === 'string' ? { id: start + i, name, value: v } : { id: start + i, name, value: JSON.stringify(v), original: v },
+  );
 }
 
-function objectOf(rows: readonly Row[]): Record<string, string> {
-  return Object.fromEntries(rows.filter((r) => r.name.trim() !== '').map((r) => [r.name.trim(), r.value]));
+function objectOf(rows: readonly Row[]): Record<string, unknown> {
+  return Object.fromEntries(
+    rows.filter((r) => r.name.trim() !== '').map((r) => [r.name.trim(), 'original' in r ? r.original : r.value]),
+  );
 }
 
-function KeyValueControl({ nodeId, parameter, config, errors, onChange }: Of<'keyValue'>) {
-  const raw = config[parameter.key];
+/**
+ * Name/value rows: `keyValue` (text values, such as headers) and `valueMap` (values that may be templates;
+ * one that is exactly `{{ expression }}` keeps its type on the server). Values offer "Insert variable" when
+ * the field is templated.
+ */
+function RowsControl({ nodeId, field, config, errors, onChange, values }: ControlProps & { values: 'text' | 'any' }) {
+  const raw = config[field.key];
   const nextId = useRef(1000);
   const [rows, setRows] = useState<Row[]>(() => rowsOf(raw));
   const setDraftError = useBuilder((s) => s.setDraftError);
   const labelId = useId();
+  const label = field.ui.label;
+  const noun = singular(label);
 
   useEffect(() => {
     if (JSON.stringify(objectOf(rows)) !== JSON.stringify(isPlainObject(raw) ? raw : {})) {
@@ -204,7 +316,7 @@ function KeyValueControl({ nodeId, parameter, config, errors, onChange }: Of<'ke
       nextId.current += 100;
     }
   }, [raw, nodeId]);
-  useEffect(() => () => setDraftError(nodeId, parameter.key, null), [nodeId, parameter.key, setDraftError]);
+  useEffect(() => () => setDraftError(nodeId, field.key, null), [nodeId, field.key, setDraftError]);
 
   const commit = (next: Row[]) => {
     setRows(next);
@@ -213,41 +325,51 @@ function KeyValueControl({ nodeId, parameter, config, errors, onChange }: Of<'ke
     const unnamed = next.some((r) => r.name.trim() === '' && r.value !== '');
     setDraftError(
       nodeId,
-      parameter.key,
-      unnamed ? 'Every header needs a name' : duplicate ? `Header “${duplicate}” appears twice` : null,
+      field.key,
+      unnamed ? `Every ${noun} needs a name` : duplicate ? `${noun.charAt(0).toUpperCase()}${noun.slice(1)} “${duplicate}” appears twice` : null,
     );
-    onChange({ [parameter.key]: objectOf(next) });
+    onChange({ [field.key]: objectOf(next) });
   };
 
-  const update = (id: number, patch: Partial<Row>) => commit(rows.map((r) => (r.id === id ? { ...r, ...patch } : r)));
+  const update = (id: number, patch: Partial<Row>) =>
+    commit(
+      rows.map((r) => {
+        if (r.id !== id) return r;
+        const edited = { ...r, ...patch };
+        if ('value' in patch) delete edited.original;
+        return edited;
+      }),
+    );
 
   return (
-    <div className={`field${errors.length > 0 ? ' field--invalid' : ''}`} data-testid={`field-${parameter.key}`}>
+    <div className={`field${errors.length > 0 ? ' field--invalid' : ''}`} data-testid={`field-${field.key}`}>
       <span className="field__label" id={labelId}>
-        {parameter.label}
+        {label}
       </span>
       <div className="kv" role="group" aria-labelledby={labelId}>
         {rows.map((row, index) => (
-          <div className="kv__row" key={row.id} data-testid={`${parameter.key}-row`}>
+          <div className="kv__row" key={row.id} data-testid={`${field.key}-row`}>
             <input
               className="input input--mono"
               value={row.name}
-              placeholder={parameter.keyPlaceholder}
-              aria-label={`${parameter.label} ${index + 1} name`}
+              placeholder="Name"
+              aria-label={`${label} ${index + 1} name`}
               spellCheck={false}
               onChange={(e) => update(row.id, { name: e.target.value })}
             />
             <TemplatedValue
               nodeId={nodeId}
               value={row.value}
-              placeholder={parameter.valuePlaceholder}
-              label={`${parameter.label} ${index + 1} value`}
+              placeholder={values === 'any' ? placeholderOf(field) : 'Value'}
+              label={`${label} ${index + 1} value`}
+              templated={field.ui.templated}
+              testId={`insert-${field.key}-value`}
               onChange={(value) => update(row.id, { value })}
             />
             <button
               type="button"
               className="icon-button icon-button--quiet"
-              aria-label={`Remove ${parameter.label.toLowerCase()} ${row.name || index + 1}`}
+              aria-label={`Remove ${noun} ${row.name || index + 1}`}
               onClick={() => commit(rows.filter((r) => r.id !== row.id))}
             >
               <Icon name="close" size={14} />
@@ -261,18 +383,19 @@ function KeyValueControl({ nodeId, parameter, config, errors, onChange }: Of<'ke
             nextId.current += 1;
             setRows([...rows, { id: nextId.current, name: '', value: '' }]);
           }}
-          data-testid={`${parameter.key}-add`}
+          data-testid={`${field.key}-add`}
         >
-          <Icon name="plus" size={14} /> Add header
+          <Icon name="plus" size={14} /> Add {noun}
         </button>
       </div>
+      {field.ui.help && errors.length === 0 && <p className="field__hint">{field.ui.help}</p>}
       {errors.map((message) => (
-        <p key={message} className="field__error" role="alert" data-testid={`field-${parameter.key}-error`}>
+        <p key={message} className="field__error" role="alert" data-testid={`field-${field.key}-error`}>
           {message}
         </p>
       ))}
-      {rows.some((row) => isLiteralSecret(row.name, row.value)) && (
-        <p className="field__warning" role="status" data-testid={`field-${parameter.key}-secret-warning`}>
+      {values === 'text' && rows.some((row) => isLiteralSecret(row.name, row.value)) && (
+        <p className="field__warning" role="status" data-testid={`field-${field.key}-secret-warning`}>
           <Icon name="alert" size={13} />
           <span>
             A secret typed here is left out of exports and of what this browser saves. Store it under{' '}
@@ -284,21 +407,88 @@ function KeyValueControl({ nodeId, parameter, config, errors, onChange }: Of<'ke
   );
 }
 
-/** A header value: text with an "Insert variable" button inside its right edge. */
+/** A list of text entries (a switch's cases: one output each, in this order). */
+function ListControl({ nodeId, field, config, errors, onChange }: ControlProps) {
+  const raw = config[field.key];
+  const items = Array.isArray(raw) ? raw.map((v) => (typeof v === 'string' ? v : JSON.stringify(v))) : [];
+  const labelId = useId();
+  const noun = singular(field.ui.label);
+  const set = (next: string[]) => onChange({ [field.key]: next });
+  return (
+    <div className={`field${errors.length > 0 ? ' field--invalid' : ''}`} data-testid={`field-${field.key}`}>
+      <span className="field__label" id={labelId}>
+        {field.ui.label}
+      </span>
+      <div className="kv" role="group" aria-labelledby={labelId}>
+        {items.map((item, index) => (
+          <div className="kv__row kv__row--single" key={`${nodeId}:${index}`} data-testid={`${field.key}-item`}>
+            <input
+              className={`input${field.ui.monospace ? ' input--mono' : ''}`}
+              value={item}
+              placeholder={placeholderOf(field)}
+              aria-label={`${field.ui.label} ${index + 1}`}
+              spellCheck={false}
+              onChange={(e) => set(items.map((v, i) => (i === index ? e.target.value : v)))}
+            />
+            <button
+              type="button"
+              className="icon-button icon-button--quiet"
+              aria-label={`Remove ${noun} ${item || index + 1}`}
+              onClick={() => set(items.filter((_, i) => i !== index))}
+            >
+              <Icon name="close" size={14} />
+            </button>
+          </div>
+        ))}
+        <button
+          type="button"
+          className="button button--ghost button--small"
+          onClick={() => set([...items, ''])}
+          data-testid={`${field.key}-add`}
+        >
+          <Icon name="plus" size={14} /> Add {noun}
+        </button>
+      </div>
+      {field.ui.help && errors.length === 0 && <p className="field__hint">{field.ui.help}</p>}
+      {errors.map((message) => (
+        <p key={message} className="field__error" role="alert" data-testid={`field-${field.key}-error`}>
+          {message}
+        </p>
+      ))}
+    </div>
+  );
+}
+
+/** A row's value: text with an "Insert variable" button inside its right edge when the field is templated. */
 function TemplatedValue({
   nodeId,
   value,
   placeholder,
   label,
+  templated,
+  testId,
   onChange,
 }: {
   nodeId: string;
   value: string;
   placeholder?: string;
   label: string;
+  templated: boolean;
+  testId: string;
   onChange: (value: string) => void;
 }) {
   const caret = useCaretInsert<HTMLInputElement>(onChange);
+  if (!templated)
+    return (
+      <input
+        className="input input--mono"
+        value={value}
+        placeholder={placeholder}
+        aria-label={label}
+        spellCheck={false}
+        onChange={(e) => onChange(e.target.value)}
+      />
+    );
   return (
     <div className="templated-input">
       <input
@@ -311,40 +501,46 @@ function TemplatedValue({
         onSelect={caret.track}
         onChange={(e) => onChange(e.target.value)}
       />
-      <VariableMenu nodeId={nodeId} onPick={caret.insert} compact testId="insert-header" />
+      <VariableMenu nodeId={nodeId} onPick={caret.insert} compact testId={testId} />
     </div>
   );
 }
 
 type BodyMode = 'none' | 'json' | 'text';
 
-function BodyControl({ nodeId, parameter, config, errors, onChange }: Of<'body'>) {
-  const mode: BodyMode = config.json_body !== undefined ? 'json' : config.body !== undefined ? 'text' : 'none';
+/**
+ * The HTTP body: none, JSON (the field's own key, e.g. `json_body`) or raw text (its first alias, e.g. `body`),
+ * never both.
+ */
+function BodyControl({ nodeId, field, config, errors, onChange }: ControlProps) {
+  const jsonKey = field.key;
+  const textKey = field.ui.aliases[0] ?? `${field.key}_text`;
+  const mode: BodyMode = config[jsonKey] !== undefined && config[jsonKey] !== null ? 'json' : config[textKey] !== undefined && config[textKey] !== null ? 'text' : 'none';
   const setDraftError = useBuilder((s) => s.setDraftError);
   const labelId = useId();
   /** Set by whichever editor is showing (JSON or text). */
   const insertInto = useRef<((suggestion: Suggestion) => void) | null>(null);
-  const textCaret = useCaretInsert<HTMLTextAreaElement>((next) => onChange({ body: next }));
+  const textCaret = useCaretInsert<HTMLTextAreaElement>((next) => onChange({ [textKey]: next }));
   if (mode === 'text') insertInto.current = textCaret.insert;
 
   const switchTo = (next: BodyMode) => {
     if (next === mode) return;
-    setDraftError(nodeId, parameter.key, null);
-    onChange({ json_body: next === 'json' ? {} : undefined, body: next === 'text' ? '' : undefined });
+    setDraftError(nodeId, field.key, null);
+    onChange({ [jsonKey]: next === 'json' ? {} : undefined, [textKey]: next === 'text' ? '' : undefined });
   };
 
   return (
-    <div className={`field${errors.length > 0 ? ' field--invalid' : ''}`} data-testid={`field-${parameter.key}`}>
+    <div className={`field${errors.length > 0 ? ' field--invalid' : ''}`} data-testid={`field-${field.key}`}>
       <div className="field__label-row">
         <span className="field__label" id={labelId}>
-          {parameter.label}
+          {field.ui.label}
         </span>
         <VariableMenu
           nodeId={nodeId}
           onPick={(suggestion) => insertInto.current?.(suggestion)}
           disabled={mode === 'none'}
           disabledReason="Choose JSON or Text first"
-          testId="insert-body"
+          testId={`insert-${field.key}`}
         />
       </div>
       <div className="segmented" role="radiogroup" aria-labelledby={labelId}>
@@ -365,11 +561,13 @@ function BodyControl({ nodeId, parameter, config, errors, onChange }: Of<'body'>
       {mode === 'json' && (
         <JsonEditor
           nodeId={nodeId}
-          draftKey={parameter.key}
-          value={config.json_body}
-          onChange={(v) => onChange({ json_body: v })}
+          draftKey={field.key}
+          value={config[jsonKey]}
+          onChange={(v) => onChange({ [jsonKey]: v })}
           invalid={errors.length > 0}
           insertInto={insertInto}
+          testId="json-body"
+          label="JSON body"
         />
       )}
       {mode === 'text' && (
@@ -379,13 +577,49 @@ function BodyControl({ nodeId, parameter, config, errors, onChange }: Of<'body'>
           className="input input--mono textarea"
           rows={5}
           aria-label="Text body"
-          value={typeof config.body === 'string' ? config.body : ''}
+          value={typeof config[textKey] === 'string' ? (config[textKey] as string) : ''}
           spellCheck={false}
-          onChange={(e) => onChange({ body: e.target.value })}
+          onChange={(e) => onChange({ [textKey]: e.target.value })}
         />
       )}
       {errors.map((message) => (
-        <p key={message} className="field__error" role="alert" data-testid={`field-${parameter.key}-error`}>
+        <p key={message} className="field__error" role="alert" data-testid={`field-${field.key}-error`}>
+          {message}
+        </p>
+      ))}
+    </div>
+  );
+}
+
+/** Any JSON value, edited as text. */
+function JsonControl({ nodeId, field, config, errors, onChange }: ControlProps) {
+  const labelId = useId();
+  const insertInto = useRef<((suggestion: Suggestion) => void) | null>(null);
+  return (
+    <div className={`field${errors.length > 0 ? ' field--invalid' : ''}`} data-testid={`field-${field.key}`}>
+      <div className="field__label-row">
+        <span className="field__label" id={labelId}>
+          {field.ui.label}
+        </span>
+        {field.ui.templated && (
+          <VariableMenu nodeId={nodeId} onPick={(suggestion) => insertInto.current?.(suggestion)} testId={`insert-${field.key}`} />
+        )}
+      </div>
+      <JsonEditor
+        nodeId={nodeId}
+        draftKey={field.key}
+        value={config[field.key]}
+        onChange={(v) => onChange({ [field.key]: v })}
+        invalid={errors.length > 0}
+        insertInto={insertInto}
+        testId={`json-${field.key}`}
+        label={field.ui.label}
+        allowEmpty
+        onEmpty={() => onChange({ [field.key]: undefined })}
+      />
+      {field.ui.help && errors.length === 0 && <p className="field__hint">{field.ui.help}</p>}
+      {errors.map((message) => (
+        <p key={message} className="field__error" role="alert" data-testid={`field-${field.key}-error`}>
           {message}
         </p>
       ))}
@@ -405,6 +639,10 @@ function JsonEditor({
   onChange,
   invalid,
   insertInto,
+  testId,
+  label,
+  allowEmpty = false,
+  onEmpty,
 }: {
   nodeId: string;
   draftKey: string;
@@ -412,6 +650,11 @@ function JsonEditor({
   onChange: (value: unknown) => void;
   invalid: boolean;
   insertInto: { current: ((suggestion: Suggestion) => void) | null };
+  testId: string;
+  label: string;
+  /** Empty text means "not set" (onEmpty) rather than an error. */
+  allowEmpty?: boolean;
+  onEmpty?: () => void;
 }) {
   const [text, setText] = useState(() => pretty(value));
   const setDraftError = useBuilder((s) => s.setDraftError);
@@ -433,7 +676,10 @@ function JsonEditor({
   const change = (next: string) => {
     setText(next);
     if (next.trim() === '') {
-      setDraftError(nodeId, draftKey, 'Enter a JSON value, or choose None');
+      if (allowEmpty) {
+        setDraftError(nodeId, draftKey, null);
+        onEmpty?.();
+      } else setDraftError(nodeId, draftKey, 'Enter a JSON value, or choose None');
       return;
     }
     try {
@@ -455,17 +701,17 @@ function JsonEditor({
         onSelect={caret.track}
         className="input input--mono textarea"
         rows={Math.min(14, Math.max(4, text.split('\n').length + 1))}
-        aria-label="JSON body"
+        aria-label={label}
         aria-invalid={invalid}
         value={text}
         spellCheck={false}
         onChange={(e) => change(e.target.value)}
-        data-testid="json-body"
+        data-testid={testId}
       />
       <button
         type="button"
         className="button button--ghost button--small json-editor__format"
-        disabled={invalid}
+        disabled={invalid || text.trim() === ''}
         onClick={() => change(pretty(JSON.parse(text)))}
       >
         Format
@@ -474,9 +720,10 @@ function JsonEditor({
   );
 }
 
-function CredentialControl({ parameter, config, errors, onChange }: Of<'credential'>) {
+/** `{credentialName}`: a reference to a stored credential, never the secret itself. */
+function CredentialControl({ field, config, errors, onChange }: ControlProps) {
   const id = useId();
-  const raw = config[parameter.key];
+  const raw = config[field.key];
   const name = isPlainObject(raw) && typeof raw.credentialName === 'string' ? raw.credentialName : '';
   const list = useBuilder((s) => s.credentials);
   const openCredentials = useBuilder((s) => s.setCredentialsOpen);
@@ -484,11 +731,11 @@ function CredentialControl({ parameter, config, errors, onChange }: Of<'credenti
   const missing = name !== '' && !known && list.status === 'ready';
   return (
     <Field
-      label={parameter.label}
+      label={field.ui.label}
       htmlFor={id}
-      errors={errors}
-      hint={missing ? undefined : parameter.hint}
-      testId={`field-${parameter.key}`}
+      errors={errors.filter((e) => !missing || !e.includes(`“${name}”`))}
+      hint={missing ? undefined : hintOf(field)}
+      testId={`field-${field.key}`}
       action={
         <button type="button" className="button button--ghost button--small" onClick={() => openCredentials(true)} data-testid="manage-credentials">
           <Icon name="key" size={13} /> Manage
@@ -501,7 +748,7 @@ function CredentialControl({ parameter, config, errors, onChange }: Of<'credenti
         value={name}
         aria-describedby={missing ? `${id}-missing` : undefined}
         onChange={(e) =>
-          onChange({ [parameter.key]: e.target.value === '' ? undefined : { ...(isPlainObject(raw) ? raw : {}), credentialName: e.target.value } })
+          onChange({ [field.key]: e.target.value === '' ? undefined : { ...(isPlainObject(raw) ? raw : {}), credentialName: e.target.value } })
         }
         data-testid="credential-picker"
       >

@@ -1,6 +1,18 @@
-import { describe, expect, it } from 'vitest';
-import { exportDocument, exportFileName, loadWorkflow, parseWorkflowText } from './convert';
+import { describe, expect, it, vi } from 'vitest';
+import { testCatalogue } from '../api/fake';
+import { exportDocument, exportFileName, importWorkflow, loadWorkflow, parseWorkflowText, withServerTypes } from './convert';
 import type { GraphDocument } from './document';
+
+const catalogue = testCatalogue();
+/** What POST /v1/workflows/validate answers for a template: each step's type by the name the registry uses. */
+const server = (type: string) =>
+  vi.fn(async (graph: Record<string, unknown>) => ({
+    ok: true as const,
+    workflowName: String(graph.name),
+    steps: [{ id: 'start', name: 'Start', type: 'start', deps: [] }].concat(
+      ((graph.definition as { steps: unknown[] }).steps ?? []).map((_, i) => ({ id: `step_${i + 1}`, name: `Step ${i + 1}`, type, deps: [] })),
+    ),
+  }));
 
 const template = {
   name: 'Stripe → Discord',
@@ -14,29 +26,41 @@ const template = {
 };
 
 describe('template format', () => {
-  it('becomes Start → step → step, laid out left to right', () => {
-    const result = loadWorkflow(template);
+  it('becomes Start → step → step, laid out left to right, once the server has named older step types', async () => {
+    const validate = server('http');
+    const result = loadWorkflow(await withServerTypes(template, catalogue, validate), catalogue);
+    expect(validate).toHaveBeenCalledTimes(1);
     expect(result.ok).toBe(true);
     if (!result.ok) return;
     const { nodes, edges, meta } = result.doc;
     expect(nodes.map((n) => [n.id, n.type, n.data.label])).toEqual([
       ['start', 'start', 'Start'],
-      ['step-1', 'http', 'Fetch payment'],
-      ['step-2', 'http', 'Step 2'],
+      ['step_1', 'http', 'Fetch payment'],
+      ['step_2', 'http', 'Step 2'],
     ]);
     expect(nodes.map((n) => n.position.y)).toEqual([0, 0, 0]);
     const xs = nodes.map((n) => n.position.x);
     expect([...xs].sort((a, b) => a - b)).toEqual(xs);
     expect(edges).toEqual([
-      { id: 'e-start-step-1', source: 'start', target: 'step-1' },
-      { id: 'e-step-1-step-2', source: 'step-1', target: 'step-2' },
+      { id: 'e-start-step_1', source: 'start', target: 'step_1' },
+      { id: 'e-step_1-step_2', source: 'step_1', target: 'step_2' },
     ]);
     expect(nodes[2]?.data.config).toEqual(template.definition.steps[1]?.config);
     expect(meta).toEqual({ name: 'Stripe → Discord', version: 1, description: 'Forward a payment to Discord' });
   });
 
-  it('rejects unknown step types with the reason', () => {
-    const result = loadWorkflow({ name: 'x', definition: { steps: [{ type: 'email_node', config: {} }] } });
+  it('asks the server nothing when every step type is in the catalogue', async () => {
+    const validate = server('http');
+    const named = { name: 'x', definition: { steps: [{ type: 'http', config: { url: 'https://a.example' } }] } };
+    expect(await withServerTypes(named, catalogue, validate)).toBe(named);
+    expect(validate).not.toHaveBeenCalled();
+  });
+
+  it('rejects unknown step types with the reason', async () => {
+    const validate = vi.fn(async () => {
+      throw new Error('422');
+    });
+    const result = await importWorkflow(JSON.stringify({ name: 'x', definition: { steps: [{ type: 'email_node', config: {} }] } }), catalogue, validate);
     expect(result).toEqual({ ok: false, reason: 'step 1 has unsupported type “email_node”' });
   });
 });
@@ -46,7 +70,7 @@ describe('builder format', () => {
     nodes: [
       { id: 'start', type: 'start', position: { x: 0, y: 0 }, data: { label: 'Start' } },
       {
-        id: 'http-1',
+        id: 'http_1',
         type: 'http',
         position: { x: 250.5, y: -20 },
         data: {
@@ -64,14 +88,14 @@ describe('builder format', () => {
         },
       },
     ],
-    edges: [{ id: 'e1', source: 'start', target: 'http-1' }],
+    edges: [{ id: 'e1', source: 'start', target: 'http_1' }],
     meta: { name: 'Slack Notification', version: 3, description: 'Say hi', owner: 'ops' },
   };
 
   it('round-trips export → import losslessly', () => {
-    const exported = exportDocument(doc, new Date('2026-11-21T13:40:00.123Z'));
+    const exported = exportDocument(doc, catalogue, new Date('2026-11-21T13:40:00.123Z'));
     expect(exported.meta.exportedAt).toBe('2026-11-21T13:40:00.123Z');
-    const reimported = parseWorkflowText(JSON.stringify(exported));
+    const reimported = parseWorkflowText(JSON.stringify(exported), catalogue);
     expect(reimported).toEqual({ ok: true, doc: exported });
     const { exportedAt, ...meta } = exported.meta;
     expect(exportedAt).toBeDefined();
@@ -79,7 +103,7 @@ describe('builder format', () => {
   });
 
   it('exports what the user typed and nothing more', () => {
-    const exported = exportDocument(doc);
+    const exported = exportDocument(doc, catalogue);
     expect(exported.nodes[1]?.data.config).toEqual(doc.nodes[1]?.data.config);
     expect(Object.keys(exported)).toEqual(['nodes', 'edges', 'meta']);
     expect(exportFileName(doc)).toBe('slack-notification.automateos.json');
@@ -89,18 +113,22 @@ describe('builder format', () => {
     ['{ not json', /^not valid JSON/],
     ['[]', /expected a JSON object/],
     ['{"hello": 1}', /not an AutomateOS workflow/],
-    ['{"nodes": [{"id": "a", "type": "email", "position": {"x": 0, "y": 0}}]}', /unsupported type “email”/],
+    ['{"nodes": [{"id": "a", "type": "email", "position": {"x": 0, "y": 0}}]}', /^Add a Start node|Unknown node type “email”/],
     ['{"nodes": [{"id": "start", "type": "start", "position": {"x": "left"}}]}', /no valid position/],
     [
-      '{"nodes": [{"id": "start", "type": "start", "position": {"x": 0, "y": 0}}, {"id": "h", "type": "http", "position": {"x": 1, "y": 0}, "data": {"label": "H", "config": {"url": "ftp://x"}}}], "edges": [{"source": "start", "target": "h"}]}',
-      /^H: URL must start with http:\/\/ or https:\/\//,
+      '{"nodes": [{"id": "start", "type": "start", "position": {"x": 0, "y": 0}}, {"id": "h", "type": "http", "position": {"x": 1, "y": 0}, "data": {"label": "H", "config": {"url": ""}}}], "edges": [{"source": "start", "target": "h"}]}',
+      /^H: URL is required/,
+    ],
+    [
+      '{"nodes": [{"id": "start", "type": "start", "position": {"x": 0, "y": 0}}, {"id": "h", "type": "http", "position": {"x": 1, "y": 0}, "data": {"label": "H", "config": {"url": "https://x", "timeoutMs": 0}}}], "edges": [{"source": "start", "target": "h"}]}',
+      /^H: Timeout \(ms\) must be between 1 and 300,000/,
     ],
     [
       '{"nodes": [{"id": "start", "type": "start", "position": {"x": 0, "y": 0}}, {"id": "h", "type": "http", "position": {"x": 1, "y": 0}, "data": {"label": "H", "config": {"url": "https://x"}}}]}',
       /^H: Not connected to Start/,
     ],
   ])('rejects %s with a reason', (text, reason) => {
-    const result = parseWorkflowText(text);
+    const result = parseWorkflowText(text, catalogue);
     expect(result.ok).toBe(false);
     if (!result.ok) expect(result.reason).toMatch(reason);
   });
@@ -113,23 +141,63 @@ describe('the shipped examples (examples/*.json)', () => {
     expect(Object.keys(examples).length).toBeGreaterThan(0);
   });
 
-  it.each(Object.entries(examples))('%s loads as a valid graph', (_path, value) => {
-    const result = loadWorkflow(value);
+  it.each(Object.entries(examples))('%s loads as a valid graph', async (_path, value) => {
+    // A template naming an older step type is resolved by the server; here, one that answers "http".
+    const result = loadWorkflow(await withServerTypes(value, catalogue, server('http')), catalogue);
     expect(result).toMatchObject({ ok: true });
   });
 });
 
 describe('lenient reading', () => {
   it('accepts the legacy “metadata” spelling, string versions and missing positions', () => {
-    const result = loadWorkflow({
+    const result = loadWorkflow(
+      {
       nodes: [
         { id: 'start', type: 'start' },
         { id: 'a', type: 'http', data: { label: 'A', config: { url: 'https://a' } } },
       ],
       edges: [{ id: 'e', source: 'start', target: 'a' }],
       metadata: { name: 'Old', version: '2024-01' },
-    });
+      },
+      catalogue,
+    );
     expect(result.ok && result.doc.meta).toEqual({ name: 'Old', version: '2024-01' });
     expect(result.ok && result.doc.nodes.map((n) => n.position.x)).toEqual([0, 260]);
+  });
+});
+
+describe('edges keep which output they leave from', () => {
+  const branching: GraphDocument = {
+    nodes: [
+      { id: 'start', type: 'start', position: { x: 0, y: 0 }, data: { label: 'Start' } },
+      { id: 'if_1', type: 'if', position: { x: 260, y: 0 }, data: { label: 'Big?', config: { condition: '{{ inputs.n > 5 }}' } } },
+      { id: 'http_1', type: 'http', position: { x: 520, y: -80 }, data: { label: 'Yes', config: { url: 'https://a.example' } } },
+      { id: 'http_2', type: 'http', position: { x: 520, y: 80 }, data: { label: 'No', config: { url: 'https://b.example' } } },
+    ],
+    edges: [
+      { id: 'e1', source: 'start', target: 'if_1' },
+      { id: 'e2', source: 'if_1', target: 'http_1', sourceHandle: 'true' },
+      { id: 'e3', source: 'if_1', target: 'http_2', sourceHandle: 'false', targetHandle: 'in' },
+    ],
+    meta: { name: 'Branches', version: 1 },
+  };
+
+  it('through export and import', () => {
+    const exported = exportDocument(branching, catalogue, new Date('2026-01-01T00:00:00Z'));
+    expect(exported.edges).toEqual(branching.edges);
+    const text = JSON.stringify(exported);
+    const back = parseWorkflowText(text, catalogue);
+    expect(back.ok && back.doc.edges).toEqual(branching.edges);
+  });
+
+  it('and a file whose branch edge names no output does not load', () => {
+    const loose = { ...branching, edges: branching.edges.map(({ sourceHandle: _h, ...e }) => e) };
+    const result = loadWorkflow(loose, catalogue);
+    expect(result).toEqual({ ok: false, reason: 'Big?: Connect from one of its outputs (true, false)' });
+  });
+
+  it('drops null handles (as React Flow writes them)', () => {
+    const result = loadWorkflow({ ...branching, edges: [{ id: 'e1', source: 'start', target: 'if_1', sourceHandle: null }, ...branching.edges.slice(1)] }, catalogue);
+    expect(result.ok && result.doc.edges[0]).toEqual({ id: 'e1', source: 'start', target: 'if_1' });
   });
 });

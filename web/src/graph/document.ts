@@ -1,13 +1,16 @@
 // The builder's persisted document: what is exported, autosaved and sent to the API as `graph`.
 // It holds no UI state (selection, drag, viewport).
 
-export type NodeKind = 'start' | 'http';
+/** A node type name from the server's catalogue (`http`, `if`…), or one it does not know (flagged by checks). */
+export type NodeKind = string;
 
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 
 export interface NodeData {
   label: string;
   config?: Record<string, unknown>;
+  /** Retries and onError (the server's settings schema), for node types with `ui.errorHandling`. */
+  settings?: Record<string, unknown>;
   [key: string]: unknown;
 }
 
@@ -22,6 +25,9 @@ export interface DocEdge {
   id: string;
   source: string;
   target: string;
+  /** Which output of the source the edge leaves from: required from nodes with branches (if, switch). */
+  sourceHandle?: string;
+  targetHandle?: string;
 }
 
 export interface DocMeta {
@@ -41,40 +47,45 @@ export interface GraphDocument {
 
 export const DEFAULT_NAME = 'Untitled workflow';
 
-export function emptyDocument(): GraphDocument {
-  return {
-    nodes: [{ id: 'start', type: 'start', position: { x: 0, y: 0 }, data: { label: 'Start' } }],
-    edges: [],
-    meta: { name: DEFAULT_NAME, version: 1 },
-  };
+type LooseEdge = { id: string; source: string; target: string; sourceHandle?: string | null; targetHandle?: string | null };
+
+/** The document shape of an edge: handles kept when set, React Flow's nulls dropped. */
+export function docEdge(edge: LooseEdge): DocEdge {
+  const out: DocEdge = { id: edge.id, source: edge.source, target: edge.target };
+  if (typeof edge.sourceHandle === 'string') out.sourceHandle = edge.sourceHandle;
+  if (typeof edge.targetHandle === 'string') out.targetHandle = edge.targetHandle;
+  return out;
 }
 
 /** Strips anything a canvas library may have added (selection, measured size…) down to the document shape. */
 export function normaliseDocument(doc: {
   nodes: readonly { id: string; type?: string; position: { x: number; y: number }; data: NodeData }[];
-  edges: readonly { id: string; source: string; target: string }[];
+  edges: readonly LooseEdge[];
   meta: DocMeta;
 }): GraphDocument {
   return {
     nodes: doc.nodes.map((n) => ({
       id: n.id,
-      type: (n.type ?? 'http') as NodeKind,
+      type: n.type ?? '',
       position: { x: n.position.x, y: n.position.y },
       data: n.data,
     })),
-    edges: doc.edges.map((e) => ({ id: e.id, source: e.source, target: e.target })),
+    edges: doc.edges.map(docEdge),
     meta: doc.meta,
   };
 }
 
-/** Unique id with a readable prefix, e.g. `http-3`. */
+/** A new id `<prefix>_<n>` (`http_1`, `if_2`), the lowest n not taken. */
 export function nextId(prefix: string, taken: Iterable<string>): string {
   const used = new Set(taken);
   for (let i = 1; ; i += 1) {
-    const candidate = `${prefix}-${i}`;
+    const candidate = `${prefix}_${i}`;
     if (!used.has(candidate)) return candidate;
   }
 }
+
+/** Whether `{{steps.<id>…}}` can name the step with a dot; otherwise it takes `{{steps['<id>']…}}`. */
+export const isIdentifier = (id: string): boolean => /^[A-Za-z_][A-Za-z0-9_]*$/.test(id);
 
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);

@@ -1,205 +1,172 @@
-// One declaration per node type: its parameters, defaults, form controls and checks.
-// The inspector form, the palette, new-node defaults and client validation all read from here.
-// Keep in step with the Python HTTP node schema (docs/API.md, "HTTP node config").
+// The node types the server declares (GET /v1/node-types), as the builder reads them: the palette, canvas
+// nodes, handles, inspector forms, new-node defaults and client checks all come from these entries. Nothing
+// here is written per node type; a type registered only in Python works the same as the built-in ones.
 
-import { isPlainObject, type NodeKind } from './document';
-import { hasTemplate, unclosedTemplate } from './variables';
+import type { FieldUi, Handle, NodeTypeInfo, NodeTypeList } from '../api/types';
+import { DEFAULT_NAME, isPlainObject, type GraphDocument } from './document';
 
-export const HTTP_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
-export const TIMEOUT_MIN_MS = 1;
-export const TIMEOUT_MAX_MS = 300_000;
-
+export type { FieldUi, Handle, NodeTypeInfo, NodeTypeList };
+export type JsonSchema = Record<string, unknown>;
 type Config = Record<string, unknown>;
-type Check = (value: unknown, config: Config) => string | null;
 
-interface ParameterBase {
+/** A node type entry; `aliases` (older names the server accepts) is read when the server sends it. */
+type Entry = NodeTypeInfo & { aliases?: string[] };
+
+export interface Catalogue {
+  /** In palette order. */
+  readonly types: readonly NodeTypeInfo[];
+  /** JSON Schema of `data.settings` (retry, onError) for types with `ui.errorHandling`. */
+  readonly settingsSchema: JsonSchema;
+  /** The entry for a type name, or for an older name of it. */
+  get(type: string): NodeTypeInfo | undefined;
+}
+
+export function createCatalogue(list: NodeTypeList): Catalogue {
+  const byName = new Map<string, NodeTypeInfo>();
+  for (const entry of list.nodeTypes as Entry[]) {
+    byName.set(entry.type, entry);
+  }
+  for (const entry of list.nodeTypes as Entry[]) {
+    for (const alias of entry.aliases ?? []) if (!byName.has(alias)) byName.set(alias, entry);
+  }
+  return { types: list.nodeTypes, settingsSchema: list.settingsSchema, get: (type) => byName.get(type) };
+}
+
+export interface FormField {
   /** Key in `data.config`. */
   key: string;
-  label: string;
-  hint?: string;
-  /** Other config keys whose server errors belong to this control. */
-  aliases?: readonly string[];
-  validate?: Check;
+  ui: FieldUi;
+  /** The field's JSON Schema (with `anyOf: [X, null]` unwrapped and `$ref`s resolved). */
+  schema: JsonSchema;
+  required: boolean;
 }
 
-export type Parameter = ParameterBase &
-  (
-    | { control: 'select'; options: readonly string[] }
-    /** `templated`: the server renders {{variables}} in it, so the form offers "Insert variable". */
-    | { control: 'text'; placeholder?: string; required?: boolean; monospace?: boolean; templated?: boolean }
-    | { control: 'number'; min: number; max: number; unit?: string; placeholder?: string }
-    /** Values are templated (names are not). */
-    | { control: 'keyValue'; keyPlaceholder?: string; valuePlaceholder?: string }
-    /** Body: none, JSON (`json_body`) or raw text (`body`), never both. */
-    | { control: 'body' }
-    /** `auth: {credentialName}`: a reference to a stored credential, never the secret itself. */
-    | { control: 'credential' }
-  );
-
-export interface NodeDefinition {
-  type: NodeKind;
-  title: string;
-  description: string;
-  /** Single-letter glyph drawn in the node's icon chip. */
-  glyph: string;
-  accent: string;
-  /** Wire type of the step this node becomes (as reported in run steps). */
-  stepType?: string;
-  defaultLabel: string;
-  hasInput: boolean;
-  hasOutput: boolean;
-  parameters: readonly Parameter[];
-  defaults: Config;
-  /** Short line shown under the label on the canvas. */
-  summary: (config: Config) => string;
+/** The fields the inspector draws, in `ui.fields` order. */
+export function formFields(info: NodeTypeInfo): FormField[] {
+  const properties = isPlainObject(info.configSchema.properties) ? info.configSchema.properties : {};
+  const required = Array.isArray(info.configSchema.required) ? (info.configSchema.required as string[]) : [];
+  return Object.entries(info.ui.fields)
+    .sort(([, a], [, b]) => a.order - b.order)
+    .map(([key, ui]) => ({
+      key,
+      ui,
+      schema: fieldSchema(info.configSchema, properties[key]),
+      required: required.includes(key),
+    }));
 }
 
-function defineNode(definition: NodeDefinition): NodeDefinition {
-  return definition;
+/** The form field a config key (or an error on it) belongs to: itself or the field that lists it as an alias. */
+export function fieldFor(info: NodeTypeInfo, configKey: string): string {
+  if (info.ui.fields[configKey]) return configKey;
+  const owner = Object.entries(info.ui.fields).find(([, ui]) => ui.aliases.includes(configKey));
+  return owner ? owner[0] : configKey;
 }
 
-const isHttpUrl = (value: string) => /^https?:\/\/\S+$/i.test(value.trim());
-const UNCLOSED = 'A {{ variable is not closed with }}';
-
-/** Whether any string inside a JSON value (keys included) has an unclosed `{{`. */
-function unclosedIn(value: unknown): boolean {
-  if (typeof value === 'string') return unclosedTemplate(value);
-  if (Array.isArray(value)) return value.some(unclosedIn);
-  if (isPlainObject(value)) return Object.entries(value).some(([k, v]) => unclosedTemplate(k) || unclosedIn(v));
-  return false;
+export function labelOf(info: NodeTypeInfo, field: string): string {
+  return info.ui.fields[field]?.label ?? humanise(field);
 }
 
-export const startNode = defineNode({
-  type: 'start',
-  title: 'Start',
-  description: 'Where every run begins',
-  glyph: '▶',
-  accent: '#16a34a',
-  defaultLabel: 'Start',
-  hasInput: false,
-  hasOutput: true,
-  parameters: [],
-  defaults: {},
-  summary: () => 'Manual trigger',
-});
-
-export const httpNode = defineNode({
-  type: 'http',
-  title: 'HTTP Request',
-  description: 'Call any URL with a method, headers and body',
-  glyph: 'H',
-  accent: '#4f46e5',
-  stepType: 'http_request_node',
-  defaultLabel: 'HTTP Request',
-  hasInput: true,
-  hasOutput: true,
-  parameters: [
-    {
-      key: 'method',
-      label: 'Method',
-      control: 'select',
-      options: HTTP_METHODS,
-      validate: (v) =>
-        v === undefined || (typeof v === 'string' && (HTTP_METHODS as readonly string[]).includes(v))
-          ? null
-          : `Method must be one of ${HTTP_METHODS.join(', ')}`,
-    },
-    {
-      key: 'url',
-      label: 'URL',
-      control: 'text',
-      placeholder: 'https://api.example.com/hook',
-      required: true,
-      monospace: true,
-      templated: true,
-      validate: (v) => {
-        if (typeof v !== 'string' || v.trim() === '') return 'URL is required';
-        // With a {{variable}} the server checks the URL once it is filled in, at run time.
-        if (hasTemplate(v)) return unclosedTemplate(v) ? UNCLOSED : null;
-        return isHttpUrl(v) ? null : 'URL must start with http:// or https://';
-      },
-    },
-    {
-      key: 'headers',
-      label: 'Headers',
-      control: 'keyValue',
-      keyPlaceholder: 'Header',
-      valuePlaceholder: 'Value',
-      validate: (v) => {
-        if (v === undefined) return null;
-        if (!isPlainObject(v)) return 'Headers must be name/value pairs';
-        for (const [name, value] of Object.entries(v)) {
-          if (name.trim() === '') return 'Every header needs a name';
-          if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(name)) return `“${name}” is not a valid header name`;
-          if (typeof value !== 'string') return `Header “${name}” must be text`;
-          if (unclosedTemplate(value)) return `Header “${name}”: ${UNCLOSED}`;
-        }
-        return null;
-      },
-    },
-    {
-      key: 'json_body',
-      aliases: ['body'],
-      label: 'Body',
-      control: 'body',
-      validate: (_v, config) =>
-        config.body !== undefined && config.json_body !== undefined
-          ? 'Use either a JSON body or a text body, not both'
-          : config.body !== undefined && typeof config.body !== 'string'
-            ? 'Text body must be a string'
-            : unclosedIn(config.body) || unclosedIn(config.json_body)
-              ? `Body: ${UNCLOSED}`
-              : null,
-    },
-    {
-      key: 'auth',
-      label: 'Credential',
-      hint: 'Sent as Authorization: Bearer <secret>. The secret stays on the server, never in the workflow.',
-      control: 'credential',
-      validate: (v) => {
-        if (v === undefined || v === null) return null;
-        if (!isPlainObject(v) || typeof v.credentialName !== 'string' || v.credentialName.trim() === '')
-          return 'Credential needs a name';
-        return null;
-      },
-    },
-    {
-      key: 'timeoutMs',
-      label: 'Timeout',
-      control: 'number',
-      min: TIMEOUT_MIN_MS,
-      max: TIMEOUT_MAX_MS,
-      unit: 'ms',
-      placeholder: '30000',
-      validate: (v) => {
-        if (v === undefined || v === null) return null;
-        if (typeof v !== 'number' || !Number.isInteger(v)) return 'Timeout must be a whole number of milliseconds';
-        if (v < TIMEOUT_MIN_MS || v > TIMEOUT_MAX_MS)
-          return `Timeout must be between ${TIMEOUT_MIN_MS} and ${TIMEOUT_MAX_MS.toLocaleString('en-US')} ms`;
-        return null;
-      },
-    },
-  ],
-  defaults: { method: 'GET', url: '', headers: {}, timeoutMs: 30_000 },
-  summary: (config) => {
-    const method = typeof config.method === 'string' ? config.method : 'GET';
-    const url = typeof config.url === 'string' && config.url.trim() !== '' ? config.url.trim() : 'No URL yet';
-    return `${method} ${url.replace(/^https?:\/\//i, '')}`;
-  },
-});
-
-export const NODE_DEFINITIONS: Record<NodeKind, NodeDefinition> = { start: startNode, http: httpNode };
-export const PALETTE: readonly NodeDefinition[] = [startNode, httpNode];
-
-export function definitionOf(type: string): NodeDefinition | undefined {
-  return (NODE_DEFINITIONS as Record<string, NodeDefinition | undefined>)[type];
+export function defaultConfig(info: NodeTypeInfo): Config {
+  return structuredClone(info.ui.defaults);
 }
 
-/** The parameter a config key (or a server error on it) belongs to. */
-export function parameterFor(definition: NodeDefinition, configKey: string): Parameter | undefined {
-  return definition.parameters.find((p) => p.key === configKey || p.aliases?.includes(configKey));
+/** A new workflow: the catalogue's trigger alone on the canvas, with its id prefix as its id (`start`). */
+export function emptyDocument(catalogue: Catalogue): GraphDocument {
+  const trigger = catalogue.types.find(isTrigger);
+  return {
+    nodes: trigger
+      ? [{ id: trigger.ui.idPrefix, type: trigger.type, position: { x: 0, y: 0 }, data: { label: trigger.ui.defaultLabel } }]
+      : [],
+    edges: [],
+    meta: { name: DEFAULT_NAME, version: 1 },
+  };
 }
 
-export function defaultConfig(definition: NodeDefinition): Config {
-  return structuredClone(definition.defaults);
+export const isTrigger = (info: NodeTypeInfo | undefined): boolean => info?.kind === 'trigger';
+
+/** The output handles a node of this type offers with this config, in order. */
+export function outputHandles(info: NodeTypeInfo, config: Config): Handle[] {
+  const dynamic = info.dynamicOutputs;
+  if (!dynamic) return info.outputs;
+  const values = Array.isArray(config[dynamic.field]) ? (config[dynamic.field] as unknown[]) : [];
+  const seen = new Set<string>();
+  const made: Handle[] = [];
+  for (const value of values) {
+    const id = String(value);
+    // An empty or repeated value is a config error (the server says so); it gets no handle of its own.
+    if (id === '' || seen.has(id)) continue;
+    seen.add(id);
+    made.push({ id, label: id });
+  }
+  return [...made, ...dynamic.extra.filter((h) => !seen.has(h.id))];
+}
+
+/** Whether an edge leaving this node must say which output it leaves from. */
+export function hasBranches(info: NodeTypeInfo): boolean {
+  return info.dynamicOutputs !== null || info.outputs.length > 1;
+}
+
+/** The canvas line under a node's name: `ui.summary` with each `{field}` replaced by its value. */
+export function summaryOf(info: NodeTypeInfo, config: Config): string {
+  let empty = false;
+  const text = info.ui.summary
+    .replace(/\{(\w+)\}/g, (_, key: string) => {
+      const shown = showValue(config[key]);
+      if (shown === '') empty = true;
+      return shown;
+    })
+    .replace(/https?:\/\//gi, '')
+    .trim();
+  return text || (empty ? 'Not set up yet' : '');
+}
+
+function showValue(value: unknown): string {
+  if (value === undefined || value === null) return '';
+  if (typeof value === 'string') return value.trim();
+  if (Array.isArray(value)) return value.map(showValue).join(', ');
+  if (isPlainObject(value)) return Object.keys(value).join(', ');
+  return String(value);
+}
+
+/** `maxIntervalMs` → `Max interval (ms)`; pydantic's own titles ("Maxintervalms") read worse. */
+export function humanise(key: string): string {
+  const unit = /Ms$/.test(key) ? ' (ms)' : '';
+  const words = key
+    .replace(/Ms$/, '')
+    .replace(/_/g, ' ')
+    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+    .toLowerCase()
+    .trim();
+  return `${words.charAt(0).toUpperCase()}${words.slice(1)}${unit}`;
+}
+
+/** A property schema made plain: `$ref` resolved against the root's `$defs`, `anyOf: [X, {type: null}]` → X. */
+export function fieldSchema(root: JsonSchema, schema: unknown): JsonSchema {
+  let current: JsonSchema = isPlainObject(schema) ? schema : {};
+  for (let depth = 0; depth < 8; depth += 1) {
+    if (typeof current.$ref === 'string') {
+      const name = /^#\/\$defs\/(.+)$/.exec(current.$ref)?.[1];
+      const defs = isPlainObject(root.$defs) ? root.$defs : {};
+      const target = name ? defs[name] : undefined;
+      const { $ref: _ref, ...rest } = current;
+      current = { ...(isPlainObject(target) ? target : {}), ...rest };
+      continue;
+    }
+    const union = Array.isArray(current.anyOf) ? current.anyOf : Array.isArray(current.oneOf) ? current.oneOf : null;
+    if (union) {
+      const options = union.filter((s) => !(isPlainObject(s) && s.type === 'null'));
+      if (options.length === 1) {
+        const { anyOf: _a, oneOf: _o, ...rest } = current;
+        current = { ...rest, ...(options[0] as JsonSchema) };
+        continue;
+      }
+    }
+    break;
+  }
+  return current;
+}
+
+/** The options of a select: the field schema's `enum`. */
+export function enumOptions(schema: JsonSchema): string[] {
+  return Array.isArray(schema.enum) ? schema.enum.map(String) : [];
 }

@@ -1,11 +1,15 @@
 import { describe, expect, it } from 'vitest';
 
-import { emptyDocument, type GraphDocument } from './document';
+import { testCatalogue } from '../api/fake';
+import type { GraphDocument } from './document';
+import { emptyDocument } from './nodeTypes';
 import { isLiteralSecret, withoutLiteralSecrets } from './secrets';
 import { exportWithReport } from './convert';
 
+const catalogue = testCatalogue();
+
 function withHeaders(headers: Record<string, string>): GraphDocument {
-  const doc = emptyDocument();
+  const doc = emptyDocument(catalogue);
   doc.nodes.push({
     id: 'call',
     type: 'http',
@@ -26,12 +30,12 @@ describe('literal secrets', () => {
 
   it('are left out of exports and saves, and counted; the rest is kept', () => {
     const doc = withHeaders({ Authorization: 'Bearer sk_live_1', 'X-Trace': 'keep', Cookie: "{{getCredential('c')}}" });
-    const { doc: clean, removed } = withoutLiteralSecrets(doc);
+    const { doc: clean, removed } = withoutLiteralSecrets(doc, catalogue);
     expect(removed).toBe(1);
     const headersOf = (d: GraphDocument) => d.nodes.find((n) => n.id === 'call')?.data.config?.headers;
     expect(headersOf(clean)).toEqual({ Authorization: '', 'X-Trace': 'keep', Cookie: "{{getCredential('c')}}" });
     expect(headersOf(doc)).toMatchObject({ Authorization: 'Bearer sk_live_1' }); // the canvas keeps it
-    const exported = exportWithReport(doc, new Date('2026-11-21T00:00:00Z'));
+    const exported = exportWithReport(doc, catalogue, new Date('2026-11-21T00:00:00Z'));
     expect(exported.removed).toBe(1);
     expect(JSON.stringify(exported.doc)).not.toContain('sk_live_1');
   });

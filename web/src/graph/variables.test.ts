@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { testCatalogue } from '../api/fake';
 import type { GraphDocument } from './document';
 import { validateGraph } from './validate';
 import {
@@ -8,9 +9,13 @@ import {
   inputVariables,
   insertAt,
   insideJsonString,
+  outputPaths,
+  stepRef,
   suggestions,
   upstreamSteps,
 } from './variables';
+
+const catalogue = testCatalogue();
 
 function doc(configs: Record<string, Record<string, unknown>>, edges: [string, string][] = []): GraphDocument {
   const ids = Object.keys(configs);
@@ -41,7 +46,7 @@ const notion = doc({
 
 describe('run input detection', () => {
   it('finds the Notion template’s inputs', () => {
-    expect(inputVariables(notion)).toEqual(['databaseId', 'payload.title']);
+    expect(inputVariables(notion, catalogue)).toEqual(['databaseId', 'payload.title']);
   });
 
   it('reads the first identifier path of an expression, skipping steps, calls and literals', () => {
@@ -62,21 +67,22 @@ describe('run input detection', () => {
       b: { url: 'https://y.example/{{team}}', body: 'hello {{ payload.name }} {{getCredential("k")}}' },
       c: { url: 'https://z.example', json_body: { '{{keyInput}}': [1, '{{payload.id}}'] } },
     });
-    expect(inputVariables(graph)).toEqual(['inputs.team', 'payload.id', 'payload.name', 'keyInput']);
+    // Names (header names, JSON keys) are not rendered, so a {{…}} in one is not an input.
+    expect(inputVariables(graph, catalogue)).toEqual(['inputs.team', 'payload.id', 'payload.name']);
   });
 
   it('drops a path that another one extends, since that one defines the object', () => {
     const graph = doc({ a: { url: 'https://x.example/{{payload}}/{{payload.title}}' } });
-    expect(inputVariables(graph)).toEqual(['payload.title']);
+    expect(inputVariables(graph, catalogue)).toEqual(['payload.title']);
   });
 
   it('finds nothing in a workflow without templates', () => {
-    expect(inputVariables(doc({ a: { url: 'https://x.example', json_body: { text: 'hi {not a template}' } } }))).toEqual([]);
+    expect(inputVariables(doc({ a: { url: 'https://x.example', json_body: { text: 'hi {not a template}' } } }), catalogue)).toEqual([]);
   });
 
   it('lists credentials called from templates', () => {
     const graph = doc({ a: { url: "https://x.example/{{ getCredential('hook') }}", headers: { Authorization: 'Bearer {{getCredential("api")}}' } } });
-    expect(credentialCalls(graph)).toEqual(['hook', 'api']);
+    expect(credentialCalls(graph, catalogue)).toEqual(['hook', 'api']);
   });
 });
 
@@ -98,31 +104,56 @@ describe('inputs from paths', () => {
 
 describe('templates in client validation', () => {
   it('accepts a URL with a template, refuses an unclosed one', () => {
-    const messages = (url: string) => validateGraph(doc({ a: { url } })).map((i) => i.message);
+    const messages = (url: string) => validateGraph(doc({ a: { url } }), catalogue).map((i) => i.message);
     expect(messages('{{baseUrl}}/v1/pages')).toEqual([]);
     expect(messages('https://api.example/{{ databaseId }}')).toEqual([]);
-    expect(messages('api.example/x')).toEqual(['URL must start with http:// or https://']);
     expect(messages('https://api.example/{{ databaseId')).toEqual(['A {{ variable is not closed with }}']);
   });
 
   it('accepts template strings inside a JSON body', () => {
-    expect(validateGraph(notion)).toEqual([]);
+    expect(validateGraph(notion, catalogue)).toEqual([]);
   });
 });
 
 describe('insert variable', () => {
   const chain = doc({ a: { url: 'https://a.example' }, b: { url: 'https://b.example' }, c: { url: 'https://c.example' } });
 
-  it('offers every ancestor’s output, in run order, and not the Start node', () => {
-    expect(upstreamSteps(chain, 'c').map((s) => s.id)).toEqual(['a', 'b']);
-    expect(upstreamSteps(chain, 'a')).toEqual([]);
+  it('offers every ancestor’s output, in run order, and not the trigger', () => {
+    expect(upstreamSteps(chain, catalogue, 'c').map((s) => s.id)).toEqual(['a', 'b']);
+    expect(upstreamSteps(chain, catalogue, 'a')).toEqual([]);
   });
 
-  it('lists run inputs, step outputs and credentials', () => {
-    const items = suggestions(notion, 'create-page', ['notionToken']);
-    expect(items.map((s) => s.text)).toEqual(['{{databaseId}}', '{{payload.title}}', "{{getCredential('notionToken')}}"]);
-    const body = suggestions(chain, 'b', []).find((s) => s.text === '{{steps.a.output.body.}}');
-    expect(body?.caret).toBe('{{steps.a.output.body.'.length);
+  it('names steps the way templates accept: steps.id for identifiers, steps[\'id\'] for any other id', () => {
+    expect(stepRef('http_1')).toBe('steps.http_1');
+    expect(stepRef('a-b')).toBe("steps['a-b']");
+    expect(stepRef('1st')).toBe("steps['1st']");
+    const texts = suggestions(notion, catalogue, 'create-page', { credentialNames: [] }).map((s) => s.text);
+    expect(texts).toEqual(['{{databaseId}}', '{{payload.title}}']);
+    const hyphen = doc({ 'a-b': { url: 'https://a.example' }, c: { url: 'https://c.example' } });
+    const offered = suggestions(hyphen, catalogue, 'c', { credentialNames: [] }).filter((s) => s.group === 'Step outputs');
+    expect(offered.map((s) => s.text)).toEqual(["{{steps['a-b'].output}}", "{{steps['a-b'].output.}}"]);
+    expect(offered[1]?.caret).toBe("{{steps['a-b'].output.".length);
+  });
+
+  it('offers the fields a step’s output had in the last run, and .error when its failures are continued', () => {
+    const graph = doc({ http_1: { url: 'https://a.example' }, http_2: { url: 'https://b.example' } });
+    graph.nodes[1]!.data.settings = { onError: 'continue' };
+    const output = { status: 200, headers: { 'Content-Type': 'application/json' }, body: { id: 42, items: [{ sku: 'x' }] } };
+    const texts = suggestions(graph, catalogue, 'http_2', { credentialNames: ['k'], outputs: { http_1: output } }).map((s) => s.text);
+    expect(texts).toEqual([
+      '{{steps.http_1.output.status}}',
+      '{{steps.http_1.output.headers}}',
+      '{{steps.http_1.output.body}}',
+      "{{steps.http_1.output.headers['Content-Type']}}",
+      '{{steps.http_1.output.body.id}}',
+      '{{steps.http_1.output.body.items}}',
+      "{{steps.http_1.output.body.items[0]}}",
+      '{{steps.http_1.output}}',
+      '{{steps.http_1.output.}}',
+      '{{steps.http_1.error}}',
+      "{{getCredential('k')}}",
+    ]);
+    expect(outputPaths('plain text')).toEqual([]);
   });
 
   it('inserts over the selection, or appends', () => {

@@ -1,11 +1,9 @@
 // `{{ … }}` templates in node configs (docs/API.md, "Templates in node configs"), pure: which run inputs a
 // workflow asks for, how typed values become the run's `inputs`, and what the "Insert variable" menu offers.
 
-import { isPlainObject, type GraphDocument } from './document';
-import { topologicalOrder } from './validate';
-
-/** Config keys whose strings the server renders as templates; `json_body` is walked to every string inside. */
-const TEMPLATED_KEYS = ['url', 'headers', 'body', 'json_body'] as const;
+import { isIdentifier, isPlainObject, type GraphDocument } from './document';
+import { isTrigger, type Catalogue } from './nodeTypes';
+import { topologicalOrder } from './algorithms';
 
 const EXPRESSION = /\{\{([\s\S]*?)\}\}/g;
 /** A dotted path at the start of an expression: `payload.title`, `inputs.x`, `databaseId`. */
@@ -14,21 +12,23 @@ const LEADING_PATH = /^\s*([A-Za-z_]\w*(?:\s*\.\s*[A-Za-z_]\w*)*)\s*(\()?/;
 const NOT_INPUTS = new Set(['steps', 'true', 'false', 'none', 'True', 'False', 'None', 'not', 'loop', 'range']);
 const INPUTS_PREFIX = 'inputs';
 
-/** Every string the server renders in one node's config. */
-export function templatedStrings(config: unknown): string[] {
-  if (!isPlainObject(config)) return [];
+/** Every string inside one value. Object keys are not rendered by the server, so they are left out. */
+export function stringsIn(value: unknown): string[] {
   const out: string[] = [];
-  const walk = (value: unknown, withKeys: boolean) => {
-    if (typeof value === 'string') out.push(value);
-    else if (Array.isArray(value)) value.forEach((v) => walk(v, withKeys));
-    else if (isPlainObject(value))
-      for (const [k, v] of Object.entries(value)) {
-        if (withKeys) out.push(k);
-        walk(v, withKeys);
-      }
+  const walk = (v: unknown) => {
+    if (typeof v === 'string') out.push(v);
+    else if (Array.isArray(v)) v.forEach(walk);
+    else if (isPlainObject(v)) Object.values(v).forEach(walk);
   };
-  for (const key of TEMPLATED_KEYS) walk(config[key], key === 'json_body');
+  walk(value);
   return out;
+}
+
+/** Every string the server renders in one node's config: those inside its type's templated fields. */
+export function templatedStrings(catalogue: Catalogue, type: string, config: unknown): string[] {
+  const info = catalogue.get(type);
+  if (!info || !isPlainObject(config)) return [];
+  return info.templatedFields.flatMap((key) => stringsIn(config[key]));
 }
 
 /** The inside of each `{{ … }}` in a string, trimmed. */
@@ -55,11 +55,12 @@ export function normaliseInputPath(path: string): string {
  * The run inputs a workflow uses, in document order, one per distinct input. A path that is the prefix of
  * another (`payload` beside `payload.title`) is left out: the longer one defines that object.
  */
-export function inputVariables(doc: GraphDocument): string[] {
+export function inputVariables(doc: GraphDocument, catalogue: Catalogue): string[] {
   const byTarget = new Map<string, string>();
   for (const id of topologicalOrder(doc)) {
     const node = doc.nodes.find((n) => n.id === id);
-    for (const text of templatedStrings(node?.data.config))
+    if (!node) continue;
+    for (const text of templatedStrings(catalogue, node.type, node.data.config))
       for (const expression of expressionsIn(text)) {
         const path = inputPathOf(expression);
         if (path && !byTarget.has(normaliseInputPath(path))) byTarget.set(normaliseInputPath(path), path);
@@ -72,12 +73,36 @@ export function inputVariables(doc: GraphDocument): string[] {
 }
 
 /** Names passed to `getCredential('…')` anywhere in the workflow's templates. */
-export function credentialCalls(doc: GraphDocument): string[] {
-  const names = new Set<string>();
-  for (const node of doc.nodes)
-    for (const text of templatedStrings(node.data.config))
-      for (const m of text.matchAll(/getCredential\(\s*(['"])([^'"]*)\1\s*\)/g)) names.add(m[2] ?? '');
-  return [...names];
+export function credentialCalls(doc: GraphDocument, catalogue: Catalogue): string[] {
+  return [...new Set(credentialRefs(doc, catalogue).map((r) => r.name))].filter((name) => name !== '');
+}
+
+export interface CredentialRef {
+  name: string;
+  nodeId: string;
+  /** The config key that names it: a credential field (`auth`) or a templated one (`url`, `headers`). */
+  field: string;
+}
+
+const GET_CREDENTIAL = /getCredential\(\s*(['"])([^'"]*)\1\s*\)/g;
+
+/** Every stored credential the workflow names: in credential fields (`{credentialName}`) and in getCredential('…'). */
+export function credentialRefs(doc: GraphDocument, catalogue: Catalogue): CredentialRef[] {
+  const refs: CredentialRef[] = [];
+  for (const node of doc.nodes) {
+    const info = catalogue.get(node.type);
+    const config = isPlainObject(node.data.config) ? node.data.config : {};
+    if (!info) continue;
+    for (const field of info.credentialFields) {
+      const value = config[field];
+      if (isPlainObject(value) && typeof value.credentialName === 'string' && value.credentialName !== '')
+        refs.push({ name: value.credentialName, nodeId: node.id, field });
+    }
+    for (const field of info.templatedFields)
+      for (const text of stringsIn(config[field]))
+        for (const m of text.matchAll(GET_CREDENTIAL)) refs.push({ name: m[2] ?? '', nodeId: node.id, field });
+  }
+  return refs;
 }
 
 /** The run's `inputs` from typed values by path: `payload.title=Hi` → `{payload: {title: 'Hi'}}`. */
@@ -107,7 +132,7 @@ export function unclosedTemplate(text: string): boolean {
 export const hasTemplate = (text: string): boolean => text.includes('{{');
 
 /** Steps whose output a node can read: every step it (transitively) comes after, in run order. */
-export function upstreamSteps(doc: GraphDocument, nodeId: string): { id: string; label: string }[] {
+export function upstreamSteps(doc: GraphDocument, catalogue: Catalogue, nodeId: string): { id: string; label: string }[] {
   const ancestors = new Set<string>();
   const queue = [nodeId];
   while (queue.length > 0) {
@@ -120,8 +145,56 @@ export function upstreamSteps(doc: GraphDocument, nodeId: string): { id: string;
   }
   const byId = new Map(doc.nodes.map((n) => [n.id, n]));
   return topologicalOrder(doc)
-    .filter((id) => ancestors.has(id) && id !== nodeId && byId.get(id)?.type !== 'start')
+    .filter((id) => {
+      const node = byId.get(id);
+      return ancestors.has(id) && id !== nodeId && node !== undefined && !isTrigger(catalogue.get(node.type));
+    })
     .map((id) => ({ id, label: byId.get(id)?.data.label || id }));
+}
+
+/** How a template names a step: `steps.http_1` for identifier ids, `steps['my-id']` for any other. */
+export function stepRef(id: string): string {
+  return isIdentifier(id) ? `steps.${id}` : `steps['${id.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}']`;
+}
+
+/** `.body.id`, `['user-id']`, `[0]`: one path segment as a template writes it. */
+function segment(key: string | number): string {
+  if (typeof key === 'number') return `[${key}]`;
+  return isIdentifier(key) ? `.${key}` : `['${key.replace(/'/g, "\\'")}']`;
+}
+
+const MAX_OUTPUT_PATHS = 16;
+const MAX_OUTPUT_DEPTH = 3;
+
+/** Paths into a value seen in a run (`.status`, `.body`, `.body.id`), breadth first, with a short preview. */
+export function outputPaths(value: unknown): { path: string; preview: string }[] {
+  const out: { path: string; preview: string }[] = [];
+  let level: { path: string; value: unknown }[] = [{ path: '', value }];
+  for (let depth = 0; depth < MAX_OUTPUT_DEPTH && level.length > 0; depth += 1) {
+    const next: { path: string; value: unknown }[] = [];
+    for (const item of level) {
+      const children: [string | number, unknown][] = isPlainObject(item.value)
+        ? Object.entries(item.value)
+        : Array.isArray(item.value) && item.value.length > 0
+          ? [[0, item.value[0]]]
+          : [];
+      for (const [key, child] of children) {
+        const path = item.path + segment(key);
+        out.push({ path, preview: preview(child) });
+        if (out.length >= MAX_OUTPUT_PATHS) return out;
+        next.push({ path, value: child });
+      }
+    }
+    level = next;
+  }
+  return out;
+}
+
+function preview(value: unknown): string {
+  if (isPlainObject(value)) return `{…} ${Object.keys(value).length} fields`;
+  if (Array.isArray(value)) return `[…] ${value.length} items`;
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 40 ? `${text.slice(0, 39)}…` : text;
 }
 
 export interface Suggestion {
@@ -133,19 +206,34 @@ export interface Suggestion {
   caret?: number;
 }
 
-/** What the "Insert variable" menu offers for a field of `nodeId`. */
-export function suggestions(doc: GraphDocument, nodeId: string, credentialNames: readonly string[]): Suggestion[] {
-  const out: Suggestion[] = inputVariables(doc).map((path) => ({
+export interface SuggestionContext {
+  credentialNames: readonly string[];
+  /** Outputs of the last run of the canvas, by node id: their fields are offered as they were. */
+  outputs?: Readonly<Record<string, unknown>>;
+}
+
+/** What the "Insert variable" menu offers for a field of `nodeId`: only forms the server's templates accept. */
+export function suggestions(doc: GraphDocument, catalogue: Catalogue, nodeId: string, context: SuggestionContext): Suggestion[] {
+  const out: Suggestion[] = inputVariables(doc, catalogue).map((path) => ({
     group: 'Run inputs',
     text: `{{${path}}}`,
     detail: 'Asked for when you press Run',
   }));
-  for (const step of upstreamSteps(doc, nodeId)) {
-    out.push({ group: 'Step outputs', text: `{{steps.${step.id}.output.status}}`, detail: `${step.label}: HTTP status` });
-    const body = `{{steps.${step.id}.output.body.}}`;
-    out.push({ group: 'Step outputs', text: body, detail: `${step.label}: a field of the response body`, caret: body.length - 2 });
+  const byId = new Map(doc.nodes.map((n) => [n.id, n]));
+  for (const step of upstreamSteps(doc, catalogue, nodeId)) {
+    const ref = stepRef(step.id);
+    const seen = context.outputs?.[step.id];
+    if (seen !== undefined)
+      for (const { path, preview } of outputPaths(seen))
+        out.push({ group: 'Step outputs', text: `{{${ref}.output${path}}}`, detail: `${step.label}: ${preview} in the last run` });
+    out.push({ group: 'Step outputs', text: `{{${ref}.output}}`, detail: `${step.label}: its whole output` });
+    const field = `{{${ref}.output.}}`;
+    out.push({ group: 'Step outputs', text: field, detail: `${step.label}: a field of its output`, caret: field.length - 2 });
+    const settings = byId.get(step.id)?.data.settings;
+    if (isPlainObject(settings) && settings.onError === 'continue')
+      out.push({ group: 'Step outputs', text: `{{${ref}.error}}`, detail: `${step.label}: its error, when it failed and the run went on` });
   }
-  for (const name of credentialNames)
+  for (const name of context.credentialNames)
     out.push({ group: 'Credentials', text: `{{getCredential('${name}')}}`, detail: 'Secret value, filled in on the server' });
   return out;
 }

@@ -1,7 +1,17 @@
 // A run as the builder shows it, and how run events change it (pure).
 // Events are applied exactly once and in seq order: duplicates are dropped, early arrivals wait for the gap.
 
-import { TERMINAL_RUN_STATUSES, type LogEntry, type RunEvent, type RunStatus, type Step, type StepStatus } from '../api/types';
+import {
+  TERMINAL_RUN_STATUSES,
+  type LogEntry,
+  type Run,
+  type RunEvent,
+  type RunStatus,
+  type Step,
+  type StepAttempt,
+  type StepRequest,
+  type StepStatus,
+} from '../api/types';
 
 export type RunOrigin = 'canvas' | 'history';
 export type Connection = 'connecting' | 'live' | 'reconnecting' | 'closed' | 'lost';
@@ -17,6 +27,19 @@ export interface StepView {
   finishedAt: string | null;
   attempt: number;
   error: string | null;
+  /** The last attempt's result (an HTTP step's `{status, headers, body, truncated?}`). */
+  output: unknown;
+  /** What an HTTP step sent on its last attempt. */
+  request: StepRequest | null;
+  /** Every try, oldest first; earlier ones keep their own output. */
+  attempts: StepAttempt[];
+  /** The outputs a branching step took (`['true']`); null for steps that do not branch. */
+  handles: string[] | null;
+  /** While waiting (a delay, or before a retry): until when. */
+  waitUntil: string | null;
+  skipReason: string | null;
+  /** Failed with onError continue: the run went on. */
+  errorHandled: boolean;
   /** Seeded from the canvas before the server reported the step. */
   placeholder?: boolean;
 }
@@ -43,6 +66,8 @@ export interface RunView {
   createdAt: string | null;
   /** Cancel was requested and not yet confirmed by a terminal event. */
   cancelRequested: boolean;
+  /** Step ids in the server's graph order (from GET /v1/runs/{id}); null until known. */
+  order: string[] | null;
 }
 
 export function createRunView(
@@ -64,6 +89,7 @@ export function createRunView(
     onCanvas: init.onCanvas ?? false,
     createdAt: init.createdAt ?? null,
     cancelRequested: false,
+    order: null,
   };
 }
 
@@ -117,6 +143,13 @@ export function stepView(step: Step): StepView {
     finishedAt: step.finishedAt,
     attempt: step.attempt,
     error: step.error,
+    output: step.output ?? null,
+    request: step.request ?? null,
+    attempts: step.attempts ?? [],
+    handles: step.handles ?? null,
+    waitUntil: step.waitUntil ?? null,
+    skipReason: step.skipReason ?? null,
+    errorHandled: step.errorHandled ?? false,
   };
 }
 
@@ -133,6 +166,29 @@ function durationBetween(startedAt: string | null, finishedAt: string | null): n
   if (!startedAt || !finishedAt) return null;
   const ms = Date.parse(finishedAt) - Date.parse(startedAt);
   return Number.isFinite(ms) && ms >= 0 ? ms : null;
+}
+
+/**
+ * What GET /v1/runs/{id} says about a run the events are still filling in: the order the server lists its
+ * steps in (graph order), and steps no event has reported yet. A step an event reported is left alone: the
+ * events are applied in order, the snapshot may be older.
+ */
+export function withSnapshot(run: RunView, snapshot: Run): RunView {
+  if (snapshot.id !== run.runId) return run;
+  const steps = [...run.steps];
+  for (const step of snapshot.steps) {
+    const at = steps.findIndex((s) => s.id === step.id || s.nodeId === (step.nodeId ?? step.id));
+    if (at === -1) steps.push(stepView(step));
+    else if (steps[at]!.placeholder) steps[at] = { ...stepView(step), name: stepView(step).name || steps[at]!.name, placeholder: true };
+  }
+  return { ...run, steps, order: snapshot.steps.map((s) => s.id), workflowName: run.workflowName || snapshot.workflowName };
+}
+
+/** The run's steps in graph order: the server's when known, else as they were seeded or reported. */
+export function orderedSteps(run: RunView): StepView[] {
+  if (!run.order) return run.steps;
+  const rank = new Map(run.order.map((id, index) => [id, index]));
+  return [...run.steps].sort((a, b) => (rank.get(a.id) ?? rank.size) - (rank.get(b.id) ?? rank.size));
 }
 
 /** Status per canvas node id, for node badges. */

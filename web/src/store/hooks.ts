@@ -5,7 +5,8 @@ import { useStore } from 'zustand';
 import { useShallow } from 'zustand/react/shallow';
 import type { GraphDocument } from '../graph/document';
 import { mergeIssues, validateGraph, type Issue } from '../graph/validate';
-import { documentOf, type BuilderState, type BuilderStore } from './store';
+import type { Catalogue } from '../graph/nodeTypes';
+import { documentOf, knownCredentials, type BuilderState, type BuilderStore } from './store';
 
 export const BuilderStoreContext = createContext<BuilderStore | null>(null);
 
@@ -32,12 +33,21 @@ export function useDocument(): GraphDocument {
   return useMemo(() => documentOf({ nodes, edges, meta }), [nodes, edges, meta]);
 }
 
+export function useCatalogue(): Catalogue {
+  return useBuilder((s) => s.catalogue);
+}
+
 /** Client checks merged with the last server validation. */
 export function useIssues(): Issue[] {
   const doc = useDocument();
+  const catalogue = useCatalogue();
   const drafts = useBuilder((s) => s.drafts);
   const server = useBuilder((s) => s.serverIssues);
-  return useMemo(() => mergeIssues(validateGraph(doc, drafts), server), [doc, drafts, server]);
+  const credentials = useBuilderShallow(knownCredentials);
+  return useMemo(
+    () => mergeIssues(validateGraph(doc, catalogue, { drafts, credentials }), server),
+    [doc, catalogue, drafts, server, credentials],
+  );
 }
 
 export function useSelectedNodeIds(): string[] {

@@ -1,17 +1,20 @@
 import { describe, expect, it } from 'vitest';
+import { testCatalogue } from '../api/fake';
 import type { GraphDocument } from '../graph/document';
 import { COALESCE_MS, createBuilderStore, documentOf } from './store';
+
+const catalogue = testCatalogue();
 
 function twoStepDoc(): GraphDocument {
   return {
     nodes: [
       { id: 'start', type: 'start', position: { x: 0, y: 0 }, data: { label: 'Start' } },
-      { id: 'http-1', type: 'http', position: { x: 280, y: 0 }, data: { label: 'Ping', config: { method: 'GET', url: 'https://a.example' } } },
-      { id: 'http-2', type: 'http', position: { x: 560, y: 0 }, data: { label: 'Notify', config: { method: 'POST', url: 'https://b.example' } } },
+      { id: 'http_1', type: 'http', position: { x: 280, y: 0 }, data: { label: 'Ping', config: { method: 'GET', url: 'https://a.example' } } },
+      { id: 'http_2', type: 'http', position: { x: 560, y: 0 }, data: { label: 'Notify', config: { method: 'POST', url: 'https://b.example' } } },
     ],
     edges: [
-      { id: 'e1', source: 'start', target: 'http-1' },
-      { id: 'e2', source: 'http-1', target: 'http-2' },
+      { id: 'e1', source: 'start', target: 'http_1' },
+      { id: 'e2', source: 'http_1', target: 'http_2' },
     ],
     meta: { name: 'Two steps', version: 1 },
   };
@@ -19,7 +22,7 @@ function twoStepDoc(): GraphDocument {
 
 function setup(initial: GraphDocument = twoStepDoc()) {
   let clock = 0;
-  const store = createBuilderStore({ initial, now: () => clock });
+  const store = createBuilderStore({ catalogue, initial, now: () => clock });
   return {
     store,
     doc: () => documentOf(store.getState()),
@@ -43,17 +46,33 @@ describe('undo and redo', () => {
 
   it('connects a new node to the selected one and gives it defaults from its declaration', () => {
     const { store, doc } = setup();
-    const id = store.getState().addNode('http', { connectFrom: 'http-2' });
+    const id = store.getState().addNode('http', { connectFrom: 'http_2' });
     const node = doc().nodes.find((n) => n.id === id);
     expect(node?.data.config).toEqual({ method: 'GET', url: '', headers: {}, timeoutMs: 30000 });
-    expect(doc().edges).toContainEqual({ id: `e-http-2-${id}`, source: 'http-2', target: id });
+    expect(doc().edges).toContainEqual({ id: `e-http_2-${id}`, source: 'http_2', target: id });
+  });
+
+  it('names new nodes <idPrefix>_<n>, the lowest n free, and the one trigger by its prefix', () => {
+    const { store } = setup();
+    expect(store.getState().addNode('http')).toBe('http_3');
+    expect(store.getState().addNode('if')).toBe('if_1');
+    expect(store.getState().addNode('switch')).toBe('switch_1');
+    expect(store.getState().addNode('if')).toBe('if_2');
+    store.getState().selectOnly('http_1');
+    store.getState().deleteSelection();
+    expect(store.getState().addNode('http')).toBe('http_1');
+    store.getState().selectOnly('start');
+    store.getState().deleteSelection();
+    expect(store.getState().addNode('start')).toBe('start');
+    expect(store.getState().addNode('start')).toBe('start_1');
+    expect(store.getState().addNode('no-such-type')).toBe('');
   });
 
   it('records a whole drag as one step, on drag stop', () => {
     const { store, doc } = setup();
     const before = doc();
     const move = (x: number, dragging: boolean) =>
-      store.getState().onNodesChange([{ type: 'position', id: 'http-1', position: { x, y: 40 }, dragging }]);
+      store.getState().onNodesChange([{ type: 'position', id: 'http_1', position: { x, y: 40 }, dragging }]);
     move(300, true);
     move(320, true);
     move(340, true);
@@ -71,12 +90,12 @@ describe('undo and redo', () => {
     const { store, doc } = setup();
     const before = doc();
     store.getState().onNodesChange([
-      { type: 'position', id: 'http-1', position: { x: 300, y: 100 }, dragging: true },
-      { type: 'position', id: 'http-2', position: { x: 580, y: 100 }, dragging: true },
+      { type: 'position', id: 'http_1', position: { x: 300, y: 100 }, dragging: true },
+      { type: 'position', id: 'http_2', position: { x: 580, y: 100 }, dragging: true },
     ]);
     store.getState().onNodesChange([
-      { type: 'position', id: 'http-1', position: { x: 300, y: 100 }, dragging: false },
-      { type: 'position', id: 'http-2', position: { x: 580, y: 100 }, dragging: false },
+      { type: 'position', id: 'http_1', position: { x: 300, y: 100 }, dragging: false },
+      { type: 'position', id: 'http_2', position: { x: 580, y: 100 }, dragging: false },
     ]);
     store.getState().undo();
     expect(doc()).toEqual(before);
@@ -86,8 +105,8 @@ describe('undo and redo', () => {
     const { store, doc } = setup();
     const before = doc();
     store.getState().onNodesChange([
-      { type: 'select', id: 'http-1', selected: true },
-      { type: 'select', id: 'http-2', selected: true },
+      { type: 'select', id: 'http_1', selected: true },
+      { type: 'select', id: 'http_2', selected: true },
     ]);
     expect(store.getState().past).toHaveLength(0); // selection is not an edit
     store.getState().deleteSelection();
@@ -102,27 +121,27 @@ describe('undo and redo', () => {
     store.getState().deleteSelection();
     const id = store.getState().addNode('http', { position: { x: 0, y: 200 } });
     const edgesBefore = doc().edges;
-    store.getState().onConnect({ source: 'http-2', target: id, sourceHandle: null, targetHandle: null });
+    store.getState().onConnect({ source: 'http_2', target: id, sourceHandle: null, targetHandle: null });
     expect(doc().edges).toHaveLength(edgesBefore.length + 1);
     store.getState().undo();
     expect(doc().edges).toEqual(edgesBefore);
 
     const past = store.getState().past.length;
-    store.getState().onConnect({ source: 'http-1', target: 'http-1', sourceHandle: null, targetHandle: null });
-    store.getState().onConnect({ source: 'start', target: 'http-1', sourceHandle: null, targetHandle: null });
-    store.getState().onConnect({ source: 'http-2', target: 'http-1', sourceHandle: null, targetHandle: null });
-    store.getState().onConnect({ source: 'http-1', target: 'start', sourceHandle: null, targetHandle: null });
+    store.getState().onConnect({ source: 'http_1', target: 'http_1', sourceHandle: null, targetHandle: null });
+    store.getState().onConnect({ source: 'start', target: 'http_1', sourceHandle: null, targetHandle: null });
+    store.getState().onConnect({ source: 'http_2', target: 'http_1', sourceHandle: null, targetHandle: null });
+    store.getState().onConnect({ source: 'http_1', target: 'start', sourceHandle: null, targetHandle: null });
     expect(store.getState().past).toHaveLength(past);
   });
 
   it('coalesces typing in one field into one undo step, but not edits of different fields', () => {
     const { store, doc, advance } = setup();
     for (const url of ['h', 'ht', 'htt', 'https://x.example']) {
-      store.getState().setConfig('http-1', { url });
+      store.getState().setConfig('http_1', { url });
       advance(100);
     }
     advance(COALESCE_MS);
-    store.getState().setConfig('http-1', { method: 'POST' });
+    store.getState().setConfig('http_1', { method: 'POST' });
     expect(store.getState().past).toHaveLength(2);
     store.getState().undo();
     expect(doc().nodes[1]?.data.config).toMatchObject({ method: 'GET', url: 'https://x.example' });
@@ -132,9 +151,9 @@ describe('undo and redo', () => {
 
   it('removes config keys set to undefined and undoes label edits', () => {
     const { store, doc } = setup();
-    store.getState().setConfig('http-1', { method: undefined, json_body: { a: 1 } });
+    store.getState().setConfig('http_1', { method: undefined, json_body: { a: 1 } });
     expect(doc().nodes[1]?.data.config).toEqual({ url: 'https://a.example', json_body: { a: 1 } });
-    store.getState().setLabel('http-1', 'Renamed');
+    store.getState().setLabel('http_1', 'Renamed');
     expect(doc().nodes[1]?.data.label).toBe('Renamed');
     store.getState().undo();
     expect(doc().nodes[1]?.data.label).toBe('Ping');
@@ -145,7 +164,7 @@ describe('undo and redo', () => {
     store.getState().addNode('http');
     store.getState().undo();
     expect(store.getState().future).toHaveLength(1);
-    store.getState().setLabel('http-1', 'x');
+    store.getState().setLabel('http_1', 'x');
     expect(store.getState().future).toHaveLength(0);
     store.getState().redo();
     expect(store.getState().nodes).toHaveLength(3);
@@ -154,11 +173,78 @@ describe('undo and redo', () => {
   it('makes loading a document undoable and never keeps selection in the document', () => {
     const { store, doc } = setup();
     const before = doc();
-    store.getState().selectOnly('http-1');
+    store.getState().selectOnly('http_1');
     store.getState().loadDocument({ nodes: [], edges: [], meta: { name: 'Empty', version: 1 } });
     expect(doc().nodes).toEqual([]);
     store.getState().undo();
     expect(doc()).toEqual(before);
     expect(JSON.stringify(doc())).not.toContain('selected');
+  });
+});
+
+describe('branches', () => {
+  function branching(): GraphDocument {
+    return {
+      nodes: [
+        { id: 'start', type: 'start', position: { x: 0, y: 0 }, data: { label: 'Start' } },
+        { id: 'switch_1', type: 'switch', position: { x: 280, y: 0 }, data: { label: 'Route', config: { value: '{{inputs.r}}', cases: ['eu', 'us'] } } },
+        { id: 'http_1', type: 'http', position: { x: 560, y: 0 }, data: { label: 'EU', config: { url: 'https://eu.example' } } },
+        { id: 'http_2', type: 'http', position: { x: 560, y: 140 }, data: { label: 'US', config: { url: 'https://us.example' } } },
+      ],
+      edges: [{ id: 'e1', source: 'start', target: 'switch_1' }],
+      meta: { name: 'Branches', version: 1 },
+    };
+  }
+
+  it('records the output an edge leaves from, and only for nodes that branch', () => {
+    const { store, doc } = setup(branching());
+    store.getState().onConnect({ source: 'switch_1', sourceHandle: 'us', target: 'http_2', targetHandle: 'in' });
+    store.getState().onConnect({ source: 'http_2', sourceHandle: 'out', target: 'http_1', targetHandle: 'in' });
+    expect(doc().edges.slice(1)).toEqual([
+      { id: 'e-switch_1-us-http_2', source: 'switch_1', target: 'http_2', sourceHandle: 'us' },
+      { id: 'e-http_2-http_1', source: 'http_2', target: 'http_1' },
+    ]);
+    // The same target from another output is another edge; from the same output it is a duplicate.
+    store.getState().onConnect({ source: 'switch_1', sourceHandle: 'default', target: 'http_2', targetHandle: null });
+    store.getState().onConnect({ source: 'switch_1', sourceHandle: 'us', target: 'http_2', targetHandle: null });
+    expect(doc().edges.filter((e) => e.source === 'switch_1').map((e) => e.sourceHandle)).toEqual(['us', 'default']);
+  });
+
+  it('adds a step after a branching node on its first free output', () => {
+    const { store, doc } = setup(branching());
+    const a = store.getState().addNode('set', { connectFrom: 'switch_1' });
+    const b = store.getState().addNode('set', { connectFrom: 'switch_1' });
+    expect(doc().edges.filter((e) => e.source === 'switch_1').map((e) => [e.sourceHandle, e.target])).toEqual([
+      ['eu', a],
+      ['us', b],
+    ]);
+  });
+
+  it('keeps edges on their case when cases are renamed, drops them when a case goes', () => {
+    const { store, doc, advance } = setup(branching());
+    store.getState().onConnect({ source: 'switch_1', sourceHandle: 'eu', target: 'http_1', targetHandle: null });
+    store.getState().onConnect({ source: 'switch_1', sourceHandle: 'us', target: 'http_2', targetHandle: null });
+    store.getState().setConfig('switch_1', { cases: ['europe', 'us'] });
+    expect(doc().edges.slice(1).map((e) => [e.sourceHandle, e.target])).toEqual([
+      ['europe', 'http_1'],
+      ['us', 'http_2'],
+    ]);
+    advance(COALESCE_MS);
+    store.getState().setConfig('switch_1', { cases: ['us'] });
+    expect(doc().edges.slice(1).map((e) => [e.sourceHandle, e.target])).toEqual([['us', 'http_2']]);
+    store.getState().undo();
+    expect(doc().edges.slice(1).map((e) => e.sourceHandle)).toEqual(['europe', 'us']);
+  });
+});
+
+describe('error handling settings', () => {
+  it('writes only what is set to data.settings, and removes what is cleared', () => {
+    const { store, doc } = setup();
+    store.getState().setSetting('http_1', ['retry', 'maxAttempts'], 3);
+    store.getState().setSetting('http_1', ['onError'], 'continue');
+    expect(doc().nodes[1]?.data.settings).toEqual({ retry: { maxAttempts: 3 }, onError: 'continue' });
+    store.getState().setSetting('http_1', ['retry', 'maxAttempts'], undefined);
+    store.getState().setSetting('http_1', ['onError'], undefined);
+    expect(doc().nodes[1]?.data).toEqual({ label: 'Ping', config: { method: 'GET', url: 'https://a.example' } });
   });
 });

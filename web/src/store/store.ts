@@ -11,17 +11,11 @@ import {
   type NodeChange,
 } from '@xyflow/react';
 import { createStore, type StoreApi } from 'zustand/vanilla';
-import {
-  emptyDocument,
-  nextId,
-  normaliseDocument,
-  type DocMeta,
-  type GraphDocument,
-  type NodeData,
-  type NodeKind,
-} from '../graph/document';
-import { defaultConfig, NODE_DEFINITIONS } from '../graph/nodeTypes';
-import { reachableFrom, type DraftErrors, type Issue } from '../graph/validate';
+import { reachableFrom } from '../graph/algorithms';
+import { docEdge, isPlainObject, nextId, normaliseDocument, type DocMeta, type GraphDocument, type NodeData, type NodeKind } from '../graph/document';
+import { defaultConfig, emptyDocument, hasBranches, isTrigger, outputHandles, type Catalogue } from '../graph/nodeTypes';
+import { withValueAt } from '../graph/settings';
+import { mergeIssues, validateGraph, type DraftErrors, type Issue } from '../graph/validate';
 import type { Credential } from '../api/types';
 import type { RunView } from '../run/runState';
 import { emptyHistory, record, redo, undo, type History } from './history';
@@ -43,7 +37,13 @@ export interface CredentialList {
   message?: string;
 }
 
+/** Where the last server validation of the canvas stands: only `ok` lets the checks say "Ready to run". */
+export type ServerCheck = 'pending' | 'ok' | 'invalid' | 'unavailable';
+export type InspectorTab = 'config' | 'run';
+
 export interface BuilderState extends History {
+  /** The node types the server declares; fixed for the store's life. */
+  catalogue: Catalogue;
   nodes: FlowNode[];
   edges: FlowEdge[];
   meta: DocMeta;
@@ -51,6 +51,9 @@ export interface BuilderState extends History {
   docVersion: number;
   drafts: DraftErrors;
   serverIssues: Issue[];
+  serverCheck: ServerCheck;
+  /** Which face of a selected step the inspector shows: its form, or what happened in the last run. */
+  inspectorTab: InspectorTab;
   run: RunView | null;
   /** A run request is in flight; the Run button stays disabled so a double-click starts one run. */
   runPosting: boolean;
@@ -75,12 +78,16 @@ export interface BuilderState extends History {
   setLabel: (nodeId: string, label: string) => void;
   /** Sets config keys of one node; `undefined` removes a key. */
   setConfig: (nodeId: string, patch: Record<string, unknown>) => void;
+  /** Sets one value of `data.settings` at `path`; `undefined` removes it (and objects left empty). */
+  setSetting: (nodeId: string, path: readonly string[], value: unknown) => void;
   setMeta: (patch: Partial<DocMeta>) => void;
   undo: () => void;
   redo: () => void;
   loadDocument: (doc: GraphDocument) => void;
   setDraftError: (nodeId: string, field: string, message: string | null) => void;
   setServerIssues: (issues: Issue[]) => void;
+  setServerCheck: (check: ServerCheck) => void;
+  setInspectorTab: (tab: InspectorTab) => void;
   setRun: (run: RunView | null) => void;
   setRunPosting: (posting: boolean) => void;
   updateRun: (runId: string, update: (run: RunView) => RunView) => void;
@@ -97,6 +104,7 @@ export interface BuilderState extends History {
 export type BuilderStore = StoreApi<BuilderState>;
 
 export interface StoreOptions {
+  catalogue: Catalogue;
   initial?: GraphDocument;
   /** Clock for coalescing rapid edits of one field into one undo step. */
   now?: () => number;
@@ -111,6 +119,19 @@ export function documentOf(state: Pick<BuilderState, 'nodes' | 'edges' | 'meta'>
   return normaliseDocument(state);
 }
 
+/** Names of the stored credentials once listed, else null (then names are not checked). */
+export function knownCredentials(state: BuilderState): string[] | null {
+  return state.credentials.status === 'ready' ? state.credentials.items.map((c) => c.name) : null;
+}
+
+/** Every check of the canvas: the client's (shape, schemas, templates, credentials) and the server's last verdict. */
+export function issuesOf(state: BuilderState): Issue[] {
+  const doc = documentOf(state);
+  const client = validateGraph(doc, state.catalogue, { drafts: state.drafts, credentials: knownCredentials(state) });
+  return mergeIssues(client, state.serverIssues);
+}
+
+
 function toFlow(doc: GraphDocument, selected: ReadonlySet<string> = new Set()) {
   const nodes: FlowNode[] = doc.nodes.map((n) => ({
     id: n.id,
@@ -119,20 +140,61 @@ function toFlow(doc: GraphDocument, selected: ReadonlySet<string> = new Set()) {
     data: n.data,
     selected: selected.has(n.id),
   }));
-  const edges: FlowEdge[] = doc.edges.map((e) => ({ id: e.id, source: e.source, target: e.target }));
+  const edges: FlowEdge[] = doc.edges.map((e) => ({ ...docEdge(e) }));
   return { nodes, edges, meta: doc.meta };
 }
 
-/** Whether connecting source → target keeps the graph a one-way flow out of Start. */
-export function canConnect(doc: GraphDocument, source: string | null, target: string | null): boolean {
+export interface Link {
+  source: string | null;
+  target: string | null;
+  sourceHandle?: string | null;
+}
+
+/** The output an edge from `source` records: its handle when the node branches; none for a single output. */
+export function handleFor(doc: GraphDocument, catalogue: Catalogue, source: string, handle: string | null | undefined): string | undefined {
+  const node = doc.nodes.find((n) => n.id === source);
+  const info = node ? catalogue.get(node.type) : undefined;
+  if (!node || !info || !hasBranches(info)) return undefined;
+  const offered = outputHandles(info, isPlainObject(node.data.config) ? node.data.config : {}).map((h) => h.id);
+  if (handle && offered.includes(handle)) return handle;
+  // Not said (a click in the palette): the first output nothing leaves from yet.
+  return offered.find((id) => !doc.edges.some((e) => e.source === source && e.sourceHandle === id)) ?? offered[0];
+}
+
+/** Whether connecting source → target keeps the graph a one-way flow out of its trigger. */
+export function canConnect(doc: GraphDocument, catalogue: Catalogue, link: Link): boolean {
+  const { source, target } = link;
   if (!source || !target || source === target) return false;
   const targetNode = doc.nodes.find((n) => n.id === target);
-  if (!targetNode || targetNode.type === 'start' || !doc.nodes.some((n) => n.id === source)) return false;
-  if (doc.edges.some((e) => e.source === source && e.target === target)) return false;
+  const targetInfo = targetNode ? catalogue.get(targetNode.type) : undefined;
+  if (!targetNode || (targetInfo && targetInfo.inputs.length === 0) || !doc.nodes.some((n) => n.id === source)) return false;
+  const handle = handleFor(doc, catalogue, source, link.sourceHandle);
+  if (doc.edges.some((e) => e.source === source && e.target === target && e.sourceHandle === handle)) return false;
   return !reachableFrom(doc, target).has(source);
 }
 
-export function createBuilderStore(options: StoreOptions = {}): BuilderStore {
+function edgeId(source: string, handle: string | undefined, target: string, taken: readonly string[]): string {
+  const base = handle === undefined ? `e-${source}-${target}` : `e-${source}-${handle}-${target}`;
+  if (!taken.includes(base)) return base;
+  for (let i = 2; ; i += 1) if (!taken.includes(`${base}-${i}`)) return `${base}-${i}`;
+}
+
+/**
+ * Edges after a branching node's outputs changed (a switch's cases edited): an edge on a renamed output
+ * follows it (same place in the list, same number of outputs); an edge on an output that is gone is removed.
+ */
+export function followHandles(edges: FlowEdge[], nodeId: string, before: readonly string[], after: readonly string[]): FlowEdge[] {
+  if (before.join('\u0000') === after.join('\u0000')) return edges;
+  return edges.flatMap((edge) => {
+    if (edge.source !== nodeId || !edge.sourceHandle || after.includes(edge.sourceHandle)) return [edge];
+    const at = before.indexOf(edge.sourceHandle);
+    const renamed = at !== -1 && before.length === after.length ? after[at] : undefined;
+    return renamed === undefined ? [] : [{ ...edge, sourceHandle: renamed }];
+  });
+}
+
+export function createBuilderStore(options: StoreOptions): BuilderStore {
+  const { catalogue } = options;
   const now = options.now ?? Date.now;
   let lastEdit: { key: string; at: number } | null = null;
   let dragStart: GraphDocument | null = null;
@@ -164,11 +226,14 @@ export function createBuilderStore(options: StoreOptions = {}): BuilderStore {
     };
 
     return {
-      ...toFlow(options.initial ?? emptyDocument()),
+      catalogue,
+      ...toFlow(options.initial ?? emptyDocument(catalogue)),
       ...emptyHistory(),
       docVersion: 0,
       drafts: {},
       serverIssues: [],
+      serverCheck: 'pending',
+      inspectorTab: 'config',
       run: null,
       runPosting: false,
       toasts: [],
@@ -221,19 +286,22 @@ export function createBuilderStore(options: StoreOptions = {}): BuilderStore {
 
       onConnect: (connection) => {
         const state = get();
+        const doc = documentOf(state);
         const { source, target } = connection;
-        if (!canConnect(documentOf(state), source, target)) return;
-        const base = `e-${source}-${target}`;
-        const taken = state.edges.map((e) => e.id);
-        const id = taken.includes(base) ? nextId(base, taken) : base;
-        commit({ edges: [...state.edges, { id, source, target }] });
+        if (!canConnect(doc, catalogue, connection)) return;
+        const handle = handleFor(doc, catalogue, source, connection.sourceHandle);
+        const edge: FlowEdge = { id: edgeId(source, handle, target, state.edges.map((e) => e.id)), source, target };
+        if (handle !== undefined) edge.sourceHandle = handle;
+        commit({ edges: [...state.edges, edge] });
       },
 
       addNode: (type, opts = {}) => {
         const state = get();
-        const definition = NODE_DEFINITIONS[type];
+        const info = catalogue.get(type);
+        if (!info) return '';
         const ids = state.nodes.map((n) => n.id);
-        const id = type === 'start' && !ids.includes('start') ? 'start' : nextId(type, ids);
+        // The one trigger keeps the plain id a new workflow gives it (`start`); every other node is <prefix>_<n>.
+        const id = isTrigger(info) && !ids.includes(info.ui.idPrefix) ? info.ui.idPrefix : nextId(info.ui.idPrefix, ids);
         const anchor =
           (opts.connectFrom ? state.nodes.find((n) => n.id === opts.connectFrom) : undefined) ?? state.nodes.at(-1);
         let position = opts.position ?? (anchor ? { x: anchor.position.x + SPACING_X, y: anchor.position.y } : { x: 0, y: 0 });
@@ -242,16 +310,19 @@ export function createBuilderStore(options: StoreOptions = {}): BuilderStore {
             state.nodes.some((n) => Math.abs(n.position.x - p.x) < 200 && Math.abs(n.position.y - p.y) < 80);
           while (overlaps(position)) position = { x: position.x, y: position.y + SPACING_Y };
         }
-        const data: NodeData =
-          definition.parameters.length > 0
-            ? { label: uniqueLabel(definition.defaultLabel, state.nodes), config: defaultConfig(definition) }
-            : { label: definition.defaultLabel };
-        const node: FlowNode = { id, type, position, data, selected: true };
+        const hasConfig = Object.keys(info.ui.fields).length > 0 || Object.keys(info.ui.defaults).length > 0;
+        const data: NodeData = hasConfig
+          ? { label: uniqueLabel(info.ui.defaultLabel, state.nodes), config: defaultConfig(info) }
+          : { label: uniqueLabel(info.ui.defaultLabel, state.nodes) };
+        const node: FlowNode = { id, type: info.type, position, data, selected: true };
         const nodes = [...state.nodes.map((n) => (n.selected ? { ...n, selected: false } : n)), node];
         let edges = state.edges.map((e) => (e.selected ? { ...e, selected: false } : e));
         const doc = documentOf({ nodes, edges, meta: state.meta });
-        if (opts.connectFrom && canConnect(doc, opts.connectFrom, id)) {
-          edges = [...edges, { id: `e-${opts.connectFrom}-${id}`, source: opts.connectFrom, target: id }];
+        if (opts.connectFrom && canConnect(doc, catalogue, { source: opts.connectFrom, target: id })) {
+          const handle = handleFor(doc, catalogue, opts.connectFrom, undefined);
+          const edge: FlowEdge = { id: edgeId(opts.connectFrom, handle, id, edges.map((e) => e.id)), source: opts.connectFrom, target: id };
+          if (handle !== undefined) edge.sourceHandle = handle;
+          edges = [...edges, edge];
         }
         commit({ nodes, edges });
         return id;
@@ -275,18 +346,32 @@ export function createBuilderStore(options: StoreOptions = {}): BuilderStore {
 
       setLabel: (nodeId, label) => updateNodeData(nodeId, (data) => ({ ...data, label }), `${nodeId}:label`),
 
-      setConfig: (nodeId, patch) =>
+      setConfig: (nodeId, patch) => {
+        const state = get();
+        const node = state.nodes.find((n) => n.id === nodeId);
+        if (!node) return;
+        const before = isPlainObject(node.data.config) ? node.data.config : {};
+        const config = { ...before };
+        for (const [key, value] of Object.entries(patch)) {
+          if (value === undefined) delete config[key];
+          else config[key] = value;
+        }
+        const nodes = state.nodes.map((n) => (n.id === nodeId ? { ...n, data: { ...n.data, config } } : n));
+        const info = node.type ? catalogue.get(node.type) : undefined;
+        const handles = (c: Record<string, unknown>) => (info ? outputHandles(info, c).map((h) => h.id) : []);
+        const edges = info?.dynamicOutputs ? followHandles(state.edges, nodeId, handles(before), handles(config)) : state.edges;
+        commit(edges === state.edges ? { nodes } : { nodes, edges }, `${nodeId}:config.${Object.keys(patch).sort().join(',')}`);
+      },
+
+      setSetting: (nodeId, path, value) =>
         updateNodeData(
           nodeId,
           (data) => {
-            const config = { ...(data.config ?? {}) };
-            for (const [key, value] of Object.entries(patch)) {
-              if (value === undefined) delete config[key];
-              else config[key] = value;
-            }
-            return { ...data, config };
+            const settings = withValueAt(isPlainObject(data.settings) ? data.settings : undefined, path, value);
+            const { settings: _old, ...rest } = data;
+            return settings === undefined ? (rest as NodeData) : { ...rest, settings };
           },
-          `${nodeId}:config.${Object.keys(patch).sort().join(',')}`,
+          `${nodeId}:settings.${path.join('.')}`,
         ),
 
       setMeta: (patch) => commit({ meta: { ...get().meta, ...patch } }, `meta:${Object.keys(patch).join(',')}`),
@@ -327,8 +412,12 @@ export function createBuilderStore(options: StoreOptions = {}): BuilderStore {
         }),
 
       setServerIssues: (serverIssues) => set({ serverIssues }),
+      setServerCheck: (serverCheck) => set(get().serverCheck === serverCheck ? {} : { serverCheck }),
+      setInspectorTab: (inspectorTab) => set({ inspectorTab }),
 
-      setRun: (run) => set({ run, runPanelOpen: run ? true : get().runPanelOpen }),
+      // A new run turns the inspector to what happened; picking Configure again sticks until the next run.
+      setRun: (run) =>
+        set({ run, runPanelOpen: run ? true : get().runPanelOpen, inspectorTab: run && run.runId !== get().run?.runId ? 'run' : get().inspectorTab }),
 
       setRunPosting: (runPosting) => set({ runPosting }),
 
