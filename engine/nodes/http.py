@@ -42,7 +42,7 @@ async def run_http(config: HttpConfig, context: StepContext) -> NodeOutcome:
             headers["Content-Type"] = "application/json"
     elif config.body is not None:
         data = config.body.encode()
-    request = _reported_request(config, headers, context.scrub)
+    request = _reported_request(config, headers, data, context.scrub)
     timeout_s = (config.timeoutMs or DEFAULT_HTTP_TIMEOUT_MS) / 1000
     attempt = context.dispatch.attempt
     shown = f"{config.method} {loggable_url(config.url)}"
@@ -94,12 +94,11 @@ def _has_header(headers: dict[str, str], name: str) -> bool:
     return any(key.lower() == name.lower() for key in headers)
 
 
-def _reported_request(config: HttpConfig, headers: dict[str, str], scrub: Scrubber) -> StepRequest:
+def _reported_request(config: HttpConfig, headers: dict[str, str], data: bytes | None, scrub: Scrubber) -> StepRequest:
     body: Any = config.json_body if config.json_body is not None else config.body
-    text = body if isinstance(body, str) else json.dumps(body) if body is not None else ""
-    truncated = len(text) > MAX_BODY_BYTES
-    if truncated:
-        body = text[:MAX_BODY_BYTES]
+    truncated = data is not None and len(data) > MAX_BODY_BYTES
+    if truncated and data is not None:
+        body = data[:MAX_BODY_BYTES].decode("utf-8", errors="replace")
     return StepRequest(
         method=config.method, url=scrub.text(mask_query(config.url)), headers=mask_headers(headers),
         body=mask_fields(body) if isinstance(body, (dict, list)) else body, truncated=truncated,

@@ -35,7 +35,8 @@ export function loadWorkflow(value: unknown, catalogue: Catalogue): ParseResult 
 /** Structural conversion only: builder format as is, template format laid out Start → step → step. */
 export function parseWorkflow(value: unknown, catalogue?: Catalogue): ParseResult {
   if (!isPlainObject(value)) return fail('expected a JSON object');
-  if (isPlainObject(value.definition)) return templateToDocument(value, catalogue);
+  if (isPlainObject(value.definition))
+    return catalogue ? templateToDocument(value, catalogue) : fail('a template needs the server’s node types to be read');
   if (Array.isArray(value.nodes)) return builderToDocument(value, catalogue);
   return fail('not an AutomateOS workflow (expected “nodes” or “definition.steps”)');
 }
@@ -55,27 +56,27 @@ export async function importWorkflow(
   return loadWorkflow(await withServerTypes(value, catalogue, validate), catalogue);
 }
 
-export function templateToDocument(value: Record<string, unknown>, catalogue?: Catalogue): ParseResult {
+export function templateToDocument(value: Record<string, unknown>, catalogue: Catalogue): ParseResult {
   const definition = value.definition as Record<string, unknown>;
   if (!Array.isArray(definition.steps)) return fail('template has no “definition.steps” list');
   if (value.name !== undefined && typeof value.name !== 'string') return fail('template “name” must be text');
-  const trigger = catalogue?.types.find(isTrigger);
-  const startId = trigger?.ui.idPrefix ?? 'start';
+  const trigger = catalogue.types.find(isTrigger);
+  if (!trigger) return fail('this server declares no trigger node type to start a template from');
   const nodes: DocNode[] = [
-    { id: startId, type: trigger?.type ?? 'start', position: { x: 0, y: 0 }, data: { label: trigger?.ui.defaultLabel ?? 'Start' } },
+    { id: trigger.ui.idPrefix, type: trigger.type, position: { x: 0, y: 0 }, data: { label: trigger.ui.defaultLabel } },
   ];
   const edges: DocEdge[] = [];
   for (const [index, step] of definition.steps.entries()) {
     const n = index + 1;
     if (!isPlainObject(step)) return fail(`step ${n} is not an object`);
-    const info = typeof step.type === 'string' ? catalogue?.get(step.type) : undefined;
-    if (typeof step.type !== 'string' || (catalogue && !info)) return fail(`step ${n} has unsupported type “${String(step.type)}”`);
+    const info = typeof step.type === 'string' ? catalogue.get(step.type) : undefined;
+    if (!info) return fail(`step ${n} has unsupported type “${String(step.type)}”`);
     if (step.config !== undefined && !isPlainObject(step.config)) return fail(`step ${n} “config” must be an object`);
     if (step.name !== undefined && typeof step.name !== 'string') return fail(`step ${n} “name” must be text`);
     const id = `step_${n}`;
     nodes.push({
       id,
-      type: info?.type ?? step.type,
+      type: info.type,
       position: { x: n * STEP_SPACING_X, y: 0 },
       data: { label: step.name?.trim() || `Step ${n}`, config: structuredClone(step.config ?? {}) },
     });
