@@ -30,8 +30,15 @@ def mask_secret(value: str) -> str:
     return "••••••••" if len(value) < 12 else f"{value[:4]}…{value[-4:]}"
 
 
+# Named like secrets but meant to be seen: an idempotency key identifies an operation, it grants nothing.
+_NOT_SENSITIVE = {"idempotency-key", "x-idempotency-key"}
+
+
 def is_sensitive(name: str) -> bool:
-    return name.lower() in _SENSITIVE_HEADERS or bool(_SENSITIVE_WORDS.search(name))
+    lowered = name.lower()
+    if lowered in _NOT_SENSITIVE:
+        return False
+    return lowered in _SENSITIVE_HEADERS or bool(_SENSITIVE_WORDS.search(name))
 
 
 def mask_headers(headers: Mapping[str, str]) -> dict[str, str]:

@@ -149,6 +149,7 @@ async def test_the_request_is_reported_with_secrets_masked(context: NodeContext,
     request = failure.value.request
     assert request is not None and request.method == "POST"
     assert request.headers["Authorization"] == MASK and request.headers["X-Trace"] == MASK
+    assert request.headers["Idempotency-Key"] == "run7-step_3", "an idempotency key is shown: it grants nothing"
     assert "api_key=" in request.url and "q=1" in request.url
     everything = json.dumps([failure.value.message, failure.value.output, request.model_dump()])
     assert CANARY not in everything
