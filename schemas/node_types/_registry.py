@@ -70,6 +70,7 @@ class NodeTypeInfo(Contract):
     """One entry of GET /v1/node-types."""
 
     type: str
+    aliases: list[str] = Field(default_factory=list, description="other names accepted on input")
     kind: NodeKind
     title: str
     description: str
@@ -128,7 +129,7 @@ class NodeType:
 
     def info(self) -> NodeTypeInfo:
         return NodeTypeInfo(
-            type=self.type, kind=self.kind, title=self.title, description=self.description, version=self.version,
+            type=self.type, aliases=list(self.aliases), kind=self.kind, title=self.title, description=self.description, version=self.version,
             inputs=list(self.inputs), outputs=list(self.outputs), dynamicOutputs=self.dynamic_outputs,
             configSchema=self.config.model_json_schema(mode="validation"),
             templatedFields=list(self.templated), credentialFields=list(self.credential_fields), ui=self.ui,

@@ -73,7 +73,7 @@ SWITCH = REGISTRY.register(NodeType(
     config=SwitchConfig, outputs=(), dynamic_outputs=DynamicOutputs(field="cases", extra=[Handle(id="default", label="default")]),
     templated={"value": "text"},
     ui=NodeUi(
-        glyph="⑂", accent="#d97706", defaultLabel="Switch", summary="{value}", idPrefix="switch", defaults={"value": "", "cases": ["a", "b"]},
+        glyph="⇄", accent="#d97706", defaultLabel="Switch", summary="{value}", idPrefix="switch", defaults={"value": "", "cases": ["a", "b"]},
         fields={
             "value": FieldUi(widget="text", label="Value", order=0, templated=True, monospace=True,
                              placeholder="{{ steps.http_1.output.body.region }}"),

@@ -18,10 +18,11 @@ JITTER = 0.2
 class RetryPolicy(Contract):
     """Modelled on Temporal's RetryPolicy. maxAttempts counts the first try: 1 means no retry."""
 
-    maxAttempts: int = Field(default=1, ge=1, le=10)
-    initialIntervalMs: int = Field(default=1000, ge=1, le=3_600_000)
-    backoffCoefficient: float = Field(default=2.0, ge=1.0, le=10.0)
-    maxIntervalMs: int = Field(default=60_000, ge=1, le=86_400_000)
+    maxAttempts: int = Field(default=1, ge=1, le=10, title="Attempts", description="1 means no retry")
+    initialIntervalMs: int = Field(default=1000, ge=1, le=3_600_000, title="First wait (ms)")
+    backoffCoefficient: float = Field(default=2.0, ge=1.0, le=10.0, title="Backoff factor",
+                                      description="each wait is this many times the one before")
+    maxIntervalMs: int = Field(default=60_000, ge=1, le=86_400_000, title="Longest wait (ms)")
 
     def wait_ms(self, attempt: int, seed: str, retry_after_ms: float | None = None) -> float:
         """The wait after failed attempt `attempt` (1-based). Deterministic: the jitter is drawn from `seed`,
@@ -35,9 +36,8 @@ class RetryPolicy(Contract):
 
 
 class NodeSettings(Contract):
-    retry: RetryPolicy = Field(default_factory=RetryPolicy)
+    retry: RetryPolicy = Field(default_factory=RetryPolicy, title="Retry")
     onError: Literal["fail", "continue"] = Field(
-        default="fail",
-        description="continue: the step is recorded failed, its error is offered as steps['id'].error, "
-        "and the steps after it run",
+        default="fail", title="When it fails",
+        description="fail: the run fails. continue: the steps after it run, and can read its error.",
     )

@@ -70,6 +70,8 @@ export interface LogEvent {
 
 /** One entry of GET /v1/node-types. */
 export interface NodeTypeInfo {
+  /** other names accepted on input */
+  aliases: string[];
   configSchema: Record<string, unknown>;
   credentialFields: string[];
   description: string;

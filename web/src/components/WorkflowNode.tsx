@@ -33,6 +33,7 @@ export function StatusBadge({ status, testId, label }: { status: StepStatus; tes
 function unknownType(type: string): NodeTypeInfo {
   return {
     type,
+    aliases: [],
     kind: 'action',
     title: type,
     description: '',

@@ -26,10 +26,10 @@ const template = {
 };
 
 describe('template format', () => {
-  it('becomes Start → step → step, laid out left to right, once the server has named older step types', async () => {
+  it('becomes Start → step → step, laid out left to right, older step types read through the catalogue\'s aliases', async () => {
     const validate = server('http');
     const result = loadWorkflow(await withServerTypes(template, catalogue, validate), catalogue);
-    expect(validate).toHaveBeenCalledTimes(1);
+    expect(validate).not.toHaveBeenCalled();
     expect(result.ok).toBe(true);
     if (!result.ok) return;
     const { nodes, edges, meta } = result.doc;

@@ -24,6 +24,7 @@ const doc = (): GraphDocument => ({
 /** A node type only the server knows, as pydantic would describe its config. */
 const ticket: NodeTypeInfo = {
   type: 'ticket',
+  aliases: [],
   kind: 'action',
   title: 'Open ticket',
   description: 'File a ticket',

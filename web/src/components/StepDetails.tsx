@@ -1,0 +1,191 @@
+// "See what happened": one step of the last run, attempt by attempt. For each try, the request an HTTP step
+// sent (method, URL, headers as the server masked them, body) and the response (status, headers, body), the
+// error and duration, and the wait before the next try; for other steps, their output.
+
+import { useEffect, useState, type ReactNode } from 'react';
+import type { StepRequest } from '../api/types';
+import { attemptsOf, prettyBody, responseOf, type Attempt, type Response } from '../run/attempts';
+import { formatClock, formatDuration } from '../run/format';
+import type { StepView } from '../run/runState';
+import { StatusBadge } from './WorkflowNode';
+
+export function StepDetails({ step }: { step: StepView }) {
+  const attempts = attemptsOf(step);
+  return (
+    <div className="step-details" data-testid="step-details" data-status={step.status}>
+      <StepSummary step={step} />
+      {attempts.map((attempt, index) => (
+        <div key={attempt.attempt} className="step-details__attempt-wrap">
+          <AttemptCard attempt={attempt} total={attempts.length} />
+          {attempt.retryInMs !== null && (index < attempts.length - 1 || step.status === 'waiting') && (
+            <p className="step-details__wait" data-testid="attempt-wait">
+              Waited {formatDuration(attempt.retryInMs)}, then tried again
+            </p>
+          )}
+        </div>
+      ))}
+      {attempts.length === 0 && step.status === 'queued' && <p className="muted">Not started yet.</p>}
+    </div>
+  );
+}
+
+function StepSummary({ step }: { step: StepView }) {
+  return (
+    <div className="step-details__summary">
+      <div className="step-details__line">
+        <StatusBadge status={step.status} testId="step-details-status" />
+        {step.durationMs !== null && <span className="muted small">{formatDuration(step.durationMs)}</span>}
+        {step.attempts.length > 1 && <span className="chip">{step.attempts.length} attempts</span>}
+      </div>
+      {step.status === 'waiting' && step.waitUntil && <WaitingUntil until={step.waitUntil} />}
+      {step.status === 'skipped' && (
+        <p className="step-details__note" data-testid="step-skip-reason">
+          Skipped{step.skipReason ? `: ${step.skipReason}` : ''}.
+        </p>
+      )}
+      {step.errorHandled && (
+        <p className="step-details__note step-details__note--warn" data-testid="step-error-handled">
+          It failed, and the run went on (on error: continue). Later steps can read its error.
+        </p>
+      )}
+      {step.handles !== null && (
+        <p className="step-details__note" data-testid="step-handles">
+          Took {step.handles.length === 0 ? 'no output' : step.handles.map((h) => `“${h}”`).join(', ')}
+        </p>
+      )}
+    </div>
+  );
+}
+
+function WaitingUntil({ until }: { until: string }) {
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    const timer = setInterval(() => setNow(Date.now()), 1000);
+    return () => clearInterval(timer);
+  }, []);
+  const left = Date.parse(until) - now;
+  return (
+    <p className="step-details__note" data-testid="step-wait-until">
+      Waiting until <time dateTime={until}>{formatClock(until)}</time>
+      {Number.isFinite(left) && left > 0 ? ` (${formatDuration(left)} left)` : ''}
+    </p>
+  );
+}
+
+function AttemptCard({ attempt, total }: { attempt: Attempt; total: number }) {
+  const response = responseOf(attempt.output);
+  return (
+    <article className="attempt" data-testid={`attempt-${attempt.attempt}`}>
+      <header className="attempt__header">
+        <span className="attempt__title">{total > 1 ? `Attempt ${attempt.attempt}` : 'Result'}</span>
+        <StatusBadge status={attempt.status} />
+        {attempt.durationMs !== null && <span className="muted small">{formatDuration(attempt.durationMs)}</span>}
+        {attempt.worker && (
+          <span className="muted small mono attempt__worker" title="The engine worker that ran it">
+            {attempt.worker}
+          </span>
+        )}
+      </header>
+      {attempt.error && (
+        <p className="attempt__error" role="alert" data-testid="attempt-error">
+          {attempt.error}
+        </p>
+      )}
+      {attempt.request && <RequestView request={attempt.request} last={attempt.last} />}
+      {response ? (
+        <ResponseView response={response} last={attempt.last} />
+      ) : (
+        attempt.output !== null &&
+        attempt.output !== undefined && (
+          <Section title="Output" testId="step-output">
+            <Body value={attempt.output} />
+          </Section>
+        )
+      )}
+    </article>
+  );
+}
+
+function Section({ title, aside, children, testId }: { title: string; aside?: ReactNode; children: ReactNode; testId?: string }) {
+  return (
+    <section className="attempt__section" data-testid={testId}>
+      <h4 className="attempt__section-title">
+        {title}
+        {aside}
+      </h4>
+      {children}
+    </section>
+  );
+}
+
+/** Bodies are cut at 64 KiB; an earlier attempt keeps only the first 4 KiB of its own. */
+const cutNotice = (last: boolean) =>
+  last ? 'The body was cut at 64 KiB; this is its start.' : 'An earlier attempt keeps only the start of its body (4 KiB).';
+
+function RequestView({ request, last }: { request: StepRequest; last: boolean }) {
+  return (
+    <Section title="Request" testId="step-request">
+      <p className="attempt__line mono" data-testid="request-line">
+        <span className="attempt__method">{request.method}</span> <span className="attempt__url">{request.url}</span>
+      </p>
+      <Headers headers={request.headers} />
+      {request.body !== null && request.body !== undefined && request.body !== '' && <Body value={request.body} testId="request-body" />}
+      {request.truncated && <p className="attempt__cut">{cutNotice(last)}</p>}
+    </Section>
+  );
+}
+
+function ResponseView({ response, last }: { response: Response; last: boolean }) {
+  const ok = response.status >= 200 && response.status < 400;
+  return (
+    <Section
+      title="Response"
+      testId="step-response"
+      aside={
+        <span className={`http-status${ok ? '' : ' http-status--error'}`} data-testid="response-status">
+          {response.status}
+        </span>
+      }
+    >
+      <Headers headers={response.headers} />
+      {response.body === null || response.body === undefined || response.body === '' ? (
+        <p className="muted small">Empty body.</p>
+      ) : (
+        <Body value={response.body} testId="response-body" />
+      )}
+      {response.truncated && (
+        <p className="attempt__cut" data-testid="response-truncated">
+          {cutNotice(last)}
+        </p>
+      )}
+    </Section>
+  );
+}
+
+function Headers({ headers }: { headers: Record<string, unknown> }) {
+  const entries = Object.entries(headers);
+  if (entries.length === 0) return null;
+  return (
+    <details className="attempt__headers">
+      <summary>
+        {entries.length} header{entries.length === 1 ? '' : 's'}
+      </summary>
+      <dl>
+        {entries.map(([name, value]) => (
+          <div key={name} className="attempt__header-row">
+            <dt>{name}</dt>
+            <dd>{typeof value === 'string' ? value : JSON.stringify(value)}</dd>
+          </div>
+        ))}
+      </dl>
+    </details>
+  );
+}
+
+function Body({ value, testId }: { value: unknown; testId?: string }) {
+  return (
+    <pre className="code-block" data-testid={testId}>
+      {prettyBody(value)}
+    </pre>
+  );
+}
