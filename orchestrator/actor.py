@@ -55,7 +55,8 @@ class Orchestrator:
             PullLoop(gave_up, self._on_gave_up, name="orchestrator.gave-up", concurrency=4),
             PullLoop(timers, self._on_timer, name="orchestrator.timers", concurrency=self.concurrency),
         ]
-        log.info("orchestrator consuming %s, %s and %s", subjects.RUNS_REQUESTED, subjects.RUNS_CANCEL, subjects.STEPS_RESULT)
+        log.info("orchestrator consuming %s, %s, %s and %s", subjects.RUNS_REQUESTED, subjects.RUNS_CANCEL,
+                 subjects.STEPS_RESULT, subjects.TIMERS_ALL)
         await asyncio.gather(*(loop.run() for loop in self.loops))
 
     async def shutdown(self, timeout: float = 10.0) -> None:
@@ -190,6 +191,7 @@ class Orchestrator:
             log.debug("run %s: %s", run_id, transition.note)
         if transition.abort:
             await self.bus.broadcast_abort(StepAbort(runId=run_id))
+        if transition.drop_timers:
             await self.bus.drop_timers(run_id)
         if transition.dispatches or transition.timers:
             await asyncio.gather(

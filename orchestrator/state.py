@@ -47,6 +47,7 @@ class Transition:
     dispatches: list[StepDispatch] = field(default_factory=list)
     timers: list[TimerDue] = field(default_factory=list)
     abort: bool = False
+    drop_timers: bool = False  # steps that were waiting stopped waiting: their timers can go
     note: str | None = None  # why nothing changed, for the actor's debug log
 
 
@@ -61,6 +62,7 @@ class _Builder:
         self.events: list[Event] = []
         self.dispatches: list[StepDispatch] = []
         self.timers: list[TimerDue] = []
+        self.drop_timers = False
 
     def _seq(self) -> int:
         self.record.eventSeq += 1
@@ -103,7 +105,7 @@ class _Builder:
 
     def done(self) -> Transition:
         self.record.updatedAt = self.now
-        return Transition(self.record, self.events, self.dispatches, self.timers)
+        return Transition(self.record, self.events, self.dispatches, self.timers, drop_timers=self.drop_timers)
 
 
 def start(record: RunRecord, now: datetime) -> Transition:
@@ -189,7 +191,7 @@ def apply_result(record: RunRecord, result: StepResult, now: datetime) -> Transi
     step.handles = result.handles
 
     retry = settings.retry
-    if result.status == "failed" and result.retryable and result.attempt < retry.maxAttempts:
+    if result.status == "failed" and result.retryable and result.attempt < retry.maxAttempts and not _run_failing(record):
         wait_ms = retry.wait_ms(result.attempt, f"{record.id}.{step.id}", result.retryAfterMs)
         # The step's own request and output are the latest attempt's; an earlier one keeps a short copy,
         # so ten attempts of 64 KiB answers cannot grow the record past what the bus carries.
@@ -240,7 +242,7 @@ def timer_due(record: RunRecord, timer: TimerDue, now: datetime) -> Transition:
     expected = step.attempt + 1 if timer.kind == "retry" else step.attempt
     if step.status != "waiting" or timer.attempt != expected:
         # Handled before, and the orchestrator stopped before acking: re-send what firing it sent.
-        if timer.kind == "retry" and step.attempt == timer.attempt and step.status in ("queued", "running"):
+        if timer.kind == "retry" and step.attempt == timer.attempt and step.status == "queued":
             return Transition(None, dispatches=[_dispatch_for(record, step)], note="retry already started")
         if timer.kind == "delay" and step.status == "succeeded":
             dispatches, timers = _in_flight(record, among=_children(record, step.id))
@@ -249,6 +251,15 @@ def timer_due(record: RunRecord, timer: TimerDue, now: datetime) -> Transition:
     change = _Builder(record, now)
     step = change.record.step(timer.stepId)
     step.waitUntil = None
+    if timer.kind == "retry" and _run_failing(record):
+        # Retries are scheduled only while nothing has failed for good, and such a failure ends every wait:
+        # this is a defence for records written before that rule, not a path taken.
+        step.status = "cancelled"
+        step.error = "the run failed while this step was waiting"
+        step.finishedAt = now
+        change.step_changed(step)
+        _settle_run(change)
+        return change.done()
     if timer.kind == "retry":
         step.attempt = timer.attempt
         step.status = "queued"
@@ -278,6 +289,7 @@ def cancel(record: RunRecord, now: datetime, reason: str | None = None) -> Trans
     change = _Builder(record, now)
     for step in change.record.steps:
         if step.status not in FINISHED_STEP_STATUSES:
+            change.drop_timers = change.drop_timers or step.status == "waiting"
             step.waitUntil = None
             if step.status in ("running", "waiting"):
                 step.finishedAt = now
@@ -324,6 +336,11 @@ def _open_step(record: RunRecord, step_id: str) -> tuple[StepState | None, Trans
     return step, Transition(None, note=f"unknown step {step_id!r}")
 
 
+def _run_failing(record: RunRecord) -> bool:
+    """A step failed for good: the run will fail, so nothing new starts, not even a retry."""
+    return any(s.status == "failed" and not s.errorHandled for s in record.steps)
+
+
 def _is_trigger(step_type: str) -> bool:
     node_type = REGISTRY.get(step_type)
     return node_type is not None and node_type.kind == "trigger"
@@ -342,6 +359,7 @@ def _stop_starting(change: _Builder) -> None:
             other.skipReason = "an earlier step failed"
             change.step_changed(other)
         elif other.status == "waiting":
+            change.drop_timers = True
             other.status = "cancelled"
             other.error = "the run failed while this step was waiting"
             other.waitUntil = None
@@ -455,7 +473,9 @@ def _in_flight(record: RunRecord, among: list[str] | None = None) -> tuple[list[
     for s in record.steps:
         if wanted is not None and s.id not in wanted:
             continue
-        if s.status in ("queued", "running") and s.dispatchedAt is not None:
+        # Only steps no worker has reported on: a running step's worker has it, and if that worker dies
+        # JetStream redelivers its dispatch; sending it again could run it twice at once.
+        if s.status == "queued" and s.dispatchedAt is not None:
             dispatches.append(_dispatch_for(record, s))
         elif s.status == "waiting" and s.waitUntil is not None:
             kind: Literal["retry", "delay"] = "delay" if record.dag.step(s.id).type == "delay" else "retry"

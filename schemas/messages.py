@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import Discriminator, Field, Tag, TypeAdapter
+from pydantic import AwareDatetime, Discriminator, Field, Tag, TypeAdapter
 
 from ._base import Contract, utc_now
 from .graph import Graph, TemplateWorkflow
@@ -73,8 +73,9 @@ class StepResult(Contract):
     attempt: int = Field(default=1, description="the dispatch's attempt (retries)")
     delivery: int = Field(default=1, description="how often JetStream delivered this attempt (above 1: a worker died)")
     worker: str = ""
-    startedAt: datetime
-    finishedAt: datetime | None = None
+    # Timezone-aware: a naive time cannot be compared with the orchestrator's clock, so it is refused here.
+    startedAt: AwareDatetime
+    finishedAt: AwareDatetime | None = None
     durationMs: float | None = None
     output: Any = None
     error: str | None = None
@@ -95,7 +96,7 @@ class TimerDue(Contract):
     stepId: str
     attempt: int = Field(ge=1, description="the attempt the timer starts (retry) or waits in (delay)")
     kind: Literal["retry", "delay"]
-    dueAt: datetime
+    dueAt: AwareDatetime
 
 
 class StepAbort(Contract):

@@ -95,13 +95,16 @@ def _has_header(headers: dict[str, str], name: str) -> bool:
 
 
 def _reported_request(config: HttpConfig, headers: dict[str, str], data: bytes | None, scrub: Scrubber) -> StepRequest:
-    body: Any = config.json_body if config.json_body is not None else config.body
+    """What was sent, as the run shows it: sensitive fields masked and secrets scrubbed before the body is
+    cut, so neither a cut JSON body nor a secret straddling the cut shows anything."""
+    body: Any = mask_fields(config.json_body) if config.json_body is not None else config.body
     truncated = data is not None and len(data) > MAX_BODY_BYTES
-    if truncated and data is not None:
-        body = data[:MAX_BODY_BYTES].decode("utf-8", errors="replace")
+    if truncated:
+        text = body if isinstance(body, str) else json.dumps(body)
+        body = scrub.text(text)[:MAX_BODY_BYTES]
     return StepRequest(
         method=config.method, url=scrub.text(mask_query(config.url)), headers=mask_headers(headers),
-        body=mask_fields(body) if isinstance(body, (dict, list)) else body, truncated=truncated,
+        body=body, truncated=truncated,
     )
 
 

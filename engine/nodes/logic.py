@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from schemas.node_types import IfConfig, SetConfig, SwitchConfig
@@ -24,9 +25,20 @@ async def run_if(config: IfConfig, context: StepContext) -> NodeOutcome:
     return NodeOutcome(output={"result": result}, handles=["true" if result else "false"])
 
 
+def as_case_text(value: Any) -> str:
+    """How a switch value reads against its cases: text as is, anything else as JSON writes it (true, 1, null)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
 async def run_switch(config: SwitchConfig, context: StepContext) -> NodeOutcome:
-    matched = config.value if config.value in config.cases else "default"
-    return NodeOutcome(output={"value": config.value, "matched": matched}, handles=[matched])
+    # `value` is rendered as a typed value (a number stays a number), so compare its text.
+    text = as_case_text(config.value)
+    matched = text if text in config.cases else "default"
+    return NodeOutcome(output={"value": text, "matched": matched}, handles=[matched])
 
 
 async def run_set(config: SetConfig, context: StepContext) -> NodeOutcome:

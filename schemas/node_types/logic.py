@@ -3,6 +3,7 @@ read credentials), and tell the orchestrator which output handles they took."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from pydantic import Field, field_validator
@@ -14,12 +15,27 @@ MAX_CASES = 32
 MAX_SET_VALUES = 100
 
 
+_ONE_EXPRESSION = re.compile(r"^\s*\{\{((?!\}\}).)*\}\}\s*$", re.S)
+
+
 class IfConfig(Contract):
     condition: str = Field(min_length=1, max_length=8192, description="a template expression: true or false")
 
+    @field_validator("condition")
+    @classmethod
+    def _one_expression(cls, condition: str) -> str:
+        # "{{ a > 1 }} and {{ b > 1 }}" would render as the text "False and False", which reads as true.
+        if "{{" in condition and not _ONE_EXPRESSION.match(condition):
+            raise ValueError("a condition is one expression: write {{ a > 1 and b > 1 }}, or a > 1 and b > 1 "
+                             "without braces, not text around {{ }}")
+        return condition
+
 
 class SwitchConfig(Contract):
-    value: str = Field(min_length=1, max_length=8192, description="a template; its text is compared with each case")
+    value: str = Field(
+        min_length=1, max_length=8192,
+        description="a template; its value, as text (true, 1, eu), is compared with each case",
+    )
     cases: list[str] = Field(min_length=1, max_length=MAX_CASES)
 
     @field_validator("cases")
@@ -71,14 +87,14 @@ SWITCH = REGISTRY.register(NodeType(
     order=30,
     type="switch", kind="logic", title="Switch", description="Take the branch whose case matches a value",
     config=SwitchConfig, outputs=(), dynamic_outputs=DynamicOutputs(field="cases", extra=[Handle(id="default", label="default")]),
-    templated={"value": "text"},
+    templated={"value": "value"},
     ui=NodeUi(
         glyph="⇄", accent="#d97706", defaultLabel="Switch", summary="{value}", idPrefix="switch", defaults={"value": "", "cases": ["a", "b"]},
         fields={
             "value": FieldUi(widget="text", label="Value", order=0, templated=True, monospace=True,
                              placeholder="{{ steps.http_1.output.body.region }}"),
             "cases": FieldUi(widget="list", label="Cases", order=1, placeholder="eu",
-                             help="One branch per case; the value's text must equal it. No match takes default."),
+                             help="One branch per case; the value, as text, must equal it. No match takes default."),
         },
     ),
 ))

@@ -54,7 +54,6 @@ ORDER = {"get_order": {"output": {"body": {"amount": 900, "id": "A-1", "tags": [
     ("steps['create-page'].output.body.id == 'p-1'", True),
     ("{{ steps.get_order.output.body.tags }}", True),
     ("{{ [] }}", False),
-    ("{{ steps.get_order.output.body.id }} is big", True),
     ("{{ 'no' }}", False),
 ])
 async def test_if_evaluates_typed_and_bare_expressions(context: NodeContext, condition: str, expected: bool) -> None:
@@ -180,3 +179,31 @@ async def test_a_node_type_added_in_a_test_runs_through_the_wrapper(context: Nod
     outcome = await run_step(step("echo_test", inputs={"payload": {"who": "Ada"}},
                                   text="hi {{ payload.who }}, {{ getCredential('apiToken') }}"), context)
     assert outcome.output == {"said": f"hi Ada, {MASK}"}, "templated and scrubbed with no code of its own"
+
+
+@pytest.mark.parametrize(("value", "cases", "matched"), [
+    ("{{ payload.flag }}", ["true", "false"], "true"),
+    ("{{ payload.n }}", ["1", "2"], "1"),
+    ("{{ payload.missing | default('') }}", ["a"], "default"),
+    ("{{ payload.region }}-x", ["eu-x"], "eu-x"),
+])
+async def test_switch_compares_the_text_of_typed_values(context: NodeContext, value: str, cases: list[str],
+                                                         matched: str) -> None:
+    inputs = {"payload": {"flag": True, "n": 1.0, "region": "eu"}}
+    outcome = await run_step(step("switch", inputs=inputs, value=value, cases=cases), context)
+    assert outcome.output["matched"] == matched and outcome.handles == [matched]
+
+
+async def test_a_condition_with_text_around_its_braces_is_refused(context: NodeContext) -> None:
+    with pytest.raises(StepFailed, match="a condition is one expression"):
+        await run_step(step("if", condition="{{ 1 > 2 }} and {{ 2 > 3 }}"), context)
+
+
+async def test_a_cut_request_body_shows_no_secret_and_no_sensitive_field(context: NodeContext, mock_http: MockHttp) -> None:
+    pad = "p" * (64 * 1024 - 20)
+    outcome = await run_step(step("http", method="POST", url=mock_http.url("/big"), inputs={"pad": pad},
+                                  json_body={"password": "hunter2-secret", "note": "{{ pad }}{{ getCredential('apiToken') }}"}),
+                             context)
+    request = outcome.request
+    assert request is not None and request.truncated
+    assert "hunter2" not in str(request.body) and CANARY[:8] not in str(request.body)

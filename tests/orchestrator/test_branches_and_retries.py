@@ -200,3 +200,29 @@ def test_a_redelivered_request_resends_timers_of_waiting_steps() -> None:
     run = Run(record_of([{"id": "wait", "type": "delay", "data": {"config": {"seconds": 60}}}], [edge("start", "wait")]))
     again = state.start(run.record, run.now)
     assert again.record is None and [t.stepId for t in again.timers] == ["wait"]
+
+
+def test_no_retry_starts_once_another_step_has_failed_for_good() -> None:
+    run = Run(record_of([http("a"), http("b", retry={"maxAttempts": 3})], [edge("start", "a"), edge("start", "b")]))
+    run.result("b", "running")
+    run.result("a", "failed", error="HTTP 404", retryable=False)
+    run.result("b", "failed", error="HTTP 503", retryable=True)
+    assert run.last.timers == [] and run.record.step("b").status == "failed"
+    assert run.record.status == "failed"
+
+
+def test_a_redelivered_parent_result_does_not_resend_a_step_a_worker_is_running() -> None:
+    run = Run(record_of([http("a"), http("b")], [edge("start", "a"), edge("a", "b")]))
+    run.result("a")
+    run.result("b", "running")
+    again = state.apply_result(run.record, report("a"), run.now)
+    assert again.record is None and again.dispatches == [], "b's worker has it; JetStream redelivers if it dies"
+    assert state.start(run.record, run.now).dispatches == []
+
+
+def test_a_failure_ends_other_waits_and_drops_their_timers() -> None:
+    run = Run(record_of([{"id": "wait", "type": "delay", "data": {"config": {"seconds": 3600}}}, http("a")],
+                        [edge("start", "wait"), edge("start", "a")]))
+    run.result("a", "failed", error="boom")
+    assert run.record.step("wait").status == "cancelled" and run.last.drop_timers
+    assert run.record.status == "failed"
