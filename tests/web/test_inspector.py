@@ -75,12 +75,12 @@ async def test_error_handling_is_written_to_the_node_settings(page: Page) -> Non
     attempts = section.get_by_test_id("setting-retry.maxAttempts").locator("input")
     await expect(attempts).to_have_attribute("placeholder", "1")
     await attempts.fill("11")
-    await expect(section.get_by_test_id("setting-retry.maxAttempts-error")).to_have_text("Max attempts must be between 1 and 10")
+    await expect(section.get_by_test_id("setting-retry.maxAttempts-error")).to_have_text("Attempts must be between 1 and 10")
     await expect(page.get_by_test_id("run-button")).to_be_disabled()
     await attempts.fill("3")
     await section.get_by_test_id("setting-retry.initialIntervalMs").locator("input").fill("250")
     await section.get_by_test_id("setting-onError-continue").click()
-    await expect(section.get_by_test_id("error-handling-toggle")).to_contain_text("Max attempts: 3")
+    await expect(section.get_by_test_id("error-handling-toggle")).to_contain_text("Attempts: 3")
 
     async with page.expect_download() as download_info:
         await page.get_by_test_id("export-button").click()

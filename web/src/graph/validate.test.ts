@@ -107,8 +107,8 @@ describe('checks from a configSchema', () => {
 
   it('checks data.settings against the settings schema', () => {
     expect(problemsOf(ticketDoc({ title: 'ok', tags: ['x'] }, { retry: { maxAttempts: 20 }, onError: 'retry' }))).toEqual({
-      'settings.retry.maxAttempts': 'Max attempts must be between 1 and 10',
-      'settings.onError': 'On error must be one of fail, continue',
+      'settings.retry.maxAttempts': 'Attempts must be between 1 and 10', // the label the form shows,
+      'settings.onError': 'When it fails must be one of fail, continue',
     });
   });
 

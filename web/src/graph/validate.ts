@@ -5,6 +5,7 @@ import { isPlainObject, type GraphDocument } from './document';
 import { fieldFor, hasBranches, isTrigger, labelOf, outputHandles, humanise, type Catalogue, type NodeTypeInfo } from './nodeTypes';
 import { findCycle, reachableFrom } from './algorithms';
 import { schemaProblems } from './schemaCheck';
+import { settingFields } from './settings';
 import { credentialRefs, stringsIn, unclosedTemplate } from './variables';
 
 export interface Issue {
@@ -144,7 +145,10 @@ export function configProblems(info: NodeTypeInfo, config: Record<string, unknow
 
 /** `data.settings` checked against the settings schema; fields are `settings.<path>`. */
 export function settingsProblems(catalogue: Catalogue, settings: unknown): { field: string; message: string }[] {
-  return schemaProblems(catalogue.settingsSchema, settings, (path) => humanise(path.at(-1) ?? SETTINGS)).map((p) => ({
+  // Worded with the labels the form shows, so an error names the field the user sees.
+  const labels = new Map(settingFields(catalogue.settingsSchema).map((f) => [f.key, f.label]));
+  const labelFor = (path: string[]) => labels.get([SETTINGS, ...path].join('.')) ?? humanise(path.at(-1) ?? SETTINGS);
+  return schemaProblems(catalogue.settingsSchema, settings, labelFor).map((p) => ({
     field: [SETTINGS, ...p.path].join('.'),
     message: p.message,
   }));
