@@ -119,3 +119,18 @@ async def test_node_types_are_served_from_the_registry(stack: Stack) -> None:
     assert by_type["http"]["configSchema"]["properties"]["method"]["enum"] == ["GET", "POST", "PUT", "PATCH", "DELETE"]
     assert by_type["http"]["ui"]["errorHandling"] is True and by_type["start"]["kind"] == "trigger"
     assert "retry" in body["settingsSchema"]["properties"]
+
+
+async def test_bad_settings_and_handles_are_422s_naming_the_field(stack: Stack) -> None:
+    flaky = http("call", "https://example.test/", settings={"retry": {"maxAttempts": 11}, "onError": "shrug"})
+    status, body = await stack.post_run(graph(flaky, edges=[edge("start", "call")]))
+    assert status == 422
+    fields = {issue["field"] for issue in body["error"]["fields"]}
+    assert fields == {"graph.nodes[1].data.settings.retry.maxAttempts", "graph.nodes[1].data.settings.onError"}
+
+    branching = graph(node("check", "if", condition="{{ true }}"), http("a", "https://example.test/"),
+                      edges=[edge("start", "check"), edge("check", "a")])
+    status, body = await stack.post_run(branching)
+    assert status == 422
+    [issue] = body["error"]["fields"]
+    assert issue["field"] == "graph.edges[1].sourceHandle" and "true, false" in issue["reason"]
