@@ -9,10 +9,11 @@ from .errors import BusError, StaleRevision
 from .resources import BusSettings
 from .runs_kv import RunStore
 from .server import EmbeddedNats, free_port, nats_server_binary
+from .workflows_kv import VersionConflict, WorkflowStore
 
 __all__ = [
     "Cipher", "CredentialExists", "CredentialMissing", "CredentialStore", "DecryptionError", "MasterKeyError",
     "new_master_key",
     "Bus", "BusError", "Defer", "BusSettings", "EmbeddedNats", "PullLoop", "Reject", "Retry", "RunEventModel",
-    "RunStore", "StaleRevision", "free_port", "log_context", "nats_server_binary", "subjects",
+    "RunStore", "StaleRevision", "VersionConflict", "WorkflowStore", "free_port", "log_context", "nats_server_binary", "subjects",
 ]

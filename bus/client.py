@@ -34,6 +34,7 @@ from . import subjects
 from .connection import connect
 from .resources import BusSettings, declare
 from .runs_kv import RunStore
+from .workflows_kv import WorkflowStore
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +51,7 @@ class Bus:
         self.runs = RunStore(buckets[subjects.RUNS_BUCKET])
         self.idempotency = buckets[subjects.IDEMPOTENCY_BUCKET]
         self.credentials_kv = buckets[subjects.CREDENTIALS_BUCKET]
+        self.workflows = WorkflowStore(buckets[subjects.WORKFLOWS_BUCKET])
         self._subscriptions: list[Any] = []
 
     @classmethod

@@ -120,6 +120,9 @@ async def declare(js: JetStreamContext, settings: BusSettings) -> dict[str, KeyV
         subjects.CREDENTIALS_BUCKET: await _bucket(
             js, KeyValueConfig(bucket=subjects.CREDENTIALS_BUCKET, history=1, direct=True)
         ),
+        subjects.WORKFLOWS_BUCKET: await _bucket(
+            js, KeyValueConfig(bucket=subjects.WORKFLOWS_BUCKET, history=1, direct=True)
+        ),
         subjects.IDEMPOTENCY_BUCKET: await _bucket(
             js,
             KeyValueConfig(

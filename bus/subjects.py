@@ -31,6 +31,7 @@ ORCHESTRATOR_TIMERS_CONSUMER = "orchestrator-timers"
 RUNS_BUCKET = "runs"
 IDEMPOTENCY_BUCKET = "idempotency"
 CREDENTIALS_BUCKET = "credentials"
+WORKFLOWS_BUCKET = "workflows"
 
 
 def run_events(run_id: str) -> str:

@@ -18,7 +18,7 @@ from starlette.staticfiles import StaticFiles
 
 from bus import Bus, BusSettings, CredentialStore, subjects
 
-from . import credentials, node_types, runs, templates
+from . import credentials, node_types, runs, templates, workflows
 from .errors import ApiException, on_api_exception, on_http_exception, on_unexpected
 from .events_socket import run_events_socket
 from .request_id import RequestIdMiddleware
@@ -78,6 +78,15 @@ def routes(config: GatewayConfig) -> list[BaseRoute]:
         Route("/v1/runs/{run_id}/cancel", runs.cancel_run, methods=["POST"]),
         WebSocketRoute("/v1/runs/{run_id}/events", run_events_socket),
         Route("/v1/workflows/validate", runs.validate_workflow, methods=["POST"]),
+        Route("/v1/workflows", workflows.create_workflow, methods=["POST"]),
+        Route("/v1/workflows", workflows.list_workflows, methods=["GET"]),
+        Route("/v1/workflows/{workflow_id}", workflows.get_workflow, methods=["GET"]),
+        Route("/v1/workflows/{workflow_id}", workflows.update_workflow, methods=["PUT"]),
+        Route("/v1/workflows/{workflow_id}", workflows.delete_workflow, methods=["DELETE"]),
+        Route("/v1/workflows/{workflow_id}/versions", workflows.list_versions, methods=["GET"]),
+        Route("/v1/workflows/{workflow_id}/versions/{version}", workflows.get_version, methods=["GET"]),
+        Route("/v1/workflows/{workflow_id}/activate", workflows.activate_workflow, methods=["POST"]),
+        Route("/v1/workflows/{workflow_id}/deactivate", workflows.deactivate_workflow, methods=["POST"]),
         Route("/v1/credentials", credentials.list_credentials, methods=["GET"]),
         Route("/v1/credentials", credentials.create_credential, methods=["POST"]),
         Route("/v1/credentials/{name}", credentials.replace_credential, methods=["PUT"]),

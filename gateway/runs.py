@@ -35,6 +35,7 @@ from schemas import (
     new_run_id,
 )
 
+from . import workflows
 from .errors import ApiException, json_response, parse_body, read_body
 from .request_id import run_id as run_id_context
 
@@ -49,6 +50,7 @@ def _bus(request: Request) -> Bus:
 
 
 def _compile(body: CreateRun | ValidateWorkflow) -> Dag:
+    assert body.graph is not None  # a saved workflow's graph is filled in before this
     try:
         return compile_workflow(body.graph)
     except WorkflowInvalid as invalid:
@@ -57,8 +59,11 @@ def _compile(body: CreateRun | ValidateWorkflow) -> Dag:
 
 async def create_run(request: Request) -> Response:
     body = parse_body(CreateRun, await read_body(request))
-    dag = _compile(body)
     bus = _bus(request)
+    if body.workflowId is not None:
+        saved = await workflows.saved_version(bus, body.workflowId, body.version)
+        body = body.model_copy(update={"graph": saved.graph, "version": saved.version})
+    dag = _compile(body)
     run_id = new_run_id()
     if body.idempotencyKey is not None:
         run_id, replayed = await _claim_idempotency_key(bus, body, run_id)
@@ -73,13 +78,16 @@ async def create_run(request: Request) -> Response:
 
 async def _record_and_publish(bus: Bus, body: CreateRun, run_id: str, dag: Dag) -> None:
     # The queued record exists before the request is published, so GET works as soon as we answer.
-    await bus.runs.create(RunRecord.new(run_id, dag, body.inputs, body.idempotencyKey))
+    record = RunRecord.new(run_id, dag, body.inputs, body.idempotencyKey)
+    record.workflowId, record.workflowVersion = body.workflowId, body.version
+    await bus.runs.create(record)
     await _publish(bus, body, run_id)
 
 
 async def _publish(bus: Bus, body: CreateRun, run_id: str) -> None:
     """Hand the run to the orchestrator. The message id is the runId, so a re-publish is dropped by the
     stream, and a re-publish the stream no longer remembers is a no-op for the orchestrator."""
+    assert body.graph is not None
     message = RunRequested(runId=run_id, graph=body.graph, inputs=body.inputs, idempotencyKey=body.idempotencyKey)
     try:
         await bus.request_run(message, msg_id=run_id)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from ._base import Contract
 from .errors import FieldIssue
@@ -12,9 +12,21 @@ from .messages import Workflow
 
 
 class CreateRun(Contract):
-    graph: Workflow
+    """POST /v1/runs: a draft (`graph`) or a saved workflow (`workflowId`, and `version`, default the latest)."""
+
+    graph: Workflow | None = None
+    workflowId: str | None = Field(default=None, min_length=1, max_length=64)
+    version: int | None = Field(default=None, ge=1)
     inputs: dict[str, Any] = Field(default_factory=dict)
     idempotencyKey: str | None = Field(default=None, min_length=1, max_length=200)
+
+    @model_validator(mode="after")
+    def _one_source(self) -> CreateRun:
+        if (self.graph is None) == (self.workflowId is None):
+            raise ValueError("send either graph (a draft) or workflowId (a saved workflow)")
+        if self.version is not None and self.workflowId is None:
+            raise ValueError("version needs a workflowId")
+        return self
 
 
 class CreateRunResponse(Contract):

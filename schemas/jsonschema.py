@@ -32,6 +32,7 @@ from .messages import (
 )
 from .node_types import REGISTRY, NodeTypeList
 from .runs import RunList, RunRecord, RunView
+from .workflows import CreateWorkflow, UpdateWorkflow, WorkflowList, WorkflowVersion, WorkflowVersionList, WorkflowView
 
 SCHEMA_DIR = Path(__file__).parent / "json"
 
@@ -56,6 +57,12 @@ PUBLISHED: dict[str, Any] = {
     "CredentialInfo": CredentialInfo,
     "NewCredential": NewCredential,
     "ReplacedCredential": ReplacedCredential,
+    "CreateWorkflow": CreateWorkflow,
+    "UpdateWorkflow": UpdateWorkflow,
+    "WorkflowView": WorkflowView,
+    "WorkflowList": WorkflowList,
+    "WorkflowVersion": WorkflowVersion,
+    "WorkflowVersionList": WorkflowVersionList,
 }
 
 

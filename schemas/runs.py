@@ -97,6 +97,8 @@ class RunView(Contract):
     id: str
     status: RunStatus
     workflowName: str
+    workflowId: str | None = None
+    workflowVersion: int | None = None
     steps: list[StepState]
     logs: list[LogEntry]
     error: str | None = None
@@ -108,6 +110,8 @@ class RunSummary(Contract):
     id: str
     status: RunStatus
     workflowName: str
+    workflowId: str | None = None
+    workflowVersion: int | None = None
     createdAt: datetime
     updatedAt: datetime
 
@@ -123,6 +127,8 @@ class RunRecord(Contract):
     id: RunId
     status: RunStatus = "queued"
     workflowName: str
+    workflowId: str | None = Field(default=None, description="the saved workflow this run is of; None for a draft")
+    workflowVersion: int | None = None
     dag: Dag
     inputs: dict[str, Any] = Field(default_factory=dict)
     steps: list[StepState]

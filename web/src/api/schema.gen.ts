@@ -128,7 +128,9 @@ export interface RunSummary {
   id: string;
   status: "queued" | "running" | "succeeded" | "failed" | "cancelled";
   updatedAt: string;
+  workflowId: string | null;
   workflowName: string;
+  workflowVersion: number | null;
 }
 
 /** What GET /v1/runs/{id} answers. */
@@ -140,7 +142,9 @@ export interface RunView {
   status: "queued" | "running" | "succeeded" | "failed" | "cancelled";
   steps: StepState[];
   updatedAt: string;
+  workflowId: string | null;
   workflowName: string;
+  workflowVersion: number | null;
 }
 
 /** One try of a step. The last attempt's request and response are the step's own `request` and `output`; earlier attempts keep theirs here, bodies cut at 4 KiB. */

@@ -1,0 +1,113 @@
+"""Saved workflows in the `workflows` KV bucket: an immutable key per version, and a head changed by
+compare-and-set, so two editors saving on the same version cannot both win."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
+from nats.js.kv import KeyValue
+
+from schemas.workflows import WorkflowHead, WorkflowVersion
+
+from .runs_kv import kv_keys
+
+
+class VersionConflict(Exception):
+    """The head moved on (another save won): re-read, and show the user the newer version."""
+
+    def __init__(self, latest: int) -> None:
+        super().__init__(f"the latest version is {latest}")
+        self.latest = latest
+
+
+def _head(workflow_id: str) -> str:
+    return f"head.{workflow_id}"
+
+
+def _version(workflow_id: str, version: int) -> str:
+    return f"version.{workflow_id}.{version}"
+
+
+class WorkflowStore:
+    def __init__(self, kv: KeyValue) -> None:
+        self.kv = kv
+
+    async def create(self, head: WorkflowHead) -> bool:
+        """False when the id is taken."""
+        try:
+            await self.kv.create(_head(head.id), head.model_dump_json().encode())
+        except KeyWrongLastSequenceError:
+            return False
+        await self._keep_version(head)
+        return True
+
+    async def get(self, workflow_id: str) -> tuple[WorkflowHead, int] | None:
+        try:
+            entry = await self.kv.get(_head(workflow_id))
+        except KeyNotFoundError:
+            return None
+        if entry.value is None:
+            return None
+        return WorkflowHead.model_validate_json(entry.value), entry.revision or 0
+
+    async def change(self, workflow_id: str, revision: int, head: WorkflowHead, new_version: bool = False) -> None:
+        """Write `head` over the one read at `revision`; VersionConflict when another write came first."""
+        try:
+            await self.kv.update(_head(workflow_id), head.model_dump_json().encode(), last=revision)
+        except KeyWrongLastSequenceError:
+            found = await self.get(workflow_id)
+            raise VersionConflict(found[0].version if found else 0) from None
+        if new_version:
+            await self._keep_version(head)
+
+    async def save(self, workflow_id: str, base_version: int, changed: Callable[[WorkflowHead], WorkflowHead]) -> WorkflowHead:
+        """A new version on top of `base_version`, or VersionConflict (KeyError when there is no such workflow)."""
+        found = await self.get(workflow_id)
+        if found is None:
+            raise KeyError(workflow_id)
+        head, revision = found
+        if head.version != base_version:
+            raise VersionConflict(head.version)
+        new = changed(head)
+        await self.change(workflow_id, revision, new, new_version=True)
+        return new
+
+    async def version(self, workflow_id: str, version: int) -> WorkflowVersion | None:
+        try:
+            entry = await self.kv.get(_version(workflow_id, version))
+        except KeyNotFoundError:
+            entry = None
+        if entry is not None and entry.value is not None:
+            return WorkflowVersion.model_validate_json(entry.value)
+        # Written right after the head: a crash between the two leaves the latest only in the head.
+        found = await self.get(workflow_id)
+        if found is not None and found[0].version == version:
+            return _as_version(found[0])
+        return None
+
+    async def versions(self, workflow_id: str) -> list[int]:
+        keys = await kv_keys(self.kv, f"version.{workflow_id}.")
+        return sorted(int(key.rsplit(".", 1)[1]) for key in keys)
+
+    async def heads(self) -> list[WorkflowHead]:
+        heads = []
+        for key in await kv_keys(self.kv, "head."):
+            found = await self.get(key.removeprefix("head."))
+            if found is not None:
+                heads.append(found[0])
+        return heads
+
+    async def delete(self, workflow_id: str) -> None:
+        for version in await self.versions(workflow_id):
+            await self.kv.purge(_version(workflow_id, version))
+        await self.kv.purge(_head(workflow_id))
+
+    async def _keep_version(self, head: WorkflowHead) -> None:
+        # put, not create: after a crash between head and version, the retry writes the same content.
+        await self.kv.put(_version(head.id, head.version), _as_version(head).model_dump_json().encode())
+
+
+def _as_version(head: WorkflowHead) -> WorkflowVersion:
+    return WorkflowVersion(workflowId=head.id, version=head.version, name=head.name, description=head.description,
+                           graph=head.graph, createdAt=head.updatedAt)

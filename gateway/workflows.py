@@ -1,0 +1,164 @@
+"""REST endpoints for saved workflows: create, read, change (on the latest version only), versions, activate."""
+
+from __future__ import annotations
+
+import re
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from bus import Bus, VersionConflict
+from schemas import FieldIssue, WorkflowInvalid, as_graph, compile_workflow
+from schemas._base import utc_now
+from schemas.workflows import (
+    WORKFLOW_ID_PATTERN,
+    ActivateWorkflow,
+    CreateWorkflow,
+    UpdateWorkflow,
+    WorkflowHead,
+    WorkflowList,
+    WorkflowVersion,
+    WorkflowVersionInfo,
+    WorkflowVersionList,
+    new_workflow_id,
+)
+
+from .errors import ApiException, json_response, parse_body, read_body
+
+
+def _bus(request: Request) -> Bus:
+    bus: Bus = request.app.state.bus
+    return bus
+
+
+def _workflow_id(request: Request) -> str:
+    workflow_id: str = request.path_params["workflow_id"]
+    if not re.fullmatch(WORKFLOW_ID_PATTERN, workflow_id):
+        raise ApiException(404, "not_found", f"no workflow with id {workflow_id!r}")
+    return workflow_id
+
+
+async def existing(bus: Bus, workflow_id: str) -> tuple[WorkflowHead, int]:
+    found = await bus.workflows.get(workflow_id)
+    if found is None:
+        raise ApiException(404, "not_found", f"no workflow with id {workflow_id!r}")
+    return found
+
+
+async def saved_version(bus: Bus, workflow_id: str, version: int | None) -> WorkflowVersion:
+    """A saved version (default: the latest), or a 404 naming what is missing."""
+    head, _ = await existing(bus, workflow_id)
+    chosen = head.version if version is None else version
+    found = await bus.workflows.version(workflow_id, chosen)
+    if found is None:
+        raise ApiException(404, "not_found", f"workflow {workflow_id!r} has no version {chosen} (latest: {head.version})",
+                           [FieldIssue(field="version", reason=f"versions run from 1 to {head.version}")])
+    return found
+
+
+def _conflict(workflow_id: str, base: int, latest: int) -> ApiException:
+    return ApiException(
+        409, "conflict",
+        f"workflow {workflow_id!r} changed since version {base}: the latest is version {latest}. Reload it, "
+        "then save your change on top",
+        [FieldIssue(field="baseVersion", reason=f"is {base}, but the latest version is {latest}")],
+    )
+
+
+async def create_workflow(request: Request) -> Response:
+    body = parse_body(CreateWorkflow, await read_body(request))
+    head = WorkflowHead(id=new_workflow_id(), name=body.name, description=body.description, version=1,
+                        graph=as_graph(body.graph))
+    if not await _bus(request).workflows.create(head):
+        raise ApiException(503, "unavailable", "could not allocate a workflow id; retry")
+    return json_response(head.summary(), 201)
+
+
+async def list_workflows(request: Request) -> Response:
+    heads = sorted(await _bus(request).workflows.heads(), key=lambda h: h.updatedAt, reverse=True)
+    return json_response(WorkflowList(workflows=[h.summary() for h in heads]))
+
+
+async def get_workflow(request: Request) -> Response:
+    head, _ = await existing(_bus(request), _workflow_id(request))
+    return json_response(head.view())
+
+
+async def update_workflow(request: Request) -> Response:
+    workflow_id = _workflow_id(request)
+    body = parse_body(UpdateWorkflow, await read_body(request))
+    bus = _bus(request)
+    await existing(bus, workflow_id)
+
+    def changed(head: WorkflowHead) -> WorkflowHead:
+        return head.model_copy(update={
+            "version": head.version + 1, "graph": as_graph(body.graph), "name": body.name or head.name,
+            "description": body.description if body.description is not None else head.description,
+            "updatedAt": utc_now(),
+        })
+
+    try:
+        head = await bus.workflows.save(workflow_id, body.baseVersion, changed)
+    except VersionConflict as conflict:
+        raise _conflict(workflow_id, body.baseVersion, conflict.latest) from None
+    except KeyError:
+        raise ApiException(404, "not_found", f"no workflow with id {workflow_id!r}") from None
+    return json_response(head.view())
+
+
+async def delete_workflow(request: Request) -> Response:
+    workflow_id = _workflow_id(request)
+    bus = _bus(request)
+    await existing(bus, workflow_id)
+    await bus.workflows.delete(workflow_id)
+    return Response(status_code=204)
+
+
+async def list_versions(request: Request) -> Response:
+    workflow_id = _workflow_id(request)
+    bus = _bus(request)
+    await existing(bus, workflow_id)
+    infos = []
+    for number in await bus.workflows.versions(workflow_id):
+        version = await bus.workflows.version(workflow_id, number)
+        if version is not None:
+            infos.append(WorkflowVersionInfo(version=version.version, name=version.name, createdAt=version.createdAt))
+    return json_response(WorkflowVersionList(versions=infos))
+
+
+async def get_version(request: Request) -> Response:
+    text = request.path_params["version"]
+    if not re.fullmatch(r"[1-9][0-9]{0,8}", text):
+        raise ApiException(404, "not_found", f"no version {text!r}",
+                           [FieldIssue(field="version", reason="must be a whole number from 1")])
+    return json_response(await saved_version(_bus(request), _workflow_id(request), int(text)))
+
+
+async def activate_workflow(request: Request) -> Response:
+    workflow_id = _workflow_id(request)
+    raw = await read_body(request)
+    body = parse_body(ActivateWorkflow, raw) if raw.strip() else ActivateWorkflow()
+    bus = _bus(request)
+    version = await saved_version(bus, workflow_id, body.version)
+    try:
+        compile_workflow(version.graph)
+    except WorkflowInvalid as invalid:
+        raise ApiException(422, "validation_error", f"version {version.version} cannot run, so it cannot be activated",
+                           invalid.issues) from None
+    return await _set_active(bus, workflow_id, version.version)
+
+
+async def deactivate_workflow(request: Request) -> Response:
+    return await _set_active(_bus(request), _workflow_id(request), None)
+
+
+async def _set_active(bus: Bus, workflow_id: str, version: int | None) -> Response:
+    for _ in range(5):
+        head, revision = await existing(bus, workflow_id)
+        changed = head.model_copy(update={"active": version is not None, "activeVersion": version, "updatedAt": utc_now()})
+        try:
+            await bus.workflows.change(workflow_id, revision, changed)
+        except VersionConflict:
+            continue  # a save landed meanwhile; activation applies on top of it
+        return json_response(changed.view())
+    raise ApiException(503, "unavailable", "the workflow kept changing; retry")

@@ -1,0 +1,129 @@
+"""Saved workflows: every version kept, one head per workflow that says which is latest and which is active."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from ._base import Contract, utc_now
+from .graph import Graph
+from .messages import Workflow
+from .node_types import REGISTRY
+
+WORKFLOW_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
+WorkflowId = Annotated[str, Field(pattern=WORKFLOW_ID_PATTERN)]
+WorkflowName = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+def new_workflow_id() -> str:
+    return "wf_" + secrets.token_hex(8)
+
+
+class CreateWorkflow(Contract):
+    """POST /v1/workflows. The graph is kept as drawn: it need not be complete to be saved, only to run."""
+
+    name: WorkflowName
+    graph: Workflow
+    description: str | None = Field(default=None, max_length=2000)
+
+
+class UpdateWorkflow(Contract):
+    """PUT /v1/workflows/{id}: a new version, accepted only on top of the latest one (`baseVersion`)."""
+
+    graph: Workflow
+    baseVersion: int = Field(ge=1, description="the version this change was made on; 409 when it is not the latest")
+    name: WorkflowName | None = None
+    description: str | None = Field(default=None, max_length=2000)
+
+
+class ActivateWorkflow(Contract):
+    version: int | None = Field(default=None, ge=1, description="the version whose triggers fire; default the latest")
+
+
+class TriggerInfo(Contract):
+    nodeId: str
+    type: str
+    url: str | None = None
+    nextRuns: list[datetime] | None = None
+
+
+class WorkflowVersion(Contract):
+    """One saved version, stored under `version.<id>.<n>` in the `workflows` bucket and never changed."""
+
+    v: Literal[1] = 1
+    workflowId: str
+    version: int
+    name: str
+    description: str | None = None
+    graph: Graph
+    createdAt: datetime = Field(default_factory=utc_now)
+
+
+class WorkflowHead(Contract):
+    """Stored under `head.<id>`, changed only by compare-and-set: the latest version, the active one."""
+
+    v: Literal[1] = 1
+    id: WorkflowId
+    name: str
+    description: str | None = None
+    version: int
+    graph: Graph = Field(description="the latest version's graph, so the head alone answers GET")
+    active: bool = False
+    activeVersion: int | None = None
+    createdAt: datetime = Field(default_factory=utc_now)
+    updatedAt: datetime = Field(default_factory=utc_now)
+
+    def summary(self) -> WorkflowSummary:
+        return WorkflowSummary(
+            id=self.id, name=self.name, description=self.description, version=self.version, active=self.active,
+            activeVersion=self.activeVersion, triggers=triggers_of(self.graph), createdAt=self.createdAt,
+            updatedAt=self.updatedAt,
+        )
+
+    def view(self) -> WorkflowView:
+        return WorkflowView(**self.summary().model_dump(), graph=self.graph)
+
+
+class WorkflowSummary(Contract):
+    id: str
+    name: str
+    description: str | None = None
+    version: int
+    active: bool
+    activeVersion: int | None = None
+    triggers: list[TriggerInfo]
+    createdAt: datetime
+    updatedAt: datetime
+
+
+class WorkflowView(WorkflowSummary):
+    """GET /v1/workflows/{id}: the latest version."""
+
+    graph: Graph
+
+
+class WorkflowList(Contract):
+    workflows: list[WorkflowSummary]
+
+
+class WorkflowVersionInfo(Contract):
+    version: int
+    name: str
+    createdAt: datetime
+
+
+class WorkflowVersionList(Contract):
+    versions: list[WorkflowVersionInfo]
+
+
+def triggers_of(graph: Graph) -> list[TriggerInfo]:
+    """The trigger nodes of a graph (the compiler insists on exactly one before a run)."""
+    found = []
+    for node in graph.nodes:
+        node_type = REGISTRY.get(node.type)
+        if node_type is not None and node_type.kind == "trigger":
+            found.append(TriggerInfo(nodeId=node.id, type=node_type.type))
+    return found
