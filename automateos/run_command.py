@@ -43,17 +43,30 @@ def parse_inputs(pairs: list[str]) -> dict[str, Any]:
 
 
 def apply_sets(document: dict[str, Any], pairs: list[str]) -> dict[str, Any]:
-    """`--set step_1.url=http://…` sets a field of a node's config (builder format) or step (template format)."""
+    """`--set step_1.url=http://…` sets a field of a node's config (builder format) or step (template format).
+    A value that parses as JSON is sent as JSON (`timeoutMs=5000` is a number, `json_body={"a":1}` an object)."""
     for pair in pairs:
-        target, sep, value = pair.partition("=")
+        target, sep, text = pair.partition("=")
         node_id, dot, field = target.partition(".")
         if not sep or not dot:
             raise RunCommandError(f"--set {pair!r}: expected NODE.FIELD=VALUE, for example step_1.url=http://…")
         config = _node_config(document, node_id)
         if config is None:
-            raise RunCommandError(f"--set {pair!r}: no node {node_id!r} in this workflow")
+            known = ", ".join(_node_ids(document)) or "none"
+            raise RunCommandError(f"--set {pair!r}: no node {node_id!r} in this workflow (its nodes: {known})")
+        try:
+            value: Any = json.loads(text)
+        except ValueError:
+            value = text
         config[field] = value
     return document
+
+
+def _node_ids(document: dict[str, Any]) -> list[str]:
+    if "nodes" in document:
+        return [str(node.get("id")) for node in document.get("nodes", []) if isinstance(node, dict)]
+    steps = document.get("definition", {}).get("steps", [])
+    return [f"step_{index}" for index in range(1, len(steps) + 1)]
 
 
 def _node_config(document: dict[str, Any], node_id: str) -> dict[str, Any] | None:

@@ -117,8 +117,16 @@ def test_set_overrides_builder_and_template_nodes() -> None:
     assert apply_sets(builder, ["notify-slack.url=http://x.test"])["nodes"][1]["data"]["config"]["url"] == "http://x.test"
     template = json.loads((EXAMPLES / "stripe-discord.json").read_text())
     assert apply_sets(template, ["step-1.url=http://y.test"])["definition"]["steps"][0]["config"]["url"] == "http://y.test"
-    with pytest.raises(RunCommandError, match="no node 'nope'"):
+    with pytest.raises(RunCommandError, match=r"no node 'nope' in this workflow \(its nodes: start, notify-slack\)"):
         apply_sets(builder, ["nope.url=x"])
+    assert apply_sets(template, ["step_1.url=http://z.test"])["definition"]["steps"][0]["config"]["url"] == "http://z.test"
+
+
+def test_set_values_that_are_json_are_sent_as_json() -> None:
+    builder = json.loads((EXAMPLES / "slack-notification.json").read_text())
+    config = apply_sets(builder, ["notify-slack.timeoutMs=5000", 'notify-slack.json_body={"text": "hi", "n": 2}',
+                                  "notify-slack.method=POST"])["nodes"][1]["data"]["config"]
+    assert config["timeoutMs"] == 5000 and config["json_body"] == {"text": "hi", "n": 2} and config["method"] == "POST"
 
 
 def test_settings_read_the_environment_and_reject_bad_values() -> None:
