@@ -52,6 +52,7 @@ class Bus:
         self.idempotency = buckets[subjects.IDEMPOTENCY_BUCKET]
         self.credentials_kv = buckets[subjects.CREDENTIALS_BUCKET]
         self.workflows = WorkflowStore(buckets[subjects.WORKFLOWS_BUCKET])
+        self.hook_dedupe = buckets[subjects.HOOK_DEDUPE_BUCKET]
         self._subscriptions: list[Any] = []
 
     @classmethod

@@ -42,6 +42,8 @@ class BusSettings:
     # Every waiting delay or retry is one unacknowledged timer message, so this caps waits across all runs.
     max_waiting_timers: int = 1_000_000
     events_max_age_s: float = 7 * DAY
+    # A webhook event with the same dedupeKey within this window starts no second run.
+    hook_dedupe_s: float = DAY
 
 
 def _work_queue(name: str, subject_list: list[str], settings: BusSettings) -> StreamConfig:
@@ -119,6 +121,9 @@ async def declare(js: JetStreamContext, settings: BusSettings) -> dict[str, KeyV
         subjects.RUNS_BUCKET: await _bucket(js, KeyValueConfig(bucket=subjects.RUNS_BUCKET, history=1, direct=True)),
         subjects.CREDENTIALS_BUCKET: await _bucket(
             js, KeyValueConfig(bucket=subjects.CREDENTIALS_BUCKET, history=1, direct=True)
+        ),
+        subjects.HOOK_DEDUPE_BUCKET: await _bucket(
+            js, KeyValueConfig(bucket=subjects.HOOK_DEDUPE_BUCKET, history=1, direct=True, ttl=settings.hook_dedupe_s)
         ),
         subjects.WORKFLOWS_BUCKET: await _bucket(
             js, KeyValueConfig(bucket=subjects.WORKFLOWS_BUCKET, history=1, direct=True)

@@ -32,6 +32,7 @@ RUNS_BUCKET = "runs"
 IDEMPOTENCY_BUCKET = "idempotency"
 CREDENTIALS_BUCKET = "credentials"
 WORKFLOWS_BUCKET = "workflows"
+HOOK_DEDUPE_BUCKET = "hook_dedupe"
 
 
 def run_events(run_id: str) -> str:

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
 from nats.js.kv import KeyValue
 
-from schemas.workflows import WorkflowHead, WorkflowVersion
+from schemas.workflows import HookRef, WorkflowHead, WorkflowVersion
 
 from .runs_kv import kv_keys
 
@@ -29,6 +29,10 @@ def _version(workflow_id: str, version: int) -> str:
     return f"version.{workflow_id}.{version}"
 
 
+def _hook(hook_id: str) -> str:
+    return f"hook.{hook_id}"
+
+
 class WorkflowStore:
     def __init__(self, kv: KeyValue) -> None:
         self.kv = kv
@@ -40,6 +44,7 @@ class WorkflowStore:
         except KeyWrongLastSequenceError:
             return False
         await self._keep_version(head)
+        await self._keep_hooks(head)
         return True
 
     async def get(self, workflow_id: str) -> tuple[WorkflowHead, int] | None:
@@ -60,6 +65,7 @@ class WorkflowStore:
             raise VersionConflict(found[0].version if found else 0) from None
         if new_version:
             await self._keep_version(head)
+        await self._keep_hooks(head)
 
     async def save(self, workflow_id: str, base_version: int, changed: Callable[[WorkflowHead], WorkflowHead]) -> WorkflowHead:
         """A new version on top of `base_version`, or VersionConflict (KeyError when there is no such workflow)."""
@@ -98,10 +104,26 @@ class WorkflowStore:
                 heads.append(found[0])
         return heads
 
+    async def hook(self, hook_id: str) -> HookRef | None:
+        try:
+            entry = await self.kv.get(_hook(hook_id))
+        except KeyNotFoundError:
+            return None
+        return HookRef.model_validate_json(entry.value) if entry.value else None
+
     async def delete(self, workflow_id: str) -> None:
+        found = await self.get(workflow_id)
+        for hook_id in found[0].hooks.values() if found else ():
+            await self.kv.purge(_hook(hook_id))
         for version in await self.versions(workflow_id):
             await self.kv.purge(_version(workflow_id, version))
         await self.kv.purge(_head(workflow_id))
+
+    async def _keep_hooks(self, head: WorkflowHead) -> None:
+        # The index a webhook request is routed by; written after the head, so a hook never points nowhere
+        # for long, and a request to it checks the head anyway.
+        for node_id, hook_id in head.hooks.items():
+            await self.kv.put(_hook(hook_id), HookRef(workflowId=head.id, nodeId=node_id).model_dump_json().encode())
 
     async def _keep_version(self, head: WorkflowHead) -> None:
         # put, not create: after a crash between head and version, the retry writes the same content.

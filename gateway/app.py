@@ -18,7 +18,7 @@ from starlette.staticfiles import StaticFiles
 
 from bus import Bus, BusSettings, CredentialStore, subjects
 
-from . import credentials, node_types, runs, templates, workflows
+from . import credentials, hooks, node_types, runs, templates, workflows
 from .errors import ApiException, on_api_exception, on_http_exception, on_unexpected
 from .events_socket import run_events_socket
 from .request_id import RequestIdMiddleware
@@ -92,6 +92,7 @@ def routes(config: GatewayConfig) -> list[BaseRoute]:
         Route("/v1/credentials/{name}", credentials.replace_credential, methods=["PUT"]),
         Route("/v1/credentials/{name}", credentials.delete_credential, methods=["DELETE"]),
         Route("/v1/node-types", node_types.list_node_types, methods=["GET"]),
+        Route("/v1/hooks/{hook_id}", hooks.receive_hook, methods=["POST"]),
         Route("/v1/templates", templates.list_templates, methods=["GET"]),
         Route("/v1/templates/{template_id}", templates.get_template, methods=["GET"]),
     ]

@@ -6,7 +6,7 @@ import hashlib
 import json
 import logging
 import re
-from typing import get_args
+from typing import Any, get_args
 
 import nats.errors
 from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
@@ -74,6 +74,17 @@ async def create_run(request: Request) -> Response:
     run_id_context.set(run_id)
     await _record_and_publish(bus, body, run_id, dag)
     return json_response(CreateRunResponse(runId=run_id), 201)
+
+
+async def start_saved_run(bus: Bus, workflow_id: str, version: int, inputs: dict[str, Any]) -> str:
+    """Record and queue a run of a saved version (a webhook's, say); returns its id."""
+    saved = await workflows.saved_version(bus, workflow_id, version)
+    body = CreateRun(workflowId=workflow_id, version=version, inputs=inputs).model_copy(update={"graph": saved.graph})
+    dag = _compile(body)
+    run_id = new_run_id()
+    run_id_context.set(run_id)
+    await _record_and_publish(bus, body, run_id, dag)
+    return run_id
 
 
 async def _record_and_publish(bus: Bus, body: CreateRun, run_id: str, dag: Dag) -> None:

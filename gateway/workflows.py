@@ -68,7 +68,7 @@ def _conflict(workflow_id: str, base: int, latest: int) -> ApiException:
 async def create_workflow(request: Request) -> Response:
     body = parse_body(CreateWorkflow, await read_body(request))
     head = WorkflowHead(id=new_workflow_id(), name=body.name, description=body.description, version=1,
-                        graph=as_graph(body.graph))
+                        graph=as_graph(body.graph)).with_hooks()
     if not await _bus(request).workflows.create(head):
         raise ApiException(503, "unavailable", "could not allocate a workflow id; retry")
     return json_response(head.summary(), 201)
@@ -95,7 +95,7 @@ async def update_workflow(request: Request) -> Response:
             "version": head.version + 1, "graph": as_graph(body.graph), "name": body.name or head.name,
             "description": body.description if body.description is not None else head.description,
             "updatedAt": utc_now(),
-        })
+        }).with_hooks()
 
     try:
         head = await bus.workflows.save(workflow_id, body.baseVersion, changed)

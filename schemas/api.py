@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationInfo, field_validator
 
 from ._base import Contract
 from .errors import FieldIssue
@@ -14,19 +14,23 @@ from .messages import Workflow
 class CreateRun(Contract):
     """POST /v1/runs: a draft (`graph`) or a saved workflow (`workflowId`, and `version`, default the latest)."""
 
-    graph: Workflow | None = None
+    # Declared before graph, so graph's check below can see them.
     workflowId: str | None = Field(default=None, min_length=1, max_length=64)
     version: int | None = Field(default=None, ge=1)
+    graph: Workflow | None = Field(default=None, validate_default=True)
     inputs: dict[str, Any] = Field(default_factory=dict)
     idempotencyKey: str | None = Field(default=None, min_length=1, max_length=200)
 
-    @model_validator(mode="after")
-    def _one_source(self) -> CreateRun:
-        if (self.graph is None) == (self.workflowId is None):
-            raise ValueError("send either graph (a draft) or workflowId (a saved workflow)")
-        if self.version is not None and self.workflowId is None:
-            raise ValueError("version needs a workflowId")
-        return self
+    @field_validator("graph")
+    @classmethod
+    def _one_source(cls, graph: Any, info: ValidationInfo) -> Any:
+        saved = info.data.get("workflowId") is not None
+        if (graph is None) != saved:
+            raise ValueError("send either graph (a draft) or workflowId (a saved workflow), not both" if saved
+                             else "send either graph (a draft) or workflowId (a saved workflow)")
+        if info.data.get("version") is not None and not saved:
+            raise ValueError("a version belongs to a saved workflow: send workflowId with it")
+        return graph
 
 
 class CreateRunResponse(Contract):
@@ -74,8 +78,16 @@ class TemplateList(Contract):
 
 
 ErrorCode = Literal[
-    "validation_error", "not_found", "idempotency_conflict", "conflict", "bad_request", "unavailable", "internal_error"
+    "validation_error", "not_found", "idempotency_conflict", "conflict", "bad_request", "unavailable", "internal_error",
+    "unauthorized", "run_failed",
 ]
+
+
+class HookAccepted(Contract):
+    """A webhook's answer when it does not wait (202), or for a repeat of a deduplicated event (200)."""
+
+    runId: str
+    duplicate: bool = False
 
 
 class ErrorBody(Contract):

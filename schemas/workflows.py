@@ -73,15 +73,28 @@ class WorkflowHead(Contract):
     graph: Graph = Field(description="the latest version's graph, so the head alone answers GET")
     active: bool = False
     activeVersion: int | None = None
+    hooks: dict[str, str] = Field(default_factory=dict, description="webhook node id -> its unguessable hook id")
     createdAt: datetime = Field(default_factory=utc_now)
     updatedAt: datetime = Field(default_factory=utc_now)
 
     def summary(self) -> WorkflowSummary:
+        triggers = triggers_of(self.graph)
+        for trigger in triggers:
+            if trigger.nodeId in self.hooks:
+                trigger.url = f"/v1/hooks/{self.hooks[trigger.nodeId]}"
         return WorkflowSummary(
             id=self.id, name=self.name, description=self.description, version=self.version, active=self.active,
-            activeVersion=self.activeVersion, triggers=triggers_of(self.graph), createdAt=self.createdAt,
-            updatedAt=self.updatedAt,
+            activeVersion=self.activeVersion, triggers=triggers, createdAt=self.createdAt, updatedAt=self.updatedAt,
         )
+
+    def with_hooks(self) -> WorkflowHead:
+        """Every webhook node of the latest graph keeps its hook id, or gets a new one; ids of removed nodes
+        are kept too, so an older version activated later still answers at the same URL."""
+        hooks = dict(self.hooks)
+        for node in self.graph.nodes:
+            if node.type == "webhook" and node.id not in hooks:
+                hooks[node.id] = secrets.token_urlsafe(24)
+        return self.model_copy(update={"hooks": hooks})
 
     def view(self) -> WorkflowView:
         return WorkflowView(**self.summary().model_dump(), graph=self.graph)
@@ -127,3 +140,10 @@ def triggers_of(graph: Graph) -> list[TriggerInfo]:
         if node_type is not None and node_type.kind == "trigger":
             found.append(TriggerInfo(nodeId=node.id, type=node_type.type))
     return found
+
+
+class HookRef(Contract):
+    """Stored under `hook.<hookId>`: which workflow and node a webhook URL belongs to."""
+
+    workflowId: str
+    nodeId: str

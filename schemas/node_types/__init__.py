@@ -1,6 +1,6 @@
 """Every node type, declared once. Importing this package registers the built-in ones."""
 
-from . import delay, http, logic, start
+from . import delay, http, logic, start, webhook
 from ._registry import (
     REGISTRY,
     DynamicOutputs,
@@ -19,6 +19,7 @@ from .http import DEFAULT_HTTP_TIMEOUT_MS, HttpAuth, HttpConfig, HttpMethod
 from .logic import IfConfig, SetConfig, SwitchConfig
 from .settings import MAX_RETRY_AFTER_MS, NodeSettings, RetryPolicy
 from .start import StartConfig
+from .webhook import WebhookConfig, WebhookVerify
 
 # Node ids are subject tokens, KV keys and message ids: restricted so 'a' and 'a ' can never collide.
 NODE_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
@@ -27,5 +28,6 @@ __all__ = [
     "REGISTRY", "DynamicOutputs", "FieldUi", "Handle", "NodeKind", "NodeRegistry", "NodeType", "NodeTypeInfo",
     "NodeTypeList", "NodeUi", "TemplateMode", "MAX_DELAY_S", "DelayConfig", "DEFAULT_HTTP_TIMEOUT_MS", "HttpAuth",
     "HttpConfig", "HttpMethod", "IfConfig", "SetConfig", "SwitchConfig", "MAX_RETRY_AFTER_MS", "NodeSettings",
-    "RetryPolicy", "StartConfig", "NODE_ID_PATTERN", "delay", "http", "logic", "start",
+    "RetryPolicy", "StartConfig", "NODE_ID_PATTERN", "WebhookConfig", "WebhookVerify", "delay", "http", "logic", "start",
+    "webhook",
 ]

@@ -23,7 +23,7 @@ export interface DynamicOutputs {
 }
 
 export interface ErrorBody {
-  code: "validation_error" | "not_found" | "idempotency_conflict" | "conflict" | "bad_request" | "unavailable" | "internal_error";
+  code: "validation_error" | "not_found" | "idempotency_conflict" | "conflict" | "bad_request" | "unavailable" | "internal_error" | "unauthorized" | "run_failed";
   fields: FieldIssue[];
   message: string;
 }

@@ -1,0 +1,71 @@
+"""webhook: a run started by an HTTP request to the workflow's own unguessable URL. The gateway receives and
+verifies it; like Start, it completes in the orchestrator, and its output is the payload it received."""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from .._base import Contract
+from ._registry import REGISTRY, FieldUi, NodeType, NodeUi
+
+MAX_RESPONSE_TIMEOUT_MS = 120_000
+# dedupeKey is a path into the payload, as {{payload.body.id}}: the gateway resolves it before any run exists.
+DEDUPE_PATH = re.compile(r"^\s*\{\{\s*(payload(?:\.[A-Za-z0-9_-]+)+)\s*\}\}\s*$")
+
+
+class WebhookVerify(Contract):
+    kind: Literal["none", "stripe", "hmac-sha256"] = "none"
+    credentialName: str | None = Field(default=None, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
+    header: str | None = Field(default=None, min_length=1, max_length=100, pattern=r"^[A-Za-z0-9-]+$")
+
+    @model_validator(mode="after")
+    def _complete(self) -> WebhookVerify:
+        if self.kind != "none" and self.credentialName is None:
+            raise ValueError(f"{self.kind} verification needs credentialName: the credential holding the signing secret")
+        if self.kind == "hmac-sha256" and self.header is None:
+            raise ValueError("hmac-sha256 verification needs header: the request header carrying the signature")
+        return self
+
+
+class WebhookConfig(Contract):
+    responseMode: Literal["onReceived", "lastNode"] = Field(
+        default="onReceived",
+        description="onReceived: 202 {runId} at once. lastNode: wait for the run and answer its last step's output",
+    )
+    responseTimeoutMs: int = Field(default=30_000, ge=100, le=MAX_RESPONSE_TIMEOUT_MS)
+    verify: WebhookVerify = Field(default_factory=WebhookVerify)
+    dedupeKey: str | None = Field(
+        default=None, max_length=200,
+        description="{{payload.body.id}}: a second request with the same value within 24 h starts nothing",
+    )
+
+    @field_validator("dedupeKey")
+    @classmethod
+    def _path(cls, key: str | None) -> str | None:
+        if key is not None and key.strip() and not DEDUPE_PATH.match(key):
+            raise ValueError("must be one path into the payload, as {{payload.body.id}} or {{payload.headers.x-event-id}}")
+        return key.strip() or None if key is not None else None
+
+
+WEBHOOK = REGISTRY.register(NodeType(
+    order=1,
+    type="webhook", kind="trigger", title="Webhook", description="Start a run when a request reaches this workflow's URL",
+    config=WebhookConfig, inputs=(), runs_in="orchestrator", credential_fields=("verify",),
+    ui=NodeUi(
+        glyph="⚡", accent="#16a34a", defaultLabel="Webhook", summary="POST, {responseMode}", idPrefix="webhook",
+        defaults={"responseMode": "onReceived", "verify": {"kind": "none"}},
+        fields={
+            "responseMode": FieldUi(widget="select", label="Answer", order=0,
+                                    help="onReceived: 202 with the run id at once. lastNode: the last step's output."),
+            "responseTimeoutMs": FieldUi(widget="number", label="Wait at most (ms)", order=1, placeholder="30000"),
+            "verify": FieldUi(widget="json", label="Verify signatures", order=2,
+                              help='{"kind": "stripe", "credentialName": "stripeSigningSecret"}'),
+            "dedupeKey": FieldUi(widget="text", label="Deduplicate on", order=3, monospace=True,
+                                 placeholder="{{payload.body.id}}",
+                                 help="The same value within 24 h answers the first run and starts nothing."),
+        },
+    ),
+))

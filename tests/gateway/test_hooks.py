@@ -1,0 +1,147 @@
+"""Webhook triggers over real HTTP on a real nats-server: both answer modes, Stripe and HMAC signatures
+(signed here with the documented schemes), deduplication, and hooks that must not answer."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import time
+from typing import Any
+
+
+from tests.gateway.test_rest_api import request
+from tests.support.graphs import edge, graph, http, node
+from tests.support.mock_http import MockHttp, Reply
+from tests.support.stack import Stack
+from tests.test_credentials_e2e import add_credential
+
+SIGNING_SECRET = "whsec_test_" + "5" * 24
+
+
+def hooked(mock_http: MockHttp, **webhook: Any) -> dict[str, Any]:
+    document = graph(http("notify", mock_http.url("/discord"),
+                          json_body={"content": "{{ payload.body.data.object.amount }} {{ payload.body.data.object.currency }}"}),
+                     edges=[edge("hook", "notify")])
+    document["nodes"][0] = node("hook", "webhook", "Webhook", **webhook)
+    return document
+
+
+async def activated(stack: Stack, document: dict[str, Any]) -> str:
+    status, body, _ = await request(stack, "POST", "/v1/workflows", json={"name": "Hooked", "graph": document})
+    assert status == 201, body
+    status, body, _ = await request(stack, "POST", f"/v1/workflows/{body['id']}/activate")
+    assert status == 200, body
+    [trigger] = body["triggers"]
+    assert trigger["type"] == "webhook" and trigger["url"].startswith("/v1/hooks/")
+    return str(trigger["url"])
+
+
+def stripe_event(event_id: str = "evt_1", amount: int = 4200) -> bytes:
+    return json.dumps({"id": event_id, "type": "payment_intent.succeeded",
+                       "data": {"object": {"amount": amount, "currency": "eur"}}}).encode()
+
+
+def stripe_signature(body: bytes, secret: str = SIGNING_SECRET, at: int | None = None) -> str:
+    timestamp = str(at if at is not None else int(time.time()))
+    digest = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+    return f"t={timestamp},v1={digest}"
+
+
+async def post(stack: Stack, url: str, body: bytes, headers: dict[str, str] | None = None) -> tuple[int, Any]:
+    assert stack.http is not None
+    async with stack.http.post(f"{stack.base_url}{url}", data=body,
+                               headers={"Content-Type": "application/json", **(headers or {})}) as response:
+        return response.status, await response.json(content_type=None)
+
+
+async def run_count(stack: Stack) -> int:
+    return len((await request(stack, "GET", "/v1/runs?limit=200"))[1]["runs"])
+
+
+async def test_on_received_answers_202_and_the_payload_reaches_the_steps(stack: Stack, mock_http: MockHttp) -> None:
+    url = await activated(stack, hooked(mock_http))
+    status, body = await post(stack, url + "?source=test", stripe_event())
+    assert status == 202
+    record = await stack.finish(body["runId"])
+    assert record["status"] == "succeeded"
+    assert mock_http.requests_to("/discord")[0].json() == {"content": "4200 eur"}
+    trigger = record["steps"][0]
+    assert trigger["id"] == "hook" and trigger["output"]["payload"]["query"] == {"source": "test"}
+    assert trigger["output"]["payload"]["method"] == "POST"
+
+
+async def test_last_node_answers_with_the_last_output_or_202_when_slow(stack: Stack, mock_http: MockHttp) -> None:
+    mock_http.reply("/discord", Reply(status=200, body={"delivered": True}))
+    url = await activated(stack, hooked(mock_http, responseMode="lastNode", responseTimeoutMs=10_000))
+    status, body = await post(stack, url, stripe_event())
+    assert status == 200 and body["status"] == 200 and body["body"] == {"delivered": True}
+
+    mock_http.reply("/discord", Reply(status=200, delay_s=3))
+    slow = await activated(stack, hooked(mock_http, responseMode="lastNode", responseTimeoutMs=300))
+    status, body = await post(stack, slow, stripe_event())
+    assert status == 202 and "runId" in body
+
+
+async def test_a_stripe_signed_event_runs_and_bad_signatures_start_nothing(stack: Stack, mock_http: MockHttp) -> None:
+    await add_credential(stack, "stripeSigningSecret", SIGNING_SECRET)
+    url = await activated(stack, hooked(mock_http, verify={"kind": "stripe", "credentialName": "stripeSigningSecret"}))
+    event = stripe_event(amount=1999)
+    status, body = await post(stack, url, event, {"Stripe-Signature": stripe_signature(event)})
+    assert status == 202, body
+    await stack.finish(body["runId"])
+    assert mock_http.requests_to("/discord")[0].json() == {"content": "1999 eur"}
+
+    before = await run_count(stack)
+    refusals = [
+        ({"Stripe-Signature": stripe_signature(event, secret="whsec_wrong")}, "does not match"),
+        ({"Stripe-Signature": stripe_signature(event, at=int(time.time()) - 600)}, "s off"),
+        ({}, "header is missing"),
+        ({"Stripe-Signature": stripe_signature(stripe_event(amount=1))}, "does not match"),  # signed another body
+    ]
+    for headers, reason in refusals:
+        status, body = await post(stack, url, event, headers)
+        assert status == 401 and reason in body["error"]["message"], body
+    assert await run_count(stack) == before, "no refused request started a run"
+    assert len(mock_http.requests_to("/discord")) == 1
+
+
+async def test_hmac_sha256_in_a_named_header(stack: Stack, mock_http: MockHttp) -> None:
+    await add_credential(stack, "hookKey", "k" * 32)
+    url = await activated(stack, hooked(mock_http, verify={"kind": "hmac-sha256", "credentialName": "hookKey",
+                                                           "header": "X-Hub-Signature-256"}))
+    event = stripe_event()
+    good = "sha256=" + hmac.new(b"k" * 32, event, hashlib.sha256).hexdigest()
+    assert (await post(stack, url, event, {"X-Hub-Signature-256": good}))[0] == 202
+    assert (await post(stack, url, event, {"X-Hub-Signature-256": "sha256=00"}))[0] == 401
+
+
+async def test_the_same_event_id_twice_starts_one_run(stack: Stack, mock_http: MockHttp) -> None:
+    url = await activated(stack, hooked(mock_http, dedupeKey="{{payload.body.id}}"))
+    first = await post(stack, url, stripe_event("evt_same"))
+    again = await post(stack, url, stripe_event("evt_same"))
+    other = await post(stack, url, stripe_event("evt_other"))
+    assert first[0] == 202 and again == (200, {"runId": first[1]["runId"], "duplicate": True})
+    assert other[0] == 202 and other[1]["runId"] != first[1]["runId"]
+
+
+async def test_inactive_deleted_and_unknown_hooks_are_404(stack: Stack, mock_http: MockHttp) -> None:
+    url = await activated(stack, hooked(mock_http))
+    workflow_id = (await request(stack, "GET", "/v1/workflows"))[1]["workflows"][0]["id"]
+    await request(stack, "POST", f"/v1/workflows/{workflow_id}/deactivate")
+    assert (await post(stack, url, stripe_event()))[0] == 404
+    await request(stack, "POST", f"/v1/workflows/{workflow_id}/activate")
+    assert (await post(stack, url, stripe_event()))[0] == 202
+    await request(stack, "DELETE", f"/v1/workflows/{workflow_id}")
+    assert (await post(stack, url, stripe_event()))[0] == 404
+    assert (await post(stack, "/v1/hooks/not-a-hook", stripe_event()))[0] == 404
+    assert (await post(stack, "/v1/hooks/bad.id", stripe_event()))[0] == 404
+
+
+async def test_a_webhook_workflow_runs_by_hand_with_a_sample_payload(stack: Stack, mock_http: MockHttp) -> None:
+    status, body, _ = await request(stack, "POST", "/v1/runs", json={
+        "graph": hooked(mock_http), "inputs": {"payload": {"body": json.loads(stripe_event(amount=7))}}})
+    assert status == 201
+    assert (await stack.finish(body["runId"]))["status"] == "succeeded"
+    assert mock_http.requests_to("/discord")[0].json() == {"content": "7 eur"}
+
