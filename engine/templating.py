@@ -175,10 +175,12 @@ class Renderer:
         return value
 
     def expression(self, source: str, where: str) -> Any:
-        """A condition: `{{ … }}` renders as `value` does; text with no braces is one expression."""
-        if "{{" in source:
+        """A condition is one expression, written with or without braces: `amount > 500`, `{{ amount > 500 }}`,
+        or, as Insert variable leaves it, `{{ amount }} > 500`. Each `{{ x }}` inside is read as `(x)`, so
+        `{{ a > 1 }} and {{ b > 1 }}` means what it says instead of the always-true text "False and False"."""
+        if _WHOLE.match(source):
             return self.value(source, where)
-        return self.value("{{ " + source + " }}", where)
+        return self.value("{{ " + _EXPRESSION.sub(lambda m: f"({m.group(1)})", source) + " }}", where)
 
     def _guard(self, render: Callable[[], Any], template: str, where: str) -> Any:
         try:

@@ -145,6 +145,7 @@ def _compile(graph: Graph) -> Dag:
 
     order = _topological_order(deps, graph)
     _check_reachable(triggers[0], trigger_title, deps, graph)
+    _check_step_references(steps, types, deps, graph)
     return Dag(
         workflowName=graph.name,
         steps=[steps[node_id].model_copy(update={"deps": deps[node_id], "branches": branches[node_id]}) for node_id in order],
@@ -222,5 +223,54 @@ def _check_reachable(start: str, title: str, deps: dict[str, list[str]], graph: 
         for index, node in enumerate(graph.nodes)
         if node.id not in seen
     ]
+    if issues:
+        raise WorkflowInvalid(issues)
+
+
+# `steps.http_1` and `steps['any-id']` inside a template: which steps a config reads.
+_STEP_REFERENCE = re.compile(r"""steps\s*(?:\.\s*([A-Za-z0-9_]+)|\[\s*['"]([^'"]+)['"]\s*\])""")
+
+
+def _referenced_steps(value: object) -> set[str]:
+    if isinstance(value, str):
+        return {dotted or quoted for dotted, quoted in _STEP_REFERENCE.findall(value)} if "steps" in value else set()
+    if isinstance(value, dict):
+        return set().union(*(_referenced_steps(v) for v in value.values())) if value else set()
+    if isinstance(value, list):
+        return set().union(*(_referenced_steps(v) for v in value)) if value else set()
+    return set()
+
+
+def _check_step_references(
+    steps: dict[str, DagStep], types: dict[str, NodeType], deps: dict[str, list[str]], graph: Graph
+) -> None:
+    """A template may read only steps that run before it: a step offers its output to its descendants only,
+    so anything else fails at run time ("not defined"). Say so now, naming the field."""
+    ancestors: dict[str, set[str]] = {}
+
+    def before(node_id: str) -> set[str]:
+        if node_id not in ancestors:
+            ancestors[node_id] = set()
+            for parent in deps[node_id]:
+                ancestors[node_id] |= {parent} | before(parent)
+        return ancestors[node_id]
+
+    issues = []
+    for index, node in enumerate(graph.nodes):
+        if node.id not in steps:
+            continue
+        config = steps[node.id].config
+        for field in types[node.id].templated:
+            for referenced in sorted(_referenced_steps(config.get(field))):
+                if referenced in before(node.id):
+                    continue
+                if referenced not in steps:
+                    reason = f"reads steps.{referenced}, but there is no step '{referenced}'"
+                elif referenced == node.id:
+                    reason = "reads its own output, which does not exist yet"
+                else:
+                    reason = (f"reads steps.{referenced}, which does not run before this step (connect "
+                              f"'{referenced}' ahead of it, or pick a step that does)")
+                issues.append(FieldIssue(field=f"graph.nodes[{index}].data.config.{field}", reason=reason, nodeId=node.id))
     if issues:
         raise WorkflowInvalid(issues)

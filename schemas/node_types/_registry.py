@@ -64,6 +64,10 @@ class NodeUi(Contract):
     errorHandling: bool = Field(default=False, description="the node takes data.settings: retry and onError")
     idPrefix: str = Field(description="ids the builder makes for new nodes: <idPrefix>_<n>")
     defaults: dict[str, Any] = Field(default_factory=dict, description="the config of a node just added")
+    outputFields: dict[str, str] = Field(
+        default_factory=dict, description="what a step of this type outputs, field -> meaning: offered by Insert variable"
+    )
+    outputFieldsFrom: str | None = Field(default=None, description="a config object whose keys are output fields (set)")
 
 
 class NodeTypeInfo(Contract):

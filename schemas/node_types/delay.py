@@ -20,7 +20,8 @@ DELAY = REGISTRY.register(NodeType(
     type="delay", kind="logic", title="Delay", description="Wait, then go on (up to 30 days)",
     config=DelayConfig, runs_in="orchestrator",
     ui=NodeUi(
-        glyph="◷", accent="#64748b", defaultLabel="Delay", summary="{seconds} s", idPrefix="delay", defaults={"seconds": 60},
+        glyph="◷", accent="#64748b", defaultLabel="Delay", summary="{seconds} s", idPrefix="delay",
+        outputFields={"waitedSeconds": "how long it waited", "resumedAt": "when it went on"}, defaults={"seconds": 60},
         fields={"seconds": FieldUi(widget="number", label="Seconds", placeholder="60",
                                    help="Up to 2,592,000 (30 days). The wait survives restarts; Cancel ends it.")},
     ),

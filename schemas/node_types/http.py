@@ -80,6 +80,8 @@ HTTP = REGISTRY.register(NodeType(
     credential_fields=("auth",),
     ui=NodeUi(
         glyph="H", accent="#4f46e5", defaultLabel="HTTP Request", summary="{method} {url}", idPrefix="http",
+        outputFields={"status": "the HTTP status, as a number", "headers": "response headers",
+                      "body": "the response body: parsed JSON, or text"},
         errorHandling=True, defaults={"method": "GET", "url": "", "headers": {}, "timeoutMs": DEFAULT_HTTP_TIMEOUT_MS},
         fields={
             "method": FieldUi(widget="select", label="Method", order=0),

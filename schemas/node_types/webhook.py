@@ -56,6 +56,9 @@ WEBHOOK = REGISTRY.register(NodeType(
     config=WebhookConfig, inputs=(), runs_in="orchestrator", credential_fields=("verify",),
     ui=NodeUi(
         glyph="⚡", accent="#16a34a", defaultLabel="Webhook", summary="POST, {responseMode}", idPrefix="webhook",
+        outputFields={"payload.body": "the request body (parsed JSON, or text)",
+                      "payload.headers": "request headers (secrets masked)", "payload.query": "query parameters",
+                      "payload.method": "the HTTP method"},
         defaults={"responseMode": "onReceived", "verify": {"kind": "none"}},
         fields={
             "responseMode": FieldUi(widget="select", label="Answer", order=0,

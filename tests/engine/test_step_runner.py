@@ -194,9 +194,15 @@ async def test_switch_compares_the_text_of_typed_values(context: NodeContext, va
     assert outcome.output["matched"] == matched and outcome.handles == [matched]
 
 
-async def test_a_condition_with_text_around_its_braces_is_refused(context: NodeContext) -> None:
-    with pytest.raises(StepFailed, match="a condition is one expression"):
-        await run_step(step("if", condition="{{ 1 > 2 }} and {{ 2 > 3 }}"), context)
+@pytest.mark.parametrize(("condition", "expected"), [
+    ("{{ steps.get_order.output.body.amount }} > 500", True),  # as Insert variable leaves it
+    ("{{ 1 > 2 }} and {{ 2 > 3 }}", False),  # not the text "False and False"
+    ("{{ 1 < 2 }} and {{ 2 < 3 }}", True),
+])
+async def test_a_condition_mixing_braces_and_text_is_one_expression(context: NodeContext, condition: str,
+                                                                    expected: bool) -> None:
+    outcome = await run_step(step("if", steps=ORDER, condition=condition), context)
+    assert outcome.output == {"result": expected}
 
 
 async def test_a_cut_request_body_shows_no_secret_and_no_sensitive_field(context: NodeContext, mock_http: MockHttp) -> None:

@@ -242,3 +242,22 @@ def test_delay_seconds_are_bounded() -> None:
         wait = {"id": "wait", "type": "delay", "data": {"config": {"seconds": seconds}}}
         issues = rejection({"nodes": [node("start", "start"), wait], "edges": [edge("start", "wait")]})
         assert issues[0][0] == "graph.nodes[1].data.config.seconds"
+
+
+def test_a_template_may_read_only_steps_that_run_before_it() -> None:
+    def reading(template: str) -> dict[str, Any]:
+        return node("b", url="https://b.example/", json_body={"x": template})
+
+    ok = {"nodes": [node("start", "start"), node("a"), reading("{{ steps.a.output.body.id }}")],
+          "edges": [edge("start", "a"), edge("a", "b")]}
+    compile_dict(ok)
+    for template, reason in [
+        ("{{ steps.nope.output.id }}", "reads steps.nope, but there is no step 'nope'"),
+        ("{{ steps['b'].output }}", "reads its own output, which does not exist yet"),
+    ]:
+        bad = {"nodes": [node("start", "start"), node("a"), reading(template)], "edges": [edge("start", "a"), edge("a", "b")]}
+        assert rejection(bad) == [("graph.nodes[2].data.config.json_body", reason, "b", None)]
+    sibling = {"nodes": [node("start", "start"), node("a"), reading("{{ steps.a.output }}")],
+               "edges": [edge("start", "a"), edge("start", "b")]}
+    [(field, reason, node_id, _)] = rejection(sibling)
+    assert node_id == "b" and "does not run before this step" in reason

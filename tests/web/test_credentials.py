@@ -169,6 +169,10 @@ async def test_insert_variable_puts_templates_at_the_cursor(page: Page) -> None:
     await expect(menu.get_by_test_id("variable-option")).to_have_text(
         [
             re.compile(r"^\{\{payload\.team\}\}"),
+            # Before any run: the fields the HTTP node type declares it outputs, with what they mean.
+            re.compile(r"^\{\{steps\.first\.output\.status\}\}.*HTTP status"),
+            re.compile(r"^\{\{steps\.first\.output\.headers\}\}"),
+            re.compile(r"^\{\{steps\.first\.output\.body\}\}"),
             re.compile(r"^\{\{steps\.first\.output\}\}"),
             re.compile(r"^\{\{steps\.first\.output\.\}\}"),
             re.compile(r"^\{\{getCredential\('apiKey'\)\}\}"),

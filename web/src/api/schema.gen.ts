@@ -104,6 +104,10 @@ export interface NodeUi {
   glyph: string;
   /** ids the builder makes for new nodes: <idPrefix>_<n> */
   idPrefix: string;
+  /** what a step of this type outputs, field -> meaning: offered by Insert variable */
+  outputFields: Record<string, string>;
+  /** a config object whose keys are output fields (set) */
+  outputFieldsFrom: string | null;
   /** canvas line: {field} is replaced by that config field's value */
   summary: string;
 }

@@ -44,7 +44,7 @@ export function Palette() {
                 onClick={() => add(definition)}
                 data-testid={`palette-${definition.type}`}
                 aria-label={`Add ${definition.title}`}
-                title={disabled ? `A workflow has exactly one ${definition.title} node` : `${definition.description}. Drag onto the canvas, or click to add`}
+                title={disabled ? 'A workflow starts from exactly one trigger: delete the one on the canvas to use this one instead' : `${definition.description}. Drag onto the canvas, or click to add`}
                 style={{ ['--accent' as string]: definition.ui.accent }}
               >
                 <span className="palette__chip" aria-hidden="true">
@@ -52,7 +52,7 @@ export function Palette() {
                 </span>
                 <span className="palette__text">
                   <span className="palette__name">{definition.title}</span>
-                  <span className="palette__desc">{disabled ? 'Already on the canvas' : definition.description}</span>
+                  <span className="palette__desc">{disabled ? 'One trigger per workflow: remove the current one first' : definition.description}</span>
                 </span>
               </button>
             </li>

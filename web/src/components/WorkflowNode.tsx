@@ -44,7 +44,7 @@ function unknownType(type: string): NodeTypeInfo {
     configSchema: {},
     templatedFields: [],
     credentialFields: [],
-    ui: { glyph: '?', accent: '#94a3b8', defaultLabel: type, summary: 'Unknown node type', fields: {}, errorHandling: false, idPrefix: 'node', defaults: {} },
+    ui: { glyph: '?', accent: '#94a3b8', defaultLabel: type, summary: 'Unknown node type', fields: {}, errorHandling: false, idPrefix: 'node', defaults: {}, outputFields: {}, outputFieldsFrom: null },
   };
 }
 

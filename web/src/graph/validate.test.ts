@@ -49,6 +49,8 @@ const ticket: NodeTypeInfo = {
   ui: {
     glyph: 'T',
     accent: '#000',
+    outputFields: {},
+    outputFieldsFrom: null,
     defaultLabel: 'Ticket',
     summary: '{title}',
     errorHandling: true,

@@ -131,8 +131,12 @@ describe('insert variable', () => {
     expect(texts).toEqual(['{{databaseId}}', '{{payload.title}}']);
     const hyphen = doc({ 'a-b': { url: 'https://a.example' }, c: { url: 'https://c.example' } });
     const offered = suggestions(hyphen, catalogue, 'c', { credentialNames: [] }).filter((s) => s.group === 'Step outputs');
-    expect(offered.map((s) => s.text)).toEqual(["{{steps['a-b'].output}}", "{{steps['a-b'].output.}}"]);
-    expect(offered[1]?.caret).toBe("{{steps['a-b'].output.".length);
+    // Before any run, the fields the node type declares it outputs come first.
+    expect(offered.map((s) => s.text)).toEqual([
+      "{{steps['a-b'].output.body}}", "{{steps['a-b'].output.headers}}", "{{steps['a-b'].output.status}}",
+      "{{steps['a-b'].output}}", "{{steps['a-b'].output.}}",
+    ]);
+    expect(offered[4]?.caret).toBe("{{steps['a-b'].output.".length);
   });
 
   it('offers the fields a step’s output had in the last run, and .error when its failures are continued', () => {

@@ -226,6 +226,9 @@ export function suggestions(doc: GraphDocument, catalogue: Catalogue, nodeId: st
     if (seen !== undefined)
       for (const { path, preview } of outputPaths(seen))
         out.push({ group: 'Step outputs', text: `{{${ref}.output${path}}}`, detail: `${step.label}: ${preview} in the last run` });
+    else
+      for (const [path, meaning] of declaredOutputs(catalogue, byId.get(step.id)))
+        out.push({ group: 'Step outputs', text: `{{${ref}.output.${path}}}`, detail: `${step.label}: ${meaning}` });
     out.push({ group: 'Step outputs', text: `{{${ref}.output}}`, detail: `${step.label}: its whole output` });
     const field = `{{${ref}.output.}}`;
     out.push({ group: 'Step outputs', text: field, detail: `${step.label}: a field of its output`, caret: field.length - 2 });
@@ -236,6 +239,16 @@ export function suggestions(doc: GraphDocument, catalogue: Catalogue, nodeId: st
   for (const name of context.credentialNames)
     out.push({ group: 'Credentials', text: `{{getCredential('${name}')}}`, detail: 'Secret value, filled in on the server' });
   return out;
+}
+
+/** Before any run, the fields a step's type says it outputs (a Set step's are its own value names). */
+function declaredOutputs(catalogue: Catalogue, node: GraphDocument['nodes'][number] | undefined): [string, string][] {
+  const ui = node ? catalogue.get(node.type)?.ui : undefined;
+  if (!node || !ui) return [];
+  const declared = Object.entries(ui.outputFields ?? {});
+  const from = ui.outputFieldsFrom ? (isPlainObject(node.data.config) ? node.data.config[ui.outputFieldsFrom] : undefined) : undefined;
+  const named = isPlainObject(from) ? Object.keys(from).filter((k) => /^[A-Za-z_]\w*$/.test(k)).map((k): [string, string] => [k, 'a value it sets']) : [];
+  return [...declared, ...named];
 }
 
 /** Inserts `text` over the selection [start, end) of `value`; returns the new value and caret position. */
