@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from typing import Any
 
@@ -120,3 +121,17 @@ async def test_an_if_run_shows_the_branch_taken_and_the_one_skipped(page: Page, 
     await expect(page.get_by_test_id("step-skip-reason")).to_contain_text("Skipped")
     await page.get_by_test_id("node-if_1").click()
     await expect(page.get_by_test_id("step-handles")).to_have_text("Took “true”")
+
+
+async def test_the_variable_menu_of_a_narrow_field_stays_inside_the_inspector(page: Page, mock_http: MockHttp) -> None:
+    await load_graph(page, order_router(mock_http))
+    await page.get_by_test_id("node-set_1").click()
+    await page.get_by_test_id("insert-values-value").first.click()
+    menu = page.get_by_test_id("variable-menu")
+    await expect(menu).to_be_visible()
+    inspector = await page.get_by_test_id("inspector").bounding_box()
+    box = await menu.bounding_box()
+    assert inspector is not None and box is not None
+    assert box["x"] >= inspector["x"] and box["x"] + box["width"] <= inspector["x"] + inspector["width"] + 1, (box, inspector)
+    if shots := os.environ.get("SCREENSHOTS_DIR"):
+        await page.screenshot(path=f"{shots}/set-variable-menu.png")

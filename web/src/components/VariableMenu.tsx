@@ -1,7 +1,7 @@
 // "Insert variable": a menu of the {{…}} a step's field can use (run inputs, upstream outputs, credentials),
 // and the hook that puts the picked one at the field's cursor.
 
-import { useEffect, useMemo, useRef, useState, type KeyboardEvent as ReactKeyboardEvent } from 'react';
+import { useEffect, useLayoutEffect, useMemo, useRef, useState, type KeyboardEvent as ReactKeyboardEvent } from 'react';
 import { insertAt, insideJsonString, suggestions, type Suggestion } from '../graph/variables';
 import { useBuilder, useBuilderShallow, useCatalogue, useDocument } from '../store/hooks';
 import { Icon } from './icons';
@@ -78,6 +78,23 @@ export function VariableMenu({
     return suggestions(doc, catalogue, nodeId, { credentialNames: names, outputs });
   }, [open, doc, catalogue, nodeId, names, run]);
 
+  // Keep the popover inside the panel that scrolls it: right-aligned to a narrow input (a Set value), it would
+  // otherwise reach past the inspector's left edge and be cut off.
+  const popover = useRef<HTMLDivElement>(null);
+  useLayoutEffect(() => {
+    const el = popover.current;
+    if (!open || !el) return;
+    el.style.transform = '';
+    el.style.width = '';
+    const bounds = (el.closest('.inspector') ?? document.documentElement).getBoundingClientRect();
+    const margin = 8;
+    const width = Math.min(el.getBoundingClientRect().width, bounds.width - 2 * margin);
+    el.style.width = `${width}px`;
+    const box = el.getBoundingClientRect();
+    const shift = Math.max(bounds.left + margin - box.left, 0) - Math.max(box.right - (bounds.right - margin), 0);
+    if (shift !== 0) el.style.transform = `translateX(${shift}px)`;
+  }, [open]);
+
   useEffect(() => {
     if (!open) return;
     const onPointer = (e: PointerEvent) => {
@@ -121,7 +138,7 @@ export function VariableMenu({
         {!compact && 'Insert variable'}
       </button>
       {open && (
-        <div className="menu__popover variable-menu__popover" role="menu" aria-label="Insert variable" data-testid="variable-menu">
+        <div ref={popover} className="menu__popover variable-menu__popover" role="menu" aria-label="Insert variable" data-testid="variable-menu">
           {GROUPS.map((group) => {
             const entries = items.filter((s) => s.group === group.name);
             return (
