@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from bus import CredentialMissing, DecryptionError
 from schemas import REGISTRY, StepDispatch, StepRequest, issues_from_validation
-from schemas.masking import Scrubber, is_sensitive, request_secrets
+from schemas.masking import Scrubber, request_secrets
 from schemas.node_types import NodeType
 
 from .errors import StepFailed
@@ -124,20 +124,19 @@ def _render_text(render: Renderer, value: Any, where: str) -> Any:
 
 
 def _sent_secrets(config: Any) -> list[str]:
-    """Values a rendered config carries in sensitive places: fields named like secrets, passwords and
-    sensitive query values in URLs."""
-    found: list[str] = []
-    if isinstance(config, dict):
-        headers = {k: v for k, v in config.items() if isinstance(k, str) and isinstance(v, str)}
-        for key, value in config.items():
-            if isinstance(value, str) and value.lower().startswith(("http://", "https://")):
-                found += request_secrets(value, {})
-            elif isinstance(value, (dict, list)):
-                found += _sent_secrets(value)
-        found += request_secrets("", {k: v for k, v in headers.items() if is_sensitive(k)})
-    elif isinstance(config, list):
-        for item in config:
-            found += _sent_secrets(item)
+    """Values a rendered config carries in sensitive places: text fields named like secrets (an Authorization
+    header), and passwords and sensitive query values in URLs."""
+    if isinstance(config, list):
+        return [secret for item in config for secret in _sent_secrets(item)]
+    if not isinstance(config, dict):
+        return []
+    # request_secrets keeps only the values of sensitive names.
+    found = request_secrets("", {k: v for k, v in config.items() if isinstance(k, str) and isinstance(v, str)})
+    for value in config.values():
+        if isinstance(value, str) and value.lower().startswith(("http://", "https://")):
+            found += request_secrets(value, {})
+        elif isinstance(value, (dict, list)):
+            found += _sent_secrets(value)
     return found
 
 

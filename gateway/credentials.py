@@ -7,7 +7,7 @@ import re
 from starlette.requests import Request
 from starlette.responses import Response
 
-from bus import CredentialExists, CredentialStore, MasterKeyError
+from bus import CredentialExists, MasterKeyError
 from schemas import FieldIssue
 from schemas.credentials import (
     CREDENTIAL_NAME_PATTERN,
@@ -15,12 +15,8 @@ from schemas.credentials import (
     ReplacedCredential,
 )
 
+from .app_state import credentials_of
 from .errors import ApiException, json_response, parse_body, read_body
-
-
-def _store(request: Request) -> CredentialStore:
-    store: CredentialStore = request.app.state.credentials
-    return store
 
 
 def _name(request: Request) -> str:
@@ -32,7 +28,7 @@ def _name(request: Request) -> str:
 
 
 async def list_credentials(request: Request) -> Response:
-    infos = await _store(request).infos()
+    infos = await credentials_of(request).infos()
     body = "[" + ",".join(info.model_dump_json() for info in infos) + "]"
     return Response(body, media_type="application/json")
 
@@ -40,7 +36,7 @@ async def list_credentials(request: Request) -> Response:
 async def create_credential(request: Request) -> Response:
     new = parse_body(NewCredential, await read_body(request))
     try:
-        info = await _store(request).create(new.name, new.value, new.description)
+        info = await credentials_of(request).create(new.name, new.value, new.description)
     except MasterKeyError as error:
         raise ApiException(503, "unavailable", f"{error}; restart the gateway with the current key") from None
     except CredentialExists as exists:
@@ -52,7 +48,7 @@ async def replace_credential(request: Request) -> Response:
     name = _name(request)
     replaced = parse_body(ReplacedCredential, await read_body(request))
     try:
-        info, created = await _store(request).replace(name, replaced.value, replaced.description)
+        info, created = await credentials_of(request).replace(name, replaced.value, replaced.description)
     except MasterKeyError as error:
         raise ApiException(503, "unavailable", f"{error}; restart the gateway with the current key") from None
     return json_response(info, 201 if created else 200)
@@ -60,6 +56,6 @@ async def replace_credential(request: Request) -> Response:
 
 async def delete_credential(request: Request) -> Response:
     name = _name(request)
-    if not await _store(request).delete(name):
+    if not await credentials_of(request).delete(name):
         raise ApiException(404, "not_found", f"credential '{name}' is not defined")
     return Response(status_code=204)

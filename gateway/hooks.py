@@ -14,17 +14,18 @@ import logging
 import re
 from typing import Any
 
-from nats.js.errors import KeyWrongLastSequenceError
+from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from bus import Bus, CredentialMissing, CredentialStore, DecryptionError
-from schemas import TERMINAL_RUN_STATUSES, FieldIssue
+from bus import Bus, CredentialMissing, DecryptionError
+from schemas import TERMINAL_RUN_STATUSES, CreateRunResponse, FieldIssue, new_run_id
 from schemas.api import HookAccepted
 from schemas.masking import mask_headers
 from schemas.node_types import WebhookConfig
 from schemas.node_types.webhook import DEDUPE_PATH
 
+from .app_state import bus_of, credentials_of
 from .errors import ApiException, json_response, read_body
 from .runs import start_saved_run
 from .signatures import STRIPE_HEADER, SignatureInvalid, check_hmac_sha256, check_stripe
@@ -35,7 +36,7 @@ _HOOK_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
 async def receive_hook(request: Request) -> Response:
-    bus: Bus = request.app.state.bus
+    bus = bus_of(request)
     hook_id = request.path_params["hook_id"]
     not_found = ApiException(404, "not_found", "no active webhook at this address")
     ref = await bus.workflows.hook(hook_id) if _HOOK_ID.fullmatch(hook_id) else None
@@ -53,27 +54,26 @@ async def receive_hook(request: Request) -> Response:
 
     payload = {"body": _parsed(raw, request.headers.get("content-type", "")), "headers": mask_headers(dict(request.headers)),
                "query": dict(request.query_params), "method": request.method}
-    claim = await _dedupe_claim(bus, head.id, node.id, config, payload)
-    if claim is not None and claim[1]:
-        return json_response(HookAccepted(runId=claim[0], duplicate=True), 200)
+    run_id = new_run_id()
+    claim = await _dedupe_claim(bus, head.id, node.id, config, payload, run_id)
+    if claim is not None and claim[0] != run_id:
+        return json_response(HookAccepted(runId=claim[0]), 200)
     try:
-        run_id = await start_saved_run(bus, head.id, version.version, {"payload": payload})
+        await start_saved_run(bus, run_id, head.id, version.version, {"payload": payload})
     except BaseException:
         if claim is not None:  # no run started: let the sender's retry through
-            await bus.hook_dedupe.purge(claim[2])
+            await bus.hook_dedupe.purge(claim[1])
         raise
-    if claim is not None:
-        await bus.hook_dedupe.put(claim[2], run_id.encode())
     if config.responseMode == "lastNode":
         return await _last_node_answer(bus, run_id, config.responseTimeoutMs / 1000)
-    return json_response(HookAccepted(runId=run_id), 202)
+    return json_response(CreateRunResponse(runId=run_id), 202)
 
 
 async def _verify(config: WebhookConfig, raw: bytes, request: Request) -> None:
     verify = config.verify
     if verify.kind == "none":
         return
-    store: CredentialStore = request.app.state.credentials
+    store = credentials_of(request)
     assert verify.credentialName is not None  # the model insists
     try:
         secret = await store.reveal(verify.credentialName)
@@ -101,9 +101,10 @@ def _parsed(raw: bytes, content_type: str) -> Any:
 
 
 async def _dedupe_claim(
-    bus: Bus, workflow_id: str, node_id: str, config: WebhookConfig, payload: dict[str, Any]
-) -> tuple[str, bool, str] | None:
-    """(runId, is a repeat, key) for a deduplicated hook; None when it has no dedupeKey or the event lacks it."""
+    bus: Bus, workflow_id: str, node_id: str, config: WebhookConfig, payload: dict[str, Any], run_id: str
+) -> tuple[str, str] | None:
+    """(the runId the event belongs to, the claim's key); None when the hook has no dedupeKey or the event lacks
+    it. The claim holds the run id from the start, so a repeat always finds the first run's id."""
     if config.dedupeKey is None:
         return None
     match = DEDUPE_PATH.match(config.dedupeKey)
@@ -113,17 +114,18 @@ async def _dedupe_claim(
     if value is None or isinstance(value, (dict, list)):
         return None  # no key in this event: nothing to deduplicate on
     key = hashlib.sha256(f"{workflow_id}\x00{node_id}\x00{value}".encode()).hexdigest()
-    try:
-        await bus.hook_dedupe.create(key, b"")
-    except KeyWrongLastSequenceError:
-        # The first request may still be starting its run: give it a moment to record the id.
-        for _ in range(20):
+    for _ in range(3):
+        try:
+            await bus.hook_dedupe.create(key, run_id.encode())
+            return run_id, key
+        except KeyWrongLastSequenceError:
+            pass
+        try:
             entry = await bus.hook_dedupe.get(key)
-            if entry.value:
-                return entry.value.decode(), True, key
-            await asyncio.sleep(0.05)
-        raise ApiException(409, "conflict", "the same event is being handled by another request; retry") from None
-    return "", False, key
+        except KeyNotFoundError:
+            continue  # the first request failed and let go of the claim meanwhile: claim it again
+        return (entry.value or b"").decode(), key
+    raise ApiException(503, "unavailable", "could not claim the event's dedupeKey; retry")
 
 
 async def _last_node_answer(bus: Bus, run_id: str, timeout_s: float) -> Response:
@@ -133,10 +135,10 @@ async def _last_node_answer(bus: Bus, run_id: str, timeout_s: float) -> Response
                 if event is not None and event.type == "run" and event.status in TERMINAL_RUN_STATUSES:
                     break
     except TimeoutError:
-        return json_response(HookAccepted(runId=run_id), 202)
+        return json_response(CreateRunResponse(runId=run_id), 202)
     found = await bus.runs.get(run_id)
     if found is None:
-        return json_response(HookAccepted(runId=run_id), 202)
+        return json_response(CreateRunResponse(runId=run_id), 202)
     record = found[0]
     if record.status != "succeeded":
         raise ApiException(502, "run_failed", f"run {run_id} {record.status}: {record.error or 'no reason given'}")

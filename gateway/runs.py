@@ -36,17 +36,13 @@ from schemas import (
 )
 
 from . import workflows
+from .app_state import bus_of
 from .errors import ApiException, json_response, parse_body, read_body
 from .request_id import run_id as run_id_context
 
 log = logging.getLogger(__name__)
 
 MAX_LIST_LIMIT = 200
-
-
-def _bus(request: Request) -> Bus:
-    bus: Bus = request.app.state.bus
-    return bus
 
 
 def _compile(body: CreateRun | ValidateWorkflow) -> Dag:
@@ -59,7 +55,7 @@ def _compile(body: CreateRun | ValidateWorkflow) -> Dag:
 
 async def create_run(request: Request) -> Response:
     body = parse_body(CreateRun, await read_body(request))
-    bus = _bus(request)
+    bus = bus_of(request)
     if body.workflowId is not None:
         saved = await workflows.saved_version(bus, body.workflowId, body.version)
         body = body.model_copy(update={"graph": saved.graph, "version": saved.version})
@@ -76,15 +72,13 @@ async def create_run(request: Request) -> Response:
     return json_response(CreateRunResponse(runId=run_id), 201)
 
 
-async def start_saved_run(bus: Bus, workflow_id: str, version: int, inputs: dict[str, Any]) -> str:
-    """Record and queue a run of a saved version (a webhook's, say); returns its id."""
+async def start_saved_run(bus: Bus, run_id: str, workflow_id: str, version: int, inputs: dict[str, Any]) -> None:
+    """Record and queue a run of a saved version (a webhook's, say) under `run_id`."""
     saved = await workflows.saved_version(bus, workflow_id, version)
     body = CreateRun(workflowId=workflow_id, version=version, inputs=inputs).model_copy(update={"graph": saved.graph})
     dag = _compile(body)
-    run_id = new_run_id()
     run_id_context.set(run_id)
     await _record_and_publish(bus, body, run_id, dag)
-    return run_id
 
 
 async def _record_and_publish(bus: Bus, body: CreateRun, run_id: str, dag: Dag) -> None:
@@ -163,7 +157,7 @@ async def _existing_run(request: Request) -> RunRecord:
     if not re.fullmatch(RUN_ID_PATTERN, run_id):
         raise ApiException(404, "not_found", f"no run with id {run_id!r}")
     run_id_context.set(run_id)
-    found = await _bus(request).runs.get(run_id)
+    found = await bus_of(request).runs.get(run_id)
     if found is None:
         raise ApiException(404, "not_found", f"no run with id {run_id!r}")
     return found[0]
@@ -177,7 +171,7 @@ async def cancel_run(request: Request) -> Response:
     record = await _existing_run(request)
     if record.finished:
         raise ApiException(409, "conflict", f"run {record.id} has already {record.status}; nothing to cancel")
-    await _bus(request).request_cancel(CancelRequested(runId=record.id, reason="cancelled through the API"))
+    await bus_of(request).request_cancel(CancelRequested(runId=record.id, reason="cancelled through the API"))
     return json_response(CancelAccepted(runId=record.id), 202)
 
 
@@ -193,6 +187,6 @@ async def list_runs(request: Request) -> Response:
         issues.append(FieldIssue(field="status", reason=f"must be one of {', '.join(statuses)}"))
     if issues:
         raise ApiException(422, "validation_error", "invalid query parameters", issues)
-    records = await _bus(request).runs.list()
+    records = await bus_of(request).runs.list()
     chosen = sorted((r for r in records if status is None or r.status == status), key=lambda r: r.createdAt, reverse=True)
     return json_response(RunList(runs=[r.summary() for r in chosen[:limit]]))

@@ -23,12 +23,8 @@ from schemas.workflows import (
     new_workflow_id,
 )
 
+from .app_state import bus_of
 from .errors import ApiException, json_response, parse_body, read_body
-
-
-def _bus(request: Request) -> Bus:
-    bus: Bus = request.app.state.bus
-    return bus
 
 
 def _workflow_id(request: Request) -> str:
@@ -69,25 +65,25 @@ async def create_workflow(request: Request) -> Response:
     body = parse_body(CreateWorkflow, await read_body(request))
     head = WorkflowHead(id=new_workflow_id(), name=body.name, description=body.description, version=1,
                         graph=as_graph(body.graph)).with_hooks()
-    if not await _bus(request).workflows.create(head):
+    if not await bus_of(request).workflows.create(head):
         raise ApiException(503, "unavailable", "could not allocate a workflow id; retry")
     return json_response(head.summary(), 201)
 
 
 async def list_workflows(request: Request) -> Response:
-    heads = sorted(await _bus(request).workflows.heads(), key=lambda h: h.updatedAt, reverse=True)
+    heads = sorted(await bus_of(request).workflows.heads(), key=lambda h: h.updatedAt, reverse=True)
     return json_response(WorkflowList(workflows=[h.summary() for h in heads]))
 
 
 async def get_workflow(request: Request) -> Response:
-    head, _ = await existing(_bus(request), _workflow_id(request))
+    head, _ = await existing(bus_of(request), _workflow_id(request))
     return json_response(head.view())
 
 
 async def update_workflow(request: Request) -> Response:
     workflow_id = _workflow_id(request)
     body = parse_body(UpdateWorkflow, await read_body(request))
-    bus = _bus(request)
+    bus = bus_of(request)
     await existing(bus, workflow_id)
 
     def changed(head: WorkflowHead) -> WorkflowHead:
@@ -108,7 +104,7 @@ async def update_workflow(request: Request) -> Response:
 
 async def delete_workflow(request: Request) -> Response:
     workflow_id = _workflow_id(request)
-    bus = _bus(request)
+    bus = bus_of(request)
     await existing(bus, workflow_id)
     await bus.workflows.delete(workflow_id)
     return Response(status_code=204)
@@ -116,7 +112,7 @@ async def delete_workflow(request: Request) -> Response:
 
 async def list_versions(request: Request) -> Response:
     workflow_id = _workflow_id(request)
-    bus = _bus(request)
+    bus = bus_of(request)
     await existing(bus, workflow_id)
     infos = []
     for number in await bus.workflows.versions(workflow_id):
@@ -131,14 +127,14 @@ async def get_version(request: Request) -> Response:
     if not re.fullmatch(r"[1-9][0-9]{0,8}", text):
         raise ApiException(404, "not_found", f"no version {text!r}",
                            [FieldIssue(field="version", reason="must be a whole number from 1")])
-    return json_response(await saved_version(_bus(request), _workflow_id(request), int(text)))
+    return json_response(await saved_version(bus_of(request), _workflow_id(request), int(text)))
 
 
 async def activate_workflow(request: Request) -> Response:
     workflow_id = _workflow_id(request)
     raw = await read_body(request)
     body = parse_body(ActivateWorkflow, raw) if raw.strip() else ActivateWorkflow()
-    bus = _bus(request)
+    bus = bus_of(request)
     version = await saved_version(bus, workflow_id, body.version)
     try:
         compile_workflow(version.graph)
@@ -149,7 +145,7 @@ async def activate_workflow(request: Request) -> Response:
 
 
 async def deactivate_workflow(request: Request) -> Response:
-    return await _set_active(_bus(request), _workflow_id(request), None)
+    return await _set_active(bus_of(request), _workflow_id(request), None)
 
 
 async def _set_active(bus: Bus, workflow_id: str, version: int | None) -> Response:

@@ -13,17 +13,17 @@ from typing import Any, Literal
 
 from schemas import (
     FINISHED_STEP_STATUSES,
-    REGISTRY,
     MAX_LOGS_PER_RUN,
+    REGISTRY,
     LogEntry,
     LogEvent,
     RunRecord,
     RunStatus,
     RunStatusEvent,
+    StepAttempt,
     StepDispatch,
     StepEvent,
     StepRequest,
-    StepAttempt,
     StepResult,
     StepState,
     TimerDue,
@@ -251,15 +251,6 @@ def timer_due(record: RunRecord, timer: TimerDue, now: datetime) -> Transition:
     change = _Builder(record, now)
     step = change.record.step(timer.stepId)
     step.waitUntil = None
-    if timer.kind == "retry" and _run_failing(record):
-        # Retries are scheduled only while nothing has failed for good, and such a failure ends every wait:
-        # this is a defence for records written before that rule, not a path taken.
-        step.status = "cancelled"
-        step.error = "the run failed while this step was waiting"
-        step.finishedAt = now
-        change.step_changed(step)
-        _settle_run(change)
-        return change.done()
     if timer.kind == "retry":
         step.attempt = timer.attempt
         step.status = "queued"

@@ -84,10 +84,10 @@ ErrorCode = Literal[
 
 
 class HookAccepted(Contract):
-    """A webhook's answer when it does not wait (202), or for a repeat of a deduplicated event (200)."""
+    """A webhook's answer (200) to a repeat of a deduplicated event: the run the first one started."""
 
     runId: str
-    duplicate: bool = False
+    duplicate: bool = True
 
 
 class ErrorBody(Contract):

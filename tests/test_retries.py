@@ -16,7 +16,8 @@ def one_call(mock_http: MockHttp, path: str, retry: dict[str, object]) -> dict[s
     return graph(http("call", mock_http.url(path), settings={"retry": retry}), edges=[edge("start", "call")])
 
 
-def arrival_gaps(mock_http: MockHttp, path: str, record: dict[str, object]) -> list[float]:
+def attempt_gaps(record: dict[str, object]) -> list[float]:
+    """Seconds between the starts of successive attempts, as the run recorded them."""
     starts = [datetime.fromisoformat(a["startedAt"]) for a in steps_by_id(record)["call"]["attempts"]]  # type: ignore[index]
     return [(b - a).total_seconds() for a, b in zip(starts, starts[1:], strict=False)]
 
@@ -31,7 +32,7 @@ async def test_two_failures_then_success_on_attempt_3_with_growing_waits(stack: 
     waits = [a["retryInMs"] for a in call["attempts"][:2]]
     assert 160 <= waits[0] <= 200 and 320 <= waits[1] <= 400 and waits[1] > waits[0]
     assert call["attempts"][0]["output"]["body"] == "busy", "each attempt keeps what the server answered"
-    gaps = arrival_gaps(mock_http, "/shaky", record)
+    gaps = attempt_gaps(record)
     assert gaps[0] >= 0.16 and gaps[1] >= 0.32
     logs = [entry["msg"] for entry in record["logs"]]
     assert any("attempt 1 of 3 failed: HTTP 503" in msg and "retrying in" in msg for msg in logs)
@@ -53,7 +54,7 @@ async def test_retry_after_is_honoured(stack: Stack, mock_http: MockHttp) -> Non
     call = steps_by_id(record)["call"]
     assert record["status"] == "succeeded" and call["attempt"] == 2
     assert call["attempts"][0]["retryInMs"] == 1000
-    assert arrival_gaps(mock_http, "/limited", record)[0] >= 1.0
+    assert attempt_gaps(record)[0] >= 1.0
 
 
 async def test_failed_attempts_show_request_and_response(stack: Stack, mock_http: MockHttp) -> None:

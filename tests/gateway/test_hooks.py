@@ -9,7 +9,6 @@ import json
 import time
 from typing import Any
 
-
 from tests.gateway.test_rest_api import request
 from tests.support.graphs import edge, graph, http, node
 from tests.support.mock_http import MockHttp, Reply
