@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from datetime import timedelta
 from typing import Protocol
 
 import uvicorn
@@ -52,7 +53,8 @@ async def _until_stopped(actor: Actor, bus: Bus, name: str) -> None:
 
 async def run_orchestrator(settings: Settings) -> None:
     bus = await Bus.connect(_nats_url(settings), "orchestrator", settings.bus)
-    await _until_stopped(Orchestrator(bus), bus, "orchestrator")
+    orchestrator = Orchestrator(bus, schedule_grace=timedelta(seconds=settings.schedule_grace_s))
+    await _until_stopped(orchestrator, bus, "orchestrator")
 
 
 async def run_engine(settings: Settings) -> None:
@@ -70,6 +72,7 @@ async def run_gateway(settings: Settings) -> None:
     config = GatewayConfig(
         nats_url=_nats_url(settings), bus=settings.bus, examples_dir=settings.examples_dir, web_dist=settings.web_dist,
         master_key=settings.master_key, master_password=settings.master_password,
+        admin_token=settings.admin_token or "",
     )
     server = uvicorn.Server(
         uvicorn.Config(

@@ -74,13 +74,19 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     setup_logging(args.command, settings.log_level)
     if args.command == "up":
-        from .master_key import ensure_master_key
+        from .master_key import ensure_admin_token, ensure_master_key
         from .up import up
 
         settings, notice = ensure_master_key(settings)
-        if notice:
-            print(f"✓ {notice}", flush=True)
+        settings, token_notice = ensure_admin_token(settings)
+        for line in (notice, token_notice):
+            if line:
+                print(f"✓ {line}", flush=True)
         return up(settings)
+    if args.command == "gateway" and not settings.admin_token:
+        print("automateos gateway: no admin token: set AUTOMATEOS_ADMIN_TOKEN (16 or more random characters; "
+              "`automateos up` writes one into .env)", file=sys.stderr)
+        return 2
     if args.command in ("gateway", "engine") and not (settings.master_key or settings.master_password):
         print(f"automateos {args.command}: no master key for the credential store: set AUTOMATEOS_MASTER_KEY "
               "(base64 of 32 random bytes; `automateos up` writes one into .env) or AUTOMATEOS_MASTER_PASSWORD",
@@ -101,7 +107,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         from .run_command import RunCommandError, parse_inputs, run_workflow
 
         try:
-            return uvloop.run(run_workflow(args.file, args.gateway or settings.gateway_url, parse_inputs(args.input), args.set))
+            return uvloop.run(run_workflow(args.file, args.gateway or settings.gateway_url, parse_inputs(args.input),
+                                           args.set, settings.client_token))
         except RunCommandError as error:
             print(f"✗ {error}", file=sys.stderr)
             return 2

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from bus import Bus, Cipher, CredentialStore, new_master_key
 from bus.cipher import key_from_base64
+from schemas.auth import new_token
 
 from .settings import Settings
 
@@ -23,6 +24,17 @@ def ensure_master_key(settings: Settings, env_file: Path = ENV_FILE) -> tuple[Se
     notice = (f"generated a master key into {env_file.resolve()} (AUTOMATEOS_MASTER_KEY): keep that file, and give "
               "the same key to every gateway and engine; without it stored credentials cannot be read")
     return settings.with_overrides(master_key=key), notice
+
+
+def ensure_admin_token(settings: Settings, env_file: Path = ENV_FILE) -> tuple[Settings, str | None]:
+    """Settings with an admin token. When none is set, a new one is written into .env; returns a notice then."""
+    if settings.admin_token:
+        return settings, None
+    token = new_token()
+    _write_env_line(env_file, "AUTOMATEOS_ADMIN_TOKEN", token)
+    notice = (f"generated an admin token into {env_file.resolve()} (AUTOMATEOS_ADMIN_TOKEN); `automateos` commands "
+              "run here read it from there")
+    return settings.with_overrides(admin_token=token), notice
 
 
 def _write_env_line(env_file: Path, name: str, value: str | None) -> None:

@@ -84,7 +84,8 @@ def _node_config(document: dict[str, Any], node_id: str) -> dict[str, Any] | Non
     return None
 
 
-async def run_workflow(path: Path, gateway: str, inputs: dict[str, Any], sets: list[str], out: TextIO = sys.stdout) -> int:
+async def run_workflow(path: Path, gateway: str, inputs: dict[str, Any], sets: list[str], token: str | None,
+                       out: TextIO = sys.stdout) -> int:
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:
@@ -94,7 +95,7 @@ async def run_workflow(path: Path, gateway: str, inputs: dict[str, Any], sets: l
     apply_sets(document, sets)
     body = {"graph": document, "inputs": inputs, "idempotencyKey": secrets.token_hex(16)}
     try:
-        async with aiohttp.ClientSession() as session:
+        async with aiohttp.ClientSession(headers=auth_headers(token)) as session:
             async with session.post(f"{gateway}/v1/runs", json=body) as response:
                 answer = await response.json(content_type=None)
                 if response.status != 201:
@@ -111,6 +112,10 @@ async def run_workflow(path: Path, gateway: str, inputs: dict[str, Any], sets: l
     except aiohttp.ClientConnectionError as error:
         raise RunCommandError(f"cannot reach the gateway at {gateway} ({error}); start it with `automateos up`") from None
     return EXIT_SUCCEEDED if status == "succeeded" else EXIT_FAILED
+
+
+def auth_headers(token: str | None) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"} if token else {}
 
 
 def _print_event(event: dict[str, Any], out: TextIO) -> str | None:

@@ -33,10 +33,19 @@ class Settings:
     # Secrets: never in repr, so never in a log line that prints the settings.
     master_key: str | None = field(default=None, repr=False)
     master_password: str | None = field(default=None, repr=False)
+    admin_token: str | None = field(default=None, repr=False)
+    # What `automateos` commands send: AUTOMATEOS_TOKEN (an API token), else the admin token.
+    api_token: str | None = field(default=None, repr=False)
+    # How late a schedule tick may be and still fire as itself (older ones are missed: see catchUp).
+    schedule_grace_s: float = 10.0
 
     @property
     def embedded_nats_url(self) -> str:
         return f"nats://127.0.0.1:{self.nats_port}"
+
+    @property
+    def client_token(self) -> str | None:
+        return self.api_token or self.admin_token
 
     @property
     def gateway_url(self) -> str:
@@ -66,6 +75,9 @@ class Settings:
             web_dist=Path(env.get("AUTOMATEOS_WEB_DIST", str(defaults.web_dist))),
             master_key=env.get("AUTOMATEOS_MASTER_KEY") or None,
             master_password=env.get("AUTOMATEOS_MASTER_PASSWORD") or None,
+            admin_token=env.get("AUTOMATEOS_ADMIN_TOKEN") or None,
+            api_token=env.get("AUTOMATEOS_TOKEN") or None,
+            schedule_grace_s=_float(env, "AUTOMATEOS_SCHEDULE_GRACE", defaults.schedule_grace_s),
         )
 
 

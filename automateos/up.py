@@ -43,8 +43,11 @@ class Stack:
         if self.settings.master_key:
             env["AUTOMATEOS_MASTER_KEY"] = self.settings.master_key
         actors = ["orchestrator", *(["engine"] * self.engines), "gateway"]
-        # The orchestrator never handles credentials, so it never gets the key.
-        without_key = {k: v for k, v in env.items() if k not in ("AUTOMATEOS_MASTER_KEY", "AUTOMATEOS_MASTER_PASSWORD")}
+        # The orchestrator never handles credentials, so it never gets the key; only the gateway checks tokens.
+        secrets = ("AUTOMATEOS_MASTER_KEY", "AUTOMATEOS_MASTER_PASSWORD", "AUTOMATEOS_ADMIN_TOKEN")
+        without_key = {k: v for k, v in env.items() if k not in secrets}
+        engine_env = {k: v for k, v in env.items() if k != "AUTOMATEOS_ADMIN_TOKEN"}
+        gateway_env = {**env, "AUTOMATEOS_ADMIN_TOKEN": self.settings.admin_token or ""}
         for index, actor in enumerate(actors):
             args = [sys.executable, "-m", "automateos", actor]
             if actor == "gateway":
@@ -53,7 +56,7 @@ class Stack:
                 args += ["--concurrency", str(self.settings.engine_concurrency)]
             # Own session: Ctrl-C reaches only `up`, which then stops the children in order.
             key = f"{actor}-{index}" if actor == "engine" else actor
-            child_env = without_key if actor == "orchestrator" else env
+            child_env = {"orchestrator": without_key, "engine": engine_env}.get(actor, gateway_env)
             self.children[key] = subprocess.Popen(args, env=child_env, start_new_session=True)
         self._wait_for_gateway()
         self._offer_credentials_from_env()
@@ -66,7 +69,8 @@ class Stack:
                 continue
             base = f"{self.settings.gateway_url}/v1/credentials"
             request = urllib.request.Request(
-                base, method="POST", headers={"Content-Type": "application/json"},
+                base, method="POST",
+                headers={"Content-Type": "application/json", "Authorization": f"Bearer {self.settings.admin_token}"},
                 data=NewCredential(name=name, value=value, description=f"from {variable}").model_dump_json().encode(),
             )
             try:
@@ -133,7 +137,8 @@ def up(settings: Settings) -> int:
     stack = Stack(settings)
     try:
         stack.start()
-        print(f"✓ AutomateOS is up: open {settings.gateway_url}/  (Ctrl-C stops everything)", flush=True)
+        print(f"✓ AutomateOS is up: open {settings.gateway_url}/?token={settings.admin_token}  (this link signs you "
+              "in as admin; Ctrl-C stops everything)", flush=True)
         while not stop_requested:
             stack.check_children()
             time.sleep(0.2)

@@ -19,8 +19,10 @@ from pydantic import BaseModel
 
 from schemas import (
     CancelRequested,
+    Graph,
     LogEvent,
     RunEvents,
+    RunRecord,
     RunRequested,
     RunStatusEvent,
     StepAbort,
@@ -29,11 +31,13 @@ from schemas import (
     StepResult,
     TimerDue,
 )
+from schemas.auth import AuditEntry
 
 from . import subjects
 from .connection import connect
 from .resources import BusSettings, declare
 from .runs_kv import RunStore
+from .tokens_kv import TokenStore
 from .workflows_kv import WorkflowStore
 
 log = logging.getLogger(__name__)
@@ -53,6 +57,7 @@ class Bus:
         self.credentials_kv = buckets[subjects.CREDENTIALS_BUCKET]
         self.workflows = WorkflowStore(buckets[subjects.WORKFLOWS_BUCKET])
         self.hook_dedupe = buckets[subjects.HOOK_DEDUPE_BUCKET]
+        self.tokens = TokenStore(buckets[subjects.TOKENS_BUCKET])
         self._subscriptions: list[Any] = []
 
     @classmethod
@@ -106,6 +111,23 @@ class Bus:
         """`msg_id` dedupes within the stream's duplicate window; PubAck.duplicate is True for a repeat."""
         return await self._publish(subjects.RUNS_REQUESTED, request, msg_id)
 
+    async def submit_run(self, record: RunRecord, graph: Graph) -> bool:
+        """Record a queued run, then hand it to the orchestrator; False when it was recorded already.
+
+        The record exists before the request is published, so the run can be read as soon as this returns. A
+        record that exists and is still queued is published again (its first submitter may have died between the
+        two): the message id is the run id, so the stream drops a repeat, and one it no longer remembers is a
+        no-op for the orchestrator.
+        """
+        created = await self.runs.create(record)
+        if not created:
+            found = await self.runs.get(record.id)
+            if found is None or found[0].status != "queued":
+                return False
+        message = RunRequested(runId=record.id, graph=graph, inputs=record.inputs, idempotencyKey=record.idempotencyKey)
+        await self.request_run(message, msg_id=record.id)
+        return created
+
     async def request_cancel(self, cancel: CancelRequested) -> PubAck:
         return await self._publish(subjects.RUNS_CANCEL, cancel)
 
@@ -141,6 +163,29 @@ class Bus:
         if events:
             batch = RunEvents(runId=run_id, events=list(events))
             await self.nc.publish(subjects.run_events(run_id), batch.model_dump_json().encode())
+
+    async def audit(self, entry: AuditEntry) -> None:
+        await self._publish(subjects.AUDIT, entry)
+
+    async def audit_log(self, before: int | None, limit: int) -> list[AuditEntry]:
+        """Up to `limit` entries, newest first, older than sequence `before` (default: from the newest).
+
+        Read backwards by sequence, so the cost is the page's, not the log's."""
+        info = await self.js.stream_info(subjects.AUDIT_STREAM)
+        seq = min(info.state.last_seq, (before or info.state.last_seq + 1) - 1)
+        entries: list[AuditEntry] = []
+        while seq >= max(1, info.state.first_seq) and len(entries) < limit:
+            try:
+                msg = await self.js.get_msg(subjects.AUDIT_STREAM, seq)
+            except nats.js.errors.NotFoundError:
+                seq -= 1  # aged out or deleted
+                continue
+            try:
+                entries.append(AuditEntry.model_validate_json(msg.data or b"{}").model_copy(update={"seq": seq}))
+            except ValueError as error:
+                log.warning("skipping unreadable audit entry %d: %s", seq, error)
+            seq -= 1
+        return entries
 
     # -- consuming ----------------------------------------------------------------------------------
 

@@ -44,6 +44,7 @@ class BusSettings:
     events_max_age_s: float = 7 * DAY
     # A webhook event with the same dedupeKey within this window starts no second run.
     hook_dedupe_s: float = DAY
+    audit_max_age_s: float = 365 * DAY
 
 
 def _work_queue(name: str, subject_list: list[str], settings: BusSettings) -> StreamConfig:
@@ -69,6 +70,13 @@ def stream_configs(settings: BusSettings) -> list[StreamConfig]:
             retention=RetentionPolicy.LIMITS,
             storage=StorageType.FILE,
             max_age=settings.events_max_age_s,
+        ),
+        StreamConfig(
+            name=subjects.AUDIT_STREAM,
+            subjects=[subjects.AUDIT],
+            retention=RetentionPolicy.LIMITS,
+            storage=StorageType.FILE,
+            max_age=settings.audit_max_age_s,
         ),
     ]
 
@@ -128,6 +136,7 @@ async def declare(js: JetStreamContext, settings: BusSettings) -> dict[str, KeyV
         subjects.WORKFLOWS_BUCKET: await _bucket(
             js, KeyValueConfig(bucket=subjects.WORKFLOWS_BUCKET, history=1, direct=True)
         ),
+        subjects.TOKENS_BUCKET: await _bucket(js, KeyValueConfig(bucket=subjects.TOKENS_BUCKET, history=1, direct=True)),
         subjects.IDEMPOTENCY_BUCKET: await _bucket(
             js,
             KeyValueConfig(

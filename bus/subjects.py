@@ -9,6 +9,9 @@ STEPS_ABORT = "steps.abort"
 # Timers (delays and the waits before retries): one message per wait, held unacknowledged until due.
 TIMERS_PREFIX = "timers"
 TIMERS_ALL = f"{TIMERS_PREFIX}.>"
+# Who changed what: workflows, credentials, tokens. A LIMITS stream, read backwards by sequence.
+AUDIT = "audit.changes"
+AUDIT_STREAM = "AUDIT"
 RUN_EVENTS_PREFIX = "runs.events"
 RUN_EVENTS_ALL = f"{RUN_EVENTS_PREFIX}.>"
 
@@ -33,6 +36,7 @@ IDEMPOTENCY_BUCKET = "idempotency"
 CREDENTIALS_BUCKET = "credentials"
 WORKFLOWS_BUCKET = "workflows"
 HOOK_DEDUPE_BUCKET = "hook_dedupe"
+TOKENS_BUCKET = "tokens"
 
 
 def run_events(run_id: str) -> str:

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
 from nats.js.kv import KeyValue
 
-from schemas.workflows import HookRef, WorkflowHead, WorkflowVersion
+from schemas.workflows import HookRef, ScheduleEntry, WorkflowHead, WorkflowVersion
 
 from .runs_kv import kv_keys
 
@@ -31,6 +31,10 @@ def _version(workflow_id: str, version: int) -> str:
 
 def _hook(hook_id: str) -> str:
     return f"hook.{hook_id}"
+
+
+def _schedule(workflow_id: str, node_id: str) -> str:
+    return f"schedule.{workflow_id}.{node_id}"
 
 
 class WorkflowStore:
@@ -111,7 +115,40 @@ class WorkflowStore:
             return None
         return HookRef.model_validate_json(entry.value) if entry.value else None
 
+    # -- schedules: what the orchestrators fire -----------------------------------------------------------------
+
+    async def set_schedules(self, workflow_id: str, entries: list[ScheduleEntry]) -> None:
+        """The workflow's schedules become `entries` (none: it fires nothing). Written before the head on
+        activation and after it on deactivation; the scheduler checks the head before firing, so a crash between
+        the two never fires an inactive workflow."""
+        keep = {_schedule(e.workflowId, e.nodeId) for e in entries}
+        for key in await kv_keys(self.kv, f"schedule.{workflow_id}."):
+            if key not in keep:
+                await self.kv.purge(key)
+        for entry in entries:
+            await self.kv.put(_schedule(entry.workflowId, entry.nodeId), entry.model_dump_json().encode())
+
+    async def schedules(self) -> list[tuple[ScheduleEntry, int]]:
+        found = []
+        for key in await kv_keys(self.kv, "schedule."):
+            try:
+                entry = await self.kv.get(key)
+            except KeyNotFoundError:
+                continue
+            if entry.value:
+                found.append((ScheduleEntry.model_validate_json(entry.value), entry.revision or 0))
+        return found
+
+    async def advance_schedule(self, entry: ScheduleEntry, revision: int) -> int | None:
+        """Store `entry` (its lastTick moved on) over `revision`; None when another orchestrator moved it first."""
+        try:
+            return int(await self.kv.update(_schedule(entry.workflowId, entry.nodeId), entry.model_dump_json().encode(),
+                                            last=revision))
+        except (KeyWrongLastSequenceError, KeyNotFoundError):
+            return None
+
     async def delete(self, workflow_id: str) -> None:
+        await self.set_schedules(workflow_id, [])
         found = await self.get(workflow_id)
         for hook_id in found[0].hooks.values() if found else ():
             await self.kv.purge(_hook(hook_id))

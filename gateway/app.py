@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -18,7 +19,8 @@ from starlette.staticfiles import StaticFiles
 
 from bus import Bus, BusSettings, CredentialStore, subjects
 
-from . import credentials, hooks, node_types, runs, templates, workflows
+from . import audit, auth, credentials, hooks, node_types, runs, templates, tokens, workflows
+from .auth import Authenticator, AuthMiddleware, guarded
 from .errors import ApiException, on_api_exception, on_http_exception, on_unexpected
 from .events_socket import run_events_socket
 from .request_id import RequestIdMiddleware
@@ -35,6 +37,8 @@ class GatewayConfig:
     web_dist: Path | None = None
     master_key: str | None = field(default=None, repr=False)
     master_password: str | None = field(default=None, repr=False)
+    # Required: every /v1 route but the webhooks needs a token, and this one is the first admin's.
+    admin_token: str = field(default="", repr=False)
 
 
 async def healthz(request: Request) -> Response:
@@ -69,32 +73,54 @@ async def builder_missing(request: Request) -> Response:
 
 
 def routes(config: GatewayConfig) -> list[BaseRoute]:
+    """Every route, with who may use it: runner < editor < admin (gateway/auth.py). The AuthMiddleware has already
+    refused requests with no principal, except the open ones (hooks, health, signing in)."""
+    runner = functools.partial(guarded, "runner")
+    editor = functools.partial(guarded, "editor")
+    admin = functools.partial(guarded, "admin")
     api: list[BaseRoute] = [
         Route("/healthz", healthz),
         Route("/readyz", readyz),
-        Route("/v1/runs", runs.create_run, methods=["POST"]),
-        Route("/v1/runs", runs.list_runs, methods=["GET"]),
-        Route("/v1/runs/{run_id}", runs.get_run, methods=["GET"]),
-        Route("/v1/runs/{run_id}/cancel", runs.cancel_run, methods=["POST"]),
+        Route("/v1/session", auth.get_session, methods=["GET"]),
+        Route("/v1/session", auth.sign_in, methods=["POST"]),
+        Route("/v1/session", auth.sign_out, methods=["DELETE"]),
+        # Drafts (a graph) need editor; create_run checks that itself, as the body says which it is.
+        Route("/v1/runs", runner("starting a run", runs.create_run), methods=["POST"]),
+        Route("/v1/runs", runner("listing runs", runs.list_runs), methods=["GET"]),
+        Route("/v1/runs/{run_id}", runner("reading a run", runs.get_run), methods=["GET"]),
+        Route("/v1/runs/{run_id}/cancel", runner("cancelling a run", runs.cancel_run), methods=["POST"]),
+        Route("/v1/runs/{run_id}/rerun", runner("re-running a run", runs.rerun), methods=["POST"]),
         WebSocketRoute("/v1/runs/{run_id}/events", run_events_socket),
-        Route("/v1/workflows/validate", runs.validate_workflow, methods=["POST"]),
-        Route("/v1/workflows", workflows.create_workflow, methods=["POST"]),
-        Route("/v1/workflows", workflows.list_workflows, methods=["GET"]),
-        Route("/v1/workflows/{workflow_id}", workflows.get_workflow, methods=["GET"]),
-        Route("/v1/workflows/{workflow_id}", workflows.update_workflow, methods=["PUT"]),
-        Route("/v1/workflows/{workflow_id}", workflows.delete_workflow, methods=["DELETE"]),
-        Route("/v1/workflows/{workflow_id}/versions", workflows.list_versions, methods=["GET"]),
-        Route("/v1/workflows/{workflow_id}/versions/{version}", workflows.get_version, methods=["GET"]),
-        Route("/v1/workflows/{workflow_id}/activate", workflows.activate_workflow, methods=["POST"]),
-        Route("/v1/workflows/{workflow_id}/deactivate", workflows.deactivate_workflow, methods=["POST"]),
-        Route("/v1/credentials", credentials.list_credentials, methods=["GET"]),
-        Route("/v1/credentials", credentials.create_credential, methods=["POST"]),
-        Route("/v1/credentials/{name}", credentials.replace_credential, methods=["PUT"]),
-        Route("/v1/credentials/{name}", credentials.delete_credential, methods=["DELETE"]),
-        Route("/v1/node-types", node_types.list_node_types, methods=["GET"]),
+        Route("/v1/workflows/validate", editor("validating a workflow", runs.validate_workflow), methods=["POST"]),
+        Route("/v1/workflows", editor("creating a workflow", workflows.create_workflow), methods=["POST"]),
+        Route("/v1/workflows", runner("listing workflows", workflows.list_workflows), methods=["GET"]),
+        Route("/v1/workflows/{workflow_id}", runner("reading a workflow", workflows.get_workflow), methods=["GET"]),
+        Route("/v1/workflows/{workflow_id}", editor("changing a workflow", workflows.update_workflow), methods=["PUT"]),
+        Route("/v1/workflows/{workflow_id}", editor("deleting a workflow", workflows.delete_workflow),
+              methods=["DELETE"]),
+        Route("/v1/workflows/{workflow_id}/versions", runner("listing versions", workflows.list_versions),
+              methods=["GET"]),
+        Route("/v1/workflows/{workflow_id}/versions/{version}", runner("reading a version", workflows.get_version),
+              methods=["GET"]),
+        Route("/v1/workflows/{workflow_id}/activate", admin("activating a workflow", workflows.activate_workflow),
+              methods=["POST"]),
+        Route("/v1/workflows/{workflow_id}/deactivate",
+              admin("deactivating a workflow", workflows.deactivate_workflow), methods=["POST"]),
+        Route("/v1/schedules/preview", editor("previewing a schedule", workflows.preview_schedule), methods=["POST"]),
+        Route("/v1/credentials", editor("listing credentials", credentials.list_credentials), methods=["GET"]),
+        Route("/v1/credentials", admin("adding a credential", credentials.create_credential), methods=["POST"]),
+        Route("/v1/credentials/{name}", admin("replacing a credential", credentials.replace_credential),
+              methods=["PUT"]),
+        Route("/v1/credentials/{name}", admin("deleting a credential", credentials.delete_credential),
+              methods=["DELETE"]),
+        Route("/v1/tokens", admin("listing tokens", tokens.list_tokens), methods=["GET"]),
+        Route("/v1/tokens", admin("creating a token", tokens.create_token), methods=["POST"]),
+        Route("/v1/tokens/{name}", admin("revoking a token", tokens.revoke_token), methods=["DELETE"]),
+        Route("/v1/audit", admin("reading the audit log", audit.list_audit), methods=["GET"]),
+        Route("/v1/node-types", runner("listing node types", node_types.list_node_types), methods=["GET"]),
         Route("/v1/hooks/{hook_id}", hooks.receive_hook, methods=["POST"]),
-        Route("/v1/templates", templates.list_templates, methods=["GET"]),
-        Route("/v1/templates/{template_id}", templates.get_template, methods=["GET"]),
+        Route("/v1/templates", runner("listing templates", templates.list_templates), methods=["GET"]),
+        Route("/v1/templates/{template_id}", runner("reading a template", templates.get_template), methods=["GET"]),
     ]
     if config.web_dist is not None and (config.web_dist / "index.html").exists():
         api.append(Mount("/", StaticFiles(directory=config.web_dist, html=True), name="builder"))
@@ -104,6 +130,9 @@ def routes(config: GatewayConfig) -> list[BaseRoute]:
 
 
 def create_app(config: GatewayConfig) -> Starlette:
+    if len(config.admin_token) < 16:
+        raise ValueError("the gateway needs AUTOMATEOS_ADMIN_TOKEN (16 characters or more); `automateos up` "
+                         "generates one into .env")
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         app.state.bus = await Bus.connect(config.nats_url, "gateway", config.bus)
@@ -114,6 +143,7 @@ def create_app(config: GatewayConfig) -> Starlette:
         except BaseException:
             await app.state.bus.close()
             raise
+        app.state.authenticator = Authenticator(config.admin_token, app.state.bus)
         app.state.templates = templates.TemplateLibrary(config.examples_dir)
         log.info("gateway connected to NATS; %d templates", len(app.state.templates.infos))
         try:
@@ -123,7 +153,7 @@ def create_app(config: GatewayConfig) -> Starlette:
 
     return Starlette(
         routes=routes(config),
-        middleware=[Middleware(RequestIdMiddleware), Middleware(SameOriginMiddleware)],
+        middleware=[Middleware(RequestIdMiddleware), Middleware(SameOriginMiddleware), Middleware(AuthMiddleware)],
         exception_handlers={ApiException: on_api_exception, HTTPException: on_http_exception, Exception: on_unexpected},
         lifespan=lifespan,
     )

@@ -15,6 +15,7 @@ from schemas.credentials import (
     ReplacedCredential,
 )
 
+from . import audit
 from .app_state import credentials_of
 from .errors import ApiException, json_response, parse_body, read_body
 
@@ -41,6 +42,7 @@ async def create_credential(request: Request) -> Response:
         raise ApiException(503, "unavailable", f"{error}; restart the gateway with the current key") from None
     except CredentialExists as exists:
         raise ApiException(409, "conflict", str(exists), [FieldIssue(field="name", reason="already exists")]) from None
+    await audit.record(request, "credential.create", new.name)
     return json_response(info, 201)
 
 
@@ -51,6 +53,7 @@ async def replace_credential(request: Request) -> Response:
         info, created = await credentials_of(request).replace(name, replaced.value, replaced.description)
     except MasterKeyError as error:
         raise ApiException(503, "unavailable", f"{error}; restart the gateway with the current key") from None
+    await audit.record(request, "credential.create" if created else "credential.replace", name)
     return json_response(info, 201 if created else 200)
 
 
@@ -58,4 +61,5 @@ async def delete_credential(request: Request) -> Response:
     name = _name(request)
     if not await credentials_of(request).delete(name):
         raise ApiException(404, "not_found", f"credential '{name}' is not defined")
+    await audit.record(request, "credential.delete", name)
     return Response(status_code=204)

@@ -59,7 +59,7 @@ async def receive_hook(request: Request) -> Response:
     if claim is not None and claim[0] != run_id:
         return json_response(HookAccepted(runId=claim[0]), 200)
     try:
-        await start_saved_run(bus, run_id, head.id, version.version, {"payload": payload})
+        await start_saved_run(bus, run_id, head.id, version.version, {"payload": payload}, "webhook")
     except BaseException:
         if claim is not None:  # no run started: let the sender's retry through
             await bus.hook_dedupe.purge(claim[1])

@@ -6,6 +6,7 @@ import hashlib
 import json
 import logging
 import re
+from dataclasses import dataclass
 from typing import Any, get_args
 
 import nats.errors
@@ -25,18 +26,20 @@ from schemas import (
     IdempotencyClaim,
     RunList,
     RunRecord,
-    RunRequested,
     RunStatus,
+    RunTrigger,
     ValidatedStep,
     ValidateWorkflow,
     ValidationResponse,
     WorkflowInvalid,
+    as_graph,
     compile_workflow,
     new_run_id,
 )
 
 from . import workflows
 from .app_state import bus_of
+from .auth import principal_name, require, via_session
 from .errors import ApiException, json_response, parse_body, read_body
 from .request_id import run_id as run_id_context
 
@@ -56,59 +59,64 @@ def _compile(body: CreateRun | ValidateWorkflow) -> Dag:
 async def create_run(request: Request) -> Response:
     body = parse_body(CreateRun, await read_body(request))
     bus = bus_of(request)
-    if body.workflowId is not None:
+    if body.workflowId is None:
+        require(request, "editor", "running an unsaved draft (graph)")
+    else:
         saved = await workflows.saved_version(bus, body.workflowId, body.version)
         body = body.model_copy(update={"graph": saved.graph, "version": saved.version})
+    body = _with_sample_payload(body)
     dag = _compile(body)
+    started = _Started(trigger="manual" if via_session(request) else "api", by=principal_name(request))
     run_id = new_run_id()
     if body.idempotencyKey is not None:
         run_id, replayed = await _claim_idempotency_key(bus, body, run_id)
         if replayed:
             run_id_context.set(run_id)
-            await _requeue_if_stranded(bus, body, run_id, dag)
+            await _submit(bus, body, run_id, dag, started)  # queues it, if its first request died before that
             return json_response(CreateRunResponse(runId=run_id), 201, {"Idempotent-Replayed": "true"})
     run_id_context.set(run_id)
-    await _record_and_publish(bus, body, run_id, dag)
+    await _submit(bus, body, run_id, dag, started)
     return json_response(CreateRunResponse(runId=run_id), 201)
 
 
-async def start_saved_run(bus: Bus, run_id: str, workflow_id: str, version: int, inputs: dict[str, Any]) -> None:
+def _with_sample_payload(body: CreateRun) -> CreateRun:
+    """A manual run of a webhook or schedule workflow, given no inputs, uses the sample payload the user keeps on
+    its trigger: the run then sees what a real request or tick would bring."""
+    if body.inputs or body.graph is None:
+        return body
+    graph = as_graph(body.graph)
+    for node in graph.nodes:
+        if node.type in ("webhook", "schedule") and node.data.samplePayload is not None:
+            return body.model_copy(update={"inputs": {"payload": node.data.samplePayload}})
+    return body
+
+
+@dataclass(frozen=True)
+class _Started:
+    trigger: RunTrigger
+    by: str | None
+
+
+async def start_saved_run(bus: Bus, run_id: str, workflow_id: str, version: int, inputs: dict[str, Any],
+                          trigger: RunTrigger) -> None:
     """Record and queue a run of a saved version (a webhook's, say) under `run_id`."""
     saved = await workflows.saved_version(bus, workflow_id, version)
     body = CreateRun(workflowId=workflow_id, version=version, inputs=inputs).model_copy(update={"graph": saved.graph})
     dag = _compile(body)
     run_id_context.set(run_id)
-    await _record_and_publish(bus, body, run_id, dag)
+    await _submit(bus, body, run_id, dag, _Started(trigger=trigger, by=None))
 
 
-async def _record_and_publish(bus: Bus, body: CreateRun, run_id: str, dag: Dag) -> None:
-    # The queued record exists before the request is published, so GET works as soon as we answer.
-    record = RunRecord.new(run_id, dag, body.inputs, body.idempotencyKey)
-    record.workflowId, record.workflowVersion = body.workflowId, body.version
-    await bus.runs.create(record)
-    await _publish(bus, body, run_id)
-
-
-async def _publish(bus: Bus, body: CreateRun, run_id: str) -> None:
-    """Hand the run to the orchestrator. The message id is the runId, so a re-publish is dropped by the
-    stream, and a re-publish the stream no longer remembers is a no-op for the orchestrator."""
+async def _submit(bus: Bus, body: CreateRun, run_id: str, dag: Dag, started: _Started) -> None:
     assert body.graph is not None
-    message = RunRequested(runId=run_id, graph=body.graph, inputs=body.inputs, idempotencyKey=body.idempotencyKey)
+    record = RunRecord.new(run_id, dag, body.inputs, body.idempotencyKey, trigger=started.trigger,
+                           started_by=started.by, workflow_id=body.workflowId, workflow_version=body.version)
     try:
-        await bus.request_run(message, msg_id=run_id)
+        await bus.submit_run(record, as_graph(body.graph))
     except (nats.errors.Error, TimeoutError) as error:
-        log.warning("could not publish run %s: %s", run_id, error)
+        log.warning("could not queue run %s: %s", run_id, error)
         retry = "retry with the same idempotencyKey" if body.idempotencyKey else "retry"
         raise ApiException(503, "unavailable", f"the run could not be queued ({type(error).__name__}); {retry}") from None
-
-
-async def _requeue_if_stranded(bus: Bus, body: CreateRun, run_id: str, dag: Dag) -> None:
-    """A replay whose first attempt claimed the key but did not get the run recorded and queued does it now."""
-    found = await bus.runs.get(run_id)
-    if found is None:
-        await _record_and_publish(bus, body, run_id, dag)
-    elif found[0].status == "queued":
-        await _publish(bus, body, run_id)
 
 
 def _idempotency_kv_key(idempotency_key: str) -> str:
@@ -175,18 +183,49 @@ async def cancel_run(request: Request) -> Response:
     return json_response(CancelAccepted(runId=record.id), 202)
 
 
+async def rerun(request: Request) -> Response:
+    """POST /v1/runs/{id}/rerun: the same saved version with the same inputs, as a new run."""
+    record = await _existing_run(request)
+    if record.workflowId is None or record.workflowVersion is None:
+        raise ApiException(409, "conflict", f"run {record.id} is of an unsaved draft, which is not kept: open the "
+                           "workflow in the builder and run it, or save it first to re-run its runs")
+    bus = bus_of(request)
+    saved = await workflows.saved_version(bus, record.workflowId, record.workflowVersion)
+    body = CreateRun(workflowId=record.workflowId, version=record.workflowVersion, inputs=record.inputs)
+    body = body.model_copy(update={"graph": saved.graph})
+    run_id = new_run_id()
+    run_id_context.set(run_id)
+    started = _Started(trigger="manual" if via_session(request) else "api", by=principal_name(request))
+    await _submit(bus, body, run_id, _compile(body), started)
+    return json_response(CreateRunResponse(runId=run_id), 201)
+
+
 async def list_runs(request: Request) -> Response:
+    """Newest first, filtered by workflowId, status and trigger; `before` (a run id) pages back."""
+    query = request.query_params
     issues = []
-    limit_text = request.query_params.get("limit") or "20"
+    limit_text = query.get("limit") or "20"
     limit = int(limit_text) if re.fullmatch(r"[0-9]{1,6}", limit_text) else 0
     if not 1 <= limit <= MAX_LIST_LIMIT:
         issues.append(FieldIssue(field="limit", reason=f"must be a whole number from 1 to {MAX_LIST_LIMIT}"))
-    status = request.query_params.get("status") or None
-    statuses = get_args(RunStatus)
-    if status is not None and status not in statuses:
-        issues.append(FieldIssue(field="status", reason=f"must be one of {', '.join(statuses)}"))
+    choices = {"status": get_args(RunStatus), "trigger": get_args(RunTrigger)}
+    for name, allowed in choices.items():
+        if query.get(name) and query[name] not in allowed:
+            issues.append(FieldIssue(field=name, reason=f"must be one of {', '.join(allowed)}"))
+    for name in ("workflowId", "before"):
+        if query.get(name) and not re.fullmatch(RUN_ID_PATTERN, query[name]):
+            issues.append(FieldIssue(field=name, reason="must be an id: letters, digits, '_' or '-'"))
     if issues:
         raise ApiException(422, "validation_error", "invalid query parameters", issues)
-    records = await bus_of(request).runs.list()
-    chosen = sorted((r for r in records if status is None or r.status == status), key=lambda r: r.createdAt, reverse=True)
-    return json_response(RunList(runs=[r.summary() for r in chosen[:limit]]))
+    wanted = {name: query[name] for name in ("workflowId", "status", "trigger") if query.get(name)}
+    before = query.get("before") or None
+
+    def chosen(record: RunRecord) -> bool:
+        return (all(getattr(record, name) == value for name, value in wanted.items())
+                and (before is None or record.id < before))
+
+    # Run ids are time-ordered, so sorting by id is sorting by creation, and `before` is a stable cursor.
+    records = sorted((r for r in await bus_of(request).runs.list() if chosen(r)), key=lambda r: r.id, reverse=True)
+    page = records[:limit]
+    more = len(records) > limit
+    return json_response(RunList(runs=[r.summary() for r in page], next=page[-1].id if more else None))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -10,10 +11,13 @@ from starlette.responses import Response
 from bus import Bus, VersionConflict
 from schemas import FieldIssue, WorkflowInvalid, as_graph, compile_workflow
 from schemas._base import utc_now
+from schemas.node_types import ScheduleConfig
 from schemas.workflows import (
     WORKFLOW_ID_PATTERN,
     ActivateWorkflow,
     CreateWorkflow,
+    ScheduleEntry,
+    SchedulePreview,
     UpdateWorkflow,
     WorkflowHead,
     WorkflowList,
@@ -21,8 +25,10 @@ from schemas.workflows import (
     WorkflowVersionInfo,
     WorkflowVersionList,
     new_workflow_id,
+    schedule_config,
 )
 
+from . import audit
 from .app_state import bus_of
 from .errors import ApiException, json_response, parse_body, read_body
 
@@ -67,6 +73,7 @@ async def create_workflow(request: Request) -> Response:
                         graph=as_graph(body.graph)).with_hooks()
     if not await bus_of(request).workflows.create(head):
         raise ApiException(503, "unavailable", "could not allocate a workflow id; retry")
+    await audit.record(request, "workflow.create", head.id, head.version, name=head.name)
     return json_response(head.summary(), 201)
 
 
@@ -99,14 +106,16 @@ async def update_workflow(request: Request) -> Response:
         raise _conflict(workflow_id, body.baseVersion, conflict.latest) from None
     except KeyError:
         raise ApiException(404, "not_found", f"no workflow with id {workflow_id!r}") from None
+    await audit.record(request, "workflow.update", workflow_id, head.version, name=head.name)
     return json_response(head.view())
 
 
 async def delete_workflow(request: Request) -> Response:
     workflow_id = _workflow_id(request)
     bus = bus_of(request)
-    await existing(bus, workflow_id)
+    head, _ = await existing(bus, workflow_id)
     await bus.workflows.delete(workflow_id)
+    await audit.record(request, "workflow.delete", workflow_id, head.version, name=head.name)
     return Response(status_code=204)
 
 
@@ -141,20 +150,47 @@ async def activate_workflow(request: Request) -> Response:
     except WorkflowInvalid as invalid:
         raise ApiException(422, "validation_error", f"version {version.version} cannot run, so it cannot be activated",
                            invalid.issues) from None
-    return await _set_active(bus, workflow_id, version.version)
+    now = utc_now()
+    # Schedules first: the scheduler fires one only while the head says its version is active.
+    await bus.workflows.set_schedules(workflow_id, _schedules(workflow_id, version, now))
+    head = await _set_active(bus, workflow_id, version.version, now)
+    await audit.record(request, "workflow.activate", workflow_id, version.version)
+    return json_response(head.view())
 
 
 async def deactivate_workflow(request: Request) -> Response:
-    return await _set_active(bus_of(request), _workflow_id(request), None)
+    workflow_id = _workflow_id(request)
+    bus = bus_of(request)
+    head = await _set_active(bus, workflow_id, None, utc_now())
+    await bus.workflows.set_schedules(workflow_id, [])
+    await audit.record(request, "workflow.deactivate", workflow_id, head.version)
+    return json_response(head.view())
 
 
-async def _set_active(bus: Bus, workflow_id: str, version: int | None) -> Response:
+def _schedules(workflow_id: str, version: WorkflowVersion, now: datetime) -> list[ScheduleEntry]:
+    entries = []
+    for node in version.graph.nodes:
+        config = schedule_config(node.data.config) if node.type == "schedule" else None
+        if config is not None:
+            entries.append(ScheduleEntry(workflowId=workflow_id, nodeId=node.id, version=version.version,
+                                         config=config, activatedAt=now))
+    return entries
+
+
+async def _set_active(bus: Bus, workflow_id: str, version: int | None, now: datetime) -> WorkflowHead:
     for _ in range(5):
         head, revision = await existing(bus, workflow_id)
-        changed = head.model_copy(update={"active": version is not None, "activeVersion": version, "updatedAt": utc_now()})
+        changed = head.model_copy(update={"active": version is not None, "activeVersion": version,
+                                          "activatedAt": now if version is not None else None, "updatedAt": now})
         try:
             await bus.workflows.change(workflow_id, revision, changed)
         except VersionConflict:
             continue  # a save landed meanwhile; activation applies on top of it
-        return json_response(changed.view())
+        return changed
     raise ApiException(503, "unavailable", "the workflow kept changing; retry")
+
+
+async def preview_schedule(request: Request) -> Response:
+    """POST /v1/schedules/preview: the next fire times of a schedule config, as the orchestrators will fire it."""
+    config = parse_body(ScheduleConfig, await read_body(request))
+    return json_response(SchedulePreview(nextRuns=config.next_runs(utc_now())))

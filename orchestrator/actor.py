@@ -8,7 +8,7 @@ import json
 import logging
 import re
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from nats.aio.msg import Msg
 from pydantic import ValidationError
@@ -30,6 +30,8 @@ from schemas.runs import RUN_ID_PATTERN
 
 from . import state
 from .run_locks import RunLocks
+from .schedule_plan import DEFAULT_GRACE
+from .scheduler import Scheduler
 
 log = logging.getLogger(__name__)
 
@@ -37,9 +39,10 @@ log = logging.getLogger(__name__)
 class Orchestrator:
     """Run with `await orchestrator.run()`; stop with `await orchestrator.shutdown()`."""
 
-    def __init__(self, bus: Bus, concurrency: int = 256) -> None:
+    def __init__(self, bus: Bus, concurrency: int = 256, schedule_grace: timedelta = DEFAULT_GRACE) -> None:
         self.bus = bus
         self.concurrency = concurrency
+        self.scheduler = Scheduler(bus, schedule_grace)
         # Within one process, changes to one run are serialised so its events leave in seq order.
         self.locks = RunLocks()
         self.loops: list[PullLoop] = []
@@ -57,7 +60,12 @@ class Orchestrator:
         ]
         log.info("orchestrator consuming %s, %s, %s and %s", subjects.RUNS_REQUESTED, subjects.RUNS_CANCEL,
                  subjects.STEPS_RESULT, subjects.TIMERS_ALL)
-        await asyncio.gather(*(loop.run() for loop in self.loops))
+        scheduler = asyncio.create_task(self.scheduler.run(), name="orchestrator.scheduler")
+        try:
+            await asyncio.gather(*(loop.run() for loop in self.loops))
+        finally:
+            scheduler.cancel()
+            await asyncio.gather(scheduler, return_exceptions=True)
 
     async def shutdown(self, timeout: float = 10.0) -> None:
         await asyncio.gather(*(loop.drain(timeout) for loop in self.loops))
@@ -95,7 +103,7 @@ class Orchestrator:
         except WorkflowInvalid as invalid:
             await self._record_failure(run_id, raw, f"invalid workflow: {invalid}")
             return
-        if not await self.bus.runs.create(RunRecord.new(run_id, dag, request.inputs, request.idempotencyKey)):
+        if not await self.bus.runs.create(RunRecord.new(run_id, dag, request.inputs, request.idempotencyKey, trigger="bus")):
             log.info("run %s exists already (a repeat, or created concurrently); continuing with it", run_id)
         await self._change(run_id, lambda record: state.start(record, _now()))
 

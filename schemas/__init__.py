@@ -60,6 +60,7 @@ from .runs import (
     RunList,
     RunRecord,
     RunStatus,
+    RunTrigger,
     RunSummary,
     RunView,
     StepAttempt,
@@ -77,6 +78,6 @@ __all__ = [
     "RunEvents", "RunRequested", "RunStatusEvent", "StepAbort", "StepDispatch", "StepEvent", "StepResult", "TimerDue", "Workflow",
     "DEFAULT_HTTP_TIMEOUT_MS", "NODE_ID_PATTERN", "REGISTRY", "HttpConfig", "NodeSettings", "NodeType", "NodeTypeList",
     "RetryPolicy", "StepAttempt", "StepRequest", "FINISHED_STEP_STATUSES", "MAX_LOGS_PER_RUN",
-    "RUN_ID_PATTERN", "TERMINAL_RUN_STATUSES", "LogEntry", "RunList", "RunRecord", "RunStatus", "RunSummary",
+    "RUN_ID_PATTERN", "TERMINAL_RUN_STATUSES", "LogEntry", "RunList", "RunRecord", "RunStatus", "RunSummary", "RunTrigger",
     "RunView", "StepState", "StepStatus", "new_run_id",
 ]

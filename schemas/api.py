@@ -79,7 +79,7 @@ class TemplateList(Contract):
 
 ErrorCode = Literal[
     "validation_error", "not_found", "idempotency_conflict", "conflict", "bad_request", "unavailable", "internal_error",
-    "unauthorized", "run_failed",
+    "unauthorized", "run_failed", "unauthenticated", "forbidden",
 ]
 
 

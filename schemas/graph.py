@@ -19,6 +19,9 @@ class NodeData(Contract):
     label: str | None = None
     config: dict[str, Any] | None = None
     settings: NodeSettings | None = Field(default=None, description="retries and onError, for action nodes")
+    samplePayload: Any = Field(
+        default=None, description="webhook and schedule triggers: the payload a manual run of the draft uses"
+    )
 
 
 class Node(Contract):

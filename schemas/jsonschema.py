@@ -19,6 +19,7 @@ from .api import (
     TemplateInfo,
     ValidationResponse,
 )
+from .auth import AuditList, NewToken, SessionInfo, SignIn, TokenCreated, TokenList
 from .credentials import CredentialInfo, NewCredential, ReplacedCredential
 from .messages import (
     CancelRequested,
@@ -32,7 +33,15 @@ from .messages import (
 )
 from .node_types import REGISTRY, NodeTypeList
 from .runs import RunList, RunRecord, RunView
-from .workflows import CreateWorkflow, UpdateWorkflow, WorkflowList, WorkflowVersion, WorkflowVersionList, WorkflowView
+from .workflows import (
+    CreateWorkflow,
+    SchedulePreview,
+    UpdateWorkflow,
+    WorkflowList,
+    WorkflowVersion,
+    WorkflowVersionList,
+    WorkflowView,
+)
 
 SCHEMA_DIR = Path(__file__).parent / "json"
 
@@ -63,6 +72,13 @@ PUBLISHED: dict[str, Any] = {
     "WorkflowList": WorkflowList,
     "WorkflowVersion": WorkflowVersion,
     "WorkflowVersionList": WorkflowVersionList,
+    "SchedulePreview": SchedulePreview,
+    "NewToken": NewToken,
+    "TokenCreated": TokenCreated,
+    "TokenList": TokenList,
+    "SignIn": SignIn,
+    "SessionInfo": SessionInfo,
+    "AuditList": AuditList,
 }
 
 

@@ -15,6 +15,9 @@ from .dag import Dag
 RunStatus = Literal["queued", "running", "succeeded", "failed", "cancelled"]
 StepStatus = Literal["queued", "running", "waiting", "succeeded", "failed", "skipped", "cancelled"]
 LogLevel = Literal["INFO", "WARN", "ERROR"]
+# How a run began: the builder (a signed-in browser), a webhook, a schedule tick, a message on runs.requested, or an
+# API client with a bearer token.
+RunTrigger = Literal["manual", "webhook", "schedule", "bus", "api"]
 
 TERMINAL_RUN_STATUSES: frozenset[str] = frozenset({"succeeded", "failed", "cancelled"})
 FINISHED_STEP_STATUSES: frozenset[str] = frozenset({"succeeded", "failed", "skipped", "cancelled"})
@@ -99,6 +102,9 @@ class RunView(Contract):
     workflowName: str
     workflowId: str | None = None
     workflowVersion: int | None = None
+    trigger: RunTrigger = "api"
+    startedBy: str | None = None
+    waiting: str | None = Field(default=None, description="while the run is not finished: what it is waiting for")
     steps: list[StepState]
     logs: list[LogEntry]
     error: str | None = None
@@ -112,12 +118,17 @@ class RunSummary(Contract):
     workflowName: str
     workflowId: str | None = None
     workflowVersion: int | None = None
+    trigger: RunTrigger = "api"
+    startedBy: str | None = None
+    durationMs: float | None = Field(default=None, description="from start to end, once finished")
+    error: str | None = None
     createdAt: datetime
     updatedAt: datetime
 
 
 class RunList(Contract):
     runs: list[RunSummary]
+    next: str | None = Field(default=None, description="pass as `before` for the next page; None on the last page")
 
 
 class RunRecord(Contract):
@@ -129,6 +140,8 @@ class RunRecord(Contract):
     workflowName: str
     workflowId: str | None = Field(default=None, description="the saved workflow this run is of; None for a draft")
     workflowVersion: int | None = None
+    trigger: RunTrigger = "api"
+    startedBy: str | None = Field(default=None, description="the name of the token or session that started it")
     dag: Dag
     inputs: dict[str, Any] = Field(default_factory=dict)
     steps: list[StepState]
@@ -140,11 +153,17 @@ class RunRecord(Contract):
     updatedAt: datetime = Field(default_factory=utc_now)
 
     @classmethod
-    def new(cls, run_id: str, dag: Dag, inputs: dict[str, Any], idempotency_key: str | None = None) -> RunRecord:
+    def new(cls, run_id: str, dag: Dag, inputs: dict[str, Any], idempotency_key: str | None = None, *,
+            trigger: RunTrigger = "api", started_by: str | None = None, workflow_id: str | None = None,
+            workflow_version: int | None = None) -> RunRecord:
         steps = [StepState(id=s.id, nodeId=s.id, name=s.name, type=s.type) for s in dag.steps]
         return cls(
             id=run_id,
             workflowName=dag.workflowName,
+            workflowId=workflow_id,
+            workflowVersion=workflow_version,
+            trigger=trigger,
+            startedBy=started_by,
             dag=dag,
             inputs=inputs,
             steps=steps,
@@ -162,7 +181,43 @@ class RunRecord(Contract):
         raise KeyError(step_id)
 
     def view(self) -> RunView:
-        return RunView.model_validate(self.model_dump(include=set(RunView.model_fields)))
+        view = RunView.model_validate(self.model_dump(include=set(RunView.model_fields)))
+        view.waiting = waiting_reason(self)
+        return view
 
     def summary(self) -> RunSummary:
-        return RunSummary.model_validate(self.model_dump(include=set(RunSummary.model_fields)))
+        summary = RunSummary.model_validate(self.model_dump(include=set(RunSummary.model_fields)))
+        if self.finished:
+            summary.durationMs = (self.updatedAt - self.createdAt).total_seconds() * 1000
+        if self.error:
+            summary.error = self.error if len(self.error) <= 200 else self.error[:199] + "…"
+        return summary
+
+
+def _at(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def waiting_reason(record: RunRecord) -> str | None:
+    """What an unfinished run is waiting for, in a sentence: the question a stuck-looking run raises."""
+    if record.finished:
+        return None
+    if record.status == "queued":
+        return "queued: no orchestrator has picked the run up yet (is one running?)"
+    reasons = []
+    for step in record.steps:
+        if step.status == "waiting" and step.waitUntil is not None:
+            if step.type == "delay":
+                reasons.append(f"step {step.id} is a delay, waiting until {_at(step.waitUntil)}")
+            else:
+                reasons.append(f"step {step.id} failed attempt {step.attempt}; it retries at {_at(step.waitUntil)}")
+        elif step.status == "running":
+            where = f" on worker {step.worker}" if step.worker else ""
+            since = f" since {_at(step.startedAt)}" if step.startedAt else ""
+            reasons.append(f"step {step.id} is running{where}{since}")
+        elif step.status == "queued" and step.dispatchedAt is not None:
+            reasons.append(f"step {step.id} is queued for a worker since {_at(step.dispatchedAt)}; none has taken it yet")
+    if not reasons:
+        return "running: the next steps are being dispatched"
+    more = f" (and {len(reasons) - 3} more)" if len(reasons) > 3 else ""
+    return "; ".join(reasons[:3]) + more

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field
+from pydantic import Field, ValidationError
 
 from ._base import Contract, utc_now
 from .graph import Graph
 from .messages import Workflow
-from .node_types import REGISTRY
+from .node_types import REGISTRY, ScheduleConfig
 
 WORKFLOW_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 WorkflowId = Annotated[str, Field(pattern=WORKFLOW_ID_PATTERN)]
@@ -73,6 +73,7 @@ class WorkflowHead(Contract):
     graph: Graph = Field(description="the latest version's graph, so the head alone answers GET")
     active: bool = False
     activeVersion: int | None = None
+    activatedAt: datetime | None = Field(default=None, description="when the active version was activated")
     hooks: dict[str, str] = Field(default_factory=dict, description="webhook node id -> its unguessable hook id")
     createdAt: datetime = Field(default_factory=utc_now)
     updatedAt: datetime = Field(default_factory=utc_now)
@@ -118,6 +119,12 @@ class WorkflowView(WorkflowSummary):
     graph: Graph
 
 
+class SchedulePreview(Contract):
+    """POST /v1/schedules/preview: when a schedule config would fire next."""
+
+    nextRuns: list[datetime]
+
+
 class WorkflowList(Contract):
     workflows: list[WorkflowSummary]
 
@@ -133,13 +140,40 @@ class WorkflowVersionList(Contract):
 
 
 def triggers_of(graph: Graph) -> list[TriggerInfo]:
-    """The trigger nodes of a graph (the compiler insists on exactly one before a run)."""
+    """The trigger nodes of a graph (the compiler insists on exactly one before a run); a schedule's next three
+    fire times from now."""
     found = []
     for node in graph.nodes:
         node_type = REGISTRY.get(node.type)
         if node_type is not None and node_type.kind == "trigger":
-            found.append(TriggerInfo(nodeId=node.id, type=node_type.type))
+            info = TriggerInfo(nodeId=node.id, type=node_type.type)
+            if node_type.type == "schedule":
+                config = schedule_config(node.data.config)
+                info.nextRuns = config.next_runs(utc_now()) if config is not None else None
+            found.append(info)
     return found
+
+
+def schedule_config(config: dict[str, Any] | None) -> ScheduleConfig | None:
+    """A schedule node's config, or None while it is incomplete (a saved draft need not be valid)."""
+    try:
+        return ScheduleConfig.model_validate(config or {})
+    except ValidationError:
+        return None
+
+
+class ScheduleEntry(Contract):
+    """Stored under `schedule.<workflowId>.<nodeId>` while a workflow whose active version has this schedule node
+    is active. Every orchestrator reads these; `lastTick` moves on by compare-and-set, and each tick's run id is
+    derived from the tick, so a tick fires once however many orchestrators see it."""
+
+    v: Literal[1] = 1
+    workflowId: str
+    nodeId: str
+    version: int
+    config: ScheduleConfig
+    activatedAt: datetime
+    lastTick: datetime | None = Field(default=None, description="ticks up to this one are done (fired or missed)")
 
 
 class HookRef(Contract):

@@ -46,7 +46,7 @@ async def stop_up(process: asyncio.subprocess.Process) -> tuple[int, str]:
 
 async def automateos_run(*args: str, env: dict[str, str]) -> tuple[int, str]:
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "automateos", "run", *args, env=env,
+        sys.executable, "-m", "automateos", "run", *args, env=env, cwd=env.get("AUTOMATEOS_DATA_DIR"),
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
     )
     async with asyncio.timeout(60):
@@ -62,13 +62,17 @@ async def test_up_run_stop_and_runs_survive_a_restart(tmp_path: Path, mock_http:
            "AUTOMATEOS_NATS_PORT": str(free_port())}
     env.pop("NATS_URL", None)
     env.pop("AUTOMATEOS_MASTER_KEY", None)  # `up` must make one, into .env in its working directory
+    env.pop("AUTOMATEOS_ADMIN_TOKEN", None)  # and an admin token, which `automateos run` then reads from there
     gateway = f"http://127.0.0.1:{env['AUTOMATEOS_PORT']}"
 
     up, lines = await start_up(env)
     try:
         assert any("nats-server (embedded" in line for line in lines)
         assert any("generated a master key" in line for line in lines)
-        assert (tmp_path / ".env").read_text().startswith("AUTOMATEOS_MASTER_KEY=")
+        dotenv = dict(line.split("=", 1) for line in (tmp_path / ".env").read_text().splitlines())
+        assert {"AUTOMATEOS_MASTER_KEY", "AUTOMATEOS_ADMIN_TOKEN"} <= dotenv.keys()
+        token = dotenv["AUTOMATEOS_ADMIN_TOKEN"]
+        assert any(f"{gateway}/?token={token}" in line for line in lines), "the sign-in link is printed"
         code, output = await automateos_run(str(EXAMPLES / "slack-notification.json"), "--gateway", gateway,
                                             "--set", f"notify-slack.url={mock_http.url('/slack')}", env=env)
         assert code == 0, output
@@ -87,9 +91,12 @@ async def test_up_run_stop_and_runs_survive_a_restart(tmp_path: Path, mock_http:
 
     up, _ = await start_up(env)
     try:
-        async with aiohttp.ClientSession() as session, session.get(f"{gateway}/v1/runs/{run_id}") as response:
-            assert response.status == 200
-            assert (await response.json())["status"] == "succeeded"
+        async with aiohttp.ClientSession() as session:
+            async with session.get(f"{gateway}/v1/runs/{run_id}") as response:
+                assert response.status == 401, "no token, no run"
+            async with session.get(f"{gateway}/v1/runs/{run_id}", headers={"Authorization": f"Bearer {token}"}) as response:
+                assert response.status == 200
+                assert (await response.json())["status"] == "succeeded"
     finally:
         status, _ = await stop_up(up)
     assert status == 0

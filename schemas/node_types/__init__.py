@@ -1,6 +1,6 @@
 """Every node type, declared once. Importing this package registers the built-in ones."""
 
-from . import delay, http, logic, start, webhook
+from . import delay, http, logic, schedule, start, webhook
 from ._registry import (
     REGISTRY,
     DynamicOutputs,
@@ -17,6 +17,7 @@ from ._registry import (
 from .delay import MAX_DELAY_S, DelayConfig
 from .http import DEFAULT_HTTP_TIMEOUT_MS, HttpAuth, HttpConfig, HttpMethod
 from .logic import IfConfig, SetConfig, SwitchConfig
+from .schedule import ScheduleConfig
 from .settings import MAX_RETRY_AFTER_MS, NodeSettings, RetryPolicy
 from .start import StartConfig
 from .webhook import WebhookConfig, WebhookVerify
@@ -28,6 +29,6 @@ __all__ = [
     "REGISTRY", "DynamicOutputs", "FieldUi", "Handle", "NodeKind", "NodeRegistry", "NodeType", "NodeTypeInfo",
     "NodeTypeList", "NodeUi", "TemplateMode", "MAX_DELAY_S", "DelayConfig", "DEFAULT_HTTP_TIMEOUT_MS", "HttpAuth",
     "HttpConfig", "HttpMethod", "IfConfig", "SetConfig", "SwitchConfig", "MAX_RETRY_AFTER_MS", "NodeSettings",
-    "RetryPolicy", "StartConfig", "NODE_ID_PATTERN", "WebhookConfig", "WebhookVerify", "delay", "http", "logic", "start",
+    "RetryPolicy", "ScheduleConfig", "StartConfig", "NODE_ID_PATTERN", "WebhookConfig", "WebhookVerify", "delay", "http", "logic", "schedule", "start",
     "webhook",
 ]

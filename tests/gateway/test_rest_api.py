@@ -119,7 +119,7 @@ async def test_oversized_body_is_413_and_odd_query_values_are_422(stack: Stack) 
     status, body, _ = await request(stack, "GET", "/v1/runs?limit=%C2%B2")
     assert status == 422 and body["error"]["fields"][0]["field"] == "limit"
     status, body, _ = await request(stack, "GET", "/v1/runs?limit=&status=")
-    assert status == 200 and body == {"runs": []}
+    assert status == 200 and body == {"runs": [], "next": None}
 
 
 async def test_a_lost_terminal_event_still_ends_the_socket(stack: Stack, bus: Bus) -> None:

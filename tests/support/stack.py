@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import secrets
 import subprocess
 import sys
 from collections.abc import Callable
@@ -26,6 +27,8 @@ TERMINAL = {"succeeded", "failed", "cancelled"}
 
 # One key for a whole test session: every actor of a test stack must share it.
 MASTER_KEY = new_master_key()
+ADMIN_TOKEN = "test-admin-" + secrets.token_hex(16)
+ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 
 
 @dataclass
@@ -37,6 +40,7 @@ class Stack:
     actors: list[Any] = field(default_factory=list)
     buses: list[Bus] = field(default_factory=list)
     server: uvicorn.Server | None = None
+    admin_token: str = ADMIN_TOKEN
     server_task: asyncio.Task[None] | None = None
     http: aiohttp.ClientSession | None = None
 
@@ -62,7 +66,7 @@ class Stack:
         port = free_port()
         config = GatewayConfig(
             nats_url=self.nats_url, bus=self.bus_settings, examples_dir=REPO_ROOT / "examples", web_dist=web_dist,
-            master_key=MASTER_KEY,
+            master_key=MASTER_KEY, admin_token=ADMIN_TOKEN,
         )
         self.server = uvicorn.Server(
             uvicorn.Config(create_app(config), host="127.0.0.1", port=port, log_config=None, ws="websockets-sansio")
@@ -73,7 +77,7 @@ class Stack:
             if self.server_task.done():
                 self.server_task.result()
             await asyncio.sleep(0.01)
-        self.http = aiohttp.ClientSession()
+        self.http = aiohttp.ClientSession(headers=ADMIN)
 
     async def stop(self) -> None:
         if self.http is not None:
@@ -147,7 +151,8 @@ def http_graph(url: str, method: str = "POST", name: str = "Test workflow", **co
 def spawn_actor(actor: str, nats_url: str, *args: str, env: dict[str, str] | None = None,
                 log_path: Path | None = None) -> subprocess.Popen[bytes]:
     """An actor in its own process, exactly as `automateos <actor>` runs it."""
-    environment = {**os.environ, "NATS_URL": nats_url, "AUTOMATEOS_MASTER_KEY": MASTER_KEY, **(env or {})}
+    environment = {**os.environ, "NATS_URL": nats_url, "AUTOMATEOS_MASTER_KEY": MASTER_KEY,
+                   "AUTOMATEOS_ADMIN_TOKEN": ADMIN_TOKEN, **(env or {})}
     command = [sys.executable, "-m", "automateos", actor, *args]
     if log_path is None:
         return subprocess.Popen(command, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)

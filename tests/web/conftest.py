@@ -82,7 +82,7 @@ async def page(browser: Browser, builder_stack: Stack) -> AsyncIterator[Page]:
     opened = await context.new_page()
     errors: list[str] = []
     opened.on("pageerror", lambda error: errors.append(str(error)))
-    await opened.goto("/")
+    await opened.goto(f"/?token={builder_stack.admin_token}")  # the sign-in link `make up` prints
     await expect(opened.get_by_test_id("node-start")).to_be_visible()
     yield opened
     await context.close()

@@ -23,7 +23,7 @@ export interface DynamicOutputs {
 }
 
 export interface ErrorBody {
-  code: "validation_error" | "not_found" | "idempotency_conflict" | "conflict" | "bad_request" | "unavailable" | "internal_error" | "unauthorized" | "run_failed";
+  code: "validation_error" | "not_found" | "idempotency_conflict" | "conflict" | "bad_request" | "unavailable" | "internal_error" | "unauthorized" | "run_failed" | "unauthenticated" | "forbidden";
   fields: FieldIssue[];
   message: string;
 }
@@ -115,6 +115,8 @@ export interface NodeUi {
 export type RunEvent = RunStatusEvent | StepEvent | LogEvent;
 
 export interface RunList {
+  /** pass as `before` for the next page; None on the last page */
+  next: string | null;
   runs: RunSummary[];
 }
 
@@ -129,8 +131,13 @@ export interface RunStatusEvent {
 
 export interface RunSummary {
   createdAt: string;
+  /** from start to end, once finished */
+  durationMs: number | null;
+  error: string | null;
   id: string;
+  startedBy: string | null;
   status: "queued" | "running" | "succeeded" | "failed" | "cancelled";
+  trigger: "manual" | "webhook" | "schedule" | "bus" | "api";
   updatedAt: string;
   workflowId: string | null;
   workflowName: string;
@@ -143,9 +150,13 @@ export interface RunView {
   error: string | null;
   id: string;
   logs: LogEntry[];
+  startedBy: string | null;
   status: "queued" | "running" | "succeeded" | "failed" | "cancelled";
   steps: StepState[];
+  trigger: "manual" | "webhook" | "schedule" | "bus" | "api";
   updatedAt: string;
+  /** while the run is not finished: what it is waiting for */
+  waiting: string | null;
   workflowId: string | null;
   workflowName: string;
   workflowVersion: number | null;
