@@ -23,7 +23,7 @@ import nats
 import uvloop
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from throughput import StackUnderTest  # noqa: E402
+from throughput import BENCH_TOKEN, StackUnderTest  # noqa: E402
 
 STAGES = ["POST answered", "created → dispatched", "dispatched → worker starts", "the step's HTTP call",
           "worker done → terminal event seen", "submit → terminal event (total)"]
@@ -51,7 +51,7 @@ async def measure(stack: StackUnderTest, runs: int, warmup: int) -> list[tuple[f
     await client.subscribe("runs.events.*", cb=on_events)
     rows = []
     base = f"http://127.0.0.1:{stack.port}/v1/runs"
-    async with aiohttp.ClientSession() as session:
+    async with aiohttp.ClientSession(headers={"Authorization": f"Bearer {BENCH_TOKEN}"}) as session:
         for index in range(warmup + runs):
             finished.clear()
             began = time.time()

@@ -35,6 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bus import EmbeddedNats, free_port, new_master_key  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
+BENCH_TOKEN = "bench-admin-" + os.urandom(16).hex()
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -94,7 +95,7 @@ class StackUnderTest:
     def start(self) -> None:
         self.nats.start()
         env = {**os.environ, "NATS_URL": self.nats.url, "AUTOMATEOS_LOG_LEVEL": "WARNING", "AUTOMATEOS_MASTER_KEY": new_master_key(),
-               "AUTOMATEOS_PORT": str(self.port), "AUTOMATEOS_ENGINE_CONCURRENCY": str(self.engine_concurrency)}
+               "AUTOMATEOS_ADMIN_TOKEN": BENCH_TOKEN, "AUTOMATEOS_PORT": str(self.port), "AUTOMATEOS_ENGINE_CONCURRENCY": str(self.engine_concurrency)}
         self.mock = subprocess.Popen([sys.executable, str(HERE / "mock_server.py"), "--port", str(self.mock_port),
                                       "--delay-ms", str(self.mock_delay_ms)])
         actors = ["orchestrator", *(["engine"] * self.engines), "gateway"]
@@ -160,7 +161,7 @@ async def drive(stack: StackUnderTest, runs: int, concurrency: int, warmup: int)
     latencies: list[float] = []
     failed = 0
     url = f"http://127.0.0.1:{stack.port}/v1/runs"
-    headers = {"Content-Type": "application/json"}
+    headers = {"Content-Type": "application/json", "Authorization": f"Bearer {BENCH_TOKEN}"}
     connector = aiohttp.TCPConnector(limit=concurrency)
     async with aiohttp.ClientSession(connector=connector) as session:
 
