@@ -97,8 +97,16 @@ def _replace(value: Any, old: str, new: str, count: int | None = None) -> str:
     return text.replace(old, new, -1 if count is None else count)
 
 
+def _fixed(value: Any, decimals: int = 2) -> str:
+    """`{{ 4200 / 100 | fixed(2) }}` → "42.00": money and measurements, without %-formatting's open-ended widths."""
+    if not isinstance(decimals, int) or not 0 <= decimals <= 12:
+        raise SecurityError("fixed takes 0 to 12 decimals")
+    return f"{float(value):.{decimals}f}"
+
+
 _ENV = _Sandbox(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
-_ENV.filters = {name: f for name, f in _ENV.filters.items() if name in _FILTERS} | {"join": _join, "replace": _replace}
+_ENV.filters = {name: f for name, f in _ENV.filters.items() if name in _FILTERS}
+_ENV.filters |= {"join": _join, "replace": _replace, "fixed": _fixed}
 _ENV.globals = {}
 
 

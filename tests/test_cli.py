@@ -18,6 +18,8 @@ from bus import free_port
 from tests.support.mock_http import MockHttp, Reply
 
 EXAMPLES = REPO_ROOT / "examples"
+# The template format of the first examples: still accepted everywhere a workflow is.
+LEGACY_TEMPLATE = REPO_ROOT / "tests" / "fixtures" / "legacy-stripe-discord.json"
 
 
 async def start_up(env: dict[str, str]) -> tuple[asyncio.subprocess.Process, list[str]]:
@@ -80,7 +82,7 @@ async def test_up_run_stop_and_runs_survive_a_restart(tmp_path: Path, mock_http:
         assert mock_http.requests_to("/slack")[0].json() == {"text": "Hello from AutomateOS :wave:"}
         run_id = output.split()[2]
 
-        code, output = await automateos_run(str(EXAMPLES / "stripe-discord.json"), "--gateway", gateway,
+        code, output = await automateos_run(str(LEGACY_TEMPLATE), "--gateway", gateway,
                                             "--set", f"step-1.url={mock_http.url('/discord-down')}", env=env)
         assert code == 1, output
         assert "HTTP 503" in output and "■ run failed" in output
@@ -122,7 +124,7 @@ def test_inputs_nest_and_parse_json() -> None:
 def test_set_overrides_builder_and_template_nodes() -> None:
     builder = json.loads((EXAMPLES / "slack-notification.json").read_text())
     assert apply_sets(builder, ["notify-slack.url=http://x.test"])["nodes"][1]["data"]["config"]["url"] == "http://x.test"
-    template = json.loads((EXAMPLES / "stripe-discord.json").read_text())
+    template = json.loads(LEGACY_TEMPLATE.read_text())
     assert apply_sets(template, ["step-1.url=http://y.test"])["definition"]["steps"][0]["config"]["url"] == "http://y.test"
     with pytest.raises(RunCommandError, match=r"no node 'nope' in this workflow \(its nodes: start, notify-slack\)"):
         apply_sets(builder, ["nope.url=x"])

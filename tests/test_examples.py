@@ -10,7 +10,7 @@ import pytest
 from pydantic import TypeAdapter
 
 from automateos.settings import REPO_ROOT
-from schemas import Workflow, compile_workflow
+from schemas import REGISTRY, Workflow, compile_workflow
 from tests.support.graphs import steps_by_id
 from tests.support.mock_http import MockHttp, Reply
 from tests.support.stack import Stack
@@ -22,7 +22,13 @@ EXAMPLES = sorted((REPO_ROOT / "examples").glob("*.json"))
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
 def test_every_example_compiles(path: Path) -> None:
     dag = compile_workflow(TypeAdapter(Workflow).validate_json(path.read_bytes()))
-    assert dag.steps[0].type == "start"
+    assert REGISTRY.get(dag.steps[0].type).kind == "trigger"  # type: ignore[union-attr]
+
+
+def test_the_first_template_format_still_imports() -> None:
+    legacy = REPO_ROOT / "tests" / "fixtures" / "legacy-stripe-discord.json"
+    dag = compile_workflow(TypeAdapter(Workflow).validate_json(legacy.read_bytes()))
+    assert [s.type for s in dag.steps] == ["start", "http"]
 
 
 def order_router() -> dict[str, Any]:
@@ -54,3 +60,51 @@ async def test_order_router_books_small_orders_and_retries_the_booking(stack: St
     bookings = mock_http.requests_to("/fulfilment")
     assert [b.json() for b in bookings] == [{"orderId": "B-7", "amount": 80, "priority": "standard"}] * 2
     assert bookings[0].headers["Idempotency-Key"] == bookings[1].headers["Idempotency-Key"] == f"{run_id}-book_order"
+
+
+async def test_stripe_to_discord_announces_a_signed_payment_once(stack: Stack, mock_http: MockHttp) -> None:
+    """The README's "done when": the example, saved and activated, gets a Stripe-signed event (no token: Stripe
+    has none) and Discord receives the amount; a repeat of the event and a different event type post nothing."""
+    import aiohttp
+
+    from tests.gateway.test_hooks import SIGNING_SECRET, stripe_signature
+    from tests.gateway.test_rest_api import request
+
+    mock_http.reply("/discord/hook", Reply(status=204))
+    await add_credential(stack, "stripeSigningSecret", SIGNING_SECRET)
+    await add_credential(stack, "discordWebhook", mock_http.url("/discord/hook"))
+    document = json.loads((REPO_ROOT / "examples" / "stripe-discord.json").read_text())
+    status, saved, _ = await request(stack, "POST", "/v1/workflows", json={"name": "Stripe → Discord", "graph": document})
+    assert status == 201, saved
+    status, active, _ = await request(stack, "POST", f"/v1/workflows/{saved['id']}/activate")
+    assert status == 200, active
+    hook = stack.base_url + active["triggers"][0]["url"]
+
+    async def send(event: dict[str, Any]) -> tuple[int, Any]:
+        body = json.dumps(event).encode()
+        headers = {"Content-Type": "application/json", "Stripe-Signature": stripe_signature(body)}
+        async with aiohttp.ClientSession() as stripe, stripe.post(hook, data=body, headers=headers) as response:
+            return response.status, await response.json()
+
+    paid = {"id": "evt_3Q", "type": "payment_intent.succeeded",
+            "data": {"object": {"id": "pi_3Q", "amount": 4200, "currency": "eur"}}}
+    status, first = await send(paid)
+    assert status == 202, first
+    record = await stack.finish(first["runId"])
+    assert record["status"] == "succeeded" and record["trigger"] == "webhook", (record["error"], record["logs"][-3:])
+    [posted] = mock_http.requests_to("/discord/hook")
+    assert posted.json() == {"content": "🎉 New sale: 42.00 EUR (payment pi_3Q)"}
+
+    status, repeat = await send(paid)
+    assert status == 200 and repeat == {"runId": first["runId"], "duplicate": True}
+    status, other = await send({**paid, "id": "evt_4R", "type": "charge.refunded"})
+    assert status == 202
+    record = await stack.finish(other["runId"])
+    assert steps_by_id(record)["post_discord"]["status"] == "skipped"
+    assert len(mock_http.requests_to("/discord/hook")) == 1
+
+    # A manual run of the draft uses the sample payload kept on the trigger.
+    status, sample, _ = await request(stack, "POST", "/v1/runs", json={"graph": document})
+    record = await stack.finish(sample["runId"])
+    assert record["status"] == "succeeded" and record["trigger"] == "api"
+    assert mock_http.requests_to("/discord/hook")[-1].json()["content"].startswith("🎉 New sale: 42.00 EUR")

@@ -23,6 +23,7 @@ def test_variables_of_every_kind() -> None:
     assert r.value({"id": "{{ steps.fetch.output.body.id }}", "items": "{{steps.fetch.output.body.items}}",
                     "say": "status {{steps.fetch.output.status}}", "keys": "{{ steps.fetch.output.body.keys }}",
                     "plain": 5}, "json_body") == {"id": 7, "items": [1, 2], "say": "status 200", "keys": "k", "plain": 5}
+    assert r.text("{{ (inputs.count * 1400 / 100) | fixed(2) }} EUR", "url") == "42.00 EUR"
 
 
 @pytest.mark.parametrize(
@@ -53,6 +54,7 @@ def test_problems_fail_the_step_naming_what_is_wrong(template: str, message: str
         "{% for x in range(10**8) %}{% endfor %}",
         "{{ 'a' * 100000000 }}",
         "{{ 9 ** 999999 }}",
+        "{{ 4200 | fixed(99999) }}",
     ],
 )
 def test_sandbox_escapes_and_resource_bombs_are_refused(escape: str) -> None:

@@ -92,7 +92,7 @@ async def test_templates_are_listed_and_served(stack: Stack) -> None:
     assert names == {"slack-notification": "Slack Notification", "stripe-discord": "Stripe → Discord Bridge",
                      "notion-automation": "Notion Database Entry", "order-router": "Order Router"}
     status, body, _ = await request(stack, "GET", "/v1/templates/stripe-discord")
-    assert status == 200 and body["definition"]["steps"][0]["type"] == "http_request_node"
+    assert status == 200 and body["nodes"][0]["type"] == "webhook"
     status, _, _ = await request(stack, "GET", "/v1/templates/missing")
     assert status == 404
 
