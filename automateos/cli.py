@@ -50,8 +50,39 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("file", type=Path, help="workflow JSON (builder or template format)")
     run.add_argument("--input", action="append", default=[], metavar="KEY=VALUE", help="a run input; dots nest")
     run.add_argument("--set", action="append", default=[], metavar="NODE.FIELD=VALUE", help="override a node's config field")
-    run.add_argument("--gateway", help="gateway URL (default http://AUTOMATEOS_HOST:AUTOMATEOS_PORT)")
+    gateway_flag(run)
+
+    cancel = commands.add_parser("cancel", help="cancel a run")
+    cancel.add_argument("run_id", metavar="RUN_ID")
+    gateway_flag(cancel)
+
+    workflows = commands.add_parser("workflows", help="saved workflows: list, push FILE, run NAME")
+    workflow_commands = workflows.add_subparsers(dest="workflows_command", required=True, metavar="ACTION")
+    gateway_flag(workflow_commands.add_parser("list", help="list saved workflows"))
+    push = workflow_commands.add_parser("push", help="save FILE (a new version when its name is saved already)")
+    push.add_argument("file", type=Path)
+    gateway_flag(push)
+    run_saved = workflow_commands.add_parser("run", help="run a saved workflow (its latest version) and follow it")
+    run_saved.add_argument("name", metavar="NAME_OR_ID")
+    run_saved.add_argument("--input", action="append", default=[], metavar="KEY=VALUE", help="a run input; dots nest")
+    gateway_flag(run_saved)
+
+    tokens = commands.add_parser("tokens", help="API tokens (as an admin): create, list, revoke")
+    token_commands = tokens.add_subparsers(dest="tokens_command", required=True, metavar="ACTION")
+    create = token_commands.add_parser("create", help="create a token; it is printed once")
+    create.add_argument("--name", required=True)
+    create.add_argument("--role", required=True, choices=["admin", "editor", "runner"])
+    gateway_flag(create)
+    gateway_flag(token_commands.add_parser("list", help="list tokens (names and roles, never the tokens)"))
+    revoke = token_commands.add_parser("revoke", help="revoke a token by name")
+    revoke.add_argument("name", metavar="NAME")
+    gateway_flag(revoke)
     return parser
+
+
+def gateway_flag(sub: argparse.ArgumentParser) -> None:
+    sub.add_argument("--gateway", help="gateway URL (default http://AUTOMATEOS_HOST:AUTOMATEOS_PORT); the token is "
+                                       "AUTOMATEOS_TOKEN, else AUTOMATEOS_ADMIN_TOKEN (both read from .env too)")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -103,13 +134,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"automateos credentials: {error}", file=sys.stderr)
             return 2
         return 0
-    if args.command == "run":
-        from .run_command import RunCommandError, parse_inputs, run_workflow
+    if args.command in ("run", "cancel", "workflows", "tokens"):
+        from .api_client import CommandError
 
         try:
-            return uvloop.run(run_workflow(args.file, args.gateway or settings.gateway_url, parse_inputs(args.input),
-                                           args.set, settings.client_token))
-        except RunCommandError as error:
+            return uvloop.run(_client_command(args, settings))
+        except CommandError as error:
             print(f"✗ {error}", file=sys.stderr)
             return 2
     from . import actors
@@ -125,3 +155,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"automateos {args.command}: {error}", file=sys.stderr)
         return 2
     return 0
+
+
+async def _client_command(args: argparse.Namespace, settings: Settings) -> int:
+    from . import token_commands, workflow_commands
+    from .run_command import cancel_run, parse_inputs, run_workflow
+
+    gateway, token = args.gateway or settings.gateway_url, settings.client_token
+    if args.command == "run":
+        return await run_workflow(args.file, gateway, parse_inputs(args.input), args.set, token)
+    if args.command == "cancel":
+        return await cancel_run(gateway, token, args.run_id)
+    if args.command == "workflows":
+        if args.workflows_command == "list":
+            return await workflow_commands.list_workflows(gateway, token)
+        if args.workflows_command == "push":
+            return await workflow_commands.push_workflow(gateway, token, args.file)
+        return await workflow_commands.run_saved(gateway, token, args.name, parse_inputs(args.input))
+    if args.tokens_command == "create":
+        return await token_commands.create_token(gateway, token, args.name, args.role)
+    if args.tokens_command == "list":
+        return await token_commands.list_tokens(gateway, token)
+    return await token_commands.revoke_token(gateway, token, args.name)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import secrets
+import signal
 import sys
 from pathlib import Path
 from typing import Any, TextIO
@@ -12,13 +14,15 @@ import aiohttp
 
 from schemas.runs import human_duration
 
+from .api_client import ApiClient, CommandError
+
 EXIT_SUCCEEDED, EXIT_FAILED = 0, 1  # and 2 (from the CLI) when the run could not be submitted
+EXIT_DETACHED = 130  # Ctrl-C: as a shell reports an interrupted command
 
 _ICONS = {"running": "…", "waiting": "⏱", "succeeded": "✓", "failed": "✗", "skipped": "↷", "cancelled": "■", "queued": "·"}
 
 
-class RunCommandError(Exception):
-    """The run could not be submitted; the message says why."""
+RunCommandError = CommandError  # the name tests and older callers use
 
 
 def parse_inputs(pairs: list[str]) -> dict[str, Any]:
@@ -93,29 +97,92 @@ async def run_workflow(path: Path, gateway: str, inputs: dict[str, Any], sets: l
     if not isinstance(document, dict):
         raise RunCommandError(f"{path} does not hold a JSON object")
     apply_sets(document, sets)
-    body = {"graph": document, "inputs": inputs, "idempotencyKey": secrets.token_hex(16)}
+    async with ApiClient(gateway, token) as client:
+        await check_inputs(client, document, inputs)
+        body = {"graph": document, "inputs": inputs, "idempotencyKey": secrets.token_hex(16)}
+        answer = await client.call("POST", "/v1/runs", body, ok=(201,))
+        return await follow(client, answer["runId"], out)
+
+
+async def check_inputs(client: ApiClient, document: dict[str, Any], inputs: dict[str, Any]) -> None:
+    """Refuse before submitting when the workflow reads run inputs that were not given. The server says which
+    inputs it reads (the rule the builder's run form uses too)."""
     try:
-        async with aiohttp.ClientSession(headers=auth_headers(token)) as session:
-            async with session.post(f"{gateway}/v1/runs", json=body) as response:
-                answer = await response.json(content_type=None)
-                if response.status != 201:
-                    raise RunCommandError(_describe_error(answer, response.status))
-            run_id = answer["runId"]
-            print(f"▶ run {run_id}  ({gateway}/v1/runs/{run_id})", file=out, flush=True)
-            ws_url = gateway.replace("http", "ws", 1) + f"/v1/runs/{run_id}/events"
-            status = "unknown"
-            async with session.ws_connect(ws_url) as socket:
-                async for message in socket:
-                    if message.type != aiohttp.WSMsgType.TEXT:
-                        break
-                    status = _print_event(json.loads(message.data), out) or status
+        validation = await client.call("POST", "/v1/workflows/validate", {"graph": document})
+    except RunCommandError as refused:
+        if "HTTP 403" in str(refused):
+            return  # a runner token may not validate; the run itself still reports what is missing
+        raise
+    given = inputs or _sample_inputs(document)
+    missing = [p for p in validation.get("inputs", []) if not _has_path(given, p.removeprefix("inputs."))]
+    if missing:
+        flags = " ".join(f"--input {p}=…" for p in missing)
+        raise RunCommandError(f"this workflow reads run inputs that were not given: {', '.join(missing)}\n"
+                              f"  give them with {flags}")
+
+
+def _sample_inputs(document: dict[str, Any]) -> dict[str, Any]:
+    """What the gateway runs a webhook or schedule draft with when no inputs are given: its sample payload."""
+    for node in document.get("nodes", []):
+        if not isinstance(node, dict):
+            continue
+        sample = (node.get("data") or {}).get("samplePayload")
+        if node.get("type") in ("webhook", "schedule") and sample is not None:
+            return {"payload": sample}
+    return {}
+
+
+def _has_path(inputs: dict[str, Any], path: str) -> bool:
+    value: Any = inputs
+    for part in path.split("."):
+        if not isinstance(value, dict) or part not in value:
+            return False
+        value = value[part]
+    return True
+
+
+async def follow(client: ApiClient, run_id: str, out: TextIO) -> int:
+    """Print a run's events until it ends. Ctrl-C detaches: the run goes on, and we say how to cancel it."""
+    print(f"▶ run {run_id}  ({client.gateway}/v1/runs/{run_id})", file=out, flush=True)
+    loop = asyncio.get_running_loop()
+    me = asyncio.current_task()
+    assert me is not None
+    detached = False
+
+    def detach() -> None:
+        nonlocal detached
+        detached = True
+        me.cancel()
+
+    loop.add_signal_handler(signal.SIGINT, detach)
+    status = "unknown"
+    try:
+        assert client.session is not None
+        async with client.session.ws_connect(client.events_url(run_id)) as socket:
+            async for message in socket:
+                if message.type != aiohttp.WSMsgType.TEXT:
+                    break
+                status = _print_event(json.loads(message.data), out) or status
+    except asyncio.CancelledError:
+        if not detached:
+            raise
+        me.uncancel()
+        print(f"\n↩ detached from run {run_id}; it goes on. Cancel it with: automateos cancel {run_id}",
+              file=out, flush=True)
+        return EXIT_DETACHED
     except aiohttp.ClientConnectionError as error:
-        raise RunCommandError(f"cannot reach the gateway at {gateway} ({error}); start it with `automateos up`") from None
+        raise RunCommandError(f"lost the gateway at {client.gateway} ({error}); the run goes on "
+                              f"({client.gateway}/v1/runs/{run_id})") from None
+    finally:
+        loop.remove_signal_handler(signal.SIGINT)
     return EXIT_SUCCEEDED if status == "succeeded" else EXIT_FAILED
 
 
-def auth_headers(token: str | None) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"} if token else {}
+async def cancel_run(gateway: str, token: str | None, run_id: str, out: TextIO = sys.stdout) -> int:
+    async with ApiClient(gateway, token) as client:
+        await client.call("POST", f"/v1/runs/{run_id}/cancel", ok=(202,))
+    print(f"■ cancel requested for run {run_id}", file=out, flush=True)
+    return 0
 
 
 def _print_event(event: dict[str, Any], out: TextIO) -> str | None:
@@ -137,11 +204,3 @@ def _print_event(event: dict[str, Any], out: TextIO) -> str | None:
         print(f"■ run {event['status']}" + (f": {event['error']}" if event.get("error") else ""), file=out, flush=True)
         return str(event["status"])
     return None
-
-
-def _describe_error(answer: Any, status: int) -> str:
-    error = answer.get("error", {}) if isinstance(answer, dict) else {}
-    lines = [f"the gateway refused the run (HTTP {status}): {error.get('message', answer)}"]
-    lines += [f"  - {field['field']}: {field['reason']}" for field in error.get("fields", [])]
-    return "\n".join(lines)
-

@@ -35,6 +35,7 @@ from schemas import (
     as_graph,
     compile_workflow,
     new_run_id,
+    run_inputs,
 )
 
 from . import workflows
@@ -157,7 +158,7 @@ async def validate_workflow(request: Request) -> Response:
     body = parse_body(ValidateWorkflow, await read_body(request))
     dag = _compile(body)
     steps = [ValidatedStep(id=s.id, name=s.name, type=s.type, deps=s.deps) for s in dag.steps]
-    return json_response(ValidationResponse(workflowName=dag.workflowName, steps=steps))
+    return json_response(ValidationResponse(workflowName=dag.workflowName, steps=steps, inputs=run_inputs(dag)))
 
 
 async def _existing_run(request: Request) -> RunRecord:

@@ -65,6 +65,7 @@ class ValidationResponse(Contract):
     ok: Literal[True] = True
     workflowName: str
     steps: list[ValidatedStep]
+    inputs: list[str] = Field(default_factory=list, description="the run inputs its templates read, as payload.title")
 
 
 class TemplateInfo(Contract):

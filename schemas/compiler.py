@@ -228,6 +228,41 @@ def _check_reachable(start: str, title: str, deps: dict[str, list[str]], graph: 
 
 
 # `steps.http_1` and `steps['any-id']` inside a template: which steps a config reads.
+_EXPRESSION = re.compile(r"\{\{(.*?)\}\}", re.S)
+# A dotted path at the start of an expression: payload.title, inputs.x, databaseId; a call is not an input.
+_LEADING_PATH = re.compile(r"^\s*([A-Za-z_]\w*(?:\s*\.\s*[A-Za-z_]\w*)*)\s*(\()?")
+_NOT_INPUTS = {"steps", "true", "false", "none", "True", "False", "None", "not", "loop", "range"}
+
+
+def run_inputs(dag: Dag) -> list[str]:
+    """The run inputs a workflow's templates read (`databaseId`, `payload.title`), in run order, one per input;
+    a path that is the prefix of another (`payload` beside `payload.title`) is left out. `inputs.x` is `x`."""
+    found: dict[str, None] = {}
+    for step in dag.steps:
+        node_type = REGISTRY.get(step.type)
+        for field in node_type.templated if node_type is not None else ():
+            for text in _strings(step.config.get(field)):
+                for expression in _EXPRESSION.findall(text):
+                    match = _LEADING_PATH.match(expression)
+                    if match is None or match.group(2):
+                        continue
+                    path = re.sub(r"\s+", "", match.group(1))
+                    if path.split(".")[0] in _NOT_INPUTS or path == "inputs":
+                        continue
+                    found.setdefault(path.removeprefix("inputs."), None)
+    return [path for path in found if not any(other.startswith(path + ".") for other in found)]
+
+
+def _strings(value: object) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [text for item in value.values() for text in _strings(item)]
+    if isinstance(value, list):
+        return [text for item in value for text in _strings(item)]
+    return []
+
+
 _STEP_REFERENCE = re.compile(r"""steps\s*(?:\.\s*([A-Za-z0-9_]+)|\[\s*['"]([^'"]+)['"]\s*\])""")
 
 

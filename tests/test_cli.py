@@ -15,7 +15,10 @@ import pytest
 from automateos.run_command import RunCommandError, apply_sets, parse_inputs
 from automateos.settings import REPO_ROOT, Settings, SettingsError
 from bus import free_port
+from tests.gateway.test_rest_api import request
+from tests.support.graphs import edge, graph, http
 from tests.support.mock_http import MockHttp, Reply
+from tests.support.stack import Stack
 
 EXAMPLES = REPO_ROOT / "examples"
 # The template format of the first examples: still accepted everywhere a workflow is.
@@ -180,3 +183,80 @@ async def test_env_credentials_are_offered_and_survive_key_rotation(tmp_path: Pa
         assert token not in output
     finally:
         await stop_up(up)
+
+
+async def automateos(*args: str, env: dict[str, str], until: str | None = None) -> tuple[int, str]:
+    """`automateos ARGS`; with `until`, Ctrl-C (SIGINT) once a line containing it was printed."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "automateos", *args, env=env, stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    assert process.stdout is not None
+    output = []
+    async with asyncio.timeout(60):
+        while line := (await process.stdout.readline()).decode():
+            output.append(line)
+            if until is not None and until in line:
+                process.send_signal(signal.SIGINT)
+                until = None
+        return await process.wait(), "".join(output)
+
+
+async def test_workflows_tokens_missing_inputs_and_ctrl_c(stack: Stack, mock_http: MockHttp, tmp_path: Path) -> None:
+    mock_http.reply("/ping", Reply(status=200, body="ok"))
+    env = {**os.environ, "AUTOMATEOS_TOKEN": stack.admin_token, "AUTOMATEOS_ADMIN_TOKEN": ""}
+    gateway = ["--gateway", stack.base_url]
+
+    # Missing inputs are reported before anything is submitted.
+    runs_before = len((await request(stack, "GET", "/v1/runs"))[1]["runs"])
+    code, output = await automateos("run", str(EXAMPLES / "notion-automation.json"), *gateway, env=env)
+    assert code == 2 and "reads run inputs that were not given: databaseId, payload.title" in output, output
+    assert "--input databaseId=…" in output
+    assert len((await request(stack, "GET", "/v1/runs"))[1]["runs"]) == runs_before, "nothing was submitted"
+
+    # Saved workflows: push (new, then a new version), list, run by name.
+    document = graph(http("ping", mock_http.url("/ping"), json_body={"who": "{{ who }}"}), edges=[edge("start", "ping")],
+                     name="Nightly ping")
+    path = tmp_path / "nightly.json"
+    path.write_text(json.dumps(document))
+    code, output = await automateos("workflows", "push", str(path), *gateway, env=env)
+    assert code == 0 and "version 1" in output, output
+    code, output = await automateos("workflows", "push", str(path), *gateway, env=env)
+    assert code == 0 and "as version 2" in output, output
+    code, output = await automateos("workflows", "list", *gateway, env=env)
+    assert code == 0 and "Nightly ping" in output and " 2 " in output, output
+    code, output = await automateos("workflows", "run", "Nightly ping", *gateway, env=env)
+    assert code == 2 and "who" in output, "its input is asked for"
+    code, output = await automateos("workflows", "run", "Nightly ping", "--input", "who=cli", *gateway, env=env)
+    assert code == 0 and "■ run succeeded" in output, output
+    assert mock_http.requests_to("/ping")[-1].json() == {"who": "cli"}
+
+    # Tokens: created (shown once), listed (never shown), used, revoked.
+    code, output = await automateos("tokens", "create", "--name", "cron-box", "--role", "runner", *gateway, env=env)
+    assert code == 0, output
+    new = output.strip().splitlines()[-1]
+    assert new.startswith("aos_")
+    code, output = await automateos("tokens", "list", *gateway, env=env)
+    assert "cron-box" in output and "runner" in output and new not in output
+    runner_env = {**env, "AUTOMATEOS_TOKEN": new}
+    code, output = await automateos("workflows", "run", "Nightly ping", "--input", "who=runner", *gateway, env=runner_env)
+    assert code == 0 and "■ run succeeded" in output, output
+    code, output = await automateos("tokens", "create", "--name", "x", "--role", "admin", *gateway, env=runner_env)
+    assert code == 2 and "HTTP 403" in output and "admin role" in output
+    code, _ = await automateos("tokens", "revoke", "cron-box", *gateway, env=env)
+    assert code == 0
+    code, output = await automateos("workflows", "list", *gateway, env=runner_env)
+    assert code == 2 and "HTTP 401" in output and "AUTOMATEOS_TOKEN" in output
+
+    # Ctrl-C while following detaches cleanly: no traceback, the run goes on, and we are told how to cancel it.
+    waiting = tmp_path / "wait.json"
+    waiting.write_text(json.dumps(graph({"id": "nap", "type": "delay", "data": {"config": {"seconds": 600}}},
+                                        edges=[edge("start", "nap")])))
+    code, output = await automateos("run", str(waiting), *gateway, env=env, until="nap")
+    assert code == 130 and "Traceback" not in output, output
+    run_id = output.split()[2]
+    assert f"Cancel it with: automateos cancel {run_id}" in output
+    assert (await request(stack, "GET", f"/v1/runs/{run_id}"))[1]["status"] == "running"
+    code, output = await automateos("cancel", run_id, *gateway, env=env)
+    assert code == 0, output
+    assert (await stack.finish(run_id))["status"] == "cancelled"

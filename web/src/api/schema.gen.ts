@@ -235,6 +235,8 @@ export interface ValidatedStep {
 }
 
 export interface ValidationResponse {
+  /** the run inputs its templates read, as payload.title */
+  inputs: string[];
   ok: true;
   steps: ValidatedStep[];
   workflowName: string;
