@@ -12,7 +12,7 @@ export const NODE_TYPES = catalogue as unknown as NodeTypeList;
 export function fakeApi(overrides: Partial<Api> = {}): Api {
   return {
     createRun: vi.fn(async () => ({ runId: 'r1' })),
-    validate: vi.fn(async () => ({ ok: true as const, workflowName: 'Ping', steps: [] })),
+    validate: vi.fn(async () => ({ ok: true as const, workflowName: 'Ping', steps: [], inputs: [] })),
     getRun: vi.fn(async () => {
       throw new Error('no such run in the fake');
     }),

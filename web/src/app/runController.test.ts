@@ -100,6 +100,9 @@ describe('run controller', () => {
       workflowName: 'Ping',
       workflowId: null,
       workflowVersion: null,
+      trigger: 'manual' as const,
+      startedBy: null,
+      waiting: null,
       logs: [],
       error: null,
       createdAt: 'x',
@@ -123,12 +126,12 @@ describe('run controller', () => {
 
   it('replays a history run and shows its statuses on the canvas only if it is the canvas graph', async () => {
     const { store, runs, streams } = setup(fakeApi());
-    runs.open({ id: 'old', status: 'failed', workflowName: 'Ping', workflowId: null, workflowVersion: null, createdAt: 'x', updatedAt: 'x' });
+    runs.open({ id: 'old', status: 'failed', workflowName: 'Ping', workflowId: null, workflowVersion: null, trigger: 'manual', startedBy: null, durationMs: null, error: null, createdAt: 'x', updatedAt: 'x' });
     const step = { id: 'http-1', nodeId: 'http-1', name: 'Ping', type: 'http_request_node', status: 'failed' as const, startedAt: null, finishedAt: null, durationMs: 5, attempt: 1, error: 'boom', output: null } as Step;
     streams[0]!.options.onEvent({ runId: 'old', seq: 1, ts: 't', type: 'step', step });
     expect(store.getState().run?.onCanvas).toBe(true);
 
-    runs.open({ id: 'other', status: 'failed', workflowName: 'Ping', workflowId: null, workflowVersion: null, createdAt: 'x', updatedAt: 'x' });
+    runs.open({ id: 'other', status: 'failed', workflowName: 'Ping', workflowId: null, workflowVersion: null, trigger: 'manual', startedBy: null, durationMs: null, error: null, createdAt: 'x', updatedAt: 'x' });
     expect(streams[1]!.stopped).toBe(false);
     expect(streams[1]!.options.lastSeq()).toBe(0);
     streams[1]!.options.onEvent({ runId: 'other', seq: 1, ts: 't', type: 'step', step: { ...step, name: 'Renamed since' } });

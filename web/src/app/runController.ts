@@ -151,6 +151,9 @@ export function createRunController(store: BuilderStore, api: Api, options: RunC
       if (inFlight || state.inputsPrompt) return inFlight ?? Promise.resolve();
       const doc = runnable();
       if (!doc) return Promise.resolve();
+      // A webhook or schedule trigger's sample payload stands in for the request or tick a real run gets.
+      const sample = doc.nodes.find((n) => isTrigger(state.catalogue.get(n.type)) && n.data.samplePayload !== undefined);
+      if (sample) return start({ payload: sample.data.samplePayload });
       const paths = inputVariables(doc, state.catalogue);
       if (paths.length > 0) {
         state.setInputsPrompt(paths);

@@ -9,6 +9,7 @@ const server = (type: string) =>
   vi.fn(async (graph: Record<string, unknown>) => ({
     ok: true as const,
     workflowName: String(graph.name),
+    inputs: [],
     steps: [{ id: 'start', name: 'Start', type: 'start', deps: [] }].concat(
       ((graph.definition as { steps: unknown[] }).steps ?? []).map((_, i) => ({ id: `step_${i + 1}`, name: `Step ${i + 1}`, type, deps: [] })),
     ),
