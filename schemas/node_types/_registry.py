@@ -26,7 +26,7 @@ RunsIn = Literal["engine", "orchestrator"]
 TemplateMode = Literal["text", "value", "expression"]
 Widget = Literal[
     "text", "textarea", "number", "select", "switch", "keyValue", "json", "body", "credential", "expression",
-    "list", "valueMap",
+    "list", "valueMap", "signature",
 ]
 
 
@@ -46,6 +46,9 @@ class FieldUi(Contract):
     templated: bool = False
     monospace: bool = False
     aliases: list[str] = Field(default_factory=list, description="other config keys whose errors belong here")
+    optionLabels: dict[str, str] = Field(
+        default_factory=dict, description="what a select shows for each enum value (the value itself when absent)"
+    )
 
 
 class DynamicOutputs(Contract):

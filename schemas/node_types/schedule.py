@@ -94,7 +94,7 @@ SCHEDULE = REGISTRY.register(NodeType(
     type="schedule", kind="trigger", title="Schedule", description="Start a run on a cron schedule or every N seconds",
     config=ScheduleConfig, inputs=(), runs_in="orchestrator",
     ui=NodeUi(
-        glyph="⏱", accent="#16a34a", defaultLabel="Schedule", summary="{cron}{intervalSeconds}", idPrefix="schedule",
+        glyph="↻", accent="#16a34a", defaultLabel="Schedule", summary="{cron}{intervalSeconds}", idPrefix="schedule",
         outputFields={"payload.scheduledAt": "the tick this run is for (UTC)"},
         defaults={"cron": "0 9 * * 1-5", "timezone": "UTC", "catchUp": "none"},
         fields={
@@ -104,7 +104,8 @@ SCHEDULE = REGISTRY.register(NodeType(
             "timezone": FieldUi(widget="text", label="Time zone", order=2, placeholder="UTC",
                                 help="IANA name, as Europe/Berlin; cron times are read in it, across DST changes."),
             "catchUp": FieldUi(widget="select", label="After downtime", order=3,
-                               help="none: skip the ticks missed while AutomateOS was down. one: one run for them."),
+                               optionLabels={"none": "Skip the missed ticks", "one": "One run for the missed ticks"},
+                               help="What happens to the ticks that fell while AutomateOS was down."),
         },
     ),
 ))

@@ -5,7 +5,7 @@ from typing import Any
 import pytest
 from pydantic import TypeAdapter
 
-from schemas import Workflow, WorkflowInvalid, compile_workflow
+from schemas import Workflow, WorkflowInvalid, compile_workflow, run_inputs
 
 WORKFLOW: TypeAdapter[Any] = TypeAdapter(Workflow)
 
@@ -261,3 +261,34 @@ def test_a_template_may_read_only_steps_that_run_before_it() -> None:
                "edges": [edge("start", "a"), edge("start", "b")]}
     [(field, reason, node_id, _)] = rejection(sibling)
     assert node_id == "b" and "does not run before this step" in reason
+
+
+# The run inputs a workflow asks for when Run is pressed: the server's rule, which the builder only displays.
+def chain_of(*configs: dict[str, Any]) -> dict[str, Any]:
+    ids = [f"n{i}" for i in range(len(configs))]
+    return {
+        "nodes": [node("start", "start")] + [node(i, **c) for i, c in zip(ids, configs, strict=True)],
+        "edges": [edge(a, b) for a, b in zip(["start", *ids[:-1]], ids, strict=True)],
+        "meta": {"name": "Inputs"},
+    }
+
+
+def test_run_inputs_are_read_from_templated_fields_in_run_order_once_each() -> None:
+    dag = compile_dict(chain_of(
+        {"url": "https://x.example/{{ inputs.team }}/{{steps.start.output}}",
+         "headers": {"X-Id": "{{payload.id}}", "{{notAHeaderInput}}": "v"}},
+        {"url": "https://y.example/{{team}}", "body": "hello {{ payload . name | upper }} {{getCredential('k')}}"},
+        {"url": "https://z.example", "json_body": {"{{keyInput}}": [1, "{{payload.id}}", "{{ true }}", "{{ 42 }}"]}},
+    ))
+    # Names (header names, JSON keys) are not rendered, so a {{…}} in one is no input; inputs.team is team.
+    assert run_inputs(dag) == ["team", "payload.id", "payload.name"]
+
+
+def test_run_inputs_drop_a_path_another_one_extends() -> None:
+    dag = compile_dict(chain_of({"url": "https://x.example/{{payload}}/{{payload.title}}"}))
+    assert run_inputs(dag) == ["payload.title"]
+
+
+def test_run_inputs_are_empty_without_templates() -> None:
+    dag = compile_dict(chain_of({"url": "https://x.example", "json_body": {"text": "hi {not a template}"}}))
+    assert run_inputs(dag) == []

@@ -11,7 +11,8 @@ import { fileURLToPath } from 'node:url';
 /** Schemas of what the builder receives; request bodies are built from the builder's own document type. */
 export const RESPONSE_SCHEMAS = [
   'ApiError', 'CreateRunResponse', 'RunEvent', 'RunList', 'RunView', 'ValidationResponse', 'TemplateInfo', 'CredentialInfo',
-  'NodeTypeList',
+  'NodeTypeList', 'WorkflowView', 'WorkflowList', 'WorkflowVersion', 'WorkflowVersionList', 'SchedulePreview',
+  'SessionInfo',
 ];
 
 const literal = (value) => JSON.stringify(value);

@@ -1,6 +1,21 @@
 // REST calls to the gateway. Same origin as the page, so paths are relative.
 
-import type { Credential, FieldError, NewCredential, NodeTypeList, Run, RunSummary, TemplateSummary, ValidateOk } from './types';
+import type {
+  Credential,
+  FieldError,
+  NewCredential,
+  NodeTypeList,
+  Run,
+  RunQuery,
+  RunSummary,
+  SessionInfo,
+  TemplateSummary,
+  ValidateOk,
+  WorkflowSummary,
+  WorkflowVersion,
+  WorkflowVersionInfo,
+  WorkflowView,
+} from './types';
 import type { GraphDocument } from '../graph/document';
 
 export class ApiError extends Error {
@@ -29,8 +44,24 @@ export interface Api {
   /** The node types the builder draws its palette, nodes and forms from. */
   listNodeTypes(): Promise<NodeTypeList>;
   getRun(id: string): Promise<Run>;
-  listRuns(limit: number): Promise<RunSummary[]>;
+  listRuns(query: RunQuery): Promise<{ runs: RunSummary[]; next: string | null }>;
   cancelRun(id: string): Promise<void>;
+  rerun(id: string): Promise<{ runId: string }>;
+  /** Who this browser is signed in as; a 401 ApiError when it is not. */
+  getSession(): Promise<SessionInfo>;
+  signIn(token: string): Promise<SessionInfo>;
+  signOut(): Promise<void>;
+  listWorkflows(): Promise<WorkflowSummary[]>;
+  getWorkflow(id: string): Promise<WorkflowView>;
+  createWorkflow(name: string, graph: GraphDocument): Promise<WorkflowSummary>;
+  /** A new version on top of `baseVersion`; a 409 ApiError when someone saved after it. */
+  updateWorkflow(id: string, graph: GraphDocument, baseVersion: number, name?: string): Promise<WorkflowView>;
+  deleteWorkflow(id: string): Promise<void>;
+  listVersions(id: string): Promise<WorkflowVersionInfo[]>;
+  getVersion(id: string, version: number): Promise<WorkflowVersion>;
+  setActive(id: string, active: boolean, version?: number): Promise<WorkflowView>;
+  runSaved(id: string, version: number, idempotencyKey: string, inputs?: Record<string, unknown>): Promise<{ runId: string }>;
+  previewSchedule(config: Record<string, unknown>, signal?: AbortSignal): Promise<string[]>;
   listTemplates(): Promise<TemplateSummary[]>;
   getTemplate(id: string): Promise<unknown>;
   listCredentials(): Promise<Credential[]>;
@@ -80,10 +111,37 @@ export const httpApi: Api = {
   validate: (graph, signal) => request('POST', '/v1/workflows/validate', { graph }, signal),
   listNodeTypes: () => request('GET', '/v1/node-types'),
   getRun: (id) => request('GET', `/v1/runs/${encodeURIComponent(id)}`),
-  listRuns: async (limit) => (await request<{ runs: RunSummary[] }>('GET', `/v1/runs?limit=${limit}`)).runs,
+  listRuns: (query) => {
+    const params = new URLSearchParams();
+    for (const [key, value] of Object.entries(query)) if (value !== undefined && value !== '') params.set(key, String(value));
+    return request('GET', `/v1/runs?${params.toString()}`);
+  },
   cancelRun: async (id) => {
     await request('POST', `/v1/runs/${encodeURIComponent(id)}/cancel`);
   },
+  rerun: (id) => request('POST', `/v1/runs/${encodeURIComponent(id)}/rerun`),
+  getSession: () => request('GET', '/v1/session'),
+  signIn: (token) => request('POST', '/v1/session', { token }),
+  signOut: async () => {
+    await request('DELETE', '/v1/session');
+  },
+  listWorkflows: async () => (await request<{ workflows: WorkflowSummary[] }>('GET', '/v1/workflows')).workflows,
+  getWorkflow: (id) => request('GET', `/v1/workflows/${encodeURIComponent(id)}`),
+  createWorkflow: (name, graph) => request('POST', '/v1/workflows', { name, graph }),
+  updateWorkflow: (id, graph, baseVersion, name) =>
+    request('PUT', `/v1/workflows/${encodeURIComponent(id)}`, name ? { graph, baseVersion, name } : { graph, baseVersion }),
+  deleteWorkflow: async (id) => {
+    await request('DELETE', `/v1/workflows/${encodeURIComponent(id)}`);
+  },
+  listVersions: async (id) =>
+    (await request<{ versions: WorkflowVersionInfo[] }>('GET', `/v1/workflows/${encodeURIComponent(id)}/versions`)).versions,
+  getVersion: (id, version) => request('GET', `/v1/workflows/${encodeURIComponent(id)}/versions/${version}`),
+  setActive: (id, active, version) =>
+    request('POST', `/v1/workflows/${encodeURIComponent(id)}/${active ? 'activate' : 'deactivate'}`, active && version ? { version } : undefined),
+  runSaved: (id, version, idempotencyKey, inputs) =>
+    request('POST', '/v1/runs', { workflowId: id, version, idempotencyKey, ...(inputs && Object.keys(inputs).length > 0 ? { inputs } : {}) }),
+  previewSchedule: async (config, signal) =>
+    (await request<{ nextRuns: string[] }>('POST', '/v1/schedules/preview', config, signal)).nextRuns,
   listTemplates: async () => (await request<{ templates: TemplateSummary[] }>('GET', '/v1/templates')).templates,
   getTemplate: (id) => request('GET', `/v1/templates/${encodeURIComponent(id)}`),
   listCredentials: () => request('GET', '/v1/credentials'),

@@ -22,6 +22,16 @@ export interface DynamicOutputs {
   field: string;
 }
 
+export interface Edge {
+  data: Record<string, unknown> | null;
+  id: string;
+  source: string;
+  sourceHandle: string | null;
+  target: string;
+  targetHandle: string | null;
+  type: string | null;
+}
+
 export interface ErrorBody {
   code: "validation_error" | "not_found" | "idempotency_conflict" | "conflict" | "bad_request" | "unavailable" | "internal_error" | "unauthorized" | "run_failed" | "unauthenticated" | "forbidden";
   fields: FieldIssue[];
@@ -42,10 +52,28 @@ export interface FieldUi {
   help: string | null;
   label: string;
   monospace: boolean;
+  /** what a select shows for each enum value (the value itself when absent) */
+  optionLabels: Record<string, string>;
   order: number;
   placeholder: string | null;
   templated: boolean;
-  widget: "text" | "textarea" | "number" | "select" | "switch" | "keyValue" | "json" | "body" | "credential" | "expression" | "list" | "valueMap";
+  widget: "text" | "textarea" | "number" | "select" | "switch" | "keyValue" | "json" | "body" | "credential" | "expression" | "list" | "valueMap" | "signature";
+}
+
+/** The builder format: React Flow nodes and edges plus a name. */
+export interface Graph {
+  edges: Edge[];
+  meta: GraphMeta | null;
+  /** Legacy spelling of meta; accepted on input. */
+  metadata: GraphMeta | null;
+  nodes: Node[];
+}
+
+export interface GraphMeta {
+  description: string | null;
+  exportedAt: string | null;
+  name: string;
+  version: number | string | null;
 }
 
 export interface Handle {
@@ -66,6 +94,28 @@ export interface LogEvent {
   seq: number;
   ts: string;
   type: "log";
+}
+
+export interface Node {
+  data: NodeData;
+  id: string;
+  position: Position;
+  type: string;
+}
+
+export interface NodeData {
+  config: Record<string, unknown> | null;
+  label: string | null;
+  /** webhook and schedule triggers: the payload a manual run of the draft uses */
+  samplePayload: unknown;
+  /** retries and onError, for action nodes */
+  settings: NodeSettings | null;
+}
+
+export interface NodeSettings {
+  /** fail: the run fails. continue: the steps after it run, and can read its error. */
+  onError: "fail" | "continue";
+  retry: RetryPolicy;
 }
 
 /** One entry of GET /v1/node-types. */
@@ -110,6 +160,21 @@ export interface NodeUi {
   outputFieldsFrom: string | null;
   /** canvas line: {field} is replaced by that config field's value */
   summary: string;
+}
+
+export interface Position {
+  x: number;
+  y: number;
+}
+
+/** Modelled on Temporal's RetryPolicy. maxAttempts counts the first try: 1 means no retry. */
+export interface RetryPolicy {
+  /** each wait is this many times the one before */
+  backoffCoefficient: number;
+  initialIntervalMs: number;
+  /** 1 means no retry */
+  maxAttempts: number;
+  maxIntervalMs: number;
 }
 
 export type RunEvent = RunStatusEvent | StepEvent | LogEvent;
@@ -160,6 +225,17 @@ export interface RunView {
   workflowId: string | null;
   workflowName: string;
   workflowVersion: number | null;
+}
+
+/** POST /v1/schedules/preview: when a schedule config would fire next. */
+export interface SchedulePreview {
+  nextRuns: string[];
+}
+
+/** GET /v1/session: who the request is made as. */
+export interface SessionInfo {
+  name: string;
+  role: "admin" | "editor" | "runner";
 }
 
 /** One try of a step. The last attempt's request and response are the step's own `request` and `output`; earlier attempts keep theirs here, bodies cut at 4 KiB. */
@@ -227,6 +303,13 @@ export interface TemplateInfo {
   name: string;
 }
 
+export interface TriggerInfo {
+  nextRuns: string[] | null;
+  nodeId: string;
+  type: string;
+  url: string | null;
+}
+
 export interface ValidatedStep {
   deps: string[];
   id: string;
@@ -240,4 +323,55 @@ export interface ValidationResponse {
   ok: true;
   steps: ValidatedStep[];
   workflowName: string;
+}
+
+export interface WorkflowList {
+  workflows: WorkflowSummary[];
+}
+
+export interface WorkflowSummary {
+  active: boolean;
+  activeVersion: number | null;
+  createdAt: string;
+  description: string | null;
+  id: string;
+  name: string;
+  triggers: TriggerInfo[];
+  updatedAt: string;
+  version: number;
+}
+
+/** One saved version, stored under `version.<id>.<n>` in the `workflows` bucket and never changed. */
+export interface WorkflowVersion {
+  createdAt: string;
+  description: string | null;
+  graph: Graph;
+  name: string;
+  v: 1;
+  version: number;
+  workflowId: string;
+}
+
+export interface WorkflowVersionInfo {
+  createdAt: string;
+  name: string;
+  version: number;
+}
+
+export interface WorkflowVersionList {
+  versions: WorkflowVersionInfo[];
+}
+
+/** GET /v1/workflows/{id}: the latest version. */
+export interface WorkflowView {
+  active: boolean;
+  activeVersion: number | null;
+  createdAt: string;
+  description: string | null;
+  graph: Graph;
+  id: string;
+  name: string;
+  triggers: TriggerInfo[];
+  updatedAt: string;
+  version: number;
 }

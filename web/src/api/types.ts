@@ -17,6 +17,12 @@ import type {
   StepState,
   TemplateInfo,
   ValidationResponse,
+  SessionInfo,
+  TriggerInfo,
+  WorkflowSummary,
+  WorkflowView,
+  WorkflowVersion,
+  WorkflowVersionInfo,
 } from './schema.gen';
 
 export type Step = StepState;
@@ -27,6 +33,18 @@ export type RunEvent = WireEvent;
 export type FieldError = FieldIssue;
 export type { ApiError as ErrorBody } from './schema.gen';
 export type { FieldUi, Handle, NodeTypeInfo, NodeTypeList, StepAttempt, StepRequest };
+export type { SessionInfo, TriggerInfo, WorkflowSummary, WorkflowView, WorkflowVersion, WorkflowVersionInfo };
+export type Role = SessionInfo['role'];
+export type RunTrigger = RunSummary['trigger'];
+
+/** GET /v1/runs filters (docs/API.md, Runs); `before` is the `next` of the previous page. */
+export interface RunQuery {
+  limit: number;
+  workflowId?: string;
+  status?: RunStatus;
+  trigger?: RunTrigger;
+  before?: string;
+}
 
 export type RunStatus = Run['status'];
 export type StepStatus = Step['status'];

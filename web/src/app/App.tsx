@@ -14,28 +14,52 @@ import { Toasts } from '../components/Toasts';
 import { Toolbar } from '../components/Toolbar';
 import { BuilderStoreContext, useBuilderStore, useIssues } from '../store/hooks';
 import type { BuilderStore } from '../store/store';
-import { startAutosave, startServerValidation } from './effects';
+import { startAutosave, startServerValidation, type Draft } from './effects';
+import { createWorkflowsService } from './workflows';
+import type { SessionInfo } from '../api/types';
+import { WorkflowsDrawer } from '../components/WorkflowsDrawer';
+import { ReplaceConfirm } from '../components/ReplaceConfirm';
 import { createCredentialsService } from './credentials';
 import { createRunController } from './runController';
 import { IssuesContext, ServicesContext, useServices, type Services } from './services';
 import { useShortcuts } from './useShortcuts';
 
-export function App({ store, api }: { store: BuilderStore; api: Api }) {
-  const services = useMemo<Services>(
-    () => ({ api, runs: createRunController(store, api), credentials: createCredentialsService(store, api) }),
-    [store, api],
-  );
+interface AppProps {
+  store: BuilderStore;
+  api: Api;
+  session: SessionInfo;
+  draft: Draft | null;
+  storage: Storage;
+}
+
+export function App({ store, api, session, draft, storage }: AppProps) {
+  const services = useMemo<Services>(() => {
+    const toast = (kind: 'info' | 'success' | 'error', text: string) => store.getState().pushToast(kind, text);
+    const workflows = createWorkflowsService(store, api, toast, draft ? { binding: draft.binding, savedSnapshot: draft.savedSnapshot } : null);
+    return {
+      api,
+      session,
+      runs: createRunController(store, api, {
+        savedVersion: () => {
+          const binding = workflows.store.getState().binding;
+          return binding && !workflows.isDirty() ? { workflowId: binding.workflowId, version: binding.version } : null;
+        },
+      }),
+      credentials: createCredentialsService(store, api),
+      workflows,
+    };
+  }, [store, api, session, draft]);
 
   useEffect(() => {
     void services.credentials.refresh(); // The credential picker needs the names; the panel refreshes again.
-    const stopSaving = startAutosave(store, window.localStorage);
+    const stopSaving = startAutosave(store, services.workflows.store, storage);
     const stopValidating = startServerValidation(store, api);
     return () => {
       stopSaving();
       stopValidating();
       services.runs.dispose();
     };
-  }, [store, api, services]);
+  }, [store, api, services, storage]);
 
   return (
     <BuilderStoreContext.Provider value={store}>
@@ -51,8 +75,8 @@ export function App({ store, api }: { store: BuilderStore; api: Api }) {
 function Shell() {
   const issues = useIssues();
   const store = useBuilderStore();
-  const { runs } = useServices();
-  useShortcuts(store, runs);
+  const { runs, workflows } = useServices();
+  useShortcuts(store, runs, workflows);
   return (
     <IssuesContext.Provider value={issues}>
       <div className="app">
@@ -66,8 +90,10 @@ function Shell() {
           <Inspector />
           <HistoryDrawer />
           <CredentialsDrawer />
+          <WorkflowsDrawer />
         </div>
         <RunInputsDialog />
+        <ReplaceConfirm />
         <Toasts />
       </div>
     </IssuesContext.Provider>

@@ -149,8 +149,11 @@ describe('run inputs', () => {
     ],
   };
 
-  it('asks for the inputs the workflow uses instead of starting', async () => {
-    const api = fakeApi();
+  const reporting = (inputs: string[]) =>
+    vi.fn<Api['validate']>(async () => ({ ok: true as const, workflowName: 'Ping', steps: [], inputs }));
+
+  it('asks for the inputs the server says the workflow uses instead of starting', async () => {
+    const api = fakeApi({ validate: reporting(['databaseId', 'payload.title']) });
     const { store, runs } = setup(api);
     store.getState().loadDocument(withInputs);
     await runs.request();
@@ -162,6 +165,17 @@ describe('run inputs', () => {
     store.getState().setInputsPrompt(null);
     await runs.start({ databaseId: 'db', payload: { title: 'Hi' } });
     expect(api.createRun).toHaveBeenCalledWith(expect.anything(), 'key-1', { databaseId: 'db', payload: { title: 'Hi' } });
+  });
+
+  it('uses the inputs of the last validation while it is current, without asking the server again', async () => {
+    const api = fakeApi({ validate: reporting([]) });
+    const { store, runs } = setup(api);
+    store.getState().loadDocument(withInputs);
+    store.getState().setRunInputs(['databaseId']);
+    store.getState().setServerCheck('ok');
+    await runs.request();
+    expect(api.validate).not.toHaveBeenCalled();
+    expect(store.getState().inputsPrompt).toEqual(['databaseId']);
   });
 
   it('runs at once when no inputs are used', async () => {

@@ -7,7 +7,6 @@ import { topologicalOrder } from '../graph/algorithms';
 import type { GraphDocument } from '../graph/document';
 import { isTrigger, type Catalogue } from '../graph/nodeTypes';
 import { describeIssue, issuesFromServer } from '../graph/validate';
-import { inputVariables } from '../graph/variables';
 import { formatDuration } from '../run/format';
 import { applyEvent, createRunView, isTerminal, withSnapshot, type RunView, type StepView } from '../run/runState';
 import { documentOf, issuesOf, type BuilderStore } from '../store/store';
@@ -25,6 +24,8 @@ export interface RunController {
 
 export interface RunControllerOptions {
   uuid?: () => string;
+  /** The saved version the canvas is, unchanged; then Run runs it as saved, so the run records workflow and version. */
+  savedVersion?: () => { workflowId: string; version: number } | null;
   createStream?: (runId: string, options: EventStreamOptions) => { start(): void; stop(): void };
 }
 
@@ -108,7 +109,10 @@ export function createRunController(store: BuilderStore, api: Api, options: RunC
     unanswered = { key, body };
     store.getState().setRunPosting(true);
     try {
-      const { runId } = await api.createRun(doc, key, inputs);
+      const saved = options.savedVersion?.() ?? null;
+      const { runId } = saved
+        ? await api.runSaved(saved.workflowId, saved.version, key, inputs)
+        : await api.createRun(doc, key, inputs);
       unanswered = null;
       stream?.stop();
       store.getState().setRun(
@@ -154,12 +158,19 @@ export function createRunController(store: BuilderStore, api: Api, options: RunC
       // A webhook or schedule trigger's sample payload stands in for the request or tick a real run gets.
       const sample = doc.nodes.find((n) => isTrigger(state.catalogue.get(n.type)) && n.data.samplePayload !== undefined);
       if (sample) return start({ payload: sample.data.samplePayload });
-      const paths = inputVariables(doc, state.catalogue);
-      if (paths.length > 0) {
-        state.setInputsPrompt(paths);
-        return Promise.resolve();
-      }
-      return start();
+      // Which inputs the templates read is the server's rule: the last validation's answer while it is current.
+      const asked = state.serverCheck === 'ok' ? Promise.resolve(state.runInputs) : api.validate(doc).then((ok) => ok.inputs);
+      inFlight = asked
+        .then(
+          (paths) => paths,
+          () => [], // the run's own request reports what is wrong
+        )
+        .then((paths) => {
+          inFlight = null;
+          if (paths.length > 0) store.getState().setInputsPrompt(paths);
+          else return start();
+        });
+      return inFlight;
     },
 
     async cancel() {

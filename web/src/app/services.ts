@@ -1,15 +1,29 @@
-// What components need beyond the store: the API client and the run controller.
+// What components need beyond the store: the API client, the session, and the services that talk to the server.
 
-import { createContext, useContext } from 'react';
+import { createContext, useContext, useMemo } from 'react';
+import { useStore } from 'zustand';
 import type { Api } from '../api/client';
 import type { Issue } from '../graph/validate';
 import type { CredentialsService } from './credentials';
+import type { SessionInfo } from '../api/types';
 import type { RunController } from './runController';
+import { useDocument } from '../store/hooks';
+import { snapshotOf, type WorkflowsService, type WorkflowsState } from './workflows';
 
 export interface Services {
   api: Api;
+  /** Who is signed in; the UI disables what the role may not do, and says why. */
+  session: SessionInfo;
   runs: RunController;
   credentials: CredentialsService;
+  workflows: WorkflowsService;
+}
+
+const RANK = { runner: 0, editor: 1, admin: 2 } as const;
+
+/** Null when the signed-in role may do it, else the reason to show on the disabled control. */
+export function roleBlocks(session: SessionInfo, needed: keyof typeof RANK, doing: string): string | null {
+  return RANK[session.role] >= RANK[needed] ? null : `${doing} needs the ${needed} role; you are signed in as ${session.role}`;
 }
 
 export const ServicesContext = createContext<Services | null>(null);
@@ -25,4 +39,16 @@ export const IssuesContext = createContext<readonly Issue[]>([]);
 
 export function useIssuesOf(nodeId: string): Issue[] {
   return useContext(IssuesContext).filter((issue) => issue.nodeId === nodeId);
+}
+
+/** Reads one slice of the saved-workflow state (which workflow, which version, unsaved changes, the list). */
+export function useWorkflows<T>(selector: (state: WorkflowsState) => T): T {
+  return useStore(useServices().workflows.store, selector);
+}
+
+/** True while the canvas differs from the version last saved or opened. */
+export function useUnsaved(): boolean {
+  const saved = useWorkflows((s) => s.savedSnapshot);
+  const doc = useDocument();
+  return useMemo(() => snapshotOf(doc) !== saved, [doc, saved]);
 }

@@ -3,13 +3,14 @@
 import { useEffect } from 'react';
 import type { BuilderStore } from '../store/store';
 import type { RunController } from './runController';
+import type { WorkflowsService } from './workflows';
 
 function isEditable(target: EventTarget | null): boolean {
   if (!(target instanceof HTMLElement)) return false;
   return target.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(target.tagName);
 }
 
-export function useShortcuts(store: BuilderStore, runs: RunController): void {
+export function useShortcuts(store: BuilderStore, runs: RunController, workflows: WorkflowsService): void {
   useEffect(() => {
     const onKeyDown = (event: KeyboardEvent) => {
       const mod = event.ctrlKey || event.metaKey;
@@ -18,6 +19,11 @@ export function useShortcuts(store: BuilderStore, runs: RunController): void {
         event.preventDefault();
         // In a dialog (the run inputs form handles its own Enter), Ctrl+Enter does not start a second run.
         if (!document.querySelector('[aria-modal="true"]')) void runs.request();
+        return;
+      }
+      if (mod && key === 's') {
+        event.preventDefault(); // Saves from a text field too, as every editor does; never the browser's "Save page".
+        if (!document.querySelector('[aria-modal="true"]')) void workflows.save();
         return;
       }
       if (isEditable(event.target) || document.querySelector('[aria-modal="true"]')) return;
@@ -38,5 +44,5 @@ export function useShortcuts(store: BuilderStore, runs: RunController): void {
     };
     window.addEventListener('keydown', onKeyDown);
     return () => window.removeEventListener('keydown', onKeyDown);
-  }, [store, runs]);
+  }, [store, runs, workflows]);
 }

@@ -9,6 +9,7 @@ export function ConfirmDialog({
   onConfirm,
   onCancel,
   testId,
+  alternative,
 }: {
   title: string;
   message: string;
@@ -16,6 +17,8 @@ export function ConfirmDialog({
   onConfirm: () => void;
   onCancel: () => void;
   testId?: string;
+  /** A third way out that loses nothing (e.g. "Save mine as a copy"). */
+  alternative?: { label: string; onChoose: () => void };
 }) {
   const cancelRef = useRef<HTMLButtonElement>(null);
   useEffect(() => {
@@ -40,6 +43,11 @@ export function ConfirmDialog({
           <button type="button" className="button button--ghost" ref={cancelRef} onClick={onCancel} data-testid="confirm-cancel">
             Cancel
           </button>
+          {alternative && (
+            <button type="button" className="button" onClick={alternative.onChoose} data-testid="confirm-alternative">
+              {alternative.label}
+            </button>
+          )}
           <button type="button" className="button button--danger" onClick={onConfirm} data-testid="confirm-ok">
             {confirmLabel}
           </button>

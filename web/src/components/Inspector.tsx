@@ -11,6 +11,7 @@ import { useBuilder, useBuilderShallow, useCatalogue, useDocument } from '../sto
 import type { FlowNode } from '../store/store';
 import { Field, FieldControl, Switch } from './controls';
 import { Icon } from './icons';
+import { TriggerPanel } from './TriggerPanel';
 import { StepDetails } from './StepDetails';
 import { STATUS_LABEL } from './WorkflowNode';
 
@@ -141,6 +142,7 @@ function NodeForm({ node, info }: { node: FlowNode; info: NodeTypeInfo }) {
       {fields.length === 0 && info.kind === 'trigger' && (
         <p className="muted">Every run starts here. Connect it to the first step of your workflow.</p>
       )}
+      {info.kind === 'trigger' && info.type !== 'start' && <TriggerPanel node={node} />}
       {info.ui.errorHandling && <ErrorHandling node={node} issues={issues} />}
       <div className="inspector__footer">
         <span className="muted small mono">id: {node.id}</span>

@@ -3,6 +3,7 @@
 
 import { useReactFlow } from '@xyflow/react';
 import type { DragEvent } from 'react';
+import { useServices } from '../app/services';
 import { isTrigger, type NodeTypeInfo } from '../graph/nodeTypes';
 import { useBuilder, useBuilderStore, useCatalogue } from '../store/hooks';
 import { DRAG_MIME } from './Canvas';
@@ -70,10 +71,27 @@ export function Palette() {
             <kbd>Del</kbd> removes the selection; <kbd>Ctrl</kbd>+<kbd>Z</kbd> undoes.
           </li>
           <li>
-            <kbd>Ctrl</kbd>+<kbd>Enter</kbd> runs the workflow.
+            <kbd>Ctrl</kbd>+<kbd>Enter</kbd> runs the workflow; <kbd>Ctrl</kbd>+<kbd>S</kbd> saves it.
           </li>
         </ul>
       </div>
+      <SessionFooter />
     </aside>
+  );
+}
+
+/** Who is signed in, and the way out; out of the toolbar's way, where the palette leaves room. */
+function SessionFooter() {
+  const { session, api } = useServices();
+  return (
+    <div className="palette__session" data-testid="session-chip" title={`Signed in as ${session.name} (${session.role})`}>
+      <span className="palette__session-name">
+        {session.name} <span className="muted">· {session.role}</span>
+      </span>
+      <button type="button" className="link-button" onClick={() => void api.signOut().then(() => window.location.assign('/'))}
+        data-testid="sign-out">
+        Sign out
+      </button>
+    </div>
   );
 }

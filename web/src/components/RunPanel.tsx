@@ -66,7 +66,7 @@ function RunSummaryLine({ run }: { run: RunView }) {
           : null;
   return (
     <div className="run-panel__summary">
-      <span className={`status status--${run.status}`} data-testid="run-status" data-status={run.status}>
+      <span className={`status status--${run.status}`} data-testid="run-status" data-status={run.status} data-run-id={run.runId}>
         <span className="status__dot" aria-hidden="true" />
         {RUN_STATUS_LABEL[run.status]}
       </span>

@@ -11,9 +11,8 @@ import { Icon } from './icons';
 type ListState = { kind: 'idle' } | { kind: 'loading' } | { kind: 'ready'; templates: TemplateSummary[] } | { kind: 'error'; message: string };
 
 export function TemplatesMenu() {
-  const { api } = useServices();
+  const { api, workflows } = useServices();
   const catalogue = useCatalogue();
-  const loadDocument = useBuilder((s) => s.loadDocument);
   const pushToast = useBuilder((s) => s.pushToast);
   const { fitView } = useReactFlow();
   const [open, setOpen] = useState(false);
@@ -53,10 +52,12 @@ export function TemplatesMenu() {
         pushToast('error', `Template “${template.name}” can’t be loaded: ${result.reason}`);
         return;
       }
-      loadDocument(result.doc);
       setOpen(false);
-      pushToast('success', `Loaded ${result.doc.meta.name}`);
-      requestAnimationFrame(() => void fitView({ padding: 0.2, maxZoom: 1, duration: 250 }));
+      workflows.replaceCanvas(`Load the ${result.doc.meta.name} template?`, () => {
+        workflows.startedFrom(result.doc);
+        pushToast('success', `Loaded ${result.doc.meta.name}`);
+        requestAnimationFrame(() => void fitView({ padding: 0.2, maxZoom: 1, duration: 250 }));
+      });
     } catch (error) {
       pushToast('error', `Could not fetch template: ${error instanceof Error ? error.message : String(error)}`);
     } finally {

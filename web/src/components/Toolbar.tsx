@@ -1,15 +1,13 @@
 // Top bar: file actions, templates, undo/redo, credentials, history, and Run/Cancel with the reason Run is unavailable.
 
 import { useReactFlow } from '@xyflow/react';
-import { useContext, useRef, useState, type ChangeEvent } from 'react';
-import { IssuesContext, useServices } from '../app/services';
+import { useContext, useRef, type ChangeEvent } from 'react';
+import { IssuesContext, roleBlocks, useServices, useUnsaved, useWorkflows } from '../app/services';
 import { exportFileName, exportWithReport, importWorkflow } from '../graph/convert';
-import { emptyDocument } from '../graph/nodeTypes';
 import { describeIssue } from '../graph/validate';
 import { isTerminal } from '../run/runState';
 import { useBuilder, useBuilderStore, useCatalogue, useDocument } from '../store/hooks';
 import { documentOf } from '../store/store';
-import { ConfirmDialog } from './ConfirmDialog';
 import { Icon } from './icons';
 import { TemplatesMenu } from './TemplatesMenu';
 
@@ -18,7 +16,12 @@ const MOD = isMac ? '⌘' : 'Ctrl';
 
 export function Toolbar() {
   const store = useBuilderStore();
-  const { runs, api } = useServices();
+  const { runs, api, workflows, session } = useServices();
+  const binding = useWorkflows((s) => s.binding);
+  const saving = useWorkflows((s) => s.saving);
+  const workflowsOpen = useWorkflows((s) => s.drawerOpen);
+  const unsaved = useUnsaved();
+  const cannotSave = roleBlocks(session, 'editor', 'Saving');
   const catalogue = useCatalogue();
   const { fitView } = useReactFlow();
   const issues = useContext(IssuesContext);
@@ -29,7 +32,6 @@ export function Toolbar() {
   const undo = useBuilder((s) => s.undo);
   const redo = useBuilder((s) => s.redo);
   const deleteSelection = useBuilder((s) => s.deleteSelection);
-  const loadDocument = useBuilder((s) => s.loadDocument);
   const pushToast = useBuilder((s) => s.pushToast);
   const setHistoryOpen = useBuilder((s) => s.setHistoryOpen);
   const historyOpen = useBuilder((s) => s.historyOpen);
@@ -40,7 +42,6 @@ export function Toolbar() {
   const posting = useBuilder((s) => s.runPosting);
   const activeRun = useBuilder((s) => (s.run && !isTerminal(s.run.status) ? s.run : null));
   const fileInput = useRef<HTMLInputElement>(null);
-  const [confirmNew, setConfirmNew] = useState(false);
 
   const fit = () => requestAnimationFrame(() => void fitView({ padding: 0.2, maxZoom: 1, duration: 250 }));
 
@@ -53,9 +54,11 @@ export function Toolbar() {
       pushToast('error', `Couldn’t import ${file.name}: ${result.reason}`);
       return;
     }
-    loadDocument(result.doc);
-    pushToast('success', `Imported ${result.doc.meta.name}`);
-    fit();
+    workflows.replaceCanvas(`Import ${result.doc.meta.name}?`, () => {
+      workflows.startedFrom(result.doc);
+      pushToast('success', `Imported ${result.doc.meta.name}`);
+      fit();
+    });
   };
 
   const onExport = () => {
@@ -100,14 +103,52 @@ export function Toolbar() {
           onChange={(e) => setMeta({ name: e.target.value })}
           data-testid="workflow-name"
         />
+        <button
+          type="button"
+          className={`button button--small${unsaved ? ' button--primary' : ' button--ghost'}`}
+          onClick={() => void workflows.save()}
+          disabled={saving || cannotSave !== null}
+          title={cannotSave ?? `Save a new version (${MOD}+S)`}
+          aria-keyshortcuts="Control+S"
+          data-testid="save-button"
+        >
+          {saving ? 'Saving…' : 'Save'}
+        </button>
+        <span className="save-state" role="status" data-testid="save-state" data-unsaved={unsaved}>
+          {binding ? `v${binding.version}` : 'not saved'}
+          {unsaved && binding && (
+            <span className="save-state__dot" title="Unsaved changes" aria-label="unsaved changes">
+              •
+            </span>
+          )}
+        </span>
       </div>
 
       <nav className="toolbar__group" aria-label="File">
-        <button type="button" className="button button--ghost" onClick={() => setConfirmNew(true)} title="New workflow" data-testid="new-button">
-          <Icon name="file" /> <span className="button__label">New</span>
+        <button
+          type="button"
+          className={`button button--ghost${workflowsOpen ? ' is-active' : ''}`}
+          onClick={() => workflows.setDrawerOpen(!workflowsOpen)}
+          aria-expanded={workflowsOpen}
+          title="Saved workflows"
+          data-testid="workflows-button"
+        >
+          <Icon name="folder" /> <span className="button__label">Workflows</span>
+        </button>
+        <button
+          type="button"
+          className="button button--ghost"
+          onClick={() => workflows.replaceCanvas('Start a new workflow?', () => {
+            workflows.newWorkflow();
+            fit();
+          })}
+          title="New workflow"
+          data-testid="new-button"
+        >
+          <Icon name="file" /> <span className="button__label button__label--wide">New</span>
         </button>
         <button type="button" className="button button--ghost" onClick={() => fileInput.current?.click()} title="Import a workflow file" data-testid="import-button">
-          <Icon name="upload" /> <span className="button__label">Import</span>
+          <Icon name="upload" /> <span className="button__label button__label--wide">Import</span>
         </button>
         <input
           ref={fileInput}
@@ -120,7 +161,7 @@ export function Toolbar() {
           data-testid="import-input"
         />
         <button type="button" className="button button--ghost" onClick={onExport} title="Export this workflow" data-testid="export-button">
-          <Icon name="download" /> <span className="button__label">Export</span>
+          <Icon name="download" /> <span className="button__label button__label--wide">Export</span>
         </button>
         <TemplatesMenu />
       </nav>
@@ -186,7 +227,10 @@ export function Toolbar() {
         <button
           type="button"
           className={`button button--ghost${credentialsOpen ? ' is-active' : ''}`}
-          onClick={() => setCredentialsOpen(!credentialsOpen)}
+          onClick={() => {
+            workflows.setDrawerOpen(false);
+            setCredentialsOpen(!credentialsOpen);
+          }}
           aria-expanded={credentialsOpen}
           title="Credentials"
           data-testid="credentials-button"
@@ -196,7 +240,10 @@ export function Toolbar() {
         <button
           type="button"
           className={`button button--ghost${historyOpen ? ' is-active' : ''}`}
-          onClick={() => setHistoryOpen(!historyOpen)}
+          onClick={() => {
+            workflows.setDrawerOpen(false);
+            setHistoryOpen(!historyOpen);
+          }}
           aria-expanded={historyOpen}
           title="Run history"
           data-testid="history-button"
@@ -233,20 +280,6 @@ export function Toolbar() {
         )}
       </div>
 
-      {confirmNew && (
-        <ConfirmDialog
-          title="Start a new workflow?"
-          message="This clears the canvas and the autosaved copy. Export first if you want to keep it."
-          confirmLabel="Clear canvas"
-          testId="confirm-new"
-          onCancel={() => setConfirmNew(false)}
-          onConfirm={() => {
-            setConfirmNew(false);
-            loadDocument(emptyDocument(catalogue));
-            fit();
-          }}
-        />
-      )}
     </header>
   );
 }

@@ -71,12 +71,13 @@ export function VariableMenu({
   const names = useBuilderShallow((s) => s.credentials.items.map((c) => c.name));
   const run = useBuilder((s) => (s.run?.onCanvas ? s.run : null));
   const openCredentials = useBuilder((s) => s.setCredentialsOpen);
+  const inputs = useBuilder((s) => s.runInputs);
   const items = useMemo(() => {
     if (!open) return [];
     const outputs: Record<string, unknown> = {};
     for (const step of run?.steps ?? []) if (step.output !== null && step.output !== undefined) outputs[step.nodeId] = step.output;
-    return suggestions(doc, catalogue, nodeId, { credentialNames: names, outputs });
-  }, [open, doc, catalogue, nodeId, names, run]);
+    return suggestions(doc, catalogue, nodeId, { credentialNames: names, inputs, outputs });
+  }, [open, doc, catalogue, nodeId, names, inputs, run]);
 
   // Keep the popover inside the panel that scrolls it: right-aligned to a narrow input (a Set value), it would
   // otherwise reach past the inspector's left edge and be cut off.

@@ -87,6 +87,8 @@ export function FieldControl(props: ControlProps) {
       return <BodyControl {...props} />;
     case 'credential':
       return <CredentialControl {...props} />;
+    case 'signature':
+      return <SignatureControl {...props} />;
     default:
       // `json`, and any widget this builder does not know yet: the value as JSON.
       return <JsonControl {...props} />;
@@ -104,7 +106,7 @@ function SelectControl({ field, config, errors, onChange }: ControlProps) {
         {!options.includes(value) && <option value={value}>{value}</option>}
         {options.map((option) => (
           <option key={option} value={option}>
-            {option}
+            {field.ui.optionLabels[option] ?? option}
           </option>
         ))}
       </select>
@@ -229,12 +231,14 @@ export function Switch({
   label,
   id,
   testId,
+  disabled = false,
 }: {
   checked: boolean;
   onChange: (checked: boolean) => void;
   label: string;
   id?: string;
   testId?: string;
+  disabled?: boolean;
 }) {
   return (
     <button
@@ -244,6 +248,7 @@ export function Switch({
       aria-checked={checked}
       aria-label={label}
       className={`switch${checked ? ' is-on' : ''}`}
+      disabled={disabled}
       onClick={() => onChange(!checked)}
       data-testid={testId}
     >
@@ -725,17 +730,50 @@ function CredentialControl({ field, config, errors, onChange }: ControlProps) {
   const id = useId();
   const raw = config[field.key];
   const name = isPlainObject(raw) && typeof raw.credentialName === 'string' ? raw.credentialName : '';
+  return (
+    <CredentialPicker
+      id={id}
+      label={field.ui.label}
+      name={name}
+      errors={errors}
+      hint={hintOf(field)}
+      testId={`field-${field.key}`}
+      onPick={(picked) => onChange({ [field.key]: picked === '' ? undefined : { ...(isPlainObject(raw) ? raw : {}), credentialName: picked } })}
+    />
+  );
+}
+
+/** A stored credential's name chosen from the list, with a way to add the one a workflow names but the store lacks. */
+function CredentialPicker({
+  id,
+  label,
+  name,
+  errors,
+  hint,
+  testId,
+  onPick,
+  noneLabel = 'None',
+}: {
+  id: string;
+  label: string;
+  name: string;
+  errors: string[];
+  hint?: string;
+  testId: string;
+  onPick: (name: string) => void;
+  noneLabel?: string;
+}) {
   const list = useBuilder((s) => s.credentials);
   const openCredentials = useBuilder((s) => s.setCredentialsOpen);
   const known = list.items.some((c) => c.name === name);
   const missing = name !== '' && !known && list.status === 'ready';
   return (
     <Field
-      label={field.ui.label}
+      label={label}
       htmlFor={id}
       errors={errors.filter((e) => !missing || !e.includes(`“${name}”`))}
-      hint={missing ? undefined : hintOf(field)}
-      testId={`field-${field.key}`}
+      hint={missing ? undefined : hint}
+      testId={testId}
       action={
         <button type="button" className="button button--ghost button--small" onClick={() => openCredentials(true)} data-testid="manage-credentials">
           <Icon name="key" size={13} /> Manage
@@ -747,12 +785,10 @@ function CredentialControl({ field, config, errors, onChange }: ControlProps) {
         className={`input input--mono${missing ? ' input--warn' : ''}`}
         value={name}
         aria-describedby={missing ? `${id}-missing` : undefined}
-        onChange={(e) =>
-          onChange({ [field.key]: e.target.value === '' ? undefined : { ...(isPlainObject(raw) ? raw : {}), credentialName: e.target.value } })
-        }
+        onChange={(e) => onPick(e.target.value)}
         data-testid="credential-picker"
       >
-        <option value="">None</option>
+        <option value="">{noneLabel}</option>
         {name !== '' && !known && <option value={name}>{missing ? `${name} (not defined)` : name}</option>}
         {list.items.map((c) => (
           <option key={c.name} value={c.name}>
@@ -777,5 +813,63 @@ function CredentialControl({ field, config, errors, onChange }: ControlProps) {
         </p>
       )}
     </Field>
+  );
+}
+
+/**
+ * `{kind, credentialName?, header?}`: how a request proves who sent it. The kinds come from the schema's enum and
+ * their names from `ui.optionLabels`; which sub-fields a kind needs is the schema's own rule, checked on the server.
+ */
+function SignatureControl({ field, config, errors, onChange }: ControlProps) {
+  const kindId = useId();
+  const credentialId = useId();
+  const headerId = useId();
+  const raw = config[field.key];
+  const value = isPlainObject(raw) ? raw : {};
+  const properties = isPlainObject(field.schema.properties) ? field.schema.properties : {};
+  const kindSchema = isPlainObject(properties.kind) ? properties.kind : {};
+  const kinds = enumOptions(kindSchema);
+  const kind = typeof value.kind === 'string' ? value.kind : typeof kindSchema.default === 'string' ? kindSchema.default : (kinds[0] ?? '');
+  const none = kindSchema.default ?? kinds[0];
+  const set = (patch: Record<string, unknown>) => {
+    const next: Record<string, unknown> = { ...value, ...patch };
+    for (const key of Object.keys(next)) if (next[key] === undefined || next[key] === '') delete next[key];
+    onChange({ [field.key]: next });
+  };
+  const credentialName = typeof value.credentialName === 'string' ? value.credentialName : '';
+  const header = typeof value.header === 'string' ? value.header : '';
+  const mentions = (key: string) => errors.filter((e) => e.includes(key));
+  const rest = errors.filter((e) => !e.includes('credentialName') && !e.includes('header'));
+  return (
+    <div className="field-group" data-testid={`field-${field.key}`}>
+      <Field label={field.ui.label} htmlFor={kindId} errors={rest} hint={hintOf(field)}>
+        <select id={kindId} className="input" value={kind} onChange={(e) => set({ kind: e.target.value })} data-testid="signature-kind">
+          {kinds.map((option) => (
+            <option key={option} value={option}>
+              {field.ui.optionLabels[option] ?? option}
+            </option>
+          ))}
+        </select>
+      </Field>
+      {kind !== none && (
+        <CredentialPicker
+          id={credentialId}
+          label="Signing secret"
+          name={credentialName}
+          errors={mentions('credentialName')}
+          hint="The credential holding the secret the sender signs with."
+          testId={`field-${field.key}-credential`}
+          noneLabel="Choose a credential…"
+          onPick={(picked) => set({ credentialName: picked })}
+        />
+      )}
+      {isPlainObject(properties.header) && kind !== none && kind !== 'stripe' && (
+        <Field label="Signature header" htmlFor={headerId} errors={mentions('header')} testId={`field-${field.key}-header`}
+          hint="The request header that carries the hex signature of the body.">
+          <input id={headerId} className="input input--mono" value={header} placeholder="X-Signature"
+            onChange={(e) => set({ header: e.target.value })} />
+        </Field>
+      )}
+    </div>
   );
 }

@@ -57,11 +57,11 @@ const ticket: NodeTypeInfo = {
     idPrefix: 'ticket',
     defaults: { title: '', tags: [] },
     fields: {
-      title: { widget: 'text', label: 'Title', order: 0, placeholder: null, help: null, templated: true, monospace: false, aliases: [] },
-      priority: { widget: 'select', label: 'Priority', order: 1, placeholder: null, help: null, templated: false, monospace: false, aliases: [] },
-      estimate: { widget: 'number', label: 'Estimate', order: 2, placeholder: null, help: null, templated: false, monospace: false, aliases: ['hours'] },
-      owner: { widget: 'json', label: 'Owner', order: 3, placeholder: null, help: null, templated: false, monospace: false, aliases: [] },
-      tags: { widget: 'list', label: 'Tags', order: 4, placeholder: null, help: null, templated: false, monospace: false, aliases: [] },
+      title: { widget: 'text', label: 'Title', order: 0, placeholder: null, help: null, templated: true, monospace: false, aliases: [], optionLabels: {} },
+      priority: { widget: 'select', label: 'Priority', order: 1, placeholder: null, help: null, templated: false, monospace: false, aliases: [], optionLabels: {} },
+      estimate: { widget: 'number', label: 'Estimate', order: 2, placeholder: null, help: null, templated: false, monospace: false, aliases: ['hours'], optionLabels: {} },
+      owner: { widget: 'json', label: 'Owner', order: 3, placeholder: null, help: null, templated: false, monospace: false, aliases: [], optionLabels: {} },
+      tags: { widget: 'list', label: 'Tags', order: 4, placeholder: null, help: null, templated: false, monospace: false, aliases: [], optionLabels: {} },
     },
   },
 };

@@ -5,8 +5,6 @@ import { validateGraph } from './validate';
 import {
   buildInputs,
   credentialCalls,
-  inputPathOf,
-  inputVariables,
   insertAt,
   insideJsonString,
   outputPaths,
@@ -44,47 +42,6 @@ const notion = doc({
   },
 });
 
-describe('run input detection', () => {
-  it('finds the Notion template’s inputs', () => {
-    expect(inputVariables(notion, catalogue)).toEqual(['databaseId', 'payload.title']);
-  });
-
-  it('reads the first identifier path of an expression, skipping steps, calls and literals', () => {
-    expect(inputPathOf('payload.title')).toBe('payload.title');
-    expect(inputPathOf(' payload . title | upper ')).toBe('payload.title');
-    expect(inputPathOf('inputs.x')).toBe('inputs.x');
-    expect(inputPathOf('databaseId')).toBe('databaseId');
-    expect(inputPathOf("getCredential('slack')")).toBeNull();
-    expect(inputPathOf('steps.a.output.status')).toBeNull();
-    expect(inputPathOf('true')).toBeNull();
-    expect(inputPathOf("'literal'")).toBeNull();
-    expect(inputPathOf('42')).toBeNull();
-  });
-
-  it('looks in the URL, header values, text and JSON bodies, in run order, once per input', () => {
-    const graph = doc({
-      a: { url: 'https://x.example/{{ inputs.team }}/{{steps.a.output.status}}', headers: { 'X-Id': '{{payload.id}}', '{{notAHeaderInput}}': 'v' } },
-      b: { url: 'https://y.example/{{team}}', body: 'hello {{ payload.name }} {{getCredential("k")}}' },
-      c: { url: 'https://z.example', json_body: { '{{keyInput}}': [1, '{{payload.id}}'] } },
-    });
-    // Names (header names, JSON keys) are not rendered, so a {{…}} in one is not an input.
-    expect(inputVariables(graph, catalogue)).toEqual(['inputs.team', 'payload.id', 'payload.name']);
-  });
-
-  it('drops a path that another one extends, since that one defines the object', () => {
-    const graph = doc({ a: { url: 'https://x.example/{{payload}}/{{payload.title}}' } });
-    expect(inputVariables(graph, catalogue)).toEqual(['payload.title']);
-  });
-
-  it('finds nothing in a workflow without templates', () => {
-    expect(inputVariables(doc({ a: { url: 'https://x.example', json_body: { text: 'hi {not a template}' } } }), catalogue)).toEqual([]);
-  });
-
-  it('lists credentials called from templates', () => {
-    const graph = doc({ a: { url: "https://x.example/{{ getCredential('hook') }}", headers: { Authorization: 'Bearer {{getCredential("api")}}' } } });
-    expect(credentialCalls(graph, catalogue)).toEqual(['hook', 'api']);
-  });
-});
 
 describe('inputs from paths', () => {
   it('nests dotted paths; `inputs.` means top level', () => {
@@ -127,10 +84,10 @@ describe('insert variable', () => {
     expect(stepRef('http_1')).toBe('steps.http_1');
     expect(stepRef('a-b')).toBe("steps['a-b']");
     expect(stepRef('1st')).toBe("steps['1st']");
-    const texts = suggestions(notion, catalogue, 'create-page', { credentialNames: [] }).map((s) => s.text);
+    const texts = suggestions(notion, catalogue, 'create-page', { credentialNames: [], inputs: ['databaseId', 'payload.title'] }).map((s) => s.text);
     expect(texts).toEqual(['{{databaseId}}', '{{payload.title}}']);
     const hyphen = doc({ 'a-b': { url: 'https://a.example' }, c: { url: 'https://c.example' } });
-    const offered = suggestions(hyphen, catalogue, 'c', { credentialNames: [] }).filter((s) => s.group === 'Step outputs');
+    const offered = suggestions(hyphen, catalogue, 'c', { credentialNames: [], inputs: ['databaseId', 'payload.title'] }).filter((s) => s.group === 'Step outputs');
     // Before any run, the fields the node type declares it outputs come first.
     expect(offered.map((s) => s.text)).toEqual([
       "{{steps['a-b'].output.body}}", "{{steps['a-b'].output.headers}}", "{{steps['a-b'].output.status}}",
@@ -143,7 +100,7 @@ describe('insert variable', () => {
     const graph = doc({ http_1: { url: 'https://a.example' }, http_2: { url: 'https://b.example' } });
     graph.nodes[1]!.data.settings = { onError: 'continue' };
     const output = { status: 200, headers: { 'Content-Type': 'application/json' }, body: { id: 42, items: [{ sku: 'x' }] } };
-    const texts = suggestions(graph, catalogue, 'http_2', { credentialNames: ['k'], outputs: { http_1: output } }).map((s) => s.text);
+    const texts = suggestions(graph, catalogue, 'http_2', { credentialNames: ['k'], inputs: [], outputs: { http_1: output } }).map((s) => s.text);
     expect(texts).toEqual([
       '{{steps.http_1.output.status}}',
       '{{steps.http_1.output.headers}}',
@@ -171,5 +128,12 @@ describe('insert variable', () => {
     expect(insideJsonString(text, text.indexOf('b'))).toBe(true);
     expect(insideJsonString(text, text.indexOf('c'))).toBe(true);
     expect(insideJsonString(text, text.indexOf('1'))).toBe(false);
+  });
+});
+
+describe('credential calls', () => {
+  it('lists credentials called from templates', () => {
+    const graph = doc({ a: { url: "https://x.example/{{ getCredential('hook') }}", headers: { Authorization: 'Bearer {{getCredential("api")}}' } } });
+    expect(credentialCalls(graph, catalogue)).toEqual(['hook', 'api']);
   });
 });

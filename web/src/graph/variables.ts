@@ -1,15 +1,11 @@
-// `{{ … }}` templates in node configs (docs/API.md, "Templates in node configs"), pure: which run inputs a
-// workflow asks for, how typed values become the run's `inputs`, and what the "Insert variable" menu offers.
+// `{{ … }}` templates in node configs (docs/API.md, "Templates in node configs"), pure: how typed values become
+// the run's `inputs`, and what the "Insert variable" menu offers. Which inputs a workflow reads is the server's
+// rule (schemas.compiler.run_inputs), reported by POST /v1/workflows/validate.
 
 import { isIdentifier, isPlainObject, type GraphDocument } from './document';
 import { isTrigger, type Catalogue } from './nodeTypes';
 import { topologicalOrder } from './algorithms';
 
-const EXPRESSION = /\{\{([\s\S]*?)\}\}/g;
-/** A dotted path at the start of an expression: `payload.title`, `inputs.x`, `databaseId`. */
-const LEADING_PATH = /^\s*([A-Za-z_]\w*(?:\s*\.\s*[A-Za-z_]\w*)*)\s*(\()?/;
-/** Names that are Jinja literals or step outputs, never run inputs. */
-const NOT_INPUTS = new Set(['steps', 'true', 'false', 'none', 'True', 'False', 'None', 'not', 'loop', 'range']);
 const INPUTS_PREFIX = 'inputs';
 
 /** Every string inside one value. Object keys are not rendered by the server, so they are left out. */
@@ -24,52 +20,9 @@ export function stringsIn(value: unknown): string[] {
   return out;
 }
 
-/** Every string the server renders in one node's config: those inside its type's templated fields. */
-export function templatedStrings(catalogue: Catalogue, type: string, config: unknown): string[] {
-  const info = catalogue.get(type);
-  if (!info || !isPlainObject(config)) return [];
-  return info.templatedFields.flatMap((key) => stringsIn(config[key]));
-}
-
-/** The inside of each `{{ … }}` in a string, trimmed. */
-export function expressionsIn(text: string): string[] {
-  return [...text.matchAll(EXPRESSION)].map((m) => (m[1] ?? '').trim());
-}
-
-/** The run input an expression reads, as written (`payload.title`, `inputs.x`, `databaseId`), or null. */
-export function inputPathOf(expression: string): string | null {
-  const match = LEADING_PATH.exec(expression);
-  if (!match || match[2]) return null; // A call such as getCredential('…').
-  const path = (match[1] ?? '').replace(/\s+/g, '');
-  const first = path.split('.')[0] ?? '';
-  if (NOT_INPUTS.has(first) || path === INPUTS_PREFIX) return null;
-  return path;
-}
-
 /** Where a path lands in `inputs`: `inputs.x` and `x` are the same input. */
-export function normaliseInputPath(path: string): string {
+function normaliseInputPath(path: string): string {
   return path.startsWith(`${INPUTS_PREFIX}.`) ? path.slice(INPUTS_PREFIX.length + 1) : path;
-}
-
-/**
- * The run inputs a workflow uses, in document order, one per distinct input. A path that is the prefix of
- * another (`payload` beside `payload.title`) is left out: the longer one defines that object.
- */
-export function inputVariables(doc: GraphDocument, catalogue: Catalogue): string[] {
-  const byTarget = new Map<string, string>();
-  for (const id of topologicalOrder(doc)) {
-    const node = doc.nodes.find((n) => n.id === id);
-    if (!node) continue;
-    for (const text of templatedStrings(catalogue, node.type, node.data.config))
-      for (const expression of expressionsIn(text)) {
-        const path = inputPathOf(expression);
-        if (path && !byTarget.has(normaliseInputPath(path))) byTarget.set(normaliseInputPath(path), path);
-      }
-  }
-  const targets = [...byTarget.keys()];
-  return [...byTarget.entries()]
-    .filter(([target]) => !targets.some((other) => other.startsWith(`${target}.`)))
-    .map(([, path]) => path);
 }
 
 /** Names passed to `getCredential('…')` anywhere in the workflow's templates. */
@@ -208,13 +161,15 @@ export interface Suggestion {
 
 export interface SuggestionContext {
   credentialNames: readonly string[];
+  /** The run inputs the server reports for this workflow (`databaseId`, `payload.title`). */
+  inputs: readonly string[];
   /** Outputs of the last run of the canvas, by node id: their fields are offered as they were. */
   outputs?: Readonly<Record<string, unknown>>;
 }
 
 /** What the "Insert variable" menu offers for a field of `nodeId`: only forms the server's templates accept. */
 export function suggestions(doc: GraphDocument, catalogue: Catalogue, nodeId: string, context: SuggestionContext): Suggestion[] {
-  const out: Suggestion[] = inputVariables(doc, catalogue).map((path) => ({
+  const out: Suggestion[] = context.inputs.map((path) => ({
     group: 'Run inputs',
     text: `{{${path}}}`,
     detail: 'Asked for when you press Run',

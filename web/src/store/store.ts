@@ -66,6 +66,8 @@ export interface BuilderState extends History {
   credentialToAdd: string | null;
   /** Input paths the run form asks for while it is open; null when closed. */
   inputsPrompt: string[] | null;
+  /** The run inputs the server reported for the document it last validated (`databaseId`, `payload.title`). */
+  runInputs: string[];
   /** Values last typed in the run form, by path. In memory only: a reload forgets them. */
   lastInputs: Record<string, string>;
 
@@ -78,6 +80,8 @@ export interface BuilderState extends History {
   setLabel: (nodeId: string, label: string) => void;
   /** Sets config keys of one node; `undefined` removes a key. */
   setConfig: (nodeId: string, patch: Record<string, unknown>) => void;
+  /** A webhook or schedule trigger's sample payload, for manual runs; `undefined` removes it. */
+  setSamplePayload: (nodeId: string, sample: unknown) => void;
   /** Sets one value of `data.settings` at `path`; `undefined` removes it (and objects left empty). */
   setSetting: (nodeId: string, path: readonly string[], value: unknown) => void;
   setMeta: (patch: Partial<DocMeta>) => void;
@@ -87,6 +91,7 @@ export interface BuilderState extends History {
   setDraftError: (nodeId: string, field: string, message: string | null) => void;
   setServerIssues: (issues: Issue[]) => void;
   setServerCheck: (check: ServerCheck) => void;
+  setRunInputs: (inputs: string[]) => void;
   setInspectorTab: (tab: InspectorTab) => void;
   setRun: (run: RunView | null) => void;
   setRunPosting: (posting: boolean) => void;
@@ -243,6 +248,7 @@ export function createBuilderStore(options: StoreOptions): BuilderStore {
       credentialsOpen: false,
       credentialToAdd: null,
       inputsPrompt: null,
+      runInputs: [],
       lastInputs: {},
 
       onNodesChange: (changes) => {
@@ -363,6 +369,16 @@ export function createBuilderStore(options: StoreOptions): BuilderStore {
         commit(edges === state.edges ? { nodes } : { nodes, edges }, `${nodeId}:config.${Object.keys(patch).sort().join(',')}`);
       },
 
+      setSamplePayload: (nodeId, sample) =>
+        updateNodeData(
+          nodeId,
+          (data) => {
+            const { samplePayload: _old, ...rest } = data;
+            return sample === undefined ? (rest as NodeData) : { ...rest, samplePayload: sample };
+          },
+          `${nodeId}:samplePayload`,
+        ),
+
       setSetting: (nodeId, path, value) =>
         updateNodeData(
           nodeId,
@@ -443,6 +459,7 @@ export function createBuilderStore(options: StoreOptions): BuilderStore {
             : { credentialsOpen, credentialToAdd: null },
         ),
       setInputsPrompt: (inputsPrompt) => set({ inputsPrompt }),
+      setRunInputs: (runInputs) => set({ runInputs }),
       rememberInputs: (values) => set((s) => ({ lastInputs: { ...s.lastInputs, ...values } })),
     };
   });

@@ -1,0 +1,164 @@
+// What a webhook or schedule trigger needs beyond its form: its URL (with copy), when it fires next, and the sample
+// payload a manual run uses. Fire times come from the server, which fires the schedule: cron is never parsed here.
+
+import { useEffect, useId, useState } from 'react';
+import { useServices, useWorkflows } from '../app/services';
+import { isPlainObject } from '../graph/document';
+import { useBuilder } from '../store/hooks';
+import type { FlowNode } from '../store/store';
+
+const PREVIEW_DELAY_MS = 300;
+
+export function TriggerPanel({ node }: { node: FlowNode }) {
+  return (
+    <>
+      {node.type === 'webhook' && <WebhookUrl nodeId={node.id} />}
+      {node.type === 'schedule' && <SchedulePreview config={isPlainObject(node.data.config) ? node.data.config : {}} />}
+      <SamplePayload node={node} />
+    </>
+  );
+}
+
+function WebhookUrl({ nodeId }: { nodeId: string }) {
+  const binding = useWorkflows((s) => s.binding);
+  const pushToast = useBuilder((s) => s.pushToast);
+  const path = binding?.triggers.find((t) => t.nodeId === nodeId)?.url;
+  const url = path ? `${window.location.origin}${path}` : null;
+  return (
+    <section className="trigger-panel" aria-label="Webhook URL" data-testid="webhook-url-panel">
+      <h3 className="trigger-panel__title">URL</h3>
+      {url ? (
+        <>
+          <div className="copy-field">
+            <input className="input input--mono" readOnly value={url} aria-label="Webhook URL" data-testid="webhook-url"
+              onFocus={(e) => e.currentTarget.select()} />
+            <button
+              type="button"
+              className="button button--small button--ghost"
+              onClick={() =>
+                void navigator.clipboard?.writeText(url).then(
+                  () => pushToast('success', 'Webhook URL copied'),
+                  () => pushToast('error', 'Couldn’t copy: select the URL and copy it'),
+                )
+              }
+              data-testid="webhook-url-copy"
+            >
+              Copy
+            </button>
+          </div>
+          <p className="muted small">
+            {binding?.active ? `Answers POST requests (version ${binding.activeVersion}).` : 'Not answering yet: activate the workflow in Workflows.'}
+          </p>
+        </>
+      ) : (
+        <p className="muted small">Save the workflow to get its URL, then activate it in Workflows.</p>
+      )}
+    </section>
+  );
+}
+
+type Preview = { kind: 'idle' } | { kind: 'ok'; times: string[] } | { kind: 'error'; message: string };
+
+function SchedulePreview({ config }: { config: Record<string, unknown> }) {
+  const { api } = useServices();
+  const [preview, setPreview] = useState<Preview>({ kind: 'idle' });
+  const text = JSON.stringify(config);
+  const zone = typeof config.timezone === 'string' && config.timezone ? config.timezone : 'UTC';
+
+  useEffect(() => {
+    const controller = new AbortController();
+    const timer = setTimeout(() => {
+      api.previewSchedule(JSON.parse(text) as Record<string, unknown>, controller.signal).then(
+        (times) => setPreview({ kind: 'ok', times }),
+        (error: unknown) => {
+          if (error instanceof DOMException && error.name === 'AbortError') return;
+          const fields = (error as { fields?: { field: string; reason: string }[] }).fields ?? [];
+          const message = fields.length > 0 ? fields.map((f) => `${f.field}: ${f.reason}`).join('; ') : String(error);
+          setPreview({ kind: 'error', message });
+        },
+      );
+    }, PREVIEW_DELAY_MS);
+    return () => {
+      clearTimeout(timer);
+      controller.abort();
+    };
+  }, [api, text]);
+
+  const inZone = (iso: string) => {
+    try {
+      return new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short', timeZone: zone }).format(new Date(iso));
+    } catch {
+      return iso;
+    }
+  };
+  const local = (iso: string) => new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' }).format(new Date(iso));
+  return (
+    <section className="trigger-panel" aria-label="Next runs" data-testid="schedule-preview">
+      <h3 className="trigger-panel__title">Next runs</h3>
+      {preview.kind === 'idle' && <p className="muted small">…</p>}
+      {preview.kind === 'error' && (
+        <p className="field__error" role="alert" data-testid="schedule-preview-error">
+          {preview.message}
+        </p>
+      )}
+      {preview.kind === 'ok' && (
+        <ol className="next-runs">
+          {preview.times.map((t) => (
+            <li key={t} data-testid="schedule-next-run">
+              <time dateTime={t}>{inZone(t)}</time> <span className="muted small">({zone}; {local(t)} here)</span>
+            </li>
+          ))}
+        </ol>
+      )}
+    </section>
+  );
+}
+
+function SamplePayload({ node }: { node: FlowNode }) {
+  const setSample = useBuilder((s) => s.setSamplePayload);
+  const id = useId();
+  const stored = node.data.samplePayload;
+  const [text, setText] = useState(stored === undefined ? '' : JSON.stringify(stored, null, 2));
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => {
+    setText(stored === undefined ? '' : JSON.stringify(stored, null, 2));
+    setError(null);
+    // Only when another node is shown: never while this one is being typed.
+  }, [node.id]);
+
+  const commit = (value: string) => {
+    setText(value);
+    if (value.trim() === '') {
+      setError(null);
+      setSample(node.id, undefined);
+      return;
+    }
+    try {
+      setSample(node.id, JSON.parse(value));
+      setError(null);
+    } catch (failure) {
+      setError(`Not JSON yet: ${failure instanceof Error ? failure.message : String(failure)}`);
+    }
+  };
+  const example = node.type === 'webhook' ? '{"body": {"id": "evt_1"}, "headers": {}, "query": {}, "method": "POST"}' : '{"scheduledAt": "2026-12-02T09:00:00Z"}';
+  return (
+    <section className="trigger-panel" aria-label="Sample payload">
+      <label className="trigger-panel__title" htmlFor={id}>
+        Sample payload
+      </label>
+      <p className="muted small">What Run uses here instead of a real {node.type === 'webhook' ? 'request' : 'tick'} (kept with the workflow).</p>
+      <textarea
+        id={id}
+        className="input input--mono textarea"
+        rows={6}
+        value={text}
+        placeholder={example}
+        spellCheck={false}
+        onChange={(e) => commit(e.target.value)}
+        aria-invalid={error !== null}
+        data-testid="sample-payload"
+      />
+      {error && <p className="field__error">{error}</p>}
+    </section>
+  );
+}
