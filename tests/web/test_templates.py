@@ -114,3 +114,20 @@ async def test_each_template_runs_against_the_mock_and_the_screenshots_are_taken
         assert target.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     if os.environ.get("UPDATE_SCREENSHOT") == "1":
         (REPO_ROOT / "docs" / "builder.png").write_bytes((shots / "builder-1440x900.png").read_bytes())
+
+
+async def test_templates_menu_works_from_the_keyboard(page: Page) -> None:
+    await page.get_by_test_id("templates-button").click()
+    items = page.locator('[data-testid^="template-item-"]')
+    await expect(items).to_have_count(len(EXAMPLES))
+    await expect(items.first).to_be_focused()
+    await page.keyboard.press("ArrowDown")
+    await expect(items.nth(1)).to_be_focused()
+    await page.keyboard.press("ArrowUp")
+    await page.keyboard.press("ArrowUp")  # wraps to the last one
+    await expect(items.last).to_be_focused()
+    await page.keyboard.press("Home")
+    await expect(items.first).to_be_focused()
+    await page.keyboard.press("Escape")
+    await expect(page.get_by_test_id("templates-menu")).to_have_count(0)
+    await expect(page.get_by_test_id("templates-button")).to_be_focused()

@@ -1,7 +1,7 @@
 // Toolbar menu listing the server's templates; picking one validates it and loads it onto the canvas.
 
 import { useReactFlow } from '@xyflow/react';
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useRef, useState, type KeyboardEvent as ReactKeyboardEvent } from 'react';
 import { useServices } from '../app/services';
 import type { TemplateSummary } from '../api/types';
 import { loadWorkflow, withServerTypes } from '../graph/convert';
@@ -19,6 +19,7 @@ export function TemplatesMenu() {
   const [list, setList] = useState<ListState>({ kind: 'idle' });
   const [loadingId, setLoadingId] = useState<string | null>(null);
   const root = useRef<HTMLDivElement>(null);
+  const trigger = useRef<HTMLButtonElement>(null);
 
   useEffect(() => {
     if (!open) return;
@@ -32,7 +33,9 @@ export function TemplatesMenu() {
       if (!root.current?.contains(e.target as Node)) setOpen(false);
     };
     const onKey = (e: KeyboardEvent) => {
-      if (e.key === 'Escape') setOpen(false);
+      if (e.key !== 'Escape') return;
+      setOpen(false);
+      trigger.current?.focus();
     };
     document.addEventListener('pointerdown', onPointer);
     document.addEventListener('keydown', onKey);
@@ -65,9 +68,27 @@ export function TemplatesMenu() {
     }
   };
 
+  // Arrow keys, Home and End move between the items, as in any menu.
+  const onMenuKey = (e: ReactKeyboardEvent<HTMLDivElement>) => {
+    const items = [...e.currentTarget.querySelectorAll<HTMLButtonElement>('[role="menuitem"]:not(:disabled)')];
+    if (items.length === 0) return;
+    const at = items.indexOf(document.activeElement as HTMLButtonElement);
+    const moves: Record<string, number> = {
+      ArrowDown: (at + 1) % items.length,
+      ArrowUp: (at - 1 + items.length) % items.length,
+      Home: 0,
+      End: items.length - 1,
+    };
+    const next = moves[e.key];
+    if (next === undefined) return;
+    e.preventDefault();
+    items[next]?.focus();
+  };
+
   return (
     <div className="menu" ref={root}>
       <button
+        ref={trigger}
         type="button"
         className="button button--ghost"
         aria-haspopup="menu"
@@ -79,7 +100,7 @@ export function TemplatesMenu() {
         <Icon name="template" /> <span className="button__label">Templates</span> <Icon name="chevronDown" size={14} />
       </button>
       {open && (
-        <div className="menu__popover" role="menu" aria-label="Templates" data-testid="templates-menu">
+        <div className="menu__popover" role="menu" aria-label="Templates" data-testid="templates-menu" onKeyDown={onMenuKey}>
           {list.kind === 'loading' || list.kind === 'idle' ? (
             <p className="menu__empty">Loading templates…</p>
           ) : list.kind === 'error' ? (
