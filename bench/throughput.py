@@ -1,11 +1,16 @@
 """Throughput and latency of the whole stack, and the raw NATS floor beside it.
 
 Starts nats-server, the orchestrator, E engine worker processes and the gateway (each its own process,
-as `automateos up` does), plus a loopback mock API. Submits N Start → HTTP POST runs through the REST API
-with C in flight, learns each completion from the run's terminal event, and prints runs/s, steps/s,
-submit-to-completion latency percentiles, CPU per run (actors + nats-server) and the stack's peak RSS.
+as `automateos up` does), plus a loopback mock API. Submits N trigger → HTTP POST runs with C in flight and
+prints runs/s, submit-to-completion latency percentiles, CPU per run (actors + nats-server) and peak RSS.
+
+How a run is started and its end learned (--path):
+  ws       POST /v1/runs, then the run's WebSocket until its terminal event: what a REST user does (default)
+  webhook  POST to a saved, active webhook workflow in lastNode mode, until its reply: what a webhook caller sees
+  bus      POST /v1/runs, the end learned from NATS directly: the engine alone, without the live view
 
     python bench/throughput.py --runs 3000 --concurrency 50
+    python bench/throughput.py --runs 3000 --concurrency 50 --path bus
     python bench/throughput.py --runs 300 --concurrency 1
     python bench/throughput.py --runs 600 --concurrency 64 --engines 1,4 --engine-concurrency 1 --mock-delay-ms 50
 """
@@ -133,10 +138,12 @@ class StackUnderTest:
         self.tmp.cleanup()
 
 
-async def drive(stack: StackUnderTest, runs: int, concurrency: int, warmup: int) -> Result:
+async def drive(stack: StackUnderTest, runs: int, concurrency: int, warmup: int, path: str = "ws") -> Result:
+    trigger = ({"id": "start", "type": "start"} if path != "webhook" else
+               {"id": "start", "type": "webhook", "data": {"config": {"responseMode": "lastNode"}}})
     graph = {
         "meta": {"name": "bench"},
-        "nodes": [{"id": "start", "type": "start"},
+        "nodes": [trigger,
                   {"id": "post", "type": "http", "data": {"config": {
                       "method": "POST", "url": f"http://127.0.0.1:{stack.mock_port}/hook", "json_body": {"text": "bench"}}}}],
         "edges": [{"id": "e", "source": "start", "target": "post"}],
@@ -157,24 +164,55 @@ async def drive(stack: StackUnderTest, runs: int, concurrency: int, warmup: int)
                 elif not future.done():
                     future.set_result(event["status"])
 
-    await nc.subscribe("runs.events.*", cb=on_event)
+    if path == "bus":
+        await nc.subscribe("runs.events.*", cb=on_event)
     latencies: list[float] = []
     failed = 0
-    url = f"http://127.0.0.1:{stack.port}/v1/runs"
+    base = f"http://127.0.0.1:{stack.port}"
+    url = f"{base}/v1/runs"
     headers = {"Content-Type": "application/json", "Authorization": f"Bearer {BENCH_TOKEN}"}
-    connector = aiohttp.TCPConnector(limit=concurrency)
+    connector = aiohttp.TCPConnector(limit=concurrency * 2)
     async with aiohttp.ClientSession(connector=connector) as session:
+        hook_url = ""
+        if path == "webhook":
+            async with session.post(f"{base}/v1/workflows", headers=headers,
+                                    data=json.dumps({"name": "bench", "graph": graph}).encode()) as response:
+                created = await response.json()
+            async with session.post(f"{base}/v1/workflows/{created['id']}/activate", headers=headers) as response:
+                assert response.status == 200, await response.text()
+            hook_url = base + created["triggers"][0]["url"]
+
+        async def follow_socket(run_id: str) -> str:
+            status = "lost"
+            async with session.ws_connect(f"ws://127.0.0.1:{stack.port}/v1/runs/{run_id}/events", headers=headers) as ws:
+                async for message in ws:
+                    if message.type != aiohttp.WSMsgType.TEXT:
+                        break
+                    if '"type":"run"' in message.data:
+                        event = json.loads(message.data)
+                        if event["status"] in ("succeeded", "failed", "cancelled"):
+                            status = event["status"]
+            return status
 
         async def one(measure: bool) -> None:
             nonlocal failed
             began = time.perf_counter()
-            async with session.post(url, data=body, headers=headers) as response:
-                run_id = (await response.json())["runId"]
-            future = done[run_id] = asyncio.get_running_loop().create_future()
-            if run_id in early:
-                future.set_result(early.pop(run_id))
-            status = await asyncio.wait_for(future, timeout=60)
-            del done[run_id]
+            if path == "webhook":
+                async with session.post(hook_url, data=b'{"text": "bench"}',
+                                        headers={"Content-Type": "application/json"}) as response:
+                    await response.read()
+                    status = "succeeded" if response.status == 200 else f"http {response.status}"
+            else:
+                async with session.post(url, data=body, headers=headers) as response:
+                    run_id = (await response.json())["runId"]
+                if path == "ws":
+                    status = await asyncio.wait_for(follow_socket(run_id), timeout=60)
+                else:
+                    future = done[run_id] = asyncio.get_running_loop().create_future()
+                    if run_id in early:
+                        future.set_result(early.pop(run_id))
+                    status = await asyncio.wait_for(future, timeout=60)
+                    del done[run_id]
             if measure:
                 latencies.append((time.perf_counter() - began) * 1000)
                 failed += status != "succeeded"
@@ -292,17 +330,19 @@ def main() -> int:
     parser.add_argument("--mock-delay-ms", type=float, default=0.0, help="the mock API's answer delay")
     parser.add_argument("--warmup", type=int, default=None, help="unmeasured runs first (default: runs/10, ≤ 300)")
     parser.add_argument("--no-floor", action="store_true", help="skip the raw NATS floor")
+    parser.add_argument("--path", choices=("ws", "webhook", "bus"), default="ws",
+                        help="how runs start and their end is learned (see above)")
     args = parser.parse_args()
     warmup = args.warmup if args.warmup is not None else min(300, max(args.concurrency, args.runs // 10))
     print(f"machine: {platform.node()} {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
     print(f"runs={args.runs} concurrency={args.concurrency} engine-concurrency={args.engine_concurrency} "
-          f"mock-delay={args.mock_delay_ms:g} ms warmup={warmup}")
+          f"mock-delay={args.mock_delay_ms:g} ms warmup={warmup} path={args.path}")
     results = []
     for engines in (int(e) for e in args.engines.split(",")):
         stack = StackUnderTest(engines, args.engine_concurrency, args.mock_delay_ms)
         stack.start()
         try:
-            result = uvloop.run(drive(stack, args.runs, args.concurrency, warmup))
+            result = uvloop.run(drive(stack, args.runs, args.concurrency, warmup, args.path))
             print(result.report(), flush=True)
             results.append(result)
             if not args.no_floor and engines == int(args.engines.split(",")[0]):

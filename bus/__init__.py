@@ -2,7 +2,8 @@
 
 from . import log_context, subjects
 from .cipher import Cipher, DecryptionError, MasterKeyError, new_master_key
-from .client import Bus, RunEventModel
+from .client import Bus
+from .run_events_hub import FollowerDropped, RunEventModel, RunFollow
 from .consumer import Defer, PullLoop, Reject, Retry
 from .credentials import CredentialExists, CredentialMissing, CredentialStore
 from .errors import BusError, StaleRevision
@@ -14,6 +15,6 @@ from .workflows_kv import VersionConflict, WorkflowStore
 __all__ = [
     "Cipher", "CredentialExists", "CredentialMissing", "CredentialStore", "DecryptionError", "MasterKeyError",
     "new_master_key",
-    "Bus", "BusError", "Defer", "BusSettings", "EmbeddedNats", "PullLoop", "Reject", "Retry", "RunEventModel",
+    "Bus", "BusError", "Defer", "BusSettings", "EmbeddedNats", "PullLoop", "Reject", "Retry", "RunEventModel", "RunFollow", "FollowerDropped",
     "RunStore", "StaleRevision", "VersionConflict", "WorkflowStore", "free_port", "log_context", "nats_server_binary", "subjects",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import AsyncGenerator, Sequence
 from types import TracebackType
@@ -10,24 +11,20 @@ from typing import Any
 import nats.errors
 import nats.js.errors
 from nats.aio.client import Client as NATS
-from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
 from nats.js import JetStreamContext
-from nats.js.api import DeliverPolicy, PubAck
+from nats.js.api import PubAck
 from nats.js.kv import KeyValue
 from pydantic import BaseModel
 
 from schemas import (
     CancelRequested,
     Graph,
-    LogEvent,
     RunEvents,
     RunRecord,
     RunRequested,
-    RunStatusEvent,
     StepAbort,
     StepDispatch,
-    StepEvent,
     StepResult,
     TimerDue,
 )
@@ -36,13 +33,12 @@ from schemas.auth import AuditEntry
 from . import subjects
 from .connection import connect
 from .resources import BusSettings, declare
+from .run_events_hub import RunEventModel, RunEventsHub, RunFollow
 from .runs_kv import RunStore
 from .tokens_kv import TokenStore
 from .workflows_kv import WorkflowStore
 
 log = logging.getLogger(__name__)
-
-RunEventModel = RunStatusEvent | StepEvent | LogEvent
 
 
 class Bus:
@@ -59,6 +55,7 @@ class Bus:
         self.hook_dedupe = buckets[subjects.HOOK_DEDUPE_BUCKET]
         self.tokens = TokenStore(buckets[subjects.TOKENS_BUCKET])
         self._subscriptions: list[Any] = []
+        self.events_hub = RunEventsHub(nc, js)
 
     @classmethod
     async def connect(
@@ -82,6 +79,7 @@ class Bus:
         for sub in self._subscriptions:
             await _quietly_unsubscribe(sub)
         self._subscriptions.clear()
+        await self.events_hub.close()
         try:
             await self.nc.drain()
         except nats.errors.Error as error:
@@ -212,33 +210,16 @@ class Bus:
         self._subscriptions.append(sub)
         return sub
 
-    async def run_events(self, run_id: str, tick: float = 3600.0) -> AsyncGenerator[RunEventModel | None, None]:
-        """Every stored event of a run, then live ones, in stream order, until the caller stops.
+    def follow_run(self, run_id: str) -> contextlib.AbstractAsyncContextManager[RunFollow]:
+        """A run's stored events, then its live ones, from this process's one shared feed (no consumer of its own)."""
+        return self.events_hub.follow(run_id)
 
-        Yields None after each `tick` seconds without an event, so callers can act on silence.
-        """
-        sub = await self.js.subscribe(
-            subjects.run_events(run_id),
-            stream=subjects.EVENTS_STREAM,
-            ordered_consumer=True,
-            deliver_policy=DeliverPolicy.ALL,
-        )
-        try:
-            while True:
-                try:
-                    msg: Msg = await sub.next_msg(timeout=tick)
-                except TimeoutError:
-                    yield None
-                    continue
-                try:
-                    batch = RunEvents.model_validate_json(msg.data)
-                except ValueError as error:
-                    log.warning("dropping malformed events on %s: %s", msg.subject, error)
-                    continue
-                for event in batch.events:
-                    yield event
-        finally:
-            await _quietly_unsubscribe(sub)
+    async def run_events(self, run_id: str, tick: float = 3600.0) -> AsyncGenerator[RunEventModel | None, None]:
+        """Every stored event of a run, then live ones, until the caller stops; None after each `tick` of silence."""
+        async with self.follow_run(run_id) as follow:
+            await follow.load_stored()
+            async for event in follow.events(tick):
+                yield event
 
     async def events_pending(self, run_id: str) -> int:
         """How many events the stream holds for a run (0 when none or expired)."""

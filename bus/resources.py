@@ -70,6 +70,7 @@ def stream_configs(settings: BusSettings) -> list[StreamConfig]:
             retention=RetentionPolicy.LIMITS,
             storage=StorageType.FILE,
             max_age=settings.events_max_age_s,
+            allow_direct=True,  # followers read a run's stored events with batched direct gets, not consumers
         ),
         StreamConfig(
             name=subjects.AUDIT_STREAM,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
 import time
@@ -10,7 +11,7 @@ from datetime import UTC, datetime
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from bus import Bus, RunEventModel
+from bus import Bus, RunEventModel, RunFollow
 from schemas import RUN_ID_PATTERN, TERMINAL_RUN_STATUSES, RunStatusEvent
 
 from .request_id import run_id as run_id_context
@@ -20,7 +21,9 @@ log = logging.getLogger(__name__)
 CLOSE_NORMAL = 1000
 CLOSE_BAD_REQUEST = 4400
 CLOSE_NOT_FOUND = 4404
+CLOSE_TOO_SLOW = 4408
 CLOSE_EXPIRED = 4410
+CLOSE_PATIENCE_S = 1.0
 # A missing seq (its publisher crashed between saving the run and announcing it) is waited for this long.
 GAP_PATIENCE_S = 3.0
 # A run published straight onto runs.requested may not be recorded yet when its follower connects.
@@ -73,56 +76,65 @@ async def run_events_socket(websocket: WebSocket) -> None:
         return
     run_id_context.set(run_id)
     after = int(after_text)
-    found = await bus.runs.get(run_id)
-    if found is not None:
-        record = found[0]
-        if record.finished and after >= record.eventSeq:
-            await websocket.close(CLOSE_NORMAL)  # the client has seen everything already
-            return
-        # No events for a run that finished long ago: they aged out of the stream. (A run that finished
-        # a moment ago may simply not have had its events published yet: stream it as usual.)
-        aged_out = (datetime.now(UTC) - record.updatedAt).total_seconds() > bus.settings.events_max_age_s
-        if record.finished and aged_out and await bus.events_pending(run_id) == 0:
-            await websocket.close(CLOSE_EXPIRED, "this run's events have expired; GET /v1/runs/{id} has its final state")
-            return
-    streamer = asyncio.create_task(_stream(websocket, bus, run_id, after, known=found is not None))
-    listener = asyncio.create_task(_until_client_leaves(websocket))
-    done, pending = await asyncio.wait({streamer, listener}, return_when=asyncio.FIRST_COMPLETED)
-    for task in pending:
-        task.cancel()
-    await asyncio.gather(*pending, return_exceptions=True)
-    for task in done:
+    # Registered first, then the record read: any event past the record's eventSeq is published after this
+    # registration, so it arrives live; only older ones need reading from the stream.
+    async with bus.follow_run(run_id) as follow:
+        found = await bus.runs.get(run_id)
+        if found is not None:
+            record = found[0]
+            if record.finished and after >= record.eventSeq:
+                await websocket.close(CLOSE_NORMAL)  # the client has seen everything already
+                return
+            # No events for a run that finished long ago: they aged out of the stream. (A run that finished
+            # a moment ago may simply not have had its events published yet: stream it as usual.)
+            aged_out = (datetime.now(UTC) - record.updatedAt).total_seconds() > bus.settings.events_max_age_s
+            if record.finished and aged_out and await bus.events_pending(run_id) == 0:
+                await websocket.close(CLOSE_EXPIRED, "this run's events have expired; GET /v1/runs/{id} has its final state")
+                return
+        if found is None or found[0].eventSeq > after:
+            await follow.load_stored()
+        streamer = asyncio.create_task(_stream(websocket, bus, follow, after, known=found is not None))
+        listener = asyncio.create_task(_until_client_leaves(websocket))
+        too_slow = asyncio.create_task(follow.dropped.wait())
+        done, pending = await asyncio.wait({streamer, listener, too_slow}, return_when=asyncio.FIRST_COMPLETED)
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+    if too_slow in done:
+        # It stopped reading: its events are no longer kept for it. It may come back with ?after=.
+        log.warning("closing an event socket of run %s that stopped reading", run_id)
+        with contextlib.suppress(Exception):
+            async with asyncio.timeout(CLOSE_PATIENCE_S):
+                await websocket.close(CLOSE_TOO_SLOW, "too far behind: reconnect with ?after=<last seq>")
+    for task in done - {too_slow}:
         if not task.cancelled() and (error := task.exception()) and not isinstance(error, WebSocketDisconnect):
             log.warning("event stream ended with %s: %s", type(error).__name__, error)
 
 
-async def _stream(websocket: WebSocket, bus: Bus, run_id: str, after: int, known: bool) -> None:
+async def _stream(websocket: WebSocket, bus: Bus, follow: RunFollow, after: int, known: bool) -> None:
+    run_id = follow.run_id
     sequencer = EventSequencer(after)
-    events = bus.run_events(run_id, tick=GAP_PATIENCE_S / 3)
     give_up_at = None if known else time.monotonic() + UNKNOWN_RUN_PATIENCE_S
     last_heard = time.monotonic()
-    try:
-        async for event in events:
-            now = time.monotonic()
-            if event is not None:
-                give_up_at = None
-                last_heard = now
-            elif give_up_at is not None and now > give_up_at:
-                if await bus.runs.get(run_id) is None:
-                    await websocket.close(CLOSE_NOT_FOUND, f"no run with id {run_id!r}")
-                    return
-                give_up_at = None
-            elif now - last_heard >= GAP_PATIENCE_S:
-                last_heard = now
-                if await _ended_silently(websocket, bus, run_id, sequencer):
-                    return
-            for ready in sequencer.push(event, time.monotonic()):
-                await websocket.send_text(ready.model_dump_json())
-                if is_terminal(ready):
-                    await websocket.close(CLOSE_NORMAL)
-                    return
-    finally:
-        await events.aclose()
+    async for event in follow.events(tick=GAP_PATIENCE_S / 3):
+        now = time.monotonic()
+        if event is not None:
+            give_up_at = None
+            last_heard = now
+        elif give_up_at is not None and now > give_up_at:
+            if await bus.runs.get(run_id) is None:
+                await websocket.close(CLOSE_NOT_FOUND, f"no run with id {run_id!r}")
+                return
+            give_up_at = None
+        elif now - last_heard >= GAP_PATIENCE_S:
+            last_heard = now
+            if await _ended_silently(websocket, bus, run_id, sequencer):
+                return
+        for ready in sequencer.push(event, time.monotonic()):
+            await websocket.send_text(ready.model_dump_json())
+            if is_terminal(ready):
+                await websocket.close(CLOSE_NORMAL)
+                return
 
 
 async def _ended_silently(websocket: WebSocket, bus: Bus, run_id: str, sequencer: EventSequencer) -> bool:

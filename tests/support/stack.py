@@ -43,6 +43,7 @@ class Stack:
     admin_token: str = ADMIN_TOKEN
     server_task: asyncio.Task[None] | None = None
     http: aiohttp.ClientSession | None = None
+    app: Any = None
 
     async def start_orchestrator(self) -> Orchestrator:
         bus = await Bus.connect(self.nats_url, "test-orchestrator", self.bus_settings, give_up_after=10)
@@ -68,8 +69,9 @@ class Stack:
             nats_url=self.nats_url, bus=self.bus_settings, examples_dir=REPO_ROOT / "examples", web_dist=web_dist,
             master_key=MASTER_KEY, admin_token=ADMIN_TOKEN,
         )
+        self.app = create_app(config)
         self.server = uvicorn.Server(
-            uvicorn.Config(create_app(config), host="127.0.0.1", port=port, log_config=None, ws="websockets-sansio")
+            uvicorn.Config(self.app, host="127.0.0.1", port=port, log_config=None, ws="websockets-sansio")
         )
         self.server_task = asyncio.create_task(self.server.serve())
         self.base_url = f"http://127.0.0.1:{port}"
@@ -79,12 +81,25 @@ class Stack:
             await asyncio.sleep(0.01)
         self.http = aiohttp.ClientSession(headers=ADMIN)
 
-    async def stop(self) -> None:
+    def gateway_bus(self) -> Bus:
+        bus: Bus = self.app.state.bus
+        return bus
+
+    async def stop_gateway(self) -> None:
         if self.http is not None:
             await self.http.close()
+            self.http = None
         if self.server is not None and self.server_task is not None:
             self.server.should_exit = True
             await self.server_task
+            self.server = self.server_task = None
+
+    async def restart_gateway(self) -> None:
+        await self.stop_gateway()
+        await self.start_gateway()
+
+    async def stop(self) -> None:
+        await self.stop_gateway()
         for actor in self.actors:
             await actor.shutdown(timeout=5)
         for task in self.tasks:
