@@ -10,6 +10,8 @@ from typing import Any
 
 from bus import BusSettings
 
+DAY = 24 * 3600.0
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -61,6 +63,7 @@ class Settings:
         bus = BusSettings(
             step_ack_wait_s=_float(env, "AUTOMATEOS_STEP_ACK_WAIT", BusSettings.step_ack_wait_s),
             duplicate_window_s=_float(env, "AUTOMATEOS_DUPLICATE_WINDOW", BusSettings.duplicate_window_s),
+            run_retention_s=_float(env, "AUTOMATEOS_RUN_RETENTION_DAYS", BusSettings.run_retention_s / DAY, "days") * DAY,
         )
         return cls(
             host=env.get("AUTOMATEOS_HOST", defaults.host),
@@ -94,14 +97,14 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
     return value
 
 
-def _float(env: Mapping[str, str], name: str, default: float) -> float:
+def _float(env: Mapping[str, str], name: str, default: float, unit: str = "seconds") -> float:
     text = env.get(name)
     if text is None or text == "":
         return default
     try:
         value = float(text)
     except ValueError:
-        raise SettingsError(f"{name} must be a number of seconds, not {text!r}") from None
+        raise SettingsError(f"{name} must be a number of {unit}, not {text!r}") from None
     if value <= 0:
         raise SettingsError(f"{name} must be positive, not {value}")
     return value

@@ -33,6 +33,7 @@ from schemas.auth import AuditEntry
 from . import subjects
 from .connection import connect
 from .resources import BusSettings, declare
+from .run_index import RunIndex
 from .run_events_hub import RunEventModel, RunEventsHub, RunFollow
 from .runs_kv import RunStore
 from .tokens_kv import TokenStore
@@ -48,7 +49,7 @@ class Bus:
         self.nc = nc
         self.js = js
         self.settings = settings
-        self.runs = RunStore(buckets[subjects.RUNS_BUCKET])
+        self.runs = RunStore(buckets[subjects.RUNS_BUCKET], RunIndex(nc, js))
         self.idempotency = buckets[subjects.IDEMPOTENCY_BUCKET]
         self.credentials_kv = buckets[subjects.CREDENTIALS_BUCKET]
         self.workflows = WorkflowStore(buckets[subjects.WORKFLOWS_BUCKET])

@@ -18,6 +18,8 @@ from nats.js.api import (
 from nats.js.errors import BadRequestError, BucketNotFoundError
 from nats.js.kv import KeyValue
 
+from schemas.node_types.delay import MAX_DELAY_S
+
 from . import subjects
 
 log = logging.getLogger(__name__)
@@ -41,10 +43,20 @@ class BusSettings:
     max_ack_pending: int = 50_000
     # Every waiting delay or retry is one unacknowledged timer message, so this caps waits across all runs.
     max_waiting_timers: int = 1_000_000
-    events_max_age_s: float = 7 * DAY
+    # A run's summary (the listing index) and its events go this long after its last change
+    # (AUTOMATEOS_RUN_RETENTION_DAYS); its record stays record_grace_s longer, see runs_record_ttl_s.
+    run_retention_s: float = 30 * DAY
+    # The longest a run can wait without its record changing: the longest delay (schemas/node_types/delay.py).
+    record_grace_s: float = float(MAX_DELAY_S)
     # A webhook event with the same dedupeKey within this window starts no second run.
     hook_dedupe_s: float = DAY
     audit_max_age_s: float = 365 * DAY
+
+
+def runs_record_ttl_s(settings: BusSettings) -> float:
+    """A waiting run's record is not written until its delay ends: it must outlive the retention by the
+    longest delay, or a run waiting 30 days under a 7-day retention would lose its state mid-run."""
+    return settings.run_retention_s + settings.record_grace_s
 
 
 def _work_queue(name: str, subject_list: list[str], settings: BusSettings) -> StreamConfig:
@@ -69,8 +81,16 @@ def stream_configs(settings: BusSettings) -> list[StreamConfig]:
             subjects=[subjects.RUN_EVENTS_ALL],
             retention=RetentionPolicy.LIMITS,
             storage=StorageType.FILE,
-            max_age=settings.events_max_age_s,
+            max_age=settings.run_retention_s,
             allow_direct=True,  # followers read a run's stored events with batched direct gets, not consumers
+        ),
+        StreamConfig(
+            name=subjects.INDEX_STREAM,
+            subjects=[subjects.RUN_INDEX_ALL],
+            retention=RetentionPolicy.LIMITS,
+            storage=StorageType.FILE,
+            max_age=settings.run_retention_s,
+            allow_direct=True,  # listing pages through it with batched direct gets
         ),
         StreamConfig(
             name=subjects.AUDIT_STREAM,
@@ -127,7 +147,9 @@ async def declare(js: JetStreamContext, settings: BusSettings) -> dict[str, KeyV
         # Creating a durable that exists updates its editable fields (ack_wait, max_ack_pending, …).
         await js.add_consumer(stream, consumer)
     return {
-        subjects.RUNS_BUCKET: await _bucket(js, KeyValueConfig(bucket=subjects.RUNS_BUCKET, history=1, direct=True)),
+        subjects.RUNS_BUCKET: await _bucket(
+            js, KeyValueConfig(bucket=subjects.RUNS_BUCKET, history=1, direct=True, ttl=runs_record_ttl_s(settings))
+        ),
         subjects.CREDENTIALS_BUCKET: await _bucket(
             js, KeyValueConfig(bucket=subjects.CREDENTIALS_BUCKET, history=1, direct=True)
         ),
@@ -149,6 +171,15 @@ async def declare(js: JetStreamContext, settings: BusSettings) -> dict[str, KeyV
 
 async def _bucket(js: JetStreamContext, config: KeyValueConfig) -> KeyValue:
     try:
-        return await js.key_value(config.bucket)
+        kv = await js.key_value(config.bucket)
     except BucketNotFoundError:
         return await js.create_key_value(config)
+    # A bucket made before its TTL was configured (or with another one) gets the configured one.
+    stream = f"KV_{config.bucket}"
+    info = await js.stream_info(stream)
+    wanted = config.ttl or 0.0
+    if abs((info.config.max_age or 0.0) - wanted) > 1.0:
+        log.info("bucket %s: setting its TTL to %.0f s", config.bucket, wanted)
+        info.config.max_age = wanted
+        await js.update_stream(info.config)
+    return kv

@@ -1,4 +1,5 @@
-"""Run records in the `runs` KV bucket, changed only by compare-and-set on the revision."""
+"""Run records in the `runs` KV bucket, changed only by compare-and-set on the revision; each change that
+alters a run's summary also updates the listing index (bus/run_index.py)."""
 
 from __future__ import annotations
 
@@ -14,21 +15,21 @@ from nats.js.kv import KeyValue
 from schemas import RunRecord
 
 from .errors import StaleRevision
+from .run_index import RunIndex
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
 _CAS_ATTEMPTS = 100
-# Listing reads records concurrently, but not all at once.
-_LIST_CONCURRENCY = 64
 # Records this process wrote last, by run id: the first compare-and-set tries them without a read.
 _REMEMBERED_RECORDS = 10_000
 
 
 class RunStore:
-    def __init__(self, kv: KeyValue) -> None:
+    def __init__(self, kv: KeyValue, index: RunIndex) -> None:
         self.kv = kv
+        self.index = index
         self._written: OrderedDict[str, tuple[RunRecord, int]] = OrderedDict()
 
     async def get(self, run_id: str) -> tuple[RunRecord, int] | None:
@@ -46,6 +47,7 @@ class RunStore:
             await self.kv.create(record.id, record.model_dump_json().encode())
         except KeyWrongLastSequenceError:
             return False
+        await self.index.put(record.summary())
         return True
 
     async def mutate(self, run_id: str, change: Callable[[RunRecord], tuple[RunRecord | None, T]]) -> T:
@@ -78,6 +80,8 @@ class RunStore:
                 continue
             if not new_record.finished:
                 self._remember(run_id, (new_record, revision))
+            if _listed_differently(record, new_record):
+                await self.index.put(new_record.summary())
             return outcome
         raise StaleRevision(f"run {run_id}: {_CAS_ATTEMPTS} compare-and-set attempts lost the race")
 
@@ -86,17 +90,9 @@ class RunStore:
         if len(self._written) > _REMEMBERED_RECORDS:
             self._written.popitem(last=False)
 
-    async def list(self) -> list[RunRecord]:
-        keys = await kv_keys(self.kv)
-        limiter = asyncio.Semaphore(_LIST_CONCURRENCY)
-
-        async def read(key: str) -> RunRecord | None:
-            async with limiter:
-                found = await self.get(key)
-            return found[0] if found else None
-
-        records = await asyncio.gather(*(read(key) for key in keys))
-        return [record for record in records if record is not None]
+def _listed_differently(old: RunRecord, new: RunRecord) -> bool:
+    """Whether a change shows in the run's summary: a new status or error (steps and logs do not)."""
+    return (old.status, old.error, old.workflowName) != (new.status, new.error, new.workflowName)
 
 
 async def kv_keys(kv: KeyValue, prefix: str = "") -> list[str]:

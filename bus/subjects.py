@@ -14,6 +14,10 @@ AUDIT = "audit.changes"
 AUDIT_STREAM = "AUDIT"
 RUN_EVENTS_PREFIX = "runs.events"
 RUN_EVENTS_ALL = f"{RUN_EVENTS_PREFIX}.>"
+# One summary per run, its subject carrying what listing filters on (bus/run_index.py).
+RUN_INDEX_PREFIX = "runs.index"
+RUN_INDEX_ALL = f"{RUN_INDEX_PREFIX}.>"
+INDEX_STREAM = "RUN_INDEX"
 
 RUNS_STREAM = "RUNS"
 # JetStream announces a step that reached max_deliver (its workers kept dying) on this subject; a stream
@@ -41,6 +45,10 @@ TOKENS_BUCKET = "tokens"
 
 def run_events(run_id: str) -> str:
     return f"{RUN_EVENTS_PREFIX}.{run_id}"
+
+
+def run_index(workflow_id: str, status: str, trigger: str, run_id: str) -> str:
+    return f"{RUN_INDEX_PREFIX}.{workflow_id}.{status}.{trigger}.{run_id}"
 
 
 def timer(run_id: str, step_id: str) -> str:

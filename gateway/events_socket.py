@@ -87,7 +87,7 @@ async def run_events_socket(websocket: WebSocket) -> None:
                 return
             # No events for a run that finished long ago: they aged out of the stream. (A run that finished
             # a moment ago may simply not have had its events published yet: stream it as usual.)
-            aged_out = (datetime.now(UTC) - record.updatedAt).total_seconds() > bus.settings.events_max_age_s
+            aged_out = (datetime.now(UTC) - record.updatedAt).total_seconds() > bus.settings.run_retention_s
             if record.finished and aged_out and await bus.events_pending(run_id) == 0:
                 await websocket.close(CLOSE_EXPIRED, "this run's events have expired; GET /v1/runs/{id} has its final state")
                 return

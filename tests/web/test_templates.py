@@ -34,6 +34,19 @@ def http_nodes(document: dict[str, Any]) -> list[str]:
     return [f"step_{i}" for i, _ in enumerate(document["definition"]["steps"], start=1)]
 
 
+async def select_node(page: Page, node_id: str, shots: Path) -> None:
+    """Clicks a node until its form shows. On a loaded machine a click during the canvas's fit-view animation
+    can land on the pane instead (seen once in a full run); the picture of each miss is kept for a look."""
+    for attempt in range(3):
+        await page.get_by_test_id(f"node-{node_id}").click()
+        try:
+            await expect(page.get_by_test_id("field-url")).to_be_visible(timeout=5000)
+            return
+        except AssertionError:
+            await page.screenshot(path=str(shots / f"missed-{node_id}-{attempt}.png"))
+    await expect(page.get_by_test_id("field-url")).to_be_visible()
+
+
 async def store_credentials(stack: Stack, names: set[str], value: str) -> None:
     assert stack.http is not None
     for name in sorted(names):
@@ -77,7 +90,7 @@ async def test_each_template_runs_against_the_mock_and_the_screenshots_are_taken
         edited = bool(http_nodes(document))
         for node_id in http_nodes(document):
             mock_http.reply(f"/{path.stem}/{node_id}", Reply(200, {"id": 7, "amount": 900}))
-            await page.get_by_test_id(f"node-{node_id}").click()
+            await select_node(page, node_id, tmp_path)
             await page.get_by_test_id("field-url").locator("input").fill(mock_http.url(f"/{path.stem}/{node_id}"))
         await expect(page.get_by_test_id("run-button")).to_be_enabled()
         status = page.get_by_test_id("run-status")
