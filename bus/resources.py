@@ -69,6 +69,12 @@ def _work_queue(name: str, subject_list: list[str], settings: BusSettings) -> St
     )
 
 
+def _history(name: str, subject: str, max_age: float, direct: bool = False) -> StreamConfig:
+    """A stream kept for reading back (LIMITS), until its messages are max_age old."""
+    return StreamConfig(name=name, subjects=[subject], retention=RetentionPolicy.LIMITS, storage=StorageType.FILE,
+                        max_age=max_age, allow_direct=direct)
+
+
 def stream_configs(settings: BusSettings) -> list[StreamConfig]:
     return [
         _work_queue(subjects.RUNS_STREAM, [subjects.RUNS_REQUESTED, subjects.RUNS_CANCEL], settings),
@@ -76,29 +82,10 @@ def stream_configs(settings: BusSettings) -> list[StreamConfig]:
         _work_queue(subjects.RESULTS_STREAM, [subjects.STEPS_RESULT], settings),
         _work_queue(subjects.GAVE_UP_STREAM, [subjects.STEP_GAVE_UP], settings),
         _work_queue(subjects.TIMERS_STREAM, [subjects.TIMERS_ALL], settings),
-        StreamConfig(
-            name=subjects.EVENTS_STREAM,
-            subjects=[subjects.RUN_EVENTS_ALL],
-            retention=RetentionPolicy.LIMITS,
-            storage=StorageType.FILE,
-            max_age=settings.run_retention_s,
-            allow_direct=True,  # followers read a run's stored events with batched direct gets, not consumers
-        ),
-        StreamConfig(
-            name=subjects.INDEX_STREAM,
-            subjects=[subjects.RUN_INDEX_ALL],
-            retention=RetentionPolicy.LIMITS,
-            storage=StorageType.FILE,
-            max_age=settings.run_retention_s,
-            allow_direct=True,  # listing pages through it with batched direct gets
-        ),
-        StreamConfig(
-            name=subjects.AUDIT_STREAM,
-            subjects=[subjects.AUDIT],
-            retention=RetentionPolicy.LIMITS,
-            storage=StorageType.FILE,
-            max_age=settings.audit_max_age_s,
-        ),
+        # Both are read with batched direct gets (followers, listing), never through a consumer of their own.
+        _history(subjects.EVENTS_STREAM, subjects.RUN_EVENTS_ALL, settings.run_retention_s, direct=True),
+        _history(subjects.INDEX_STREAM, subjects.RUN_INDEX_ALL, settings.run_retention_s, direct=True),
+        _history(subjects.AUDIT_STREAM, subjects.AUDIT, settings.audit_max_age_s),
     ]
 
 
@@ -174,12 +161,11 @@ async def _bucket(js: JetStreamContext, config: KeyValueConfig) -> KeyValue:
         kv = await js.key_value(config.bucket)
     except BucketNotFoundError:
         return await js.create_key_value(config)
-    # A bucket made before its TTL was configured (or with another one) gets the configured one.
-    stream = f"KV_{config.bucket}"
-    info = await js.stream_info(stream)
-    wanted = config.ttl or 0.0
-    if abs((info.config.max_age or 0.0) - wanted) > 1.0:
-        log.info("bucket %s: setting its TTL to %.0f s", config.bucket, wanted)
-        info.config.max_age = wanted
-        await js.update_stream(info.config)
+    if config.ttl:
+        # A bucket made before its TTL was configured (or with another one) gets the configured one.
+        info = await js.stream_info(f"KV_{config.bucket}")
+        if abs((info.config.max_age or 0.0) - config.ttl) > 1.0:
+            log.info("bucket %s: setting its TTL to %.0f s", config.bucket, config.ttl)
+            info.config.max_age = config.ttl
+            await js.update_stream(info.config)
     return kv

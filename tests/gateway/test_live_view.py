@@ -20,6 +20,7 @@ from bus import FollowerDropped, subjects
 from schemas import LogEntry, LogEvent
 from tests.support.mock_http import MockHttp, Reply
 from tests.support.stack import Stack, http_graph
+from tests.support.waiting import eventually
 
 
 def chain_graph(mock_http: MockHttp, length: int, path: str) -> dict[str, Any]:
@@ -47,8 +48,13 @@ async def test_many_sockets_on_one_run_and_on_many_runs_cost_no_consumer_each(st
     mock_http.reply("/slow", Reply(200, {"ok": True}, delay_s=0.4))
     runs = [await stack.start_run(chain_graph(mock_http, 3, "/slow")) for _ in range(4)]
     followers = [asyncio.create_task(stack.events(run_id)) for run_id in runs for _ in range(8)]
-    await asyncio.sleep(0.6)  # all 32 sockets are open and the runs are mid-way
-    assert not any(f.done() for f in followers)
+    hub = stack.gateway_bus().events_hub
+
+    async def all_followed() -> bool:
+        return hub.followed_runs() == set(runs)
+
+    await eventually(all_followed, what="every run to be followed")
+    assert not any(f.done() for f in followers), "the runs are still going (their calls take 0.4 s each)"
     assert await event_consumers(stack) <= 1, "one feed for the whole gateway, not one consumer per socket"
     results = await asyncio.gather(*followers)
     for index, events in enumerate(results):
@@ -137,7 +143,12 @@ async def test_a_webhook_waiting_for_its_run_uses_the_same_feed(stack: Stack, mo
             return response.status, await response.json()
 
     calls = [asyncio.create_task(call()) for _ in range(10)]
-    await asyncio.sleep(0.25)
+    hub = stack.gateway_bus().events_hub
+
+    async def waiting() -> bool:
+        return len(hub.followed_runs()) == 10
+
+    await eventually(waiting, what="all ten requests to wait on their runs")
     assert await event_consumers(stack) <= 1
     for status, body in await asyncio.gather(*calls):
         assert status == 200 and json.loads(json.dumps(body))["body"] == {"n": 1}, body
@@ -146,8 +157,9 @@ async def test_a_webhook_waiting_for_its_run_uses_the_same_feed(stack: Stack, mo
 async def test_listing_and_following_without_the_feed_started_is_cheap(stack: Stack, mock_http: MockHttp) -> None:
     """No one follows: the gateway holds no consumer at all."""
     run_id = await stack.start_run(http_graph(mock_http.url("/ok")))
-    for _ in range(100):
-        if (await stack.get_run(run_id))["status"] == "succeeded":
-            break
-        await asyncio.sleep(0.05)
+
+    async def succeeded() -> bool:
+        return (await stack.get_run(run_id))["status"] == "succeeded"
+
+    await eventually(succeeded, what="the run to succeed")
     assert await event_consumers(stack) == 0
