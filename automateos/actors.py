@@ -12,7 +12,7 @@ import uvicorn
 
 from bus import Bus, CredentialStore
 from engine import Worker
-from gateway import GatewayConfig, create_app
+from gateway import SHUTDOWN_GRACE_S, GatewayConfig, create_app
 from orchestrator import Orchestrator
 
 from .settings import Settings
@@ -83,6 +83,7 @@ async def run_gateway(settings: Settings) -> None:
             access_log=False,
             lifespan="on",
             ws="websockets-sansio",
+            timeout_graceful_shutdown=SHUTDOWN_GRACE_S,
         )
     )
     log.info("gateway listening on %s", settings.gateway_url)

@@ -1,5 +1,5 @@
 """The gateway actor: REST API, run event WebSocket, and the web builder's files."""
 
-from .app import GatewayConfig, create_app
+from .app import SHUTDOWN_GRACE_S, GatewayConfig, create_app
 
-__all__ = ["GatewayConfig", "create_app"]
+__all__ = ["SHUTDOWN_GRACE_S", "GatewayConfig", "create_app"]

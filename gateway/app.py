@@ -61,6 +61,9 @@ async def readyz(request: Request) -> Response:
     return JSONResponse({"status": "ready"})
 
 
+# Open WebSockets (a builder tab following a run) would otherwise hold a stopping gateway open indefinitely.
+SHUTDOWN_GRACE_S = 5
+
 _NOT_BUILT = """<!doctype html><title>AutomateOS</title>
 <body style="font-family:system-ui;margin:3rem;max-width:40rem">
 <h1>AutomateOS</h1><p>The API is up, but the web builder has not been built.

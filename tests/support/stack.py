@@ -19,7 +19,7 @@ import uvicorn
 from automateos.settings import REPO_ROOT
 from bus import Bus, BusSettings, CredentialStore, free_port, new_master_key
 from engine import Worker
-from gateway import GatewayConfig, create_app
+from gateway import SHUTDOWN_GRACE_S, GatewayConfig, create_app
 from orchestrator import Orchestrator
 
 TERMINAL = {"succeeded", "failed", "cancelled"}
@@ -71,7 +71,8 @@ class Stack:
         )
         self.app = create_app(config)
         self.server = uvicorn.Server(
-            uvicorn.Config(self.app, host="127.0.0.1", port=port, log_config=None, ws="websockets-sansio")
+            uvicorn.Config(self.app, host="127.0.0.1", port=port, log_config=None, ws="websockets-sansio",
+                          timeout_graceful_shutdown=SHUTDOWN_GRACE_S)
         )
         self.server_task = asyncio.create_task(self.server.serve())
         self.base_url = f"http://127.0.0.1:{port}"

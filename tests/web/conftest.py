@@ -6,7 +6,10 @@ where they must run.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
+import signal
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -17,7 +20,7 @@ from automateos.settings import REPO_ROOT
 from tests.support.stack import Stack
 
 if TYPE_CHECKING:
-    from playwright.async_api import Browser, Page
+    from playwright.async_api import Browser, Page, Playwright
 
 CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
@@ -31,6 +34,7 @@ CHROMIUM_ARGS = [
 ]
 WEB_DIST = REPO_ROOT / "web" / "dist"
 EXPECT_TIMEOUT_MS = 15_000
+CLOSE_TIMEOUT_S = 20.0
 
 
 def _unavailable(reason: str) -> None:
@@ -54,10 +58,54 @@ async def browser() -> AsyncIterator[Browser]:
     except ImportError:
         _unavailable("Playwright is not installed: `pip install playwright` (use the system Chromium; never `playwright install`)")
     expect.set_options(timeout=EXPECT_TIMEOUT_MS)
-    async with async_playwright() as playwright:
+    playwright = await async_playwright().start()
+    launched: Browser | None = None
+    try:
         launched = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield launched
+    finally:
+        # On a loaded CI machine Chromium or the Playwright driver has hung on exit (a 180 s teardown timeout), so the
+        # shutdown is bounded and whatever this process started is then killed by PID.
+        try:
+            await asyncio.wait_for(_close(playwright, launched), CLOSE_TIMEOUT_S)
+        except TimeoutError:
+            _kill_descendants()
+
+
+async def _close(playwright: Playwright, launched: Browser | None) -> None:
+    if launched is not None:
         await launched.close()
+    await playwright.stop()
+
+
+def _descendants(root: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            # The command name may contain spaces and parentheses; the fields after the last ")" are fixed.
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found: list[int] = []
+    pending = [root]
+    while pending:
+        for child in children.get(pending.pop(), []):
+            found.append(child)
+            pending.append(child)
+    return found
+
+
+def _kill_descendants() -> None:
+    """Kill the Playwright driver and the browsers it started: every descendant of this process named like them."""
+    for pid in _descendants(os.getpid()):
+        try:
+            command = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except OSError:
+            continue
+        if b"chromium" in command or b"playwright" in command:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
 
 
 @pytest.fixture
