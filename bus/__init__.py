@@ -8,7 +8,8 @@ from .consumer import Defer, PullLoop, Reject, Retry
 from .credentials import CredentialExists, CredentialMissing, CredentialStore
 from .errors import BusError, StaleRevision
 from .resources import BusSettings
-from .runs_kv import RunStore
+from .run_store import RunStore
+from .step_outputs import StepOutputs, output_ref
 from .server import EmbeddedNats, free_port, nats_server_binary
 from .workflows_kv import VersionConflict, WorkflowStore
 
@@ -16,5 +17,5 @@ __all__ = [
     "Cipher", "CredentialExists", "CredentialMissing", "CredentialStore", "DecryptionError", "MasterKeyError",
     "new_master_key",
     "Bus", "BusError", "Defer", "BusSettings", "EmbeddedNats", "PullLoop", "Reject", "Retry", "RunEventModel", "RunFollow", "FollowerDropped",
-    "RunStore", "StaleRevision", "VersionConflict", "WorkflowStore", "free_port", "log_context", "nats_server_binary", "subjects",
+    "RunStore", "StaleRevision", "StepOutputs", "output_ref", "VersionConflict", "WorkflowStore", "free_port", "log_context", "nats_server_binary", "subjects",
 ]

@@ -35,7 +35,8 @@ from .connection import connect
 from .resources import BusSettings, declare
 from .run_index import RunIndex
 from .run_events_hub import RunEventModel, RunEventsHub, RunFollow
-from .runs_kv import RunStore
+from .run_store import RunStore
+from .step_outputs import StepOutputs
 from .tokens_kv import TokenStore
 from .workflows_kv import WorkflowStore
 
@@ -49,7 +50,8 @@ class Bus:
         self.nc = nc
         self.js = js
         self.settings = settings
-        self.runs = RunStore(buckets[subjects.RUNS_BUCKET], RunIndex(nc, js))
+        self.runs = RunStore(nc, js, buckets[subjects.RUNS_BUCKET], RunIndex(nc, js))
+        self.step_outputs = StepOutputs(buckets[subjects.STEP_OUTPUTS_BUCKET])
         self.idempotency = buckets[subjects.IDEMPOTENCY_BUCKET]
         self.credentials_kv = buckets[subjects.CREDENTIALS_BUCKET]
         self.workflows = WorkflowStore(buckets[subjects.WORKFLOWS_BUCKET])
@@ -157,11 +159,12 @@ class Bus:
         await self.nc.publish(subjects.STEPS_ABORT, abort.model_dump_json().encode())
 
     async def emit(self, run_id: str, events: Sequence[RunEventModel]) -> None:
-        """Append one state change's events as one message. Plain publish: ordered per connection,
-        stored by the stream, no ack wait. The run record in KV is the truth; events narrate it."""
+        """Append events to a run's log unconditionally, bypassing the store's compare-and-set: for tests that
+        stage a run's history. Actors change runs through `runs.mutate`."""
         if events:
             batch = RunEvents(runId=run_id, events=list(events))
-            await self.nc.publish(subjects.run_events(run_id), batch.model_dump_json().encode())
+            await self.js.publish(subjects.run_events(run_id), batch.model_dump_json().encode(),
+                                  stream=subjects.EVENTS_STREAM)
 
     async def audit(self, entry: AuditEntry) -> None:
         await self._publish(subjects.AUDIT, entry)

@@ -30,7 +30,7 @@ from .cipher import (
     key_from_base64,
     key_from_password,
 )
-from .runs_kv import kv_keys
+from .kv_keys import kv_keys
 
 log = logging.getLogger(__name__)
 

@@ -43,8 +43,8 @@ class BusSettings:
     max_ack_pending: int = 50_000
     # Every waiting delay or retry is one unacknowledged timer message, so this caps waits across all runs.
     max_waiting_timers: int = 1_000_000
-    # A run's summary (the listing index) and its events go this long after its last change
-    # (AUTOMATEOS_RUN_RETENTION_DAYS); its record stays record_grace_s longer, see runs_record_ttl_s.
+    # A run's summary (the listing index) goes this long after its last change (AUTOMATEOS_RUN_RETENTION_DAYS);
+    # its record, log and stored outputs stay record_grace_s longer, see runs_record_ttl_s.
     run_retention_s: float = 30 * DAY
     # The longest a run can wait without its record changing: the longest delay (schemas/node_types/delay.py).
     record_grace_s: float = float(MAX_DELAY_S)
@@ -54,8 +54,8 @@ class BusSettings:
 
 
 def runs_record_ttl_s(settings: BusSettings) -> float:
-    """A waiting run's record is not written until its delay ends: it must outlive the retention by the
-    longest delay, or a run waiting 30 days under a 7-day retention would lose its state mid-run."""
+    """A waiting run writes nothing until its delay ends: its record, log and outputs must outlive the retention
+    by the longest delay, or a run waiting 30 days under a 7-day retention would lose its state mid-run."""
     return settings.run_retention_s + settings.record_grace_s
 
 
@@ -83,7 +83,8 @@ def stream_configs(settings: BusSettings) -> list[StreamConfig]:
         _work_queue(subjects.GAVE_UP_STREAM, [subjects.STEP_GAVE_UP], settings),
         _work_queue(subjects.TIMERS_STREAM, [subjects.TIMERS_ALL], settings),
         # Both are read with batched direct gets (followers, listing), never through a consumer of their own.
-        _history(subjects.EVENTS_STREAM, subjects.RUN_EVENTS_ALL, settings.run_retention_s, direct=True),
+        # A run's log is its state (bus/run_store.py), so it lives as long as its record.
+        _history(subjects.EVENTS_STREAM, subjects.RUN_EVENTS_ALL, runs_record_ttl_s(settings), direct=True),
         _history(subjects.INDEX_STREAM, subjects.RUN_INDEX_ALL, settings.run_retention_s, direct=True),
         _history(subjects.AUDIT_STREAM, subjects.AUDIT, settings.audit_max_age_s),
     ]
@@ -136,6 +137,9 @@ async def declare(js: JetStreamContext, settings: BusSettings) -> dict[str, KeyV
     return {
         subjects.RUNS_BUCKET: await _bucket(
             js, KeyValueConfig(bucket=subjects.RUNS_BUCKET, history=1, direct=True, ttl=runs_record_ttl_s(settings))
+        ),
+        subjects.STEP_OUTPUTS_BUCKET: await _bucket(
+            js, KeyValueConfig(bucket=subjects.STEP_OUTPUTS_BUCKET, history=1, direct=True, ttl=runs_record_ttl_s(settings))
         ),
         subjects.CREDENTIALS_BUCKET: await _bucket(
             js, KeyValueConfig(bucket=subjects.CREDENTIALS_BUCKET, history=1, direct=True)

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
@@ -32,15 +31,13 @@ from nats.js.api import DeliverPolicy
 from schemas import LogEvent, RunEvents, RunStatusEvent, StepEvent
 
 from . import subjects
+from .run_log import read_changes
 
 log = logging.getLogger(__name__)
 
 RunEventModel = RunStatusEvent | StepEvent | LogEvent
 
 FOLLOWER_BUFFER_BYTES = 8 * 1024 * 1024
-# Stored messages asked for per direct-get request; a run with more is read in several.
-STORED_BATCH = 512
-STORED_READ_TIMEOUT_S = 5.0
 _PREFIX = subjects.run_events("")
 
 
@@ -152,32 +149,5 @@ class RunEventsHub:
                 followers.discard(follow)
 
     async def _stored(self, run_id: str) -> list[RunEventModel]:
-        """Every event the stream holds for a run, oldest first: batched direct gets, no consumer."""
-        subject = subjects.run_events(run_id)
-        events: list[RunEventModel] = []
-        inbox = self._nc.new_inbox()
-        replies = await self._nc.subscribe(inbox)
-        try:
-            start = 1
-            while True:
-                request = {"seq": start, "next_by_subj": subject, "batch": STORED_BATCH}
-                await self._nc.publish(f"$JS.API.DIRECT.GET.{subjects.EVENTS_STREAM}", json.dumps(request).encode(),
-                                       reply=inbox)
-                more = False
-                while True:
-                    msg = await replies.next_msg(timeout=STORED_READ_TIMEOUT_S)
-                    headers = msg.headers or {}
-                    status = headers.get("Status")
-                    if status is not None:  # 204 ends a batch; 404: nothing (more) for this run
-                        more = status == "204" and headers.get("Nats-Num-Pending", "0") != "0"
-                        break
-                    start = int(headers.get("Nats-Sequence", start)) + 1
-                    try:
-                        events.extend(RunEvents.model_validate_json(msg.data).events)
-                    except ValueError as error:
-                        log.warning("skipping malformed stored events of run %s: %s", run_id, error)
-                if not more:
-                    return events
-        finally:
-            with contextlib.suppress(nats.errors.Error):
-                await replies.unsubscribe()
+        """Every event the stream holds for a run, oldest first."""
+        return [event for _, change in await read_changes(self._nc, run_id) for event in change.events]

@@ -36,6 +36,7 @@ ENGINE_CONSUMER = "engine"
 ORCHESTRATOR_TIMERS_CONSUMER = "orchestrator-timers"
 
 RUNS_BUCKET = "runs"
+STEP_OUTPUTS_BUCKET = "step_outputs"
 IDEMPOTENCY_BUCKET = "idempotency"
 CREDENTIALS_BUCKET = "credentials"
 WORKFLOWS_BUCKET = "workflows"

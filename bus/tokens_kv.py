@@ -9,7 +9,7 @@ from nats.js.kv import KeyValue
 
 from schemas.auth import StoredToken
 
-from .runs_kv import kv_keys
+from .kv_keys import kv_keys
 
 
 class TokenExists(Exception):

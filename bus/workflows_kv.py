@@ -10,7 +10,7 @@ from nats.js.kv import KeyValue
 
 from schemas.workflows import HookRef, ScheduleEntry, WorkflowHead, WorkflowVersion
 
-from .runs_kv import kv_keys
+from .kv_keys import kv_keys
 
 
 class VersionConflict(Exception):

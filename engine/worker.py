@@ -106,7 +106,7 @@ class Worker:
                              delivery=delivery, worker=self.name, startedAt=started_at)
         notice = asyncio.get_running_loop().call_later(RUNNING_NOTICE_AFTER_S, self._announce, running)
         try:
-            ending = await self._execute(dispatch)
+            ending = await self._execute(await self.bus.step_outputs.resolve(dispatch))
         finally:
             notice.cancel()
         result = running.model_copy(update={

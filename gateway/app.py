@@ -91,6 +91,8 @@ def routes(config: GatewayConfig) -> list[BaseRoute]:
         Route("/v1/runs", runner("starting a run", runs.create_run), methods=["POST"]),
         Route("/v1/runs", runner("listing runs", runs.list_runs), methods=["GET"]),
         Route("/v1/runs/{run_id}", runner("reading a run", runs.get_run), methods=["GET"]),
+        Route("/v1/runs/{run_id}/steps/{step_id}/output", runner("reading a step's output", runs.get_step_output),
+              methods=["GET"]),
         Route("/v1/runs/{run_id}/cancel", runner("cancelling a run", runs.cancel_run), methods=["POST"]),
         Route("/v1/runs/{run_id}/rerun", runner("re-running a run", runs.rerun), methods=["POST"]),
         WebSocketRoute("/v1/runs/{run_id}/events", run_events_socket),

@@ -7,7 +7,6 @@ import contextlib
 import logging
 import re
 import time
-from datetime import UTC, datetime
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
@@ -76,23 +75,19 @@ async def run_events_socket(websocket: WebSocket) -> None:
         return
     run_id_context.set(run_id)
     after = int(after_text)
-    # Registered first, then the record read: any event past the record's eventSeq is published after this
-    # registration, so it arrives live; only older ones need reading from the stream.
+    # Registered first, then the stored events read: any event not among them is published after this
+    # registration, so it arrives live.
     async with bus.follow_run(run_id) as follow:
-        found = await bus.runs.get(run_id)
-        if found is not None:
-            record = found[0]
-            if record.finished and after >= record.eventSeq:
+        found = await bus.runs.peek(run_id)
+        if found is not None and found.finished:
+            if after >= found.eventSeq:
                 await websocket.close(CLOSE_NORMAL)  # the client has seen everything already
                 return
-            # No events for a run that finished long ago: they aged out of the stream. (A run that finished
-            # a moment ago may simply not have had its events published yet: stream it as usual.)
-            aged_out = (datetime.now(UTC) - record.updatedAt).total_seconds() > bus.settings.run_retention_s
-            if record.finished and aged_out and await bus.events_pending(run_id) == 0:
+            if await bus.events_pending(run_id) == 0:
+                # A finished run's events are its state: none left means they aged out with it.
                 await websocket.close(CLOSE_EXPIRED, "this run's events have expired; GET /v1/runs/{id} has its final state")
                 return
-        if found is None or found[0].eventSeq > after:
-            await follow.load_stored()
+        await follow.load_stored()
         streamer = asyncio.create_task(_stream(websocket, bus, follow, after, known=found is not None))
         listener = asyncio.create_task(_until_client_leaves(websocket))
         too_slow = asyncio.create_task(follow.dropped.wait())
@@ -138,8 +133,8 @@ async def _stream(websocket: WebSocket, bus: Bus, follow: RunFollow, after: int,
 
 
 async def _ended_silently(websocket: WebSocket, bus: Bus, run_id: str, sequencer: EventSequencer) -> bool:
-    """A run that finished but whose last events never reached the stream (its orchestrator died between
-    saving the run and announcing it) still ends its viewers' streams: with its terminal event, rebuilt."""
+    """A run found finished after GAP_PATIENCE_S without a word from the live feed (it lost its connection
+    and missed the end): its viewers' streams still end, with its terminal event, rebuilt."""
     found = await bus.runs.get(run_id)
     if found is None or not found[0].finished:
         return False

@@ -143,4 +143,5 @@ async def _last_node_answer(bus: Bus, run_id: str, timeout_s: float) -> Response
     if record.status != "succeeded":
         raise ApiException(502, "run_failed", f"run {run_id} {record.status}: {record.error or 'no reason given'}")
     ran = [s for s in record.steps if s.status == "succeeded"]
-    return JSONResponse(ran[-1].output if ran else None, headers={"X-AutomateOS-Run-Id": run_id})
+    output = await bus.step_outputs.output_of(ran[-1]) if ran else None
+    return JSONResponse(output, headers={"X-AutomateOS-Run-Id": run_id})

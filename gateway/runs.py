@@ -28,6 +28,7 @@ from schemas import (
     RunRecord,
     RunStatus,
     RunTrigger,
+    StepOutput,
     ValidatedStep,
     ValidateWorkflow,
     ValidationResponse,
@@ -174,6 +175,23 @@ async def _existing_run(request: Request) -> RunRecord:
 
 async def get_run(request: Request) -> Response:
     return json_response((await _existing_run(request)).view())
+
+
+async def get_step_output(request: Request) -> Response:
+    """GET /v1/runs/{id}/steps/{stepId}/output: a step's output and request, wherever they are kept (a large one
+    is stored apart, and the run's state holds only its reference)."""
+    record = await _existing_run(request)
+    step_id = request.path_params["step_id"]
+    try:
+        step = record.step(step_id)
+    except KeyError:
+        raise ApiException(404, "not_found", f"run {record.id} has no step {step_id!r}") from None
+    if step.outputRef is None:
+        return json_response(StepOutput(output=step.output, request=step.request))
+    stored = await bus_of(request).step_outputs.get(step.outputRef)
+    if stored is None:
+        raise ApiException(404, "not_found", f"step {step_id!r} of run {record.id}: its output has expired")
+    return json_response(stored)
 
 
 async def cancel_run(request: Request) -> Response:

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from nats.aio.msg import Msg
 from pydantic import ValidationError
 
-from bus import Bus, Defer, PullLoop, Reject, Retry, log_context, subjects
+from bus import Bus, Defer, PullLoop, Reject, Retry, log_context, output_ref, subjects
 from schemas import (
     CancelRequested,
     Dag,
@@ -34,6 +34,9 @@ from .schedule_plan import DEFAULT_GRACE
 from .scheduler import Scheduler
 
 log = logging.getLogger(__name__)
+
+# A result bigger than this has its output and request stored apart (bus/step_outputs.py).
+INLINE_RESULT_BYTES = 8 * 1024
 
 
 class Orchestrator:
@@ -137,8 +140,13 @@ class Orchestrator:
             result = StepResult.model_validate_json(msg.data)
         except ValidationError as error:
             raise Reject(f"invalid step result: {error.errors(include_url=False, include_input=False)}") from None
+        ref = None
+        if len(msg.data) > INLINE_RESULT_BYTES and (result.output is not None or result.request is not None):
+            # Kept apart, so the run's changes (and every viewer's feed) stay small whatever a step returns.
+            ref = output_ref(result.runId, result.stepId, result.attempt)
+            await self.bus.step_outputs.put(ref, result.output, result.request)
         try:
-            await self._change(result.runId, lambda record: state.apply_result(record, result, _now()))
+            await self._change(result.runId, lambda record: state.apply_result(record, result, _now(), ref))
         except KeyError:
             raise Reject(f"result for unknown run {result.runId}") from None
 
@@ -189,12 +197,12 @@ class Orchestrator:
         log_context.run_id.set(run_id)  # each message is handled in its own task, so this stays local
         async with self.locks.hold(run_id):
 
-            def apply(record: RunRecord) -> tuple[RunRecord | None, state.Transition]:
+            def apply(record: RunRecord) -> tuple[RunRecord | None, list[state.Event], state.Transition]:
                 transition = step(record)
-                return transition.record, transition
+                return transition.record, transition.events, transition
 
+            # Storing the change is publishing its events: the run's viewers get them from the same write.
             transition = await self.bus.runs.mutate(run_id, apply)
-            await self.bus.emit(run_id, transition.events)
         if transition.note:
             log.debug("run %s: %s", run_id, transition.note)
         if transition.abort:

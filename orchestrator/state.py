@@ -55,14 +55,23 @@ class _Builder:
     """Accumulates one transition's changes on a copy of the record."""
 
     def __init__(self, record: RunRecord, now: datetime) -> None:
-        # Copy what a transition changes (the record, its steps, its log list); the DAG and inputs
-        # are never changed and are shared. Cheaper than a deep copy by an order of magnitude.
-        self.record = record.model_copy(update={"steps": [s.model_copy() for s in record.steps], "logs": list(record.logs)})
+        # Copied: the record, its lists, and each step the transition touches, when it first touches it. The
+        # DAG, the inputs and every other step are shared, so a change costs what it changes, not the run's size.
+        self.record = record.model_copy(update={"steps": list(record.steps), "logs": list(record.logs)})
+        self._copied: set[int] = set()
         self.now = now
         self.events: list[Event] = []
         self.dispatches: list[StepDispatch] = []
         self.timers: list[TimerDue] = []
         self.drop_timers = False
+
+    def step(self, step_id: str) -> StepState:
+        """The step, to change: the record's own copy."""
+        position = self.record.dag.position(step_id)
+        if position not in self._copied:
+            self.record.steps[position] = self.record.steps[position].model_copy()
+            self._copied.add(position)
+        return self.record.steps[position]
 
     def _seq(self) -> int:
         self.record.eventSeq += 1
@@ -87,8 +96,9 @@ class _Builder:
     def say(self, msg: str, level: LogLevel = "INFO", step_id: str | None = None) -> None:
         self.log(LogEntry(ts=self.now, level=level, msg=msg, stepId=step_id))
 
-    def dispatch(self, step: StepState) -> None:
+    def dispatch(self, step_id: str) -> None:
         """Send a ready step on its way: to the workers, or, for a delay, onto a timer."""
+        step = self.step(step_id)
         step.dispatchedAt = self.now
         if self.record.dag.step(step.id).type == "delay":
             seconds = float(self.record.dag.step(step.id).config.get("seconds", 0))
@@ -101,6 +111,9 @@ class _Builder:
                      step_id=step.id)
             self.timers.append(_timer_for(self.record, step, "delay"))
             return
+        # Recorded as an event like any change: the run's state is its events, and a dispatched step is one
+        # to send again after a crash.
+        self.step_changed(step)
         self.dispatches.append(_dispatch_for(self.record, step))
 
     def done(self) -> Transition:
@@ -123,8 +136,9 @@ def start(record: RunRecord, now: datetime) -> Transition:
     if record.eventSeq == 0:
         change.events.append(RunStatusEvent(runId=record.id, seq=change._seq(), ts=now, status="queued"))
     change.run_status("running")
-    for step in change.record.steps:
-        if _is_trigger(record.dag.step(step.id).type):
+    for dag_step in record.dag.steps:
+        if _is_trigger(dag_step.type):
+            step = change.step(dag_step.id)
             step.status = "succeeded"
             step.startedAt = step.finishedAt = now
             step.durationMs = 0.0
@@ -136,8 +150,9 @@ def start(record: RunRecord, now: datetime) -> Transition:
     return change.done()
 
 
-def apply_result(record: RunRecord, result: StepResult, now: datetime) -> Transition:
-    """A worker's report about one attempt of one step."""
+def apply_result(record: RunRecord, result: StepResult, now: datetime, output_ref: str | None = None) -> Transition:
+    """A worker's report about one attempt of one step. With `output_ref`, its output and request were stored
+    apart under that reference (they are large): the step keeps the reference, not them."""
     step, ignored = _open_step(record, result.stepId)
     if step is None:
         return ignored
@@ -158,7 +173,7 @@ def apply_result(record: RunRecord, result: StepResult, now: datetime) -> Transi
     if result.status == "running" and step.status == "running" and step.attempt >= result.attempt:
         return Transition(None, note="already running")
     change = _Builder(record, now)
-    step = change.record.step(result.stepId)
+    step = change.step(result.stepId)
     if result.delivery > 1 and result.status != "running":
         change.say(f"{step.name}: attempt {result.attempt} was delivered {result.delivery} times (a worker stopped "
                    "mid-step)", "WARN", step.id)
@@ -184,10 +199,11 @@ def apply_result(record: RunRecord, result: StepResult, now: datetime) -> Transi
     step.startedAt = step.startedAt or result.startedAt
     step.durationMs = result.durationMs
     step.attempt = result.attempt
-    step.output = result.output
+    step.output = None if output_ref else result.output
+    step.request = None if output_ref else result.request
+    step.outputRef = output_ref
     step.error = result.error
     step.worker = result.worker
-    step.request = result.request
     step.handles = result.handles
 
     retry = settings.retry
@@ -249,7 +265,7 @@ def timer_due(record: RunRecord, timer: TimerDue, now: datetime) -> Transition:
             return Transition(None, dispatches=dispatches, timers=timers, note="delay already over")
         return Transition(None, note=f"stale {timer.kind} timer (step is {step.status}, attempt {step.attempt})")
     change = _Builder(record, now)
-    step = change.record.step(timer.stepId)
+    step = change.step(timer.stepId)
     step.waitUntil = None
     if timer.kind == "retry":
         step.attempt = timer.attempt
@@ -257,8 +273,8 @@ def timer_due(record: RunRecord, timer: TimerDue, now: datetime) -> Transition:
         step.startedAt = step.finishedAt = None
         step.durationMs = None
         step.error = None
-        change.step_changed(step)
         step.dispatchedAt = now
+        change.step_changed(step)
         change.dispatches.append(_dispatch_for(change.record, step))
         return change.done()
     step.status = "succeeded"
@@ -278,8 +294,9 @@ def cancel(record: RunRecord, now: datetime, reason: str | None = None) -> Trans
     if record.finished:
         return Transition(None, note=f"run is already {record.status}")
     change = _Builder(record, now)
-    for step in change.record.steps:
-        if step.status not in FINISHED_STEP_STATUSES:
+    for unchanged in record.steps:
+        if unchanged.status not in FINISHED_STEP_STATUSES:
+            step = change.step(unchanged.id)
             change.drop_timers = change.drop_timers or step.status == "waiting"
             step.waitUntil = None
             if step.status in ("running", "waiting"):
@@ -323,8 +340,10 @@ def _open_step(record: RunRecord, step_id: str) -> tuple[StepState | None, Trans
     """The step a message is about, or None and the no-op answer when there is none or the run is over."""
     if record.finished:
         return None, Transition(None, note=f"run is already {record.status}")
-    step = next((s for s in record.steps if s.id == step_id), None)
-    return step, Transition(None, note=f"unknown step {step_id!r}")
+    try:
+        return record.step(step_id), Transition(None)
+    except KeyError:
+        return None, Transition(None, note=f"unknown step {step_id!r}")
 
 
 def _run_failing(record: RunRecord) -> bool:
@@ -344,12 +363,14 @@ def _of_attempts(attempt: int, max_attempts: int) -> str:
 def _stop_starting(change: _Builder) -> None:
     """After a failure nothing new starts. Steps already with a worker finish and are recorded as they end
     (their side effects happen either way); steps not yet sent are skipped, and waits end."""
-    for other in change.record.steps:
-        if other.status == "queued" and other.dispatchedAt is None:
+    for unchanged in list(change.record.steps):
+        if unchanged.status == "queued" and unchanged.dispatchedAt is None:
+            other = change.step(unchanged.id)
             other.status = "skipped"
             other.skipReason = "an earlier step failed"
             change.step_changed(other)
-        elif other.status == "waiting":
+        elif unchanged.status == "waiting":
+            other = change.step(unchanged.id)
             change.drop_timers = True
             other.status = "cancelled"
             other.error = "the run failed while this step was waiting"
@@ -372,7 +393,7 @@ def _settle_run(change: _Builder) -> None:
 
 
 def _children(record: RunRecord, step_id: str) -> list[str]:
-    return [d.id for d in record.dag.steps if step_id in d.deps]
+    return record.dag.children(step_id)
 
 
 Readiness = Literal["wait", "run", "skip"]
@@ -416,8 +437,9 @@ def _advance(change: _Builder, step_id: str) -> None:
                 continue
             verdict, reason = _readiness(change.record, child_id)
             if verdict == "run":
-                change.dispatch(child)
+                change.dispatch(child_id)
             elif verdict == "skip":
+                child = change.step(child_id)
                 child.status = "skipped"
                 child.skipReason = reason
                 change.step_changed(child)
@@ -439,19 +461,17 @@ def _timer_for(record: RunRecord, step: StepState, kind: Literal["retry", "delay
 
 
 def _upstream_outputs(record: RunRecord, step_id: str) -> dict[str, dict[str, Any]]:
-    """What every ancestor that ran left for templates: succeeded ones, and failures the run went on after."""
-    deps = {s.id: s.deps for s in record.dag.steps}
-    seen: set[str] = set()
-    frontier = list(deps[step_id])
-    while frontier:
-        ancestor = frontier.pop()
-        if ancestor not in seen:
-            seen.add(ancestor)
-            frontier.extend(deps[ancestor])
+    """What the earlier steps its templates read left for them (every earlier step, when the compiler could not
+    tell which): succeeded ones, and failures the run went on after. A large output travels as its reference,
+    which the worker reads (bus/step_outputs.py), so a dispatch stays small however much came before it."""
+    reads = record.dag.step(step_id).reads
+    candidates = record.dag.ancestors(step_id) if reads is None else reads
     outputs: dict[str, dict[str, Any]] = {}
-    for s in record.steps:
-        if s.id in seen and (s.status == "succeeded" or (s.status == "failed" and s.errorHandled)):
-            outputs[s.id] = {"output": s.output, "status": s.status, "error": s.error}
+    for candidate in candidates:
+        s = record.step(candidate)
+        if s.status == "succeeded" or (s.status == "failed" and s.errorHandled):
+            left: dict[str, Any] = {"outputRef": s.outputRef} if s.outputRef else {"output": s.output}
+            outputs[s.id] = {**left, "status": s.status, "error": s.error}
     return outputs
 
 

@@ -40,6 +40,7 @@ from .messages import (
     StepResult,
     TimerDue,
     Workflow,
+    fold_events,
 )
 from .node_types import (
     DEFAULT_HTTP_TIMEOUT_MS,
@@ -64,6 +65,7 @@ from .runs import (
     RunSummary,
     RunView,
     StepAttempt,
+    StepOutput,
     StepRequest,
     StepState,
     StepStatus,
@@ -76,8 +78,9 @@ __all__ = [
     "WorkflowInvalid", "field_path", "issues_from_validation", "Edge", "Graph", "GraphMeta", "Node", "NodeData",
     "Position", "TemplateWorkflow", "as_graph", "RUN_EVENT", "CancelRequested", "LogEvent", "RunEvent",
     "RunEvents", "RunRequested", "RunStatusEvent", "StepAbort", "StepDispatch", "StepEvent", "StepResult", "TimerDue", "Workflow",
+    "fold_events",
     "DEFAULT_HTTP_TIMEOUT_MS", "NODE_ID_PATTERN", "REGISTRY", "HttpConfig", "NodeSettings", "NodeType", "NodeTypeList",
     "RetryPolicy", "StepAttempt", "StepRequest", "FINISHED_STEP_STATUSES", "MAX_LOGS_PER_RUN",
     "RUN_ID_PATTERN", "TERMINAL_RUN_STATUSES", "LogEntry", "RunList", "RunRecord", "RunStatus", "RunSummary", "RunTrigger",
-    "RunView", "StepState", "StepStatus", "new_run_id",
+    "RunView", "StepOutput", "StepState", "StepStatus", "new_run_id",
 ]

@@ -148,7 +148,12 @@ def _compile(graph: Graph) -> Dag:
     _check_step_references(steps, types, deps, graph)
     return Dag(
         workflowName=graph.name,
-        steps=[steps[node_id].model_copy(update={"deps": deps[node_id], "branches": branches[node_id]}) for node_id in order],
+        steps=[
+            steps[node_id].model_copy(update={
+                "deps": deps[node_id], "branches": branches[node_id], "reads": _reads(steps[node_id], types[node_id]),
+            })
+            for node_id in order
+        ],
     )
 
 
@@ -274,6 +279,22 @@ def _referenced_steps(value: object) -> set[str]:
     if isinstance(value, list):
         return set().union(*(_referenced_steps(v) for v in value)) if value else set()
     return set()
+
+
+_STEPS_WORD = re.compile(r"\bsteps\b")
+
+
+def _reads(step: DagStep, node_type: NodeType) -> list[str] | None:
+    """The steps a step's templates read by name, so its dispatch carries only their outputs. None when a
+    template mentions `steps` in any other way (`steps | tojson`, `steps[name]`): then it gets every earlier one."""
+    reads: set[str] = set()
+    for field in node_type.templated:
+        for text in _strings(step.config.get(field)):
+            named = _STEP_REFERENCE.findall(text)
+            if len(_STEPS_WORD.findall(text)) > len(named):
+                return None
+            reads |= {dotted or quoted for dotted, quoted in named}
+    return sorted(reads)
 
 
 def _check_step_references(

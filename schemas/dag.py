@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import Field
+from pydantic import Field, PrivateAttr
 
 from ._base import Contract
 from .node_types import NodeSettings
@@ -22,14 +22,44 @@ class DagStep(Contract):
         "connects from its only output",
     )
     settings: NodeSettings | None = None
+    reads: list[str] | None = Field(
+        default=None,
+        description="the earlier steps its templates read, so a dispatch carries only their outputs; None: it may "
+        "read any step before it (a template that names steps dynamically, or a DAG compiled before this field)",
+    )
 
 
 class Dag(Contract):
+    """Never changed once compiled, so its lookups are computed once and shared by every copy of a run."""
+
     workflowName: str
     steps: list[DagStep]
+    _positions: dict[str, int] | None = PrivateAttr(default=None)
+    _children: dict[str, list[str]] | None = PrivateAttr(default=None)
+
+    def position(self, step_id: str) -> int:
+        if self._positions is None:
+            self._positions = {step.id: index for index, step in enumerate(self.steps)}
+        return self._positions[step_id]
 
     def step(self, step_id: str) -> DagStep:
-        for step in self.steps:
-            if step.id == step_id:
-                return step
-        raise KeyError(step_id)
+        return self.steps[self.position(step_id)]
+
+    def children(self, step_id: str) -> list[str]:
+        if self._children is None:
+            children: dict[str, list[str]] = {step.id: [] for step in self.steps}
+            for step in self.steps:
+                for dep in step.deps:
+                    children[dep].append(step.id)
+            self._children = children
+        return self._children[step_id]
+
+    def ancestors(self, step_id: str) -> set[str]:
+        found: set[str] = set()
+        frontier = list(self.step(step_id).deps)
+        while frontier:
+            ancestor = frontier.pop()
+            if ancestor not in found:
+                found.add(ancestor)
+                frontier.extend(self.step(ancestor).deps)
+        return found

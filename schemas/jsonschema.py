@@ -32,7 +32,7 @@ from .messages import (
     TimerDue,
 )
 from .node_types import REGISTRY, NodeTypeList
-from .runs import RunList, RunRecord, RunView
+from .runs import RunList, RunRecord, RunView, StepOutput
 from .workflows import (
     CreateWorkflow,
     SchedulePreview,
@@ -58,6 +58,7 @@ PUBLISHED: dict[str, Any] = {
     "RunRecord": RunRecord,
     "RunView": RunView,
     "RunList": RunList,
+    "StepOutput": StepOutput,
     "CreateRun": CreateRun,
     "CreateRunResponse": CreateRunResponse,
     "ApiError": ApiError,

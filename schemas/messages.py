@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -9,7 +10,7 @@ from pydantic import AwareDatetime, Discriminator, Field, Tag, TypeAdapter
 
 from ._base import Contract, utc_now
 from .graph import Graph, TemplateWorkflow
-from .runs import LogEntry, RunId, RunStatus, StepRequest, StepState
+from .runs import LogEntry, RunId, RunRecord, RunStatus, StepRequest, StepState
 
 
 def _workflow_format(value: Any) -> str:
@@ -142,3 +143,23 @@ class RunEvents(Contract):
     v: Literal[1] = 1
     runId: RunId
     events: list[RunEvent] = Field(min_length=1)
+
+
+def fold_events(record: RunRecord, events: Sequence[RunStatusEvent | StepEvent | LogEvent]) -> RunRecord:
+    """The run after `events`: a run's state is its record as created plus every event since, so each change
+    is stored as just its events (bus/run_store.py). Events the record already includes (seq ≤ eventSeq) are
+    skipped, so applying a change twice is harmless. Returns a copy; `record` is not changed."""
+    folded = record.model_copy(update={"steps": list(record.steps), "logs": list(record.logs)})
+    for event in events:
+        if event.seq <= folded.eventSeq:
+            continue
+        if isinstance(event, RunStatusEvent):
+            folded.status = event.status
+            folded.error = event.error
+        elif isinstance(event, StepEvent):
+            folded.steps[folded.dag.position(event.step.id)] = event.step
+        else:
+            folded.logs.append(event.log)
+        folded.eventSeq = event.seq
+        folded.updatedAt = event.ts
+    return folded

@@ -56,6 +56,13 @@ class StepRequest(Contract):
     truncated: bool = False
 
 
+class StepOutput(Contract):
+    """A step's output and request, stored apart because they are large; GET /v1/runs/{id}/steps/{stepId}/output."""
+
+    output: Any = None
+    request: StepRequest | None = None
+
+
 class StepAttempt(Contract):
     """One try of a step. The last attempt's request and response are the step's own `request` and `output`;
     earlier attempts keep theirs here, bodies cut at 4 KiB."""
@@ -91,6 +98,10 @@ class StepState(Contract):
     errorHandled: bool = Field(default=False, description="failed, and onError is continue: the run went on")
     handles: list[str] | None = Field(default=None, description="the output handles it took (if, switch)")
     request: StepRequest | None = None
+    outputRef: str | None = Field(
+        default=None,
+        description="the output and request are large and stored apart: GET /v1/runs/{runId}/steps/{stepId}/output",
+    )
     attempts: list[StepAttempt] = Field(default_factory=list)
 
 
@@ -148,7 +159,11 @@ class RunRecord(Contract):
     logs: list[LogEntry] = Field(default_factory=list)
     error: str | None = None
     idempotencyKey: str | None = None
-    eventSeq: int = 0
+    eventSeq: int = Field(default=0, description="the seq of the last run event this state includes")
+    streamSeq: int = Field(
+        default=0, description="the RUN_EVENTS stream sequence of the last change this copy includes: "
+        "what follows it in the stream is applied on read",
+    )
     createdAt: datetime = Field(default_factory=utc_now)
     updatedAt: datetime = Field(default_factory=utc_now)
 
@@ -175,10 +190,10 @@ class RunRecord(Contract):
         return self.status in TERMINAL_RUN_STATUSES
 
     def step(self, step_id: str) -> StepState:
-        for step in self.steps:
-            if step.id == step_id:
-                return step
-        raise KeyError(step_id)
+        # Steps are kept in the DAG's order, so the DAG's index finds one without a scan.
+        step = self.steps[self.dag.position(step_id)]
+        assert step.id == step_id, f"run {self.id}: steps out of the DAG's order"
+        return step
 
     def view(self) -> RunView:
         view = RunView.model_validate(self.model_dump(include=set(RunView.model_fields)))

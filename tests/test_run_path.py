@@ -37,7 +37,9 @@ async def test_start_then_http_run_sends_the_exact_request_and_reports_live(stac
     run_statuses = [e["status"] for e in events if e["type"] == "run"]
     assert run_statuses == ["queued", "running", "succeeded"]
     call_statuses = [e["step"]["status"] for e in events if e["type"] == "step" and e["step"]["id"] == "call"]
-    assert call_statuses == ["running", "succeeded"]
+    assert call_statuses == ["queued", "running", "succeeded"], "sent to the workers, taken, done"
+    dispatched = next(e["step"] for e in events if e["type"] == "step" and e["step"]["id"] == "call")
+    assert dispatched["dispatchedAt"] and dispatched["startedAt"] is None
     assert next(e for e in events if e["type"] == "step" and e["step"]["status"] == "succeeded"
                 and e["step"]["id"] == "call")["step"]["durationMs"] > 0
 

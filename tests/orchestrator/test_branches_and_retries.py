@@ -8,13 +8,13 @@ from typing import Any
 from pydantic import TypeAdapter
 
 from orchestrator import state
-from schemas import RunRecord, StepResult, TimerDue, Workflow, compile_workflow
+from schemas import RunRecord, StepResult, TimerDue, Workflow, compile_workflow, fold_events
 
 T0 = datetime(2026, 12, 2, 12, 0, tzinfo=UTC)
 
 
-def http(node_id: str, **settings: Any) -> dict[str, Any]:
-    data: dict[str, Any] = {"config": {"method": "POST", "url": f"https://x.test/{node_id}"}}
+def http(node_id: str, url: str | None = None, **settings: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {"config": {"method": "POST", "url": url or f"https://x.test/{node_id}"}}
     if settings:
         data["settings"] = settings
     return {"id": node_id, "type": "http", "data": data}
@@ -40,9 +40,13 @@ class Run:
         self.now = T0
         self.last = state.start(record, self.now)
         assert self.last.record is not None
+        assert fold_events(record, self.last.events) == self.last.record
         self.record = self.last.record
 
     def apply(self, transition: state.Transition) -> state.Transition:
+        if transition.record is not None:
+            # The store keeps only a change's events: they must say everything the transition changed.
+            assert fold_events(self.record, transition.events) == transition.record
         self.last = transition
         self.record = transition.record or self.record
         return transition
@@ -165,7 +169,8 @@ def test_a_timer_fired_twice_starts_one_retry() -> None:
 
 
 def test_continue_on_fail_runs_downstream_with_the_error_and_the_run_succeeds() -> None:
-    run = Run(record_of([http("flaky", onError="continue"), http("after")], [edge("start", "flaky"), edge("flaky", "after")]))
+    after = http("after", url="https://x.test/{{ steps.flaky.output.status }}")
+    run = Run(record_of([http("flaky", onError="continue"), after], [edge("start", "flaky"), edge("flaky", "after")]))
     run.result("flaky", "failed", error="HTTP 500 Internal Server Error", output={"status": 500})
     step = run.record.step("flaky")
     assert step.status == "failed" and step.errorHandled
@@ -226,3 +231,26 @@ def test_a_failure_ends_other_waits_and_drops_their_timers() -> None:
     run.result("a", "failed", error="boom")
     assert run.record.step("wait").status == "cancelled" and run.last.drop_timers
     assert run.record.status == "failed"
+
+
+def test_a_dispatch_carries_only_the_outputs_its_templates_read() -> None:
+    chain = [http("a"), http("b"), http("c", url="https://x.test/{{ steps.a.output.status }}"),
+             http("d", url="https://x.test/{{ steps | length }}")]
+    run = Run(record_of(chain, [edge("start", "a"), edge("a", "b"), edge("b", "c"), edge("c", "d")]))
+    run.result("a", output={"status": 201})
+    run.result("b", output={"status": 202})
+    [dispatch] = run.last.dispatches
+    assert dispatch.stepId == "c" and set(dispatch.steps) == {"a"}, "c names only a"
+    run.result("c", output={"status": 203})
+    [dispatch] = run.last.dispatches
+    assert set(dispatch.steps) == {"start", "a", "b", "c"}, "d reads `steps` as a whole: every earlier step"
+
+
+def test_a_large_output_travels_as_its_reference() -> None:
+    run = Run(record_of([http("a"), http("b", url="https://x.test/{{ steps.a.output.body }}")],
+                        [edge("start", "a"), edge("a", "b")]))
+    run.apply(state.apply_result(run.record, report("a", output={"body": "x" * 100}), run.now, "run1.a.1"))
+    step = run.record.step("a")
+    assert step.output is None and step.outputRef == "run1.a.1"
+    [dispatch] = run.last.dispatches
+    assert dispatch.steps["a"] == {"outputRef": "run1.a.1", "status": "succeeded", "error": None}

@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import TypeAdapter
 
 from orchestrator import state
-from schemas import RunRecord, StepResult, Workflow, compile_workflow
+from schemas import RunRecord, StepResult, Workflow, compile_workflow, fold_events
 
 T0 = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 
@@ -33,6 +33,8 @@ def apply(record: RunRecord, *results: StepResult) -> tuple[RunRecord, list[stat
     transitions = []
     for r in results:
         t = state.apply_result(record, r, T0 + timedelta(seconds=1))
+        if t.record is not None:
+            assert fold_events(record, t.events) == t.record, "the change's events say all it changed"
         transitions.append(t)
         record = t.record or record
     return record, transitions

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 
 /** Schemas of what the builder receives; request bodies are built from the builder's own document type. */
 export const RESPONSE_SCHEMAS = [
-  'ApiError', 'CreateRunResponse', 'RunEvent', 'RunList', 'RunView', 'ValidationResponse', 'TemplateInfo', 'CredentialInfo',
+  'ApiError', 'CreateRunResponse', 'RunEvent', 'RunList', 'RunView', 'StepOutput', 'ValidationResponse', 'TemplateInfo', 'CredentialInfo',
   'NodeTypeList', 'WorkflowView', 'WorkflowList', 'WorkflowVersion', 'WorkflowVersionList', 'SchedulePreview',
   'SessionInfo',
 ];

@@ -9,6 +9,7 @@ import type {
   RunQuery,
   RunSummary,
   SessionInfo,
+  StepOutput,
   TemplateSummary,
   ValidateOk,
   WorkflowSummary,
@@ -44,6 +45,8 @@ export interface Api {
   /** The node types the builder draws its palette, nodes and forms from. */
   listNodeTypes(): Promise<NodeTypeList>;
   getRun(id: string): Promise<Run>;
+  /** A step's output and request, for one whose are kept apart (its `outputRef` is set). */
+  getStepOutput(runId: string, stepId: string): Promise<StepOutput>;
   listRuns(query: RunQuery): Promise<{ runs: RunSummary[]; next: string | null }>;
   cancelRun(id: string): Promise<void>;
   rerun(id: string): Promise<{ runId: string }>;
@@ -111,6 +114,8 @@ export const httpApi: Api = {
   validate: (graph, signal) => request('POST', '/v1/workflows/validate', { graph }, signal),
   listNodeTypes: () => request('GET', '/v1/node-types'),
   getRun: (id) => request('GET', `/v1/runs/${encodeURIComponent(id)}`),
+  getStepOutput: (runId, stepId) =>
+    request('GET', `/v1/runs/${encodeURIComponent(runId)}/steps/${encodeURIComponent(stepId)}/output`),
   listRuns: (query) => {
     const params = new URLSearchParams();
     for (const [key, value] of Object.entries(query)) if (value !== undefined && value !== '') params.set(key, String(value));

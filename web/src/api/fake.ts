@@ -16,6 +16,9 @@ export function fakeApi(overrides: Partial<Api> = {}): Api {
     getRun: vi.fn(async () => {
       throw new Error('no such run in the fake');
     }),
+    getStepOutput: vi.fn(async () => {
+      throw new Error('no such step output in the fake');
+    }),
     listNodeTypes: vi.fn(async () => NODE_TYPES),
     listRuns: vi.fn(async () => ({ runs: [], next: null })),
     cancelRun: vi.fn(async () => undefined),

@@ -261,6 +261,12 @@ export interface StepEvent {
   type: "step";
 }
 
+/** A step's output and request, stored apart because they are large; GET /v1/runs/{id}/steps/{stepId}/output. */
+export interface StepOutput {
+  output: unknown;
+  request: StepRequest | null;
+}
+
 /** What an HTTP step sent: sensitive headers masked, secrets scrubbed, the body cut at 64 KiB. */
 export interface StepRequest {
   body: unknown;
@@ -286,6 +292,8 @@ export interface StepState {
   name: string;
   nodeId: string;
   output: unknown;
+  /** the output and request are large and stored apart: GET /v1/runs/{runId}/steps/{stepId}/output */
+  outputRef: string | null;
   request: StepRequest | null;
   skipReason: string | null;
   startedAt: string | null;

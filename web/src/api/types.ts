@@ -14,6 +14,7 @@ import type {
   RunView,
   RunEvent as WireEvent,
   RunSummary as WireSummary,
+  StepOutput,
   StepState,
   TemplateInfo,
   ValidationResponse,
@@ -32,7 +33,7 @@ export type RunSummary = WireSummary;
 export type RunEvent = WireEvent;
 export type FieldError = FieldIssue;
 export type { ApiError as ErrorBody } from './schema.gen';
-export type { FieldUi, Handle, NodeTypeInfo, NodeTypeList, StepAttempt, StepRequest };
+export type { FieldUi, Handle, NodeTypeInfo, NodeTypeList, StepAttempt, StepOutput, StepRequest };
 export type { SessionInfo, TriggerInfo, WorkflowSummary, WorkflowView, WorkflowVersion, WorkflowVersionInfo };
 export type Role = SessionInfo['role'];
 export type RunTrigger = RunSummary['trigger'];

@@ -220,6 +220,7 @@ export function placeholderSteps(doc: GraphDocument, catalogue: Catalogue): Step
       error: null,
       output: null,
       request: null,
+      outputRef: null,
       attempts: [],
       handles: null,
       waitUntil: null,

@@ -46,6 +46,7 @@ export function Inspector() {
 function NodeInspector({ node }: { node: FlowNode }) {
   const info = useCatalogue().get(node.type ?? '');
   const step = useBuilder((s) => (s.run?.onCanvas ? s.run.steps.find((st) => st.nodeId === node.id) : undefined));
+  const runId = useBuilder((s) => s.run?.runId);
   const tab = useBuilder((s) => s.inspectorTab);
   const setTab = useBuilder((s) => s.setInspectorTab);
   if (!info) return <UnknownNode node={node} />;
@@ -91,7 +92,7 @@ function NodeInspector({ node }: { node: FlowNode }) {
           </button>
         </div>
       )}
-      {showing === 'run' && step ? <StepDetails step={step} /> : <NodeForm node={node} info={info} />}
+      {showing === 'run' && step ? <StepDetails step={step} runId={runId} /> : <NodeForm node={node} info={info} />}
     </div>
   );
 }

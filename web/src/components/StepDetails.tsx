@@ -2,18 +2,25 @@
 // sent (method, URL, headers as the server masked them, body) and the response (status, headers, body), the
 // error and duration, and the wait before the next try; for other steps, their output.
 
-import { useEffect, useState, type ReactNode } from 'react';
-import type { StepRequest } from '../api/types';
+import { useContext, useEffect, useState, type ReactNode } from 'react';
+import type { StepOutput, StepRequest } from '../api/types';
+import { ServicesContext } from '../app/services';
 import { attemptsOf, prettyBody, responseOf, type Attempt, type Response } from '../run/attempts';
 import { formatClock, formatDuration } from '../run/format';
 import type { StepView } from '../run/runState';
 import { StatusBadge } from './WorkflowNode';
 
-export function StepDetails({ step }: { step: StepView }) {
-  const attempts = attemptsOf(step);
+export function StepDetails({ step, runId }: { step: StepView; runId?: string }) {
+  const kept = useKeptOutput(runId, step);
+  const attempts = attemptsOf(kept.value ? { ...step, output: kept.value.output, request: kept.value.request ?? null } : step);
   return (
     <div className="step-details" data-testid="step-details" data-status={step.status}>
       <StepSummary step={step} />
+      {step.outputRef && !kept.value && (
+        <p className="muted small" data-testid="step-output-loading" role={kept.error ? 'alert' : undefined}>
+          {kept.error ?? 'Loading the output…'}
+        </p>
+      )}
       {attempts.map((attempt, index) => (
         <div key={attempt.attempt} className="step-details__attempt-wrap">
           <AttemptCard attempt={attempt} total={attempts.length} />
@@ -27,6 +34,27 @@ export function StepDetails({ step }: { step: StepView }) {
       {attempts.length === 0 && step.status === 'queued' && <p className="muted">Not started yet.</p>}
     </div>
   );
+}
+
+/** A large output and request are kept apart from the run (the step has only their `outputRef`): fetched here,
+ * when someone opens the step, instead of travelling with every run update. */
+function useKeptOutput(runId: string | undefined, step: StepView): { value: StepOutput | null; error: string | null } {
+  const api = useContext(ServicesContext)?.api;
+  const [state, setState] = useState<{ ref: string; value: StepOutput | null; error: string | null } | null>(null);
+  const ref = step.outputRef;
+  useEffect(() => {
+    if (!api || !runId || !ref) return;
+    let live = true;
+    api.getStepOutput(runId, step.id).then(
+      (value) => live && setState({ ref, value, error: null }),
+      (error: unknown) =>
+        live && setState({ ref, value: null, error: `Could not load the output: ${error instanceof Error ? error.message : String(error)}` }),
+    );
+    return () => {
+      live = false;
+    };
+  }, [api, runId, ref, step.id]);
+  return state && state.ref === ref ? state : { value: null, error: null };
 }
 
 function StepSummary({ step }: { step: StepView }) {

@@ -31,6 +31,8 @@ export interface StepView {
   output: unknown;
   /** What an HTTP step sent on its last attempt. */
   request: StepRequest | null;
+  /** Set when the output and request are large and kept apart: fetched when the step is opened. */
+  outputRef: string | null;
   /** Every try, oldest first; earlier ones keep their own output. */
   attempts: StepAttempt[];
   /** The outputs a branching step took (`['true']`); null for steps that do not branch. */
@@ -145,6 +147,7 @@ export function stepView(step: Step): StepView {
     error: step.error,
     output: step.output ?? null,
     request: step.request ?? null,
+    outputRef: step.outputRef ?? null,
     attempts: step.attempts ?? [],
     handles: step.handles ?? null,
     waitUntil: step.waitUntil ?? null,

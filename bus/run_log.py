@@ -1,0 +1,58 @@
+"""A run's log: every change to a run is one `RunEvents` message on `runs.events.<runId>`, in the RUN_EVENTS stream.
+
+The log is the truth about a run (bus/run_store.py folds it into the run's state) and what its viewers follow
+(bus/run_events_hub.py). Reading it is batched direct gets by subject: no consumer, one request per
+STORED_BATCH messages.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+
+import nats.errors
+from nats.aio.client import Client as NATS
+
+from schemas import RunEvents
+
+from . import subjects
+
+log = logging.getLogger(__name__)
+
+# Stored messages asked for per direct-get request; a run with more is read in several.
+STORED_BATCH = 512
+STORED_READ_TIMEOUT_S = 5.0
+
+
+async def read_changes(nc: NATS, run_id: str, after: int = 0) -> list[tuple[int, RunEvents]]:
+    """The run's stored changes after stream sequence `after`, oldest first, each with its stream sequence.
+    A malformed message is logged and skipped: only the orchestrator writes here."""
+    subject = subjects.run_events(run_id)
+    changes: list[tuple[int, RunEvents]] = []
+    inbox = nc.new_inbox()
+    replies = await nc.subscribe(inbox)
+    try:
+        start = after + 1
+        while True:
+            request = {"seq": start, "next_by_subj": subject, "batch": STORED_BATCH}
+            await nc.publish(f"$JS.API.DIRECT.GET.{subjects.EVENTS_STREAM}", json.dumps(request).encode(), reply=inbox)
+            more = False
+            while True:
+                msg = await replies.next_msg(timeout=STORED_READ_TIMEOUT_S)
+                headers = msg.headers or {}
+                status = headers.get("Status")
+                if status is not None:  # 204 ends a batch; 404: nothing (more) for this run
+                    more = status == "204" and headers.get("Nats-Num-Pending", "0") != "0"
+                    break
+                seq = int(headers.get("Nats-Sequence", start))
+                start = seq + 1
+                try:
+                    changes.append((seq, RunEvents.model_validate_json(msg.data)))
+                except ValueError as error:
+                    log.warning("skipping malformed stored events of run %s: %s", run_id, error)
+            if not more:
+                return changes
+    finally:
+        with contextlib.suppress(nats.errors.Error):
+            await replies.unsubscribe()

@@ -1,0 +1,183 @@
+"""`RunStore`: a run's state is its record as created plus its log of changes (bus/run_log.py).
+
+Each change is stored as just its events: one message on `runs.events.<runId>`, published only if the subject's
+last sequence is still the one the change was computed from (`Nats-Expected-Last-Subject-Sequence`), so writers
+race safely, the way a compare-and-set would, and a change costs what it changes, not the run's size. The same
+message is what the run's viewers receive: there is no second write to narrate it.
+
+The `runs` KV entry holds the record as created (the DAG and inputs, written once) and, as a cache, a snapshot
+when the run ends or starts a long wait. Reading a run is that entry plus the changes after the stream sequence
+it includes. The snapshot before a long wait also keeps a run's state readable after its older changes have
+aged out of the stream (a run can wait up to 30 days at a time, and there may be several waits).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from datetime import timedelta
+from typing import TypeVar
+
+import nats.js.errors
+from nats.aio.client import Client as NATS
+from nats.js import JetStreamContext
+from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
+from nats.js.kv import KeyValue
+
+from schemas import RunEvents, RunRecord, StepEvent, fold_events
+
+from . import subjects
+from .errors import StaleRevision
+from .run_events_hub import RunEventModel
+from .run_index import RunIndex
+from .run_log import read_changes
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+Change = tuple[RunRecord | None, Sequence[RunEventModel], T]
+
+_CAS_ATTEMPTS = 100
+# nats-server's error code for a publish whose Nats-Expected-Last-Subject-Sequence is not the subject's last.
+_WRONG_LAST_SEQUENCE = 10071
+# Runs this process changed last, by id: their next change starts from this copy, with no read.
+_REMEMBERED_RUNS = 10_000
+# A wait at least this long is preceded by a snapshot.
+LONG_WAIT = timedelta(hours=1)
+
+
+class RunStore:
+    def __init__(self, nc: NATS, js: JetStreamContext, kv: KeyValue, index: RunIndex) -> None:
+        self.nc = nc
+        self.js = js
+        self.kv = kv
+        self.index = index
+        self._latest: OrderedDict[str, RunRecord] = OrderedDict()
+
+    async def get(self, run_id: str) -> tuple[RunRecord, int] | None:
+        """The run as it is now, and the stream sequence of its last change (0: none yet)."""
+        stored = await self._stored(run_id)
+        if stored is None:
+            return None
+        record = await self._caught_up(stored)
+        return record, record.streamSeq
+
+    async def peek(self, run_id: str) -> RunRecord | None:
+        """The run's KV entry alone: as created, or its last snapshot (a finished run's is final). One read,
+        but it lags the run's changes while the run is going."""
+        return await self._stored(run_id)
+
+    async def create(self, record: RunRecord) -> bool:
+        """Store a new record; False when one with that id exists already."""
+        try:
+            await self.kv.create(record.id, record.model_dump_json().encode())
+        except KeyWrongLastSequenceError:
+            return False
+        await self.index.put(record.summary())
+        return True
+
+    async def mutate(self, run_id: str, change: Callable[[RunRecord], Change[T]]) -> T:
+        """Apply `change` to the run as it is and store its events if nobody stored another change first.
+
+        `change` is pure: on a lost race it is re-applied to the run caught up. It returns the changed record
+        (None: no change), the events that say what changed (the record must be the old one with the events
+        folded in: orchestrator/state.py keeps that true and its tests check it) and an outcome, which mutate()
+        passes back. A missing run raises KeyError.
+
+        The first attempt starts from the copy this process last wrote, if any, else from the KV entry, without
+        reading the log: a stale start costs a refused publish and a read of what it missed. A change that does
+        nothing is checked against the log before it is believed (nothing else would catch a stale copy).
+        """
+        current = self._latest.pop(run_id, None)
+        if current is None:
+            current = await self._stored(run_id)
+            if current is None:
+                raise KeyError(run_id)
+        verified = False  # a copy known to be current: the publish's check proves it, else a read
+        for _ in range(_CAS_ATTEMPTS):
+            new_record, events, outcome = change(current)
+            if new_record is None or not events:
+                # Doing nothing writes nothing, so no publish checks the copy: read what it may lack first.
+                if not verified:
+                    verified = True
+                    caught_up = await self._caught_up(current)
+                    if caught_up.streamSeq != current.streamSeq:
+                        current = caught_up
+                        continue
+                if not current.finished:
+                    self._remember(current)
+                return outcome
+            try:
+                seq = await self._append(run_id, events, current.streamSeq)
+            except _Stale:
+                current = await self._caught_up(current)
+                verified = True
+                await asyncio.sleep(0)
+                continue
+            new_record.streamSeq = seq
+            if new_record.finished:
+                self._latest.pop(run_id, None)
+            else:
+                self._remember(new_record)
+            if new_record.finished or _starts_long_wait(events):
+                await self._snapshot(new_record)
+            if _listed_differently(current, new_record):
+                await self.index.put(new_record.summary())
+            return outcome
+        raise StaleRevision(f"run {run_id}: {_CAS_ATTEMPTS} attempts to store a change lost the race")
+
+    async def _append(self, run_id: str, events: Sequence[RunEventModel], after: int) -> int:
+        batch = RunEvents(runId=run_id, events=list(events))
+        try:
+            ack = await self.js.publish(
+                subjects.run_events(run_id), batch.model_dump_json().encode(), stream=subjects.EVENTS_STREAM,
+                headers={"Nats-Expected-Last-Subject-Sequence": str(after)},
+            )
+        except nats.js.errors.BadRequestError as error:
+            if error.err_code == _WRONG_LAST_SEQUENCE:
+                raise _Stale from None
+            raise
+        return int(ack.seq)
+
+    async def _stored(self, run_id: str) -> RunRecord | None:
+        try:
+            entry = await self.kv.get(run_id)
+        except KeyNotFoundError:
+            return None
+        return RunRecord.model_validate_json(entry.value) if entry.value else None
+
+    async def _caught_up(self, record: RunRecord) -> RunRecord:
+        changes = await read_changes(self.nc, record.id, after=record.streamSeq)
+        if not changes:
+            return record
+        folded = fold_events(record, [event for _, change in changes for event in change.events])
+        folded.streamSeq = changes[-1][0]
+        return folded
+
+    async def _snapshot(self, record: RunRecord) -> None:
+        """A cache of the run's state (its changes stay the truth), so reading a finished run is one get."""
+        try:
+            await self.kv.put(record.id, record.model_dump_json().encode())
+        except nats.js.errors.Error as error:
+            log.warning("run %s: snapshot not stored (%s); reads fold its changes instead", record.id, error)
+
+    def _remember(self, record: RunRecord) -> None:
+        self._latest[record.id] = record
+        if len(self._latest) > _REMEMBERED_RUNS:
+            self._latest.popitem(last=False)
+
+
+class _Stale(Exception):
+    """Another change was stored first."""
+
+
+def _starts_long_wait(events: Sequence[RunEventModel]) -> bool:
+    return any(isinstance(e, StepEvent) and e.step.status == "waiting" and e.step.waitUntil is not None
+               and e.step.waitUntil - e.ts >= LONG_WAIT for e in events)
+
+
+def _listed_differently(old: RunRecord, new: RunRecord) -> bool:
+    """Whether a change shows in the run's summary: a new status or error (steps and logs do not)."""
+    return (old.status, old.error, old.workflowName) != (new.status, new.error, new.workflowName)
