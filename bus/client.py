@@ -31,7 +31,10 @@ from schemas import (
 from schemas.auth import AuditEntry
 
 from . import subjects
+from .claims import Claims
 from .connection import connect
+from .consumer import PullSource
+from .errors import BusUnavailable
 from .resources import BusSettings, declare
 from .run_index import RunIndex
 from .run_events_hub import RunEventModel, RunEventsHub, RunFollow
@@ -52,10 +55,10 @@ class Bus:
         self.settings = settings
         self.runs = RunStore(nc, js, buckets[subjects.RUNS_BUCKET], RunIndex(nc, js))
         self.step_outputs = StepOutputs(buckets[subjects.STEP_OUTPUTS_BUCKET])
-        self.idempotency = buckets[subjects.IDEMPOTENCY_BUCKET]
+        self.idempotency = Claims(buckets[subjects.IDEMPOTENCY_BUCKET])
         self.credentials_kv = buckets[subjects.CREDENTIALS_BUCKET]
         self.workflows = WorkflowStore(buckets[subjects.WORKFLOWS_BUCKET])
-        self.hook_dedupe = buckets[subjects.HOOK_DEDUPE_BUCKET]
+        self.hook_dedupe = Claims(buckets[subjects.HOOK_DEDUPE_BUCKET])
         self.tokens = TokenStore(buckets[subjects.TOKENS_BUCKET])
         self._subscriptions: list[Any] = []
         self.events_hub = RunEventsHub(nc, js)
@@ -120,13 +123,16 @@ class Bus:
         two): the message id is the run id, so the stream drops a repeat, and one it no longer remembers is a
         no-op for the orchestrator.
         """
-        created = await self.runs.create(record)
-        if not created:
-            found = await self.runs.get(record.id)
-            if found is None or found[0].status != "queued":
-                return False
-        message = RunRequested(runId=record.id, graph=graph, inputs=record.inputs, idempotencyKey=record.idempotencyKey)
-        await self.request_run(message, msg_id=record.id)
+        try:
+            created = await self.runs.create(record)
+            if not created:
+                found = await self.runs.get(record.id)
+                if found is None or found[0].status != "queued":
+                    return False
+            message = RunRequested(runId=record.id, graph=graph, inputs=record.inputs, idempotencyKey=record.idempotencyKey)
+            await self.request_run(message, msg_id=record.id)
+        except (nats.errors.Error, TimeoutError) as error:
+            raise BusUnavailable(f"{type(error).__name__}: {error}") from error
         return created
 
     async def request_cancel(self, cancel: CancelRequested) -> PubAck:
@@ -167,7 +173,10 @@ class Bus:
                                   stream=subjects.EVENTS_STREAM)
 
     async def audit(self, entry: AuditEntry) -> None:
-        await self._publish(subjects.AUDIT, entry)
+        try:
+            await self._publish(subjects.AUDIT, entry)
+        except (nats.errors.Error, TimeoutError) as error:
+            raise BusUnavailable(f"{type(error).__name__}: {error}") from error
 
     async def audit_log(self, before: int | None, limit: int) -> list[AuditEntry]:
         """Up to `limit` entries, newest first, older than sequence `before` (default: from the newest).
@@ -191,10 +200,9 @@ class Bus:
 
     # -- consuming ----------------------------------------------------------------------------------
 
-    async def pull(self, stream: str, durable: str) -> JetStreamContext.PullSubscription:
-        psub = await self.js.pull_subscribe_bind(durable, stream)
-        self._subscriptions.append(psub)
-        return psub
+    async def pull(self, stream: str, durable: str) -> PullSource:
+        """A durable consumer (declared by `bus.resources`) for a `PullLoop` to read."""
+        return PullSource(self.nc, stream, durable)
 
     async def gave_up_dispatch(self, stream_seq: int) -> StepDispatch | None:
         """The dispatch JetStream stopped delivering, removed from its stream; None if it is gone already."""

@@ -1,9 +1,20 @@
 """The bus's error root: NATS failures translated into messages a user can act on."""
 
+import nats.errors
+
 
 class BusError(Exception):
     """Something about the broker or its resources is wrong."""
 
 
+class BusUnavailable(BusError):
+    """NATS did not answer in time, or is reconnecting: the caller may retry."""
+
+
 class StaleRevision(BusError):
     """A compare-and-set lost a race too many times in a row."""
+
+
+# What an actor's loop may see while NATS is away (a restart, a leader change): retry, do not crash. Defined here so
+# that code outside bus/ names no NATS type.
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (nats.errors.Error, TimeoutError, OSError, BusUnavailable)

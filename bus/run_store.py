@@ -108,6 +108,10 @@ class RunStore:
                         continue
                 if not current.finished:
                     self._remember(current)
+                elif verified:
+                    # A repeat for a finished run: its sender may have died after the last change but before the
+                    # listing heard of it, so the summary is published again (rare: redeliveries only).
+                    await self.index.put(current.summary())
                 return outcome
             try:
                 seq = await self._append(run_id, events, current.streamSeq)
@@ -121,10 +125,12 @@ class RunStore:
                 self._latest.pop(run_id, None)
             else:
                 self._remember(new_record)
+            after_writes = []
             if new_record.finished or _starts_long_wait(events):
-                await self._snapshot(new_record)
+                after_writes.append(self._snapshot(new_record))
             if _listed_differently(current, new_record):
-                await self.index.put(new_record.summary())
+                after_writes.append(self.index.put(new_record.summary()))
+            await asyncio.gather(*after_writes)
             return outcome
         raise StaleRevision(f"run {run_id}: {_CAS_ATTEMPTS} attempts to store a change lost the race")
 

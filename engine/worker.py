@@ -13,10 +13,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp
-from nats.aio.msg import Msg
 from pydantic import ValidationError
 
-from bus import Bus, CredentialStore, PullLoop, Reject, log_context, subjects
+from bus import Bus, CredentialStore, Delivery, PullLoop, Reject, log_context, subjects
 from schemas import LogEntry, StepAbort, StepDispatch, StepRequest, StepResult
 from schemas.messages import StepResultStatus
 
@@ -68,9 +67,9 @@ class Worker:
         self.session = aiohttp.ClientSession(connector=connector, trust_env=False)
         aborts = await self.bus.subscribe_aborts()
         abort_listener = asyncio.create_task(self._listen_for_aborts(aborts))
-        psub = await self.bus.pull(subjects.DISPATCH_STREAM, subjects.ENGINE_CONSUMER)
+        source = await self.bus.pull(subjects.DISPATCH_STREAM, subjects.ENGINE_CONSUMER)
         self.loop = PullLoop(
-            psub,
+            source,
             self._on_dispatch,
             name=f"engine[{self.name}]",
             concurrency=self.concurrency,
@@ -90,7 +89,7 @@ class Worker:
         if self.session is not None:
             await self.session.close()
 
-    async def _on_dispatch(self, msg: Msg) -> None:
+    async def _on_dispatch(self, msg: Delivery) -> None:
         try:
             dispatch = StepDispatch.model_validate_json(msg.data)
         except ValidationError as error:
@@ -99,7 +98,7 @@ class Worker:
         if dispatch.runId in self.aborted:
             log.info("skipping step %s of cancelled run %s", dispatch.stepId, dispatch.runId)
             return
-        delivery = msg.metadata.num_delivered or 1
+        delivery = msg.delivered
         started_at = datetime.now(UTC)
         started = time.perf_counter()
         running = StepResult(runId=dispatch.runId, stepId=dispatch.stepId, status="running", attempt=dispatch.attempt,

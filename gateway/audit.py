@@ -6,10 +6,10 @@ import logging
 import re
 from typing import Any
 
-import nats.errors
 from starlette.requests import Request
 from starlette.responses import Response
 
+from bus import BusUnavailable
 from schemas import FieldIssue
 from schemas.auth import AuditAction, AuditEntry, AuditList
 
@@ -28,7 +28,7 @@ async def record(request: Request, action: AuditAction, target: str, version: in
     entry = AuditEntry(actor=principal_of(request).name, action=action, target=target, version=version, detail=detail)
     try:
         await bus_of(request).audit(entry)
-    except (nats.errors.Error, TimeoutError) as error:
+    except BusUnavailable as error:
         # The change happened; say loudly that its entry is missing rather than pretend it did not happen.
         log.error("audit entry lost (%s): %s", type(error).__name__, entry.model_dump_json())
 

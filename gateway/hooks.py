@@ -14,11 +14,10 @@ import logging
 import re
 from typing import Any
 
-from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from bus import Bus, CredentialMissing, DecryptionError
+from bus import Bus, BusUnavailable, CredentialMissing, DecryptionError
 from schemas import TERMINAL_RUN_STATUSES, CreateRunResponse, FieldIssue, new_run_id
 from schemas.api import HookAccepted
 from schemas.masking import mask_headers
@@ -62,7 +61,7 @@ async def receive_hook(request: Request) -> Response:
         await start_saved_run(bus, run_id, head.id, version.version, {"payload": payload}, "webhook")
     except BaseException:
         if claim is not None:  # no run started: let the sender's retry through
-            await bus.hook_dedupe.purge(claim[1])
+            await bus.hook_dedupe.release(claim[1])
         raise
     if config.responseMode == "lastNode":
         return await _last_node_answer(bus, run_id, config.responseTimeoutMs / 1000)
@@ -114,18 +113,11 @@ async def _dedupe_claim(
     if value is None or isinstance(value, (dict, list)):
         return None  # no key in this event: nothing to deduplicate on
     key = hashlib.sha256(f"{workflow_id}\x00{node_id}\x00{value}".encode()).hexdigest()
-    for _ in range(3):
-        try:
-            await bus.hook_dedupe.create(key, run_id.encode())
-            return run_id, key
-        except KeyWrongLastSequenceError:
-            pass
-        try:
-            entry = await bus.hook_dedupe.get(key)
-        except KeyNotFoundError:
-            continue  # the first request failed and let go of the claim meanwhile: claim it again
-        return (entry.value or b"").decode(), key
-    raise ApiException(503, "unavailable", "could not claim the event's dedupeKey; retry")
+    try:
+        found = await bus.hook_dedupe.claim(key, run_id.encode())
+    except BusUnavailable:
+        raise ApiException(503, "unavailable", "could not claim the event's dedupeKey; retry") from None
+    return (run_id if found is None else found.decode()), key
 
 
 async def _last_node_answer(bus: Bus, run_id: str, timeout_s: float) -> Response:

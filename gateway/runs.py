@@ -9,12 +9,10 @@ import re
 from dataclasses import dataclass
 from typing import Any, get_args
 
-import nats.errors
-from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
 from starlette.requests import Request
 from starlette.responses import Response
 
-from bus import Bus
+from bus import Bus, BusUnavailable
 from schemas import (
     RUN_ID_PATTERN,
     CancelAccepted,
@@ -115,7 +113,7 @@ async def _submit(bus: Bus, body: CreateRun, run_id: str, dag: Dag, started: _St
                            started_by=started.by, workflow_id=body.workflowId, workflow_version=body.version)
     try:
         await bus.submit_run(record, as_graph(body.graph))
-    except (nats.errors.Error, TimeoutError) as error:
+    except BusUnavailable as error:
         log.warning("could not queue run %s: %s", run_id, error)
         retry = "retry with the same idempotencyKey" if body.idempotencyKey else "retry"
         raise ApiException(503, "unavailable", f"the run could not be queued ({type(error).__name__}); {retry}") from None
@@ -133,26 +131,21 @@ async def _claim_idempotency_key(bus: Bus, body: CreateRun, run_id: str) -> tupl
         json.dumps(body.model_dump(mode="json", include={"graph", "inputs"}), sort_keys=True).encode()
     ).hexdigest()
     claim = IdempotencyClaim(runId=run_id, fingerprint=fingerprint).model_dump_json().encode()
-    for _ in range(3):
-        try:
-            await bus.idempotency.create(key, claim)
-            return run_id, False
-        except KeyWrongLastSequenceError:
-            pass
-        try:
-            entry = await bus.idempotency.get(key)
-        except KeyNotFoundError:
-            continue  # the claim expired between our two calls: claim it again
-        previous = IdempotencyClaim.model_validate_json(entry.value or b"{}")
-        if previous.fingerprint != fingerprint:
-            raise ApiException(
-                409,
-                "idempotency_conflict",
-                "this idempotencyKey was already used with a different request body",
-                [FieldIssue(field="idempotencyKey", reason="already used with a different graph or inputs")],
-            )
-        return previous.runId, True
-    raise ApiException(503, "unavailable", "could not claim the idempotencyKey; retry")
+    try:
+        found = await bus.idempotency.claim(key, claim)
+    except BusUnavailable:
+        raise ApiException(503, "unavailable", "could not claim the idempotencyKey; retry") from None
+    if found is None:
+        return run_id, False
+    previous = IdempotencyClaim.model_validate_json(found or b"{}")
+    if previous.fingerprint != fingerprint:
+        raise ApiException(
+            409,
+            "idempotency_conflict",
+            "this idempotencyKey was already used with a different request body",
+            [FieldIssue(field="idempotencyKey", reason="already used with a different graph or inputs")],
+        )
+    return previous.runId, True
 
 
 async def validate_workflow(request: Request) -> Response:

@@ -10,10 +10,9 @@ import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from nats.aio.msg import Msg
 from pydantic import ValidationError
 
-from bus import Bus, Defer, PullLoop, Reject, Retry, log_context, output_ref, subjects
+from bus import Bus, Defer, Delivery, PullLoop, Reject, Retry, log_context, output_ref, subjects
 from schemas import (
     CancelRequested,
     Dag,
@@ -75,13 +74,13 @@ class Orchestrator:
 
     # -- runs.requested / runs.cancel -------------------------------------------------------------
 
-    async def _on_run_message(self, msg: Msg) -> None:
+    async def _on_run_message(self, msg: Delivery) -> None:
         if msg.subject == subjects.RUNS_CANCEL:
             await self._on_cancel(msg)
         else:
             await self._on_run_requested(msg)
 
-    async def _on_run_requested(self, msg: Msg) -> None:
+    async def _on_run_requested(self, msg: Delivery) -> None:
         try:
             raw = json.loads(msg.data)
         except ValueError as error:
@@ -121,21 +120,21 @@ class Orchestrator:
         else:
             log.warning("ignoring an invalid request for existing run %s: %s", run_id, reason)
 
-    async def _on_cancel(self, msg: Msg) -> None:
+    async def _on_cancel(self, msg: Delivery) -> None:
         try:
             cancel = CancelRequested.model_validate_json(msg.data)
         except ValidationError as error:
             raise Reject(f"invalid cancel request: {error.errors(include_url=False)}") from None
         if await self.bus.runs.get(cancel.runId) is None:
             # Its RunRequested may still be on its way (both share one consumer and run concurrently).
-            if (msg.metadata.num_delivered or 1) < self.bus.settings.max_deliver:
+            if msg.delivered < self.bus.settings.max_deliver:
                 raise Retry(f"cancel for run {cancel.runId}, not recorded yet", delay=1.0)
             raise Reject(f"cancel for unknown run {cancel.runId}")
         await self._change(cancel.runId, lambda record: state.cancel(record, _now(), cancel.reason))
 
     # -- steps.result -----------------------------------------------------------------------------
 
-    async def _on_result(self, msg: Msg) -> None:
+    async def _on_result(self, msg: Delivery) -> None:
         try:
             result = StepResult.model_validate_json(msg.data)
         except ValidationError as error:
@@ -150,7 +149,7 @@ class Orchestrator:
         except KeyError:
             raise Reject(f"result for unknown run {result.runId}") from None
 
-    async def _on_gave_up(self, msg: Msg) -> None:
+    async def _on_gave_up(self, msg: Delivery) -> None:
         """A step every worker died on, max_deliver times: fail it, so its run ends instead of waiting forever."""
         try:
             advisory = json.loads(msg.data)
@@ -176,7 +175,7 @@ class Orchestrator:
 
     # -- timers.<runId>.<stepId> --------------------------------------------------------------------
 
-    async def _on_timer(self, msg: Msg) -> None:
+    async def _on_timer(self, msg: Delivery) -> None:
         """A delay or a retry wait. Until it is due the message goes back to the stream, so a wait holds no
         task and survives restarts of every process; a timer fired twice is recognised by its attempt."""
         try:
@@ -238,11 +237,10 @@ def _claimed_workflow_name(raw: object) -> str:
     return "invalid workflow"
 
 
-def _derived_run_id(msg: Msg, idempotency_key: str | None) -> str:
+def _derived_run_id(msg: Delivery, idempotency_key: str | None) -> str:
     """An id for a request that brought none: from its idempotencyKey (so repeats are one run), else
     from its stream position (so a redelivery gets the same id)."""
     if idempotency_key is not None:
         return "k" + hashlib.sha256(idempotency_key.encode()).hexdigest()[:31]
-    meta = msg.metadata
-    millis = int(meta.timestamp.timestamp() * 1000) if meta.timestamp else 0
-    return f"{millis:012x}{meta.sequence.stream:012x}"
+    millis = int(msg.timestamp.timestamp() * 1000) if msg.timestamp else 0
+    return f"{millis:012x}{msg.stream_seq:012x}"

@@ -9,9 +9,8 @@ import logging
 import time
 from datetime import UTC, datetime, timedelta
 
-import nats.errors
 
-from bus import Bus
+from bus import TRANSIENT_ERRORS, Bus
 from schemas import RunRecord, WorkflowInvalid, compile_workflow
 from schemas.workflows import ScheduleEntry
 
@@ -36,7 +35,7 @@ class Scheduler:
         while True:
             try:
                 await self._turn()
-            except (nats.errors.Error, TimeoutError, OSError) as error:
+            except TRANSIENT_ERRORS as error:
                 # NATS away (a restart, a leader change): the ticks it costs are missed ticks, which catchUp covers.
                 log.warning("scheduler: %s: %s; retrying", type(error).__name__, error)
                 self._refreshed_at = float("-inf")

@@ -10,9 +10,10 @@ import asyncio
 import contextlib
 import os
 import signal
-from collections.abc import AsyncIterator
+import sys
+from collections.abc import AsyncIterator, Coroutine
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -66,10 +67,24 @@ async def browser() -> AsyncIterator[Browser]:
     finally:
         # On a loaded CI machine Chromium or the Playwright driver has hung on exit (a 180 s teardown timeout), so the
         # shutdown is bounded and whatever this process started is then killed by PID.
-        try:
-            await asyncio.wait_for(_close(playwright, launched), CLOSE_TIMEOUT_S)
-        except TimeoutError:
-            _kill_descendants()
+        await _bounded("closing the browser", _close(playwright, launched), kill=True)
+
+
+async def _bounded(what: str, closing: Coroutine[Any, Any, None], kill: bool = False) -> None:
+    """Waits up to CLOSE_TIMEOUT_S for `closing`, then (with `kill`) kills the Chromium and driver processes this
+    process started and waits as long again; then abandons it. Not wait_for: that waits for the cancelled
+    coroutine to finish, and a hung close never does."""
+    task = asyncio.ensure_future(closing)
+    done, _ = await asyncio.wait({task}, timeout=CLOSE_TIMEOUT_S)
+    if not done and kill:
+        print(f"\n{what} took over {CLOSE_TIMEOUT_S:.0f} s; killing the browser processes", file=sys.stderr)
+        _kill_descendants()
+        done, _ = await asyncio.wait({task}, timeout=CLOSE_TIMEOUT_S)
+    if not done:
+        print(f"\n{what} did not finish; left behind", file=sys.stderr)
+        task.cancel()
+    elif task.exception() is not None:
+        print(f"\n{what} failed: {task.exception()!r}", file=sys.stderr)
 
 
 async def _close(playwright: Playwright, launched: Browser | None) -> None:
@@ -133,5 +148,5 @@ async def page(browser: Browser, builder_stack: Stack) -> AsyncIterator[Page]:
     await opened.goto(f"/?token={builder_stack.admin_token}")  # the sign-in link `make up` prints
     await expect(opened.get_by_test_id("node-start")).to_be_visible()
     yield opened
-    await context.close()
+    await _bounded("closing the browser context", context.close())
     assert not errors, f"uncaught errors in the page: {errors}"
