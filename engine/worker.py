@@ -20,6 +20,7 @@ from schemas import LogEntry, StepAbort, StepDispatch, StepRequest, StepResult
 from schemas.messages import StepResultStatus
 
 from .errors import StepFailed
+from .limits import MAX_OUTPUT_DEPTH, too_deep
 from .nodes import NodeContext, NodeOutcome
 from .step_runner import run_step
 
@@ -108,6 +109,9 @@ class Worker:
             ending = await self._execute(await self.bus.step_outputs.resolve(dispatch))
         finally:
             notice.cancel()
+        if too_deep(ending.output) or (ending.request is not None and too_deep(ending.request.body)):
+            ending = _Ending("failed", error=f"the step's output or request is nested more than {MAX_OUTPUT_DEPTH} "
+                             "levels deep, more than a run keeps; flatten it (fewer nested objects or lists)")
         result = running.model_copy(update={
             "status": ending.status, "output": ending.output, "error": ending.error, "logs": ending.logs,
             "finishedAt": datetime.now(UTC), "durationMs": round((time.perf_counter() - started) * 1000, 3),

@@ -9,7 +9,8 @@ from datetime import UTC, datetime
 
 from bus import Bus, EmbeddedNats, subjects
 from schemas import Dag, LogEntry, LogEvent, RunRecord, fold_events
-from tests.support.graphs import edge, graph, http, steps_by_id
+from engine.limits import too_deep
+from tests.support.graphs import edge, graph, http, node, steps_by_id
 from tests.support.mock_http import MockHttp, Reply
 from tests.support.stack import Stack
 
@@ -92,3 +93,25 @@ async def test_two_writers_racing_on_one_run_lose_no_change(bus: Bus, nats_serve
         assert sorted(entry.msg for entry in final.logs) == sorted(f"{n}-{i}" for i in range(40) for n in "ab")
     finally:
         await other.close()
+
+
+async def test_an_output_nested_too_deep_fails_its_step_instead_of_stalling_the_run(stack: Stack) -> None:
+    """Each step's output holds the previous one's, one level deeper each time: past 64 levels the step fails,
+    saying why (a deeper value could not be read back, and the run would wait forever for its next step)."""
+    nodes = [node(f"s{i}", "set", values={"i": i, "prev": "{{ steps.s%d.output }}" % (i - 1) if i else "first"})
+             for i in range(70)]
+    workflow = graph(*nodes, edges=[edge("start", "s0"), *(edge(f"s{i - 1}", f"s{i}") for i in range(1, 70))])
+    record = await stack.finish(await stack.start_run(workflow), timeout=60)
+    assert record["status"] == "failed"
+    failed = next(s for s in record["steps"] if s["status"] == "failed")
+    assert "nested more than 64 levels deep" in failed["error"]
+    assert failed["id"] in {"s63", "s64", "s65"}
+
+
+def test_too_deep_counts_levels_without_recursing() -> None:
+    value: object = "leaf"
+    for _ in range(5000):  # far deeper than Python's recursion limit
+        value = [value]
+    assert too_deep(value)
+    assert not too_deep({"a": [{"b": 1}]}, limit=3)
+    assert too_deep({"a": [{"b": {"c": 1}}]}, limit=3)
