@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 WEB_SOURCES := $(shell find web/src web/index.html web/package.json web/vite.config.ts web/tsconfig*.json -type f 2>/dev/null)
 
-.PHONY: up test web schemas typecheck bench clean
+.PHONY: up test web schemas typecheck bench bench-nodered clean
 
 up: $(VENV)/.installed web
 	$(BIN)/automateos up
@@ -47,6 +47,9 @@ typecheck: $(VENV)/.installed-test
 
 bench: $(VENV)/.installed
 	$(BIN)/python bench/throughput.py
+
+bench-nodered: $(VENV)/.installed
+	$(BIN)/python bench/vs_nodered.py
 
 clean:
 	rm -rf $(VENV) web/node_modules web/dist .pytest_cache .mypy_cache

@@ -33,6 +33,9 @@ def _parser() -> argparse.ArgumentParser:
     gateway.add_argument("--port", type=int, help="port to listen on (env AUTOMATEOS_PORT)")
     nats_flag(gateway)
 
+    setup = commands.add_parser("setup", help="create or update the bus's streams, consumers and buckets "
+                                "(`up` does it; run it once per deployment, before the actors)")
+    setup.add_argument("--nats-url", help="NATS server(s) to set up (default: NATS_URL)")
     orchestrator = commands.add_parser("orchestrator", help="run an orchestrator")
     nats_flag(orchestrator)
 
@@ -114,6 +117,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             if line:
                 print(f"✓ {line}", flush=True)
         return up(settings)
+    if args.command == "setup":
+        from bus import set_up_bus
+
+        url = settings.nats_url or settings.embedded_nats_url
+        uvloop.run(set_up_bus(url, settings.bus))
+        print(f"✓ bus set up on {url}: streams, consumers and buckets, with this deployment's settings", flush=True)
+        return 0
     if args.command == "gateway" and not settings.admin_token:
         print("automateos gateway: no admin token: set AUTOMATEOS_ADMIN_TOKEN (16 or more random characters; "
               "`automateos up` writes one into .env)", file=sys.stderr)

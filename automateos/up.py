@@ -40,6 +40,8 @@ class Stack:
             nats_url = self.nats.url
             print(f"✓ nats-server (embedded, JetStream store {store}) on {nats_url}", flush=True)
         env = {**os.environ, "NATS_URL": nats_url}
+        # `up` owns the bus: it declares the streams and buckets once, with its settings; the actors only bind.
+        subprocess.run([sys.executable, "-m", "automateos", "setup"], env=env, check=True)
         if self.settings.master_key:
             env["AUTOMATEOS_MASTER_KEY"] = self.settings.master_key
         actors = ["orchestrator", *(["engine"] * self.engines), "gateway"]

@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bus import EmbeddedNats, free_port, subjects  # noqa: E402
+from bus import EmbeddedNats, free_port, set_up_bus, subjects  # noqa: E402
 from tests.conftest import TEST_BUS_SETTINGS  # noqa: E402
 from tests.support.graphs import edge, graph, http  # noqa: E402
 from tests.support.mock_http import MockHttp, Reply  # noqa: E402
@@ -33,6 +33,7 @@ STREAMS = {
 
 async def measure(runs: int, output_kib: int) -> None:
     with tempfile.TemporaryDirectory() as tmp, EmbeddedNats(Path(tmp) / "nats", port=free_port()) as server:
+        await set_up_bus(server.url, TEST_BUS_SETTINGS)
         mock = await MockHttp().start()
         body = "x" * (output_kib * 1024 - 64) if output_kib else {"ok": True}
         mock.reply("/call", Reply(status=200, body=body))

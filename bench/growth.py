@@ -103,6 +103,7 @@ def main() -> int:
         port = free_port()
         env = {**os.environ, "NATS_URL": nats.url, "AUTOMATEOS_LOG_LEVEL": "WARNING",
                "AUTOMATEOS_MASTER_KEY": new_master_key(), "AUTOMATEOS_ADMIN_TOKEN": TOKEN, "AUTOMATEOS_PORT": str(port)}
+        subprocess.run([sys.executable, "-m", "automateos", "setup"], env=env, check=True, stdout=subprocess.DEVNULL)
         gateway = subprocess.Popen([sys.executable, "-m", "automateos", "gateway"], env=env)
         try:
             deadline = time.monotonic() + 60

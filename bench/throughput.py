@@ -103,6 +103,7 @@ class StackUnderTest:
                "AUTOMATEOS_ADMIN_TOKEN": BENCH_TOKEN, "AUTOMATEOS_PORT": str(self.port), "AUTOMATEOS_ENGINE_CONCURRENCY": str(self.engine_concurrency)}
         self.mock = subprocess.Popen([sys.executable, str(HERE / "mock_server.py"), "--port", str(self.mock_port),
                                       "--delay-ms", str(self.mock_delay_ms)])
+        subprocess.run([sys.executable, "-m", "automateos", "setup"], env=env, check=True, stdout=subprocess.DEVNULL)
         actors = ["orchestrator", *(["engine"] * self.engines), "gateway"]
         for actor in actors:
             self.processes.append(subprocess.Popen([sys.executable, "-m", "automateos", actor], env=env))

@@ -2,12 +2,12 @@
 
 from . import log_context, subjects
 from .cipher import Cipher, DecryptionError, MasterKeyError, new_master_key
-from .client import Bus
+from .client import Bus, set_up_bus
 from .run_events_hub import FollowerDropped, RunEventModel, RunFollow
 from .consumer import Defer, Delivery, PullLoop, PullSource, Reject, Retry
 from .credentials import CredentialExists, CredentialMissing, CredentialStore
 from .errors import TRANSIENT_ERRORS, BusError, BusUnavailable, StaleRevision
-from .resources import BusSettings
+from .resources import BusSettings, NotSetUp
 from .run_store import RunStore
 from .step_outputs import StepOutputs, output_ref
 from .server import EmbeddedNats, free_port, nats_server_binary
@@ -16,6 +16,6 @@ from .workflows_kv import VersionConflict, WorkflowStore
 __all__ = [
     "Cipher", "CredentialExists", "CredentialMissing", "CredentialStore", "DecryptionError", "MasterKeyError",
     "new_master_key",
-    "TRANSIENT_ERRORS", "Bus", "BusError", "BusUnavailable", "Defer", "Delivery", "PullSource", "BusSettings", "EmbeddedNats", "PullLoop", "Reject", "Retry", "RunEventModel", "RunFollow", "FollowerDropped",
+    "TRANSIENT_ERRORS", "Bus", "BusError", "NotSetUp", "set_up_bus", "BusUnavailable", "Defer", "Delivery", "PullSource", "BusSettings", "EmbeddedNats", "PullLoop", "Reject", "Retry", "RunEventModel", "RunFollow", "FollowerDropped",
     "RunStore", "StaleRevision", "StepOutputs", "output_ref", "VersionConflict", "WorkflowStore", "free_port", "log_context", "nats_server_binary", "subjects",
 ]

@@ -35,7 +35,7 @@ from .claims import Claims
 from .connection import connect
 from .consumer import PullSource
 from .errors import BusUnavailable
-from .resources import BusSettings, declare
+from .resources import BusSettings, bind, declare
 from .run_index import RunIndex
 from .run_events_hub import RunEventModel, RunEventsHub, RunFollow
 from .run_store import RunStore
@@ -65,13 +65,16 @@ class Bus:
 
     @classmethod
     async def connect(
-        cls, url: str, name: str, settings: BusSettings | None = None, give_up_after: float | None = None
+        cls, url: str, name: str, settings: BusSettings | None = None, give_up_after: float | None = None,
+        set_up: bool = False,
     ) -> Bus:
+        """Binds to the bus's streams and buckets (NotSetUp if they are missing). `set_up=True` first declares
+        them with `settings`: for the one owner of a deployment (`automateos setup`) and for tests."""
         settings = settings or BusSettings()
         nc = await connect(url, name, give_up_after=give_up_after)
         js = nc.jetstream(timeout=10)
         try:
-            buckets = await declare(js, settings)
+            buckets = await declare(js, settings) if set_up else await bind(js)
         except BaseException:
             await nc.close()
             raise
@@ -244,3 +247,9 @@ async def _quietly_unsubscribe(sub: Any) -> None:
         await sub.unsubscribe()
     except nats.errors.Error as error:  # the connection is closing or the sub is gone: nothing to clean up
         log.debug("unsubscribe failed: %s", error)
+
+
+async def set_up_bus(url: str, settings: BusSettings, give_up_after: float | None = 10.0) -> None:
+    """Declare (or reconcile) every stream, consumer and bucket with `settings`: the deployment owner's step."""
+    bus = await Bus.connect(url, "setup", settings, give_up_after=give_up_after, set_up=True)
+    await bus.close()

@@ -1,4 +1,6 @@
-"""Streams, consumers and KV buckets, declared idempotently by whichever actor starts first."""
+"""Streams, consumers and KV buckets: declared by one owner (`automateos setup`, which `automateos up` runs), with
+the settings of the deployment; every actor only binds to them. An actor that declared on connect would reconcile
+them to whatever settings that one process had (an engine started with another retention would change it for all)."""
 
 from __future__ import annotations
 
@@ -15,16 +17,19 @@ from nats.js.api import (
     StorageType,
     StreamConfig,
 )
-from nats.js.errors import BadRequestError, BucketNotFoundError
+from nats.js.errors import BadRequestError, BucketNotFoundError, NotFoundError
 from nats.js.kv import KeyValue
 
 from schemas.node_types.delay import MAX_DELAY_S
 
 from . import subjects
+from .errors import BusError
 
 log = logging.getLogger(__name__)
 
 DAY = 24 * 3600.0
+# nats-server's default duplicate window for a stream that sets none.
+_DEFAULT_DUPLICATE_WINDOW_S = 120.0
 # nats-server's error code for "stream name already in use with a different configuration".
 _STREAM_CONFIG_DIFFERS = 10058
 
@@ -71,8 +76,9 @@ def _work_queue(name: str, subject_list: list[str], settings: BusSettings) -> St
 
 def _history(name: str, subject: str, max_age: float, direct: bool = False) -> StreamConfig:
     """A stream kept for reading back (LIMITS), until its messages are max_age old."""
+    # The server refuses a duplicate window longer than max_age, and keeps the old window on an update.
     return StreamConfig(name=name, subjects=[subject], retention=RetentionPolicy.LIMITS, storage=StorageType.FILE,
-                        max_age=max_age, allow_direct=direct)
+                        max_age=max_age, allow_direct=direct, duplicate_window=min(_DEFAULT_DUPLICATE_WINDOW_S, max_age))
 
 
 def stream_configs(settings: BusSettings) -> list[StreamConfig]:
@@ -121,8 +127,26 @@ def consumer_configs(settings: BusSettings) -> dict[str, ConsumerConfig]:
     }
 
 
+BUCKETS = (subjects.RUNS_BUCKET, subjects.STEP_OUTPUTS_BUCKET, subjects.CREDENTIALS_BUCKET, subjects.HOOK_DEDUPE_BUCKET,
+           subjects.WORKFLOWS_BUCKET, subjects.TOKENS_BUCKET, subjects.IDEMPOTENCY_BUCKET)
+
+
+class NotSetUp(BusError):
+    """The bus has not been set up: its streams and buckets are missing."""
+
+
+async def bind(js: JetStreamContext) -> dict[str, KeyValue]:
+    """The buckets, which must exist (and with them the streams, declared together by `declare`)."""
+    try:
+        await js.stream_info(subjects.RUNS_STREAM)
+        return {name: await js.key_value(name) for name in BUCKETS}
+    except (BucketNotFoundError, NotFoundError):
+        raise NotSetUp("the bus is not set up (its streams and buckets are missing): run `automateos setup` "
+                       "against this NATS (`automateos up` does it)") from None
+
+
 async def declare(js: JetStreamContext, settings: BusSettings) -> dict[str, KeyValue]:
-    """Create or reconcile every stream, consumer and bucket. Safe to run concurrently from many actors."""
+    """Create or reconcile every stream, consumer and bucket. Idempotent; run by the deployment's one owner."""
     for config in stream_configs(settings):
         try:
             await js.add_stream(config)
@@ -171,5 +195,6 @@ async def _bucket(js: JetStreamContext, config: KeyValueConfig) -> KeyValue:
         if abs((info.config.max_age or 0.0) - config.ttl) > 1.0:
             log.info("bucket %s: setting its TTL to %.0f s", config.bucket, config.ttl)
             info.config.max_age = config.ttl
+            info.config.duplicate_window = min(info.config.duplicate_window or config.ttl, config.ttl)
             await js.update_stream(info.config)
     return kv

@@ -2,8 +2,7 @@
 
 Following a run used to cost a JetStream consumer per WebSocket (created, then deleted: much of the gateway's
 and nats-server's CPU per run). Now a process holds one ordered consumer on `runs.events.>`, started on first
-use; a follower gets the run's stored events with one batched direct get (skipped when the run record says there
-were none it lacks), then the live ones from memory.
+use; a follower gets the run's stored events with one batched direct get, then the live ones from memory.
 
 Why nothing is lost or repeated: a follower registers *before* it reads what is stored, and the ordered consumer
 only delivers what the stream already holds, so every event is either in the stored read or in the live queue

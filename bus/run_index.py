@@ -37,9 +37,12 @@ class RunIndex:
         self._nc = nc
         self._js = js
 
-    async def put(self, summary: RunSummary) -> None:
-        """Publishes the run's current summary, then drops its older ones (a purge keeping the newest)."""
+    async def put(self, summary: RunSummary, first: bool = False) -> None:
+        """Publishes the run's current summary, then drops its older ones (a purge keeping the newest); a run's
+        `first` summary has none to drop."""
         await self._js.publish(index_subject(summary), summary.model_dump_json().encode(), stream=subjects.INDEX_STREAM)
+        if first:
+            return
         purge = {"filter": subjects.run_index("*", "*", "*", summary.id), "keep": 1}
         await self._nc.request(f"$JS.API.STREAM.PURGE.{subjects.INDEX_STREAM}", json.dumps(purge).encode(),
                                timeout=_READ_TIMEOUT_S)

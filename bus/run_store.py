@@ -5,10 +5,10 @@ last sequence is still the one the change was computed from (`Nats-Expected-Last
 race safely, the way a compare-and-set would, and a change costs what it changes, not the run's size. The same
 message is what the run's viewers receive: there is no second write to narrate it.
 
-The `runs` KV entry holds the record as created (the DAG and inputs, written once) and, as a cache, a snapshot
-when the run ends or starts a long wait. Reading a run is that entry plus the changes after the stream sequence
-it includes. The snapshot before a long wait also keeps a run's state readable after its older changes have
-aged out of the stream (a run can wait up to 30 days at a time, and there may be several waits).
+The `runs` KV entry holds the record as created (the DAG and inputs, written once). Reading a run is that entry
+plus the changes after the stream sequence it includes. Before a wait of an hour or more it is overwritten with a
+snapshot, so a run's state stays readable after its older changes have aged out of the stream (a run can wait up
+to 30 days at a time, and there may be several waits); that is the only rewrite, and it is rare.
 """
 
 from __future__ import annotations
@@ -65,8 +65,7 @@ class RunStore:
         return record, record.streamSeq
 
     async def peek(self, run_id: str) -> RunRecord | None:
-        """The run's KV entry alone: as created, or its last snapshot (a finished run's is final). One read,
-        but it lags the run's changes while the run is going."""
+        """The run's KV entry alone: as created, or its last snapshot. One read, but it lags the run's changes."""
         return await self._stored(run_id)
 
     async def create(self, record: RunRecord) -> bool:
@@ -75,7 +74,7 @@ class RunStore:
             await self.kv.create(record.id, record.model_dump_json().encode())
         except KeyWrongLastSequenceError:
             return False
-        await self.index.put(record.summary())
+        await self.index.put(record.summary(), first=True)
         return True
 
     async def mutate(self, run_id: str, change: Callable[[RunRecord], Change[T]]) -> T:
@@ -126,7 +125,7 @@ class RunStore:
             else:
                 self._remember(new_record)
             after_writes = []
-            if new_record.finished or _starts_long_wait(events):
+            if _starts_long_wait(events):
                 after_writes.append(self._snapshot(new_record))
             if _listed_differently(current, new_record):
                 after_writes.append(self.index.put(new_record.summary()))
@@ -163,7 +162,7 @@ class RunStore:
         return folded
 
     async def _snapshot(self, record: RunRecord) -> None:
-        """A cache of the run's state (its changes stay the truth), so reading a finished run is one get."""
+        """The run's state so far (its changes stay the truth), so its older changes may expire."""
         try:
             await self.kv.put(record.id, record.model_dump_json().encode())
         except nats.js.errors.Error as error:

@@ -88,6 +88,9 @@ async def run_events_socket(websocket: WebSocket) -> None:
                 await websocket.close(CLOSE_EXPIRED, "this run's events have expired; GET /v1/runs/{id} has its final state")
                 return
         await follow.load_stored()
+        if any(is_terminal(event) and event.seq <= after for event in follow.stored):
+            await websocket.close(CLOSE_NORMAL)  # it ended, and the client has seen the end already
+            return
         streamer = asyncio.create_task(_stream(websocket, bus, follow, after, known=found is not None))
         listener = asyncio.create_task(_until_client_leaves(websocket))
         too_slow = asyncio.create_task(follow.dropped.wait())

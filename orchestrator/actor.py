@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
 import logging
 import re
@@ -99,7 +98,8 @@ class Orchestrator:
             reason = "invalid run request: " + "; ".join(f"{i.field}: {i.reason}" for i in issues_from_validation(error))
             await self._record_failure(run_id, raw, reason)
             return
-        run_id = request.runId or _derived_run_id(msg, request.idempotencyKey)
+        published_ms = int(msg.timestamp.timestamp() * 1000) if msg.timestamp else 0
+        run_id = request.runId or state.derived_run_id(request.idempotencyKey, published_ms, msg.stream_seq)
         try:
             dag = compile_workflow(request.graph)
         except WorkflowInvalid as invalid:
@@ -126,8 +126,7 @@ class Orchestrator:
         except ValidationError as error:
             raise Reject(f"invalid cancel request: {error.errors(include_url=False)}") from None
         if await self.bus.runs.get(cancel.runId) is None:
-            # Its RunRequested may still be on its way (both share one consumer and run concurrently).
-            if msg.delivered < self.bus.settings.max_deliver:
+            if state.retry_cancel_of_unknown_run(msg.delivered, self.bus.settings.max_deliver):
                 raise Retry(f"cancel for run {cancel.runId}, not recorded yet", delay=1.0)
             raise Reject(f"cancel for unknown run {cancel.runId}")
         await self._change(cancel.runId, lambda record: state.cancel(record, _now(), cancel.reason))
@@ -162,14 +161,9 @@ class Orchestrator:
         log_context.run_id.set(dispatch.runId)
         log.warning("step %s of run %s: every worker stopped before finishing it, %d times; failing it",
                     dispatch.stepId, dispatch.runId, deliveries)
-        failure = StepResult(
-            runId=dispatch.runId, stepId=dispatch.stepId, status="failed", attempt=dispatch.attempt,
-            delivery=deliveries, startedAt=_now(),
-            error=f"gave up after {deliveries} attempts: each worker that took this step stopped (crashed or was "
-                  "killed) before finishing it",
-        )
         try:
-            await self._change(dispatch.runId, lambda record: state.apply_result(record, failure, _now()))
+            await self._change(dispatch.runId, lambda record: state.gave_up(record, dispatch.stepId, dispatch.attempt,
+                                                                            deliveries, _now()))
         except KeyError:
             raise Reject(f"gave-up step for unknown run {dispatch.runId}") from None
 
@@ -235,12 +229,3 @@ def _claimed_workflow_name(raw: object) -> str:
             if isinstance(meta, dict) and isinstance(meta.get("name"), str):
                 return str(meta["name"])
     return "invalid workflow"
-
-
-def _derived_run_id(msg: Delivery, idempotency_key: str | None) -> str:
-    """An id for a request that brought none: from its idempotencyKey (so repeats are one run), else
-    from its stream position (so a redelivery gets the same id)."""
-    if idempotency_key is not None:
-        return "k" + hashlib.sha256(idempotency_key.encode()).hexdigest()[:31]
-    millis = int(msg.timestamp.timestamp() * 1000) if msg.timestamp else 0
-    return f"{millis:012x}{msg.stream_seq:012x}"

@@ -6,6 +6,7 @@ here and is unit-tested without a server.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -310,6 +311,31 @@ def cancel(record: RunRecord, now: datetime, reason: str | None = None) -> Trans
     transition = change.done()
     transition.abort = True
     return transition
+
+
+def gave_up(record: RunRecord, step_id: str, attempt: int, deliveries: int, now: datetime) -> Transition:
+    """Every worker that took a step stopped before finishing it, `deliveries` times (JetStream's max_deliver):
+    the step fails, so its run ends instead of waiting forever."""
+    failure = StepResult(
+        runId=record.id, stepId=step_id, status="failed", attempt=attempt, delivery=deliveries, startedAt=now,
+        error=f"gave up after {deliveries} attempts: each worker that took this step stopped (crashed or was "
+              "killed) before finishing it",
+    )
+    return apply_result(record, failure, now)
+
+
+def retry_cancel_of_unknown_run(delivered: int, max_deliver: int) -> bool:
+    """A cancel for a run not recorded yet: its RunRequested may still be on its way (both share one consumer and
+    are handled concurrently), so it is retried, until redelivery runs out."""
+    return delivered < max_deliver
+
+
+def derived_run_id(idempotency_key: str | None, published_ms: int, stream_seq: int) -> str:
+    """An id for a request that brought none: from its idempotencyKey (so repeats are one run), else from its
+    stream position (so a redelivery gets the same id). Time first, like new_run_id, so ids sort by creation."""
+    if idempotency_key is not None:
+        return "k" + hashlib.sha256(idempotency_key.encode()).hexdigest()[:31]
+    return f"{published_ms:012x}{stream_seq:012x}"
 
 
 def failed_on_arrival(record: RunRecord, reason: str, now: datetime) -> Transition:

@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+import asyncio
+import threading
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 
-from bus import Bus, BusSettings, EmbeddedNats, free_port
+from bus import Bus, BusSettings, EmbeddedNats, free_port, set_up_bus
 from tests.support.mock_http import MockHttp
 from tests.support.stack import Stack
 
@@ -15,9 +17,28 @@ TEST_BUS_SETTINGS = BusSettings(step_ack_wait_s=3.0, duplicate_window_s=60.0)
 
 @pytest.fixture
 def nats_server(tmp_path: Path) -> Iterator[EmbeddedNats]:
-    """A fresh nats-server per test: free port, temporary store, nothing shared between tests."""
+    """A fresh nats-server per test, set up as `automateos up` sets one up: free port, temporary store, nothing
+    shared between tests. A test needing other bus settings calls `set_up_bus` again with its own."""
     with EmbeddedNats(tmp_path / "nats", port=free_port()) as server:
+        set_up_in_thread(server.url, TEST_BUS_SETTINGS)
         yield server
+
+
+def set_up_in_thread(url: str, settings: BusSettings) -> None:
+    """`set_up_bus` from a synchronous fixture: on a loop of its own, since the test's may be running."""
+    failures: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            asyncio.run(set_up_bus(url, settings))
+        except BaseException as error:  # re-raised in the fixture's thread
+            failures.append(error)
+
+    thread = threading.Thread(target=run, name="bus-setup")
+    thread.start()
+    thread.join()
+    if failures:
+        raise failures[0]
 
 
 @pytest.fixture

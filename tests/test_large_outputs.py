@@ -13,6 +13,7 @@ from engine.limits import too_deep
 from tests.support.graphs import edge, graph, http, node, steps_by_id
 from tests.support.mock_http import MockHttp, Reply
 from tests.support.stack import Stack
+from tests.support.waiting import eventually
 
 FAN_OUT = 200
 BODY_CHARS = 64 * 1024 - 64  # just under the HTTP step's 64 KiB body cap, so nothing is cut
@@ -54,8 +55,8 @@ async def test_a_200_way_fan_out_of_64_kib_outputs_completes_and_stays_small(sta
     assert kept["output"]["body"] == "0042" + "x" * (BODY_CHARS - 4)
     assert kept["request"]["method"] == "GET" and kept["request"]["url"].endswith("/big/42")
 
-    snapshot = await bus.runs.peek(run_id)
-    assert snapshot is not None and snapshot.finished, "a finished run's state is one read"
+    stored = await bus.runs.peek(run_id)
+    assert stored is not None and stored.eventSeq == 0, "the record is written once, when the run is created"
 
 
 async def test_a_small_output_stays_in_the_step_and_unknown_steps_are_404(stack: Stack, mock_http: MockHttp) -> None:
@@ -115,3 +116,20 @@ def test_too_deep_counts_levels_without_recursing() -> None:
     assert too_deep(value)
     assert not too_deep({"a": [{"b": 1}]}, limit=3)
     assert too_deep({"a": [{"b": {"c": 1}}]}, limit=3)
+
+
+async def test_a_long_wait_is_preceded_by_a_snapshot(stack: Stack) -> None:
+    """Before a wait of an hour or more, the run's state is written whole, so its older changes may expire
+    during the wait without losing it."""
+    run_id = await stack.start_run(graph(node("pause", "delay", seconds=7200), edges=[edge("start", "pause")]))
+    bus = stack.gateway_bus()
+
+    async def snapshot() -> RunRecord | None:
+        stored = await bus.runs.peek(run_id)
+        return stored if stored is not None and stored.eventSeq > 0 else None
+
+    stored = await eventually(snapshot, what="the snapshot before the 2-hour wait")
+    assert stored.step("pause").status == "waiting" and stored.streamSeq > 0
+    async with stack.http.post(f"{stack.base_url}/v1/runs/{run_id}/cancel") as response:
+        assert response.status == 202
+    assert (await stack.finish(run_id))["status"] == "cancelled"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bus import BusSettings, EmbeddedNats
+from bus import BusSettings, EmbeddedNats, set_up_bus
 from tests.support.mock_http import MockHttp, Reply
 from tests.support.stack import Stack, http_graph
 from tests.support.waiting import eventually
@@ -60,23 +60,28 @@ async def test_filters_and_pages_are_right(stack: Stack, mock_http: MockHttp) ->
 
 async def test_retention_removes_a_run_with_all_its_parts(nats_server: EmbeddedNats, mock_http: MockHttp) -> None:
     settings = BusSettings(step_ack_wait_s=3.0, duplicate_window_s=1.0, run_retention_s=2.0, record_grace_s=0.0)
+    await set_up_bus(nats_server.url, settings)  # the deployment's owner reconciles retention, as `up` would
     stack = Stack(nats_url=nats_server.url, bus_settings=settings)
     try:
         await stack.start_orchestrator()
         await stack.start_worker()
         await stack.start_gateway()
         assert stack.http is not None
-        run_id = await stack.start_run(http_graph(mock_http.url("/ok")))
-        await stack.finish(run_id)
+        mock_http.reply("/big", Reply(status=200, body="x" * 20_000))  # stored apart: a part of its own
+        run_id = await stack.start_run(http_graph(mock_http.url("/big")))
+        record = await stack.finish(run_id)
+        ref = record["steps"][1]["outputRef"]
         bus = stack.buses[0]
+        assert ref and await bus.step_outputs.get(ref) is not None
 
         async def gone() -> bool:
             async with stack.http.get(f"{stack.base_url}/v1/runs/{run_id}") as response:  # type: ignore[union-attr]
                 record_gone = response.status == 404
             async with stack.http.get(f"{stack.base_url}/v1/runs") as response:  # type: ignore[union-attr]
                 listed = (await response.json())["runs"]
-            return record_gone and listed == [] and await bus.events_pending(run_id) == 0
+            return (record_gone and listed == [] and await bus.events_pending(run_id) == 0
+                    and await bus.step_outputs.get(ref) is None)
 
-        await eventually(gone, timeout=20, what="the run's record, summary and events to expire")
+        await eventually(gone, timeout=20, what="the run's record, summary, events and stored output to expire")
     finally:
         await stack.stop()

@@ -12,7 +12,7 @@ from pathlib import Path
 import nats
 import pytest
 
-from bus import Bus, BusSettings, EmbeddedNats, subjects
+from bus import Bus, BusSettings, EmbeddedNats, set_up_bus, subjects
 from tests.support.mock_http import MockHttp, Reply
 from tests.support.stack import Stack, http_graph, spawn_actor, step_is
 from tests.support.streams import stored_messages
@@ -121,6 +121,7 @@ async def test_a_step_every_worker_dies_on_fails_its_run_instead_of_hanging(
     nats_server: EmbeddedNats, mock_http: MockHttp
 ) -> None:
     settings = BusSettings(step_ack_wait_s=1.0, max_deliver=2, duplicate_window_s=60.0)
+    await set_up_bus(nats_server.url, settings)
     stack = Stack(nats_url=nats_server.url, bus_settings=settings)
     await stack.start_orchestrator()
     await stack.start_gateway()

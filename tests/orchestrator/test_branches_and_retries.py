@@ -254,3 +254,23 @@ def test_a_large_output_travels_as_its_reference() -> None:
     assert step.output is None and step.outputRef == "run1.a.1"
     [dispatch] = run.last.dispatches
     assert dispatch.steps["a"] == {"outputRef": "run1.a.1", "status": "succeeded", "error": None}
+
+
+def test_a_step_every_worker_died_on_fails_and_ends_the_run() -> None:
+    run = Run(record_of([http("a"), http("b")], [edge("start", "a"), edge("a", "b")]))
+    transition = run.apply(state.gave_up(run.record, "a", attempt=1, deliveries=5, now=run.now))
+    step = run.record.step("a")
+    assert step.status == "failed" and "gave up after 5 attempts" in (step.error or "")
+    assert run.record.step("b").status == "skipped" and run.record.status == "failed"
+    assert transition.dispatches == []
+
+
+def test_a_cancel_for_a_run_not_recorded_yet_is_retried_until_redelivery_runs_out() -> None:
+    assert state.retry_cancel_of_unknown_run(delivered=1, max_deliver=5)
+    assert not state.retry_cancel_of_unknown_run(delivered=5, max_deliver=5)
+
+
+def test_a_run_id_derived_from_a_request_is_stable() -> None:
+    assert state.derived_run_id("order-42", 0, 7) == state.derived_run_id("order-42", 99, 8), "the key decides"
+    assert state.derived_run_id(None, 0x18f, 7) == "00000000018f000000000007", "else time, then stream position"
+    assert state.derived_run_id(None, 1, 7) != state.derived_run_id(None, 1, 8)
