@@ -18,8 +18,8 @@ load generator are left out of both (their CPU is printed apart: they share the 
 Node-RED is installed from npm into a cache directory on first use (about a minute), its exact version pinned
 there, and reused afterwards.
 
-    python bench/vs_nodered.py                      # delays 0 and 50 ms × c = 1, 10, 50; 3 repeats (~8 min)
-    python bench/vs_nodered.py --quick              # a smoke run, about two minutes
+    python bench/vs_nodered.py                      # delays 0 and 50 ms × c = 1, 10, 50; 3 repeats (~4-5 min here)
+    python bench/vs_nodered.py --quick              # a smoke run, under a minute here
     python bench/vs_nodered.py --concurrency 50 --delays 0 --repeats 5 --runs 2000
     python bench/vs_nodered.py --nodered-dir /tmp/node-red --nodered-keepalive off
 """
@@ -267,12 +267,12 @@ class Background:
 
 
 def default_runs(delay_ms: float, concurrency: int, quick: bool) -> int:
-    """Runs per cell: about 8-12 s of AutomateOS work (the slower of the two here) per cell, half with --quick."""
+    """Runs per cell: about 6-12 s of AutomateOS work (the slower of the two here) per cell, a third with --quick."""
     if delay_ms:
-        runs = {1: 120, 10: 500, 50: 900}.get(concurrency, 18 * concurrency)
+        runs = {1: 180, 10: 750, 50: 1400}.get(concurrency, 28 * concurrency)
     else:
-        runs = {1: 300, 10: 700, 50: 900}.get(concurrency, 18 * concurrency)
-    return max(concurrency, runs // 2) if quick else runs
+        runs = {1: 450, 10: 1000, 50: 1400}.get(concurrency, 28 * concurrency)
+    return max(concurrency, runs // 3) if quick else runs
 
 
 async def set_mock_delay(mock_port: int, delay_ms: float) -> None:
@@ -399,7 +399,7 @@ def main() -> int:
                         help="the mock API's reply delay in ms, comma-separated")
     parser.add_argument("--repeats", type=int, default=3, help="cells per system for each delay and concurrency")
     parser.add_argument("--runs", type=int, default=0, help="runs per cell (default: by delay and concurrency)")
-    parser.add_argument("--quick", action="store_true", help="half the runs and one repeat: a smoke run")
+    parser.add_argument("--quick", action="store_true", help="a third of the runs and one repeat: a smoke run")
     parser.add_argument("--nodered-dir", type=Path, default=DEFAULT_DIR, help=f"where Node-RED is installed ({DEFAULT_DIR})")
     parser.add_argument("--nodered-keepalive", choices=("on", "off"), default="on",
                         help="the http request node's keep-alive (off is its editor default; AutomateOS pools)")

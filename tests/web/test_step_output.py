@@ -135,3 +135,17 @@ async def test_the_variable_menu_of_a_narrow_field_stays_inside_the_inspector(pa
     assert box["x"] >= inspector["x"] and box["x"] + box["width"] <= inspector["x"] + inspector["width"] + 1, (box, inspector)
     if shots := os.environ.get("SCREENSHOTS_DIR"):
         await page.screenshot(path=f"{shots}/set-variable-menu.png")
+
+
+async def test_a_large_response_kept_apart_is_shown_when_the_step_is_opened(page: Page, mock_http: MockHttp) -> None:
+    """A response over 8 KiB is stored apart from the run (the step has only its reference); opening the step
+    fetches it, so what the user sees is the same as for a small one."""
+    mock_http.reply("/report", Reply(200, {"rows": ["row-%04d" % i for i in range(1500)], "total": 1500}))
+    await load_graph(page, chain(("report", mock_http.url("/report")), name="Big report"))
+    await run_to_end(page, "succeeded")
+    await page.get_by_test_id("node-report").click()
+    details = page.get_by_test_id("step-details")
+    await expect(details.get_by_test_id("response-status")).to_have_text("200")
+    await expect(details.get_by_test_id("response-body")).to_contain_text('"total": 1500')
+    await expect(details.get_by_test_id("request-line")).to_have_text(f"GET {mock_http.url('/report')}")
+    await expect(details.get_by_test_id("step-output-loading")).to_have_count(0)
