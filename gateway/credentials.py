@@ -10,6 +10,7 @@ from starlette.responses import Response
 from bus import CredentialExists, MasterKeyError
 from schemas import FieldIssue
 from schemas.credentials import (
+    CREDENTIAL_NAME_MAX,
     CREDENTIAL_NAME_PATTERN,
     NewCredential,
     ReplacedCredential,
@@ -22,9 +23,9 @@ from .errors import ApiException, json_response, parse_body, read_body
 
 def _name(request: Request) -> str:
     name = str(request.path_params["name"])
-    if not re.fullmatch(CREDENTIAL_NAME_PATTERN, name):
-        raise ApiException(422, "validation_error", "invalid credential name",
-                           [FieldIssue(field="name", reason="use 1 to 64 letters, digits, '_', '.' or '-'")])
+    if len(name) > CREDENTIAL_NAME_MAX or not re.fullmatch(CREDENTIAL_NAME_PATTERN, name):
+        raise ApiException(422, "validation_error", "invalid credential name", [FieldIssue(
+            field="name", reason="use 1 to 64 letters, digits, '_' and '-', in parts joined by single dots")])
     return name
 
 

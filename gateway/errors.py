@@ -83,5 +83,7 @@ async def on_http_exception(request: Request, exc: Exception) -> Response:
 
 async def on_unexpected(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error on %s %s", request.method, request.url.path)
-    body = ApiError(error=ErrorBody(code="internal_error", message="internal error; see the gateway log for the request id"))
-    return json_response(body, 500)
+    rid = str(getattr(request.state, "request_id", "") or "")
+    body = ApiError(error=ErrorBody(code="internal_error",
+                                    message=f"internal error; the gateway log has it under request id {rid}"))
+    return json_response(body, 500, {"X-Request-ID": rid} if rid else None)

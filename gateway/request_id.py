@@ -29,6 +29,8 @@ class RequestIdMiddleware:
         given = dict(scope["headers"]).get(HEADER.lower().encode(), b"").decode(errors="replace")
         rid = given if _SANE.match(given) else secrets.token_hex(8)
         token = request_id.set(rid)
+        # Also on the scope: a 500 is answered by Starlette's outermost middleware, after this one has returned.
+        scope.setdefault("state", {})["request_id"] = rid
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":

@@ -9,7 +9,10 @@ from pydantic import Field
 
 from ._base import Contract, utc_now
 
-CREDENTIAL_NAME_PATTERN = r"^[A-Za-z0-9_.-]{1,64}$"
+# What the store can key: letters, digits, _ and -, in parts joined by single dots (a KV key cannot start or end
+# with a dot, or hold two in a row). The builder's check is generated from this (web/scripts/gen-api-types.mjs).
+CREDENTIAL_NAME_PATTERN = r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$"
+CREDENTIAL_NAME_MAX = 64
 # Values are kept whole; the cap only stops a request from filling the store.
 MAX_CREDENTIAL_BYTES = 16 * 1024
 
@@ -23,7 +26,8 @@ class CredentialInfo(Contract):
 
 
 class NewCredential(Contract):
-    name: str = Field(pattern=CREDENTIAL_NAME_PATTERN, description="letters, digits, _ . - (1 to 64)")
+    name: str = Field(min_length=1, max_length=CREDENTIAL_NAME_MAX, pattern=CREDENTIAL_NAME_PATTERN,
+                      description="letters, digits, _ and -, in parts joined by single dots (1 to 64)")
     value: str = Field(min_length=1, max_length=MAX_CREDENTIAL_BYTES)
     description: str | None = Field(default=None, max_length=500)
 

@@ -25,9 +25,15 @@ _MIN_KNOWN_SECRET_LENGTH = 4
 _SHOWN_PATH_SEGMENTS = 2
 
 
+# A preview shows at most this many characters of a value, and only of one at least _PREVIEWED_FROM long: four
+# of a 12-character secret (with its prefix, another four) narrowed a guess too much.
+_PREVIEW_CHARS = 4
+_PREVIEWED_FROM = 16
+
+
 def mask_secret(value: str) -> str:
-    """`sk_l…9f3a`: enough to recognise a key, never enough to use it; short values are hidden whole."""
-    return "••••••••" if len(value) < 12 else f"{value[:4]}…{value[-4:]}"
+    """`••••9f3a`: enough to tell two keys apart, never enough to use one; short values are hidden whole."""
+    return "••••••••" if len(value) < _PREVIEWED_FROM else f"••••{value[-_PREVIEW_CHARS:]}"
 
 
 # Named like secrets but meant to be seen: an idempotency key identifies an operation, it grants nothing.

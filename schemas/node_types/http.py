@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 from pydantic import Field, field_validator, model_validator
 
 from .._base import Contract
+from ..credentials import CREDENTIAL_NAME_MAX, CREDENTIAL_NAME_PATTERN
 from ._registry import REGISTRY, FieldUi, NodeType, NodeUi
 
 HttpMethod = Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
@@ -16,7 +17,7 @@ DEFAULT_HTTP_TIMEOUT_MS = 30_000
 
 
 class HttpAuth(Contract):
-    credentialName: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
+    credentialName: str = Field(min_length=1, max_length=CREDENTIAL_NAME_MAX, pattern=CREDENTIAL_NAME_PATTERN)
 
 
 class HttpConfig(Contract):

@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from .._base import Contract
+from ..credentials import CREDENTIAL_NAME_MAX, CREDENTIAL_NAME_PATTERN
 from ._registry import REGISTRY, FieldUi, NodeType, NodeUi
 
 MAX_RESPONSE_TIMEOUT_MS = 120_000
@@ -18,7 +19,8 @@ DEDUPE_PATH = re.compile(r"^\s*\{\{\s*(payload(?:\.[A-Za-z0-9_-]+)+)\s*\}\}\s*$"
 
 class WebhookVerify(Contract):
     kind: Literal["none", "stripe", "hmac-sha256"] = "none"
-    credentialName: str | None = Field(default=None, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
+    credentialName: str | None = Field(default=None, min_length=1, max_length=CREDENTIAL_NAME_MAX,
+                                       pattern=CREDENTIAL_NAME_PATTERN)
     header: str | None = Field(default=None, min_length=1, max_length=100, pattern=r"^[A-Za-z0-9-]+$")
 
     @model_validator(mode="after")

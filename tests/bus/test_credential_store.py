@@ -20,9 +20,9 @@ from tests.support.streams import stored_messages
 async def test_values_are_encrypted_at_rest_and_listed_masked(bus: Bus) -> None:
     store = await CredentialStore.open(bus.credentials_kv, new_master_key(), None)
     info = await store.create("notionToken", "secret_notion_0123456789abcdef", "Notion")
-    assert info.masked == "secr…cdef" and info.description == "Notion"
+    assert info.masked == "••••cdef" and info.description == "Notion"
     await store.create("short", "abc", None)
-    assert [(i.name, i.masked) for i in await store.infos()] == [("notionToken", "secr…cdef"), ("short", "••••••••")]
+    assert [(i.name, i.masked) for i in await store.infos()] == [("notionToken", "••••cdef"), ("short", "••••••••")]
     assert await store.reveal("notionToken") == "secret_notion_0123456789abcdef"
     stored = await stored_messages(bus, "KV_credentials")
     assert stored and not [blob for blob in stored if b"secret_notion_0123456789abcdef" in blob]

@@ -24,7 +24,7 @@ from tests.web.builder import (
 
 
 def masked(value: str) -> str:
-    return f"{value[:4]}…{value[-4:]}" if len(value) >= 12 else "••••••••"
+    return f"••••{value[-4:]}" if len(value) >= 16 else "••••••••"
 
 
 async def api_get(stack: Stack, path: str) -> tuple[int, str]:

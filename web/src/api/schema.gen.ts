@@ -383,3 +383,6 @@ export interface WorkflowView {
   updatedAt: string;
   version: number;
 }
+
+/** A credential name the store accepts (schemas/credentials.py). */
+export const CREDENTIAL_NAME_RULE = { pattern: "^[A-Za-z0-9_-]+(\\.[A-Za-z0-9_-]+)*$", maxLength: 64 } as const;

@@ -3,7 +3,7 @@ import { ApiError } from '../api/client';
 import { fakeApi, testCatalogue } from '../api/fake';
 import type { Credential } from '../api/types';
 import { createBuilderStore } from '../store/store';
-import { checkNewCredential, createCredentialsService, formErrorsOf } from './credentials';
+import { CREDENTIAL_NAME, checkNewCredential, createCredentialsService, formErrorsOf } from './credentials';
 
 const SECRET = 'sk_live_canary_0123456789abcdef';
 
@@ -101,5 +101,12 @@ describe('credential form errors', () => {
     expect(checkNewCredential({ name: 'x'.repeat(65), value: 'v' }, []).name).toBeDefined();
     expect(checkNewCredential({ name: 'dup', value: 'v' }, [listed('dup')]).name).toMatch(/already exists/);
     expect(checkNewCredential({ name: 'notion.Token_1-a', value: 'v' }, [])).toEqual({});
+  });
+});
+
+describe('credential names', () => {
+  it('accepts exactly what the store can key: parts joined by single dots', () => {
+    for (const good of ['stripe', 'notion.prod', 'a-b_c.d', 'x'.repeat(64)]) expect(CREDENTIAL_NAME.test(good)).toBe(true);
+    for (const bad of ['.', '.x', 'x.', 'a..b', 'has space', 'x'.repeat(65), '']) expect(CREDENTIAL_NAME.test(bad)).toBe(false);
   });
 });

@@ -4,9 +4,14 @@
 
 import { ApiError, type Api } from '../api/client';
 import type { Credential, NewCredential } from '../api/types';
+import { CREDENTIAL_NAME_RULE } from '../api/schema.gen';
 import type { BuilderStore } from '../store/store';
 
-export const CREDENTIAL_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
+/** Checked before sending; the server checks again (the rule comes from schemas/credentials.py). */
+export const CREDENTIAL_NAME = {
+  test: (name: string): boolean =>
+    name.length <= CREDENTIAL_NAME_RULE.maxLength && new RegExp(CREDENTIAL_NAME_RULE.pattern).test(name),
+};
 
 export interface CredentialsService {
   refresh(): Promise<void>;
@@ -105,7 +110,7 @@ export function checkNewCredential(credential: NewCredential, existing: readonly
   const errors: FormErrors = {};
   if (credential.name === '') errors.name = 'Give the credential a name';
   else if (!CREDENTIAL_NAME.test(credential.name))
-    errors.name = 'Use up to 64 letters, digits, “_”, “.” or “-” (no spaces)';
+    errors.name = 'Use up to 64 letters, digits, “_” and “-”, in parts joined by single dots (no spaces)';
   else if (existing.some((c) => c.name === credential.name))
     errors.name = `A credential named “${credential.name}” already exists. Use Replace to change its value.`;
   if (credential.value === '') errors.value = 'Enter the secret value';
