@@ -12,7 +12,7 @@ import uvicorn
 
 from bus import Bus, CredentialStore
 from engine import Worker
-from gateway import SHUTDOWN_GRACE_S, GatewayConfig, create_app
+from gateway import SHUTDOWN_GRACE_S, GatewayConfig, create_app, public_hosts
 from orchestrator import Orchestrator
 
 from .settings import Settings
@@ -73,6 +73,7 @@ async def run_gateway(settings: Settings) -> None:
         nats_url=_nats_url(settings), bus=settings.bus, examples_dir=settings.examples_dir, web_dist=settings.web_dist,
         master_key=settings.master_key, master_password=settings.master_password,
         admin_token=settings.admin_token or "",
+        public_hosts=public_hosts(settings.public_url),
     )
     server = uvicorn.Server(
         uvicorn.Config(

@@ -40,6 +40,8 @@ class Settings:
     api_token: str | None = field(default=None, repr=False)
     # How late a schedule tick may be and still fire as itself (older ones are missed: see catchUp).
     schedule_grace_s: float = 10.0
+    # Where users and webhook senders reach the gateway, when not 127.0.0.1/localhost: its host is accepted too.
+    public_url: str | None = None
 
     @property
     def embedded_nats_url(self) -> str:
@@ -67,6 +69,7 @@ class Settings:
         )
         return cls(
             host=env.get("AUTOMATEOS_HOST", defaults.host),
+            public_url=env.get("AUTOMATEOS_PUBLIC_URL") or None,
             port=_int(env, "AUTOMATEOS_PORT", defaults.port),
             data_dir=Path(env.get("AUTOMATEOS_DATA_DIR", str(defaults.data_dir))),
             nats_url=env.get("NATS_URL") or None,

@@ -24,7 +24,7 @@ from .auth import Authenticator, AuthMiddleware, guarded
 from .errors import ApiException, on_api_exception, on_http_exception, on_unexpected
 from .events_socket import run_events_socket
 from .request_id import RequestIdMiddleware
-from .same_origin import SameOriginMiddleware
+from .same_origin import LOOPBACK_HOSTS, SameOriginMiddleware, SecurityHeadersMiddleware, public_hosts
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +39,8 @@ class GatewayConfig:
     master_password: str | None = field(default=None, repr=False)
     # Required: every /v1 route but the webhooks needs a token, and this one is the first admin's.
     admin_token: str = field(default="", repr=False)
+    # Host names accepted besides loopback's (gateway/same_origin.py): AUTOMATEOS_PUBLIC_URL's.
+    public_hosts: tuple[str, ...] = ()
 
 
 async def healthz(request: Request) -> Response:
@@ -158,7 +160,9 @@ def create_app(config: GatewayConfig) -> Starlette:
 
     return Starlette(
         routes=routes(config),
-        middleware=[Middleware(RequestIdMiddleware), Middleware(SameOriginMiddleware), Middleware(AuthMiddleware)],
+        middleware=[Middleware(RequestIdMiddleware), Middleware(SecurityHeadersMiddleware),
+                    Middleware(SameOriginMiddleware, allowed_hosts=LOOPBACK_HOSTS | set(config.public_hosts)),
+                    Middleware(AuthMiddleware)],
         exception_handlers={ApiException: on_api_exception, HTTPException: on_http_exception, Exception: on_unexpected},
         lifespan=lifespan,
     )

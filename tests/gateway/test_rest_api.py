@@ -150,3 +150,32 @@ async def test_other_sites_cannot_start_runs_change_credentials_or_watch_events(
                                     headers={"Origin": "https://evil.example"})
     assert refused.value.status == 403
     assert len(await stack.events(body["runId"])) > 0, "without a foreign Origin the same socket works"
+
+
+async def test_a_forged_host_is_refused_everywhere_so_dns_rebinding_gets_nothing(stack: Stack, mock_http: MockHttp) -> None:
+    """A page on evil.example resolving to 127.0.0.1 sends Host and Origin that match each other: Host must also be
+    one of the gateway's own names."""
+    rebinding = {"Host": "evil.example:8080", "Origin": "http://evil.example:8080"}
+    graph = {"graph": http_graph(mock_http.url("/x"))}
+    status, body, _ = await request(stack, "POST", "/v1/runs", json=graph, headers=rebinding)
+    assert status == 421 and "evil.example" in body["error"]["message"]
+    for method, path in (("GET", "/v1/runs"), ("GET", "/v1/credentials"), ("DELETE", "/v1/credentials/stripe"),
+                         ("GET", "/healthz")):
+        status, body, _ = await request(stack, method, path, headers=rebinding)
+        assert status == 421 and body["error"]["message"], (method, path, status)
+    assert stack.http is not None
+    with pytest.raises(aiohttp.WSServerHandshakeError):
+        await stack.http.ws_connect(f"{stack.base_url.replace('http', 'ws')}/v1/runs/x/events", headers=rebinding)
+    assert mock_http.received == [], "no run started"
+    port = stack.base_url.rsplit(":", 1)[1]
+    for host in (f"localhost:{port}", f"127.0.0.1:{port}", f"[::1]:{port}"):
+        status, _, _ = await request(stack, "GET", "/v1/runs", headers={"Host": host})
+        assert status == 200, host
+
+
+async def test_responses_forbid_framing_and_sniffing(stack: Stack) -> None:
+    assert stack.http is not None
+    async with stack.http.get(f"{stack.base_url}/healthz") as response:
+        assert response.headers["X-Frame-Options"] == "DENY"
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
