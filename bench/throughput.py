@@ -27,6 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -71,6 +72,16 @@ class Result:
             "  CPU per run by process: " + "  ".join(f"{name} {ms / self.runs:.2f} ms" for name, ms in self.cpu_by_process.items())
             + f"\n  (not the stack: load generator + mock API {self.load_cpu_ms / self.runs:.2f} ms per run, on the same cores)"
         )
+
+
+async def in_lanes(total: int, concurrency: int, one: Callable[[], Awaitable[None]]) -> None:
+    """`total` calls of `one`, `concurrency` at a time: each lane starts its next call when its last one ends."""
+    async def lane(count: int) -> None:
+        for _ in range(count):
+            await one()
+
+    counts = [total // concurrency + (1 if i < total % concurrency else 0) for i in range(concurrency)]
+    await asyncio.gather(*(lane(n) for n in counts if n))
 
 
 def cpu_ticks(pid: int) -> int:
@@ -218,13 +229,8 @@ async def drive(stack: StackUnderTest, runs: int, concurrency: int, warmup: int,
                 latencies.append((time.perf_counter() - began) * 1000)
                 failed += status != "succeeded"
 
-        async def lane(count: int, measure: bool) -> None:
-            for _ in range(count):
-                await one(measure)
-
         async def batch(total: int, measure: bool) -> None:
-            lanes = [total // concurrency + (1 if i < total % concurrency else 0) for i in range(concurrency)]
-            await asyncio.gather(*(lane(n, measure) for n in lanes if n))
+            await in_lanes(total, concurrency, lambda: one(measure))
 
         await batch(warmup, measure=False)
         pids = stack.pids()

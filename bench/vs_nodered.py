@@ -49,7 +49,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bus import free_port  # noqa: E402
 from mock_server import CONTROL_DELAY  # noqa: E402
-from throughput import CLOCK_TICKS, StackUnderTest, _progress, cpu_ticks, drive  # noqa: E402
+from throughput import CLOCK_TICKS, StackUnderTest, _progress, cpu_ticks, drive, in_lanes  # noqa: E402
 
 NODE_RED_SPEC = "node-red@4"
 DEFAULT_DIR = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "automateos-bench" / "node-red"
@@ -213,13 +213,8 @@ async def drive_node_red(node_red: NodeRed, mock_pid: int, runs: int, concurrenc
                 latencies.append((time.perf_counter() - began) * 1000)
                 failed += not ok
 
-        async def lane(count: int, measure: bool) -> None:
-            for _ in range(count):
-                await one(measure)
-
         async def batch(total: int, measure: bool) -> None:
-            lanes = [total // concurrency + (1 if i < total % concurrency else 0) for i in range(concurrency)]
-            await asyncio.gather(*(lane(n, measure) for n in lanes if n))
+            await in_lanes(total, concurrency, lambda: one(measure))
 
         await batch(warmup, measure=False)
         pid = node_red.process.pid

@@ -21,7 +21,7 @@ BODY_CHARS = 64 * 1024 - 64  # just under the HTTP step's 64 KiB body cap, so no
 
 async def test_a_200_way_fan_out_of_64_kib_outputs_completes_and_stays_small(stack: Stack, mock_http: MockHttp) -> None:
     branches = [f"f{i}" for i in range(FAN_OUT)]
-    for i, branch in enumerate(branches):
+    for i in range(FAN_OUT):
         mock_http.reply(f"/big/{i}", Reply(status=200, body=f"{i:04d}" + "x" * (BODY_CHARS - 4)))
     mock_http.reply("/join", Reply(status=200, body={"ok": True}))
     join = http("join", mock_http.url("/join"), json_body={
