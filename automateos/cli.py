@@ -26,6 +26,8 @@ def _parser() -> argparse.ArgumentParser:
     up.add_argument("--data-dir", type=Path, help="state directory (env AUTOMATEOS_DATA_DIR, default ./.automateos)")
     up.add_argument("--nats-port", type=int, help="embedded nats-server port (env AUTOMATEOS_NATS_PORT, default 4222)")
     up.add_argument("--concurrency", type=int, help="steps the engine worker runs at once (default 64)")
+    up.add_argument("--cluster", type=int, metavar="N", help="start N (3 or more) routed local nats-servers instead "
+                    "of one, on ports from --nats-port up, with every stream and bucket replicated 3 times")
     nats_flag(up)
 
     gateway = commands.add_parser("gateway", help="run the gateway (REST, WebSocket, web builder)")
@@ -99,6 +101,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             nats_port=getattr(args, "nats_port", None),
             nats_url=getattr(args, "nats_url", None),
             engine_concurrency=getattr(args, "concurrency", None),
+            cluster_size=getattr(args, "cluster", None),
         )
     except SettingsError as error:
         print(f"automateos: {error}", file=sys.stderr)

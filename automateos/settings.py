@@ -26,6 +26,9 @@ class Settings:
     data_dir: Path = Path(".automateos")
     nats_url: str | None = None  # None: `automateos up` starts an embedded nats-server
     nats_port: int = 4222
+    # `up --cluster N`: N local nats-servers (client ports nats_port…, route ports route_port…); 0: one server.
+    cluster_size: int = 0
+    route_port: int = 6222
     engine_concurrency: int = 64
     bus: BusSettings = field(default_factory=BusSettings)
     log_level: str = "INFO"
@@ -66,6 +69,7 @@ class Settings:
             step_ack_wait_s=_float(env, "AUTOMATEOS_STEP_ACK_WAIT", BusSettings.step_ack_wait_s),
             duplicate_window_s=_float(env, "AUTOMATEOS_DUPLICATE_WINDOW", BusSettings.duplicate_window_s),
             run_retention_s=_float(env, "AUTOMATEOS_RUN_RETENTION_DAYS", BusSettings.run_retention_s / DAY, "days") * DAY,
+            replicas=_int(env, "AUTOMATEOS_REPLICAS", BusSettings.replicas),
         )
         return cls(
             host=env.get("AUTOMATEOS_HOST", defaults.host),
@@ -74,6 +78,7 @@ class Settings:
             data_dir=Path(env.get("AUTOMATEOS_DATA_DIR", str(defaults.data_dir))),
             nats_url=env.get("NATS_URL") or None,
             nats_port=_int(env, "AUTOMATEOS_NATS_PORT", defaults.nats_port),
+            route_port=_int(env, "AUTOMATEOS_NATS_ROUTE_PORT", defaults.route_port),
             engine_concurrency=_int(env, "AUTOMATEOS_ENGINE_CONCURRENCY", defaults.engine_concurrency),
             bus=bus,
             log_level=env.get("AUTOMATEOS_LOG_LEVEL", defaults.log_level).upper(),

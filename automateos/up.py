@@ -10,8 +10,9 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from dataclasses import dataclass
 
-from bus import BusError, EmbeddedNats
+from bus import BusError, EmbeddedNats, LocalCluster
 from schemas.credentials import NewCredential
 
 from .settings import Settings
@@ -22,24 +23,99 @@ _READY_TIMEOUT_S = 60.0
 OFFERED_CREDENTIALS = {"SLACK_WEBHOOK": "slackWebhook", "NOTION_TOKEN": "notionToken"}
 
 
+_RESTART_FIRST_S = 0.5
+_RESTART_MAX_S = 30.0
+# A child that ran this long before dying is restarted at once again: its crash is not a crash loop.
+_HEALTHY_AFTER_S = 60.0
+# Crashes in a row, each within _HEALTHY_AFTER_S of its start, after which `up` stops: it cannot start at all.
+_MAX_QUICK_CRASHES = 8
+
+
+@dataclass
+class Child:
+    """One supervised actor process: restarted with backoff when it dies (an OOM kill must not stop the stack)."""
+
+    name: str
+    args: list[str]
+    env: dict[str, str]
+    process: subprocess.Popen[bytes] | None = None
+    started_at: float = 0.0
+    quick_crashes: int = 0
+    restart_at: float | None = None
+
+    def start(self) -> None:
+        # Own session: Ctrl-C reaches only `up`, which then stops the children in order.
+        self.process = subprocess.Popen(self.args, env=self.env, start_new_session=True)
+        self.started_at = time.monotonic()
+        self.restart_at = None
+
+    def supervise(self, now: float) -> None:
+        """Restart the child if it died and its backoff has passed; raise if it keeps dying at once."""
+        if self.restart_at is not None:
+            if now >= self.restart_at:
+                print(f"↻ restarting {self.name}", flush=True)
+                self.start()
+            return
+        if self.process is None or self.process.poll() is None:
+            return
+        code = self.process.returncode
+        self.quick_crashes = self.quick_crashes + 1 if now - self.started_at < _HEALTHY_AFTER_S else 1
+        if self.quick_crashes > _MAX_QUICK_CRASHES:
+            raise BusError(f"{self.name} {_ended(code)} {self.quick_crashes} times in a row soon after starting; "
+                           "see its log above")
+        delay = min(_RESTART_FIRST_S * 2 ** (self.quick_crashes - 1), _RESTART_MAX_S)
+        print(f"✗ {self.name} {_ended(code)}; restarting it in {delay:.1f} s", file=sys.stderr, flush=True)
+        self.restart_at = now + delay
+
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+
+def _ended(code: int) -> str:
+    if code < 0:
+        try:
+            return f"was killed by {signal.Signals(-code).name}"
+        except ValueError:
+            return f"was killed by signal {-code}"
+    return f"exited with code {code}"
+
+
 class Stack:
     """The child processes of `up`. Each runs `python -m automateos <actor>` against the same NATS."""
 
     def __init__(self, settings: Settings, engines: int = 1) -> None:
         self.settings = settings
         self.engines = engines
-        self.nats: EmbeddedNats | None = None
-        self.children: dict[str, subprocess.Popen[bytes]] = {}
+        self.nats: list[EmbeddedNats] = []
+        self.children: dict[str, Child] = {}
+
+    def _start_nats(self) -> str:
+        settings = self.settings
+        config = settings.nats_conf if settings.nats_conf.exists() else None
+        if settings.cluster_size:
+            if settings.cluster_size < 3:
+                raise BusError("--cluster needs 3 or more nodes (a cluster of 2 loses its quorum with either node)")
+            size = settings.cluster_size
+            store = settings.data_dir.resolve() / "nats-cluster"
+            cluster = LocalCluster(store, [settings.nats_port + i for i in range(size)],
+                                   [settings.route_port + i for i in range(size)], config_file=config).start()
+            self.nats = cluster.nodes
+            print(f"✓ {size} nats-servers (a local cluster, stores under {store}) on {cluster.url}", flush=True)
+            return cluster.url
+        store = settings.data_dir.resolve() / "nats"
+        self.nats = [EmbeddedNats(store, port=settings.nats_port, config_file=config).start()]
+        print(f"✓ nats-server (embedded, JetStream store {store}) on {self.nats[0].url}", flush=True)
+        return self.nats[0].url
 
     def start(self) -> None:
-        nats_url = self.settings.nats_url
-        if nats_url is None:
-            store = self.settings.data_dir.resolve() / "nats"
-            config = self.settings.nats_conf if self.settings.nats_conf.exists() else None
-            self.nats = EmbeddedNats(store, port=self.settings.nats_port, config_file=config).start()
-            nats_url = self.nats.url
-            print(f"✓ nats-server (embedded, JetStream store {store}) on {nats_url}", flush=True)
+        nats_url = self.settings.nats_url or self._start_nats()
         env = {**os.environ, "NATS_URL": nats_url}
+        if self.settings.cluster_size:
+            # The cluster profile: every stream and bucket on 3 nodes, and no calls into private networks, unless
+            # the environment says otherwise.
+            env.setdefault("AUTOMATEOS_REPLICAS", "3")
+            env.setdefault("AUTOMATEOS_BLOCK_PRIVATE_NETWORKS", "true")
         # `up` owns the bus: it declares the streams and buckets once, with its settings; the actors only bind.
         subprocess.run([sys.executable, "-m", "automateos", "setup"], env=env, check=True)
         if self.settings.master_key:
@@ -56,10 +132,10 @@ class Stack:
                 args += ["--host", self.settings.host, "--port", str(self.settings.port)]
             if actor == "engine":
                 args += ["--concurrency", str(self.settings.engine_concurrency)]
-            # Own session: Ctrl-C reaches only `up`, which then stops the children in order.
             key = f"{actor}-{index}" if actor == "engine" else actor
             child_env = {"orchestrator": without_key, "engine": engine_env}.get(actor, gateway_env)
-            self.children[key] = subprocess.Popen(args, env=child_env, start_new_session=True)
+            self.children[key] = Child(key, args, child_env)
+            self.children[key].start()
         self._wait_for_gateway()
         self._offer_credentials_from_env()
 
@@ -86,7 +162,10 @@ class Stack:
         url = f"{self.settings.gateway_url}/readyz"
         deadline = time.monotonic() + _READY_TIMEOUT_S
         while time.monotonic() < deadline:
-            self.check_children()
+            # Before the stack is up, a child that dies cannot start at all (a port in use, a bad setting): say so.
+            for child in self.children.values():
+                if child.process is not None and child.process.poll() is not None:
+                    raise BusError(f"{child.name} {_ended(child.process.returncode)}; see its log above")
             try:
                 with urllib.request.urlopen(url, timeout=1) as response:
                     if response.status == 200:
@@ -97,33 +176,39 @@ class Stack:
         raise BusError(f"the gateway did not become ready at {url} within {_READY_TIMEOUT_S:.0f} s")
 
     def check_children(self) -> None:
-        for name, child in self.children.items():
-            if child.poll() is not None:
-                raise BusError(f"{name} exited with code {child.returncode}; see its log above")
+        """Restart what died: an actor, or a nats-server of ours (same store, same ports)."""
+        now = time.monotonic()
+        for child in self.children.values():
+            child.supervise(now)
+        for node in self.nats:
+            if node.process is not None and node.process.poll() is not None:
+                print(f"✗ nats-server on {node.url} {_ended(node.process.returncode)}; restarting it", file=sys.stderr,
+                      flush=True)
+                node.process = None
+                node.start()
 
     def stop(self) -> None:
         # Gateway first (no new runs), then workers and orchestrator, then the broker they need to drain.
-        for name in sorted(self.children, key=lambda n: n != "gateway"):
-            child = self.children[name]
-            if child.poll() is None:
-                child.send_signal(signal.SIGTERM)
-        for name, child in self.children.items():
+        running = [c for c in sorted(self.children.values(), key=lambda c: c.name != "gateway") if c.running]
+        for child in running:
+            assert child.process is not None
+            child.process.send_signal(signal.SIGTERM)
+        for child in running:
+            assert child.process is not None
             try:
-                child.wait(timeout=15)
+                child.process.wait(timeout=15)
             except subprocess.TimeoutExpired:
-                log.warning("%s did not stop in 15 s; killing it", name)
-                child.kill()
-                child.wait()
+                log.warning("%s did not stop in 15 s; killing it", child.name)
+                child.process.kill()
+                child.process.wait()
         self.children.clear()
-        if self.nats is not None:
-            self.nats.stop()
-            self.nats = None
+        for node in self.nats:
+            node.stop()
+        self.nats = []
 
     def pids(self) -> list[int]:
-        pids = [child.pid for child in self.children.values()]
-        if self.nats is not None and self.nats.process is not None:
-            pids.append(self.nats.process.pid)
-        return pids
+        pids = [child.process.pid for child in self.children.values() if child.process is not None]
+        return pids + [node.process.pid for node in self.nats if node.process is not None]
 
 
 def up(settings: Settings) -> int:
@@ -140,7 +225,7 @@ def up(settings: Settings) -> int:
     try:
         stack.start()
         print(f"✓ AutomateOS is up: open {settings.gateway_url}/?token={settings.admin_token}  (this link signs you "
-              "in as admin; Ctrl-C stops everything)", flush=True)
+              "in as admin; a process that dies is restarted; Ctrl-C stops everything)", flush=True)
         while not stop_requested:
             stack.check_children()
             time.sleep(0.2)

@@ -10,12 +10,12 @@ from .errors import TRANSIENT_ERRORS, BusError, BusUnavailable, StaleRevision
 from .resources import BusSettings, NotSetUp
 from .run_store import RunStore
 from .step_outputs import StepOutputs, output_ref
-from .server import EmbeddedNats, free_port, nats_server_binary
+from .server import ClusterMember, EmbeddedNats, LocalCluster, free_port, nats_server_binary
 from .workflows_kv import VersionConflict, WorkflowStore
 
 __all__ = [
     "Cipher", "CredentialExists", "CredentialMissing", "CredentialStore", "DecryptionError", "MasterKeyError",
     "new_master_key",
-    "TRANSIENT_ERRORS", "Bus", "BusError", "NotSetUp", "set_up_bus", "BusUnavailable", "Defer", "Delivery", "PullSource", "BusSettings", "EmbeddedNats", "PullLoop", "Reject", "Retry", "RunEventModel", "RunFollow", "FollowerDropped",
+    "TRANSIENT_ERRORS", "Bus", "BusError", "NotSetUp", "set_up_bus", "BusUnavailable", "Defer", "Delivery", "PullSource", "BusSettings", "ClusterMember", "EmbeddedNats", "LocalCluster", "PullLoop", "Reject", "Retry", "RunEventModel", "RunFollow", "FollowerDropped",
     "RunStore", "StaleRevision", "StepOutputs", "output_ref", "VersionConflict", "WorkflowStore", "free_port", "log_context", "nats_server_binary", "subjects",
 ]

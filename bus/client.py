@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import AsyncGenerator, Sequence
 from types import TracebackType
 from typing import Any
@@ -34,8 +36,9 @@ from . import subjects
 from .claims import Claims
 from .connection import connect
 from .consumer import PullSource
-from .errors import BusUnavailable
-from .resources import BusSettings, bind, declare
+from .errors import BusError, BusUnavailable
+from .jetstream import LeaderSafeJetStream
+from .resources import NOT_READY_CODES, BusSettings, bind, declare
 from .run_index import RunIndex
 from .run_events_hub import RunEventModel, RunEventsHub, RunFollow
 from .run_store import RunStore
@@ -72,7 +75,7 @@ class Bus:
         them with `settings`: for the one owner of a deployment (`automateos setup`) and for tests."""
         settings = settings or BusSettings()
         nc = await connect(url, name, give_up_after=give_up_after)
-        js = nc.jetstream(timeout=10)
+        js = LeaderSafeJetStream(nc, timeout=10)
         try:
             buckets = await declare(js, settings) if set_up else await bind(js)
         except BaseException:
@@ -249,7 +252,32 @@ async def _quietly_unsubscribe(sub: Any) -> None:
         log.debug("unsubscribe failed: %s", error)
 
 
-async def set_up_bus(url: str, settings: BusSettings, give_up_after: float | None = 10.0) -> None:
-    """Declare (or reconcile) every stream, consumer and bucket with `settings`: the deployment owner's step."""
-    bus = await Bus.connect(url, "setup", settings, give_up_after=give_up_after, set_up=True)
-    await bus.close()
+async def set_up_bus(url: str, settings: BusSettings, give_up_after: float | None = 10.0,
+                     ready_within: float = 60.0) -> None:
+    """Declare (or reconcile) every stream, consumer and bucket with `settings`: the deployment owner's step.
+
+    A cluster that has just started has no JetStream leader for a few seconds (and places no replicas until
+    enough peers have joined), so that is waited out, up to `ready_within`."""
+    nc = await connect(url, "setup", give_up_after=give_up_after)
+    try:
+        js = LeaderSafeJetStream(nc, timeout=10)
+        probe = JetStreamContext(nc, timeout=1)
+        deadline = time.monotonic() + ready_within
+        while True:
+            try:
+                # A short probe first: with no leader, a JetStream request goes unanswered until its timeout.
+                await probe.account_info()
+                await declare(js, settings)
+                return
+            except (nats.errors.NoRespondersError, nats.errors.TimeoutError) as error:
+                reason = type(error).__name__
+            except nats.js.errors.APIError as error:
+                if error.err_code not in NOT_READY_CODES:
+                    raise
+                reason = str(error.description)
+            if time.monotonic() > deadline:
+                raise BusError(f"JetStream did not become ready within {ready_within:.0f} s ({reason})")
+            log.info("JetStream not ready yet (%s); waiting", reason)
+            await asyncio.sleep(0.25)
+    finally:
+        await nc.close()

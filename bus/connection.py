@@ -17,15 +17,24 @@ log = logging.getLogger(__name__)
 _MAX_BACKOFF_S = 5.0
 
 
+def server_list(url: str) -> list[str]:
+    """NATS_URL's servers: one URL, or several separated by commas (a cluster's nodes; any one will do to start)."""
+    servers = [part.strip() for part in url.split(",") if part.strip()]
+    if not servers:
+        raise BusError("NATS_URL names no server")
+    return servers
+
+
 async def connect(url: str, name: str, give_up_after: float | None = None) -> NATS:
-    """Connect to `url`; while the server is unreachable, retry with backoff (forever unless told)."""
+    """Connect to `url` (one server or a comma-separated list); while none is reachable, retry with backoff
+    (forever unless told). Once connected, the client also learns the cluster's other nodes from the server."""
     deadline = None if give_up_after is None else time.monotonic() + give_up_after
     backoff = 0.1
     while True:
         nc = NATS()
         try:
             await nc.connect(
-                servers=[url],
+                servers=server_list(url),
                 name=name,
                 connect_timeout=2,
                 allow_reconnect=True,
@@ -46,11 +55,14 @@ async def connect(url: str, name: str, give_up_after: float | None = None) -> NA
 
 
 def _safe(url: str) -> str:
-    """Drop user:password@ from a NATS URL before it is logged."""
-    scheme, sep, rest = url.partition("://")
-    if "@" in rest:
-        rest = rest.split("@", 1)[1]
-    return f"{scheme}{sep}{rest}"
+    """Drop user:password@ from each NATS URL before it is logged."""
+    safe = []
+    for server in server_list(url):
+        scheme, sep, rest = server.partition("://")
+        if "@" in rest:
+            rest = rest.split("@", 1)[1]
+        safe.append(f"{scheme}{sep}{rest}")
+    return ",".join(safe)
 
 
 def _on_disconnected(nc: NATS) -> Callable[[], Awaitable[None]]:

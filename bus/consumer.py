@@ -113,6 +113,7 @@ class PullLoop:
         self._inbox = ""
         self._subscription: Subscription | None = None
         self._asks: set[asyncio.Task[None]] = set()
+        self._leaderless = False
 
     async def run(self) -> None:
         nc = self.source.nc
@@ -188,10 +189,18 @@ class PullLoop:
             # server says how much of its credit it did not use; without that, all of it is forgotten.
             unused = headers.get("Nats-Pending-Messages")
             self._credit = max(0, self._credit - int(unused)) if unused is not None else 0
+            if status == "503":
+                # No responders: the consumer has no leader (a node died; an election is under way). Asking
+                # again at once would spin; the loop above asks again within a second.
+                if not self._leaderless:
+                    log.info("%s: the consumer has no leader right now; pulling again each second", self.name)
+                self._leaderless = True
+                return
             if status not in ("408", "404"):
                 log.info("%s: pull request ended: %s %s", self.name, status, headers.get("Description", ""))
             await self._ask()
             return
+        self._leaderless = False
         self._credit = max(0, self._credit - 1)
         if self._stopping.is_set():
             # Delivered while stopping: hand it straight back rather than start work we would abandon.

@@ -17,7 +17,7 @@ from nats.js.api import (
     StorageType,
     StreamConfig,
 )
-from nats.js.errors import BadRequestError, BucketNotFoundError, NotFoundError
+from nats.js.errors import APIError, BucketNotFoundError, NotFoundError
 from nats.js.kv import KeyValue
 
 from schemas.node_types.delay import MAX_DELAY_S
@@ -32,6 +32,10 @@ DAY = 24 * 3600.0
 _DEFAULT_DUPLICATE_WINDOW_S = 120.0
 # nats-server's error code for "stream name already in use with a different configuration".
 _STREAM_CONFIG_DIFFERS = 10058
+# A cluster that is still forming: "temporarily unavailable" (no leader yet), "insufficient resources" and "no
+# suitable peers for placement" (not enough peers have joined to place the replicas), and a consumer's replicas
+# "exceeding its stream's" while the stream's own change to more replicas is still being applied. Worth waiting out.
+NOT_READY_CODES = frozenset({10008, 10023, 10005, 10126})
 
 
 @dataclass(frozen=True)
@@ -56,6 +60,9 @@ class BusSettings:
     # A webhook event with the same dedupeKey within this window starts no second run.
     hook_dedupe_s: float = DAY
     audit_max_age_s: float = 365 * DAY
+    # Copies of every stream, consumer and bucket (AUTOMATEOS_REPLICAS): 1 on one server, 3 on a cluster, where
+    # any one node may be lost (quorum is 2 of 3).
+    replicas: int = 1
 
 
 def runs_record_ttl_s(settings: BusSettings) -> float:
@@ -71,14 +78,16 @@ def _work_queue(name: str, subject_list: list[str], settings: BusSettings) -> St
         retention=RetentionPolicy.WORK_QUEUE,
         storage=StorageType.FILE,
         duplicate_window=settings.duplicate_window_s,
+        num_replicas=settings.replicas,
     )
 
 
-def _history(name: str, subject: str, max_age: float, direct: bool = False) -> StreamConfig:
+def _history(name: str, subject: str, max_age: float, settings: BusSettings, direct: bool = False) -> StreamConfig:
     """A stream kept for reading back (LIMITS), until its messages are max_age old."""
     # The server refuses a duplicate window longer than max_age, and keeps the old window on an update.
     return StreamConfig(name=name, subjects=[subject], retention=RetentionPolicy.LIMITS, storage=StorageType.FILE,
-                        max_age=max_age, allow_direct=direct, duplicate_window=min(_DEFAULT_DUPLICATE_WINDOW_S, max_age))
+                        max_age=max_age, allow_direct=direct, duplicate_window=min(_DEFAULT_DUPLICATE_WINDOW_S, max_age),
+                        num_replicas=settings.replicas)
 
 
 def stream_configs(settings: BusSettings) -> list[StreamConfig]:
@@ -90,9 +99,9 @@ def stream_configs(settings: BusSettings) -> list[StreamConfig]:
         _work_queue(subjects.TIMERS_STREAM, [subjects.TIMERS_ALL], settings),
         # Both are read with batched direct gets (followers, listing), never through a consumer of their own.
         # A run's log is its state (bus/run_store.py), so it lives as long as its record.
-        _history(subjects.EVENTS_STREAM, subjects.RUN_EVENTS_ALL, runs_record_ttl_s(settings), direct=True),
-        _history(subjects.INDEX_STREAM, subjects.RUN_INDEX_ALL, settings.run_retention_s, direct=True),
-        _history(subjects.AUDIT_STREAM, subjects.AUDIT, settings.audit_max_age_s),
+        _history(subjects.EVENTS_STREAM, subjects.RUN_EVENTS_ALL, runs_record_ttl_s(settings), settings, direct=True),
+        _history(subjects.INDEX_STREAM, subjects.RUN_INDEX_ALL, settings.run_retention_s, settings, direct=True),
+        _history(subjects.AUDIT_STREAM, subjects.AUDIT, settings.audit_max_age_s, settings),
     ]
 
 
@@ -107,6 +116,7 @@ def consumer_configs(settings: BusSettings) -> dict[str, ConsumerConfig]:
             ack_wait=ack_wait,
             max_deliver=settings.max_deliver,
             max_ack_pending=settings.max_ack_pending,
+            num_replicas=settings.replicas,
         )
 
     # A timer is handed back (nak with the time left) until it is due, as often as it takes: no max_deliver.
@@ -117,6 +127,7 @@ def consumer_configs(settings: BusSettings) -> dict[str, ConsumerConfig]:
         ack_wait=30.0,
         max_deliver=-1,
         max_ack_pending=settings.max_waiting_timers,
+        num_replicas=settings.replicas,
     )
     return {
         subjects.TIMERS_STREAM: timers,
@@ -150,37 +161,35 @@ async def declare(js: JetStreamContext, settings: BusSettings) -> dict[str, KeyV
     for config in stream_configs(settings):
         try:
             await js.add_stream(config)
-        except BadRequestError as error:
-            if error.err_code != _STREAM_CONFIG_DIFFERS:
+        except APIError as error:
+            if error.err_code in NOT_READY_CODES:
                 raise
+            if error.err_code != _STREAM_CONFIG_DIFFERS:
+                raise _cannot(f"stream {config.name}", error) from None
             log.info("stream %s exists with other settings; updating it", config.name)
-            await js.update_stream(config)
+            await _update_stream(js, config)
     for stream, consumer in consumer_configs(settings).items():
-        # Creating a durable that exists updates its editable fields (ack_wait, max_ack_pending, …).
-        await js.add_consumer(stream, consumer)
+        # Creating a durable that exists updates its editable fields (ack_wait, max_ack_pending, replicas, …).
+        try:
+            await js.add_consumer(stream, consumer)
+        except APIError as error:
+            if error.err_code in NOT_READY_CODES:
+                raise
+            raise _cannot(f"consumer {consumer.durable_name} of {stream}", error) from None
+    ttl = runs_record_ttl_s(settings)
+    buckets = {
+        subjects.RUNS_BUCKET: ttl,
+        subjects.STEP_OUTPUTS_BUCKET: ttl,
+        subjects.CREDENTIALS_BUCKET: None,
+        subjects.HOOK_DEDUPE_BUCKET: settings.hook_dedupe_s,
+        subjects.WORKFLOWS_BUCKET: None,
+        subjects.TOKENS_BUCKET: None,
+        subjects.IDEMPOTENCY_BUCKET: settings.duplicate_window_s,
+    }
     return {
-        subjects.RUNS_BUCKET: await _bucket(
-            js, KeyValueConfig(bucket=subjects.RUNS_BUCKET, history=1, direct=True, ttl=runs_record_ttl_s(settings))
-        ),
-        subjects.STEP_OUTPUTS_BUCKET: await _bucket(
-            js, KeyValueConfig(bucket=subjects.STEP_OUTPUTS_BUCKET, history=1, direct=True, ttl=runs_record_ttl_s(settings))
-        ),
-        subjects.CREDENTIALS_BUCKET: await _bucket(
-            js, KeyValueConfig(bucket=subjects.CREDENTIALS_BUCKET, history=1, direct=True)
-        ),
-        subjects.HOOK_DEDUPE_BUCKET: await _bucket(
-            js, KeyValueConfig(bucket=subjects.HOOK_DEDUPE_BUCKET, history=1, direct=True, ttl=settings.hook_dedupe_s)
-        ),
-        subjects.WORKFLOWS_BUCKET: await _bucket(
-            js, KeyValueConfig(bucket=subjects.WORKFLOWS_BUCKET, history=1, direct=True)
-        ),
-        subjects.TOKENS_BUCKET: await _bucket(js, KeyValueConfig(bucket=subjects.TOKENS_BUCKET, history=1, direct=True)),
-        subjects.IDEMPOTENCY_BUCKET: await _bucket(
-            js,
-            KeyValueConfig(
-                bucket=subjects.IDEMPOTENCY_BUCKET, history=1, direct=True, ttl=settings.duplicate_window_s
-            ),
-        ),
+        name: await _bucket(js, KeyValueConfig(bucket=name, history=1, direct=True, ttl=bucket_ttl,
+                                               replicas=settings.replicas))
+        for name, bucket_ttl in buckets.items()
     }
 
 
@@ -188,13 +197,41 @@ async def _bucket(js: JetStreamContext, config: KeyValueConfig) -> KeyValue:
     try:
         kv = await js.key_value(config.bucket)
     except BucketNotFoundError:
-        return await js.create_key_value(config)
-    if config.ttl:
-        # A bucket made before its TTL was configured (or with another one) gets the configured one.
-        info = await js.stream_info(f"KV_{config.bucket}")
-        if abs((info.config.max_age or 0.0) - config.ttl) > 1.0:
-            log.info("bucket %s: setting its TTL to %.0f s", config.bucket, config.ttl)
-            info.config.max_age = config.ttl
-            info.config.duplicate_window = min(info.config.duplicate_window or config.ttl, config.ttl)
-            await js.update_stream(info.config)
+        try:
+            return await js.create_key_value(config)
+        except APIError as error:
+            if error.err_code in NOT_READY_CODES:
+                raise
+            raise _cannot(f"bucket {config.bucket}", error) from None
+    # A bucket made before its TTL was configured (or with another one, or other replicas) gets the configured ones.
+    info = await js.stream_info(f"KV_{config.bucket}")
+    changes = []
+    if config.ttl and abs((info.config.max_age or 0.0) - config.ttl) > 1.0:
+        changes.append(f"its TTL to {config.ttl:.0f} s")
+        info.config.max_age = config.ttl
+        info.config.duplicate_window = min(info.config.duplicate_window or config.ttl, config.ttl)
+    if (info.config.num_replicas or 1) != config.replicas:
+        changes.append(f"its replicas to {config.replicas}")
+        info.config.num_replicas = config.replicas
+    if changes:
+        log.info("bucket %s: setting %s", config.bucket, " and ".join(changes))
+        await _update_stream(js, info.config)
     return kv
+
+
+async def _update_stream(js: JetStreamContext, config: StreamConfig) -> None:
+    try:
+        await js.update_stream(config)
+    except APIError as error:
+        if error.err_code in NOT_READY_CODES:
+            raise
+        raise _cannot(f"stream {config.name}", error) from None
+
+
+def _cannot(what: str, error: APIError) -> BusError:
+    """NATS refuses some settings outright (replicas over 1 on a lone server) and others as changes in place
+    (storage, retention): say which resource, what NATS said, and the way out."""
+    hint = ("set AUTOMATEOS_REPLICAS=1 for a single nats-server, or run on a cluster"
+            if "replicas" in (error.description or "").lower() else
+            "NATS cannot change this in place: back up what it holds, delete it (nats stream rm) and run setup again")
+    return BusError(f"cannot set up {what}: {error.description} (NATS error {error.err_code}); {hint}")

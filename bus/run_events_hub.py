@@ -18,10 +18,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 
 import nats.errors
+import nats.js.errors
 from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
@@ -37,6 +39,7 @@ log = logging.getLogger(__name__)
 RunEventModel = RunStatusEvent | StepEvent | LogEvent
 
 FOLLOWER_BUFFER_BYTES = 8 * 1024 * 1024
+_START_PATIENCE_S = 20.0
 _PREFIX = subjects.run_events("")
 
 
@@ -124,14 +127,22 @@ class RunEventsHub:
         if self._subscription is not None:
             return
         async with self._starting:
-            if self._subscription is None:
-                self._subscription = await self._js.subscribe(
-                    subjects.RUN_EVENTS_ALL,
-                    stream=subjects.EVENTS_STREAM,
-                    ordered_consumer=True,
-                    deliver_policy=DeliverPolicy.NEW,
-                    cb=self._deliver,
-                )
+            give_up_at = time.monotonic() + _START_PATIENCE_S
+            while self._subscription is None:
+                try:
+                    self._subscription = await self._js.subscribe(
+                        subjects.RUN_EVENTS_ALL,
+                        stream=subjects.EVENTS_STREAM,
+                        ordered_consumer=True,
+                        deliver_policy=DeliverPolicy.NEW,
+                        cb=self._deliver,
+                    )
+                except (nats.errors.TimeoutError, nats.js.errors.ServiceUnavailableError) as error:
+                    # The stream is electing a leader (a node died): that takes seconds, worth waiting out.
+                    if time.monotonic() > give_up_at:
+                        raise
+                    log.info("live feed: the events stream did not answer (%s); trying again", type(error).__name__)
+                    await asyncio.sleep(0.5)
 
     async def _deliver(self, msg: Msg) -> None:
         followers = self._followers.get(msg.subject[len(_PREFIX):])

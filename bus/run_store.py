@@ -115,9 +115,11 @@ class RunStore:
             try:
                 seq = await self._append(run_id, events, current.streamSeq)
             except _Stale:
-                current = await self._caught_up(current)
-                verified = True
-                await asyncio.sleep(0)
+                caught_up = await self._caught_up(current)
+                # A read that found nothing new came from a follower that lags the leader (direct gets on a
+                # cluster may): give it a moment rather than spend the attempts at once.
+                await asyncio.sleep(0 if caught_up.streamSeq != current.streamSeq else 0.01)
+                current, verified = caught_up, True
                 continue
             new_record.streamSeq = seq
             if new_record.finished:

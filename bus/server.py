@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 
@@ -35,6 +36,16 @@ def free_port(host: str = "127.0.0.1") -> int:
         return int(sock.getsockname()[1])
 
 
+@dataclass(frozen=True)
+class ClusterMember:
+    """One node's place in a cluster: its unique name, its route port and the routes to its peers."""
+
+    name: str
+    port: int
+    routes: list[str] = field(default_factory=list)
+    cluster_name: str = "automateos"
+
+
 class EmbeddedNats:
     """Starts nats-server with JetStream on `host:port`, its store under `store_dir`.
 
@@ -49,12 +60,14 @@ class EmbeddedNats:
         host: str = "127.0.0.1",
         config_file: Path | None = None,
         start_timeout: float = 15.0,
+        cluster: ClusterMember | None = None,
     ) -> None:
         self.store_dir = store_dir
         self.port = port
         self.host = host
         self.config_file = config_file
         self.start_timeout = start_timeout
+        self.cluster = cluster
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -77,6 +90,10 @@ class EmbeddedNats:
             args += ["-c", str(self.config_file)]
         # Flags after -c override the file, so the file holds limits and these hold placement.
         args += ["-js", "-a", self.host, "-p", str(self.port), "-sd", str(self.store_dir), "-l", str(self.log_file)]
+        if self.cluster is not None:
+            member = self.cluster
+            args += ["--server_name", member.name, "--cluster_name", member.cluster_name,
+                     "--cluster", f"nats://{self.host}:{member.port}", "--routes", ",".join(member.routes)]
         self.log_file.write_text("")
         # Own session: a terminal's Ctrl-C must not stop the broker before the actors have drained.
         self.process = subprocess.Popen(
@@ -99,6 +116,15 @@ class EmbeddedNats:
             time.sleep(0.02)
         self.stop()
         raise BusError(f"nats-server did not become ready within {self.start_timeout:.0f} s; see {self.log_file}")
+
+    def kill(self) -> None:
+        """SIGKILL, as an out-of-memory kill or a lost machine would: no shutdown, no flush."""
+        process, self.process = self.process, None
+        if process is not None and process.poll() is None:
+            process.kill()
+            process.wait()
+        if process is not None and process.stderr is not None:
+            process.stderr.close()
 
     def stop(self, timeout: float = 10.0) -> None:
         process, self.process = self.process, None
@@ -124,6 +150,68 @@ class EmbeddedNats:
         self.stop()
 
 
+class LocalCluster:
+    """`size` nats-servers with JetStream on loopback, routed to each other: for development, tests and the fault
+    suite (`automateos up --cluster 3`). Node i listens on ports[i], routes on route_ports[i], stores under
+    `store_dir/node-i`. `url` is the comma-separated server list every client is given."""
+
+    def __init__(
+        self,
+        store_dir: Path,
+        ports: list[int],
+        route_ports: list[int],
+        host: str = "127.0.0.1",
+        config_file: Path | None = None,
+    ) -> None:
+        if len(ports) != len(route_ports) or len(ports) < 3:
+            raise BusError("a cluster needs three or more nodes, each with a client port and a route port")
+        routes = [f"nats://{host}:{port}" for port in route_ports]
+        self.nodes = [
+            EmbeddedNats(
+                store_dir / f"node-{index}", port=port, host=host, config_file=config_file,
+                cluster=ClusterMember(name=f"n{index}", port=route_port,
+                                      routes=[r for r in routes if r != routes[index]]),
+            )
+            for index, (port, route_port) in enumerate(zip(ports, route_ports, strict=True))
+        ]
+
+    @classmethod
+    def on_free_ports(cls, store_dir: Path, size: int = 3, config_file: Path | None = None) -> LocalCluster:
+        return cls(store_dir, [free_port() for _ in range(size)], [free_port() for _ in range(size)],
+                   config_file=config_file)
+
+    @property
+    def url(self) -> str:
+        return ",".join(node.url for node in self.nodes)
+
+    def start(self) -> LocalCluster:
+        try:
+            for node in self.nodes:
+                node.start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def stop(self) -> None:
+        for node in self.nodes:
+            node.stop()
+
+    def node_named(self, name: str) -> EmbeddedNats:
+        for node in self.nodes:
+            if node.cluster is not None and node.cluster.name == name:
+                return node
+        raise KeyError(name)
+
+    def __enter__(self) -> LocalCluster:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+
 def _port_in_use(host: str, port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.settimeout(0.2)
@@ -131,4 +219,4 @@ def _port_in_use(host: str, port: int) -> bool:
 
 
 
-__all__ = ["EmbeddedNats", "free_port", "nats_server_binary"]
+__all__ = ["ClusterMember", "EmbeddedNats", "LocalCluster", "free_port", "nats_server_binary"]

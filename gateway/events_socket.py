@@ -10,7 +10,7 @@ import time
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from bus import Bus, RunEventModel, RunFollow
+from bus import TRANSIENT_ERRORS, Bus, RunEventModel, RunFollow
 from schemas import RUN_ID_PATTERN, TERMINAL_RUN_STATUSES, RunStatusEvent
 
 from .request_id import run_id as run_id_context
@@ -22,6 +22,8 @@ CLOSE_BAD_REQUEST = 4400
 CLOSE_NOT_FOUND = 4404
 CLOSE_TOO_SLOW = 4408
 CLOSE_EXPIRED = 4410
+# The bus did not answer (a NATS node died and its streams are electing leaders): the client reconnects with ?after=.
+CLOSE_TRY_AGAIN = 1013
 CLOSE_PATIENCE_S = 1.0
 # A missing seq (its publisher crashed between saving the run and announcing it) is waited for this long.
 GAP_PATIENCE_S = 3.0
@@ -74,7 +76,17 @@ async def run_events_socket(websocket: WebSocket) -> None:
         await websocket.close(CLOSE_NOT_FOUND, f"no run with id {run_id!r}")
         return
     run_id_context.set(run_id)
-    after = int(after_text)
+    try:
+        await _follow(websocket, bus, run_id, int(after_text))
+    except TRANSIENT_ERRORS as error:
+        log.warning("event socket of run %s: the bus did not answer (%s); asking the client to reconnect", run_id,
+                    type(error).__name__)
+        with contextlib.suppress(Exception):
+            async with asyncio.timeout(CLOSE_PATIENCE_S):
+                await websocket.close(CLOSE_TRY_AGAIN, "the bus is briefly unavailable: reconnect with ?after=<last seq>")
+
+
+async def _follow(websocket: WebSocket, bus: Bus, run_id: str, after: int) -> None:
     # Registered first, then the stored events read: any event not among them is published after this
     # registration, so it arrives live.
     async with bus.follow_run(run_id) as follow:

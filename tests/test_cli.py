@@ -107,6 +107,63 @@ async def test_up_run_stop_and_runs_survive_a_restart(tmp_path: Path, mock_http:
     assert status == 0
 
 
+def _children(pid: int) -> dict[int, str]:
+    """The child processes of `pid` and their command lines (Linux /proc)."""
+    found = {}
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            found[int(child)] = Path(f"/proc/{child}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    return found
+
+
+async def read_until(process: asyncio.subprocess.Process, marker: str, timeout: float = 60) -> list[str]:
+    assert process.stdout is not None
+    lines: list[str] = []
+    async with asyncio.timeout(timeout):
+        while True:
+            line = (await process.stdout.readline()).decode()
+            assert line, f"`automateos up` ended early:\n{''.join(lines)}"
+            lines.append(line)
+            if marker in line:
+                return lines
+
+
+async def test_up_cluster_restarts_a_killed_engine_and_a_killed_nats_node(tmp_path: Path, mock_http: MockHttp) -> None:
+    mock_http.reply("/slack", Reply(status=200, body="ok"))
+    base = free_port()
+    env = {**os.environ, "AUTOMATEOS_DATA_DIR": str(tmp_path), "AUTOMATEOS_PORT": str(free_port()),
+           "AUTOMATEOS_NATS_PORT": str(base), "AUTOMATEOS_NATS_ROUTE_PORT": str(free_port()),
+           # The cluster profile blocks private networks, and the mock listens on loopback.
+           "AUTOMATEOS_BLOCK_PRIVATE_NETWORKS": "false"}
+    for name in ("NATS_URL", "AUTOMATEOS_MASTER_KEY", "AUTOMATEOS_ADMIN_TOKEN"):
+        env.pop(name, None)
+    gateway = f"http://127.0.0.1:{env['AUTOMATEOS_PORT']}"
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "automateos", "up", "--cluster", "3", env=env, cwd=tmp_path,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+    )
+    try:
+        lines = await read_until(process, "AutomateOS is up", timeout=90)
+        assert any("3 nats-servers (a local cluster" in line for line in lines), lines
+        children = _children(process.pid)
+        engine = next(pid for pid, command in children.items() if "automateos engine" in command)
+        node = next(pid for pid, command in children.items() if "nats-server" in command)
+        os.kill(engine, signal.SIGKILL)
+        os.kill(node, signal.SIGKILL)
+        seen = await read_until(process, "restarting engine-1")
+        seen += await read_until(process, "engine worker")
+        if not any("was killed by SIGKILL; restarting it" in line for line in seen):
+            await read_until(process, "was killed by SIGKILL; restarting it")
+        code, output = await automateos_run(str(EXAMPLES / "slack-notification.json"), "--gateway", gateway,
+                                            "--set", f"notify-slack.url={mock_http.url('/slack')}", env=env)
+        assert code == 0 and "■ run succeeded" in output, output
+        assert len(mock_http.requests_to("/slack")) == 1
+        assert process.returncode is None, "the stack stays up"
+    finally:
+        status, rest = await stop_up(process)
+    assert status == 0, rest
+
+
 async def test_run_reports_an_invalid_file_with_field_errors(tmp_path: Path) -> None:
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps({"nodes": [{"id": "a", "type": "http", "data": {"config": {"url": "x"}}}], "edges": []}))
