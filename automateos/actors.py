@@ -64,7 +64,7 @@ async def run_engine(settings: Settings) -> None:
     except BaseException:
         await bus.close()
         raise
-    worker = Worker(bus, concurrency=settings.engine_concurrency, credentials=credentials)
+    worker = Worker(bus, concurrency=settings.engine_concurrency, credentials=credentials, outbound=settings.outbound)
     await _until_stopped(worker, bus, "engine")
 
 

@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from bus import BusSettings
+from engine import OutboundPolicy
+from engine.outbound_policy import ALLOW_VARIABLE, BLOCK_PRIVATE_VARIABLE
 
 DAY = 24 * 3600.0
 
@@ -45,6 +47,8 @@ class Settings:
     schedule_grace_s: float = 10.0
     # Where users and webhook senders reach the gateway, when not 127.0.0.1/localhost: its host is accepted too.
     public_url: str | None = None
+    # Where HTTP steps may connect: AUTOMATEOS_BLOCK_PRIVATE_NETWORKS and AUTOMATEOS_OUTBOUND_ALLOW.
+    outbound: OutboundPolicy = field(default_factory=OutboundPolicy)
 
     @property
     def embedded_nats_url(self) -> str:
@@ -89,7 +93,27 @@ class Settings:
             admin_token=env.get("AUTOMATEOS_ADMIN_TOKEN") or None,
             api_token=env.get("AUTOMATEOS_TOKEN") or None,
             schedule_grace_s=_float(env, "AUTOMATEOS_SCHEDULE_GRACE", defaults.schedule_grace_s),
+            outbound=_outbound(env),
         )
+
+
+def _outbound(env: Mapping[str, str]) -> OutboundPolicy:
+    block_private = _bool(env, BLOCK_PRIVATE_VARIABLE, OutboundPolicy.block_private)
+    try:
+        return OutboundPolicy.parse(block_private, env.get(ALLOW_VARIABLE, ""))
+    except ValueError as error:
+        raise SettingsError(f"{ALLOW_VARIABLE}: {error}") from None
+
+
+def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    text = env.get(name, "").strip().lower()
+    if text == "":
+        return default
+    if text in ("true", "1", "yes", "on"):
+        return True
+    if text in ("false", "0", "no", "off"):
+        return False
+    raise SettingsError(f"{name} must be true or false, not {env[name]!r}")
 
 
 def _int(env: Mapping[str, str], name: str, default: int) -> int:

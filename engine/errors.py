@@ -28,3 +28,13 @@ class StepFailed(Exception):
         self.retryable = retryable
         self.retry_after_ms = retry_after_ms
         self.request = request
+
+
+class OutboundRefused(Exception):
+    """The outbound guard refused a connection (engine/outbound_guard.py). `reason` names the address and the
+    rule; `url` is the request it stopped, which after a redirect is not the one the step was given."""
+
+    def __init__(self, reason: str, url: str | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.url = url

@@ -22,6 +22,8 @@ from schemas.messages import StepResultStatus
 from .errors import StepFailed
 from .limits import MAX_OUTPUT_DEPTH, too_deep
 from .nodes import NodeContext, NodeOutcome
+from .outbound_guard import guarded_session
+from .outbound_policy import OutboundPolicy
 from .step_runner import run_step
 
 log = logging.getLogger(__name__)
@@ -48,13 +50,16 @@ class _Ending:
 
 
 class Worker:
-    """Run with `await worker.run()`; stop with `await worker.shutdown()`."""
+    """Run with `await worker.run()`; stop with `await worker.shutdown()`. `outbound`: where HTTP steps may
+    connect (engine/outbound_policy.py); the default refuses metadata, link-local and unspecified addresses only."""
 
     def __init__(
-        self, bus: Bus, concurrency: int = 64, name: str | None = None, credentials: CredentialStore | None = None
+        self, bus: Bus, concurrency: int = 64, name: str | None = None, credentials: CredentialStore | None = None,
+        outbound: OutboundPolicy | None = None,
     ) -> None:
         self.bus = bus
         self.credentials = credentials
+        self.outbound = outbound or OutboundPolicy()
         self.concurrency = concurrency
         self.name = name or f"{socket.gethostname()}:{os.getpid()}"
         self.in_flight: dict[str, set[asyncio.Task[NodeOutcome]]] = {}
@@ -64,8 +69,7 @@ class Worker:
         self._notices: set[asyncio.Task[None]] = set()
 
     async def run(self) -> None:
-        connector = aiohttp.TCPConnector(limit=max(self.concurrency, 100), ttl_dns_cache=300)
-        self.session = aiohttp.ClientSession(connector=connector, trust_env=False)
+        self.session = guarded_session(self.outbound, limit=max(self.concurrency, 100), ttl_dns_cache=300)
         aborts = await self.bus.subscribe_aborts()
         abort_listener = asyncio.create_task(self._listen_for_aborts(aborts))
         source = await self.bus.pull(subjects.DISPATCH_STREAM, subjects.ENGINE_CONSUMER)

@@ -75,9 +75,7 @@ def loggable_url(url: str) -> str:
         port = parts.port
     except ValueError:
         return "<unparseable URL>"
-    host = parts.hostname or ""
-    if port:
-        host = f"{host}:{port}"
+    host = _netloc(parts.hostname, port)
     segments = [s for s in parts.path.split("/") if s]
     path = "/" + "/".join(segments[:_SHOWN_PATH_SEGMENTS])
     if len(segments) > _SHOWN_PATH_SEGMENTS:
@@ -94,9 +92,15 @@ def mask_query(url: str) -> str:
         port = parts.port
     except ValueError:
         return "<unparseable URL>"
-    host = (parts.hostname or "") + (f":{port}" if port else "")
+    host = _netloc(parts.hostname, port)
     query = urlencode([(k, MASK if is_sensitive(k) else v) for k, v in parse_qsl(parts.query, keep_blank_values=True)])
     return urlunsplit((parts.scheme, host, parts.path, query, ""))
+
+
+def _netloc(host: str | None, port: int | None) -> str:
+    """host:port without user:password@; an IPv6 address keeps its brackets."""
+    shown = f"[{host}]" if host and ":" in host else host or ""
+    return f"{shown}:{port}" if port else shown
 
 
 def _forms(secret: str) -> set[str]:

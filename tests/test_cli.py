@@ -15,6 +15,7 @@ import pytest
 from automateos.run_command import RunCommandError, apply_sets, parse_inputs
 from automateos.settings import REPO_ROOT, Settings, SettingsError
 from bus import free_port
+from engine import OutboundPolicy
 from tests.gateway.test_rest_api import request
 from tests.support.graphs import edge, graph, http
 from tests.support.mock_http import MockHttp, Reply
@@ -204,6 +205,18 @@ def test_settings_read_the_environment_and_reject_bad_values() -> None:
     assert Settings.from_env({}).nats_url is None
     with pytest.raises(SettingsError, match="AUTOMATEOS_PORT"):
         Settings.from_env({"AUTOMATEOS_PORT": "eighty"})
+
+
+def test_outbound_settings_default_to_loopback_allowed_and_are_checked() -> None:
+    assert Settings.from_env({}).outbound == OutboundPolicy(block_private=False)
+    outbound = Settings.from_env({"AUTOMATEOS_BLOCK_PRIVATE_NETWORKS": "TRUE",
+                                  "AUTOMATEOS_OUTBOUND_ALLOW": "10.1.0.0/16, api.internal"}).outbound
+    assert outbound.block_private and outbound.allow_hosts == {"api.internal"}
+    assert [str(n) for n in outbound.allow_networks] == ["10.1.0.0/16"]
+    with pytest.raises(SettingsError, match="AUTOMATEOS_BLOCK_PRIVATE_NETWORKS must be true or false, not 'maybe'"):
+        Settings.from_env({"AUTOMATEOS_BLOCK_PRIVATE_NETWORKS": "maybe"})
+    with pytest.raises(SettingsError, match=r"AUTOMATEOS_OUTBOUND_ALLOW: '10\.0\.0\.0/40' is neither a CIDR"):
+        Settings.from_env({"AUTOMATEOS_OUTBOUND_ALLOW": "10.0.0.0/40"})
 
 
 async def test_env_credentials_are_offered_and_survive_key_rotation(tmp_path: Path, mock_http: MockHttp) -> None:

@@ -10,12 +10,13 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 
 import aiohttp
+from yarl import URL
 
 from schemas import DEFAULT_HTTP_TIMEOUT_MS, HttpConfig, LogEntry, StepRequest
 from schemas.masking import Scrubber, loggable_url, mask_fields, mask_headers, mask_query, mask_urls
 from schemas.runs import human_duration
 
-from ..errors import StepFailed
+from ..errors import OutboundRefused, StepFailed
 from .base import NodeOutcome, StepContext
 
 # What a step keeps of a response body (and of the request body it reports); the rest is cut and flagged.
@@ -61,6 +62,9 @@ async def run_http(config: HttpConfig, context: StepContext) -> NodeOutcome:
             response_headers = mask_headers(dict(response.headers))
             content_type = response.headers.get("Content-Type", "")
             retry_after = _retry_after_ms(response.headers.get("Retry-After"))
+    except OutboundRefused as refused:
+        # Not retryable: the same rules refuse it next time.
+        raise failed(f"refused: {_refused_hop(config.url, refused)}{refused.reason}") from None
     except asyncio.TimeoutError:
         raise failed(f"timed out after {human_duration(timeout_s * 1000)}", retryable=True) from None
     except aiohttp.ClientConnectorDNSError as error:
@@ -88,6 +92,13 @@ async def run_http(config: HttpConfig, context: StepContext) -> NodeOutcome:
                          retryable=retryable, retry_after_ms=retry_after if retryable else None, request=request)
     log = LogEntry(ts=datetime.now(UTC), msg=line, stepId=context.dispatch.stepId)
     return NodeOutcome(output=output, logs=[log], request=request)
+
+
+def _refused_hop(url: str, refused: OutboundRefused) -> str:
+    """Names the redirect that led to a refused host; empty when the step's own URL was refused."""
+    if refused.url is None or URL(refused.url).raw_host == URL(url).raw_host:
+        return ""
+    return f"redirected to {loggable_url(refused.url)}, and "
 
 
 def _has_header(headers: dict[str, str], name: str) -> bool:

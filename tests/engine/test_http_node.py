@@ -82,6 +82,7 @@ def test_masking_rules() -> None:
         "Authorization": MASK, "X-API-Key": MASK, "X-Auth-Token": MASK, "Accept": "a"}
     assert mask_fields([{"client_secret": "s", "ok": [{"Password": "p"}]}]) == [{"client_secret": MASK, "ok": [{"Password": MASK}]}]
     assert loggable_url("https://discord.com/api/webhooks/123/tok") == "https://discord.com/api/webhooks/…"
+    assert loggable_url("http://[fd00:ec2::254]:8080/latest/x") == "http://[fd00:ec2::254]:8080/latest/x"
     assert loggable_url("https://u:pw@x.test/a?api_key=s&q=1") == "https://x.test/a?api_key=%E2%80%A2%E2%80%A2%E2%80%A2%E2%80%A2%E2%80%A2%E2%80%A2&q=1"
 
 

@@ -37,10 +37,11 @@ class MockHttp:
         self.received: list[Received] = []
         self.replies: dict[str, list[Reply]] = {}
         self._runner: web.AppRunner | None = None
+        self.host = "127.0.0.1"
         self.port = 0
 
     def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
+        return f"http://{self.host}:{self.port}{path}"
 
     def reply(self, path: str, *replies: Reply) -> None:
         self.replies[path] = list(replies)
@@ -48,13 +49,14 @@ class MockHttp:
     def requests_to(self, path: str) -> list[Received]:
         return [r for r in self.received if r.path == path]
 
-    async def start(self) -> MockHttp:
+    async def start(self, host: str = "127.0.0.1", port: int = 0) -> MockHttp:
+        self.host = host
         app = web.Application()
         app.router.add_route("*", "/{tail:.*}", self._handle)
         # Slow replies are cut at shutdown: a test's 30 s delay must not hold up its teardown.
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5, handler_cancellation=True)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site = web.TCPSite(self._runner, host, port)
         await site.start()
         server = site._server
         assert server is not None and server.sockets
