@@ -42,6 +42,10 @@ schemas: $(VENV)/.installed web/node_modules/.package-lock.json
 	$(BIN)/python -m schemas.jsonschema
 	cd web && npm run gen:types --silent
 
+# The broker's users and their permissions, generated from the one list of them (bus/permissions.py).
+nats-auth.conf: bus/permissions.py bus/subjects.py | $(VENV)/.installed
+	$(BIN)/python -c 'import sys; from bus.permissions import auth_config; sys.stdout.write(auth_config())' > $@
+
 typecheck: $(VENV)/.installed-test
 	$(BIN)/mypy
 
