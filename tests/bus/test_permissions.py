@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import subprocess
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -14,7 +15,7 @@ import pytest
 from nats.aio.client import Client as NATS
 
 from automateos.settings import REPO_ROOT
-from bus import EmbeddedNats, NatsLogin, free_port, set_up_bus, subjects
+from bus import EmbeddedNats, NatsLogin, free_port, nats_server_binary, set_up_bus, subjects
 from bus.permissions import ROLES, auth_config, inbox_prefix, new_password, password_variable
 from tests.conftest import TEST_BUS_SETTINGS
 from tests.support.mock_http import MockHttp, Reply
@@ -25,6 +26,14 @@ PASSWORDS = {role: new_password() for role in ROLES}
 
 def test_the_committed_auth_config_is_generated_from_the_permissions() -> None:
     assert (REPO_ROOT / "nats-auth.conf").read_text() == auth_config(), "run `make nats-auth.conf`"
+
+
+@pytest.mark.parametrize("config", ["nats.conf", "nats-cluster.conf"])
+def test_the_server_configs_are_valid(config: str) -> None:
+    env = {**{password_variable(role): password for role, password in PASSWORDS.items()}, "NATS_SERVER_NAME": "n1"}
+    checked = subprocess.run([nats_server_binary(), "-c", str(REPO_ROOT / config), "-t"], env=env,
+                             capture_output=True, text=True, timeout=30)
+    assert checked.returncode == 0 and "is valid" in checked.stderr + checked.stdout, checked.stderr
 
 
 @pytest.fixture
