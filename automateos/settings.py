@@ -82,6 +82,7 @@ class Settings:
             duplicate_window_s=_float(env, "AUTOMATEOS_DUPLICATE_WINDOW", BusSettings.duplicate_window_s),
             run_retention_s=_float(env, "AUTOMATEOS_RUN_RETENTION_DAYS", BusSettings.run_retention_s / DAY, "days") * DAY,
             replicas=_int(env, "AUTOMATEOS_REPLICAS", BusSettings.replicas),
+            max_graph_nodes=_int(env, "AUTOMATEOS_MAX_GRAPH_NODES", BusSettings.max_graph_nodes),
         )
         return cls(
             host=env.get("AUTOMATEOS_HOST", defaults.host),

@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from bus import Bus, VersionConflict
-from schemas import FieldIssue, WorkflowInvalid, as_graph, compile_workflow
+from schemas import FieldIssue, Graph, TemplateWorkflow, WorkflowInvalid, as_graph, check_size, compile_workflow_off_loop
 from schemas._base import utc_now
 from schemas.node_types import ScheduleConfig
 from schemas.workflows import (
@@ -67,8 +67,17 @@ def _conflict(workflow_id: str, base: int, latest: int) -> ApiException:
     )
 
 
+def _check_size(request: Request, graph: Graph | TemplateWorkflow) -> None:
+    """A saved workflow must be runnable by size at least: refused here rather than at activation or a run."""
+    try:
+        check_size(graph, bus_of(request).settings.max_graph_nodes)
+    except WorkflowInvalid as invalid:
+        raise ApiException(422, "validation_error", "the workflow is too large", invalid.issues) from None
+
+
 async def create_workflow(request: Request) -> Response:
     body = parse_body(CreateWorkflow, await read_body(request))
+    _check_size(request, body.graph)
     head = WorkflowHead(id=new_workflow_id(), name=body.name, description=body.description, version=1,
                         graph=as_graph(body.graph)).with_hooks()
     if not await bus_of(request).workflows.create(head):
@@ -90,6 +99,7 @@ async def get_workflow(request: Request) -> Response:
 async def update_workflow(request: Request) -> Response:
     workflow_id = _workflow_id(request)
     body = parse_body(UpdateWorkflow, await read_body(request))
+    _check_size(request, body.graph)
     bus = bus_of(request)
     await existing(bus, workflow_id)
 
@@ -146,7 +156,7 @@ async def activate_workflow(request: Request) -> Response:
     bus = bus_of(request)
     version = await saved_version(bus, workflow_id, body.version)
     try:
-        compile_workflow(version.graph)
+        await compile_workflow_off_loop(version.graph, bus.settings.max_graph_nodes)
     except WorkflowInvalid as invalid:
         raise ApiException(422, "validation_error", f"version {version.version} cannot run, so it cannot be activated",
                            invalid.issues) from None
