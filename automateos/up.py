@@ -11,6 +11,7 @@ import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
+from pathlib import Path
 
 from bus import BusError, EmbeddedNats, LocalCluster
 from bus.permissions import ROLES, password_variable
@@ -39,6 +40,7 @@ class Child:
     name: str
     args: list[str]
     env: dict[str, str]
+    log: Path | None = None  # None: the child writes where `up` does
     process: subprocess.Popen[bytes] | None = None
     started_at: float = 0.0
     quick_crashes: int = 0
@@ -46,7 +48,12 @@ class Child:
 
     def start(self) -> None:
         # Own session: Ctrl-C reaches only `up`, which then stops the children in order.
-        self.process = subprocess.Popen(self.args, env=self.env, start_new_session=True)
+        if self.log is None:
+            self.process = subprocess.Popen(self.args, env=self.env, start_new_session=True)
+        else:
+            with self.log.open("ab") as out:  # the child keeps its own copy of the descriptor
+                self.process = subprocess.Popen(self.args, env=self.env, start_new_session=True, stdout=out,
+                                                stderr=subprocess.STDOUT)
         self.started_at = time.monotonic()
         self.restart_at = None
 
@@ -85,9 +92,10 @@ def _ended(code: int) -> str:
 class Stack:
     """The child processes of `up`. Each runs `python -m automateos <actor>` against the same NATS."""
 
-    def __init__(self, settings: Settings, engines: int = 1) -> None:
+    def __init__(self, settings: Settings, engines: int = 1, log: Path | None = None) -> None:
         self.settings = settings
         self.engines = engines
+        self.log = log
         self.nats: list[EmbeddedNats] = []
         self.children: dict[str, Child] = {}
 
@@ -124,7 +132,8 @@ class Stack:
             env.setdefault("AUTOMATEOS_REPLICAS", "3")
             env.setdefault("AUTOMATEOS_BLOCK_PRIVATE_NETWORKS", "true")
         # `up` owns the bus: it declares the streams and buckets once, with its settings; the actors only bind.
-        subprocess.run([sys.executable, "-m", "automateos", "setup"], env=self._as_role("admin", env), check=True)
+        subprocess.run([sys.executable, "-m", "automateos", "setup"], env=self._as_role("admin", env), check=True,
+                       stdout=subprocess.DEVNULL if self.log else None)
         if self.settings.master_key:
             env["AUTOMATEOS_MASTER_KEY"] = self.settings.master_key
         actors = ["orchestrator", *(["engine"] * self.engines), "gateway"]
@@ -141,7 +150,7 @@ class Stack:
                 args += ["--concurrency", str(self.settings.engine_concurrency)]
             key = f"{actor}-{index}" if actor == "engine" else actor
             child_env = {"orchestrator": without_key, "engine": engine_env}.get(actor, gateway_env)
-            self.children[key] = Child(key, args, self._as_role(actor, child_env))
+            self.children[key] = Child(key, args, self._as_role(actor, child_env), self.log)
             self.children[key].start()
         self._wait_for_gateway()
         self._offer_credentials_from_env()

@@ -77,7 +77,7 @@ class Bus:
         nc = await connect(url, name, give_up_after=give_up_after, login=login)
         js = LeaderSafeJetStream(nc, timeout=10)
         try:
-            buckets = await declare(js, settings) if set_up else await bind(js)
+            buckets = await declare(js, settings) if set_up else await _bind_when_ready(js, name)
         except BaseException:
             await nc.close()
             raise
@@ -243,6 +243,24 @@ class Bus:
         """How many events the stream holds for a run (0 when none or expired)."""
         info = await self.js.stream_info(subjects.EVENTS_STREAM, subjects_filter=subjects.run_events(run_id))
         return int((info.state.subjects or {}).get(subjects.run_events(run_id), 0))
+
+
+_BIND_PATIENCE_S = 60.0
+
+
+async def _bind_when_ready(js: JetStreamContext, name: str) -> dict[str, KeyValue]:
+    """bind(), waiting out a JetStream that does not answer yet: an actor restarted while its cluster elects a
+    leader (a node just died) would otherwise exit, and be restarted again and again until the election ends."""
+    give_up_at = time.monotonic() + _BIND_PATIENCE_S
+    while True:
+        try:
+            return await bind(js)
+        except (nats.errors.TimeoutError, nats.errors.NoRespondersError, nats.js.errors.ServiceUnavailableError,
+                nats.js.errors.NoStreamResponseError) as error:
+            if time.monotonic() > give_up_at:
+                raise BusUnavailable(f"JetStream did not answer within {_BIND_PATIENCE_S:.0f} s: {error}") from error
+            log.warning("%s: JetStream does not answer yet (%s); waiting", name, type(error).__name__)
+            await asyncio.sleep(1.0)
 
 
 async def _quietly_unsubscribe(sub: Any) -> None:
