@@ -26,6 +26,7 @@ import dataclasses
 import os
 import shutil
 import signal
+import socket
 import statistics
 import sys
 import tempfile
@@ -148,8 +149,6 @@ def _free_run(size: int) -> int:
 
 
 def _port_free(port: int) -> bool:
-    import socket
-
     with socket.socket() as sock:
         try:
             sock.bind(("127.0.0.1", port))

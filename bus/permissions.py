@@ -27,6 +27,7 @@ import secrets
 from dataclasses import dataclass, field
 
 from . import subjects
+from .resources import BUCKETS
 
 ROLES = ("admin", "gateway", "orchestrator", "engine", "integrations")
 ACTOR_ROLES = ("gateway", "orchestrator", "engine")
@@ -83,9 +84,7 @@ def _pull(stream: str, durable: str) -> list[str]:
 
 # Every actor binds to the bus at start: one look at the runs stream and each bucket (bus/resources.py `bind`).
 _BIND = ["$JS.API.INFO", f"$JS.API.STREAM.INFO.{subjects.RUNS_STREAM}",
-         *(f"$JS.API.STREAM.INFO.KV_{bucket}" for bucket in (
-             subjects.RUNS_BUCKET, subjects.STEP_OUTPUTS_BUCKET, subjects.CREDENTIALS_BUCKET, subjects.HOOK_DEDUPE_BUCKET,
-             subjects.WORKFLOWS_BUCKET, subjects.TOKENS_BUCKET, subjects.IDEMPOTENCY_BUCKET))]
+         *(f"$JS.API.STREAM.INFO.KV_{bucket}" for bucket in BUCKETS)]
 
 
 def role_permissions() -> dict[str, Permissions]:
