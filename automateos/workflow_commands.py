@@ -38,7 +38,7 @@ async def list_workflows(gateway: str, token: str | None, out: TextIO = sys.stdo
     print(f"{'ID':<22} {'NAME':<32} {'VERSION':>7}  {'ACTIVE':<10} TRIGGERS", file=out)
     for w in rows:
         active = f"v{w['activeVersion']}" if w["active"] else "no"
-        triggers = ", ".join(t["type"] + (f" {gateway}{t['url']}" if t.get("url") else "") for t in w["triggers"])
+        triggers = ", ".join(t["type"] + (f" {t['url']}" if t.get("url") else "") for t in w["triggers"])
         print(f"{w['id']:<22} {w['name'][:32]:<32} {w['version']:>7}  {active:<10} {triggers}", file=out)
     return 0
 

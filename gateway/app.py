@@ -41,6 +41,8 @@ class GatewayConfig:
     admin_token: str = field(default="", repr=False)
     # Host names accepted besides loopback's (gateway/same_origin.py): AUTOMATEOS_PUBLIC_URL's.
     public_hosts: tuple[str, ...] = ()
+    # AUTOMATEOS_PUBLIC_URL: the base of the webhook URLs reported in `triggers[].url` (else the request's own).
+    public_url: str | None = None
 
 
 async def healthz(request: Request) -> Response:
@@ -158,7 +160,7 @@ def create_app(config: GatewayConfig) -> Starlette:
         finally:
             await app.state.bus.close()
 
-    return Starlette(
+    app = Starlette(
         routes=routes(config),
         middleware=[Middleware(RequestIdMiddleware), Middleware(SecurityHeadersMiddleware),
                     Middleware(SameOriginMiddleware, allowed_hosts=LOOPBACK_HOSTS | set(config.public_hosts)),
@@ -166,3 +168,5 @@ def create_app(config: GatewayConfig) -> Starlette:
         exception_handlers={ApiException: on_api_exception, HTTPException: on_http_exception, Exception: on_unexpected},
         lifespan=lifespan,
     )
+    app.state.public_url = config.public_url
+    return app

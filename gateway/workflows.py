@@ -29,7 +29,7 @@ from schemas.workflows import (
 )
 
 from . import audit
-from .app_state import bus_of
+from .app_state import bus_of, public_base
 from .errors import ApiException, json_response, parse_body, read_body
 
 
@@ -74,17 +74,18 @@ async def create_workflow(request: Request) -> Response:
     if not await bus_of(request).workflows.create(head):
         raise ApiException(503, "unavailable", "could not allocate a workflow id; retry")
     await audit.record(request, "workflow.create", head.id, head.version, name=head.name)
-    return json_response(head.summary(), 201)
+    return json_response(head.summary(public_base(request)), 201)
 
 
 async def list_workflows(request: Request) -> Response:
     heads = sorted(await bus_of(request).workflows.heads(), key=lambda h: h.updatedAt, reverse=True)
-    return json_response(WorkflowList(workflows=[h.summary() for h in heads]))
+    base = public_base(request)
+    return json_response(WorkflowList(workflows=[h.summary(base) for h in heads]))
 
 
 async def get_workflow(request: Request) -> Response:
     head, _ = await existing(bus_of(request), _workflow_id(request))
-    return json_response(head.view())
+    return json_response(head.view(public_base(request)))
 
 
 async def update_workflow(request: Request) -> Response:
@@ -107,7 +108,7 @@ async def update_workflow(request: Request) -> Response:
     except KeyError:
         raise ApiException(404, "not_found", f"no workflow with id {workflow_id!r}") from None
     await audit.record(request, "workflow.update", workflow_id, head.version, name=head.name)
-    return json_response(head.view())
+    return json_response(head.view(public_base(request)))
 
 
 async def delete_workflow(request: Request) -> Response:
@@ -155,7 +156,7 @@ async def activate_workflow(request: Request) -> Response:
     await bus.workflows.set_schedules(workflow_id, _schedules(workflow_id, version, now))
     head = await _set_active(bus, workflow_id, version.version, now)
     await audit.record(request, "workflow.activate", workflow_id, version.version)
-    return json_response(head.view())
+    return json_response(head.view(public_base(request)))
 
 
 async def deactivate_workflow(request: Request) -> Response:
@@ -164,7 +165,7 @@ async def deactivate_workflow(request: Request) -> Response:
     head = await _set_active(bus, workflow_id, None, utc_now())
     await bus.workflows.set_schedules(workflow_id, [])
     await audit.record(request, "workflow.deactivate", workflow_id, head.version)
-    return json_response(head.view())
+    return json_response(head.view(public_base(request)))
 
 
 def _schedules(workflow_id: str, version: WorkflowVersion, now: datetime) -> list[ScheduleEntry]:

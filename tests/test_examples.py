@@ -78,7 +78,7 @@ async def test_stripe_to_discord_announces_a_signed_payment_once(stack: Stack, m
     assert status == 201, saved
     status, active, _ = await request(stack, "POST", f"/v1/workflows/{saved['id']}/activate")
     assert status == 200, active
-    hook = stack.base_url + active["triggers"][0]["url"]
+    hook = active["triggers"][0]["url"]
 
     async def send(event: dict[str, Any]) -> tuple[int, Any]:
         body = json.dumps(event).encode()

@@ -32,8 +32,9 @@ async def activated(stack: Stack, document: dict[str, Any]) -> str:
     status, body, _ = await request(stack, "POST", f"/v1/workflows/{body['id']}/activate")
     assert status == 200, body
     [trigger] = body["triggers"]
-    assert trigger["type"] == "webhook" and trigger["url"].startswith("/v1/hooks/")
-    return str(trigger["url"])
+    # Absolute: the address the request came to, without AUTOMATEOS_PUBLIC_URL.
+    assert trigger["type"] == "webhook" and trigger["url"].startswith(f"{stack.base_url}/v1/hooks/")
+    return str(trigger["url"]).removeprefix(stack.base_url)
 
 
 def stripe_event(event_id: str = "evt_1", amount: int = 4200) -> bytes:

@@ -19,7 +19,7 @@ import uvicorn
 from automateos.settings import REPO_ROOT
 from bus import Bus, BusSettings, CredentialStore, free_port, new_master_key
 from engine import Worker
-from gateway import SHUTDOWN_GRACE_S, GatewayConfig, create_app
+from gateway import SHUTDOWN_GRACE_S, GatewayConfig, create_app, public_hosts
 from orchestrator import Orchestrator
 
 TERMINAL = {"succeeded", "failed", "cancelled"}
@@ -63,11 +63,12 @@ class Stack:
         self.buses.append(bus)
         self.tasks.append(asyncio.create_task(actor.run()))
 
-    async def start_gateway(self, web_dist: Path | None = None) -> None:
+    async def start_gateway(self, web_dist: Path | None = None, public_url: str | None = None) -> None:
         port = free_port()
         config = GatewayConfig(
             nats_url=self.nats_url, bus=self.bus_settings, examples_dir=REPO_ROOT / "examples", web_dist=web_dist,
-            master_key=MASTER_KEY, admin_token=ADMIN_TOKEN,
+            master_key=MASTER_KEY, admin_token=ADMIN_TOKEN, public_url=public_url,
+            public_hosts=public_hosts(public_url),
         )
         self.app = create_app(config)
         self.server = uvicorn.Server(
