@@ -154,7 +154,7 @@ async def activate_workflow(request: Request) -> Response:
     now = utc_now()
     # Schedules first: the scheduler fires one only while the head says its version is active.
     await bus.workflows.set_schedules(workflow_id, _schedules(workflow_id, version, now))
-    head = await _set_active(bus, workflow_id, version.version, now)
+    head, _ = await _set_active(bus, workflow_id, version.version, now)
     await audit.record(request, "workflow.activate", workflow_id, version.version)
     return json_response(head.view(public_base(request)))
 
@@ -162,9 +162,10 @@ async def activate_workflow(request: Request) -> Response:
 async def deactivate_workflow(request: Request) -> Response:
     workflow_id = _workflow_id(request)
     bus = bus_of(request)
-    head = await _set_active(bus, workflow_id, None, utc_now())
+    head, was_active = await _set_active(bus, workflow_id, None, utc_now())
     await bus.workflows.set_schedules(workflow_id, [])
-    await audit.record(request, "workflow.deactivate", workflow_id, head.version)
+    # The version whose triggers stopped firing (None when none was active), not merely the latest.
+    await audit.record(request, "workflow.deactivate", workflow_id, was_active)
     return json_response(head.view(public_base(request)))
 
 
@@ -178,7 +179,8 @@ def _schedules(workflow_id: str, version: WorkflowVersion, now: datetime) -> lis
     return entries
 
 
-async def _set_active(bus: Bus, workflow_id: str, version: int | None, now: datetime) -> WorkflowHead:
+async def _set_active(bus: Bus, workflow_id: str, version: int | None, now: datetime) -> tuple[WorkflowHead, int | None]:
+    """The changed head, and the version that was active before."""
     for _ in range(5):
         head, revision = await existing(bus, workflow_id)
         changed = head.model_copy(update={"active": version is not None, "activeVersion": version,
@@ -187,7 +189,7 @@ async def _set_active(bus: Bus, workflow_id: str, version: int | None, now: date
             await bus.workflows.change(workflow_id, revision, changed)
         except VersionConflict:
             continue  # a save landed meanwhile; activation applies on top of it
-        return changed
+        return changed, head.activeVersion
     raise ApiException(503, "unavailable", "the workflow kept changing; retry")
 
 
