@@ -73,7 +73,8 @@ async def run_gateway(settings: Settings) -> None:
         nats_url=_nats_url(settings), bus=settings.bus, examples_dir=settings.examples_dir, web_dist=settings.web_dist,
         master_key=settings.master_key, master_password=settings.master_password,
         admin_token=settings.admin_token or "",
-        public_hosts=public_hosts(settings.public_url), nats_login=settings.nats_login("gateway"),
+        public_hosts=public_hosts(settings.public_url), public_url=settings.public_url,
+        nats_login=settings.nats_login("gateway"),
     )
     server = uvicorn.Server(
         uvicorn.Config(

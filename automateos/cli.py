@@ -151,9 +151,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if args.command in ("run", "cancel", "workflows", "tokens"):
         from .api_client import CommandError
+        from .interrupt import interruptible
 
         try:
-            return uvloop.run(_client_command(args, settings))
+            return uvloop.run(interruptible(_client_command(args, settings)))
         except CommandError as error:
             print(f"✗ {error}", file=sys.stderr)
             return 2

@@ -43,6 +43,8 @@ class GatewayConfig:
     public_hosts: tuple[str, ...] = ()
     # The gateway's NATS user (bus/permissions.py); None on a bus without users.
     nats_login: NatsLogin | None = None
+    # AUTOMATEOS_PUBLIC_URL: the base of the webhook URLs reported in `triggers[].url` (else the request's own).
+    public_url: str | None = None
 
 
 async def healthz(request: Request) -> Response:
@@ -160,7 +162,7 @@ def create_app(config: GatewayConfig) -> Starlette:
         finally:
             await app.state.bus.close()
 
-    return Starlette(
+    app = Starlette(
         routes=routes(config),
         middleware=[Middleware(RequestIdMiddleware), Middleware(SecurityHeadersMiddleware),
                     Middleware(SameOriginMiddleware, allowed_hosts=LOOPBACK_HOSTS | set(config.public_hosts)),
@@ -168,3 +170,5 @@ def create_app(config: GatewayConfig) -> Starlette:
         exception_handlers={ApiException: on_api_exception, HTTPException: on_http_exception, Exception: on_unexpected},
         lifespan=lifespan,
     )
+    app.state.public_url = config.public_url
+    return app

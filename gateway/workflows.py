@@ -29,7 +29,7 @@ from schemas.workflows import (
 )
 
 from . import audit
-from .app_state import bus_of
+from .app_state import bus_of, public_base
 from .errors import ApiException, json_response, parse_body, read_body
 
 
@@ -83,17 +83,18 @@ async def create_workflow(request: Request) -> Response:
     if not await bus_of(request).workflows.create(head):
         raise ApiException(503, "unavailable", "could not allocate a workflow id; retry")
     await audit.record(request, "workflow.create", head.id, head.version, name=head.name)
-    return json_response(head.summary(), 201)
+    return json_response(head.summary(public_base(request)), 201)
 
 
 async def list_workflows(request: Request) -> Response:
     heads = sorted(await bus_of(request).workflows.heads(), key=lambda h: h.updatedAt, reverse=True)
-    return json_response(WorkflowList(workflows=[h.summary() for h in heads]))
+    base = public_base(request)
+    return json_response(WorkflowList(workflows=[h.summary(base) for h in heads]))
 
 
 async def get_workflow(request: Request) -> Response:
     head, _ = await existing(bus_of(request), _workflow_id(request))
-    return json_response(head.view())
+    return json_response(head.view(public_base(request)))
 
 
 async def update_workflow(request: Request) -> Response:
@@ -117,7 +118,7 @@ async def update_workflow(request: Request) -> Response:
     except KeyError:
         raise ApiException(404, "not_found", f"no workflow with id {workflow_id!r}") from None
     await audit.record(request, "workflow.update", workflow_id, head.version, name=head.name)
-    return json_response(head.view())
+    return json_response(head.view(public_base(request)))
 
 
 async def delete_workflow(request: Request) -> Response:
@@ -163,18 +164,19 @@ async def activate_workflow(request: Request) -> Response:
     now = utc_now()
     # Schedules first: the scheduler fires one only while the head says its version is active.
     await bus.workflows.set_schedules(workflow_id, _schedules(workflow_id, version, now))
-    head = await _set_active(bus, workflow_id, version.version, now)
+    head, _ = await _set_active(bus, workflow_id, version.version, now)
     await audit.record(request, "workflow.activate", workflow_id, version.version)
-    return json_response(head.view())
+    return json_response(head.view(public_base(request)))
 
 
 async def deactivate_workflow(request: Request) -> Response:
     workflow_id = _workflow_id(request)
     bus = bus_of(request)
-    head = await _set_active(bus, workflow_id, None, utc_now())
+    head, was_active = await _set_active(bus, workflow_id, None, utc_now())
     await bus.workflows.set_schedules(workflow_id, [])
-    await audit.record(request, "workflow.deactivate", workflow_id, head.version)
-    return json_response(head.view())
+    # The version whose triggers stopped firing (None when none was active), not merely the latest.
+    await audit.record(request, "workflow.deactivate", workflow_id, was_active)
+    return json_response(head.view(public_base(request)))
 
 
 def _schedules(workflow_id: str, version: WorkflowVersion, now: datetime) -> list[ScheduleEntry]:
@@ -187,7 +189,8 @@ def _schedules(workflow_id: str, version: WorkflowVersion, now: datetime) -> lis
     return entries
 
 
-async def _set_active(bus: Bus, workflow_id: str, version: int | None, now: datetime) -> WorkflowHead:
+async def _set_active(bus: Bus, workflow_id: str, version: int | None, now: datetime) -> tuple[WorkflowHead, int | None]:
+    """The changed head, and the version that was active before."""
     for _ in range(5):
         head, revision = await existing(bus, workflow_id)
         changed = head.model_copy(update={"active": version is not None, "activeVersion": version,
@@ -196,7 +199,7 @@ async def _set_active(bus: Bus, workflow_id: str, version: int | None, now: date
             await bus.workflows.change(workflow_id, revision, changed)
         except VersionConflict:
             continue  # a save landed meanwhile; activation applies on top of it
-        return changed
+        return changed, head.activeVersion
     raise ApiException(503, "unavailable", "the workflow kept changing; retry")
 
 

@@ -124,7 +124,9 @@ def _compile(graph: Graph) -> Dag:
     titles = {REGISTRY.get(node.type).title for node in graph.nodes if node.id in triggers}  # type: ignore[union-attr]
     trigger_title = " or ".join(sorted(titles)) or "Start"
     if not triggers:
-        issues.append(FieldIssue(field="graph.nodes", reason="the workflow needs a Start node"))
+        kinds = [t.title for t in sorted(REGISTRY.all(), key=lambda t: t.order) if t.kind == "trigger"]
+        named = ", ".join(kinds[:-1]) + f" or {kinds[-1]}" if len(kinds) > 1 else "".join(kinds)
+        issues.append(FieldIssue(field="graph.nodes", reason=f"the workflow needs a trigger: one {named} node"))
     elif len(triggers) > 1:
         issues.append(
             FieldIssue(

@@ -20,7 +20,7 @@ from automateos.settings import REPO_ROOT
 from bus import Bus, BusSettings, CredentialStore, NatsLogin, free_port, new_master_key
 from bus.permissions import ROLES, new_password, password_variable
 from engine import Worker
-from gateway import SHUTDOWN_GRACE_S, GatewayConfig, create_app
+from gateway import SHUTDOWN_GRACE_S, GatewayConfig, create_app, public_hosts
 from orchestrator import Orchestrator
 
 TERMINAL = {"succeeded", "failed", "cancelled"}
@@ -72,11 +72,12 @@ class Stack:
         self.buses.append(bus)
         self.tasks.append(asyncio.create_task(actor.run()))
 
-    async def start_gateway(self, web_dist: Path | None = None) -> None:
+    async def start_gateway(self, web_dist: Path | None = None, public_url: str | None = None) -> None:
         port = free_port()
         config = GatewayConfig(
             nats_url=self.nats_url, bus=self.bus_settings, examples_dir=REPO_ROOT / "examples", web_dist=web_dist,
             master_key=MASTER_KEY, admin_token=ADMIN_TOKEN, nats_login=self.logins.get("gateway"),
+            public_url=public_url, public_hosts=public_hosts(public_url),
         )
         self.app = create_app(config)
         self.server = uvicorn.Server(
