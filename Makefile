@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 WEB_SOURCES := $(shell find web/src web/index.html web/package.json web/vite.config.ts web/tsconfig*.json -type f 2>/dev/null)
 
-.PHONY: up test web schemas typecheck bench bench-nodered clean
+.PHONY: up test web schemas typecheck bench bench-nodered faults faults-cluster clean
 
 up: $(VENV)/.installed web
 	$(BIN)/automateos up
@@ -42,6 +42,10 @@ schemas: $(VENV)/.installed web/node_modules/.package-lock.json
 	$(BIN)/python -m schemas.jsonschema
 	cd web && npm run gen:types --silent
 
+# The broker's users and their permissions, generated from the one list of them (bus/permissions.py).
+nats-auth.conf: bus/permissions.py bus/subjects.py | $(VENV)/.installed
+	$(BIN)/python -c 'import sys; from bus.permissions import auth_config; sys.stdout.write(auth_config())' > $@
+
 typecheck: $(VENV)/.installed-test
 	$(BIN)/mypy
 
@@ -50,6 +54,14 @@ bench: $(VENV)/.installed
 
 bench-nodered: $(VENV)/.installed
 	$(BIN)/python bench/vs_nodered.py
+
+# The fault suite (docs/RELIABILITY.md): 2,000 runs while every process is SIGKILLed in turn; on a 3-node cluster,
+# killing the stream leader's node. `make test` runs a 300-run version.
+faults: $(VENV)/.installed
+	$(BIN)/python bench/faults.py --runs 2000
+
+faults-cluster: $(VENV)/.installed
+	$(BIN)/python bench/faults.py --runs 2000 --cluster 3
 
 clean:
 	rm -rf $(VENV) web/node_modules web/dist .pytest_cache .mypy_cache

@@ -52,13 +52,13 @@ async def _until_stopped(actor: Actor, bus: Bus, name: str) -> None:
 
 
 async def run_orchestrator(settings: Settings) -> None:
-    bus = await Bus.connect(_nats_url(settings), "orchestrator", settings.bus)
+    bus = await Bus.connect(_nats_url(settings), "orchestrator", settings.bus, login=settings.nats_login("orchestrator"))
     orchestrator = Orchestrator(bus, schedule_grace=timedelta(seconds=settings.schedule_grace_s))
     await _until_stopped(orchestrator, bus, "orchestrator")
 
 
 async def run_engine(settings: Settings) -> None:
-    bus = await Bus.connect(_nats_url(settings), "engine", settings.bus)
+    bus = await Bus.connect(_nats_url(settings), "engine", settings.bus, login=settings.nats_login("engine"))
     try:
         credentials = await CredentialStore.open(bus.credentials_kv, settings.master_key, settings.master_password)
     except BaseException:
@@ -73,7 +73,8 @@ async def run_gateway(settings: Settings) -> None:
         nats_url=_nats_url(settings), bus=settings.bus, examples_dir=settings.examples_dir, web_dist=settings.web_dist,
         master_key=settings.master_key, master_password=settings.master_password,
         admin_token=settings.admin_token or "",
-        public_hosts=public_hosts(settings.public_url),
+        public_hosts=public_hosts(settings.public_url), public_url=settings.public_url,
+        nats_login=settings.nats_login("gateway"),
     )
     server = uvicorn.Server(
         uvicorn.Config(

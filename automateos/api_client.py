@@ -7,6 +7,8 @@ from typing import Any
 
 import aiohttp
 
+from .interrupt import pending
+
 
 class CommandError(Exception):
     """The command could not do what was asked; the message says why (and what to do)."""
@@ -29,13 +31,20 @@ class ApiClient:
     async def call(self, method: str, path: str, body: Any = None, ok: tuple[int, ...] = (200, 201, 202, 204)) -> Any:
         assert self.session is not None, "use `async with ApiClient(…)`"
         try:
-            async with self.session.request(method, self.gateway + path, json=body) as response:
-                answer = await response.json(content_type=None) if response.status != 204 else None
-                if response.status not in ok:
-                    raise CommandError(describe_error(answer, response.status))
-                return answer
+            if method == "GET":
+                return await self._request(method, path, body, ok)
+            with pending(f"{method} {path} may have taken effect"):
+                return await self._request(method, path, body, ok)
         except aiohttp.ClientConnectionError as error:
             raise CommandError(f"cannot reach the gateway at {self.gateway} ({error}); start it with `make up`") from None
+
+    async def _request(self, method: str, path: str, body: Any, ok: tuple[int, ...]) -> Any:
+        assert self.session is not None
+        async with self.session.request(method, self.gateway + path, json=body) as response:
+            answer = await response.json(content_type=None) if response.status != 204 else None
+            if response.status not in ok:
+                raise CommandError(describe_error(answer, response.status))
+            return answer
 
     def events_url(self, run_id: str) -> str:
         return self.gateway.replace("http", "ws", 1) + f"/v1/runs/{run_id}/events"

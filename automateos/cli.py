@@ -111,12 +111,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     setup_logging(args.command, settings.log_level)
     if args.command == "up":
-        from .master_key import ensure_admin_token, ensure_master_key
+        from .master_key import ensure_admin_token, ensure_master_key, ensure_nats_passwords
         from .up import up
 
         settings, notice = ensure_master_key(settings)
         settings, token_notice = ensure_admin_token(settings)
-        for line in (notice, token_notice):
+        # The broker `up` starts admits only the roles' users; one it does not start is its operator's to secure.
+        settings, nats_notice = (settings, None) if settings.nats_url else ensure_nats_passwords(settings)
+        for line in (notice, token_notice, nats_notice):
             if line:
                 print(f"✓ {line}", flush=True)
         return up(settings)
@@ -124,7 +126,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from bus import set_up_bus
 
         url = settings.nats_url or settings.embedded_nats_url
-        uvloop.run(set_up_bus(url, settings.bus))
+        uvloop.run(set_up_bus(url, settings.bus, login=settings.nats_login("admin")))
         print(f"✓ bus set up on {url}: streams, consumers and buckets, with this deployment's settings", flush=True)
         return 0
     if args.command == "gateway" and not settings.admin_token:
@@ -149,9 +151,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if args.command in ("run", "cancel", "workflows", "tokens"):
         from .api_client import CommandError
+        from .interrupt import interruptible
 
         try:
-            return uvloop.run(_client_command(args, settings))
+            return uvloop.run(interruptible(_client_command(args, settings)))
         except CommandError as error:
             print(f"✗ {error}", file=sys.stderr)
             return 2

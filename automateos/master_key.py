@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 from pathlib import Path
 
 from bus import Bus, Cipher, CredentialStore, new_master_key
+from bus.permissions import ROLES, new_password, password_variable
 from bus.cipher import key_from_base64
 from schemas.auth import new_token
 
@@ -37,6 +39,20 @@ def ensure_admin_token(settings: Settings, env_file: Path = ENV_FILE) -> tuple[S
     return settings.with_overrides(admin_token=token), notice
 
 
+def ensure_nats_passwords(settings: Settings, env_file: Path = ENV_FILE) -> tuple[Settings, str | None]:
+    """Settings with a NATS password for every role (bus/permissions.py); missing ones are written into .env."""
+    missing = [role for role in ROLES if not settings.nats_passwords.get(role)]
+    if not missing:
+        return settings, None
+    passwords = dict(settings.nats_passwords)
+    for role in missing:
+        passwords[role] = new_password()
+        _write_env_line(env_file, password_variable(role), passwords[role])
+    notice = (f"generated NATS passwords for {', '.join(missing)} into {env_file.resolve()}: the broker allows "
+              "only these users, each to its own subjects")
+    return dataclasses.replace(settings, nats_passwords=passwords), notice
+
+
 def _write_env_line(env_file: Path, name: str, value: str | None) -> None:
     """Set (or with None, remove) one variable in .env; the file is created readable by its owner only."""
     text = env_file.read_text(encoding="utf-8") if env_file.exists() else ""
@@ -58,7 +74,8 @@ async def rotate_master_key(settings: Settings, nats_url: str, env_file: Path = 
     key_text = os.environ.get("AUTOMATEOS_MASTER_KEY_NEXT") or new_master_key()
     new = Cipher(key_from_base64(key_text))
     _write_env_line(env_file, "AUTOMATEOS_MASTER_KEY_NEXT", key_text)
-    bus = await Bus.connect(nats_url, "credentials-rotate", settings.bus, give_up_after=10)
+    bus = await Bus.connect(nats_url, "credentials-rotate", settings.bus, give_up_after=10,
+                            login=settings.nats_login("admin"))
     try:
         store = await CredentialStore.open(bus.credentials_kv, settings.master_key, settings.master_password,
                                            rotating_to=new)

@@ -3,21 +3,29 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import secrets
-import signal
 import sys
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
 import aiohttp
+from pydantic import ValidationError
 
-from schemas.runs import human_duration
+from schemas import ValidateWorkflow, WorkflowInvalid, compile_workflow, run_inputs
+from schemas.runs import TERMINAL_RUN_STATUSES, human_duration
 
 from .api_client import ApiClient, CommandError
+from .interrupt import EXIT_INTERRUPTED, interrupted, pending
 
 EXIT_SUCCEEDED, EXIT_FAILED = 0, 1  # and 2 (from the CLI) when the run could not be submitted
-EXIT_DETACHED = 130  # Ctrl-C: as a shell reports an interrupted command
+EXIT_DETACHED = EXIT_INTERRUPTED  # Ctrl-C while following: the run goes on
+# A run still queued, or with a step waiting, this long after it was submitted is told why (the gateway's
+# `waiting` sentence), and again whenever the sentence changes.
+WAIT_GRACE_S = 1.0
+WAIT_EVERY_S = 5.0
 
 _ICONS = {"running": "…", "waiting": "⏱", "succeeded": "✓", "failed": "✗", "skipped": "↷", "cancelled": "■", "queued": "·"}
 
@@ -97,24 +105,32 @@ async def run_workflow(path: Path, gateway: str, inputs: dict[str, Any], sets: l
     if not isinstance(document, dict):
         raise RunCommandError(f"{path} does not hold a JSON object")
     apply_sets(document, sets)
+    check_inputs(document, inputs)
     async with ApiClient(gateway, token) as client:
-        await check_inputs(client, document, inputs)
         body = {"graph": document, "inputs": inputs, "idempotencyKey": secrets.token_hex(16)}
-        answer = await client.call("POST", "/v1/runs", body, ok=(201,))
+        answer = await submit(client, body)
         return await follow(client, answer["runId"], out)
 
 
-async def check_inputs(client: ApiClient, document: dict[str, Any], inputs: dict[str, Any]) -> None:
-    """Refuse before submitting when the workflow reads run inputs that were not given. The server says which
-    inputs it reads (the rule the builder's run form uses too)."""
+async def submit(client: ApiClient, body: dict[str, Any]) -> Any:
+    """POST /v1/runs; Ctrl-C before its answer says the run may have started, and where to look."""
+    with pending(f"the run may have started; History in the builder ({client.gateway}/) lists it"):
+        return await client.call("POST", "/v1/runs", body, ok=(201,))
+
+
+def check_inputs(document: dict[str, Any], inputs: dict[str, Any]) -> None:
+    """Refuse before submitting when the workflow reads run inputs that were not given.
+
+    Which inputs a workflow reads is the compiler's rule (`schemas.run_inputs`, the one behind the builder's run
+    form and POST /v1/workflows/validate), applied here to the graph about to be run: it needs no request, so it
+    works for a runner token too, which may not call validate. A graph this CLI cannot compile is left to the
+    gateway, whose refusal names the fields."""
     try:
-        validation = await client.call("POST", "/v1/workflows/validate", {"graph": document})
-    except RunCommandError as refused:
-        if "HTTP 403" in str(refused):
-            return  # a runner token may not validate; the run itself still reports what is missing
-        raise
+        dag = compile_workflow(ValidateWorkflow.model_validate({"graph": document}).graph)
+    except (ValidationError, WorkflowInvalid):
+        return
     given = inputs or _sample_inputs(document)
-    missing = [p for p in validation.get("inputs", []) if not _has_path(given, p.removeprefix("inputs."))]
+    missing = [p for p in run_inputs(dag) if not _has_path(given, p.removeprefix("inputs."))]
     if missing:
         flags = " ".join(f"--input {p}=…" for p in missing)
         raise RunCommandError(f"this workflow reads run inputs that were not given: {', '.join(missing)}\n"
@@ -141,20 +157,34 @@ def _has_path(inputs: dict[str, Any], path: str) -> bool:
     return True
 
 
+@dataclass
+class _Progress:
+    """What the events have said so far: whether the run is held up (queued, or a step waiting)."""
+
+    status: str = "queued"
+    waiting_steps: set[str] = field(default_factory=set)
+
+    def apply(self, event: dict[str, Any]) -> None:
+        if event["type"] == "run":
+            self.status = str(event["status"])
+        elif event["type"] == "step":
+            step = event["step"]
+            if step["status"] == "waiting":
+                self.waiting_steps.add(step["id"])
+            else:
+                self.waiting_steps.discard(step["id"])
+
+    @property
+    def held_up(self) -> bool:
+        return self.status not in TERMINAL_RUN_STATUSES and (self.status == "queued" or bool(self.waiting_steps))
+
+
 async def follow(client: ApiClient, run_id: str, out: TextIO) -> int:
-    """Print a run's events until it ends. Ctrl-C detaches: the run goes on, and we say how to cancel it."""
+    """Print a run's events until it ends, and why it waits when it does. Ctrl-C (under `interruptible`)
+    detaches: the run goes on, and we say how to cancel it."""
     print(f"▶ run {run_id}  ({client.gateway}/v1/runs/{run_id})", file=out, flush=True)
-    loop = asyncio.get_running_loop()
-    me = asyncio.current_task()
-    assert me is not None
-    detached = False
-
-    def detach() -> None:
-        nonlocal detached
-        detached = True
-        me.cancel()
-
-    loop.add_signal_handler(signal.SIGINT, detach)
+    progress = _Progress()
+    explaining = asyncio.create_task(_say_why_it_waits(client, run_id, progress, out))
     status = "unknown"
     try:
         assert client.session is not None
@@ -162,10 +192,14 @@ async def follow(client: ApiClient, run_id: str, out: TextIO) -> int:
             async for message in socket:
                 if message.type != aiohttp.WSMsgType.TEXT:
                     break
-                status = _print_event(json.loads(message.data), out) or status
+                event = json.loads(message.data)
+                progress.apply(event)
+                status = _print_event(event, out) or status
     except asyncio.CancelledError:
-        if not detached:
+        if not interrupted():
             raise
+        me = asyncio.current_task()
+        assert me is not None
         me.uncancel()
         print(f"\n↩ detached from run {run_id}; it goes on. Cancel it with: automateos cancel {run_id}",
               file=out, flush=True)
@@ -174,8 +208,29 @@ async def follow(client: ApiClient, run_id: str, out: TextIO) -> int:
         raise RunCommandError(f"lost the gateway at {client.gateway} ({error}); the run goes on "
                               f"({client.gateway}/v1/runs/{run_id})") from None
     finally:
-        loop.remove_signal_handler(signal.SIGINT)
+        explaining.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await explaining
     return EXIT_SUCCEEDED if status == "succeeded" else EXIT_FAILED
+
+
+async def _say_why_it_waits(client: ApiClient, run_id: str, progress: _Progress, out: TextIO) -> None:
+    """While the run is held up, print the gateway's sentence on why (queued since when, delayed until when,
+    retrying when), each time it changes. The events say what changed, not why nothing does."""
+    said: str | None = None
+    await asyncio.sleep(WAIT_GRACE_S)
+    while True:
+        if progress.held_up:
+            try:
+                view = await client.call("GET", f"/v1/runs/{run_id}")
+            except CommandError as error:  # the gateway went away; the event socket reports that itself
+                view = {"waiting": None}
+                print(f"    (could not ask why the run waits: {error})", file=out, flush=True)
+            reason = view.get("waiting")
+            if reason and reason != said and progress.held_up:
+                print(f"  ⏱ {reason}", file=out, flush=True)
+                said = reason
+        await asyncio.sleep(WAIT_EVERY_S)
 
 
 async def cancel_run(gateway: str, token: str | None, run_id: str, out: TextIO = sys.stdout) -> int:

@@ -8,7 +8,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from bus import BusSettings
+from bus import BusSettings, NatsLogin
+from bus.permissions import ROLES, password_variable
 from engine import OutboundPolicy
 from engine.outbound_policy import ALLOW_VARIABLE, BLOCK_PRIVATE_VARIABLE
 
@@ -41,6 +42,9 @@ class Settings:
     master_key: str | None = field(default=None, repr=False)
     master_password: str | None = field(default=None, repr=False)
     admin_token: str | None = field(default=None, repr=False)
+    # Each role's NATS password (AUTOMATEOS_NATS_<ROLE>_PASSWORD): bus/permissions.py says what each may do.
+    # None for a role: connect without a user (a NATS that allows anonymous access, as in the tests).
+    nats_passwords: Mapping[str, str] = field(default_factory=dict, repr=False)
     # What `automateos` commands send: AUTOMATEOS_TOKEN (an API token), else the admin token.
     api_token: str | None = field(default=None, repr=False)
     # How late a schedule tick may be and still fire as itself (older ones are missed: see catchUp).
@@ -53,6 +57,10 @@ class Settings:
     @property
     def embedded_nats_url(self) -> str:
         return f"nats://127.0.0.1:{self.nats_port}"
+
+    def nats_login(self, role: str) -> NatsLogin | None:
+        password = self.nats_passwords.get(role)
+        return NatsLogin(role, password) if password else None
 
     @property
     def client_token(self) -> str | None:
@@ -74,6 +82,7 @@ class Settings:
             duplicate_window_s=_float(env, "AUTOMATEOS_DUPLICATE_WINDOW", BusSettings.duplicate_window_s),
             run_retention_s=_float(env, "AUTOMATEOS_RUN_RETENTION_DAYS", BusSettings.run_retention_s / DAY, "days") * DAY,
             replicas=_int(env, "AUTOMATEOS_REPLICAS", BusSettings.replicas),
+            max_graph_nodes=_int(env, "AUTOMATEOS_MAX_GRAPH_NODES", BusSettings.max_graph_nodes),
         )
         return cls(
             host=env.get("AUTOMATEOS_HOST", defaults.host),
@@ -91,6 +100,7 @@ class Settings:
             master_key=env.get("AUTOMATEOS_MASTER_KEY") or None,
             master_password=env.get("AUTOMATEOS_MASTER_PASSWORD") or None,
             admin_token=env.get("AUTOMATEOS_ADMIN_TOKEN") or None,
+            nats_passwords={role: env[password_variable(role)] for role in ROLES if env.get(password_variable(role))},
             api_token=env.get("AUTOMATEOS_TOKEN") or None,
             schedule_grace_s=_float(env, "AUTOMATEOS_SCHEDULE_GRACE", defaults.schedule_grace_s),
             outbound=_outbound(env),

@@ -6,11 +6,13 @@ import sys
 from typing import TextIO
 
 from .api_client import ApiClient
+from .interrupt import pending
 
 
 async def create_token(gateway: str, token: str | None, name: str, role: str, out: TextIO = sys.stdout) -> int:
     async with ApiClient(gateway, token) as client:
-        created = await client.call("POST", "/v1/tokens", {"name": name, "role": role}, ok=(201,))
+        with pending(f"token {name!r} may have been made, never to be shown: `automateos tokens revoke {name}`"):
+            created = await client.call("POST", "/v1/tokens", {"name": name, "role": role}, ok=(201,))
     print(f"✓ token {created['name']} ({created['role']}); it is shown this once, so keep it now:", file=out)
     print(created["token"], file=out, flush=True)
     return 0

@@ -11,8 +11,10 @@ import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
+from pathlib import Path
 
 from bus import BusError, EmbeddedNats, LocalCluster
+from bus.permissions import ROLES, password_variable
 from schemas.credentials import NewCredential
 
 from .settings import Settings
@@ -38,6 +40,7 @@ class Child:
     name: str
     args: list[str]
     env: dict[str, str]
+    log: Path | None = None  # None: the child writes where `up` does
     process: subprocess.Popen[bytes] | None = None
     started_at: float = 0.0
     quick_crashes: int = 0
@@ -45,7 +48,12 @@ class Child:
 
     def start(self) -> None:
         # Own session: Ctrl-C reaches only `up`, which then stops the children in order.
-        self.process = subprocess.Popen(self.args, env=self.env, start_new_session=True)
+        if self.log is None:
+            self.process = subprocess.Popen(self.args, env=self.env, start_new_session=True)
+        else:
+            with self.log.open("ab") as out:  # the child keeps its own copy of the descriptor
+                self.process = subprocess.Popen(self.args, env=self.env, start_new_session=True, stdout=out,
+                                                stderr=subprocess.STDOUT)
         self.started_at = time.monotonic()
         self.restart_at = None
 
@@ -84,40 +92,48 @@ def _ended(code: int) -> str:
 class Stack:
     """The child processes of `up`. Each runs `python -m automateos <actor>` against the same NATS."""
 
-    def __init__(self, settings: Settings, engines: int = 1) -> None:
+    def __init__(self, settings: Settings, engines: int = 1, log: Path | None = None) -> None:
         self.settings = settings
         self.engines = engines
+        self.log = log
         self.nats: list[EmbeddedNats] = []
         self.children: dict[str, Child] = {}
 
     def _start_nats(self) -> str:
         settings = self.settings
         config = settings.nats_conf if settings.nats_conf.exists() else None
+        # nats.conf includes nats-auth.conf, whose users' passwords the server reads from its environment.
+        server_env = {**os.environ, **{password_variable(role): password
+                                       for role, password in settings.nats_passwords.items()}}
         if settings.cluster_size:
             if settings.cluster_size < 3:
                 raise BusError("--cluster needs 3 or more nodes (a cluster of 2 loses its quorum with either node)")
             size = settings.cluster_size
             store = settings.data_dir.resolve() / "nats-cluster"
             cluster = LocalCluster(store, [settings.nats_port + i for i in range(size)],
-                                   [settings.route_port + i for i in range(size)], config_file=config).start()
+                                   [settings.route_port + i for i in range(size)], config_file=config,
+                                   env=server_env).start()
             self.nats = cluster.nodes
             print(f"✓ {size} nats-servers (a local cluster, stores under {store}) on {cluster.url}", flush=True)
             return cluster.url
         store = settings.data_dir.resolve() / "nats"
-        self.nats = [EmbeddedNats(store, port=settings.nats_port, config_file=config).start()]
+        self.nats = [EmbeddedNats(store, port=settings.nats_port, config_file=config, env=server_env).start()]
         print(f"✓ nats-server (embedded, JetStream store {store}) on {self.nats[0].url}", flush=True)
         return self.nats[0].url
 
     def start(self) -> None:
         nats_url = self.settings.nats_url or self._start_nats()
-        env = {**os.environ, "NATS_URL": nats_url}
+        # Each child gets its own role's NATS password and no other (bus/permissions.py).
+        passwords = {password_variable(role) for role in ROLES}
+        env = {**{k: v for k, v in os.environ.items() if k not in passwords}, "NATS_URL": nats_url}
         if self.settings.cluster_size:
             # The cluster profile: every stream and bucket on 3 nodes, and no calls into private networks, unless
             # the environment says otherwise.
             env.setdefault("AUTOMATEOS_REPLICAS", "3")
             env.setdefault("AUTOMATEOS_BLOCK_PRIVATE_NETWORKS", "true")
         # `up` owns the bus: it declares the streams and buckets once, with its settings; the actors only bind.
-        subprocess.run([sys.executable, "-m", "automateos", "setup"], env=env, check=True)
+        subprocess.run([sys.executable, "-m", "automateos", "setup"], env=self._as_role("admin", env), check=True,
+                       stdout=subprocess.DEVNULL if self.log else None)
         if self.settings.master_key:
             env["AUTOMATEOS_MASTER_KEY"] = self.settings.master_key
         actors = ["orchestrator", *(["engine"] * self.engines), "gateway"]
@@ -134,10 +150,14 @@ class Stack:
                 args += ["--concurrency", str(self.settings.engine_concurrency)]
             key = f"{actor}-{index}" if actor == "engine" else actor
             child_env = {"orchestrator": without_key, "engine": engine_env}.get(actor, gateway_env)
-            self.children[key] = Child(key, args, child_env)
+            self.children[key] = Child(key, args, self._as_role(actor, child_env), self.log)
             self.children[key].start()
         self._wait_for_gateway()
         self._offer_credentials_from_env()
+
+    def _as_role(self, role: str, env: dict[str, str]) -> dict[str, str]:
+        password = self.settings.nats_passwords.get(role)
+        return {**env, password_variable(role): password} if password else env
 
     def _offer_credentials_from_env(self) -> None:
         """SLACK_WEBHOOK and NOTION_TOKEN in the environment become credentials, unless already stored."""

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from .api_client import ApiClient, CommandError
-from .run_command import check_inputs, follow
+from .run_command import check_inputs, follow, submit
 
 
 def _name_of(document: dict[str, Any], path: Path) -> str:
@@ -38,7 +38,7 @@ async def list_workflows(gateway: str, token: str | None, out: TextIO = sys.stdo
     print(f"{'ID':<22} {'NAME':<32} {'VERSION':>7}  {'ACTIVE':<10} TRIGGERS", file=out)
     for w in rows:
         active = f"v{w['activeVersion']}" if w["active"] else "no"
-        triggers = ", ".join(t["type"] + (f" {gateway}{t['url']}" if t.get("url") else "") for t in w["triggers"])
+        triggers = ", ".join(t["type"] + (f" {t['url']}" if t.get("url") else "") for t in w["triggers"])
         print(f"{w['id']:<22} {w['name'][:32]:<32} {w['version']:>7}  {active:<10} {triggers}", file=out)
     return 0
 
@@ -74,6 +74,6 @@ async def run_saved(gateway: str, token: str | None, name_or_id: str, inputs: di
         if found is None:
             raise CommandError(f"no saved workflow named {name_or_id!r}; `automateos workflows list` shows them")
         view = await client.call("GET", f"/v1/workflows/{found['id']}")
-        await check_inputs(client, view["graph"], inputs)
-        answer = await client.call("POST", "/v1/runs", {"workflowId": found["id"], "inputs": inputs}, ok=(201,))
+        check_inputs(view["graph"], inputs)
+        answer = await submit(client, {"workflowId": found["id"], "inputs": inputs})
         return await follow(client, answer["runId"], out)

@@ -34,7 +34,7 @@ from schemas.auth import AuditEntry
 
 from . import subjects
 from .claims import Claims
-from .connection import connect
+from .connection import NatsLogin, connect
 from .consumer import PullSource
 from .errors import BusError, BusUnavailable
 from .jetstream import LeaderSafeJetStream
@@ -69,15 +69,15 @@ class Bus:
     @classmethod
     async def connect(
         cls, url: str, name: str, settings: BusSettings | None = None, give_up_after: float | None = None,
-        set_up: bool = False,
+        set_up: bool = False, login: NatsLogin | None = None,
     ) -> Bus:
         """Binds to the bus's streams and buckets (NotSetUp if they are missing). `set_up=True` first declares
         them with `settings`: for the one owner of a deployment (`automateos setup`) and for tests."""
         settings = settings or BusSettings()
-        nc = await connect(url, name, give_up_after=give_up_after)
+        nc = await connect(url, name, give_up_after=give_up_after, login=login)
         js = LeaderSafeJetStream(nc, timeout=10)
         try:
-            buckets = await declare(js, settings) if set_up else await bind(js)
+            buckets = await declare(js, settings) if set_up else await _bind_when_ready(js, name)
         except BaseException:
             await nc.close()
             raise
@@ -245,6 +245,24 @@ class Bus:
         return int((info.state.subjects or {}).get(subjects.run_events(run_id), 0))
 
 
+_BIND_PATIENCE_S = 60.0
+
+
+async def _bind_when_ready(js: JetStreamContext, name: str) -> dict[str, KeyValue]:
+    """bind(), waiting out a JetStream that does not answer yet: an actor restarted while its cluster elects a
+    leader (a node just died) would otherwise exit, and be restarted again and again until the election ends."""
+    give_up_at = time.monotonic() + _BIND_PATIENCE_S
+    while True:
+        try:
+            return await bind(js)
+        except (nats.errors.TimeoutError, nats.errors.NoRespondersError, nats.js.errors.ServiceUnavailableError,
+                nats.js.errors.NoStreamResponseError) as error:
+            if time.monotonic() > give_up_at:
+                raise BusUnavailable(f"JetStream did not answer within {_BIND_PATIENCE_S:.0f} s: {error}") from error
+            log.warning("%s: JetStream does not answer yet (%s); waiting", name, type(error).__name__)
+            await asyncio.sleep(1.0)
+
+
 async def _quietly_unsubscribe(sub: Any) -> None:
     try:
         await sub.unsubscribe()
@@ -253,12 +271,12 @@ async def _quietly_unsubscribe(sub: Any) -> None:
 
 
 async def set_up_bus(url: str, settings: BusSettings, give_up_after: float | None = 10.0,
-                     ready_within: float = 60.0) -> None:
+                     ready_within: float = 60.0, login: NatsLogin | None = None) -> None:
     """Declare (or reconcile) every stream, consumer and bucket with `settings`: the deployment owner's step.
 
     A cluster that has just started has no JetStream leader for a few seconds (and places no replicas until
     enough peers have joined), so that is waited out, up to `ready_within`."""
-    nc = await connect(url, "setup", give_up_after=give_up_after)
+    nc = await connect(url, "setup", give_up_after=give_up_after, login=login)
     try:
         js = LeaderSafeJetStream(nc, timeout=10)
         probe = JetStreamContext(nc, timeout=1)

@@ -6,11 +6,13 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 
 import nats
 from nats.aio.client import Client as NATS
 
 from .errors import BusError
+from .permissions import inbox_prefix
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +27,15 @@ def server_list(url: str) -> list[str]:
     return servers
 
 
-async def connect(url: str, name: str, give_up_after: float | None = None) -> NATS:
+@dataclass(frozen=True)
+class NatsLogin:
+    """Who an actor is on the bus: its role's NATS user (bus/permissions.py) and that user's password."""
+
+    role: str
+    password: str = field(repr=False)
+
+
+async def connect(url: str, name: str, give_up_after: float | None = None, login: NatsLogin | None = None) -> NATS:
     """Connect to `url` (one server or a comma-separated list); while none is reachable, retry with backoff
     (forever unless told). Once connected, the client also learns the cluster's other nodes from the server."""
     deadline = None if give_up_after is None else time.monotonic() + give_up_after
@@ -44,6 +54,9 @@ async def connect(url: str, name: str, give_up_after: float | None = None) -> NA
                 disconnected_cb=_on_disconnected(nc),
                 reconnected_cb=_on_reconnected,
                 pending_size=32 * 1024 * 1024,
+                user=login.role if login else None,
+                password=login.password if login else None,
+                inbox_prefix=inbox_prefix(login.role) if login else "_INBOX",
             )
             return nc
         except (OSError, nats.errors.Error, asyncio.TimeoutError) as error:

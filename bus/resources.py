@@ -20,6 +20,7 @@ from nats.js.api import (
 from nats.js.errors import APIError, BucketNotFoundError, NotFoundError
 from nats.js.kv import KeyValue
 
+from schemas.compiler import MAX_GRAPH_NODES
 from schemas.node_types.delay import MAX_DELAY_S
 
 from . import subjects
@@ -60,6 +61,8 @@ class BusSettings:
     # A webhook event with the same dedupeKey within this window starts no second run.
     hook_dedupe_s: float = DAY
     audit_max_age_s: float = 365 * DAY
+    # Nodes a run's graph may have, however it arrives (REST, a hook, a schedule, the bus): AUTOMATEOS_MAX_GRAPH_NODES.
+    max_graph_nodes: int = MAX_GRAPH_NODES
     # Copies of every stream, consumer and bucket (AUTOMATEOS_REPLICAS): 1 on one server, 3 on a cluster, where
     # any one node may be lost (quorum is 2 of 3).
     replicas: int = 1

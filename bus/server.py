@@ -61,8 +61,11 @@ class EmbeddedNats:
         config_file: Path | None = None,
         start_timeout: float = 15.0,
         cluster: ClusterMember | None = None,
+        env: dict[str, str] | None = None,
     ) -> None:
         self.store_dir = store_dir
+        # The server's environment: the config file reads the users' passwords from it (nats-auth.conf).
+        self.env = env
         self.port = port
         self.host = host
         self.config_file = config_file
@@ -97,7 +100,8 @@ class EmbeddedNats:
         self.log_file.write_text("")
         # Own session: a terminal's Ctrl-C must not stop the broker before the actors have drained.
         self.process = subprocess.Popen(
-            args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True
+            args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
+            env=self.env,
         )
         self._wait_ready()
         log.info("nats-server %s ready on %s (store %s)", self.process.pid, self.url, self.store_dir)
@@ -162,13 +166,14 @@ class LocalCluster:
         route_ports: list[int],
         host: str = "127.0.0.1",
         config_file: Path | None = None,
+        env: dict[str, str] | None = None,
     ) -> None:
         if len(ports) != len(route_ports) or len(ports) < 3:
             raise BusError("a cluster needs three or more nodes, each with a client port and a route port")
         routes = [f"nats://{host}:{port}" for port in route_ports]
         self.nodes = [
             EmbeddedNats(
-                store_dir / f"node-{index}", port=port, host=host, config_file=config_file,
+                store_dir / f"node-{index}", port=port, host=host, config_file=config_file, env=env,
                 cluster=ClusterMember(name=f"n{index}", port=route_port,
                                       routes=[r for r in routes if r != routes[index]]),
             )
@@ -176,9 +181,10 @@ class LocalCluster:
         ]
 
     @classmethod
-    def on_free_ports(cls, store_dir: Path, size: int = 3, config_file: Path | None = None) -> LocalCluster:
+    def on_free_ports(cls, store_dir: Path, size: int = 3, config_file: Path | None = None,
+                      env: dict[str, str] | None = None) -> LocalCluster:
         return cls(store_dir, [free_port() for _ in range(size)], [free_port() for _ in range(size)],
-                   config_file=config_file)
+                   config_file=config_file, env=env)
 
     @property
     def url(self) -> str:

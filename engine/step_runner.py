@@ -110,6 +110,8 @@ def _rendered(node_type: NodeType, dispatch: StepDispatch, secrets: dict[str, st
             rendered[field] = render.expression(value, field)
         else:
             rendered[field] = render.value(value, field)
+        if has_template(value):  # each template is capped; so is a field that many of them fill in
+            render.bounded(rendered[field], field)
     return rendered
 
 

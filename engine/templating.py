@@ -2,6 +2,10 @@
 
 Variables: `inputs`, `payload` (inputs.payload), each top-level input by name, `steps.<nodeId>.output…`
 (upstream outputs), and `getCredential('name')`. A missing variable fails the step, naming it.
+
+A credential can be placed (in a URL, a header, a body; alone in `{{ }}` or joined with `~`), never transformed:
+a filter, method, slice, test or arithmetic on it fails the step. Every value, however it is built, is capped
+at MAX_VALUE bytes; the sandbox itself is engine/_sandbox.py.
 """
 
 from __future__ import annotations
@@ -10,104 +14,17 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from jinja2 import StrictUndefined, TemplateSyntaxError, UndefinedError, nodes
+from jinja2 import StrictUndefined, Template, TemplateSyntaxError, UndefinedError, nodes
 from jinja2.exceptions import SecurityError
-from jinja2.sandbox import SandboxedEnvironment
 
+from ._sandbox import ENV, MAX_VALUE, Secret, bounded, secret_refused
 from .errors import StepFailed
+from .limits import size_in_bytes
 
 _EXPRESSION = re.compile(r"\{\{(.*?)\}\}", re.S)
 _WHOLE = re.compile(r"^\s*\{\{((?:(?!\}\}).)*)\}\}\s*$", re.S)
 _RESERVED = {"inputs", "payload", "steps", "getCredential"}
-# Templates fill in values; they are not programs. These bounds keep a template from exhausting a worker
-# that runs 64 steps at once: no statements (so no loops), short sources, and no value over MAX_VALUE.
 MAX_TEMPLATE_CHARS = 8_192
-MAX_VALUE = 256 * 1024
-_MAX_INT_BITS = 4_096
-_FILTERS = {
-    "abs", "capitalize", "default", "d", "first", "float", "int", "join", "last", "length", "lower",
-    "max", "min", "replace", "round", "string", "sum", "title", "tojson", "trim", "truncate",
-    "upper", "urlencode", "count",
-}
-_STRING_METHODS = {
-    "lower", "upper", "strip", "lstrip", "rstrip", "title", "capitalize", "startswith", "endswith", "split",
-    "isdigit", "isalpha", "isalnum",
-}
-
-
-def _too_big(value: Any) -> bool:
-    if isinstance(value, (str, bytes, list, tuple, dict)):
-        return len(value) > MAX_VALUE
-    return isinstance(value, int) and value.bit_length() > _MAX_INT_BITS
-
-
-class _Sandbox(SandboxedEnvironment):
-    """Jinja's sandbox (no Python internals, no I/O), narrowed: no statements, a few filters and string
-    methods, and no value larger than MAX_VALUE, checked before it is built where it could be huge."""
-
-    intercepted_binops = frozenset({"*", "**", "%"})
-
-    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
-        if operator == "%":
-            raise SecurityError("% formatting is not available; join values with ~")
-        if operator == "*":
-            for sized, count in ((left, right), (right, left)):
-                if isinstance(sized, (str, list, tuple)) and isinstance(count, int) and len(sized) * count > MAX_VALUE:
-                    raise SecurityError(f"the result would be larger than {MAX_VALUE // 1024} KiB")
-        if operator == "**" and isinstance(left, int) and isinstance(right, int) and right > 0 and abs(left) > 1:
-            if abs(left).bit_length() * right > _MAX_INT_BITS:
-                raise SecurityError("the number would be too large")
-        result = super().call_binop(context, operator, left, right)
-        if _too_big(result):
-            raise SecurityError(f"the result would be larger than {MAX_VALUE // 1024} KiB")
-        return result
-
-    def wrap_str_format(self, value: Any) -> None:
-        return None  # str.format is not on the allowlist: refuse it like any other method
-
-    def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
-        if isinstance(obj, str):
-            return attr in _STRING_METHODS and super().is_safe_attribute(obj, attr, value)
-        if isinstance(obj, (int, float, list, tuple, bytes)):
-            return False  # no methods: data is read, not transformed in place
-        return super().is_safe_attribute(obj, attr, value)
-
-    def getattr(self, obj: Any, attribute: str) -> Any:
-        # Data is JSON: `body.items` means the key "items", never dict.items. Methods stay out of reach.
-        if isinstance(obj, Mapping):
-            if attribute in obj:
-                return obj[attribute]
-            return self.undefined(obj=obj, name=attribute)
-        return super().getattr(obj, attribute)
-
-
-def _join(value: Any, separator: str = "") -> str:
-    items = [str(item) for item in value]
-    if sum(map(len, items)) + len(separator) * max(len(items) - 1, 0) > MAX_VALUE:
-        raise SecurityError(f"the result would be larger than {MAX_VALUE // 1024} KiB")
-    return separator.join(items)
-
-
-def _replace(value: Any, old: str, new: str, count: int | None = None) -> str:
-    text = str(value)
-    if old == "":
-        raise SecurityError("replace needs a non-empty text to replace")
-    if len(text) + text.count(old) * max(len(new) - len(old), 0) > MAX_VALUE:
-        raise SecurityError(f"the result would be larger than {MAX_VALUE // 1024} KiB")
-    return text.replace(old, new, -1 if count is None else count)
-
-
-def _fixed(value: Any, decimals: int = 2) -> str:
-    """`{{ 4200 / 100 | fixed(2) }}` → "42.00": money and measurements, without %-formatting's open-ended widths."""
-    if not isinstance(decimals, int) or not 0 <= decimals <= 12:
-        raise SecurityError("fixed takes 0 to 12 decimals")
-    return f"{float(value):.{decimals}f}"
-
-
-_ENV = _Sandbox(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
-_ENV.filters = {name: f for name, f in _ENV.filters.items() if name in _FILTERS}
-_ENV.filters |= {"join": _join, "replace": _replace, "fixed": _fixed}
-_ENV.globals = {}
 
 
 def has_template(value: Any) -> bool:
@@ -127,15 +44,15 @@ def credential_names(value: Any) -> set[str]:
         if "getCredential" not in text:
             continue
         try:
-            tree = _ENV.parse(text)
+            tree = ENV.parse(text)
         except TemplateSyntaxError:
             continue  # reported when rendered
         for call in tree.find_all(nodes.Call):
             if isinstance(call.node, nodes.Name) and call.node.name == "getCredential":
-                if len(call.args) == 1 and isinstance(call.args[0], nodes.Const) and isinstance(call.args[0].value, str):
-                    found.add(call.args[0].value)
-                else:
+                name = _credential_name(call)
+                if name is None:
                     raise StepFailed("getCredential takes one quoted name, as in getCredential('notionToken')")
+                found.add(name)
     return found
 
 
@@ -143,10 +60,10 @@ class Renderer:
     """Renders the strings of one step's config against that step's variables."""
 
     def __init__(self, inputs: Mapping[str, Any], steps: Mapping[str, Any], credentials: Mapping[str, str]) -> None:
-        def get_credential(name: str) -> str:
+        def get_credential(name: str) -> Secret:
             if name not in credentials:
                 raise StepFailed(f"credential '{name}' is not defined")
-            return credentials[name]
+            return Secret(name, credentials[name])
 
         self.has_credentials = bool(credentials)
         self.variables: dict[str, Any] = {
@@ -160,10 +77,7 @@ class Renderer:
         if "{{" not in template and "{%" not in template and "{#" not in template:
             return template
         _check_source(template, where)
-        rendered = str(self._guard(lambda: _ENV.from_string(template).render(self.variables), template, where))
-        if len(rendered) > MAX_VALUE:
-            raise StepFailed(f"the template in {where} produced more than {MAX_VALUE // 1024} KiB")
-        return rendered
+        return str(self._guard(lambda: _compiled(template).render(self.variables), template, where))
 
     def value(self, value: Any, where: str) -> Any:
         """JSON values: a string that is one whole `{{ expr }}` keeps the expression's own type (a list stays a list)."""
@@ -173,13 +87,24 @@ class Renderer:
             return [self.value(v, f"{where}[{i}]") for i, v in enumerate(value)]
         if isinstance(value, str) and (whole := _WHOLE.match(value)):
             _check_source(value, where)
-            result = self._guard(lambda: _ENV.compile_expression(whole.group(1), undefined_to_none=False)(**self.variables),
-                                 value, where)
-            if isinstance(result, StrictUndefined):
-                str(result)  # raises, named by _guard below
+
+            def evaluate() -> Any:
+                if "getCredential" in value:
+                    _check_placements(ENV.parse(value))
+                return bounded(ENV.compile_expression(whole.group(1), undefined_to_none=False)(**self.variables))
+
+            result = self._guard(evaluate, value, where)
+            if isinstance(result, Secret):
+                return str(result)
             return result if isinstance(result, (str, int, float, bool, list, dict, type(None))) else str(result)
         if isinstance(value, str):
             return self.text(value, where)
+        return value
+
+    def bounded(self, value: Any, where: str) -> Any:
+        """A whole rendered field: at most MAX_VALUE bytes, however many templates filled it in."""
+        if size_in_bytes(value, MAX_VALUE) > MAX_VALUE:
+            raise StepFailed(f"after filling in its templates, {where} would be larger than {MAX_VALUE // 1024} KiB")
         return value
 
     def expression(self, source: str, where: str) -> Any:
@@ -215,13 +140,44 @@ class Renderer:
         for match in _EXPRESSION.finditer(template):
             expression = match.group(1).strip()
             try:
-                result = _ENV.compile_expression(expression, undefined_to_none=False)(**self.variables)
+                result = ENV.compile_expression(expression, undefined_to_none=False)(**self.variables)
                 str(result)
             except UndefinedError:
                 return expression
             except Exception:  # noqa: S112 - another kind of error: keep looking for the undefined one
                 continue
         return None
+
+
+def _compiled(template: str) -> Template:
+    tree = ENV.parse(template)
+    _check_placements(tree)
+    return ENV.from_string(tree)
+
+
+def _check_placements(tree: nodes.Template) -> None:
+    """A secret may be placed, never transformed: getCredential('name') stands alone in `{{ }}`, or is joined
+    with `~`, and nothing else. The sandbox refuses the rest at run time too (engine/_sandbox.py Secret), but
+    `('' ~ getCredential('x'))|upper` is plain text by the time it is upper-cased: only the shape of the
+    expression tells. Templates have no statements, so no variable can carry a secret elsewhere unseen."""
+    pending: list[tuple[nodes.Node, bool]] = [(tree, True)]
+    while pending:
+        node, placed = pending.pop()
+        if isinstance(node, nodes.Call) and isinstance(node.node, nodes.Name) and node.node.name == "getCredential":
+            if not placed:
+                raise SecurityError(secret_refused(_credential_name(node)))
+            continue
+        if isinstance(node, nodes.Name) and node.name == "getCredential":
+            raise SecurityError("getCredential can only be called, as in getCredential('notionToken')")
+        keeps = isinstance(node, (nodes.Template, nodes.Output)) or (placed and isinstance(node, nodes.Concat))
+        pending.extend((child, keeps) for child in node.iter_child_nodes())
+
+
+def _credential_name(call: nodes.Call) -> str | None:
+    if call.kwargs or call.dyn_args is not None or call.dyn_kwargs is not None or len(call.args) != 1:
+        return None
+    [argument] = call.args
+    return argument.value if isinstance(argument, nodes.Const) and isinstance(argument.value, str) else None
 
 
 def _check_source(template: str, where: str) -> None:

@@ -17,7 +17,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
-from bus import Bus, BusSettings, CredentialStore, subjects
+from bus import Bus, BusSettings, CredentialStore, NatsLogin, subjects
 
 from . import audit, auth, credentials, hooks, node_types, runs, templates, tokens, workflows
 from .auth import Authenticator, AuthMiddleware, guarded
@@ -41,6 +41,10 @@ class GatewayConfig:
     admin_token: str = field(default="", repr=False)
     # Host names accepted besides loopback's (gateway/same_origin.py): AUTOMATEOS_PUBLIC_URL's.
     public_hosts: tuple[str, ...] = ()
+    # The gateway's NATS user (bus/permissions.py); None on a bus without users.
+    nats_login: NatsLogin | None = None
+    # AUTOMATEOS_PUBLIC_URL: the base of the webhook URLs reported in `triggers[].url` (else the request's own).
+    public_url: str | None = None
 
 
 async def healthz(request: Request) -> Response:
@@ -142,7 +146,7 @@ def create_app(config: GatewayConfig) -> Starlette:
                          "generates one into .env")
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        app.state.bus = await Bus.connect(config.nats_url, "gateway", config.bus)
+        app.state.bus = await Bus.connect(config.nats_url, "gateway", config.bus, login=config.nats_login)
         try:
             app.state.credentials = await CredentialStore.open(
                 app.state.bus.credentials_kv, config.master_key, config.master_password
@@ -158,7 +162,7 @@ def create_app(config: GatewayConfig) -> Starlette:
         finally:
             await app.state.bus.close()
 
-    return Starlette(
+    app = Starlette(
         routes=routes(config),
         middleware=[Middleware(RequestIdMiddleware), Middleware(SecurityHeadersMiddleware),
                     Middleware(SameOriginMiddleware, allowed_hosts=LOOPBACK_HOSTS | set(config.public_hosts)),
@@ -166,3 +170,5 @@ def create_app(config: GatewayConfig) -> Starlette:
         exception_handlers={ApiException: on_api_exception, HTTPException: on_http_exception, Exception: on_unexpected},
         lifespan=lifespan,
     )
+    app.state.public_url = config.public_url
+    return app

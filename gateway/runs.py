@@ -32,7 +32,7 @@ from schemas import (
     ValidationResponse,
     WorkflowInvalid,
     as_graph,
-    compile_workflow,
+    compile_workflow_off_loop,
     new_run_id,
     run_inputs,
 )
@@ -48,10 +48,10 @@ log = logging.getLogger(__name__)
 MAX_LIST_LIMIT = 200
 
 
-def _compile(body: CreateRun | ValidateWorkflow) -> Dag:
+async def _compile(bus: Bus, body: CreateRun | ValidateWorkflow) -> Dag:
     assert body.graph is not None  # a saved workflow's graph is filled in before this
     try:
-        return compile_workflow(body.graph)
+        return await compile_workflow_off_loop(body.graph, bus.settings.max_graph_nodes)
     except WorkflowInvalid as invalid:
         raise ApiException(422, "validation_error", "the workflow is invalid", invalid.issues) from None
 
@@ -65,7 +65,7 @@ async def create_run(request: Request) -> Response:
         saved = await workflows.saved_version(bus, body.workflowId, body.version)
         body = body.model_copy(update={"graph": saved.graph, "version": saved.version})
     body = _with_sample_payload(body)
-    dag = _compile(body)
+    dag = await _compile(bus, body)
     started = _Started(trigger="manual" if via_session(request) else "api", by=principal_name(request))
     run_id = new_run_id()
     if body.idempotencyKey is not None:
@@ -102,7 +102,7 @@ async def start_saved_run(bus: Bus, run_id: str, workflow_id: str, version: int,
     """Record and queue a run of a saved version (a webhook's, say) under `run_id`."""
     saved = await workflows.saved_version(bus, workflow_id, version)
     body = CreateRun(workflowId=workflow_id, version=version, inputs=inputs).model_copy(update={"graph": saved.graph})
-    dag = _compile(body)
+    dag = await _compile(bus, body)
     run_id_context.set(run_id)
     await _submit(bus, body, run_id, dag, _Started(trigger=trigger, by=None))
 
@@ -152,7 +152,7 @@ async def _claim_idempotency_key(bus: Bus, body: CreateRun, run_id: str) -> tupl
 
 async def validate_workflow(request: Request) -> Response:
     body = parse_body(ValidateWorkflow, await read_body(request))
-    dag = _compile(body)
+    dag = await _compile(bus_of(request), body)
     steps = [ValidatedStep(id=s.id, name=s.name, type=s.type, deps=s.deps) for s in dag.steps]
     return json_response(ValidationResponse(workflowName=dag.workflowName, steps=steps, inputs=run_inputs(dag)))
 
@@ -210,7 +210,7 @@ async def rerun(request: Request) -> Response:
     run_id = new_run_id()
     run_id_context.set(run_id)
     started = _Started(trigger="manual" if via_session(request) else "api", by=principal_name(request))
-    await _submit(bus, body, run_id, _compile(body), started)
+    await _submit(bus, body, run_id, await _compile(bus, body), started)
     return json_response(CreateRunResponse(runId=run_id), 201)
 
 

@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from bus import Bus, VersionConflict
-from schemas import FieldIssue, WorkflowInvalid, as_graph, compile_workflow
+from schemas import FieldIssue, Graph, TemplateWorkflow, WorkflowInvalid, as_graph, check_size, compile_workflow_off_loop
 from schemas._base import utc_now
 from schemas.node_types import ScheduleConfig
 from schemas.workflows import (
@@ -29,7 +29,7 @@ from schemas.workflows import (
 )
 
 from . import audit
-from .app_state import bus_of
+from .app_state import bus_of, public_base
 from .errors import ApiException, json_response, parse_body, read_body
 
 
@@ -67,29 +67,40 @@ def _conflict(workflow_id: str, base: int, latest: int) -> ApiException:
     )
 
 
+def _check_size(request: Request, graph: Graph | TemplateWorkflow) -> None:
+    """A saved workflow must be runnable by size at least: refused here rather than at activation or a run."""
+    try:
+        check_size(graph, bus_of(request).settings.max_graph_nodes)
+    except WorkflowInvalid as invalid:
+        raise ApiException(422, "validation_error", "the workflow is too large", invalid.issues) from None
+
+
 async def create_workflow(request: Request) -> Response:
     body = parse_body(CreateWorkflow, await read_body(request))
+    _check_size(request, body.graph)
     head = WorkflowHead(id=new_workflow_id(), name=body.name, description=body.description, version=1,
                         graph=as_graph(body.graph)).with_hooks()
     if not await bus_of(request).workflows.create(head):
         raise ApiException(503, "unavailable", "could not allocate a workflow id; retry")
     await audit.record(request, "workflow.create", head.id, head.version, name=head.name)
-    return json_response(head.summary(), 201)
+    return json_response(head.summary(public_base(request)), 201)
 
 
 async def list_workflows(request: Request) -> Response:
     heads = sorted(await bus_of(request).workflows.heads(), key=lambda h: h.updatedAt, reverse=True)
-    return json_response(WorkflowList(workflows=[h.summary() for h in heads]))
+    base = public_base(request)
+    return json_response(WorkflowList(workflows=[h.summary(base) for h in heads]))
 
 
 async def get_workflow(request: Request) -> Response:
     head, _ = await existing(bus_of(request), _workflow_id(request))
-    return json_response(head.view())
+    return json_response(head.view(public_base(request)))
 
 
 async def update_workflow(request: Request) -> Response:
     workflow_id = _workflow_id(request)
     body = parse_body(UpdateWorkflow, await read_body(request))
+    _check_size(request, body.graph)
     bus = bus_of(request)
     await existing(bus, workflow_id)
 
@@ -107,7 +118,7 @@ async def update_workflow(request: Request) -> Response:
     except KeyError:
         raise ApiException(404, "not_found", f"no workflow with id {workflow_id!r}") from None
     await audit.record(request, "workflow.update", workflow_id, head.version, name=head.name)
-    return json_response(head.view())
+    return json_response(head.view(public_base(request)))
 
 
 async def delete_workflow(request: Request) -> Response:
@@ -146,25 +157,26 @@ async def activate_workflow(request: Request) -> Response:
     bus = bus_of(request)
     version = await saved_version(bus, workflow_id, body.version)
     try:
-        compile_workflow(version.graph)
+        await compile_workflow_off_loop(version.graph, bus.settings.max_graph_nodes)
     except WorkflowInvalid as invalid:
         raise ApiException(422, "validation_error", f"version {version.version} cannot run, so it cannot be activated",
                            invalid.issues) from None
     now = utc_now()
     # Schedules first: the scheduler fires one only while the head says its version is active.
     await bus.workflows.set_schedules(workflow_id, _schedules(workflow_id, version, now))
-    head = await _set_active(bus, workflow_id, version.version, now)
+    head, _ = await _set_active(bus, workflow_id, version.version, now)
     await audit.record(request, "workflow.activate", workflow_id, version.version)
-    return json_response(head.view())
+    return json_response(head.view(public_base(request)))
 
 
 async def deactivate_workflow(request: Request) -> Response:
     workflow_id = _workflow_id(request)
     bus = bus_of(request)
-    head = await _set_active(bus, workflow_id, None, utc_now())
+    head, was_active = await _set_active(bus, workflow_id, None, utc_now())
     await bus.workflows.set_schedules(workflow_id, [])
-    await audit.record(request, "workflow.deactivate", workflow_id, head.version)
-    return json_response(head.view())
+    # The version whose triggers stopped firing (None when none was active), not merely the latest.
+    await audit.record(request, "workflow.deactivate", workflow_id, was_active)
+    return json_response(head.view(public_base(request)))
 
 
 def _schedules(workflow_id: str, version: WorkflowVersion, now: datetime) -> list[ScheduleEntry]:
@@ -177,7 +189,8 @@ def _schedules(workflow_id: str, version: WorkflowVersion, now: datetime) -> lis
     return entries
 
 
-async def _set_active(bus: Bus, workflow_id: str, version: int | None, now: datetime) -> WorkflowHead:
+async def _set_active(bus: Bus, workflow_id: str, version: int | None, now: datetime) -> tuple[WorkflowHead, int | None]:
+    """The changed head, and the version that was active before."""
     for _ in range(5):
         head, revision = await existing(bus, workflow_id)
         changed = head.model_copy(update={"active": version is not None, "activeVersion": version,
@@ -186,7 +199,7 @@ async def _set_active(bus: Bus, workflow_id: str, version: int | None, now: date
             await bus.workflows.change(workflow_id, revision, changed)
         except VersionConflict:
             continue  # a save landed meanwhile; activation applies on top of it
-        return changed
+        return changed, head.activeVersion
     raise ApiException(503, "unavailable", "the workflow kept changing; retry")
 
 

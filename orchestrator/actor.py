@@ -21,7 +21,7 @@ from schemas import (
     StepResult,
     TimerDue,
     WorkflowInvalid,
-    compile_workflow,
+    compile_workflow_off_loop,
     issues_from_validation,
 )
 from schemas.runs import RUN_ID_PATTERN
@@ -35,6 +35,8 @@ log = logging.getLogger(__name__)
 
 # A result bigger than this has its output and request stored apart (bus/step_outputs.py).
 INLINE_RESULT_BYTES = 8 * 1024
+# A run request bigger than this is parsed in a thread (a thousand-node graph is about 200 KiB).
+_LARGE_REQUEST_BYTES = 64 * 1024
 
 
 class Orchestrator:
@@ -80,9 +82,12 @@ class Orchestrator:
             await self._on_run_requested(msg)
 
     async def _on_run_requested(self, msg: Delivery) -> None:
+        # A large request (the bus has no body limit but max_payload) is parsed in a thread, so reading it does
+        # not hold up the steps of other runs.
+        large = len(msg.data) > _LARGE_REQUEST_BYTES
         try:
             # The parser the models use: it refuses what they could not read back (200 levels deep, say).
-            raw = pydantic_core.from_json(msg.data)
+            raw = await asyncio.to_thread(pydantic_core.from_json, msg.data) if large else pydantic_core.from_json(msg.data)
         except ValueError as error:
             raise Reject(f"runs.requested message is not JSON ({error})") from None
         run_id = _claimed_run_id(raw)
@@ -93,8 +98,14 @@ class Orchestrator:
                 return
             except KeyError:
                 pass  # published straight onto the bus: validate and record it first
+        limit = self.bus.settings.max_graph_nodes
+        if (count := _claimed_node_count(raw)) > limit:
+            await self._record_failure(run_id, raw, f"invalid workflow: the workflow has {count} nodes; at most "
+                                                    f"{limit} are allowed (AUTOMATEOS_MAX_GRAPH_NODES)")
+            return
         try:
-            request = RunRequested.model_validate(raw)
+            request = (await asyncio.to_thread(RunRequested.model_validate, raw) if large
+                       else RunRequested.model_validate(raw))
         except ValidationError as error:
             reason = "invalid run request: " + "; ".join(f"{i.field}: {i.reason}" for i in issues_from_validation(error))
             await self._record_failure(run_id, raw, reason)
@@ -102,7 +113,7 @@ class Orchestrator:
         published_ms = int(msg.timestamp.timestamp() * 1000) if msg.timestamp else 0
         run_id = request.runId or state.derived_run_id(request.idempotencyKey, published_ms, msg.stream_seq)
         try:
-            dag = compile_workflow(request.graph)
+            dag = await compile_workflow_off_loop(request.graph, limit)
         except WorkflowInvalid as invalid:
             await self._record_failure(run_id, raw, f"invalid workflow: {invalid}")
             return
@@ -226,6 +237,19 @@ def _claimed_run_id(raw: object) -> str | None:
     """The runId a malformed request carries, if it is a usable one."""
     run_id = raw.get("runId") if isinstance(raw, dict) else None
     return run_id if isinstance(run_id, str) and re.fullmatch(RUN_ID_PATTERN, run_id) else None
+
+
+def _claimed_node_count(raw: object) -> int:
+    """How many nodes (or template steps) a request's graph has, read before the request is parsed."""
+    graph = raw.get("graph") if isinstance(raw, dict) else None
+    if not isinstance(graph, dict):
+        return 0
+    nodes = graph.get("nodes")
+    if isinstance(nodes, list):
+        return len(nodes)
+    definition = graph.get("definition")
+    steps = definition.get("steps") if isinstance(definition, dict) else None
+    return len(steps) + 1 if isinstance(steps, list) else 0
 
 
 def _claimed_workflow_name(raw: object) -> str:

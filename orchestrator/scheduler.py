@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 
 from bus import TRANSIENT_ERRORS, Bus
-from schemas import RunRecord, WorkflowInvalid, compile_workflow
+from schemas import RunRecord, WorkflowInvalid, compile_workflow_off_loop
 from schemas.workflows import ScheduleEntry
 
 from .schedule_plan import DEFAULT_GRACE, Fire, plan
@@ -76,7 +76,7 @@ class Scheduler:
             log.warning("schedule %s/%s: version %d is gone; not firing", entry.workflowId, entry.nodeId, entry.version)
             return
         try:
-            dag = compile_workflow(version.graph)
+            dag = await compile_workflow_off_loop(version.graph, self.bus.settings.max_graph_nodes)
         except WorkflowInvalid as invalid:
             log.warning("schedule %s/%s: version %d cannot run: %s", entry.workflowId, entry.nodeId, entry.version,
                         invalid)

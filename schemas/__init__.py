@@ -13,7 +13,7 @@ from .api import (
     ValidateWorkflow,
     ValidationResponse,
 )
-from .compiler import compile_workflow, run_inputs
+from .compiler import MAX_GRAPH_NODES, check_size, compile_workflow, compile_workflow_off_loop, run_inputs
 from .dag import Dag, DagStep
 from .errors import FieldIssue, WorkflowInvalid, field_path, issues_from_validation
 from .graph import (
@@ -74,7 +74,7 @@ from .runs import (
 
 __all__ = [
     "ApiError", "CancelAccepted", "CreateRun", "CreateRunResponse", "ErrorBody", "IdempotencyClaim", "TemplateInfo", "TemplateList", "ValidatedStep",
-    "ValidateWorkflow", "ValidationResponse", "compile_workflow", "run_inputs", "Dag", "DagStep", "FieldIssue",
+    "ValidateWorkflow", "ValidationResponse", "MAX_GRAPH_NODES", "check_size", "compile_workflow", "compile_workflow_off_loop", "run_inputs", "Dag", "DagStep", "FieldIssue",
     "WorkflowInvalid", "field_path", "issues_from_validation", "Edge", "Graph", "GraphMeta", "Node", "NodeData",
     "Position", "TemplateWorkflow", "as_graph", "RUN_EVENT", "CancelRequested", "LogEvent", "RunEvent",
     "RunEvents", "RunRequested", "RunStatusEvent", "StepAbort", "StepDispatch", "StepEvent", "StepResult", "TimerDue", "Workflow",

@@ -7,6 +7,7 @@ and the orchestrator (compiling a run) need the same verdict, and actors share o
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections import Counter
 from graphlib import CycleError, TopologicalSorter
@@ -19,11 +20,42 @@ from .graph import Graph, TemplateWorkflow, as_graph
 from .node_types import NODE_ID_PATTERN, REGISTRY, NodeType
 
 
-def compile_workflow(workflow: Graph | TemplateWorkflow) -> Dag:
+# Nodes a workflow may have (AUTOMATEOS_MAX_GRAPH_NODES): far beyond what anyone draws, and small enough that
+# checking, compiling and starting one costs milliseconds, so a huge graph cannot stall other runs.
+MAX_GRAPH_NODES = 1000
+
+
+def check_size(workflow: Graph | TemplateWorkflow, max_nodes: int = MAX_GRAPH_NODES) -> None:
+    """Refuse a workflow with more than `max_nodes` nodes: on every path, before anything else looks at it."""
+    if isinstance(workflow, TemplateWorkflow):
+        count, where = len(workflow.definition.steps) + 1, "graph.definition.steps"
+    else:
+        count, where = len(workflow.nodes), "graph.nodes"
+    if count > max_nodes:
+        raise WorkflowInvalid([FieldIssue(
+            field=where, reason=f"the workflow has {count} nodes; at most {max_nodes} are allowed "
+                                "(AUTOMATEOS_MAX_GRAPH_NODES)")])
+
+
+# Graphs with more nodes than this compile in a thread (compile_workflow_off_loop): one of 1,000 nodes takes tens of
+# milliseconds, which an actor's event loop must not spend while other runs wait.
+_COMPILE_INLINE_NODES = 100
+
+
+async def compile_workflow_off_loop(workflow: Graph | TemplateWorkflow, max_nodes: int = MAX_GRAPH_NODES) -> Dag:
+    """compile_workflow for an actor's event loop: the size checked first, large graphs compiled in a thread."""
+    check_size(workflow, max_nodes)
+    if len(as_graph(workflow).nodes) <= _COMPILE_INLINE_NODES:
+        return compile_workflow(workflow, max_nodes)
+    return await asyncio.to_thread(compile_workflow, workflow, max_nodes)
+
+
+def compile_workflow(workflow: Graph | TemplateWorkflow, max_nodes: int = MAX_GRAPH_NODES) -> Dag:
     """Return the DAG in topological order, or raise WorkflowInvalid naming every problem found.
 
     Problems in a template name the template's own fields (graph.definition.steps[0].config.url).
     """
+    check_size(workflow, max_nodes)
     try:
         return _compile(as_graph(workflow))
     except WorkflowInvalid as invalid:
@@ -92,7 +124,9 @@ def _compile(graph: Graph) -> Dag:
     titles = {REGISTRY.get(node.type).title for node in graph.nodes if node.id in triggers}  # type: ignore[union-attr]
     trigger_title = " or ".join(sorted(titles)) or "Start"
     if not triggers:
-        issues.append(FieldIssue(field="graph.nodes", reason="the workflow needs a Start node"))
+        kinds = [t.title for t in sorted(REGISTRY.all(), key=lambda t: t.order) if t.kind == "trigger"]
+        named = ", ".join(kinds[:-1]) + f" or {kinds[-1]}" if len(kinds) > 1 else "".join(kinds)
+        issues.append(FieldIssue(field="graph.nodes", reason=f"the workflow needs a trigger: one {named} node"))
     elif len(triggers) > 1:
         issues.append(
             FieldIssue(

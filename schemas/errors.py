@@ -19,11 +19,17 @@ class FieldIssue(Contract):
     edgeId: str | None = None
 
 
+MAX_ISSUES = 50
+
+
 class WorkflowInvalid(ValueError):
     """A workflow that cannot run; `issues` says where and why."""
 
     def __init__(self, issues: Sequence[FieldIssue]) -> None:
-        self.issues = list(issues)
+        # One per problem, but not thousands: a graph with the same mistake in every node says so 50 times.
+        self.issues = list(issues[:MAX_ISSUES])
+        if len(issues) > MAX_ISSUES:
+            self.issues.append(FieldIssue(field="graph", reason=f"and {len(issues) - MAX_ISSUES} more problems"))
         super().__init__("; ".join(f"{issue.field}: {issue.reason}" for issue in self.issues))
 
 

@@ -104,12 +104,13 @@ def _netloc(host: str | None, port: int | None) -> str:
 
 
 def _forms(secret: str) -> set[str]:
-    """The ways a value reappears when something echoes it: as is, URL-encoded, base64 (both alphabets),
-    inside a JSON string (ASCII-escaped or not, with or without escaped slashes), HTML-escaped, repr()'d."""
+    """The ways a value reappears when something echoes it: as is, URL-encoded (every '/' too, or keeping them
+    as urllib's quote() and Jinja's urlencode do), base64 (both alphabets), inside a JSON string (ASCII-escaped or
+    not, with or without escaped slashes), HTML-escaped, repr()'d."""
     raw = secret.encode()
     in_json = json.dumps(secret)[1:-1]
     return {
-        secret, quote(secret, safe=""), quote_plus(secret),
+        secret, quote(secret, safe=""), quote(secret, safe="/"), quote_plus(secret),
         base64.b64encode(raw).decode(), base64.urlsafe_b64encode(raw).decode(),
         base64.b64encode(raw).decode().rstrip("="), base64.urlsafe_b64encode(raw).decode().rstrip("="),
         in_json, json.dumps(secret, ensure_ascii=False)[1:-1], in_json.replace("/", "\\/"),

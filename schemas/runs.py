@@ -218,7 +218,8 @@ def waiting_reason(record: RunRecord) -> str | None:
     if record.finished:
         return None
     if record.status == "queued":
-        return "queued: no orchestrator has picked the run up yet (is one running?)"
+        # How many runs are ahead is not known here (the queue is the orchestrators' stream, not the record).
+        return f"queued since {_at(record.createdAt)}: no orchestrator has picked the run up yet (is one running?)"
     reasons = []
     for step in record.steps:
         if step.status == "waiting" and step.waitUntil is not None:

@@ -78,11 +78,12 @@ class WorkflowHead(Contract):
     createdAt: datetime = Field(default_factory=utc_now)
     updatedAt: datetime = Field(default_factory=utc_now)
 
-    def summary(self) -> WorkflowSummary:
+    def summary(self, base_url: str = "") -> WorkflowSummary:
+        """`base_url` (no trailing slash) is where the gateway is reached: webhook URLs are reported under it."""
         triggers = triggers_of(self.graph)
         for trigger in triggers:
             if trigger.nodeId in self.hooks:
-                trigger.url = f"/v1/hooks/{self.hooks[trigger.nodeId]}"
+                trigger.url = f"{base_url}/v1/hooks/{self.hooks[trigger.nodeId]}"
         return WorkflowSummary(
             id=self.id, name=self.name, description=self.description, version=self.version, active=self.active,
             activeVersion=self.activeVersion, triggers=triggers, createdAt=self.createdAt, updatedAt=self.updatedAt,
@@ -97,8 +98,8 @@ class WorkflowHead(Contract):
                 hooks[node.id] = secrets.token_urlsafe(24)
         return self.model_copy(update={"hooks": hooks})
 
-    def view(self) -> WorkflowView:
-        return WorkflowView(**self.summary().model_dump(), graph=self.graph)
+    def view(self, base_url: str = "") -> WorkflowView:
+        return WorkflowView(**self.summary(base_url).model_dump(), graph=self.graph)
 
 
 class WorkflowSummary(Contract):

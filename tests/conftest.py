@@ -1,25 +1,38 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 
+from automateos.settings import REPO_ROOT
 from bus import Bus, BusSettings, EmbeddedNats, free_port, set_up_bus
+from bus.permissions import password_variable
 from tests.support.mock_http import MockHttp
-from tests.support.stack import Stack
+from tests.support.stack import NATS_PASSWORDS, Stack
 
 # Short enough that a redelivery after a killed worker happens within a test, long enough for a slow CI machine.
 TEST_BUS_SETTINGS = BusSettings(step_ack_wait_s=3.0, duplicate_window_s=60.0)
 
 
+class SecuredNats(EmbeddedNats):
+    """The broker with nats.conf's users. `url` signs in as admin, for the tests' own clients (set-up, staging,
+    inspecting); actors connect as their roles (their login overrides the URL's)."""
+
+    @property
+    def url(self) -> str:
+        return f"nats://admin:{NATS_PASSWORDS['admin']}@{self.host}:{self.port}"
+
+
 @pytest.fixture
 def nats_server(tmp_path: Path) -> Iterator[EmbeddedNats]:
-    """A fresh nats-server per test, set up as `automateos up` sets one up: free port, temporary store, nothing
-    shared between tests. A test needing other bus settings calls `set_up_bus` again with its own."""
-    with EmbeddedNats(tmp_path / "nats", port=free_port()) as server:
+    """A fresh nats-server per test, set up as `automateos up` sets one up: nats.conf with its users, free port,
+    temporary store, nothing shared between tests. A test needing other bus settings calls `set_up_bus` again."""
+    env = {**os.environ, **{password_variable(role): password for role, password in NATS_PASSWORDS.items()}}
+    with SecuredNats(tmp_path / "nats", port=free_port(), config_file=REPO_ROOT / "nats.conf", env=env) as server:
         set_up_in_thread(server.url, TEST_BUS_SETTINGS)
         yield server
 

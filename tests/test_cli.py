@@ -309,6 +309,11 @@ async def test_workflows_tokens_missing_inputs_and_ctrl_c(stack: Stack, mock_htt
     code, output = await automateos("tokens", "list", *gateway, env=env)
     assert "cron-box" in output and "runner" in output and new not in output
     runner_env = {**env, "AUTOMATEOS_TOKEN": new}
+    # A runner may not call validate; its missing inputs are found all the same, before anything is submitted.
+    runs_before = len((await request(stack, "GET", "/v1/runs"))[1]["runs"])
+    code, output = await automateos("workflows", "run", "Nightly ping", *gateway, env=runner_env)
+    assert code == 2 and "reads run inputs that were not given: who" in output, output
+    assert len((await request(stack, "GET", "/v1/runs"))[1]["runs"]) == runs_before, "nothing was submitted"
     code, output = await automateos("workflows", "run", "Nightly ping", "--input", "who=runner", *gateway, env=runner_env)
     assert code == 0 and "■ run succeeded" in output, output
     code, output = await automateos("tokens", "create", "--name", "x", "--role", "admin", *gateway, env=runner_env)

@@ -78,7 +78,7 @@ async def test_stripe_to_discord_announces_a_signed_payment_once(stack: Stack, m
     assert status == 201, saved
     status, active, _ = await request(stack, "POST", f"/v1/workflows/{saved['id']}/activate")
     assert status == 200, active
-    hook = stack.base_url + active["triggers"][0]["url"]
+    hook = active["triggers"][0]["url"]
 
     async def send(event: dict[str, Any]) -> tuple[int, Any]:
         body = json.dumps(event).encode()
@@ -108,3 +108,51 @@ async def test_stripe_to_discord_announces_a_signed_payment_once(stack: Stack, m
     record = await stack.finish(sample["runId"])
     assert record["status"] == "succeeded" and record["trigger"] == "api"
     assert mock_http.requests_to("/discord/hook")[-1].json()["content"].startswith("🎉 New sale: 42.00 EUR")
+
+
+async def test_the_readme_walk_through_with_the_example_scripts(stack: Stack) -> None:
+    """examples/discord_sink.py stands in for Discord and examples/send_stripe_event.py signs and sends the event,
+    run as the README says: the sink prints the amount, a repeat of the event prints nothing more."""
+    import asyncio
+    import sys
+
+    from bus import free_port
+    from tests.gateway.test_hooks import SIGNING_SECRET
+    from tests.gateway.test_rest_api import request
+
+    port = free_port()
+    sink = await asyncio.create_subprocess_exec(
+        sys.executable, str(REPO_ROOT / "examples" / "discord_sink.py"), "--port", str(port),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+    assert sink.stdout is not None
+    try:
+        async with asyncio.timeout(20):
+            assert "listening on" in (await sink.stdout.readline()).decode()
+        await add_credential(stack, "stripeSigningSecret", SIGNING_SECRET)
+        await add_credential(stack, "discordWebhook", f"http://127.0.0.1:{port}/discord")
+        document = json.loads((REPO_ROOT / "examples" / "stripe-discord.json").read_text())
+        _, saved, _ = await request(stack, "POST", "/v1/workflows", json={"name": "Bridge", "graph": document})
+        _, active, _ = await request(stack, "POST", f"/v1/workflows/{saved['id']}/activate")
+
+        async def send() -> tuple[int, str]:
+            sender = await asyncio.create_subprocess_exec(
+                sys.executable, str(REPO_ROOT / "examples" / "send_stripe_event.py"), active["triggers"][0]["url"],
+                "--secret", SIGNING_SECRET, "--amount", "1999", "--currency", "usd", "--event-id", "evt_readme",
+                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+            async with asyncio.timeout(30):
+                output, _ = await sender.communicate()
+            assert sender.returncode is not None
+            return sender.returncode, output.decode()
+
+        code, output = await send()
+        assert code == 0 and output.startswith("HTTP 202"), output
+        await stack.finish(json.loads(output.split(": ", 1)[1])["runId"])
+        async with asyncio.timeout(20):
+            line = (await sink.stdout.readline()).decode()
+        assert line.strip() == "POST /discord: 🎉 New sale: 19.99 USD (payment pi_readme)", line
+        code, output = await send()
+        assert code == 0 and output.startswith("HTTP 200"), output
+        assert json.loads(output.split(": ", 1)[1])["duplicate"] is True
+    finally:
+        sink.terminate()
+        await sink.wait()

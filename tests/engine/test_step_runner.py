@@ -144,7 +144,7 @@ async def test_the_request_is_reported_with_secrets_masked(context: NodeContext,
     with pytest.raises(StepFailed) as failure:
         await run_step(step("http", method="POST", url=mock_http.url("/echo") + "?api_key={{ getCredential('apiToken') }}&q=1",
                             headers={"X-Trace": "{{ getCredential('apiToken') }}"}, auth={"credentialName": "apiToken"},
-                            json_body={"token_hint": "{{ getCredential('apiToken')[:6] }}", "n": 1}), context)
+                            json_body={"note": "key {{ getCredential('apiToken') }}", "n": 1}), context)
     request = failure.value.request
     assert request is not None and request.method == "POST"
     assert request.headers["Authorization"] == MASK and request.headers["X-Trace"] == MASK
@@ -213,3 +213,17 @@ async def test_a_cut_request_body_shows_no_secret_and_no_sensitive_field(context
     request = outcome.request
     assert request is not None and request.truncated
     assert "hunter2" not in str(request.body) and CANARY[:8] not in str(request.body)
+
+
+@pytest.mark.parametrize(("json_body", "message"), [
+    ({"a": "{{ [pad, pad] }}"}, "the template in json_body.a is not allowed: the value would be larger than 256 KiB"),
+    ({"a": "{{ pad }}", "b": "{{ pad }}"}, "after filling in its templates, json_body would be larger than 256 KiB"),
+    ({"a": "{{ [['a' * 262144] * 262144] }}"}, "the value would be larger than 256 KiB"),
+])
+async def test_a_json_body_is_capped_however_its_values_are_built(
+    context: NodeContext, mock_http: MockHttp, json_body: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(StepFailed) as failure:
+        await run_step(step("http", method="POST", url=mock_http.url("/big"), inputs={"pad": "p" * 200_000},
+                            json_body=json_body), context)
+    assert message in failure.value.message and mock_http.received == []

@@ -92,3 +92,32 @@ def test_template_errors_quote_no_values_once_credentials_are_in_play() -> None:
     with pytest.raises(StepFailed) as failure:
         Renderer(INPUTS, STEPS, {}).text("{{ 1 / 0 }}", "url")
     assert failure.value.message.endswith("ZeroDivisionError: division by zero")
+
+
+PAD = "p" * 200_000
+TOO_BIG = "the value would be larger than 256 KiB"
+
+
+@pytest.mark.timeout(20)  # not a timing assertion: a bomb that is built instead of refused would take minutes
+@pytest.mark.parametrize("bomb", [
+    "{{ ['a'*262144]*262144 }}", "{{ [['a'*262144]*1]*262144 }}", "{{ [0]*200000 }}", "{{ ('a'*200000) ~ ('b'*200000) }}",
+    "{{ pad ~ pad }}", "{{ pad + pad }}", "{{ [pad] + [pad] }}", "{{ pad }}{{ pad }}", "{{ [pad, pad] }}",
+    "{{ [pad, pad]|tojson }}", "{{ [pad, pad]|string }}", "{{ [pad, pad]|join }}", "{{ [[pad, pad]]|join }}",
+    "{{ [pad, pad]|first }}", "{{ 'é' * 150000 }}", "{{ ('a,' * 100000).split(',') }}",
+])
+def test_values_are_capped_by_their_size_in_bytes_however_they_are_built(bomb: str) -> None:
+    r = Renderer({"pad": PAD}, {}, {})
+    for render in (r.text, r.value):
+        with pytest.raises(StepFailed) as failure:
+            render(bomb, "json_body.x")
+        assert failure.value.message == f"the template in json_body.x is not allowed: {TOO_BIG}"
+
+
+def test_values_under_the_cap_still_render() -> None:
+    r = Renderer({"pad": PAD, "payload": {"b": 1, "a": [1, 2]}}, {}, {})
+    assert r.value("{{ [0] * 1000 }}", "x") == [0] * 1000
+    assert r.value("{{ pad ~ '!' }}", "x") == PAD + "!"
+    assert r.text("{{ 'ab' * 3 }}-{{ [1] + [2] }}-{{ payload|tojson }}", "x") == 'ababab-[1, 2]-{"a": [1, 2], "b": 1}'
+    assert r.value("{{ payload }}", "x") == {"b": 1, "a": [1, 2]}
+    with pytest.raises(StepFailed, match="indent is not available"):
+        r.text("{{ payload|tojson(100000) }}", "x")

@@ -188,6 +188,8 @@ async def test_the_audit_log_records_each_change(stack: Stack, mock_http: MockHt
     await request(stack, "POST", f"/v1/workflows/{workflow_id}/activate", json={"version": 1})
     await request(stack, "POST", f"/v1/workflows/{workflow_id}/deactivate")
     await add_credential(stack, "auditedKey", "sk_audit_canary_123456")
+    status, _, _ = await request(stack, "PUT", "/v1/credentials/auditedKey", json={"value": "sk_audit_canary_654321"})
+    assert status == 200
     await request(stack, "DELETE", "/v1/credentials/auditedKey")
     await request(stack, "DELETE", f"/v1/workflows/{workflow_id}")
     await request(stack, "DELETE", "/v1/tokens/alice")
@@ -200,8 +202,9 @@ async def test_the_audit_log_records_each_change(stack: Stack, mock_http: MockHt
         ("alice", "workflow.create", workflow_id, 1),
         ("alice", "workflow.update", workflow_id, 2),
         ("admin", "workflow.activate", workflow_id, 1),
-        ("admin", "workflow.deactivate", workflow_id, 2),
+        ("admin", "workflow.deactivate", workflow_id, 1),  # the version that had been active, not the latest
         ("admin", "credential.create", "auditedKey", None),
+        ("admin", "credential.replace", "auditedKey", None),
         ("admin", "credential.delete", "auditedKey", None),
         ("admin", "workflow.delete", workflow_id, 2),
         ("admin", "token.revoke", "alice", None),

@@ -9,6 +9,7 @@ import json
 import time
 from typing import Any
 
+from schemas.masking import MASK
 from tests.gateway.test_rest_api import request
 from tests.support.graphs import edge, graph, http, node
 from tests.support.mock_http import MockHttp, Reply
@@ -32,8 +33,9 @@ async def activated(stack: Stack, document: dict[str, Any]) -> str:
     status, body, _ = await request(stack, "POST", f"/v1/workflows/{body['id']}/activate")
     assert status == 200, body
     [trigger] = body["triggers"]
-    assert trigger["type"] == "webhook" and trigger["url"].startswith("/v1/hooks/")
-    return str(trigger["url"])
+    # Absolute: the address the request came to, without AUTOMATEOS_PUBLIC_URL.
+    assert trigger["type"] == "webhook" and trigger["url"].startswith(f"{stack.base_url}/v1/hooks/")
+    return str(trigger["url"]).removeprefix(stack.base_url)
 
 
 def stripe_event(event_id: str = "evt_1", amount: int = 4200) -> bytes:
@@ -144,3 +146,45 @@ async def test_a_webhook_workflow_runs_by_hand_with_a_sample_payload(stack: Stac
     assert (await stack.finish(body["runId"]))["status"] == "succeeded"
     assert mock_http.requests_to("/discord")[0].json() == {"content": "7 eur"}
 
+
+
+async def test_a_hook_fires_the_activated_version_after_a_newer_save(stack: Stack, mock_http: MockHttp) -> None:
+    """Only the activated version answers a trigger: saving a newer one changes nothing until it is activated."""
+    url = await activated(stack, hooked(mock_http))
+    workflow_id = (await request(stack, "GET", "/v1/workflows"))[1]["workflows"][0]["id"]
+    newer = hooked(mock_http)
+    newer["nodes"][1]["data"]["config"]["url"] = mock_http.url("/newer")
+    status, saved, _ = await request(stack, "PUT", f"/v1/workflows/{workflow_id}", json={"graph": newer, "baseVersion": 1})
+    assert status == 200 and saved["version"] == 2 and saved["activeVersion"] == 1
+    assert saved["triggers"][0]["url"].endswith(url), "the hook keeps its URL across versions"
+
+    status, body = await post(stack, url, stripe_event())
+    assert status == 202
+    record = await stack.finish(body["runId"])
+    assert record["status"] == "succeeded" and record["workflowVersion"] == 1
+    assert len(mock_http.requests_to("/discord")) == 1 and mock_http.requests_to("/newer") == []
+
+    await request(stack, "POST", f"/v1/workflows/{workflow_id}/activate", json={"version": 2})
+    status, body = await post(stack, url, stripe_event("evt_2"))
+    assert (await stack.finish(body["runId"]))["workflowVersion"] == 2
+    assert len(mock_http.requests_to("/newer")) == 1
+
+
+async def test_sensitive_headers_are_masked_in_the_payload(stack: Stack, mock_http: MockHttp) -> None:
+    document = graph(http("notify", mock_http.url("/echo"), json_body={"headers": "{{ payload.headers }}"}),
+                     edges=[edge("hook", "notify")])
+    document["nodes"][0] = node("hook", "webhook", "Webhook")
+    url = await activated(stack, document)
+    canary = "sk_live_hook_canary_0123456789"
+    sent = {"Authorization": f"Bearer {canary}", "X-Api-Key": canary, "Cookie": f"session={canary}",
+            "Stripe-Signature": f"t=1,v1={canary}", "X-Shop-Token": canary, "X-Request-Source": "shop-7"}
+    status, body = await post(stack, url, stripe_event(), sent)
+    assert status == 202
+    record = await stack.finish(body["runId"])
+    assert record["status"] == "succeeded"
+    headers = {k.lower(): v for k, v in record["steps"][0]["output"]["payload"]["headers"].items()}
+    for name in ("authorization", "x-api-key", "cookie", "stripe-signature", "x-shop-token"):
+        assert headers[name] == MASK, (name, headers[name])
+    assert headers["x-request-source"] == "shop-7", "other headers stay readable"
+    assert canary not in json.dumps(record), "the run keeps no secret header"
+    assert canary not in mock_http.requests_to("/echo")[0].body.decode(), "templates see the masked values too"

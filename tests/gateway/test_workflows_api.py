@@ -110,3 +110,20 @@ async def test_bad_requests_name_the_field(stack: Stack) -> None:
     assert status == 404
     status, body, _ = await request(stack, "GET", "/v1/workflows/bad.id")
     assert status == 404
+
+
+async def test_webhook_urls_are_absolute_under_the_public_url(stack_parts: Stack, mock_http: MockHttp) -> None:
+    """With AUTOMATEOS_PUBLIC_URL the URL to give Stripe is under it (without, under the address asked: see
+    test_hooks.activated), in every answer that reports triggers."""
+    from tests.gateway.test_hooks import hooked
+
+    await stack_parts.start_gateway(public_url="https://hooks.example.test/")
+    created = await create(stack_parts, hooked(mock_http), name="Hooked")
+    [trigger] = created["triggers"]
+    assert trigger["url"].startswith("https://hooks.example.test/v1/hooks/"), trigger
+    wid = created["id"]
+    _, listed, _ = await request(stack_parts, "GET", "/v1/workflows")
+    _, read, _ = await request(stack_parts, "GET", f"/v1/workflows/{wid}")
+    _, active, _ = await request(stack_parts, "POST", f"/v1/workflows/{wid}/activate")
+    assert {listed["workflows"][0]["triggers"][0]["url"], read["triggers"][0]["url"], active["triggers"][0]["url"]} == {
+        trigger["url"]}

@@ -92,7 +92,7 @@ def test_unknown_node_type() -> None:
 
 def test_no_start_node() -> None:
     issues = rejection({"nodes": [node("a")], "edges": []})
-    assert issues == [("graph.nodes", "the workflow needs a Start node", None, None)]
+    assert issues == [("graph.nodes", "the workflow needs a trigger: one Start, Webhook or Schedule node", None, None)]
 
 
 def test_several_start_nodes() -> None:

@@ -17,9 +17,10 @@ import aiohttp
 import uvicorn
 
 from automateos.settings import REPO_ROOT
-from bus import Bus, BusSettings, CredentialStore, free_port, new_master_key
+from bus import Bus, BusSettings, CredentialStore, NatsLogin, free_port, new_master_key
+from bus.permissions import ROLES, new_password, password_variable
 from engine import Worker
-from gateway import SHUTDOWN_GRACE_S, GatewayConfig, create_app
+from gateway import SHUTDOWN_GRACE_S, GatewayConfig, create_app, public_hosts
 from orchestrator import Orchestrator
 
 TERMINAL = {"succeeded", "failed", "cancelled"}
@@ -29,6 +30,10 @@ TERMINAL = {"succeeded", "failed", "cancelled"}
 MASTER_KEY = new_master_key()
 ADMIN_TOKEN = "test-admin-" + secrets.token_hex(16)
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+# The test broker runs with nats.conf's users (bus/permissions.py), as `automateos up` runs it: every actor of a
+# test stack connects as its own role, so the whole suite runs with least privilege.
+NATS_PASSWORDS = {role: new_password() for role in ROLES}
+ROLE_LOGINS = {role: NatsLogin(role, NATS_PASSWORDS[role]) for role in ("gateway", "orchestrator", "engine")}
 
 
 @dataclass
@@ -44,15 +49,19 @@ class Stack:
     server_task: asyncio.Task[None] | None = None
     http: aiohttp.ClientSession | None = None
     app: Any = None
+    # Each actor's NATS user (a broker without users accepts any).
+    logins: dict[str, NatsLogin] = field(default_factory=lambda: dict(ROLE_LOGINS))
 
     async def start_orchestrator(self) -> Orchestrator:
-        bus = await Bus.connect(self.nats_url, "test-orchestrator", self.bus_settings, give_up_after=10)
+        bus = await Bus.connect(self.nats_url, "test-orchestrator", self.bus_settings, give_up_after=10,
+                                login=self.logins.get("orchestrator"))
         orchestrator = Orchestrator(bus)
         self._run(orchestrator, bus)
         return orchestrator
 
     async def start_worker(self, concurrency: int = 16) -> Worker:
-        bus = await Bus.connect(self.nats_url, "test-engine", self.bus_settings, give_up_after=10)
+        bus = await Bus.connect(self.nats_url, "test-engine", self.bus_settings, give_up_after=10,
+                                login=self.logins.get("engine"))
         credentials = await CredentialStore.open(bus.credentials_kv, MASTER_KEY, None)
         worker = Worker(bus, concurrency=concurrency, credentials=credentials)
         self._run(worker, bus)
@@ -63,11 +72,12 @@ class Stack:
         self.buses.append(bus)
         self.tasks.append(asyncio.create_task(actor.run()))
 
-    async def start_gateway(self, web_dist: Path | None = None) -> None:
+    async def start_gateway(self, web_dist: Path | None = None, public_url: str | None = None) -> None:
         port = free_port()
         config = GatewayConfig(
             nats_url=self.nats_url, bus=self.bus_settings, examples_dir=REPO_ROOT / "examples", web_dist=web_dist,
-            master_key=MASTER_KEY, admin_token=ADMIN_TOKEN,
+            master_key=MASTER_KEY, admin_token=ADMIN_TOKEN, nats_login=self.logins.get("gateway"),
+            public_url=public_url, public_hosts=public_hosts(public_url),
         )
         self.app = create_app(config)
         self.server = uvicorn.Server(
@@ -169,6 +179,8 @@ def spawn_actor(actor: str, nats_url: str, *args: str, env: dict[str, str] | Non
     """An actor in its own process, exactly as `automateos <actor>` runs it."""
     environment = {**os.environ, "NATS_URL": nats_url, "AUTOMATEOS_MASTER_KEY": MASTER_KEY,
                    "AUTOMATEOS_ADMIN_TOKEN": ADMIN_TOKEN, **(env or {})}
+    if actor in NATS_PASSWORDS:
+        environment[password_variable(actor)] = NATS_PASSWORDS[actor]
     command = [sys.executable, "-m", "automateos", actor, *args]
     if log_path is None:
         return subprocess.Popen(command, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)

@@ -104,3 +104,18 @@ async def test_dropped_socket_resumes_after_last_seq_without_losing_or_repeating
     assert len(set(shown)) == len(shown), json.dumps(shown)
     for step in record["steps"]:
         await expect(page.get_by_test_id(f"step-row-{step['nodeId']}")).to_have_count(1)
+
+
+async def test_a_waiting_run_says_why(page: Page, mock_http: MockHttp) -> None:
+    """The run panel shows the server's sentence on what a held-up run waits for, and drops it once it goes on."""
+    document = chain(("after", mock_http.url("/after")), name="Napping")
+    document["nodes"].insert(1, {"id": "nap", "type": "delay", "position": {"x": 280, "y": 0},
+                                 "data": {"label": "Nap", "config": {"seconds": 600}}})
+    document["edges"] = [{"id": "e1", "source": "start", "target": "nap"}, {"id": "e2", "source": "nap", "target": "after"}]
+    await load_graph(page, document)
+    await page.get_by_test_id("run-button").click()
+    waiting = page.get_by_test_id("run-waiting")
+    await expect(waiting).to_contain_text(re.compile(r"step nap is a delay, waiting until \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC"))
+    await page.get_by_test_id("cancel-button").click()
+    await expect(page.get_by_test_id("run-status")).to_have_attribute("data-status", "cancelled")
+    await expect(waiting).to_have_count(0)

@@ -1,6 +1,7 @@
 """Saved workflows in the builder, through Chromium against the real stack: save and reopen, versions and restore,
 two tabs that never overwrite each other, activation and the webhook URL, the schedule preview, History's filters
-and re-run, the sign-in page, and the layout at 1280×720 and 900 px."""
+and re-run, the sign-in page, the layout at 1440×900, 1280×720 and 900 px, what Escape closes, and the list's
+rename, duplicate and delete."""
 
 from __future__ import annotations
 
@@ -238,25 +239,172 @@ async def test_sign_in_page(browser: Browser, builder_stack: Stack) -> None:
     await context.close()
 
 
-async def test_layout_holds_at_1280_and_900(page: Page, builder_stack: Stack, mock_http: MockHttp) -> None:
+async def inside(page: Page, test_id: str, area: dict[str, float]) -> bool:
+    box = await page.get_by_test_id(test_id).bounding_box()
+    return box is not None and (
+        box["x"] >= area["x"] - 0.5 and box["x"] + box["width"] <= area["x"] + area["width"] + 0.5
+        and box["y"] >= area["y"] - 0.5 and box["y"] + box["height"] <= area["y"] + area["height"] + 0.5
+    )
+
+
+async def steps_show_on_the_canvas(page: Page, *node_ids: str) -> None:
+    """Every step whole inside the canvas (not behind the inspector, not past the window's edge), once any refit
+    after a resize has settled."""
+
+    async def shown() -> bool:
+        area = await page.get_by_test_id("canvas").bounding_box()
+        assert area is not None
+        return all([await inside(page, f"node-{node_id}", area) for node_id in node_ids])
+
+    await eventually(shown, timeout=5, what=f"steps {node_ids} to show whole on the canvas")
+
+
+async def test_layout_holds_at_1440_1280_and_900(page: Page, builder_stack: Stack, mock_http: MockHttp) -> None:
     SHOTS.mkdir(exist_ok=True)
     await load_graph(page, webhook_graph(mock_http))
     await save(page, 1)
-    await page.get_by_test_id("node-hook").click()
-    for width, height in ((1440, 900), (1280, 720), (900, 700)):
+    await page.get_by_test_id("node-ping").click()
+    for width, height in ((1440, 900), (1280, 720), (900, 720)):
         await page.set_viewport_size({"width": width, "height": height})
-        await page.wait_for_timeout(200)
+        window = {"x": 0, "y": 0, "width": width, "height": height}
         for test_id in ("save-button", "workflows-button", "history-button", "credentials-button", "run-button",
                         "templates-button", "inspector", "sign-out"):
-            box = await page.get_by_test_id(test_id).bounding_box()
-            assert box is not None, test_id
-            assert box["x"] >= 0 and box["x"] + box["width"] <= width + 0.5, (width, test_id, box)
-            assert box["y"] >= 0 and box["y"] + box["height"] <= height + 0.5, (width, test_id, box)
+            assert await inside(page, test_id, window), (width, test_id)
+        # The canvas narrows at each breakpoint; the selected step must not end up behind the inspector.
+        await steps_show_on_the_canvas(page, "hook", "ping")
+        await expect(page.get_by_test_id("field-url")).to_be_in_viewport()
         await page.screenshot(path=str(SHOTS / f"workflows-{width}x{height}.png"))
         await page.get_by_test_id("workflows-button").click()
         await expect(page.get_by_test_id("workflows-drawer")).to_be_in_viewport(ratio=1)  # once it has slid in
         await page.screenshot(path=str(SHOTS / f"workflows-drawer-{width}x{height}.png"))
         await page.keyboard.press("Escape")
+        await expect(page.get_by_test_id("workflows-drawer")).to_have_count(0)
+
+    # At 900 px the inspector folds to a strip and back; wider, it has no fold.
+    fold = page.get_by_test_id("inspector-fold")
+    await fold.click()
+    await expect(fold).to_have_attribute("aria-expanded", "false")
+    box = await page.get_by_test_id("inspector").bounding_box()
+    assert box is not None and box["width"] <= 48 and box["x"] + box["width"] <= 900.5, box
+    await expect(page.get_by_test_id("field-url")).to_be_hidden()
+    await steps_show_on_the_canvas(page, "hook", "ping")
+    await page.screenshot(path=str(SHOTS / "workflows-900x720-folded.png"))
+    await fold.click()
+    await expect(page.get_by_test_id("field-url")).to_be_in_viewport()
+    await fold.click()
+    await page.set_viewport_size({"width": 1280, "height": 720})
+    await expect(fold).to_be_hidden()
+    await expect(page.get_by_test_id("field-url")).to_be_in_viewport()  # the fold applies only to narrow windows
+
+
+async def test_escape_closes_the_topmost_thing_only(page: Page, builder_stack: Stack, mock_http: MockHttp) -> None:
+    await load_graph(page, webhook_graph(mock_http))
+    await save(page, 1)
+    ping = page.locator('.react-flow__node[data-id="ping"]')
+    await page.get_by_test_id("node-ping").click()
+    await expect(ping).to_have_class(re.compile(r"\bselected\b"))
+
+    await page.get_by_test_id("workflows-button").click()
+    await expect(page.get_by_test_id("workflows-drawer")).to_be_visible()
+    await page.keyboard.press("Escape")
+    await expect(page.get_by_test_id("workflows-drawer")).to_have_count(0)
+    await expect(ping).to_have_class(re.compile(r"\bselected\b"))  # closing the drawer kept the selection
+
+    # A menu over a drawer: one press closes the menu, the next the drawer, the third the selection.
+    await page.get_by_test_id("history-button").click()
+    await expect(page.get_by_test_id("history-drawer")).to_be_visible()
+    await page.get_by_test_id("templates-button").click()
+    await expect(page.get_by_test_id("templates-menu")).to_be_visible()
+    await page.keyboard.press("Escape")
+    await expect(page.get_by_test_id("templates-menu")).to_have_count(0)
+    await expect(page.get_by_test_id("history-drawer")).to_be_visible()
+    await page.keyboard.press("Escape")
+    await expect(page.get_by_test_id("history-drawer")).to_have_count(0)
+    await expect(ping).to_have_class(re.compile(r"\bselected\b"))
+    await page.keyboard.press("Escape")
+    await expect(ping).not_to_have_class(re.compile(r"\bselected\b"))
+
+    # Escape in the rename field cancels the rename and leaves the drawer open.
+    workflow_id = await saved_id(page, builder_stack, "Hooked")
+    await page.get_by_test_id("workflows-button").click()
+    await page.get_by_test_id(f"workflow-rename-{workflow_id}").click()
+    await page.get_by_test_id(f"workflow-rename-input-{workflow_id}").press("Escape")
+    await expect(page.get_by_test_id(f"workflow-rename-input-{workflow_id}")).to_have_count(0)
+    await expect(page.get_by_test_id("workflows-drawer")).to_be_visible()
+
+
+async def test_rename_duplicate_and_delete_from_the_list(page: Page, builder_stack: Stack, mock_http: MockHttp) -> None:
+    await load_graph(page, chain(("ping", mock_http.url("/ping")), name="Listed"))
+    await save(page, 1)
+    workflow_id = await saved_id(page, builder_stack, "Listed")
+    await page.get_by_test_id("workflows-button").click()
+    row = page.get_by_test_id(f"workflow-row-{workflow_id}")
+    await expect(row).to_contain_text("Listed")
+
+    await page.get_by_test_id(f"workflow-rename-{workflow_id}").click()
+    await page.get_by_test_id(f"workflow-rename-input-{workflow_id}").fill("Listed, renamed")
+    await page.get_by_test_id(f"workflow-rename-input-{workflow_id}").press("Enter")
+    await expect(row).to_contain_text("Listed, renamed")
+    await expect(row).to_contain_text("v2")
+    await expect(page.get_by_test_id("workflow-name")).to_have_value("Listed, renamed")  # the open one follows
+    await expect(page.get_by_test_id("save-state")).to_have_text("v2")
+    await expect(page.get_by_test_id("save-state")).to_have_attribute("data-unsaved", "false")
+
+    await page.get_by_test_id(f"workflow-duplicate-{workflow_id}").click()
+    await expect_toast(page, "Duplicated as Listed, renamed (copy)")
+    _, listed = await api(builder_stack, "GET", "/v1/workflows")
+    names = {w["name"]: w for w in listed["workflows"]}
+    assert set(names) == {"Listed, renamed", "Listed, renamed (copy)"}
+    copy = names["Listed, renamed (copy)"]
+    assert copy["version"] == 1 and copy["id"] != workflow_id
+    _, copied = await api(builder_stack, "GET", f"/v1/workflows/{copy['id']}")
+    assert [n["id"] for n in copied["graph"]["nodes"]] == ["start", "ping"]
+    await expect(page.get_by_test_id(f"workflow-row-{copy['id']}")).to_be_visible()
+
+    await page.get_by_test_id(f"workflow-delete-{copy['id']}").click()
+    await expect(page.get_by_test_id("confirm-delete-workflow")).to_be_visible()
+    await page.get_by_test_id("confirm-delete-workflow").get_by_test_id("confirm-ok").click()
+    await expect(page.get_by_test_id(f"workflow-row-{copy['id']}")).to_have_count(0)
+    status, _ = await api(builder_stack, "GET", f"/v1/workflows/{copy['id']}")
+    assert status == 404
+    await expect(page.get_by_test_id("workflows-drawer")).to_be_visible()  # the confirm's Escape layer is gone too
+
+    # Deleting the open one leaves its canvas as an unsaved draft.
+    await page.get_by_test_id(f"workflow-delete-{workflow_id}").click()
+    await page.get_by_test_id("confirm-delete-workflow").get_by_test_id("confirm-ok").click()
+    await expect(page.get_by_test_id(f"workflow-row-{workflow_id}")).to_have_count(0)
+    await expect(page.get_by_test_id("save-state")).to_have_text("not saved")
+    assert await node_ids(page) == ["ping", "start"]
+
+
+async def test_a_rename_does_not_let_a_stale_tab_overwrite(page: Page, builder_stack: Stack, mock_http: MockHttp) -> None:
+    """Tab one has unsaved work on version 1, tab two saves version 2, tab one renames from the list: tab one's
+    next save must get the conflict, not overwrite version 2."""
+    await load_graph(page, chain(("ping", mock_http.url("/ping")), name="Shared"))
+    await save(page, 1)
+    workflow_id = await saved_id(page, builder_stack, "Shared")
+    second = await page.context.new_page()
+    await second.goto("/")
+    await expect(second.get_by_test_id("workflow-name")).to_have_value("Shared")
+    await second.get_by_test_id("workflow-name").fill("Shared, from tab two")
+    await save(second, 2)
+
+    await page.get_by_test_id("workflow-name").fill("Shared, unsaved in tab one")
+    await page.get_by_test_id("workflows-button").click()
+    await page.get_by_test_id(f"workflow-rename-{workflow_id}").click()
+    await page.get_by_test_id(f"workflow-rename-input-{workflow_id}").fill("Renamed")
+    await page.get_by_test_id(f"workflow-rename-input-{workflow_id}").press("Enter")
+    await expect(page.get_by_test_id(f"workflow-row-{workflow_id}")).to_contain_text("v3")
+    await page.keyboard.press("Escape")
+    await page.get_by_test_id("save-button").click()
+    conflict = page.get_by_test_id("save-conflict")
+    await expect(conflict).to_be_visible()
+    await expect(conflict).to_contain_text("after version 1")
+    _, latest = await api(builder_stack, "GET", f"/v1/workflows/{workflow_id}")
+    assert latest["version"] == 3 and latest["name"] == "Renamed"
+    _, v2 = await api(builder_stack, "GET", f"/v1/workflows/{workflow_id}/versions/2")
+    assert v2["name"] == "Shared, from tab two"
+    await second.close()
 
 
 async def test_the_signature_check_is_a_form_not_json(page: Page, builder_stack: Stack) -> None:

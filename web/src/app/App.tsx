@@ -20,6 +20,7 @@ import type { SessionInfo } from '../api/types';
 import { WorkflowsDrawer } from '../components/WorkflowsDrawer';
 import { ReplaceConfirm } from '../components/ReplaceConfirm';
 import { createCredentialsService } from './credentials';
+import { createLayers } from './layers';
 import { createRunController } from './runController';
 import { IssuesContext, ServicesContext, useServices, type Services } from './services';
 import { useShortcuts } from './useShortcuts';
@@ -47,6 +48,7 @@ export function App({ store, api, session, draft, storage }: AppProps) {
       }),
       credentials: createCredentialsService(store, api),
       workflows,
+      layers: createLayers(),
     };
   }, [store, api, session, draft]);
 
@@ -75,8 +77,8 @@ export function App({ store, api, session, draft, storage }: AppProps) {
 function Shell() {
   const issues = useIssues();
   const store = useBuilderStore();
-  const { runs, workflows } = useServices();
-  useShortcuts(store, runs, workflows);
+  const { runs, workflows, layers } = useServices();
+  useShortcuts(store, runs, workflows, layers);
   return (
     <IssuesContext.Provider value={issues}>
       <div className="app">

@@ -124,6 +124,41 @@ describe('run controller', () => {
     ]);
   });
 
+  it('says why a run waits while it waits, asking the server again, and stops once it goes on', async () => {
+    vi.useFakeTimers();
+    try {
+      const reasons = ['queued: no orchestrator has picked the run up yet', 'step pause is a delay, waiting until 12:00'];
+      let asked = 0;
+      const getRun = vi.fn(async () => ({
+        id: 'r1', status: 'queued' as const, workflowName: 'Ping', workflowId: null, workflowVersion: null,
+        trigger: 'manual' as const, startedBy: null, waiting: reasons[Math.min(asked++, 1)]!, logs: [], error: null,
+        createdAt: 'x', updatedAt: 'x', steps: [],
+      }));
+      const { store, runs, streams } = setup(fakeApi({ getRun }));
+      await runs.start();
+      await vi.waitFor(() => expect(store.getState().run?.waiting).toBe(reasons[0]));
+      expect(getRun).toHaveBeenCalledTimes(1);
+
+      const emit = streams[0]!.options.onEvent;
+      const step = (status: Step['status']) =>
+        ({ id: 'http-1', nodeId: 'http-1', name: 'Ping', type: 'http', status, startedAt: null, finishedAt: null, durationMs: null, attempt: 1, error: null, output: null }) as Step;
+      emit({ runId: 'r1', seq: 1, ts: 't', type: 'run', status: 'running', error: null });
+      expect(store.getState().run?.waiting).toBeNull(); // running, nothing waits: no stale sentence
+      emit({ runId: 'r1', seq: 2, ts: 't', type: 'step', step: step('waiting') });
+      await vi.waitFor(() => expect(store.getState().run?.waiting).toBe(reasons[1]));
+      await vi.advanceTimersByTimeAsync(3000);
+      expect(getRun.mock.calls.length).toBeGreaterThanOrEqual(3); // asked again while it waits
+
+      emit({ runId: 'r1', seq: 3, ts: 't', type: 'step', step: step('succeeded') });
+      expect(store.getState().run?.waiting).toBeNull();
+      const calls = getRun.mock.calls.length;
+      await vi.advanceTimersByTimeAsync(10_000);
+      expect(getRun).toHaveBeenCalledTimes(calls); // no more questions once it goes on
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it('replays a history run and shows its statuses on the canvas only if it is the canvas graph', async () => {
     const { store, runs, streams } = setup(fakeApi());
     runs.open({ id: 'old', status: 'failed', workflowName: 'Ping', workflowId: null, workflowVersion: null, trigger: 'manual', startedBy: null, durationMs: null, error: null, createdAt: 'x', updatedAt: 'x' });

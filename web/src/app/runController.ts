@@ -8,7 +8,7 @@ import type { GraphDocument } from '../graph/document';
 import { isTrigger, type Catalogue } from '../graph/nodeTypes';
 import { describeIssue, issuesFromServer } from '../graph/validate';
 import { formatDuration } from '../run/format';
-import { applyEvent, createRunView, isTerminal, withSnapshot, type RunView, type StepView } from '../run/runState';
+import { applyEvent, createRunView, isTerminal, waits, withSnapshot, type RunView, type StepView } from '../run/runState';
 import { documentOf, issuesOf, type BuilderStore } from '../store/store';
 
 export interface RunController {
@@ -27,12 +27,16 @@ export interface RunControllerOptions {
   /** The saved version the canvas is, unchanged; then Run runs it as saved, so the run records workflow and version. */
   savedVersion?: () => { workflowId: string; version: number } | null;
   createStream?: (runId: string, options: EventStreamOptions) => { start(): void; stop(): void };
+  /** How often the server is asked again why a run waits (it may be queued behind others, or a retry moved). */
+  askWhyEveryMs?: number;
 }
 
 export function createRunController(store: BuilderStore, api: Api, options: RunControllerOptions = {}): RunController {
   const uuid = options.uuid ?? (() => crypto.randomUUID());
   const createStream = options.createStream ?? ((runId, opts) => new RunEventStream(runId, opts));
   let stream: { start(): void; stop(): void } | null = null;
+  let askWhyTimer: ReturnType<typeof setTimeout> | null = null;
+  const askWhyEveryMs = options.askWhyEveryMs ?? 3000;
   let inFlight: Promise<void> | null = null;
   // Kept when a request got no answer: the server may have started the run, so a retry of the same body must
   // reuse the key (a different body under the same key would be refused with 409).
@@ -44,16 +48,43 @@ export function createRunController(store: BuilderStore, api: Api, options: RunC
     return run && run.runId === runId ? run : null;
   };
 
+  const stopAskingWhy = () => {
+    if (askWhyTimer) clearTimeout(askWhyTimer);
+    askWhyTimer = null;
+  };
+
+  /** GET /v1/runs/{id}: the steps in graph order, the ones no event reported yet, and why the run waits. While
+   * it waits, asks again every `askWhyEveryMs`: the events say what changed, not why nothing does. */
+  const snapshot = (runId: string) => {
+    stopAskingWhy();
+    Promise.resolve()
+      .then(() => api.getRun(runId))
+      .then(
+        (found) => {
+          if (found) store.getState().updateRun(runId, (run) => withSnapshot(run, found));
+        },
+        () => undefined, // A nicety: the events carry everything else.
+      )
+      .then(() => {
+        const run = currentRun(runId);
+        if (run && waits(run) && !askWhyTimer) askWhyTimer = setTimeout(() => snapshot(runId), askWhyEveryMs);
+      });
+  };
+
   const follow = (runId: string) => {
     stream?.stop();
+    stopAskingWhy();
     const onEvent = (event: RunEvent) => {
       const before = currentRun(runId);
       if (!before) return;
       let after = applyEvent(before, event);
       if (after === before) return;
       if (after.origin === 'history') after = { ...after, onCanvas: matchesCanvas(after, documentOf(store.getState())) };
+      if (waits(before) && !waits(after)) after = { ...after, waiting: null };
       store.getState().updateRun(runId, () => after);
       if (!isTerminal(before.status) && isTerminal(after.status)) announceEnd(after);
+      if (!waits(before) && waits(after)) snapshot(runId); // a step began to wait: ask why now
+      else if (!waits(after)) stopAskingWhy();
     };
     const onState = (state: StreamState, detail?: string) => {
       store.getState().updateRun(runId, (run) => ({ ...run, connection: state }));
@@ -69,15 +100,7 @@ export function createRunController(store: BuilderStore, api: Api, options: RunC
       onState,
     });
     stream.start();
-    // The server lists the run's steps in graph order; the events only say what happened, as it happened.
-    Promise.resolve()
-      .then(() => api.getRun(runId))
-      .then(
-        (snapshot) => {
-          if (snapshot) store.getState().updateRun(runId, (run) => withSnapshot(run, snapshot));
-        },
-        () => undefined, // The order is a nicety; the events carry everything else.
-      );
+    snapshot(runId);
   };
 
   const announceEnd = (run: RunView) => {
@@ -197,6 +220,7 @@ export function createRunController(store: BuilderStore, api: Api, options: RunC
     dispose() {
       stream?.stop();
       stream = null;
+      stopAskingWhy();
     },
   };
 }

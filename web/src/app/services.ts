@@ -5,6 +5,7 @@ import { useStore } from 'zustand';
 import type { Api } from '../api/client';
 import type { Issue } from '../graph/validate';
 import type { CredentialsService } from './credentials';
+import { useEscapeLayer, type Layers } from './layers';
 import type { SessionInfo } from '../api/types';
 import type { RunController } from './runController';
 import { useDocument } from '../store/hooks';
@@ -17,6 +18,8 @@ export interface Services {
   runs: RunController;
   credentials: CredentialsService;
   workflows: WorkflowsService;
+  /** The open drawers, menus and dialogs, for Escape. */
+  layers: Layers;
 }
 
 const RANK = { runner: 0, editor: 1, admin: 2 } as const;
@@ -32,6 +35,11 @@ export function useServices(): Services {
   const services = useContext(ServicesContext);
   if (!services) throw new Error('useServices must be used inside <ServicesContext.Provider>');
   return services;
+}
+
+/** While `open`, Escape closes this drawer, menu or dialog (the topmost one only). */
+export function useClosesOnEscape(open: boolean, close: () => void): void {
+  useEscapeLayer(useServices().layers, open, close);
 }
 
 /** Issues of the current graph, computed once per change and shared by the canvas, inspector and toolbar. */

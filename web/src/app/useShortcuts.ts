@@ -2,6 +2,7 @@
 
 import { useEffect } from 'react';
 import type { BuilderStore } from '../store/store';
+import type { Layers } from './layers';
 import type { RunController } from './runController';
 import type { WorkflowsService } from './workflows';
 
@@ -10,7 +11,7 @@ function isEditable(target: EventTarget | null): boolean {
   return target.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(target.tagName);
 }
 
-export function useShortcuts(store: BuilderStore, runs: RunController, workflows: WorkflowsService): void {
+export function useShortcuts(store: BuilderStore, runs: RunController, workflows: WorkflowsService, layers: Layers): void {
   useEffect(() => {
     const onKeyDown = (event: KeyboardEvent) => {
       const mod = event.ctrlKey || event.metaKey;
@@ -26,6 +27,14 @@ export function useShortcuts(store: BuilderStore, runs: RunController, workflows
         if (!document.querySelector('[aria-modal="true"]')) void workflows.save();
         return;
       }
+      if (event.key === 'Escape') {
+        // One press closes one thing: the topmost dialog, menu or drawer; only with nothing open, the selection.
+        // A field that used the press itself (cancelling a rename) has said so with preventDefault.
+        if (event.defaultPrevented) return;
+        if (layers.closeTop()) event.preventDefault();
+        else if (!isEditable(event.target)) store.getState().selectOnly(null);
+        return;
+      }
       if (isEditable(event.target) || document.querySelector('[aria-modal="true"]')) return;
       const state = store.getState();
       if (mod && key === 'z') {
@@ -38,11 +47,9 @@ export function useShortcuts(store: BuilderStore, runs: RunController, workflows
       } else if (!mod && (event.key === 'Delete' || event.key === 'Backspace')) {
         event.preventDefault();
         state.deleteSelection();
-      } else if (event.key === 'Escape') {
-        state.selectOnly(null);
       }
     };
     window.addEventListener('keydown', onKeyDown);
     return () => window.removeEventListener('keydown', onKeyDown);
-  }, [store, runs, workflows]);
+  }, [store, runs, workflows, layers]);
 }

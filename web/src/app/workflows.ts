@@ -200,10 +200,18 @@ export function createWorkflowsService(
       try {
         const view = await api.getWorkflow(id);
         const renamed = await api.updateWorkflow(id, view.graph as unknown as GraphDocument, view.version, name);
-        if (store.getState().binding?.workflowId === id) {
-          const dirty = service.isDirty();
+        const binding = store.getState().binding;
+        if (binding?.workflowId === id) {
+          // The rename is a version on top of the latest. This tab's save may move onto it only if the tab was
+          // on the latest already: otherwise it has not seen the versions in between, and its next save must get
+          // the conflict, not overwrite them.
+          const upToDate = binding.version === view.version;
+          const clean = upToDate && !service.isDirty();
           builder.getState().setMeta({ name });
-          store.setState({ binding: bind(renamed), savedSnapshot: dirty ? store.getState().savedSnapshot : snapshotOf(current()) });
+          store.setState({
+            binding: upToDate ? bind(renamed) : { ...bind(renamed), version: binding.version },
+            savedSnapshot: clean ? snapshotOf(current()) : store.getState().savedSnapshot,
+          });
         }
         await service.refreshList();
       } catch (error) {

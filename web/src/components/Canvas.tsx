@@ -23,6 +23,17 @@ export const DRAG_MIME = 'application/x-automateos-node';
 
 const MULTI_SELECT_KEYS = ['Shift', 'Meta', 'Control'];
 
+/** Whether a box in flow coordinates (the graph's bounds) shows whole in a canvas of `size` at `viewport`. */
+export function showsWhole(
+  box: { x: number; y: number; width: number; height: number },
+  viewport: { x: number; y: number; zoom: number },
+  size: { width: number; height: number },
+): boolean {
+  const left = box.x * viewport.zoom + viewport.x;
+  const top = box.y * viewport.zoom + viewport.y;
+  return left >= 0 && top >= 0 && left + box.width * viewport.zoom <= size.width && top + box.height * viewport.zoom <= size.height;
+}
+
 /** After a run: an edge the run went along, or one it did not (a branch not taken, or into a skipped step). */
 export function edgeRunState(
   edge: { source: string; target: string; sourceHandle?: string | null },
@@ -50,7 +61,8 @@ export function Canvas() {
   const addNode = useBuilder((s) => s.addNode);
   const catalogue = useCatalogue();
   const runSteps = useBuilder((s) => (s.run?.onCanvas ? s.run.steps : null));
-  const { screenToFlowPosition, fitView } = useReactFlow();
+  const { screenToFlowPosition, fitView, getNodesBounds, getViewport } = useReactFlow();
+  const container = useRef<HTMLDivElement>(null);
   const runPanelOpen = useBuilder((s) => s.runPanelOpen);
   const firstRender = useRef(true);
 
@@ -66,6 +78,37 @@ export function Canvas() {
     });
     return () => cancelAnimationFrame(frame);
   }, [runPanelOpen, fitView]);
+
+  // A resized window changes the canvas (the panels beside it narrow or fold at the breakpoints): when a step
+  // would then be cut off, behind the inspector or past the edge, fit the view again. A view that still shows
+  // the whole graph is left as the user made it.
+  useEffect(() => {
+    const el = container.current;
+    if (!el || typeof ResizeObserver === 'undefined') return;
+    // Width only: the run panel changes the height, and its own effect above re-fits then.
+    let width = el.clientWidth;
+    let frame = 0;
+    const check = () => {
+      const nodes = store.getState().nodes;
+      const size = { width: el.clientWidth, height: el.clientHeight };
+      if (nodes.length === 0 || showsWhole(getNodesBounds(nodes), getViewport(), size)) return;
+      void fitView({ padding: 0.2, maxZoom: 1, duration: 200 });
+    };
+    const observer = new ResizeObserver(() => {
+      if (el.clientWidth === width) return;
+      width = el.clientWidth;
+      cancelAnimationFrame(frame);
+      // Two frames, as above: React Flow takes the new size from its own ResizeObserver first.
+      frame = requestAnimationFrame(() => {
+        frame = requestAnimationFrame(check);
+      });
+    });
+    observer.observe(el);
+    return () => {
+      observer.disconnect();
+      cancelAnimationFrame(frame);
+    };
+  }, [store, fitView, getNodesBounds, getViewport]);
 
   // Every node type renders through the same component, driven by its catalogue entry.
   const nodeTypes = useMemo<NodeTypes>(
@@ -115,7 +158,7 @@ export function Canvas() {
   );
 
   return (
-    <div className="canvas" onDragOver={onDragOver} onDrop={onDrop} data-testid="canvas">
+    <div className="canvas" ref={container} onDragOver={onDragOver} onDrop={onDrop} data-testid="canvas">
       <ReactFlow<FlowNode>
         nodes={nodes}
         edges={edges}

@@ -1,6 +1,7 @@
 // A small modal asking to confirm a destructive action. Focus starts on Cancel; Escape cancels.
 
 import { useEffect, useRef } from 'react';
+import { useClosesOnEscape } from '../app/services';
 
 export function ConfirmDialog({
   title,
@@ -23,12 +24,8 @@ export function ConfirmDialog({
   const cancelRef = useRef<HTMLButtonElement>(null);
   useEffect(() => {
     cancelRef.current?.focus();
-    const onKey = (e: KeyboardEvent) => {
-      if (e.key === 'Escape') onCancel();
-    };
-    document.addEventListener('keydown', onKey);
-    return () => document.removeEventListener('keydown', onKey);
-  }, [onCancel]);
+  }, []);
+  useClosesOnEscape(true, onCancel);
 
   return (
     <div className="modal-backdrop" onPointerDown={(e) => e.target === e.currentTarget && onCancel()}>

@@ -3,7 +3,7 @@
 
 import { useEffect, useId, useMemo, useRef, useState, type FormEvent, type ReactNode, type Ref } from 'react';
 import { checkNewCredential, formErrorsOf, type FormErrors } from '../app/credentials';
-import { useServices } from '../app/services';
+import { useClosesOnEscape, useServices } from '../app/services';
 import { ApiError } from '../api/client';
 import type { Credential } from '../api/types';
 import { credentialCalls } from '../graph/variables';
@@ -31,14 +31,7 @@ export function CredentialsDrawer() {
     if (open && toAdd !== null) setAdding(true);
   }, [open, toAdd]);
 
-  useEffect(() => {
-    if (!open) return;
-    const onKey = (e: KeyboardEvent) => {
-      if (e.key === 'Escape' && !document.querySelector('[aria-modal="true"]')) setOpen(false);
-    };
-    document.addEventListener('keydown', onKey);
-    return () => document.removeEventListener('keydown', onKey);
-  }, [open, setOpen]);
+  useClosesOnEscape(open, () => setOpen(false));
 
   if (!open) return null;
 

@@ -3,7 +3,7 @@
 // opened in the editor at the version that ran.
 
 import { useCallback, useEffect, useState } from 'react';
-import { roleBlocks, useServices, useWorkflows } from '../app/services';
+import { roleBlocks, useClosesOnEscape, useServices, useWorkflows } from '../app/services';
 import type { RunStatus, RunSummary } from '../api/types';
 import { formatDuration, formatRelative } from '../run/format';
 import { useBuilder } from '../store/hooks';
@@ -51,14 +51,7 @@ export function HistoryDrawer() {
     if (open) void workflows.refreshList();
   }, [open, workflows]);
 
-  useEffect(() => {
-    if (!open) return;
-    const onKey = (e: KeyboardEvent) => {
-      if (e.key === 'Escape' && !document.querySelector('[aria-modal="true"]')) setOpen(false);
-    };
-    document.addEventListener('keydown', onKey);
-    return () => document.removeEventListener('keydown', onKey);
-  }, [open, setOpen]);
+  useClosesOnEscape(open, () => setOpen(false));
 
   if (!open) return null;
   const cannotRun = roleBlocks(session, 'runner', 'Re-running');

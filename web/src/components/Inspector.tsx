@@ -19,6 +19,8 @@ export function Inspector() {
   const selected = useBuilderShallow((s) => s.nodes.filter((n) => n.selected));
   const selectedEdges = useBuilder((s) => s.edges.filter((e) => e.selected).length);
   const deleteSelection = useBuilder((s) => s.deleteSelection);
+  const collapsed = useBuilder((s) => s.inspectorCollapsed);
+  const setCollapsed = useBuilder((s) => s.setInspectorCollapsed);
 
   let content;
   if (selected.length === 1) content = <NodeInspector node={selected[0]!} />;
@@ -37,8 +39,20 @@ export function Inspector() {
   else content = <WorkflowForm />;
 
   return (
-    <aside className="inspector" aria-label="Inspector" data-testid="inspector">
-      {content}
+    <aside className={`inspector${collapsed ? ' is-collapsed' : ''}`} aria-label="Inspector" data-testid="inspector">
+      {/* Shown only in narrow windows (styles.css), where the inspector can fold away. */}
+      <button
+        type="button"
+        className="icon-button icon-button--quiet inspector__fold"
+        aria-expanded={!collapsed}
+        aria-label={collapsed ? 'Show the inspector' : 'Hide the inspector'}
+        title={collapsed ? 'Show the inspector' : 'Hide the inspector'}
+        onClick={() => setCollapsed(!collapsed)}
+        data-testid="inspector-fold"
+      >
+        <Icon name={collapsed ? 'chevronLeft' : 'chevronRight'} size={16} />
+      </button>
+      <div className="inspector__content">{content}</div>
     </aside>
   );
 }

@@ -2,7 +2,7 @@
 // one field per input path, prefilled with what was typed last time (in memory only). Escape cancels.
 
 import { useEffect, useRef, useState, type FormEvent } from 'react';
-import { useServices } from '../app/services';
+import { useClosesOnEscape, useServices } from '../app/services';
 import { buildInputs } from '../graph/variables';
 import { useBuilder } from '../store/hooks';
 import { Icon } from './icons';
@@ -27,15 +27,8 @@ function InputsForm({ paths }: { paths: string[] }) {
   useEffect(() => {
     firstRef.current?.focus();
     firstRef.current?.select();
-    const onKey = (e: KeyboardEvent) => {
-      if (e.key === 'Escape') {
-        e.stopPropagation();
-        setInputsPrompt(null);
-      }
-    };
-    document.addEventListener('keydown', onKey);
-    return () => document.removeEventListener('keydown', onKey);
-  }, [setInputsPrompt]);
+  }, []);
+  useClosesOnEscape(true, () => setInputsPrompt(null));
 
   const submit = (event: FormEvent) => {
     event.preventDefault();

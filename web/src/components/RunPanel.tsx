@@ -3,7 +3,7 @@
 import { useEffect, useRef } from 'react';
 import type { RunStatus } from '../api/types';
 import { formatClock, formatDuration, formatRelative } from '../run/format';
-import { isTerminal, orderedSteps, type RunView, type StepView } from '../run/runState';
+import { isTerminal, orderedSteps, waits, type RunView, type StepView } from '../run/runState';
 import { useBuilder } from '../store/hooks';
 import { Icon } from './icons';
 import { StatusBadge } from './WorkflowNode';
@@ -83,6 +83,11 @@ function RunSummaryLine({ run }: { run: RunView }) {
       {connection && (
         <span className="chip chip--warn" role="status" data-testid="run-connection">
           {connection}
+        </span>
+      )}
+      {waits(run) && run.waiting && (
+        <span className="run-panel__waiting" role="status" title={run.waiting} data-testid="run-waiting">
+          {run.waiting}
         </span>
       )}
       {run.error && (

@@ -2,7 +2,7 @@
 
 import { useReactFlow } from '@xyflow/react';
 import { useEffect, useRef, useState, type KeyboardEvent as ReactKeyboardEvent } from 'react';
-import { useServices } from '../app/services';
+import { useClosesOnEscape, useServices } from '../app/services';
 import type { TemplateSummary } from '../api/types';
 import { loadWorkflow, withServerTypes } from '../graph/convert';
 import { useBuilder, useCatalogue } from '../store/hooks';
@@ -32,19 +32,16 @@ export function TemplatesMenu() {
     const onPointer = (e: PointerEvent) => {
       if (!root.current?.contains(e.target as Node)) setOpen(false);
     };
-    const onKey = (e: KeyboardEvent) => {
-      if (e.key !== 'Escape') return;
-      setOpen(false);
-      trigger.current?.focus();
-    };
     document.addEventListener('pointerdown', onPointer);
-    document.addEventListener('keydown', onKey);
     return () => {
       live = false;
       document.removeEventListener('pointerdown', onPointer);
-      document.removeEventListener('keydown', onKey);
     };
   }, [open, api]);
+  useClosesOnEscape(open, () => {
+    setOpen(false);
+    trigger.current?.focus();
+  });
 
   const pick = async (template: TemplateSummary) => {
     setLoadingId(template.id);

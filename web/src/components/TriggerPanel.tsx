@@ -23,7 +23,9 @@ function WebhookUrl({ nodeId }: { nodeId: string }) {
   const binding = useWorkflows((s) => s.binding);
   const pushToast = useBuilder((s) => s.pushToast);
   const path = binding?.triggers.find((t) => t.nodeId === nodeId)?.url;
-  const url = path ? `${window.location.origin}${path}` : null;
+  // The server reports it absolute (under AUTOMATEOS_PUBLIC_URL when set); a draft saved in this tab before that
+  // may still hold the bare path, which is this page's origin's.
+  const url = path ? (path.startsWith('/') ? `${window.location.origin}${path}` : path) : null;
   return (
     <section className="trigger-panel" aria-label="Webhook URL" data-testid="webhook-url-panel">
       <h3 className="trigger-panel__title">URL</h3>

@@ -1,8 +1,8 @@
 // Saved workflows: the one on the canvas (its versions, restore, the activate switch) and the list to open,
 // rename, duplicate or delete from.
 
-import { useEffect, useState } from 'react';
-import { roleBlocks, useServices, useWorkflows } from '../app/services';
+import { useState } from 'react';
+import { roleBlocks, useClosesOnEscape, useServices, useWorkflows } from '../app/services';
 import type { WorkflowSummary } from '../api/types';
 import { formatRelative } from '../run/format';
 import { useBuilder } from '../store/hooks';
@@ -19,14 +19,7 @@ export function WorkflowsDrawer() {
   const [deleting, setDeleting] = useState<WorkflowSummary | null>(null);
   const close = () => workflows.setDrawerOpen(false);
 
-  useEffect(() => {
-    if (!open) return;
-    const onKey = (e: KeyboardEvent) => {
-      if (e.key === 'Escape' && !document.querySelector('[aria-modal="true"]')) workflows.setDrawerOpen(false);
-    };
-    document.addEventListener('keydown', onKey);
-    return () => document.removeEventListener('keydown', onKey);
-  }, [open, workflows]);
+  useClosesOnEscape(open, close);
 
   if (!open) return null;
   const cannotEdit = roleBlocks(session, 'editor', 'Changing workflows');
@@ -111,7 +104,11 @@ function WorkflowRow({ workflow, current, cannotEdit, onDelete }: { workflow: Wo
             className="input"
             value={renaming}
             onChange={(e) => setRenaming(e.target.value)}
-            onKeyDown={(e) => e.key === 'Escape' && setRenaming(null)}
+            onKeyDown={(e) => {
+              if (e.key !== 'Escape') return;
+              e.preventDefault(); // this press cancels the rename only; the drawer stays open
+              setRenaming(null);
+            }}
             aria-label={`New name for ${workflow.name}`}
             autoFocus
             data-testid={`workflow-rename-input-${workflow.id}`}

@@ -2,10 +2,16 @@
 // and says what is wrong in words a form can show beside the field. The schemas are pydantic's (draft
 // 2020-12, `$defs`, `anyOf` for optional fields), so the rules live in Python and are not written again here.
 // What a schema cannot say (a URL's scheme, a header's name) the server's validation reports.
+//
+// The validators of every published schema are compiled at build time (validators.gen.ts, `npm run gen:types`):
+// the gateway's content policy forbids eval, which Ajv's compiler needs. A schema the build did not see (a node
+// type registered in Python since) is compiled here only where eval is allowed (tests, a dev server); in the
+// served builder its checks come from the server's validation.
 
 import Ajv2020, { type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import { isPlainObject } from './document';
 import type { JsonSchema } from './nodeTypes';
+import { precompiledValidator } from './validators.gen';
 
 export interface SchemaProblem {
   /** Where in the value, e.g. `['timeoutMs']` or `['retry', 'maxAttempts']`. */
@@ -13,23 +19,29 @@ export interface SchemaProblem {
   message: string;
 }
 
-// Formats are not checked (the server does); unknown keywords pydantic may emit are ignored, not fatal.
-const ajv = new Ajv2020({ allErrors: true, strict: false, verbose: true, validateFormats: false });
+// The same options as the build's (scripts/gen-validators.mjs): formats are checked by the server; unknown
+// keywords pydantic may emit are ignored, not fatal.
+let ajv: Ajv2020 | null = null;
 const compiled = new WeakMap<object, ValidateFunction | null>();
 
 function validatorFor(schema: JsonSchema): ValidateFunction | null {
   let validate = compiled.get(schema);
   if (validate === undefined) {
-    try {
-      validate = ajv.compile(schema);
-    } catch (error) {
-      // A schema this validator cannot read: the server still checks the config on every validate and run.
-      console.warn('Cannot check against this schema', error);
-      validate = null;
-    }
+    validate = (precompiledValidator(schema) as ValidateFunction | undefined) ?? compileHere(schema);
     compiled.set(schema, validate);
   }
   return validate;
+}
+
+function compileHere(schema: JsonSchema): ValidateFunction | null {
+  try {
+    ajv ??= new Ajv2020({ allErrors: true, strict: false, verbose: true, validateFormats: false });
+    return ajv.compile(schema);
+  } catch (error) {
+    // No eval here (the content policy), or a schema Ajv cannot read: the server checks it on every validate.
+    console.info('This node type is checked by the server only', error);
+    return null;
+  }
 }
 
 /** One problem per place in `value`, worded with `labelFor(path)` as the subject. */

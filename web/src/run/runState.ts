@@ -70,6 +70,8 @@ export interface RunView {
   cancelRequested: boolean;
   /** Step ids in the server's graph order (from GET /v1/runs/{id}); null until known. */
   order: string[] | null;
+  /** The server's sentence on what the unfinished run waits for (GET /v1/runs/{id} `waiting`); see `waits`. */
+  waiting: string | null;
 }
 
 export function createRunView(
@@ -92,7 +94,13 @@ export function createRunView(
     createdAt: init.createdAt ?? null,
     cancelRequested: false,
     order: null,
+    waiting: null,
   };
+}
+
+/** Whether the run is held up, so the panel says why: still queued, or a step waits (a delay, a retry's backoff). */
+export function waits(run: RunView): boolean {
+  return !isTerminal(run.status) && (run.status === 'queued' || run.steps.some((s) => s.status === 'waiting'));
 }
 
 export function isTerminal(status: RunStatus): boolean {
@@ -184,7 +192,13 @@ export function withSnapshot(run: RunView, snapshot: Run): RunView {
     if (at === -1) steps.push(stepView(step));
     else if (steps[at]!.placeholder) steps[at] = { ...stepView(step), name: stepView(step).name || steps[at]!.name, placeholder: true };
   }
-  return { ...run, steps, order: snapshot.steps.map((s) => s.id), workflowName: run.workflowName || snapshot.workflowName };
+  return {
+    ...run,
+    steps,
+    order: snapshot.steps.map((s) => s.id),
+    workflowName: run.workflowName || snapshot.workflowName,
+    waiting: snapshot.waiting ?? null,
+  };
 }
 
 /** The run's steps in graph order: the server's when known, else as they were seeded or reported. */

@@ -60,6 +60,8 @@ export interface BuilderState extends History {
   toasts: Toast[];
   historyOpen: boolean;
   runPanelOpen: boolean;
+  /** In a narrow window (≤ 1000 px) the inspector folds to a strip, giving the canvas the room. */
+  inspectorCollapsed: boolean;
   credentials: CredentialList;
   credentialsOpen: boolean;
   /** A name to start adding when the drawer opens (from "Add it" beside an undefined credential). */
@@ -100,6 +102,7 @@ export interface BuilderState extends History {
   dismissToast: (id: number) => void;
   setHistoryOpen: (open: boolean) => void;
   setRunPanelOpen: (open: boolean) => void;
+  setInspectorCollapsed: (collapsed: boolean) => void;
   setCredentials: (credentials: CredentialList) => void;
   setCredentialsOpen: (open: boolean, addName?: string) => void;
   setInputsPrompt: (paths: string[] | null) => void;
@@ -244,6 +247,7 @@ export function createBuilderStore(options: StoreOptions): BuilderStore {
       toasts: [],
       historyOpen: false,
       runPanelOpen: false,
+      inspectorCollapsed: false,
       credentials: { status: 'idle', items: [] },
       credentialsOpen: false,
       credentialToAdd: null,
@@ -451,6 +455,7 @@ export function createBuilderStore(options: StoreOptions): BuilderStore {
       // The history and credentials drawers share the right edge: opening one closes the other.
       setHistoryOpen: (historyOpen) => set(historyOpen ? { historyOpen, credentialsOpen: false } : { historyOpen }),
       setRunPanelOpen: (runPanelOpen) => set({ runPanelOpen }),
+      setInspectorCollapsed: (inspectorCollapsed) => set({ inspectorCollapsed }),
       setCredentials: (credentials) => set({ credentials }),
       setCredentialsOpen: (credentialsOpen, addName) =>
         set(

@@ -1,0 +1,157 @@
+"""Who may do what on the bus: one NATS user per actor role, with the subjects that role needs and no more.
+
+The lists here are the only copy: `nats-auth.conf` (included by nats.conf and nats-cluster.conf) is generated
+from them (`make nats-auth.conf`; a test checks the file is current), with each password
+read from the server's environment (`$AUTOMATEOS_NATS_<ROLE>_PASSWORD`), which `automateos up` generates into
+.env and hands to the broker and to each actor (only its own).
+
+What each role stands for, and what it must not be able to do (tests/bus/test_permissions.py tries each):
+- gateway: starts runs (writes their record, publishes runs.requested) and cancels; reads runs, their events
+  and outputs; owns workflows, credentials (ciphertext), tokens, idempotency and hook claims; appends the audit
+  log. It cannot publish a dispatch or a result, nor change a run's log of changes.
+- orchestrator: consumes requests, results, timers and gave-up notices; publishes dispatches, timers, aborts
+  and each run's changes; stores large outputs; starts scheduled runs. It never reads a credential.
+- engine: pulls dispatches, publishes results, reads credential ciphertext (the master key is its own) and the
+  stored outputs its templates read. It cannot read or change runs, cancel or abort them, nor publish a dispatch.
+- integrations: other systems of the user's: publish `runs.requested` and read `runs.events.>`. Nothing else.
+- admin: `automateos setup` (declares streams and buckets) and key rotation: everything.
+
+JetStream needs API subjects besides the data ones; the helpers below name them. Creating consumers is allowed
+only on the streams a role reads (nats-server does not tie consumer creation to subscribe permissions: issue
+3295), and each role's replies come to an inbox prefix of its own, so no role can read another's answers.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+
+from . import subjects
+from .resources import BUCKETS
+
+ROLES = ("admin", "gateway", "orchestrator", "engine", "integrations")
+ACTOR_ROLES = ("gateway", "orchestrator", "engine")
+
+
+def password_variable(role: str) -> str:
+    return f"AUTOMATEOS_NATS_{role.upper()}_PASSWORD"
+
+
+def new_password() -> str:
+    """A random password the server's config reads as a plain string (it parses a variable's value as config,
+    so a value starting with a digit would be read as a number): a letter, then letters and digits."""
+    return "p" + secrets.token_hex(24)
+
+
+def inbox_prefix(role: str) -> str:
+    """Replies to a role's requests come here; only that role may subscribe to it."""
+    return "_INBOX" if role in ("admin", "integrations") else f"_INBOX_{role}"
+
+
+@dataclass(frozen=True)
+class Permissions:
+    publish: list[str] = field(default_factory=list)
+    subscribe: list[str] = field(default_factory=list)
+
+
+def _kv_read(bucket: str) -> list[str]:
+    stream = f"KV_{bucket}"
+    # Gets are direct gets; listing keys is an ordered consumer on the bucket's stream.
+    return [f"$JS.API.DIRECT.GET.{stream}", f"$JS.API.DIRECT.GET.{stream}.>", f"$JS.API.STREAM.INFO.{stream}",
+            f"$JS.API.CONSUMER.CREATE.{stream}", f"$JS.API.CONSUMER.CREATE.{stream}.>",
+            f"$JS.API.CONSUMER.DELETE.{stream}.>", f"$JS.FC.{stream}.>"]
+
+
+def _kv_write(bucket: str) -> list[str]:
+    return [*_kv_read(bucket), f"$KV.{bucket}.>"]
+
+
+def _stream_read(stream: str) -> list[str]:
+    return [f"$JS.API.DIRECT.GET.{stream}", f"$JS.API.DIRECT.GET.{stream}.>", f"$JS.API.STREAM.INFO.{stream}",
+            f"$JS.API.STREAM.MSG.GET.{stream}"]
+
+
+def _follow(stream: str) -> list[str]:
+    """An ordered consumer of the role's own (the live feed of run events)."""
+    return [f"$JS.API.CONSUMER.CREATE.{stream}", f"$JS.API.CONSUMER.CREATE.{stream}.>",
+            f"$JS.API.CONSUMER.DELETE.{stream}.>", f"$JS.FC.{stream}.>"]
+
+
+def _pull(stream: str, durable: str) -> list[str]:
+    return [f"$JS.API.CONSUMER.MSG.NEXT.{stream}.{durable}", f"$JS.ACK.{stream}.{durable}.>",
+            f"$JS.API.CONSUMER.INFO.{stream}.{durable}"]
+
+
+# Every actor binds to the bus at start: one look at the runs stream and each bucket (bus/resources.py `bind`).
+_BIND = ["$JS.API.INFO", f"$JS.API.STREAM.INFO.{subjects.RUNS_STREAM}",
+         *(f"$JS.API.STREAM.INFO.KV_{bucket}" for bucket in BUCKETS)]
+
+
+def role_permissions() -> dict[str, Permissions]:
+    run_index = [f"{subjects.RUN_INDEX_PREFIX}.>", f"$JS.API.STREAM.PURGE.{subjects.INDEX_STREAM}",
+                 *_stream_read(subjects.INDEX_STREAM)]
+    gateway = Permissions(
+        publish=[
+            *_BIND, subjects.RUNS_REQUESTED, subjects.RUNS_CANCEL, subjects.AUDIT, *_stream_read(subjects.AUDIT_STREAM),
+            *_kv_write(subjects.RUNS_BUCKET), *_kv_read(subjects.STEP_OUTPUTS_BUCKET),
+            *_kv_write(subjects.IDEMPOTENCY_BUCKET), *_kv_write(subjects.CREDENTIALS_BUCKET),
+            *_kv_write(subjects.WORKFLOWS_BUCKET), *_kv_write(subjects.HOOK_DEDUPE_BUCKET),
+            *_kv_write(subjects.TOKENS_BUCKET),
+            *_stream_read(subjects.EVENTS_STREAM), *_follow(subjects.EVENTS_STREAM), *run_index,
+            # /readyz looks at the pipeline's streams (their state, not their messages).
+            f"$JS.API.STREAM.INFO.{subjects.DISPATCH_STREAM}", f"$JS.API.STREAM.INFO.{subjects.RESULTS_STREAM}",
+        ],
+        subscribe=[f"{inbox_prefix('gateway')}.>"],
+    )
+    orchestrator = Permissions(
+        publish=[
+            *_BIND, subjects.STEPS_DISPATCH, f"{subjects.TIMERS_PREFIX}.>", subjects.STEPS_ABORT,
+            f"{subjects.RUN_EVENTS_PREFIX}.>", subjects.RUNS_REQUESTED,
+            *_pull(subjects.RUNS_STREAM, subjects.ORCHESTRATOR_RUNS_CONSUMER),
+            *_pull(subjects.RESULTS_STREAM, subjects.ORCHESTRATOR_RESULTS_CONSUMER),
+            *_pull(subjects.TIMERS_STREAM, subjects.ORCHESTRATOR_TIMERS_CONSUMER),
+            *_pull(subjects.GAVE_UP_STREAM, subjects.ORCHESTRATOR_GAVE_UP_CONSUMER),
+            f"$JS.API.STREAM.PURGE.{subjects.TIMERS_STREAM}",
+            f"$JS.API.STREAM.MSG.GET.{subjects.DISPATCH_STREAM}", f"$JS.API.STREAM.MSG.DELETE.{subjects.DISPATCH_STREAM}",
+            *_kv_write(subjects.RUNS_BUCKET), *_kv_write(subjects.STEP_OUTPUTS_BUCKET),
+            *_kv_write(subjects.WORKFLOWS_BUCKET), *_stream_read(subjects.EVENTS_STREAM), *run_index,
+        ],
+        subscribe=[f"{inbox_prefix('orchestrator')}.>"],
+    )
+    engine = Permissions(
+        publish=[
+            *_BIND, subjects.STEPS_RESULT, *_pull(subjects.DISPATCH_STREAM, subjects.ENGINE_CONSUMER),
+            *_kv_read(subjects.CREDENTIALS_BUCKET), *_kv_read(subjects.STEP_OUTPUTS_BUCKET),
+            # The key check and the password salt, which whichever actor starts first writes (bus/credentials.py);
+            # never a credential.
+            f"$KV.{subjects.CREDENTIALS_BUCKET}.meta.>",
+        ],
+        subscribe=[f"{inbox_prefix('engine')}.>", subjects.STEPS_ABORT],
+    )
+    integrations = Permissions(
+        publish=[subjects.RUNS_REQUESTED],
+        subscribe=[f"{subjects.RUN_EVENTS_PREFIX}.>", f"{inbox_prefix('integrations')}.>"],
+    )
+    return {"gateway": gateway, "orchestrator": orchestrator, "engine": engine, "integrations": integrations}
+
+
+def auth_config() -> str:
+    """The `authorization` block of the server config: one user per role, passwords from the environment."""
+    lines = ["# Generated by `make nats-auth.conf` from bus/permissions.py: edit that, not this.",
+             "# One user per actor role; each password comes from the server's environment, which `automateos up`",
+             "# fills from .env. No anonymous access.",
+             "authorization {", "  users = ["]
+    lines.append(f"    {{user: admin, password: ${password_variable('admin')}}}")
+    for role, permissions in role_permissions().items():
+        lines.append(f"    {{user: {role}, password: ${password_variable(role)}, permissions: {{")
+        lines.append(f"      publish: {{allow: {_quoted(permissions.publish)}}}")
+        lines.append(f"      subscribe: {{allow: {_quoted(permissions.subscribe)}}}")
+        lines.append("    }}")
+    lines += ["  ]", "}", ""]
+    return "\n".join(lines)
+
+
+def _quoted(items: list[str]) -> str:
+    unique = list(dict.fromkeys(items))
+    return "[" + ", ".join(f'"{item}"' for item in unique) + "]"
+

