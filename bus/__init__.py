@@ -7,7 +7,7 @@ from .connection import NatsLogin
 from .run_events_hub import FollowerDropped, RunEventModel, RunFollow
 from .consumer import Defer, Delivery, PullLoop, PullSource, Reject, Retry
 from .credentials import CredentialExists, CredentialMissing, CredentialStore
-from .errors import TRANSIENT_ERRORS, BusError, BusUnavailable, StaleRevision
+from .errors import TRANSIENT_ERRORS, BusError, BusUnavailable, StaleRevision, TooLarge
 from .resources import BusSettings, NotSetUp
 from .run_store import RunStore
 from .step_outputs import StepOutputs, output_ref
@@ -18,5 +18,5 @@ __all__ = [
     "Cipher", "CredentialExists", "CredentialMissing", "CredentialStore", "DecryptionError", "MasterKeyError",
     "new_master_key",
     "TRANSIENT_ERRORS", "Bus", "NatsLogin", "BusError", "NotSetUp", "set_up_bus", "BusUnavailable", "Defer", "Delivery", "PullSource", "BusSettings", "ClusterMember", "EmbeddedNats", "LocalCluster", "PullLoop", "Reject", "Retry", "RunEventModel", "RunFollow", "FollowerDropped",
-    "RunStore", "StaleRevision", "StepOutputs", "output_ref", "VersionConflict", "WorkflowStore", "free_port", "log_context", "nats_server_binary", "subjects",
+    "RunStore", "StaleRevision", "StepOutputs", "TooLarge", "output_ref", "VersionConflict", "WorkflowStore", "free_port", "log_context", "nats_server_binary", "subjects",
 ]

@@ -15,6 +15,10 @@ class StaleRevision(BusError):
     """A compare-and-set lost a race too many times in a row."""
 
 
+class TooLarge(BusError):
+    """A message (a run's record, say) is bigger than the server takes in one: retrying cannot help."""
+
+
 # What an actor's loop may see while NATS is away (a restart, a leader change): retry, do not crash. Defined here so
 # that code outside bus/ names no NATS type.
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (nats.errors.Error, TimeoutError, OSError, BusUnavailable)

@@ -145,14 +145,19 @@ class RunEventsHub:
                     await asyncio.sleep(0.5)
 
     async def _deliver(self, msg: Msg) -> None:
-        followers = self._followers.get(msg.subject[len(_PREFIX):])
+        run_id = msg.subject[len(_PREFIX):]
+        followers = self._followers.get(run_id)
         if not followers:
             return  # nobody here follows that run: not even parsed
         try:
-            events = RunEvents.model_validate_json(msg.data).events
+            batch = RunEvents.model_validate_json(msg.data)
         except ValueError as error:
             log.warning("dropping malformed events on %s: %s", msg.subject, error)
             return
+        if batch.runId != run_id:
+            log.warning("dropping events of run %s published on %s", batch.runId, msg.subject)
+            return
+        events = batch.events
         for follow in list(followers):
             if not follow.offer(events, len(msg.data)):
                 log.warning("dropping a follower of run %s: it fell %d bytes behind", follow.run_id, FOLLOWER_BUFFER_BYTES)
@@ -160,4 +165,4 @@ class RunEventsHub:
 
     async def _stored(self, run_id: str) -> list[RunEventModel]:
         """Every event the stream holds for a run, oldest first."""
-        return [event for _, change in await read_changes(self._nc, run_id) for event in change.events]
+        return [event for _, change in (await read_changes(self._nc, run_id)).changes for event in change.events]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+from dataclasses import dataclass
 
 import nats.errors
 from nats.aio.client import Client as NATS
@@ -25,11 +26,21 @@ STORED_BATCH = 512
 STORED_READ_TIMEOUT_S = 5.0
 
 
-async def read_changes(nc: NATS, run_id: str, after: int = 0) -> list[tuple[int, RunEvents]]:
-    """The run's stored changes after stream sequence `after`, oldest first, each with its stream sequence.
-    A malformed message is logged and skipped: only the orchestrator writes here."""
+@dataclass(frozen=True)
+class StoredChanges:
+    """A run's stored changes, oldest first, each with its stream sequence; and the last sequence read, skipped
+    messages included: a writer's expected-last-sequence check counts those too."""
+
+    changes: list[tuple[int, RunEvents]]
+    last_seq: int
+
+
+async def read_changes(nc: NATS, run_id: str, after: int = 0) -> StoredChanges:
+    """The run's stored changes after stream sequence `after`. Only the orchestrator writes here, but anyone on
+    the bus may publish: a malformed message, or one about another run, is logged and skipped."""
     subject = subjects.run_events(run_id)
     changes: list[tuple[int, RunEvents]] = []
+    last_seq = after
     inbox = nc.new_inbox()
     replies = await nc.subscribe(inbox)
     try:
@@ -46,13 +57,18 @@ async def read_changes(nc: NATS, run_id: str, after: int = 0) -> list[tuple[int,
                     more = status == "204" and headers.get("Nats-Num-Pending", "0") != "0"
                     break
                 seq = int(headers.get("Nats-Sequence", start))
-                start = seq + 1
+                last_seq, start = seq, seq + 1
                 try:
-                    changes.append((seq, RunEvents.model_validate_json(msg.data)))
+                    change = RunEvents.model_validate_json(msg.data)
                 except ValueError as error:
                     log.warning("skipping malformed stored events of run %s: %s", run_id, error)
+                    continue
+                if change.runId != run_id:
+                    log.warning("skipping stored events of run %s found under run %s", change.runId, run_id)
+                    continue
+                changes.append((seq, change))
             if not more:
-                return changes
+                return StoredChanges(changes, last_seq)
     finally:
         with contextlib.suppress(nats.errors.Error):
             await replies.unsubscribe()

@@ -20,6 +20,7 @@ from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import TypeVar
 
+import nats.errors
 import nats.js.errors
 from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
@@ -29,7 +30,7 @@ from nats.js.kv import KeyValue
 from schemas import RunEvents, RunRecord, StepEvent, fold_events
 
 from . import subjects
-from .errors import StaleRevision
+from .errors import StaleRevision, TooLarge
 from .run_events_hub import RunEventModel
 from .run_index import RunIndex
 from .run_log import read_changes
@@ -69,11 +70,16 @@ class RunStore:
         return await self._stored(run_id)
 
     async def create(self, record: RunRecord) -> bool:
-        """Store a new record; False when one with that id exists already."""
+        """Store a new record; False when one with that id exists already. TooLarge when it does not fit in a
+        message."""
+        data = record.model_dump_json().encode()
         try:
-            await self.kv.create(record.id, record.model_dump_json().encode())
+            await self.kv.create(record.id, data)
         except KeyWrongLastSequenceError:
             return False
+        except nats.errors.MaxPayloadError:
+            raise TooLarge(f"the run's record is {len(data) // 1024} KiB, more than the bus takes in one message "
+                           f"({self.nc.max_payload // 1024} KiB): make the workflow or its inputs smaller") from None
         await self.index.put(record.summary(), first=True)
         return True
 
@@ -156,11 +162,12 @@ class RunStore:
         return RunRecord.model_validate_json(entry.value) if entry.value else None
 
     async def _caught_up(self, record: RunRecord) -> RunRecord:
-        changes = await read_changes(self.nc, record.id, after=record.streamSeq)
-        if not changes:
+        stored = await read_changes(self.nc, record.id, after=record.streamSeq)
+        if stored.last_seq == record.streamSeq:
             return record
-        folded = fold_events(record, [event for _, change in changes for event in change.events])
-        folded.streamSeq = changes[-1][0]
+        folded = fold_events(record, [event for _, change in stored.changes for event in change.events])
+        # Past what was skipped too: the next change is appended after the subject's last message, whatever it is.
+        folded.streamSeq = stored.last_seq
         return folded
 
     async def _snapshot(self, record: RunRecord) -> None:

@@ -1,7 +1,7 @@
 """Bounds on values, measured without building anything and without recursion.
 
-Depth: values nested too deep cannot be read back (pydantic's JSON parser stops at about 200 levels), so a run
-whose step returned one would stall with its next dispatch unreadable; the worker fails such a step instead.
+Depth: values nested too deep cannot be read back (schemas/limits.py says why), so a run whose step returned one
+would stall with its next dispatch unreadable; the worker fails such a step instead, saying why.
 Size: a template's values are capped in bytes (engine/_sandbox.py), measured before they are written out.
 """
 
@@ -11,25 +11,11 @@ from collections.abc import Iterable
 from itertools import chain
 from typing import Any
 
-MAX_OUTPUT_DEPTH = 64
+from schemas.limits import MAX_VALUE_DEPTH, too_deep
 
+MAX_OUTPUT_DEPTH = MAX_VALUE_DEPTH
 
-def too_deep(value: Any, limit: int = MAX_OUTPUT_DEPTH) -> bool:
-    """Whether `value` nests dicts and lists more than `limit` levels deep. Iterative: a deep value must not
-    exhaust the stack of the check meant to catch it."""
-    pending: list[tuple[Any, int]] = [(value, 0)]
-    while pending:
-        item, depth = pending.pop()
-        if isinstance(item, dict):
-            children: list[Any] = list(item.values())
-        elif isinstance(item, list):
-            children = item
-        else:
-            continue
-        if depth >= limit:
-            return True
-        pending.extend((child, depth + 1) for child in children)
-    return False
+__all__ = ["MAX_OUTPUT_DEPTH", "size_in_bytes", "too_deep", "utf8_length"]
 
 
 def utf8_length(text: str) -> int:

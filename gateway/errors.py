@@ -52,7 +52,8 @@ async def read_body(request: Request) -> bytes:
 def parse_body(model: type[M], raw: bytes) -> M:
     """Validate a request body into `model`, or raise a 400/422 naming each bad field."""
     if not raw.strip():
-        raise ApiException(400, "bad_request", "the request body is empty; send a JSON object")
+        raise ApiException(400, "bad_request", "the request body is empty; send a JSON object",
+                           [FieldIssue(field="body", reason="is empty")])
     try:
         return model.model_validate_json(raw)
     except ValidationError as error:

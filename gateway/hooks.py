@@ -9,17 +9,18 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import json
 import logging
 import re
 from typing import Any
 
+import pydantic_core
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from bus import Bus, BusUnavailable, CredentialMissing, DecryptionError
 from schemas import TERMINAL_RUN_STATUSES, CreateRunResponse, FieldIssue, new_run_id
 from schemas.api import HookAccepted
+from schemas.limits import MAX_VALUE_DEPTH, too_deep
 from schemas.masking import mask_headers
 from schemas.node_types import WebhookConfig
 from schemas.node_types.webhook import DEDUPE_PATH
@@ -91,11 +92,18 @@ async def _verify(config: WebhookConfig, raw: bytes, request: Request) -> None:
 
 
 def _parsed(raw: bytes, content_type: str) -> Any:
+    """The body as JSON, read by the parser every actor reads runs with (so a payload it cannot read back, such as
+    a lone surrogate or 200 levels of nesting, stays text), or as text."""
     if "json" in content_type or raw.lstrip()[:1] in (b"{", b"["):
         try:
-            return json.loads(raw)
+            body = pydantic_core.from_json(raw)
         except ValueError:
             pass
+        else:
+            if too_deep(body):
+                raise ApiException(422, "validation_error", "the request body is nested too deep to keep in a run",
+                                   [FieldIssue(field="body", reason=f"nests more than {MAX_VALUE_DEPTH} levels")])
+            return body
     return raw.decode("utf-8", errors="replace")
 
 

@@ -12,7 +12,7 @@ from typing import Any, get_args
 from starlette.requests import Request
 from starlette.responses import Response
 
-from bus import Bus, BusUnavailable
+from bus import Bus, BusUnavailable, TooLarge
 from schemas import (
     RUN_ID_PATTERN,
     CancelAccepted,
@@ -113,6 +113,8 @@ async def _submit(bus: Bus, body: CreateRun, run_id: str, dag: Dag, started: _St
                            started_by=started.by, workflow_id=body.workflowId, workflow_version=body.version)
     try:
         await bus.submit_run(record, as_graph(body.graph))
+    except TooLarge as error:
+        raise ApiException(413, "bad_request", str(error)) from None
     except BusUnavailable as error:
         log.warning("could not queue run %s: %s", run_id, error)
         retry = "retry with the same idempotencyKey" if body.idempotencyKey else "retry"

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
+import pydantic_core
 from pydantic import ValidationError
 
-from bus import Bus, Defer, Delivery, PullLoop, Reject, Retry, log_context, output_ref, subjects
+from bus import Bus, Defer, Delivery, PullLoop, Reject, Retry, TooLarge, log_context, output_ref, subjects
 from schemas import (
     CancelRequested,
     Dag,
@@ -86,7 +86,8 @@ class Orchestrator:
         # not hold up the steps of other runs.
         large = len(msg.data) > _LARGE_REQUEST_BYTES
         try:
-            raw = await asyncio.to_thread(json.loads, msg.data) if large else json.loads(msg.data)
+            # The parser the models use: it refuses what they could not read back (200 levels deep, say).
+            raw = await asyncio.to_thread(pydantic_core.from_json, msg.data) if large else pydantic_core.from_json(msg.data)
         except ValueError as error:
             raise Reject(f"runs.requested message is not JSON ({error})") from None
         run_id = _claimed_run_id(raw)
@@ -116,7 +117,13 @@ class Orchestrator:
         except WorkflowInvalid as invalid:
             await self._record_failure(run_id, raw, f"invalid workflow: {invalid}")
             return
-        if not await self.bus.runs.create(RunRecord.new(run_id, dag, request.inputs, request.idempotencyKey, trigger="bus")):
+        try:
+            created = await self.bus.runs.create(RunRecord.new(run_id, dag, request.inputs, request.idempotencyKey,
+                                                               trigger="bus"))
+        except TooLarge as error:
+            await self._record_failure(run_id, raw, str(error))
+            return
+        if not created:
             log.info("run %s exists already (a repeat, or created concurrently); continuing with it", run_id)
         await self._change(run_id, lambda record: state.start(record, _now()))
 
@@ -162,10 +169,12 @@ class Orchestrator:
     async def _on_gave_up(self, msg: Delivery) -> None:
         """A step every worker died on, max_deliver times: fail it, so its run ends instead of waiting forever."""
         try:
-            advisory = json.loads(msg.data)
+            advisory = pydantic_core.from_json(msg.data)
             stream_seq, deliveries = int(advisory["stream_seq"]), int(advisory.get("deliveries", 0))
-        except (ValueError, KeyError, TypeError) as error:
+        except (ValueError, KeyError, TypeError, OverflowError) as error:
             raise Reject(f"unreadable max-deliveries advisory ({error})") from None
+        if stream_seq < 1:
+            raise Reject(f"max-deliveries advisory for stream sequence {stream_seq}, which cannot be")
         dispatch = await self.bus.gave_up_dispatch(stream_seq)
         if dispatch is None:
             return

@@ -2,23 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, ValidationInfo, field_validator
 
 from ._base import Contract
 from .errors import FieldIssue
+from .limits import SHALLOW
 from .messages import Workflow
+from .workflows import WORKFLOW_ID_PATTERN
 
 
 class CreateRun(Contract):
     """POST /v1/runs: a draft (`graph`) or a saved workflow (`workflowId`, and `version`, default the latest)."""
 
     # Declared before graph, so graph's check below can see them.
-    workflowId: str | None = Field(default=None, min_length=1, max_length=64)
+    workflowId: str | None = Field(default=None, pattern=WORKFLOW_ID_PATTERN, description="a saved workflow's id")
     version: int | None = Field(default=None, ge=1)
     graph: Workflow | None = Field(default=None, validate_default=True)
-    inputs: dict[str, Any] = Field(default_factory=dict)
+    inputs: Annotated[dict[str, Any], SHALLOW] = Field(default_factory=dict)
     idempotencyKey: str | None = Field(default=None, min_length=1, max_length=200)
 
     @field_validator("graph")

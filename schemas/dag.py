@@ -42,6 +42,13 @@ class Dag(Contract):
             self._positions = {step.id: index for index, step in enumerate(self.steps)}
         return self._positions[step_id]
 
+    def has(self, step_id: str) -> bool:
+        try:
+            self.position(step_id)
+        except KeyError:
+            return False
+        return True
+
     def step(self, step_id: str) -> DagStep:
         return self.steps[self.position(step_id)]
 

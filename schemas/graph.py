@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import Field
 
 from ._base import Contract
+from .limits import SHALLOW
 from .node_types import REGISTRY, NodeSettings
 
 
@@ -17,9 +18,9 @@ class Position(Contract):
 
 class NodeData(Contract):
     label: str | None = None
-    config: dict[str, Any] | None = None
+    config: Annotated[dict[str, Any] | None, SHALLOW] = None
     settings: NodeSettings | None = Field(default=None, description="retries and onError, for action nodes")
-    samplePayload: Any = Field(
+    samplePayload: Annotated[Any, SHALLOW] = Field(
         default=None, description="webhook and schedule triggers: the payload a manual run of the draft uses"
     )
 
@@ -65,9 +66,9 @@ class Graph(Contract):
 
 
 class TemplateStep(Contract):
-    type: str
+    type: str = Field(min_length=1)  # becomes a Node's type, which may not be empty either
     name: str | None = None
-    config: dict[str, Any] = Field(default_factory=dict)
+    config: Annotated[dict[str, Any], SHALLOW] = Field(default_factory=dict)
 
 
 class TemplateDefinition(Contract):

@@ -10,6 +10,7 @@ from pydantic import AwareDatetime, Discriminator, Field, Tag, TypeAdapter
 
 from ._base import Contract, utc_now
 from .graph import Graph, TemplateWorkflow
+from .limits import SHALLOW
 from .runs import LogEntry, RunId, RunRecord, RunStatus, StepRequest, StepState
 
 
@@ -31,7 +32,7 @@ class RunRequested(Contract):
     v: Literal[1] = 1
     runId: RunId | None = None
     graph: Workflow
-    inputs: dict[str, Any] = Field(default_factory=dict)
+    inputs: Annotated[dict[str, Any], SHALLOW] = Field(default_factory=dict)
     idempotencyKey: str | None = Field(default=None, min_length=1, max_length=200)
 
 
@@ -78,7 +79,7 @@ class StepResult(Contract):
     startedAt: AwareDatetime
     finishedAt: AwareDatetime | None = None
     durationMs: float | None = None
-    output: Any = None
+    output: Annotated[Any, SHALLOW] = None
     error: str | None = None
     logs: list[LogEntry] = Field(default_factory=list)
     retryable: bool = Field(default=False, description="a failure that another attempt may fix (network, 5xx, 408, 429)")
@@ -157,6 +158,8 @@ def fold_events(record: RunRecord, events: Sequence[RunStatusEvent | StepEvent |
             folded.status = event.status
             folded.error = event.error
         elif isinstance(event, StepEvent):
+            if not folded.dag.has(event.step.id):
+                continue  # no writer of this run names a step it does not have: forged or corrupt, so ignored
             folded.steps[folded.dag.position(event.step.id)] = event.step
         else:
             folded.logs.append(event.log)

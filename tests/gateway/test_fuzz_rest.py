@@ -1,0 +1,382 @@
+"""Bad input, everywhere: every REST route, fuzzed over real HTTP on a real stack, answers below 500, and every
+refusal is an ApiError; a 400 or 422 names the field.
+
+Bodies are drawn from the JSON Schemas we publish (hypothesis-jsonschema), and from graphs of real node types whose
+configs are drawn from the published node catalogue, so examples get past the schema into the compiler and runs.
+Path parameters, the list routes' queries and raw bodies (not JSON, wrong types, huge numbers, deep nesting,
+oversized) are fuzzed too. The examples are bounded and derandomized (tests/support/fuzzing.py): AUTOMATEOS_FUZZ=deep
+explores further.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, get_args
+from urllib.parse import quote
+
+import aiohttp
+import pytest
+import yarl
+from hypothesis import event, given
+from hypothesis import strategies as st
+from pydantic import ValidationError
+
+from gateway.errors import MAX_BODY_BYTES
+from schemas import ApiError, RunStatus, RunTrigger
+from schemas.api import ValidateWorkflow
+from schemas.workflows import ActivateWorkflow
+from tests.support.fuzzing import (
+    from_published,
+    fuzz_settings,
+    json_values,
+    path_segments,
+    published,
+    query_strings,
+    runnable_graphs,
+)
+from tests.support.graphs import edge, graph, node
+from tests.support.stack import ADMIN_TOKEN, Stack
+
+
+# -- talking to the gateway ----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    body: bytes
+    content_type: str
+
+
+def _excerpt(data: bytes | str | None, limit: int = 600) -> str:
+    text = data.decode("utf-8", "replace") if isinstance(data, bytes) else (data or "")
+    return text if len(text) <= limit else f"{text[:limit]}… ({len(text)} characters)"
+
+
+async def send(stack: Stack, method: str, path: str, body: bytes | None = None,
+               content_type: str | None = "application/json") -> Answer:
+    """One request, exactly as given: `path` is sent already encoded; a dropped connection fails the test."""
+    assert stack.http is not None
+    headers = {"Content-Type": content_type} if content_type and body is not None else {}
+    url = yarl.URL(stack.base_url + path, encoded=True)
+    try:
+        async with stack.http.request(method, url, data=body, headers=headers,
+                                      skip_auto_headers=() if content_type else ("Content-Type",)) as response:
+            return Answer(response.status, await response.read(), response.headers.get("Content-Type", ""))
+    except aiohttp.ClientError as error:
+        raise AssertionError(f"{method} {path}: the gateway dropped the connection ({error!r})\n"
+                             f"body: {_excerpt(body)}") from None
+
+
+def check(answer: Answer, method: str, path: str, body: bytes | None = None) -> None:
+    """Below 500; a refusal is an ApiError, and a 400 or 422 names the fields at fault."""
+    where = f"{method} {path}\nbody: {_excerpt(body)}\nanswer: {answer.status} {_excerpt(answer.body)}"
+    assert answer.status < 500, f"a 5xx answer to\n{where}"
+    if answer.status < 400:
+        if answer.content_type.startswith("application/json") and answer.body:
+            json.loads(answer.body)
+        return
+    try:
+        error = ApiError.model_validate_json(answer.body)
+    except ValidationError:
+        raise AssertionError(f"a refusal that is not an ApiError, to\n{where}") from None
+    assert error.error.message, where
+    if answer.status in (400, 422):
+        assert error.error.fields and all(issue.field for issue in error.error.fields), \
+            f"a {answer.status} that names no field, to\n{where}"
+
+
+async def call(stack: Stack, method: str, path: str, document: Any = None) -> Answer:
+    body = None if document is None else json.dumps(document).encode()
+    answer = await send(stack, method, path, body)
+    check(answer, method, path, body)
+    return answer
+
+
+# -- what exists, so examples can name it ---------------------------------------------------------------------
+
+@dataclass
+class Seeded:
+    workflow_id: str
+    hooks: list[str]
+    credential: str = "fuzz.api-key"
+    token: str = "fuzz-token"
+    run_ids: list[str] = field(default_factory=list)
+    step_ids: list[str] = field(default_factory=lambda: ["start", "keep", "hook"])
+    templates: list[str] = field(default_factory=list)
+    strategies: dict[str, st.SearchStrategy[Any]] = field(default_factory=dict)  # built once per test, not per example
+
+    def known(self, kind: str) -> list[str]:
+        return {
+            "run": self.run_ids or ["0"], "step": self.step_ids, "workflow": [self.workflow_id],
+            "version": ["1", "2", "0", "-1", "01", "999999999", "1" * 40], "credential": [self.credential],
+            "token": [self.token], "hook": self.hooks, "template": self.templates or ["x"],
+        }[kind]
+
+
+def _hooked(response_mode: str) -> dict[str, Any]:
+    document = graph(node("keep", "set", values={"got": "{{ payload.body }}", "n": 1}), edges=[edge("hook", "keep")])
+    document["nodes"][0] = node("hook", "webhook", "Webhook", responseMode=response_mode, responseTimeoutMs=5000,
+                                dedupeKey="{{payload.body.id}}" if response_mode == "onReceived" else None)
+    document["nodes"][0]["data"]["samplePayload"] = {"body": {"id": "sample"}}
+    return document
+
+
+async def _activated(stack: Stack, document: dict[str, Any]) -> tuple[str, str]:
+    created = json.loads((await call(stack, "POST", "/v1/workflows", {"name": "Fuzzed", "graph": document})).body)
+    activated = json.loads((await call(stack, "POST", f"/v1/workflows/{created['id']}/activate")).body)
+    return str(created["id"]), str(activated["triggers"][0]["url"]).removeprefix("/v1/hooks/")
+
+
+async def seed(stack: Stack, runs: bool = False) -> Seeded:
+    workflow_id, on_received = await _activated(stack, _hooked("onReceived"))
+    _, last_node = await _activated(stack, _hooked("lastNode"))
+    seeded = Seeded(workflow_id, [on_received, last_node])
+    await call(stack, "POST", "/v1/credentials", {"name": seeded.credential, "value": "s3cr3t-value-for-fuzzing"})
+    await call(stack, "POST", "/v1/tokens", {"name": seeded.token, "role": "runner"})
+    templates = json.loads((await call(stack, "GET", "/v1/templates")).body)["templates"]
+    seeded.templates = [t["id"] for t in templates]
+    if runs:
+        draft = graph(node("keep", "set", values={"a": 1}), edges=[edge("start", "keep")])
+        for document in ({"workflowId": workflow_id}, {"graph": draft}):
+            run_id = json.loads((await call(stack, "POST", "/v1/runs", document)).body)["runId"]
+            seeded.run_ids.append(run_id)
+            await stack.finish(run_id)
+    return seeded
+
+
+@pytest.fixture
+async def seeded(stack: Stack) -> Seeded:
+    return await seed(stack)
+
+
+@pytest.fixture
+async def seeded_runs(stack: Stack) -> Seeded:
+    return await seed(stack, runs=True)
+
+
+# -- bodies drawn from the published schemas --------------------------------------------------------------------
+
+def _object(strategy: st.SearchStrategy[Any]) -> st.SearchStrategy[dict[str, Any]]:
+    return st.dictionaries(st.text(max_size=12), strategy, max_size=4)
+
+
+def _run_bodies(seeded: Seeded) -> st.SearchStrategy[Any]:
+    drafts = st.fixed_dictionaries({"graph": runnable_graphs()},
+                                   optional={"inputs": _object(json_values()), "idempotencyKey": st.text(max_size=20)})
+    saved = st.fixed_dictionaries({"workflowId": st.sampled_from([seeded.workflow_id]) | st.text(max_size=70)},
+                                  optional={"version": st.integers(), "inputs": _object(json_values())})
+    return from_published(published("CreateRun")) | drafts | saved
+
+
+def _workflow_bodies(seeded: Seeded) -> st.SearchStrategy[Any]:
+    return from_published(published("CreateWorkflow")) | st.fixed_dictionaries(
+        {"name": st.text(min_size=1, max_size=40), "graph": runnable_graphs()},
+        optional={"description": st.none() | st.text(max_size=40)})
+
+
+def _update_bodies(seeded: Seeded) -> st.SearchStrategy[Any]:
+    return from_published(published("UpdateWorkflow")) | st.fixed_dictionaries(
+        {"baseVersion": st.integers(1, 4), "graph": runnable_graphs()}, optional={"name": st.text(max_size=40)})
+
+
+def _hook_bodies(seeded: Seeded) -> st.SearchStrategy[Any]:
+    return json_values() | st.fixed_dictionaries({"id": st.text(max_size=10) | st.integers()},
+                                                 optional={"data": json_values()})
+
+
+def _schedule_config() -> dict[str, Any]:
+    catalogue = published("node-types")
+    config: dict[str, Any] = next(t for t in catalogue["nodeTypes"] if t["type"] == "schedule")["configSchema"]
+    return config
+
+
+@dataclass(frozen=True)
+class BodyRoute:
+    method: str
+    path: str  # {workflow}, {credential}, {hook}: filled in from what was seeded
+    bodies: Callable[[Seeded], st.SearchStrategy[Any]]
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.path}"
+
+
+BODY_ROUTES = [
+    BodyRoute("POST", "/v1/session", lambda s: from_published(published("SignIn")) | st.just({"token": ADMIN_TOKEN})),
+    BodyRoute("POST", "/v1/runs", _run_bodies),
+    BodyRoute("POST", "/v1/workflows/validate",
+              lambda s: from_published(ValidateWorkflow.model_json_schema()) | st.builds(dict, graph=runnable_graphs())),
+    BodyRoute("POST", "/v1/workflows", _workflow_bodies),
+    BodyRoute("PUT", "/v1/workflows/{workflow}", _update_bodies),
+    BodyRoute("POST", "/v1/workflows/{workflow}/activate",
+              lambda s: from_published(ActivateWorkflow.model_json_schema()) | st.builds(dict, version=st.integers())),
+    BodyRoute("POST", "/v1/schedules/preview", lambda s: from_published(_schedule_config())),
+    BodyRoute("POST", "/v1/credentials", lambda s: from_published(published("NewCredential"))),
+    BodyRoute("PUT", "/v1/credentials/{credential}", lambda s: from_published(published("ReplacedCredential"))),
+    BodyRoute("POST", "/v1/tokens", lambda s: from_published(published("NewToken"))),
+    BodyRoute("POST", "/v1/hooks/{hook}", _hook_bodies),
+]
+
+
+def _fill(path: str, seeded: Seeded, pick: int = 0) -> str:
+    return path.format(workflow=seeded.workflow_id, credential=seeded.credential, hook=seeded.hooks[pick % 2])
+
+
+@pytest.mark.parametrize("route", BODY_ROUTES, ids=str)
+@fuzz_settings()
+@given(data=st.data())
+async def test_bodies_from_the_published_schemas_never_get_a_5xx(stack: Stack, seeded: Seeded, route: BodyRoute,
+                                                                 data: st.DataObject) -> None:
+    if str(route) not in seeded.strategies:
+        seeded.strategies[str(route)] = route.bodies(seeded)
+    document = data.draw(seeded.strategies[str(route)], label="body")
+    if route.path == "/v1/workflows/{workflow}" and isinstance(document, dict) and data.draw(st.booleans()):
+        head = json.loads((await call(stack, "GET", f"/v1/workflows/{seeded.workflow_id}")).body)
+        document["baseVersion"] = head["version"]  # a change that applies, not only conflicts
+    answer = await call(stack, route.method, _fill(route.path, seeded, data.draw(st.integers(0, 1))), document)
+    event(f"answered {answer.status}")  # how deep the examples got: --hypothesis-show-statistics
+
+
+# -- path parameters ------------------------------------------------------------------------------------------
+
+PATH_ROUTES: list[tuple[str, str, Any]] = [
+    ("GET", "/v1/runs/{run}", None),
+    ("GET", "/v1/runs/{run}/steps/{step}/output", None),
+    ("POST", "/v1/runs/{run}/cancel", None),
+    ("POST", "/v1/runs/{run}/rerun", None),
+    ("GET", "/v1/workflows/{workflow}", None),
+    ("PUT", "/v1/workflows/{workflow}", {"baseVersion": 1, "graph": {"nodes": [{"id": "s", "type": "start"}]}}),
+    ("GET", "/v1/workflows/{workflow}/versions", None),
+    ("GET", "/v1/workflows/{workflow}/versions/{version}", None),
+    ("POST", "/v1/workflows/{workflow}/activate", None),
+    ("POST", "/v1/workflows/{workflow}/deactivate", None),
+    ("DELETE", "/v1/workflows/{workflow}", None),
+    ("PUT", "/v1/credentials/{credential}", {"value": "replaced"}),
+    ("DELETE", "/v1/credentials/{credential}", None),
+    ("DELETE", "/v1/tokens/{token}", None),
+    ("POST", "/v1/hooks/{hook}", {"id": "evt"}),
+    ("GET", "/v1/templates/{template}", None),
+]
+
+
+@fuzz_settings(scale=len(PATH_ROUTES) / 3)
+@given(data=st.data())
+async def test_path_parameters_of_every_route_never_get_a_5xx(stack: Stack, seeded_runs: Seeded,
+                                                              data: st.DataObject) -> None:
+    method, template, document = data.draw(st.sampled_from(PATH_ROUTES), label="route")
+    parts = {name: data.draw(path_segments(seeded_runs.known(name)), label=name)
+             for name in ("run", "step", "workflow", "version", "credential", "token", "hook", "template")
+             if f"{{{name}}}" in template}
+    answer = await call(stack, method, template.format(**parts), document)
+    event(f"{method} {template}: answered {answer.status}")
+
+
+# -- the list routes' queries ---------------------------------------------------------------------------------
+
+_RUN_FILTERS = ["workflowId", "status", "trigger", "before", "limit"]
+_RUN_VALUES = [*get_args(RunStatus), *get_args(RunTrigger), "20", "200", "201"]
+_AUDIT_VALUES = ["1", "2", "50", "500", "501", "9" * 19, "9" * 20]
+
+
+@fuzz_settings(scale=2)
+@given(data=st.data())
+async def test_queries_of_the_list_routes_never_get_a_5xx(stack: Stack, seeded_runs: Seeded,
+                                                          data: st.DataObject) -> None:
+    if data.draw(st.booleans(), label="runs or audit"):
+        path, query = "/v1/runs", query_strings(_RUN_FILTERS, [seeded_runs.workflow_id, *seeded_runs.run_ids, *_RUN_VALUES])
+    else:
+        path, query = "/v1/audit", query_strings(["before", "limit"], _AUDIT_VALUES)
+    await call(stack, "GET", f"{path}?{data.draw(query, label='query')}")
+
+
+# -- raw garbage ----------------------------------------------------------------------------------------------
+
+def _nested(depth: int, leaf: str = "1") -> str:
+    return "[" * depth + leaf + "]" * depth
+
+
+GARBAGE: list[tuple[str, bytes, str | None]] = [
+    ("empty", b"", "application/json"),
+    ("spaces", b"  \n\t ", "application/json"),
+    ("binary", bytes(range(256)), "application/json"),
+    ("invalid UTF-8", b'{"name": "\xff\xfe", "value": "\xc3\x28"}', "application/json"),
+    ("lone surrogate", b'{"name": "\\ud800", "value": "\\udfff", "graph": {"nodes": []}}', "application/json"),
+    ("truncated", b'{"graph": {"nodes": [', "application/json"),
+    ("null", b"null", "application/json"),
+    ("array", b"[1, 2, 3]", "application/json"),
+    ("string", b'"just a string"', "application/json"),
+    ("number", b"12", "application/json"),
+    ("BOM", b'\xef\xbb\xbf{"value": "x"}', "application/json"),
+    ("UTF-16", '{"value": "x"}'.encode("utf-16"), "application/json; charset=utf-16"),
+    ("NaN and Infinity", b'{"version": NaN, "baseVersion": Infinity, "intervalSeconds": -Infinity}', "application/json"),
+    ("huge float", b'{"version": 1e400, "baseVersion": 1e400, "intervalSeconds": 1e400, "seconds": 1e999}',
+     "application/json"),
+    ("huge integer", ('{"version": %s, "baseVersion": %s, "intervalSeconds": %s}' % (("9" * 5000,) * 3)).encode(),
+     "application/json"),
+    ("negative zero", b'{"version": -0, "baseVersion": -0.0}', "application/json"),
+    ("duplicate keys", b'{"name": "a", "name": "b", "value": "v", "value": "w"}', "application/json"),
+    ("deep array", _nested(100_000).encode(), "application/json"),
+    ("deep object", ('{"a":' * 50_000 + "1" + "}" * 50_000).encode(), "application/json"),
+    ("deep under the parser's limit", ('{"inputs": {"x": %s}, "id": %s, "graph": {"nodes": []}}'
+                                       % (_nested(195), _nested(195))).encode(), "application/json"),
+    ("deep payload in a valid run", json.dumps({
+        "graph": graph(node("keep", "set", values={"a": json.loads(_nested(190))}), edges=[edge("start", "keep")]),
+        "inputs": {"deep": json.loads(_nested(190))}}).encode(), "application/json"),
+    ("oversized", b'{"value": "' + b"x" * (MAX_BODY_BYTES + 10) + b'"}', "application/json"),
+    ("form", b"name=a&value=b", "application/x-www-form-urlencoded"),
+    ("plain text", b"hello", "text/plain"),
+    ("multipart", b"--x\r\nContent-Disposition: form-data; name=a\r\n\r\nb\r\n--x--\r\n", "multipart/form-data; boundary=x"),
+    ("no content type", b'{"value": "x"}', None),
+    ("odd charset", b'{"value": "x"}', "application/json; charset=no-such-codec"),
+    ("odd casing", b'{"value": "x"}', "Application/JSON ; q=1"),
+]
+
+
+async def test_garbage_bodies_on_every_route_never_get_a_5xx(stack: Stack, seeded: Seeded) -> None:
+    routes = [(r.method, _fill(r.path, seeded, pick)) for r in BODY_ROUTES for pick in ((0, 1) if "hook" in r.path else (0,))]
+    for method, path in routes:
+        for _, body, content_type in GARBAGE:
+            check(await send(stack, method, path, body, content_type), method, path, body)
+
+
+async def test_a_streamed_oversized_body_is_413(stack: Stack) -> None:
+    async def chunks() -> Any:
+        for _ in range(MAX_BODY_BYTES // 65536 + 2):
+            yield b"x" * 65536
+
+    assert stack.http is not None
+    async with stack.http.post(f"{stack.base_url}/v1/runs", data=chunks(),
+                               headers={"Content-Type": "application/json"}) as response:
+        body = await response.read()
+    assert response.status == 413, body
+    ApiError.model_validate_json(body)
+
+
+# -- the run event WebSocket --------------------------------------------------------------------------------
+
+@fuzz_settings(scale=0.5)
+@given(data=st.data())
+async def test_the_event_socket_refuses_odd_run_ids_and_after_values_cleanly(stack: Stack, seeded_runs: Seeded,
+                                                                             data: st.DataObject) -> None:
+    assert stack.http is not None
+    run = data.draw(path_segments(seeded_runs.run_ids), label="run")
+    after = data.draw(st.sampled_from(["", "0", "1", "-1", "1e3", "9" * 12, "%00", "x"])
+                      | st.text(max_size=10).map(lambda t: quote(t, safe="")), label="after")
+    url = yarl.URL(f"{stack.base_url.replace('http', 'ws', 1)}/v1/runs/{run}/events?after={after}", encoded=True)
+    try:
+        async with stack.http.ws_connect(url) as ws:
+            async with asyncio.timeout(0.5):
+                async for message in ws:
+                    if message.type != aiohttp.WSMsgType.TEXT:
+                        break
+                    json.loads(message.data)
+            code = ws.close_code
+    except TimeoutError:
+        return  # a plausible id of a run not recorded yet: the socket waits for it, as it should
+    except aiohttp.WSServerHandshakeError as refused:
+        assert refused.status < 500, f"{url}: handshake refused with {refused.status}"
+        return
+    assert code not in (1006, 1011), f"{url}: closed with {code} (1006: dropped, 1011: server error)"
+
