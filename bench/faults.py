@@ -255,8 +255,8 @@ async def terminal_states(nats_url: str, admin: NatsLogin, run_ids: list[str]) -
     try:
         for chunk in range(0, len(run_ids), 100):
             async def count(run_id: str) -> None:
-                changes = await read_changes(nc, run_id)
-                counts[run_id] = sum(1 for _, change in changes for event in change.events
+                stored = await read_changes(nc, run_id)
+                counts[run_id] = sum(1 for _, change in stored.changes for event in change.events
                                      if isinstance(event, RunStatusEvent) and event.status in TERMINAL)
 
             await asyncio.gather(*(count(run_id) for run_id in run_ids[chunk:chunk + 100]))
