@@ -33,6 +33,7 @@ import tempfile
 import threading
 import time
 from collections import Counter
+from collections.abc import Mapping
 from pathlib import Path
 
 import aiohttp
@@ -164,7 +165,7 @@ class Burst:
     latencies: list[float] = dataclasses.field(default_factory=list)
 
 
-async def post_until_accepted(http: aiohttp.ClientSession, url: str, body: dict[str, object], key: str,
+async def post_until_accepted(http: aiohttp.ClientSession, url: str, body: Mapping[str, object], key: str,
                               burst: Burst, deadline: float) -> None:
     """POST /v1/runs with one Idempotency-Key until the gateway takes it (201, or 200 for a repeat)."""
     started = time.monotonic()
@@ -269,7 +270,7 @@ async def drive(args: argparse.Namespace, supervised: Supervised, mock: Mock) ->
     settings = supervised.settings
     base = settings.gateway_url
     body = {"graph": graph(f"http://127.0.0.1:{mock.port}/hook")}
-    burst, kills = Burst(), []
+    burst, kills = Burst(), list[str]()
     started = time.monotonic()
     deadline = started + args.timeout
     headers = {"Authorization": f"Bearer {settings.admin_token}"}

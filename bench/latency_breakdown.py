@@ -20,6 +20,7 @@ from pathlib import Path
 
 import aiohttp
 import nats
+from nats.aio.msg import Msg
 import uvloop
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -41,7 +42,7 @@ async def measure(stack: StackUnderTest, runs: int, warmup: int) -> list[tuple[f
     seen: dict[str, float] = {}
     finished = asyncio.Event()
 
-    async def on_events(msg: nats.aio.msg.Msg) -> None:
+    async def on_events(msg: Msg) -> None:
         for event in json.loads(msg.data)["events"]:
             if event["type"] == "run" and event["status"] in ("succeeded", "failed"):
                 seen.setdefault(event["runId"], time.time())
@@ -49,7 +50,7 @@ async def measure(stack: StackUnderTest, runs: int, warmup: int) -> list[tuple[f
 
     client = await nats.connect(stack.nats.url)
     await client.subscribe("runs.events.*", cb=on_events)
-    rows = []
+    rows: list[tuple[float, ...]] = []
     base = f"http://127.0.0.1:{stack.port}/v1/runs"
     async with aiohttp.ClientSession(headers={"Authorization": f"Bearer {BENCH_TOKEN}"}) as session:
         for index in range(warmup + runs):

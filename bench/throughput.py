@@ -33,6 +33,7 @@ from pathlib import Path
 
 import aiohttp
 import nats
+from nats.aio.msg import Msg
 import uvloop
 from nats.js.api import AckPolicy, ConsumerConfig, RetentionPolicy, StreamConfig
 
@@ -165,7 +166,7 @@ async def drive(stack: StackUnderTest, runs: int, concurrency: int, warmup: int,
     early: dict[str, str] = {}
     nc = await nats.connect(stack.nats.url)
 
-    async def on_event(msg: nats.aio.msg.Msg) -> None:
+    async def on_event(msg: Msg) -> None:
         if b'"type":"run"' not in msg.data:
             return
         for event in json.loads(msg.data)["events"]:
@@ -286,7 +287,7 @@ async def raw_floor(url: str, rounds: int = 2000, in_flight: int = 1000) -> str:
                 msgs = await work.fetch(256, timeout=0.5)
             except TimeoutError:
                 continue
-            async def answer(msg: nats.aio.msg.Msg) -> None:
+            async def answer(msg: Msg) -> None:
                 await js.publish("floor_result", msg.data)
                 await msg.ack()
 

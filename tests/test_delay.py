@@ -71,7 +71,7 @@ async def test_delay_survives_sigkill_of_orchestrator_worker_and_nats_server(
     processes = actors(1)
     bus = await Bus.connect(nats_server.url, "test-client", TEST_BUS_SETTINGS, give_up_after=10)
     try:
-        await bus.request_run(RunRequested(runId="durable-delay", graph=delayed_call(mock_http, 4)), "durable-delay")
+        await bus.request_run(RunRequested.model_validate({"runId": "durable-delay", "graph": delayed_call(mock_http, 4)}), "durable-delay")
 
         async def waiting() -> bool:
             found = await bus.runs.get("durable-delay")

@@ -42,6 +42,7 @@ async def test_a_200_way_fan_out_of_64_kib_outputs_completes_and_stays_small(sta
     assert big["outputRef"] and big["output"] is None, "a 64 KiB output is kept apart, by reference"
 
     # The run's state and its changes stay small: 200 × 64 KiB of outputs are not in them.
+    assert stack.http is not None
     async with stack.http.get(f"{stack.base_url}/v1/runs/{run_id}") as response:
         assert len(await response.read()) < 1024 * 1024
     bus = stack.gateway_bus()
@@ -65,6 +66,7 @@ async def test_a_small_output_stays_in_the_step_and_unknown_steps_are_404(stack:
     record = await stack.finish(run_id)
     call = steps_by_id(record)["call"]
     assert call["outputRef"] is None and call["output"]["body"] == {"n": 1}
+    assert stack.http is not None
     async with stack.http.get(f"{stack.base_url}/v1/runs/{run_id}/steps/call/output") as response:
         assert response.status == 200 and (await response.json())["output"]["body"] == {"n": 1}
     async with stack.http.get(f"{stack.base_url}/v1/runs/{run_id}/steps/nope/output") as response:
@@ -130,6 +132,7 @@ async def test_a_long_wait_is_preceded_by_a_snapshot(stack: Stack) -> None:
 
     stored = await eventually(snapshot, what="the snapshot before the 2-hour wait")
     assert stored.step("pause").status == "waiting" and stored.streamSeq > 0
+    assert stack.http is not None
     async with stack.http.post(f"{stack.base_url}/v1/runs/{run_id}/cancel") as response:
         assert response.status == 202
     assert (await stack.finish(run_id))["status"] == "cancelled"

@@ -4,21 +4,22 @@ and the Idempotency-Key that stays the same across attempts."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from tests.support.graphs import edge, graph, http, steps_by_id
 from tests.support.mock_http import MockHttp, Reply
 from tests.support.stack import Stack
 
-FAST_RETRY = {"maxAttempts": 3, "initialIntervalMs": 200, "backoffCoefficient": 2.0, "maxIntervalMs": 5000}
+FAST_RETRY: dict[str, object] = {"maxAttempts": 3, "initialIntervalMs": 200, "backoffCoefficient": 2.0, "maxIntervalMs": 5000}
 
 
 def one_call(mock_http: MockHttp, path: str, retry: dict[str, object]) -> dict[str, object]:
     return graph(http("call", mock_http.url(path), settings={"retry": retry}), edges=[edge("start", "call")])
 
 
-def attempt_gaps(record: dict[str, object]) -> list[float]:
+def attempt_gaps(record: dict[str, Any]) -> list[float]:
     """Seconds between the starts of successive attempts, as the run recorded them."""
-    starts = [datetime.fromisoformat(a["startedAt"]) for a in steps_by_id(record)["call"]["attempts"]]  # type: ignore[index]
+    starts = [datetime.fromisoformat(a["startedAt"]) for a in steps_by_id(record)["call"]["attempts"]]
     return [(b - a).total_seconds() for a, b in zip(starts, starts[1:], strict=False)]
 
 

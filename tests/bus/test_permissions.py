@@ -13,6 +13,7 @@ import nats
 import nats.errors
 import pytest
 from nats.aio.client import Client as NATS
+from nats.aio.msg import Msg
 
 from automateos.settings import REPO_ROOT
 from bus import EmbeddedNats, NatsLogin, free_port, nats_server_binary, set_up_bus, subjects
@@ -195,7 +196,7 @@ async def test_integrations_may_request_a_run_and_follow_its_events(
         events: list[dict[str, object]] = []
         done = asyncio.Event()
 
-        async def on_events(msg: nats.aio.msg.Msg) -> None:
+        async def on_events(msg: Msg) -> None:
             batch = json.loads(msg.data)
             events.extend(batch["events"])
             if any(e.get("type") == "run" and e.get("status") == "succeeded" for e in batch["events"]):

@@ -47,6 +47,7 @@ async def leader_of(bus: Bus, stream: str) -> str:
 
 async def test_every_stream_consumer_and_bucket_has_three_replicas(cluster_bus: Bus) -> None:
     for config in resources.stream_configs(R3):
+        assert config.name is not None
         info = await cluster_bus.js.stream_info(config.name)
         assert info.config.num_replicas == 3, config.name
     for stream, consumer in resources.consumer_configs(R3).items():

@@ -158,7 +158,7 @@ async def test_listing_and_following_without_the_feed_started_is_cheap(stack: St
     run_id = await stack.start_run(http_graph(mock_http.url("/ok")))
 
     async def succeeded() -> bool:
-        return (await stack.get_run(run_id))["status"] == "succeeded"
+        return bool((await stack.get_run(run_id))["status"] == "succeeded")
 
     await eventually(succeeded, what="the run to succeed")
     assert await event_consumers(stack) == 0

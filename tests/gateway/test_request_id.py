@@ -7,6 +7,7 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+from collections.abc import MutableMapping
 from typing import Any
 
 from gateway.errors import on_unexpected
@@ -19,7 +20,7 @@ async def broken(request: Request) -> Response:
 
 async def call(app: Starlette, headers: list[tuple[bytes, bytes]]) -> tuple[int, dict[str, str], bytes]:
     """One GET /broken straight through the ASGI interface (no HTTP client needed)."""
-    sent: list[dict[str, Any]] = []
+    sent: list[MutableMapping[str, Any]] = []
     scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET", "path": "/broken",
              "raw_path": b"/broken", "query_string": b"", "headers": headers, "scheme": "http",
              "server": ("127.0.0.1", 80), "client": ("127.0.0.1", 1), "root_path": ""}
@@ -27,7 +28,7 @@ async def call(app: Starlette, headers: list[tuple[bytes, bytes]]) -> tuple[int,
     async def receive() -> dict[str, Any]:
         return {"type": "http.request", "body": b"", "more_body": False}
 
-    async def send(message: dict[str, Any]) -> None:
+    async def send(message: MutableMapping[str, Any]) -> None:
         sent.append(message)
 
     try:

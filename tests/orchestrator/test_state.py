@@ -117,7 +117,7 @@ def test_fast_step_reporting_once_is_shown_running_then_succeeded() -> None:
     assert record is not None
     t = state.apply_result(record, result("a", "succeeded", durationMs=3.0, worker="w:1"), T0 + timedelta(seconds=1))
     assert t.record is not None
-    statuses = [e.step.status for e in t.events if e.type == "step" and e.step.id == "a"]  # type: ignore[union-attr]
+    statuses = [e.step.status for e in t.events if e.type == "step" and e.step.id == "a"]
     assert statuses == ["running", "succeeded"]
     step = t.record.step("a")
     assert (step.startedAt, step.attempt, step.worker, step.durationMs) == (T0, 1, "w:1", 3.0)

@@ -59,7 +59,7 @@ class MockHttp:
         site = web.TCPSite(self._runner, host, port)
         await site.start()
         server = site._server
-        assert server is not None and server.sockets
+        assert isinstance(server, asyncio.Server) and server.sockets
         self.port = server.sockets[0].getsockname()[1]
         return self
 

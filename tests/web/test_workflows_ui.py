@@ -10,7 +10,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from playwright.async_api import Browser, Page, expect
+from playwright.async_api import Browser, FloatRect, Page, expect
 
 from tests.support.mock_http import MockHttp, Reply
 from tests.support.stack import Stack
@@ -28,7 +28,7 @@ async def api(stack: Stack, method: str, path: str, body: Any = None) -> tuple[i
 
 async def saved_id(page: Page, stack: Stack, name: str) -> str:
     _, body = await api(stack, "GET", "/v1/workflows")
-    return next(w["id"] for w in body["workflows"] if w["name"] == name)
+    return str(next(w["id"] for w in body["workflows"] if w["name"] == name))
 
 
 async def save(page: Page, version: int) -> None:
@@ -239,7 +239,7 @@ async def test_sign_in_page(browser: Browser, builder_stack: Stack) -> None:
     await context.close()
 
 
-async def inside(page: Page, test_id: str, area: dict[str, float]) -> bool:
+async def inside(page: Page, test_id: str, area: FloatRect) -> bool:
     box = await page.get_by_test_id(test_id).bounding_box()
     return box is not None and (
         box["x"] >= area["x"] - 0.5 and box["x"] + box["width"] <= area["x"] + area["width"] + 0.5
@@ -266,7 +266,7 @@ async def test_layout_holds_at_1440_1280_and_900(page: Page, builder_stack: Stac
     await page.get_by_test_id("node-ping").click()
     for width, height in ((1440, 900), (1280, 720), (900, 720)):
         await page.set_viewport_size({"width": width, "height": height})
-        window = {"x": 0, "y": 0, "width": width, "height": height}
+        window = FloatRect(x=0, y=0, width=width, height=height)
         for test_id in ("save-button", "workflows-button", "history-button", "credentials-button", "run-button",
                         "templates-button", "inspector", "sign-out"):
             assert await inside(page, test_id, window), (width, test_id)
