@@ -131,3 +131,19 @@ async def test_a_transformed_secret_never_leaves_the_step(
                            failure.value.request.model_dump() if failure.value.request else None])
     for form in (CANARY, CANARY.upper(), CANARY.lower(), CANARY[::-1], CANARY[:12]):
         assert form not in reported
+
+
+@pytest.mark.parametrize("template", ["{{ getCredential('k') | upper }}", "x {{ getCredential('k')[::-1] }}"])
+def test_compiled_templates_are_reused_but_a_refused_one_stays_refused(template: str) -> None:
+    for _ in range(3):  # compiled templates are cached; a refusal must not be
+        with pytest.raises(StepFailed, match="can only be placed"):
+            renderer().text(template, "url")
+        with pytest.raises(StepFailed, match="can only be placed"):
+            renderer().value(template.removeprefix("x "), "json_body.v")
+    # The same compiled template, other variables: each render reads its own.
+    first = Renderer({"name": "Ada"}, {}, {"k": "one-secret-value-xx"})
+    second = Renderer({"name": "Bo"}, {}, {"k": "two-secret-value-xx"})
+    source = "{{ name }} {{ getCredential('k') }}"
+    assert [first.text(source, "url"), second.text(source, "url"), first.text(source, "url")] == [
+        "Ada one-secret-value-xx", "Bo two-secret-value-xx", "Ada one-secret-value-xx"]
+    assert [first.value("{{ name }}", "v"), second.value("{{ name }}", "v")] == ["Ada", "Bo"]
