@@ -45,6 +45,27 @@ async def load_graph(page: Page, graph: dict[str, Any]) -> None:
     await import_json(page, graph)
     await expect(page.get_by_test_id("workflow-name")).to_have_value(graph["meta"]["name"])
     await expect(page.get_by_test_id("run-button")).to_be_enabled()
+    await canvas_settled(page)
+
+
+# Resolves once the canvas's pan and zoom have not moved for 300 ms (at most 5 s): an import or a template fits the
+# view with an animation, and on a loaded machine a click can pass Playwright's stability check between two slow
+# frames and land where a step used to be.
+_SETTLED = """() => new Promise(resolve => {
+  const viewport = document.querySelector('.react-flow__viewport');
+  let last = viewport?.style.transform, still = performance.now();
+  const started = still;
+  const tick = () => {
+    const now = performance.now(), current = viewport?.style.transform;
+    if (current !== last) { last = current; still = now; }
+    if (now - still >= 300 || now - started >= 5000) resolve(true); else setTimeout(tick, 50);
+  };
+  tick();
+})"""
+
+
+async def canvas_settled(page: Page) -> None:
+    await page.evaluate(_SETTLED)
 
 
 async def expect_toast(page: Page, text: str | re.Pattern[str]) -> None:
