@@ -67,7 +67,7 @@ class ValidationResponse(Contract):
     ok: Literal[True] = True
     workflowName: str
     steps: list[ValidatedStep]
-    inputs: list[str] = Field(default_factory=list, description="the run inputs its templates read, as payload.title")
+    inputs: list[str] = Field(default_factory=list, description="the run inputs its templates read, as databaseId or customer.email (never payload…, which the trigger brings)")
 
 
 class TemplateInfo(Contract):

@@ -328,7 +328,7 @@ export interface ValidatedStep {
 }
 
 export interface ValidationResponse {
-  /** the run inputs its templates read, as payload.title */
+  /** the run inputs its templates read, as databaseId or customer.email (never payload…, which the trigger brings) */
   inputs: string[];
   ok: true;
   steps: ValidatedStep[];
