@@ -315,3 +315,16 @@ async def test_the_run_list_socket_needs_a_token(stack: Stack) -> None:
         async with stranger.ws_connect(f"{stack.base_url.replace('http', 'ws', 1)}/v1/runs/live") as socket:
             message = await socket.receive()
             assert message.type == aiohttp.WSMsgType.CLOSE and message.data == 4401
+
+
+async def test_a_step_reading_a_field_of_an_array_body_is_told_it_is_a_list(stack: Stack, mock_http: MockHttp) -> None:
+    document = graph(http("notify", mock_http.url("/echo"), json_body={"event": "{{ payload.body.event }}"}),
+                     edges=[edge("hook", "notify")])
+    document["nodes"][0] = node("hook", "webhook", "Webhook")
+    url = await activated(stack, document)
+    status, answer, _ = await send(stack, "POST", url, b'[{"event": "open"}]', "application/json")
+    assert status == 202
+    record = await stack.finish(answer["runId"])
+    error = record["steps"][1]["error"]
+    assert record["status"] == "failed" and "payload.body is a list of 1 item, not an object" in error, error
+    assert mock_http.received == []
