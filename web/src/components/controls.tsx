@@ -148,9 +148,9 @@ function TextControl({ nodeId, field, config, errors, onChange }: ControlProps) 
 function TextAreaControl({ nodeId, field, config, errors, onChange }: ControlProps) {
   const id = useId();
   const raw = config[field.key];
-  const caret = useCaretInsert<HTMLTextAreaElement>((next) => onChange({ [field.key]: next }));
-  const text = typeof raw === 'string' ? raw : raw === undefined || raw === null ? '' : String(raw);
   const expression = field.ui.widget === 'expression';
+  const caret = useCaretInsert<HTMLTextAreaElement>((next) => onChange({ [field.key]: next }), expression ? 'expression' : 'text');
+  const text = typeof raw === 'string' ? raw : raw === undefined || raw === null ? '' : String(raw);
   return (
     <Field
       label={field.ui.label}
@@ -158,7 +158,9 @@ function TextAreaControl({ nodeId, field, config, errors, onChange }: ControlPro
       errors={errors}
       hint={hintOf(field)}
       testId={`field-${field.key}`}
-      action={field.ui.templated ? <VariableMenu nodeId={nodeId} onPick={caret.insert} testId={`insert-${field.key}`} /> : undefined}
+      action={
+        field.ui.templated ? <VariableMenu nodeId={nodeId} onPick={caret.insert} bare={expression} testId={`insert-${field.key}`} /> : undefined
+      }
     >
       <textarea
         id={id}
@@ -696,7 +698,7 @@ function JsonEditor({
       setDraftError(nodeId, draftKey, `Invalid JSON: ${reason}${bareTemplate(next) ? ' (put {{variables}} inside "quotes")' : ''}`);
     }
   };
-  const caret = useCaretInsert<HTMLTextAreaElement>(change, { json: true });
+  const caret = useCaretInsert<HTMLTextAreaElement>(change, 'json');
   insertInto.current = caret.insert;
 
   return (

@@ -15,6 +15,7 @@ import { reachableFrom } from '../graph/algorithms';
 import { docEdge, isPlainObject, nextId, normaliseDocument, type DocMeta, type GraphDocument, type NodeData, type NodeKind } from '../graph/document';
 import { defaultConfig, emptyDocument, hasBranches, isTrigger, outputHandles, type Catalogue } from '../graph/nodeTypes';
 import { withValueAt } from '../graph/settings';
+import { isRunInput } from '../graph/variables';
 import { mergeIssues, validateGraph, type DraftErrors, type Issue } from '../graph/validate';
 import type { Credential } from '../api/types';
 import type { RunView } from '../run/runState';
@@ -463,8 +464,12 @@ export function createBuilderStore(options: StoreOptions): BuilderStore {
             ? { credentialsOpen, historyOpen: false, credentialToAdd: addName ?? null }
             : { credentialsOpen, credentialToAdd: null },
         ),
-      setInputsPrompt: (inputsPrompt) => set({ inputsPrompt }),
-      setRunInputs: (runInputs) => set({ runInputs }),
+      // The trigger's payload is never asked for, whoever reports it (a server from before the rule, a stale check).
+      setInputsPrompt: (paths) => {
+        const inputsPrompt = paths ? paths.filter(isRunInput) : null;
+        set({ inputsPrompt: inputsPrompt && inputsPrompt.length > 0 ? inputsPrompt : null });
+      },
+      setRunInputs: (runInputs) => set({ runInputs: runInputs.filter(isRunInput) }),
       rememberInputs: (values) => set((s) => ({ lastInputs: { ...s.lastInputs, ...values } })),
     };
   });
