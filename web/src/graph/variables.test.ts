@@ -10,7 +10,6 @@ import {
   insertVariable,
   insideJsonString,
   isRunInput,
-  payloadFields,
   outputPaths,
   stepRef,
   suggestions,
