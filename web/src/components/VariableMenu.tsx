@@ -37,11 +37,11 @@ export function useCaretInsert<T extends TextField>(apply: (next: string) => voi
   return { ref, track, insert };
 }
 
-const GROUPS: { name: SuggestionGroup; empty: string }[] = [
+const GROUPS: { name: SuggestionGroup; empty: string; optional?: boolean }[] = [
   { name: 'Trigger payload', empty: 'Give the trigger a sample payload to pick its fields here.' },
   { name: 'Step outputs', empty: 'No steps before this one.' },
-  { name: 'Run inputs', empty: 'None. Type {{name}} for a value Run asks for.' },
-  { name: 'Credentials', empty: 'No stored credentials.' },
+  { name: 'Run inputs', empty: '', optional: true },
+  { name: 'Credentials', empty: '', optional: true },
 ];
 
 export function VariableMenu({
@@ -141,6 +141,8 @@ export function VariableMenu({
         <div ref={popover} className="menu__popover variable-menu__popover" role="menu" aria-label="Insert variable" data-testid="variable-menu">
           {GROUPS.map((group) => {
             const entries = items.filter((s) => s.group === group.name);
+            // An empty list of inputs or credentials says nothing worth the room (Manage credentials stays below).
+            if (entries.length === 0 && group.optional) return null;
             return (
               <div key={group.name} className="variable-menu__group" role="group" aria-label={group.name}>
                 <p className="variable-menu__heading">{group.name}</p>
