@@ -73,7 +73,7 @@ async def test_payload_names_are_never_asked_for_as_run_inputs(page: Page) -> No
 
 
 async def test_insert_variable_into_the_default_json_body_keeps_it_json(page: Page) -> None:
-    await page.get_by_test_id("node-start").click()
+    await change_trigger(page, "webhook")
     await page.get_by_test_id("palette-http").click()
     await page.get_by_test_id("field-url").locator("input").fill("https://example.com/orders")
     await page.get_by_test_id("body-mode-json").click()
@@ -147,7 +147,7 @@ async def test_schedule_is_cron_or_every_never_both(page: Page) -> None:
     await expect(page.get_by_test_id("field-cron").locator("input")).to_have_value("0 9 * * 1-5")
     await expect(node).to_contain_text("0 9 * * 1-5")
     await expect(page.get_by_test_id("schedule-preview-error")).to_have_count(0)
-    await expect(page.get_by_test_id("run-button")).to_be_enabled()
+    await expect(inspector.get_by_test_id("node-issues")).to_have_count(0)
 
 
 async def test_palette_click_with_nothing_selected_adds_after_the_last_step(page: Page) -> None:
