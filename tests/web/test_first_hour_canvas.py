@@ -194,7 +194,7 @@ async def test_a_refused_loop_says_why_and_focus_stays_on_the_canvas(page: Page)
     assert await page.evaluate("() => !!document.activeElement?.closest('[data-testid=canvas]')")
 
 
-async def test_the_canvas_is_fitted_after_a_reload(page: Page) -> None:
+async def test_the_canvas_is_fitted_after_a_reload_and_when_a_workflow_is_opened(page: Page) -> None:
     graph = {
         "nodes": [{"id": "start", "type": "start", "position": {"x": 0, "y": 0}, "data": {"label": "Start"}}]
         + [
@@ -216,10 +216,26 @@ async def test_the_canvas_is_fitted_after_a_reload(page: Page) -> None:
     await page.mouse.up()
     await page.reload()
     await expect(page.get_by_test_id("node-http_5")).to_be_visible()
+    await expect_whole_graph_in_view(page, ["start", "http_5"])
+
+    # Saved, then reopened from Workflows over a new canvas (whose one step the view is fitted to): fitted again.
+    await page.get_by_test_id("save-button").click()
+    await expect(page.get_by_test_id("save-state")).to_have_text("v1")
+    await page.get_by_test_id("new-button").click()
+    await expect(page.get_by_test_id("node-http_5")).to_have_count(0)
     await canvas_settled(page)
-    box = await canvas.bounding_box()
+    await page.get_by_test_id("workflows-button").click()
+    await page.locator('[data-testid^="workflow-open-"]').first.click()
+    await expect(page.get_by_test_id("node-http_5")).to_be_visible()
+    await page.keyboard.press("Escape")  # the drawer
+    await expect_whole_graph_in_view(page, ["start", "http_5"])
+
+
+async def expect_whole_graph_in_view(page: Page, node_ids: list[str]) -> None:
+    await canvas_settled(page)
+    box = await page.get_by_test_id("canvas").bounding_box()
     assert box
-    for node_id in ["start", "http_5"]:
+    for node_id in node_ids:
         node = await page.get_by_test_id(f"node-{node_id}").bounding_box()
         assert node
         assert box["x"] <= node["x"] and node["x"] + node["width"] <= box["x"] + box["width"], (node_id, node, box)

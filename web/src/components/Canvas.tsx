@@ -7,6 +7,7 @@ import {
   MarkerType,
   MiniMap,
   ReactFlow,
+  useNodesInitialized,
   useReactFlow,
   type Connection,
   type Edge,
@@ -111,19 +112,34 @@ export function Canvas() {
     );
   }, []);
 
-  // After a reload the canvas has its size only once the panels around it are laid out: fit then, once.
-  const fitted = useRef(false);
+  // At start-up (a reload brings the draft back) React Flow's own fit may run before the panels around the canvas
+  // have their widths, leaving steps out of view: fit again once the nodes are measured, once.
+  const nodesInitialized = useNodesInitialized();
+  const startupFit = useRef(true);
   useEffect(() => {
-    const el = container.current;
-    if (!el || typeof ResizeObserver === 'undefined') return;
-    const observer = new ResizeObserver(() => {
-      if (fitted.current || el.clientWidth === 0 || store.getState().nodes.length === 0) return;
-      fitted.current = true;
-      requestAnimationFrame(() => requestAnimationFrame(() => void fitView({ padding: 0.2, maxZoom: 1 })));
+    if (!nodesInitialized || !startupFit.current) return;
+    let frame = requestAnimationFrame(() => {
+      frame = requestAnimationFrame(() => {
+        startupFit.current = false;
+        void fitView({ padding: 0.2, maxZoom: 1 });
+      });
     });
-    observer.observe(el);
-    return () => observer.disconnect();
-  }, [store, fitView]);
+    return () => cancelAnimationFrame(frame);
+  }, [nodesInitialized, fitView]);
+
+  // A document that replaces the canvas (a workflow opened from Workflows or History, or at start-up from the
+  // address, an import, a template) is fitted to view: the view of the one before means nothing for it.
+  const documentLoads = useBuilder((s) => s.documentLoads);
+  const loadsSeen = useRef(documentLoads);
+  useEffect(() => {
+    if (documentLoads === loadsSeen.current) return;
+    loadsSeen.current = documentLoads;
+    // Two frames: React Flow measures the new nodes first, and fitView needs their sizes.
+    let frame = requestAnimationFrame(() => {
+      frame = requestAnimationFrame(() => void fitView({ padding: 0.2, maxZoom: 1, duration: 200 }));
+    });
+    return () => cancelAnimationFrame(frame);
+  }, [documentLoads, fitView]);
 
   // Opening or closing the run panel resizes the canvas: re-fit so no step ends up hidden under it.
   useEffect(() => {

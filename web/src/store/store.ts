@@ -50,6 +50,8 @@ export interface BuilderState extends History {
   meta: DocMeta;
   /** Bumped on every document change (not on selection), so effects know when to save or re-validate. */
   docVersion: number;
+  /** Bumped when a whole document replaces the canvas (open, import, new), so the canvas fits it to view. */
+  documentLoads: number;
   drafts: DraftErrors;
   serverIssues: Issue[];
   serverCheck: ServerCheck;
@@ -255,6 +257,7 @@ export function createBuilderStore(options: StoreOptions): BuilderStore {
       ...toFlow(options.initial ?? emptyDocument(catalogue)),
       ...emptyHistory(),
       docVersion: 0,
+      documentLoads: 0,
       drafts: {},
       serverIssues: [],
       serverCheck: 'pending',
@@ -460,6 +463,7 @@ export function createBuilderStore(options: StoreOptions): BuilderStore {
         const run = get().run;
         commit({
           ...toFlow(structuredClone(doc)),
+          documentLoads: get().documentLoads + 1,
           drafts: {},
           serverIssues: [],
           run: run ? { ...run, onCanvas: false } : null,
