@@ -242,7 +242,7 @@ function ChangeTrigger({ node, info }: { node: FlowNode; info: NodeTypeInfo }) {
   const labelId = useId();
   if (triggers.length < 2) return null;
   return (
-    <div className="field" data-testid="change-trigger">
+    <div className="field change-trigger" data-testid="change-trigger">
       <span className="field__label" id={labelId}>
         Change trigger
       </span>

@@ -159,17 +159,17 @@ describe('the trigger payload and expression fields', () => {
     const trigger = offered.filter((s) => s.group === 'Trigger payload');
     expect(trigger.map((s) => [s.expression, s.type])).toEqual([
       ['payload.body', 'object'],
-      ['payload.headers', 'object'],
-      ['payload.method', 'text'],
       ['payload.body.amount', 'number'],
       ['payload.body.customer', 'object'],
-      ['payload.body.items', 'list'],
       ['payload.body.customer.email', 'text'],
+      ['payload.body.items', 'list'],
       ['payload.body.items[0]', 'object'],
       ['payload.body.items[0].sku', 'text'],
+      ['payload.headers', 'object'],
+      ['payload.method', 'text'],
     ]);
-    expect(trigger[3]?.text).toBe('{{payload.body.amount}}');
-    expect(trigger[3]?.detail).toBe('20 in the sample payload');
+    expect(trigger[1]?.text).toBe('{{payload.body.amount}}');
+    expect(trigger[1]?.detail).toBe('20 in the sample payload');
   });
 
   it('without a sample, offers the last run’s payload, else the fields the trigger type declares', () => {

@@ -161,13 +161,28 @@ export function typeName(value: unknown): string {
   return typeof value;
 }
 
-/** The fields of a trigger's payload (`payload.body.amount`), nested, each with its type and a preview. */
+/**
+ * The fields of a trigger's payload (`payload.body.amount`), each with its type and a preview, nested as in the
+ * payload: each field right after the object it is in, so `payload.body`'s fields come before `payload.method`.
+ */
 export function payloadFields(payload: unknown): { path: string; type: string; preview: string }[] {
-  return walk(payload, MAX_PAYLOAD_DEPTH, MAX_PAYLOAD_PATHS).map(({ path, value }) => ({
-    path: `payload${path}`,
-    type: typeName(value),
-    preview: preview(value),
-  }));
+  const out: { path: string; type: string; preview: string }[] = [];
+  const visit = (path: string, value: unknown, depth: number) => {
+    if (depth >= MAX_PAYLOAD_DEPTH) return;
+    const children: [string | number, unknown][] = isPlainObject(value)
+      ? Object.entries(value)
+      : Array.isArray(value) && value.length > 0
+        ? [[0, value[0]]]
+        : [];
+    for (const [key, child] of children) {
+      if (out.length >= MAX_PAYLOAD_PATHS) return;
+      const at = path + segment(key);
+      out.push({ path: at, type: typeName(child), preview: preview(child) });
+      visit(at, child, depth + 1);
+    }
+  };
+  visit('payload', payload, 0);
+  return out;
 }
 
 function preview(value: unknown): string {
