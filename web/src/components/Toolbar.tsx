@@ -3,6 +3,7 @@
 import { useReactFlow } from '@xyflow/react';
 import { useContext, useRef, type ChangeEvent } from 'react';
 import { IssuesContext, roleBlocks, useServices, useUnsaved, useWorkflows } from '../app/services';
+import { liveStateOf } from '../app/workflows';
 import { exportFileName, exportWithReport, importWorkflow } from '../graph/convert';
 import { describeIssue } from '../graph/validate';
 import { isTerminal } from '../run/runState';
@@ -122,6 +123,7 @@ export function Toolbar() {
             </span>
           )}
         </span>
+        <LivePill />
       </div>
 
       <nav className="toolbar__group" aria-label="File">
@@ -281,5 +283,59 @@ export function Toolbar() {
       </div>
 
     </header>
+  );
+}
+
+/** Which saved version answers the trigger, and a one-click way to put the latest live when it is not. */
+function LivePill() {
+  const { workflows, session } = useServices();
+  const binding = useWorkflows((s) => s.binding);
+  const state = liveStateOf(binding);
+  if (!state) return null;
+  const cannotActivate = roleBlocks(session, 'admin', 'Making a version live');
+  if (state.kind === 'off') {
+    return (
+      <button
+        type="button"
+        className="live-pill live-pill--off"
+        onClick={() => workflows.setDrawerOpen(true)}
+        title="Its trigger does not fire: switch it on in Workflows"
+        data-testid="live-pill"
+        data-live="off"
+      >
+        Not live
+      </button>
+    );
+  }
+  if (state.kind === 'live') {
+    return (
+      <span className="live-pill live-pill--on" title={`Version ${state.version}, the latest, answers its trigger`} data-testid="live-pill" data-live="latest">
+        <span className="live-pill__dot" aria-hidden="true" />
+        Live: v{state.version}
+      </span>
+    );
+  }
+  return (
+    <span
+      className="live-pill live-pill--behind"
+      title={`Version ${state.live} answers its trigger; version ${state.latest}, saved since, does not`}
+      data-testid="live-pill"
+      data-live="behind"
+    >
+      <span className="live-pill__dot" aria-hidden="true" />
+      <span className="live-pill__text">
+        Live: v{state.live} · v{state.latest} saved, not live
+      </span>
+      <button
+        type="button"
+        className="live-pill__action"
+        onClick={() => void workflows.makeLive()}
+        disabled={cannotActivate !== null}
+        title={cannotActivate ?? `Version ${state.latest} answers the trigger from now on`}
+        data-testid="make-live"
+      >
+        Make v{state.latest} live
+      </button>
+    </span>
   );
 }

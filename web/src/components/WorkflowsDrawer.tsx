@@ -160,7 +160,13 @@ function CurrentWorkflow() {
         <span>{binding.active ? `Active (version ${binding.activeVersion})` : 'Inactive'}</span>
       </div>
       {binding.active && binding.activeVersion !== binding.version && (
-        <p className="muted small">Version {binding.version} is the latest; switch off and on to activate it.</p>
+        <p className="muted small current-workflow__behind">
+          Version {binding.version} is saved but not live.{' '}
+          <button type="button" className="link-button" disabled={cannotActivate !== null} title={cannotActivate ?? undefined}
+            onClick={() => void workflows.makeLive()} data-testid="drawer-make-live">
+            Make v{binding.version} live
+          </button>
+        </p>
       )}
       {hook?.url && <p className="muted small">Webhook: select the trigger node to copy its URL.</p>}
       <details

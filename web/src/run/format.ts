@@ -32,3 +32,18 @@ export function formatClock(iso: string): string {
   const pad = (n: number, w = 2) => String(n).padStart(w, '0');
   return `${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}.${pad(date.getMilliseconds(), 3)}`;
 }
+
+/** A run id short enough for a row, long enough to tell runs apart: run ids begin with their time, so runs started
+ * together share a prefix, and the end is what differs. */
+export function shortRunId(id: string): string {
+  return id.length <= 8 ? id : `…${id.slice(-8)}`;
+}
+
+/** A server log line as a person reads it: "Run cancelled: cancelled by admin" says "Run cancelled by admin", and the
+ * old "cancelled through the API" (said of a button press too) says only that it was cancelled. */
+export function plainLogMessage(msg: string): string {
+  const cancelled = /^Run cancelled:\s*cancelled\b\s*(.*)$/.exec(msg);
+  if (!cancelled) return msg;
+  const how = (cancelled[1] ?? '').trim();
+  return how === '' || /^through the API$/i.test(how) ? 'Run cancelled' : `Run cancelled ${how}`;
+}

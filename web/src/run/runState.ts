@@ -72,6 +72,10 @@ export interface RunView {
   order: string[] | null;
   /** The server's sentence on what the unfinished run waits for (GET /v1/runs/{id} `waiting`); see `waits`. */
   waiting: string | null;
+  /** When the server said the run began and ended (its run events' times): the run's wall-clock span, which
+   * counts retry waits and delays that no step's own duration does. */
+  startedAt: string | null;
+  finishedAt: string | null;
 }
 
 export function createRunView(
@@ -95,6 +99,8 @@ export function createRunView(
     cancelRequested: false,
     order: null,
     waiting: null,
+    startedAt: null,
+    finishedAt: null,
   };
 }
 
@@ -130,8 +136,17 @@ export function applyEvents(run: RunView, events: readonly RunEvent[]): RunView 
 function applyOne(run: RunView, event: RunEvent): RunView {
   const base = { ...run, lastSeq: event.seq };
   switch (event.type) {
-    case 'run':
-      return { ...base, status: event.status, error: event.error ?? null };
+    case 'run': {
+      const ts = event.ts || null;
+      return {
+        ...base,
+        status: event.status,
+        error: event.error ?? null,
+        // Queued is waiting for an orchestrator, not running: the span starts when the run does.
+        startedAt: run.startedAt ?? (event.status === 'queued' ? null : ts),
+        finishedAt: isTerminal(event.status) ? ts : run.finishedAt,
+      };
+    }
     case 'step':
       return { ...base, steps: upsertStep(run.steps, event.step) };
     case 'log':
@@ -212,4 +227,25 @@ export function orderedSteps(run: RunView): StepView[] {
 export function statusByNode(run: RunView | null): Record<string, StepStatus> {
   if (!run || !run.onCanvas) return {};
   return Object.fromEntries(run.steps.map((s) => [s.nodeId, s.status]));
+}
+
+/** The run's wall-clock duration, from the moment it started to the moment it ended; null until both are known. */
+export function runDurationMs(run: Pick<RunView, 'startedAt' | 'finishedAt'>): number | null {
+  return durationBetween(run.startedAt, run.finishedAt);
+}
+
+const CANCELLED_LOG = /^Run cancelled(?::\s*(.*))?$/;
+
+/** Why a cancelled run was cancelled, as a sentence for people: the server's reason ("cancelled by admin") from its
+ * log line, except the old wording that named the mechanism ("through the API") rather than anyone. */
+export function cancelNote(run: Pick<RunView, 'status' | 'logs'>): string | null {
+  if (run.status !== 'cancelled') return null;
+  for (const log of [...run.logs].reverse()) {
+    const match = CANCELLED_LOG.exec(log.msg);
+    if (!match) continue;
+    const reason = (match[1] ?? '').trim();
+    if (reason === '' || /through the API/i.test(reason)) return 'Cancelled';
+    return reason.charAt(0).toUpperCase() + reason.slice(1);
+  }
+  return 'Cancelled';
 }
