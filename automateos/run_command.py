@@ -129,23 +129,12 @@ def check_inputs(document: dict[str, Any], inputs: dict[str, Any]) -> None:
         dag = compile_workflow(ValidateWorkflow.model_validate({"graph": document}).graph)
     except (ValidationError, WorkflowInvalid):
         return
-    given = inputs or _sample_inputs(document)
-    missing = [p for p in run_inputs(dag) if not _has_path(given, p.removeprefix("inputs."))]
+    # payload… is never among them: a trigger brings it (or, on a manual run, the trigger's sample payload).
+    missing = [p for p in run_inputs(dag) if not _has_path(inputs, p)]
     if missing:
         flags = " ".join(f"--input {p}=…" for p in missing)
         raise RunCommandError(f"this workflow reads run inputs that were not given: {', '.join(missing)}\n"
                               f"  give them with {flags}")
-
-
-def _sample_inputs(document: dict[str, Any]) -> dict[str, Any]:
-    """What the gateway runs a webhook or schedule draft with when no inputs are given: its sample payload."""
-    for node in document.get("nodes", []):
-        if not isinstance(node, dict):
-            continue
-        sample = (node.get("data") or {}).get("samplePayload")
-        if node.get("type") in ("webhook", "schedule") and sample is not None:
-            return {"payload": sample}
-    return {}
 
 
 def _has_path(inputs: dict[str, Any], path: str) -> bool:

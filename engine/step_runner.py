@@ -29,7 +29,7 @@ async def run_step(dispatch: StepDispatch, context: NodeContext) -> NodeOutcome:
     # Checked before any secret is revealed; a config with nothing to fill in is what runs.
     config = _validated(node_type, dispatch.config, f"invalid {node_type.title} configuration")
     secrets = await _reveal(node_type, dispatch.config, context)
-    if secrets or has_template(_templated(node_type, dispatch.config)):
+    if secrets or has_template(_templated(node_type, dispatch.config)) or _has_expression(node_type, dispatch.config):
         try:
             rendered = _rendered(node_type, dispatch, secrets)
             config = _validated(node_type, rendered, f"after filling in its templates, the {node_type.title} "
@@ -54,6 +54,11 @@ async def run_step(dispatch: StepDispatch, context: NodeContext) -> NodeOutcome:
 
 def _templated(node_type: NodeType, config: dict[str, Any]) -> dict[str, Any]:
     return {name: config[name] for name in node_type.templated if name in config}
+
+
+def _has_expression(node_type: NodeType, config: dict[str, Any]) -> bool:
+    """A condition is an expression even without {{ }}: `1 > 2` must be evaluated, never read as the text "1 > 2"."""
+    return any(mode == "expression" and isinstance(config.get(name), str) for name, mode in node_type.templated.items())
 
 
 def _validated(

@@ -19,12 +19,13 @@ from jinja2 import StrictUndefined, Template, TemplateSyntaxError, UndefinedErro
 from jinja2.environment import TemplateExpression
 from jinja2.exceptions import SecurityError
 
+from schemas.expressions import MIXED_EXPRESSION, WHOLE_TEMPLATE, expression_source
+
 from ._sandbox import ENV, MAX_VALUE, Secret, bounded, secret_refused
 from .errors import StepFailed
 from .limits import size_in_bytes
 
 _EXPRESSION = re.compile(r"\{\{(.*?)\}\}", re.S)
-_WHOLE = re.compile(r"^\s*\{\{((?:(?!\}\}).)*)\}\}\s*$", re.S)
 _RESERVED = {"inputs", "payload", "steps", "getCredential"}
 MAX_TEMPLATE_CHARS = 8_192
 
@@ -87,7 +88,7 @@ class Renderer:
             return {k: self.value(v, f"{where}.{k}") for k, v in value.items()}
         if isinstance(value, list):
             return [self.value(v, f"{where}[{i}]") for i, v in enumerate(value)]
-        if isinstance(value, str) and (whole := _WHOLE.match(value)):
+        if isinstance(value, str) and (whole := WHOLE_TEMPLATE.match(value)):
             _check_source(value, where)
 
             def evaluate() -> Any:
@@ -108,12 +109,13 @@ class Renderer:
         return value
 
     def expression(self, source: str, where: str) -> Any:
-        """A condition is one expression, written with or without braces: `amount > 500`, `{{ amount > 500 }}`,
-        or, as Insert variable leaves it, `{{ amount }} > 500`. Each `{{ x }}` inside is read as `(x)`, so
-        `{{ a > 1 }} and {{ b > 1 }}` means what it says instead of the always-true text "False and False"."""
-        if _WHOLE.match(source):
-            return self.value(source, where)
-        return self.value("{{ " + _EXPRESSION.sub(lambda m: f"({m.group(1)})", source) + " }}", where)
+        """A condition is one expression, written with or without braces: `amount > 500` or `{{ amount > 500 }}`.
+        Text mixed with `{{ }}` (`{{ amount }} > 500`) is refused: as a template it is the text "900 > 500", always
+        true, and the compiler refuses it before a run starts (schemas.expressions)."""
+        inner = expression_source(source)
+        if inner is None:
+            raise StepFailed(f"{where}: {MIXED_EXPRESSION}")
+        return self.value(source if WHOLE_TEMPLATE.match(source) else "{{ " + inner + " }}", where)
 
     def _guard(self, render: Callable[[], Any], template: str, where: str) -> Any:
         try:

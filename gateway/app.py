@@ -23,6 +23,7 @@ from . import audit, auth, credentials, hooks, node_types, runs, templates, toke
 from .auth import Authenticator, AuthMiddleware, guarded
 from .errors import ApiException, on_api_exception, on_http_exception, on_unexpected
 from .events_socket import run_events_socket
+from .hooks import HOOK_METHODS
 from .request_id import RequestIdMiddleware
 from .same_origin import LOOPBACK_HOSTS, SameOriginMiddleware, SecurityHeadersMiddleware
 
@@ -129,7 +130,8 @@ def routes(config: GatewayConfig) -> list[BaseRoute]:
         Route("/v1/tokens/{name}", admin("revoking a token", tokens.revoke_token), methods=["DELETE"]),
         Route("/v1/audit", admin("reading the audit log", audit.list_audit), methods=["GET"]),
         Route("/v1/node-types", runner("listing node types", node_types.list_node_types), methods=["GET"]),
-        Route("/v1/hooks/{hook_id}", hooks.receive_hook, methods=["POST"]),
+        # Every method reaches the hook: which ones it accepts is its own setting, and the rest get 405 with Allow.
+        Route("/v1/hooks/{hook_id}", hooks.receive_hook, methods=list(HOOK_METHODS)),
         Route("/v1/templates", runner("listing templates", templates.list_templates), methods=["GET"]),
         Route("/v1/templates/{template_id}", runner("reading a template", templates.get_template), methods=["GET"]),
     ]

@@ -7,8 +7,9 @@ import re
 from starlette.requests import Request
 from starlette.responses import Response
 
-from bus import CredentialExists, MasterKeyError
+from bus import Bus, CredentialExists, MasterKeyError
 from schemas import FieldIssue
+from schemas.api import WorkflowRef
 from schemas.credentials import (
     CREDENTIAL_NAME_MAX,
     CREDENTIAL_NAME_PATTERN,
@@ -17,7 +18,7 @@ from schemas.credentials import (
 )
 
 from . import audit
-from .app_state import credentials_of
+from .app_state import bus_of, credentials_of
 from .errors import ApiException, json_response, parse_body, read_body
 
 
@@ -59,8 +60,36 @@ async def replace_credential(request: Request) -> Response:
 
 
 async def delete_credential(request: Request) -> Response:
+    """A credential saved workflows still use is not deleted unless `?force=true`: they would fail only later,
+    at run time, far from the click that broke them."""
     name = _name(request)
+    force = request.query_params.get("force", "false").lower()
+    if force not in ("true", "false"):
+        raise ApiException(422, "validation_error", "force must be true or false",
+                           [FieldIssue(field="force", reason="must be true or false")])
+    if force == "false":
+        users = await _workflows_using(bus_of(request), name)
+        if users:
+            listed = ", ".join(f"'{u.name}'" for u in users[:5]) + (f" and {len(users) - 5} more" if len(users) > 5 else "")
+            raise ApiException(
+                409, "in_use", f"credential '{name}' is used by {len(users)} saved workflow"
+                f"{'s' if len(users) > 1 else ''}: {listed}; delete with ?force=true to delete it anyway",
+                [FieldIssue(field="name", reason=f"used by {len(users)} saved workflow{'s' if len(users) > 1 else ''}")],
+                used_by=users)
     if not await credentials_of(request).delete(name):
         raise ApiException(404, "not_found", f"credential '{name}' is not defined")
-    await audit.record(request, "credential.delete", name)
+    await audit.record(request, "credential.delete", name, **({"forced": True} if force == "true" else {}))
     return Response(status_code=204)
+
+
+async def _workflows_using(bus: Bus, name: str) -> list[WorkflowRef]:
+    """Saved workflows whose latest version, or whose live (active) version, names the credential."""
+    users = []
+    for head in sorted(await bus.workflows.heads(), key=lambda h: h.name.lower()):
+        graphs = [head.graph]
+        if head.active and head.activeVersion is not None and head.activeVersion != head.version:
+            live = await bus.workflows.version(head.id, head.activeVersion)
+            graphs += [live.graph] if live is not None else []
+        if any(name in graph.credential_names() for graph in graphs):
+            users.append(WorkflowRef(id=head.id, name=head.name, active=head.active))
+    return users

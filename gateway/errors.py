@@ -11,20 +11,22 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from schemas import ApiError, ErrorBody, FieldIssue, issues_from_validation
-from schemas.api import ErrorCode
+from schemas.api import ErrorCode, WorkflowRef
 
 log = logging.getLogger(__name__)
 
 M = TypeVar("M", bound=BaseModel)
 
-_CODES: dict[int, ErrorCode] = {400: "bad_request", 404: "not_found", 405: "bad_request", 409: "conflict", 503: "unavailable"}
+_CODES: dict[int, ErrorCode] = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 409: "conflict", 503: "unavailable"}
 
 
 class ApiException(Exception):
-    def __init__(self, status: int, code: ErrorCode, message: str, fields: list[FieldIssue] | None = None) -> None:
+    def __init__(self, status: int, code: ErrorCode, message: str, fields: list[FieldIssue] | None = None,
+                 headers: dict[str, str] | None = None, used_by: list[WorkflowRef] | None = None) -> None:
         super().__init__(message)
         self.status = status
-        self.body = ApiError(error=ErrorBody(code=code, message=message, fields=fields or []))
+        self.headers = headers
+        self.body = ApiError(error=ErrorBody(code=code, message=message, fields=fields or [], usedBy=used_by))
 
 
 def json_response(model: BaseModel, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -69,7 +71,7 @@ async def on_api_exception(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ApiException)
     if exc.status >= 500:
         log.warning("%s %s → %d %s", request.method, request.url.path, exc.status, exc.body.error.message)
-    return json_response(exc.body, exc.status)
+    return json_response(exc.body, exc.status, exc.headers)
 
 
 async def on_http_exception(request: Request, exc: Exception) -> Response:

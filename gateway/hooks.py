@@ -1,7 +1,8 @@
 """POST /v1/hooks/{hookId}: a webhook request starts a run of its active workflow.
 
-Checked in this order, each refusal starting nothing: the hook exists and its workflow is active (404), the body
-fits (413), the signature is right (401), the event is not a repeat (200 with the first run). Then the run starts,
+Checked in this order, each refusal starting nothing: the hook exists and its workflow is active (404), the method
+is one the hook accepts (405 with Allow), the body fits (413) and is what its Content-Type says (400), the signature
+is right (401), the event is not a repeat (200 with the first run). Then the run starts,
 and the answer is 202 at once, or, in lastNode mode, the last step's output once the run ends.
 """
 
@@ -12,6 +13,7 @@ import hashlib
 import logging
 import re
 from typing import Any
+from urllib.parse import parse_qsl
 
 import pydantic_core
 from starlette.requests import Request
@@ -33,6 +35,8 @@ from .signatures import STRIPE_HEADER, SignatureInvalid, check_hmac_sha256, chec
 log = logging.getLogger(__name__)
 
 _HOOK_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+# What reaches a hook at all; each hook then accepts only its own `methods`.
+HOOK_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 
 
 async def receive_hook(request: Request) -> Response:
@@ -49,10 +53,16 @@ async def receive_hook(request: Request) -> Response:
     if version is None or node is None:
         raise not_found  # the activated version has no such webhook node
     config = WebhookConfig.model_validate(node.data.config or {})
+    if request.method not in config.methods:
+        allowed = ", ".join(config.methods)
+        raise ApiException(405, "method_not_allowed", f"this webhook accepts {allowed}, not {request.method}",
+                           [FieldIssue(field="method", reason=f"must be {' or '.join(config.methods)} (the webhook's "
+                                                               "Methods setting)")], headers={"Allow": allowed})
     raw = await read_body(request)
-    await _verify(config, raw, request)
+    body = _parsed(raw, request.headers.get("content-type", ""), dict(request.query_params), request.method)
+    await _verify(config, raw, request)  # on the bytes as sent, whatever they parse as
 
-    payload = {"body": _parsed(raw, request.headers.get("content-type", "")), "headers": mask_headers(dict(request.headers)),
+    payload = {"body": body, "headers": mask_headers(dict(request.headers)),
                "query": dict(request.query_params), "method": request.method}
     run_id = new_run_id()
     claim = await _dedupe_claim(bus, head.id, node.id, config, payload, run_id)
@@ -91,20 +101,46 @@ async def _verify(config: WebhookConfig, raw: bytes, request: Request) -> None:
                            [FieldIssue(field=verify.header or STRIPE_HEADER, reason=str(invalid))]) from None
 
 
-def _parsed(raw: bytes, content_type: str) -> Any:
-    """The body as JSON, read by the parser every actor reads runs with (so a payload it cannot read back, such as
-    a lone surrogate or 200 levels of nesting, stays text), or as text."""
-    if "json" in content_type or raw.lstrip()[:1] in (b"{", b"["):
+def _parsed(raw: bytes, content_type: str, query: dict[str, str], method: str) -> Any:
+    """The body as its sender meant it: JSON (read by the parser every actor reads runs with), a form's fields as an
+    object, text as a string; a GET's (or a bodiless DELETE's) query parameters. A body that says it is JSON and is
+    not is refused, so no run starts to fail later on a misleading message."""
+    media_type = content_type.split(";")[0].strip().lower()
+    if not raw and method in ("GET", "DELETE"):
+        return query
+    if media_type == "application/json" or media_type.endswith("+json"):
+        return _json_body(raw)
+    if media_type == "application/x-www-form-urlencoded":
+        return _form_body(raw)
+    if not media_type and raw.lstrip()[:1] in (b"{", b"["):  # no Content-Type (curl -d with -H omitted): try JSON
         try:
-            body = pydantic_core.from_json(raw)
-        except ValueError:
+            return _json_body(raw)
+        except ApiException:
             pass
-        else:
-            if too_deep(body):
-                raise ApiException(422, "validation_error", "the request body is nested too deep to keep in a run",
-                                   [FieldIssue(field="body", reason=f"nests more than {MAX_VALUE_DEPTH} levels")])
-            return body
     return raw.decode("utf-8", errors="replace")
+
+
+def _json_body(raw: bytes) -> Any:
+    if not raw.strip():
+        raise ApiException(400, "bad_request", "the body is empty, but Content-Type says JSON",
+                           [FieldIssue(field="body", reason="is empty; send a JSON value, or no JSON Content-Type")])
+    try:
+        body = pydantic_core.from_json(raw)
+    except ValueError as error:
+        raise ApiException(400, "bad_request", f"the body is not valid JSON: {error}",
+                           [FieldIssue(field="body", reason=f"is not valid JSON: {error}")]) from None
+    if too_deep(body):
+        raise ApiException(422, "validation_error", "the request body is nested too deep to keep in a run",
+                           [FieldIssue(field="body", reason=f"nests more than {MAX_VALUE_DEPTH} levels")])
+    return body
+
+
+def _form_body(raw: bytes) -> dict[str, str | list[str]]:
+    """`a=1&b=2&b=3` → {"a": "1", "b": ["2", "3"]}: a field sent once is text, as Slack's `payload=…` is."""
+    fields: dict[str, list[str]] = {}
+    for name, value in parse_qsl(raw.decode("utf-8", errors="replace"), keep_blank_values=True):
+        fields.setdefault(name, []).append(value)
+    return {name: values[0] if len(values) == 1 else values for name, values in fields.items()}
 
 
 async def _dedupe_claim(

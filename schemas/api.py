@@ -67,7 +67,7 @@ class ValidationResponse(Contract):
     ok: Literal[True] = True
     workflowName: str
     steps: list[ValidatedStep]
-    inputs: list[str] = Field(default_factory=list, description="the run inputs its templates read, as payload.title")
+    inputs: list[str] = Field(default_factory=list, description="the run inputs its templates read, as databaseId or customer.email (never payload…, which the trigger brings)")
 
 
 class TemplateInfo(Contract):
@@ -82,7 +82,7 @@ class TemplateList(Contract):
 
 ErrorCode = Literal[
     "validation_error", "not_found", "idempotency_conflict", "conflict", "bad_request", "unavailable", "internal_error",
-    "unauthorized", "run_failed", "unauthenticated", "forbidden",
+    "unauthorized", "run_failed", "unauthenticated", "forbidden", "in_use", "method_not_allowed",
 ]
 
 
@@ -93,10 +93,21 @@ class HookAccepted(Contract):
     duplicate: bool = True
 
 
+class WorkflowRef(Contract):
+    """A saved workflow named in an error: which one, and whether its triggers are live."""
+
+    id: str
+    name: str
+    active: bool = False
+
+
 class ErrorBody(Contract):
     code: ErrorCode
     message: str
     fields: list[FieldIssue] = Field(default_factory=list)
+    usedBy: list[WorkflowRef] | None = Field(
+        default=None, exclude_if=lambda value: value is None,
+        description="in_use: the saved workflows that still use what was to be deleted")
 
 
 class ApiError(Contract):

@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from .dag import Dag, DagStep
 from .errors import FieldIssue, WorkflowInvalid, issues_from_validation
+from .expressions import MIXED_EXPRESSION, expression_source
 from .graph import Graph, TemplateWorkflow, as_graph
 from .node_types import NODE_ID_PATTERN, REGISTRY, NodeType
 
@@ -110,6 +111,10 @@ def _compile(graph: Graph) -> Dag:
             for issue in issues_from_validation(error, prefix=f"{where}.data.config"):
                 issues.append(issue.model_copy(update={"nodeId": node.id}))
             continue
+        for field, mode in node_type.templated.items():
+            text = getattr(config, field, None)
+            if mode == "expression" and isinstance(text, str) and expression_source(text) is None:
+                issues.append(FieldIssue(field=f"{where}.data.config.{field}", reason=MIXED_EXPRESSION, nodeId=node.id))
         types[node.id] = node_type
         steps[node.id] = DagStep(
             id=node.id,
@@ -270,25 +275,29 @@ def _check_reachable(start: str, title: str, deps: dict[str, list[str]], graph: 
 _EXPRESSION = re.compile(r"\{\{(.*?)\}\}", re.S)
 # A dotted path at the start of an expression: payload.title, inputs.x, databaseId; a call is not an input.
 _LEADING_PATH = re.compile(r"^\s*([A-Za-z_]\w*(?:\s*\.\s*[A-Za-z_]\w*)*)\s*(\()?")
-_NOT_INPUTS = {"steps", "true", "false", "none", "True", "False", "None", "not", "loop", "range"}
+_NOT_INPUTS = {"steps", "payload", "true", "false", "none", "True", "False", "None", "not", "loop", "range"}
 
 
 def run_inputs(dag: Dag) -> list[str]:
-    """The run inputs a workflow's templates read (`databaseId`, `payload.title`), in run order, one per input;
-    a path that is the prefix of another (`payload` beside `payload.title`) is left out. `inputs.x` is `x`."""
+    """The run inputs a workflow's templates read (`databaseId`, `customer.email`), in run order, one per input;
+    a path that is the prefix of another (`customer` beside `customer.email`) is left out. `inputs.x` is `x`.
+    `payload…` is never one: it is what the trigger brings (a webhook's request, a schedule's tick, a trigger's
+    sample payload on a manual run), not something to ask the user for."""
     found: dict[str, None] = {}
     for step in dag.steps:
         node_type = REGISTRY.get(step.type)
-        for field in node_type.templated if node_type is not None else ():
+        for field, mode in node_type.templated.items() if node_type is not None else ():
             for text in _strings(step.config.get(field)):
-                for expression in _EXPRESSION.findall(text):
+                bare = expression_source(text) if mode == "expression" else None
+                for expression in [bare] if bare is not None else _EXPRESSION.findall(text):
                     match = _LEADING_PATH.match(expression)
                     if match is None or match.group(2):
                         continue
                     path = re.sub(r"\s+", "", match.group(1))
-                    if path.split(".")[0] in _NOT_INPUTS or path == "inputs":
+                    name = path.removeprefix("inputs.")
+                    if path == "inputs" or path.split(".")[0] in _NOT_INPUTS or name.split(".")[0] in _NOT_INPUTS:
                         continue
-                    found.setdefault(path.removeprefix("inputs."), None)
+                    found.setdefault(name, None)
     return [path for path in found if not any(other.startswith(path + ".") for other in found)]
 
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from ._base import Contract
-from .limits import SHALLOW
+from .limits import SHALLOW, shallow
 from .node_types import REGISTRY, NodeSettings
 
 
@@ -18,11 +19,21 @@ class Position(Contract):
 
 class NodeData(Contract):
     label: str | None = None
-    config: Annotated[dict[str, Any] | None, SHALLOW] = None
-    settings: NodeSettings | None = Field(default=None, description="retries and onError, for action nodes")
+    # Typed as nullable so the published schemas (RunRequested among them) keep accepting null; never null once read.
+    config: dict[str, Any] | None = Field(default_factory=dict)
+    settings: NodeSettings | None = Field(default=None, description="retries and onError, for action nodes",
+                                          exclude_if=lambda value: value is None)
     samplePayload: Annotated[Any, SHALLOW] = Field(
-        default=None, description="webhook and schedule triggers: the payload a manual run of the draft uses"
+        default=None, description="webhook and schedule triggers: the payload a manual run of the draft uses",
+        exclude_if=lambda value: value is None,
     )
+
+    @field_validator("config")
+    @classmethod
+    def _no_config_is_empty(cls, config: dict[str, Any] | None) -> dict[str, Any]:
+        # Older saves and other tools write `config: null`; it means "nothing set", and is answered as {} so no
+        # reader (the builder's checks among them) has to tell null from an empty object.
+        return {} if config is None else shallow(config)
 
 
 class Node(Contract):
@@ -64,6 +75,24 @@ class Graph(Contract):
                 return meta.name
         return GraphMeta().name
 
+    def credential_names(self) -> set[str]:
+        """The stored credentials this graph names: in a credential field ({credentialName}) or as
+        getCredential('name') in a template. Read from the text, not rendered: the gateway asks this before a
+        credential is deleted, where naming one a template only mentions is the safe side."""
+        names: set[str] = set()
+        for node in self.nodes:
+            node_type = REGISTRY.get(node.type)
+            config = node.data.config or {}
+            if node_type is None:
+                continue
+            for field in node_type.credential_fields:
+                reference = config.get(field)
+                if isinstance(reference, dict) and isinstance(reference.get("credentialName"), str):
+                    names.add(reference["credentialName"])
+            for field in node_type.templated:
+                names.update(_GET_CREDENTIAL.findall(_text_of(config.get(field))))
+        return names
+
 
 class TemplateStep(Contract):
     type: str = Field(min_length=1)  # becomes a Node's type, which may not be empty either
@@ -82,6 +111,19 @@ class TemplateWorkflow(Contract):
     description: str | None = None
     definition: TemplateDefinition
 
+
+
+_GET_CREDENTIAL = re.compile(r"""getCredential\(\s*['"]([^'"]+)['"]\s*\)""")
+
+
+def _text_of(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict):
+        return "\n".join(_text_of(v) for v in value.values())
+    if isinstance(value, list):
+        return "\n".join(_text_of(v) for v in value)
+    return ""
 
 
 _COLUMN_WIDTH = 260.0

@@ -227,7 +227,7 @@ async def test_env_credentials_are_offered_and_survive_key_rotation(tmp_path: Pa
     env.pop("AUTOMATEOS_MASTER_KEY", None)
     gateway = f"http://127.0.0.1:{env['AUTOMATEOS_PORT']}"
     notion = ["--gateway", gateway, "--set", f"create-page.url={mock_http.url('/v1/pages')}",
-              "--input", "databaseId=db-1", "--input", "payload.title=Rotated"]
+              "--input", "databaseId=db-1", "--input", "title=Rotated"]
 
     up, lines = await start_up(env)
     try:
@@ -280,7 +280,7 @@ async def test_workflows_tokens_missing_inputs_and_ctrl_c(stack: Stack, mock_htt
     # Missing inputs are reported before anything is submitted.
     runs_before = len((await request(stack, "GET", "/v1/runs"))[1]["runs"])
     code, output = await automateos("run", str(EXAMPLES / "notion-automation.json"), *gateway, env=env)
-    assert code == 2 and "reads run inputs that were not given: databaseId, payload.title" in output, output
+    assert code == 2 and "reads run inputs that were not given: databaseId, title" in output, output
     assert "--input databaseId=…" in output
     assert len((await request(stack, "GET", "/v1/runs"))[1]["runs"]) == runs_before, "nothing was submitted"
 

@@ -101,18 +101,18 @@ def test_missing_inputs_are_found_without_asking_the_gateway() -> None:
     """The check runs on the CLI's side (the compiler's rule), so a runner token, which may not call validate,
     is told too; a graph the CLI cannot compile is left to the gateway's own refusal."""
     document = json.loads((EXAMPLES / "notion-automation.json").read_text())
-    with pytest.raises(RunCommandError, match="not given: databaseId, payload.title"):
+    with pytest.raises(RunCommandError, match="not given: databaseId, title"):
         check_inputs(document, {})
-    check_inputs(document, {"databaseId": "db", "payload": {"title": "Hi"}})
+    check_inputs(document, {"databaseId": "db", "title": "Hi"})
     check_inputs({"nodes": "not a graph"}, {})
     webhook = graph(http("ping", "http://127.0.0.1:9/x", json_body={"n": "{{ payload.body.n }}"}),
                     edges=[edge("start", "ping")])
     webhook["nodes"][0] = {"id": "start", "type": "webhook", "position": {"x": 0, "y": 0},
                            "data": {"label": "Hook", "config": {"responseMode": "onReceived"}}}
-    with pytest.raises(RunCommandError, match="not given: payload.body.n"):
+    check_inputs(webhook, {})  # payload.… is what the trigger brings (or its sample payload), never an input to ask for
+    webhook["nodes"][1]["data"]["config"]["json_body"] = {"n": "{{ payload.body.n }}", "team": "{{ team }}"}
+    with pytest.raises(RunCommandError, match="not given: team\n"):
         check_inputs(webhook, {})
-    webhook["nodes"][0]["data"]["samplePayload"] = {"body": {"n": 1}}
-    check_inputs(webhook, {})  # the sample payload stands in, as on the gateway
 
 
 def test_a_queued_run_says_since_when() -> None:

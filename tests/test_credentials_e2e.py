@@ -37,7 +37,7 @@ async def test_notion_template_end_to_end_against_a_mock_notion(stack: Stack, mo
     await add_credential(stack, "notionToken", token)
     mock_http.reply("/v1/pages", Reply(status=200, body={"object": "page", "id": "page-1"}))
     run_id = await stack.start_run(notion_template(mock_http.url("/v1/pages")),
-                                   inputs={"databaseId": "db-123", "payload": {"title": "Launch day"}})
+                                   inputs={"databaseId": "db-123", "title": "Launch day"})
     record = await stack.finish(run_id)
     assert record["status"] == "succeeded", record
 
@@ -50,7 +50,7 @@ async def test_notion_template_end_to_end_against_a_mock_notion(stack: Stack, mo
 
 async def test_missing_credential_fails_the_step_before_any_call(stack: Stack, mock_http: MockHttp) -> None:
     run_id = await stack.start_run(notion_template(mock_http.url("/v1/pages")),
-                                   inputs={"databaseId": "d", "payload": {"title": "t"}})
+                                   inputs={"databaseId": "d", "title": "t"})
     record = await stack.finish(run_id)
     step = next(s for s in record["steps"] if s["id"] == "create-page")
     assert record["status"] == "failed" and step["error"] == "credential 'notionToken' is not defined"
@@ -62,7 +62,7 @@ async def test_missing_variable_fails_naming_it_before_any_call(stack: Stack, mo
     run_id = await stack.start_run(notion_template(mock_http.url("/v1/pages")), inputs={"databaseId": "d"})
     record = await stack.finish(run_id)
     step = next(s for s in record["steps"] if s["id"] == "create-page")
-    assert "template variable 'payload.title' is not defined" in step["error"]
+    assert "template variable 'title' is not defined" in step["error"]
     assert mock_http.received == []
 
 

@@ -3,6 +3,8 @@ typed values, continue-on-fail, and the order router a new user builds."""
 
 from __future__ import annotations
 
+import pytest
+
 from tests.support.graphs import edge, graph, http, node, steps_by_id
 from tests.support.mock_http import MockHttp, Reply
 from tests.support.stack import Stack
@@ -134,3 +136,41 @@ async def test_bad_settings_and_handles_are_422s_naming_the_field(stack: Stack) 
     assert status == 422
     [issue] = body["error"]["fields"]
     assert issue["field"] == "graph.edges[1].sourceHandle" and "true, false" in issue["reason"]
+
+
+def amount_router(mock_http: MockHttp, condition: str) -> dict[str, object]:
+    return graph(
+        node("big", "if", condition=condition),
+        http("slack", mock_http.url("/slack")), http("book", mock_http.url("/book")),
+        edges=[edge("start", "big"), edge("big", "slack", "true"), edge("big", "book", "false")],
+    )
+
+
+@pytest.mark.parametrize(("condition", "amount", "taken"), [
+    ("payload.body.amount > 100", 20, "false"),  # a $20 order once went down the big-order branch
+    ("payload.body.amount > 100", 250, "true"),
+    ("{{ payload.body.amount > 100 }}", 20, "false"),
+    ("1 > 2", 20, "false"),
+    ("2 > 1", 20, "true"),
+    ("payload.body.amount > 100 and payload.body.amount < 1000", 250, "true"),
+])
+async def test_a_condition_with_or_without_braces_takes_the_right_branch(
+    stack: Stack, mock_http: MockHttp, condition: str, amount: int, taken: str
+) -> None:
+    run_id = await stack.start_run(amount_router(mock_http, condition), inputs={"payload": {"body": {"amount": amount}}})
+    record = await stack.finish(run_id)
+    steps = steps_by_id(record)
+    assert record["status"] == "succeeded", record["error"]
+    assert steps["big"]["handles"] == [taken] and steps["big"]["output"] == {"result": taken == "true"}
+    called, skipped = ("/slack", "book") if taken == "true" else ("/book", "slack")
+    assert len(mock_http.requests_to(called)) == 1 and steps[skipped]["status"] == "skipped"
+
+
+async def test_a_condition_mixing_text_and_braces_is_a_422_and_starts_nothing(stack: Stack, mock_http: MockHttp) -> None:
+    status, body = await stack.post_run(amount_router(mock_http, "{{ payload.body.amount }} > 100"),
+                                        inputs={"payload": {"body": {"amount": 20}}})
+    assert status == 422, body
+    [issue] = body["error"]["fields"]
+    assert issue["field"] == "graph.nodes[1].data.config.condition" and issue["nodeId"] == "big"
+    assert "write it whole inside one {{ }}" in issue["reason"]
+    assert mock_http.received == []

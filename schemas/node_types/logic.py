@@ -65,8 +65,8 @@ IF = REGISTRY.register(NodeType(
         fields={"condition": FieldUi(
             widget="expression", label="Condition", templated=True, monospace=True,
             placeholder="{{ steps.http_1.output.body.amount > 500 }}",
-            help="An expression, with or without {{ }}. False when it is false, empty, 0, none, or the text "
-                 "false, 0, no, none or null.",
+            help="One expression, as payload.body.amount > 100, with or without {{ }} around the whole of it. "
+                 "False when it is false, empty, 0, none, or the text false, 0, no, none or null.",
         )},
     ),
 ))

@@ -32,7 +32,19 @@ class WebhookVerify(Contract):
         return self
 
 
+WebhookMethod = Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
+
+
+def _only_post() -> list[WebhookMethod]:
+    return ["POST"]
+
+
 class WebhookConfig(Contract):
+    methods: list[WebhookMethod] = Field(
+        default_factory=_only_post, min_length=1, max_length=5,
+        description="the HTTP methods the URL accepts; any other is answered 405 with Allow. A GET's payload.body is "
+                    "its query parameters",
+    )
     responseMode: Literal["onReceived", "lastNode"] = Field(
         default="onReceived",
         description="onReceived: 202 {runId} at once. lastNode: wait for the run and answer its last step's output",
@@ -43,6 +55,13 @@ class WebhookConfig(Contract):
         default=None, max_length=200,
         description="{{payload.body.id}}: a second request with the same value within 24 h starts nothing",
     )
+
+    @field_validator("methods")
+    @classmethod
+    def _distinct_methods(cls, methods: list[WebhookMethod]) -> list[WebhookMethod]:
+        if len(set(methods)) != len(methods):
+            raise ValueError("lists a method twice")
+        return methods
 
     @field_validator("dedupeKey")
     @classmethod
@@ -57,12 +76,14 @@ WEBHOOK = REGISTRY.register(NodeType(
     type="webhook", kind="trigger", title="Webhook", description="Start a run when a request reaches this workflow's URL",
     config=WebhookConfig, inputs=(), runs_in="orchestrator", credential_fields=("verify",),
     ui=NodeUi(
-        glyph="⚡", accent="#16a34a", defaultLabel="Webhook", summary="POST, {responseMode}", idPrefix="webhook",
-        outputFields={"payload.body": "the request body (parsed JSON, or text)",
+        glyph="⚡", accent="#16a34a", defaultLabel="Webhook", summary="{methods}, {responseMode}", idPrefix="webhook",
+        outputFields={"payload.body": "the request body: parsed JSON, a form's fields, or text; a GET's query",
                       "payload.headers": "request headers (secrets masked)", "payload.query": "query parameters",
                       "payload.method": "the HTTP method"},
-        defaults={"responseMode": "onReceived", "verify": {"kind": "none"}},
+        defaults={"methods": ["POST"], "responseMode": "onReceived", "verify": {"kind": "none"}},
         fields={
+            "methods": FieldUi(widget="list", label="Methods", order=-1, placeholder="POST",
+                               help="GET, POST, PUT, PATCH or DELETE. Any other method is answered 405."),
             "responseMode": FieldUi(widget="select", label="Answer", order=0,
                                     optionLabels={"onReceived": "At once: 202 with the run id",
                                                   "lastNode": "When done: the last step's output"},

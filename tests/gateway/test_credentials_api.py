@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.support.stack import Stack
+from tests.support.stack import Stack, http_graph
 
 SECRET = "sk_live_4f1c2a9b8e7d6c5b9f3a"
 
@@ -58,3 +58,34 @@ async def test_names_the_store_cannot_key_are_refused_with_the_field_not_a_500(s
         assert 400 <= status < 500 and "error" in body, (name, status, body)  # "." is normalised away by the URL
     status, body, _ = await call(stack, "POST", "/v1/credentials", json={"name": "notion.prod", "value": "v"})
     assert status == 201 and body["name"] == "notion.prod"
+
+
+async def test_deleting_a_credential_saved_workflows_use_is_refused_naming_them_unless_forced(stack: Stack) -> None:
+    for name in ("slack", "notion", "unused"):
+        assert (await call(stack, "POST", "/v1/credentials", json={"name": name, "value": "v" * 20}))[0] == 201
+    by_field = http_graph("https://example.com/hook", name="Alerts",
+                          auth={"credentialName": "slack"})
+    by_template = http_graph("https://api.notion.com/v1/pages", name="Notion pages",
+                             headers={"Authorization": "Bearer {{ getCredential('notion') }}"})
+    ids = {}
+    for graph in (by_field, by_template):
+        status, body, _ = await call(stack, "POST", "/v1/workflows", json={"name": graph["meta"]["name"], "graph": graph})
+        assert status == 201, body
+        ids[graph["meta"]["name"]] = body["id"]
+
+    status, body, _ = await call(stack, "DELETE", "/v1/credentials/slack")
+    assert status == 409 and body["error"]["code"] == "in_use", body
+    assert body["error"]["usedBy"] == [{"id": ids["Alerts"], "name": "Alerts", "active": False}]
+    assert "'Alerts'" in body["error"]["message"] and body["error"]["fields"][0]["field"] == "name"
+    status, body, _ = await call(stack, "DELETE", "/v1/credentials/notion")
+    assert status == 409 and [w["name"] for w in body["error"]["usedBy"]] == ["Notion pages"]
+    names = [c["name"] for c in (await call(stack, "GET", "/v1/credentials"))[1]]
+    assert names == ["notion", "slack", "unused"], "a refused delete must keep the credential"
+
+    assert (await call(stack, "DELETE", "/v1/credentials/unused"))[0] == 204
+    assert (await call(stack, "DELETE", "/v1/credentials/slack?force=yes"))[0] == 422
+    assert (await call(stack, "DELETE", "/v1/credentials/slack?force=true"))[0] == 204
+    status, entries, _ = await call(stack, "GET", "/v1/audit?limit=5")
+    assert status == 200
+    [forced] = [e for e in entries["entries"] if e["action"] == "credential.delete" and e["target"] == "slack"]
+    assert forced["detail"] == {"forced": True}

@@ -9,6 +9,8 @@ import json
 import time
 from typing import Any
 
+import pytest
+
 from schemas.masking import MASK
 from tests.gateway.test_rest_api import request
 from tests.support.graphs import edge, graph, http, node
@@ -188,3 +190,97 @@ async def test_sensitive_headers_are_masked_in_the_payload(stack: Stack, mock_ht
     assert headers["x-request-source"] == "shop-7", "other headers stay readable"
     assert canary not in json.dumps(record), "the run keeps no secret header"
     assert canary not in mock_http.requests_to("/echo")[0].body.decode(), "templates see the masked values too"
+
+
+def echo_payload(mock_http: MockHttp, **webhook: Any) -> dict[str, Any]:
+    document = graph(http("notify", mock_http.url("/echo"), json_body={"body": "{{ payload.body }}",
+                                                                        "method": "{{ payload.method }}"}),
+                     edges=[edge("hook", "notify")])
+    document["nodes"][0] = node("hook", "webhook", "Webhook", **webhook)
+    return document
+
+
+async def send(stack: Stack, method: str, url: str, body: bytes = b"",
+               content_type: str | None = None, headers: dict[str, str] | None = None) -> tuple[int, Any, dict[str, str]]:
+    assert stack.http is not None
+    sent = {**({"Content-Type": content_type} if content_type else {}), **(headers or {})}
+    async with stack.http.request(method, f"{stack.base_url}{url}", data=body, headers=sent) as response:
+        text = await response.text()
+        return response.status, json.loads(text) if text else None, dict(response.headers)
+
+
+@pytest.mark.parametrize(("body", "reason"), [
+    (b'{"amount": 20,', "is not valid JSON"),
+    (b"", "is empty"),
+    (b"   ", "is empty"),
+    (b"{'single': 'quotes'}", "is not valid JSON"),
+])
+async def test_a_body_that_says_json_and_is_not_gets_400_and_starts_nothing(
+    stack: Stack, mock_http: MockHttp, body: bytes, reason: str
+) -> None:
+    url = await activated(stack, echo_payload(mock_http))
+    status, answer, _ = await send(stack, "POST", url, body, "application/json")
+    assert status == 400 and answer["error"]["code"] == "bad_request", answer
+    [issue] = answer["error"]["fields"]
+    assert issue["field"] == "body" and reason in issue["reason"], issue
+    assert await run_count(stack) == 0 and mock_http.received == []
+
+
+async def test_a_json_array_is_a_payload_like_any_json(stack: Stack, mock_http: MockHttp) -> None:
+    url = await activated(stack, echo_payload(mock_http))
+    status, answer, _ = await send(stack, "POST", url, b'[{"event": "open"}, {"event": "click"}]', "application/json")
+    assert status == 202
+    assert (await stack.finish(answer["runId"]))["status"] == "succeeded"
+    assert mock_http.requests_to("/echo")[0].json()["body"] == [{"event": "open"}, {"event": "click"}]
+
+
+async def test_a_method_the_hook_does_not_accept_gets_405_naming_the_allowed_ones(stack: Stack, mock_http: MockHttp) -> None:
+    url = await activated(stack, echo_payload(mock_http))
+    for method in ("GET", "PUT", "DELETE", "HEAD"):
+        status, answer, headers = await send(stack, method, url)
+        assert status == 405 and headers["Allow"] == "POST", (method, status)
+        if method != "HEAD":
+            assert answer["error"]["code"] == "method_not_allowed" and "accepts POST, not " + method in answer["error"]["message"]
+    assert (await send(stack, "GET", "/v1/hooks/no-such-hook"))[0] == 404, "an unknown hook is still 404"
+    assert await run_count(stack) == 0
+
+
+async def test_a_get_hook_runs_with_the_query_as_its_payload(stack: Stack, mock_http: MockHttp) -> None:
+    url = await activated(stack, echo_payload(mock_http, methods=["GET", "POST"]))
+    status, answer, _ = await send(stack, "GET", url + "?order=A-17&amount=20")
+    assert status == 202, answer
+    record = await stack.finish(answer["runId"])
+    assert record["status"] == "succeeded", record["error"]
+    assert mock_http.requests_to("/echo")[0].json() == {"body": {"order": "A-17", "amount": "20"}, "method": "GET"}
+    assert record["steps"][0]["output"]["payload"]["query"] == {"order": "A-17", "amount": "20"}
+    status, _, headers = await send(stack, "PATCH", url)
+    assert status == 405 and headers["Allow"] == "GET, POST"
+
+
+async def test_forms_arrive_as_objects_and_text_as_text(stack: Stack, mock_http: MockHttp) -> None:
+    url = await activated(stack, echo_payload(mock_http))
+    # As Slack sends a slash command: a form, UTF-8, with a field twice for good measure.
+    form = "command=%2Fdeploy&text=api+%E2%9C%93&channel_id=C1&tag=a&tag=b".encode()
+    status, answer, _ = await send(stack, "POST", url, form, "application/x-www-form-urlencoded; charset=utf-8")
+    assert status == 202, answer
+    await stack.finish(answer["runId"])
+    assert mock_http.requests_to("/echo")[0].json()["body"] == {"command": "/deploy", "text": "api ✓",
+                                                              "channel_id": "C1", "tag": ["a", "b"]}
+    status, answer, _ = await send(stack, "POST", url, "deploy finished ✓".encode(), "text/plain; charset=utf-8")
+    assert status == 202, answer
+    await stack.finish(answer["runId"])
+    assert mock_http.requests_to("/echo")[1].json()["body"] == "deploy finished ✓"
+
+
+async def test_a_form_is_signed_on_its_raw_bytes(stack: Stack, mock_http: MockHttp) -> None:
+    await add_credential(stack, "slackSigning", "s" * 32)
+    url = await activated(stack, echo_payload(mock_http, verify={"kind": "hmac-sha256", "credentialName": "slackSigning",
+                                                                 "header": "X-Signature"}))
+    form = b"payload=%7B%22type%22%3A%22block_actions%22%7D"
+    good = "sha256=" + hmac.new(b"s" * 32, form, hashlib.sha256).hexdigest()
+    kind = "application/x-www-form-urlencoded"
+    assert (await send(stack, "POST", url, form, kind, {"X-Signature": "sha256=00"}))[0] == 401
+    status, answer, _ = await send(stack, "POST", url, form, kind, {"X-Signature": good})
+    assert status == 202, answer
+    await stack.finish(answer["runId"])
+    assert mock_http.requests_to("/echo")[0].json()["body"] == {"payload": '{"type":"block_actions"}'}

@@ -127,3 +127,15 @@ async def test_webhook_urls_are_absolute_under_the_public_url(stack_parts: Stack
     _, active, _ = await request(stack_parts, "POST", f"/v1/workflows/{wid}/activate")
     assert {listed["workflows"][0]["triggers"][0]["url"], read["triggers"][0]["url"], active["triggers"][0]["url"]} == {
         trigger["url"]}
+
+
+async def test_a_node_without_config_or_settings_is_answered_with_an_empty_config_never_null(stack: Stack) -> None:
+    document = one_call("https://a.example/")
+    document["nodes"][0]["data"] = {"label": "Start", "config": None, "settings": None}
+    wid = (await create(stack, document))["id"]
+    for path in (f"/v1/workflows/{wid}", f"/v1/workflows/{wid}/versions/1"):
+        status, body, _ = await request(stack, "GET", path)
+        assert status == 200
+        start, call = body["graph"]["nodes"]
+        assert start["data"] == {"label": "Start", "config": {}}, path
+        assert call["data"]["config"]["url"] == "https://a.example/" and "settings" not in call["data"], path

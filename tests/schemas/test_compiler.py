@@ -6,6 +6,7 @@ import pytest
 from pydantic import TypeAdapter
 
 from schemas import Workflow, WorkflowInvalid, compile_workflow, run_inputs
+from schemas.expressions import MIXED_EXPRESSION
 
 WORKFLOW: TypeAdapter[Any] = TypeAdapter(Workflow)
 
@@ -280,15 +281,40 @@ def test_run_inputs_are_read_from_templated_fields_in_run_order_once_each() -> N
         {"url": "https://y.example/{{team}}", "body": "hello {{ payload . name | upper }} {{getCredential('k')}}"},
         {"url": "https://z.example", "json_body": {"{{keyInput}}": [1, "{{payload.id}}", "{{ true }}", "{{ 42 }}"]}},
     ))
-    # Names (header names, JSON keys) are not rendered, so a {{…}} in one is no input; inputs.team is team.
-    assert run_inputs(dag) == ["team", "payload.id", "payload.name"]
+    # Names (header names, JSON keys) are not rendered, so a {{…}} in one is no input; inputs.team is team;
+    # payload is what the trigger brings, never an input to ask for.
+    assert run_inputs(dag) == ["team"]
 
 
 def test_run_inputs_drop_a_path_another_one_extends() -> None:
-    dag = compile_dict(chain_of({"url": "https://x.example/{{payload}}/{{payload.title}}"}))
-    assert run_inputs(dag) == ["payload.title"]
+    dag = compile_dict(chain_of({"url": "https://x.example/{{customer}}/{{customer.email}}"}))
+    assert run_inputs(dag) == ["customer.email"]
 
 
 def test_run_inputs_are_empty_without_templates() -> None:
     dag = compile_dict(chain_of({"url": "https://x.example", "json_body": {"text": "hi {not a template}"}}))
     assert run_inputs(dag) == []
+
+
+def condition_graph(condition: str) -> dict[str, Any]:
+    check = {"id": "check", "type": "if", "data": {"config": {"condition": condition}}}
+    return {"nodes": [node("start", "start"), check, node("big")], "edges": [edge("start", "check"),
+            branch("check", "big", "true")], "meta": {"name": "Conditions"}}
+
+
+@pytest.mark.parametrize("condition", ["{{ amount }} > 100", "{{ a > 1 }} and {{ b > 1 }}", "amount > {{ limit }}",
+                                       "amount }} > 100"])
+def test_a_condition_mixing_text_and_braces_is_refused_saying_how_to_write_it(condition: str) -> None:
+    assert rejection(condition_graph(condition)) == [
+        ("graph.nodes[1].data.config.condition", MIXED_EXPRESSION, "check", None)]
+
+
+@pytest.mark.parametrize(("condition", "inputs"), [
+    ("amount > 100", ["amount"]),  # bare: one expression, so `amount` is an input
+    ("{{ order.total > 100 }}", ["order.total"]),
+    ("payload.body.amount > 100", []),  # what the trigger brings is never an input
+    ("1 > 2", []),
+    ("steps.start.output.x", []),
+])
+def test_a_bare_condition_reads_its_inputs_like_a_braced_one(condition: str, inputs: list[str]) -> None:
+    assert run_inputs(compile_dict(condition_graph(condition))) == inputs

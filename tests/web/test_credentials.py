@@ -223,7 +223,7 @@ async def test_notion_template_end_to_end_never_leaks_the_secret(
 
     await page.get_by_test_id("run-button").click()
     form = page.get_by_test_id("run-inputs")
-    await expect(form.locator("code")).to_have_text(["databaseId", "payload.title"])
+    await expect(form.locator("code")).to_have_text(["databaseId", "title"])
     await page.keyboard.press("Escape")
     await expect(form).to_have_count(0)
     assert mock_http.requests_to("/v1/pages") == []
@@ -232,7 +232,7 @@ async def test_notion_template_end_to_end_never_leaks_the_secret(
     title = "Launch plan “Q3” — draft"
     await page.get_by_test_id("run-button").click()
     await form.get_by_test_id("run-input-databaseId").locator("input").fill(database_id)
-    await form.get_by_test_id("run-input-payload.title").locator("input").fill(title)
+    await form.get_by_test_id("run-input-title").locator("input").fill(title)
     await form.get_by_test_id("run-inputs-submit").click()
     await expect(form).to_have_count(0)
     await expect(page.get_by_test_id("run-status")).to_have_attribute("data-status", "succeeded")

@@ -98,7 +98,7 @@ async def test_each_template_runs_against_the_mock_and_the_screenshots_are_taken
         await page.get_by_test_id("run-button").click()
         if path.stem == "notion-automation":  # it reads two run inputs (tests/web/test_credentials.py)
             await page.get_by_test_id("run-input-databaseId").locator("input").fill("db-1")
-            await page.get_by_test_id("run-input-payload.title").locator("input").fill("Hello")
+            await page.get_by_test_id("run-input-title").locator("input").fill("Hello")
             await page.get_by_test_id("run-inputs-submit").click()
         if previous is not None:  # the panel keeps showing the last run until this one is accepted
             await expect(status).not_to_have_attribute("data-run-id", previous)

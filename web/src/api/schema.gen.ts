@@ -33,9 +33,11 @@ export interface Edge {
 }
 
 export interface ErrorBody {
-  code: "validation_error" | "not_found" | "idempotency_conflict" | "conflict" | "bad_request" | "unavailable" | "internal_error" | "unauthorized" | "run_failed" | "unauthenticated" | "forbidden";
+  code: "validation_error" | "not_found" | "idempotency_conflict" | "conflict" | "bad_request" | "unavailable" | "internal_error" | "unauthorized" | "run_failed" | "unauthenticated" | "forbidden" | "in_use" | "method_not_allowed";
   fields: FieldIssue[];
   message: string;
+  /** in_use: the saved workflows that still use what was to be deleted */
+  usedBy: WorkflowRef[] | null;
 }
 
 export interface FieldIssue {
@@ -326,7 +328,7 @@ export interface ValidatedStep {
 }
 
 export interface ValidationResponse {
-  /** the run inputs its templates read, as payload.title */
+  /** the run inputs its templates read, as databaseId or customer.email (never payload…, which the trigger brings) */
   inputs: string[];
   ok: true;
   steps: ValidatedStep[];
@@ -335,6 +337,13 @@ export interface ValidationResponse {
 
 export interface WorkflowList {
   workflows: WorkflowSummary[];
+}
+
+/** A saved workflow named in an error: which one, and whether its triggers are live. */
+export interface WorkflowRef {
+  active: boolean;
+  id: string;
+  name: string;
 }
 
 export interface WorkflowSummary {
