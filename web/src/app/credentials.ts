@@ -3,7 +3,7 @@
 // masked values), and anything else a response carries is dropped.
 
 import { ApiError, type Api } from '../api/client';
-import type { Credential, NewCredential } from '../api/types';
+import type { Credential, NewCredential, WorkflowRef } from '../api/types';
 import { CREDENTIAL_NAME_RULE } from '../api/schema.gen';
 import type { BuilderStore } from '../store/store';
 
@@ -21,12 +21,8 @@ export interface CredentialsService {
   remove(name: string, options?: { force?: boolean }): Promise<void>;
 }
 
-/** A saved workflow that refers to a credential, as a 409 `in_use` lists it. */
-export interface CredentialUser {
-  id: string;
-  name: string;
-  active: boolean;
-}
+/** A saved workflow that refers to a credential, as a 409 `in_use` lists it (`error.usedBy`). */
+export type CredentialUser = WorkflowRef;
 
 /** The server refused a delete because saved workflows use the credential; `usedBy` says which. */
 export class CredentialInUse extends Error {
