@@ -3,6 +3,7 @@
 
 import { useEffect, useId, useMemo, useRef, useState, type FormEvent, type ReactNode, type Ref } from 'react';
 import { checkNewCredential, CredentialInUse, formErrorsOf, type CredentialUser, type FormErrors } from '../app/credentials';
+import { useFocusWhileOpen } from '../app/focus';
 import { useClosesOnEscape, useServices, useWorkflows } from '../app/services';
 import { ApiError } from '../api/client';
 import type { Credential } from '../api/types';
@@ -34,6 +35,7 @@ export function CredentialsDrawer() {
   }, [open, toAdd]);
 
   useClosesOnEscape(open, () => setOpen(false));
+  const drawer = useFocusWhileOpen<HTMLElement>(open);
 
   if (!open) return null;
 
@@ -49,7 +51,7 @@ export function CredentialsDrawer() {
   };
 
   return (
-    <aside className="drawer credentials" aria-label="Credentials" data-testid="credentials-drawer">
+    <aside className="drawer credentials" aria-label="Credentials" data-testid="credentials-drawer" ref={drawer} tabIndex={-1}>
       <header className="drawer__header">
         <div className="credentials__title">
           <span className="credentials__badge" aria-hidden="true">

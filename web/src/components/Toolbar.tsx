@@ -209,23 +209,24 @@ export function Toolbar() {
 
       <div className="toolbar__spacer" />
 
+      {/* Beside the run group, not in it: the warning is what gives way first when the header is short of room. */}
+      {reason && !activeRun && (
+        <span className="run-blocked" role="status" title={reason} data-testid="run-blocked-reason">
+          <Icon name="alert" size={14} />
+          <span className="run-blocked__text">{reason}</span>
+          {missingCredential && (
+            <button
+              type="button"
+              className="link-button run-blocked__action"
+              onClick={() => setCredentialsOpen(true, missingCredential)}
+              data-testid="run-blocked-add-credential"
+            >
+              Add it
+            </button>
+          )}
+        </span>
+      )}
       <div className="toolbar__group toolbar__run">
-        {reason && !activeRun && (
-          <span className="run-blocked" role="status" title={reason} data-testid="run-blocked-reason">
-            <Icon name="alert" size={14} />
-            <span className="run-blocked__text">{reason}</span>
-            {missingCredential && (
-              <button
-                type="button"
-                className="link-button run-blocked__action"
-                onClick={() => setCredentialsOpen(true, missingCredential)}
-                data-testid="run-blocked-add-credential"
-              >
-                Add it
-              </button>
-            )}
-          </span>
-        )}
         <button
           type="button"
           className={`button button--ghost${credentialsOpen ? ' is-active' : ''}`}
@@ -324,7 +325,8 @@ function LivePill() {
     >
       <span className="live-pill__dot" aria-hidden="true" />
       <span className="live-pill__text">
-        Live: v{state.live} · v{state.latest} saved, not live
+        Live: v{state.live}
+        <span className="live-pill__more"> · v{state.latest} saved, not live</span>
       </span>
       <button
         type="button"

@@ -2,6 +2,7 @@
 // rename, duplicate or delete from.
 
 import { useState } from 'react';
+import { useFocusWhileOpen } from '../app/focus';
 import { roleBlocks, useClosesOnEscape, useServices, useWorkflows } from '../app/services';
 import type { WorkflowSummary } from '../api/types';
 import { formatRelative } from '../run/format';
@@ -20,11 +21,12 @@ export function WorkflowsDrawer() {
   const close = () => workflows.setDrawerOpen(false);
 
   useClosesOnEscape(open, close);
+  const drawer = useFocusWhileOpen<HTMLElement>(open);
 
   if (!open) return null;
   const cannotEdit = roleBlocks(session, 'editor', 'Changing workflows');
   return (
-    <aside className="drawer" aria-label="Workflows" data-testid="workflows-drawer">
+    <aside className="drawer" aria-label="Workflows" data-testid="workflows-drawer" ref={drawer} tabIndex={-1}>
       <header className="drawer__header">
         <h2 className="panel-title">Workflows</h2>
         <div className="drawer__actions">
