@@ -123,3 +123,25 @@ async def test_history_follows_runs_live_and_tells_their_ids_apart(
     for run_id, text in zip(ids, shown):
         assert text.strip("…") in run_id
         assert run_id in (await page.get_by_test_id(f"history-copy-{run_id}").get_attribute("title") or "")
+
+
+async def test_a_live_workflow_with_history_open_at_each_size(page: Page, builder_stack: Stack, mock_http: MockHttp) -> None:
+    """The screenshots a person looks at: a saved, live workflow after a run, with History open beside it."""
+    SHOTS.mkdir(exist_ok=True)
+    mock_http.reply("/ping", Reply(200, {"ok": True}))
+    await load_graph(page, hooked(mock_http.url("/ping"), "Order notifications"))
+    await save(page, 1)
+    await page.get_by_test_id("workflows-button").click()
+    await page.get_by_test_id("activate-switch").click()
+    await expect(page.get_by_test_id("live-pill")).to_have_text("Live: v1")
+    await page.keyboard.press("Escape")
+    await page.get_by_test_id("run-button").click()
+    await expect(page.get_by_test_id("run-status")).to_have_attribute("data-status", "succeeded")
+    await page.get_by_test_id("history-button").click()
+    await expect(page.locator('[data-testid^="history-row-"]')).to_have_count(1)
+    for width, height in SIZES:
+        await page.set_viewport_size({"width": width, "height": height})
+        await expect(page.get_by_test_id("history-drawer")).to_be_in_viewport(ratio=1)
+        for test_id in ("run-button", "live-pill", "history-button"):
+            assert await whole_on_screen(page, test_id, width, height), (width, test_id)
+        await page.screenshot(path=str(SHOTS / f"builder-history-{width}x{height}.png"))
