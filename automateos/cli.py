@@ -111,14 +111,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     setup_logging(args.command, settings.log_level)
     if args.command == "up":
-        from .master_key import ensure_admin_token, ensure_master_key, ensure_nats_passwords
+        from .master_key import ensure_admin_token, ensure_master_key, ensure_nats_passwords, remember_gateway_address
         from .up import up
 
         settings, notice = ensure_master_key(settings)
         settings, token_notice = ensure_admin_token(settings)
         # The broker `up` starts admits only the roles' users; one it does not start is its operator's to secure.
         settings, nats_notice = (settings, None) if settings.nats_url else ensure_nats_passwords(settings)
-        for line in (notice, token_notice, nats_notice):
+        address_notice = remember_gateway_address(settings)
+        for line in (notice, token_notice, nats_notice, address_notice):
             if line:
                 print(f"✓ {line}", flush=True)
         return up(settings)

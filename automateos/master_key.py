@@ -7,6 +7,8 @@ import os
 import re
 from pathlib import Path
 
+from dotenv import dotenv_values
+
 from bus import Bus, Cipher, CredentialStore, new_master_key
 from bus.permissions import ROLES, new_password, password_variable
 from bus.cipher import key_from_base64
@@ -53,16 +55,41 @@ def ensure_nats_passwords(settings: Settings, env_file: Path = ENV_FILE) -> tupl
     return dataclasses.replace(settings, nats_passwords=passwords), notice
 
 
+def remember_gateway_address(settings: Settings, env_file: Path = ENV_FILE) -> str | None:
+    """Record the gateway's host and port in .env when it says otherwise (or nothing), so an `automateos` command in
+    another terminal reaches the gateway `up` started; returns a notice then."""
+    recorded = dotenv_values(env_file) if env_file.exists() else {}
+    changed = []
+    for name, value, default in (("AUTOMATEOS_HOST", settings.host, Settings.host),
+                                 ("AUTOMATEOS_PORT", str(settings.port), str(Settings.port))):
+        if recorded.get(name) != value and (name in recorded or value != default or name == "AUTOMATEOS_PORT"):
+            _write_env_line(env_file, name, value)
+            changed.append(f"{name}={value}")
+    if not changed:
+        return None
+    return f"recorded {', '.join(changed)} in {env_file.resolve()}: automateos commands run here reach this gateway"
+
+
 def _write_env_line(env_file: Path, name: str, value: str | None) -> None:
-    """Set (or with None, remove) one variable in .env; the file is created readable by its owner only."""
+    """Set (or with None, remove) one variable in .env, readable by its owner only. Written to a new file that then
+    replaces the old one: a write that fails halfway (a full disk) must not leave .env empty, since a missing master
+    key would make every stored credential unreadable."""
     text = env_file.read_text(encoding="utf-8") if env_file.exists() else ""
     lines = [line for line in text.splitlines() if not re.match(rf"^#?\s*{name}=", line)]
     if value is not None:
         lines.append(f"{name}={value}")
-    descriptor = os.open(env_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "w", encoding="utf-8") as out:
-        out.write("\n".join(lines) + "\n")
-    env_file.chmod(0o600)
+    partial = env_file.with_name(f".{env_file.name}.partial")
+    descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8") as out:
+            out.write("\n".join(lines) + "\n")
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(partial, 0o600)
+        os.replace(partial, env_file)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
 
 
 async def rotate_master_key(settings: Settings, nats_url: str, env_file: Path = ENV_FILE) -> str:

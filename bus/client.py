@@ -41,6 +41,7 @@ from .jetstream import LeaderSafeJetStream
 from .resources import NOT_READY_CODES, BusSettings, bind, declare
 from .run_index import RunIndex
 from .run_events_hub import RunEventModel, RunEventsHub, RunFollow
+from .run_list_feed import RunListFeed, RunListWatch
 from .run_store import RunStore
 from .step_outputs import StepOutputs
 from .tokens_kv import TokenStore
@@ -65,6 +66,7 @@ class Bus:
         self.tokens = TokenStore(buckets[subjects.TOKENS_BUCKET])
         self._subscriptions: list[Any] = []
         self.events_hub = RunEventsHub(nc, js)
+        self.run_list_feed = RunListFeed(js)
 
     @classmethod
     async def connect(
@@ -92,6 +94,7 @@ class Bus:
             await _quietly_unsubscribe(sub)
         self._subscriptions.clear()
         await self.events_hub.close()
+        await self.run_list_feed.close()
         try:
             await self.nc.drain()
         except nats.errors.Error as error:
@@ -227,6 +230,10 @@ class Bus:
         sub = await self.nc.subscribe(subjects.STEPS_ABORT)
         self._subscriptions.append(sub)
         return sub
+
+    def watch_runs(self) -> contextlib.AbstractAsyncContextManager[RunListWatch]:
+        """Every run's summary as it changes, from this process's one shared feed (History, live)."""
+        return self.run_list_feed.watch()
 
     def follow_run(self, run_id: str) -> contextlib.AbstractAsyncContextManager[RunFollow]:
         """A run's stored events, then its live ones, from this process's one shared feed (no consumer of its own)."""

@@ -98,6 +98,7 @@ def role_permissions() -> dict[str, Permissions]:
             *_kv_write(subjects.WORKFLOWS_BUCKET), *_kv_write(subjects.HOOK_DEDUPE_BUCKET),
             *_kv_write(subjects.TOKENS_BUCKET),
             *_stream_read(subjects.EVENTS_STREAM), *_follow(subjects.EVENTS_STREAM), *run_index,
+            *_follow(subjects.INDEX_STREAM),
             # /readyz looks at the pipeline's streams (their state, not their messages).
             f"$JS.API.STREAM.INFO.{subjects.DISPATCH_STREAM}", f"$JS.API.STREAM.INFO.{subjects.RESULTS_STREAM}",
         ],

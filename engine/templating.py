@@ -128,7 +128,9 @@ class Renderer:
         except UndefinedError:
             name = self._undefined_in(template)
             shown = f"'{name}'" if name else "in the template"
-            raise StepFailed(f"template variable {shown} is not defined (in {where})") from None
+            hint = self._why_missing(name) if name else None
+            raise StepFailed(f"template variable {shown} is not defined (in {where})"
+                             + (f": {hint}" if hint else "")) from None
         except SecurityError as error:
             raise StepFailed(f"the template in {where} is not allowed: {error}") from None
         except TemplateSyntaxError as error:
@@ -137,6 +139,29 @@ class Renderer:
             # Its message may quote a value, perhaps a credential's: with credentials in play, name the kind only.
             detail = f": {error}" if not self.has_credentials else ""
             raise StepFailed(f"the template in {where} failed: {type(error).__name__}{detail}") from None
+
+    def _why_missing(self, name: str) -> str | None:
+        """What is there instead, for a dotted path whose start exists: a webhook that posted a JSON array, read
+        as payload.body.type, should hear that payload.body is a list, not only that something is undefined."""
+        parts = name.split(".")
+        if not all(part.isidentifier() for part in parts) or parts[0] not in self.variables:
+            return None
+        value: Any = self.variables[parts[0]]
+        for depth, part in enumerate(parts[1:], start=1):
+            parent = ".".join(parts[:depth])
+            if isinstance(value, Mapping):
+                if part in value:
+                    value = value[part]
+                    continue
+                fields = ", ".join(sorted(str(key) for key in value)[:8]) or "none"
+                return f"{parent} has no field '{part}' (its fields: {fields}{', …' if len(value) > 8 else ''})"
+            if isinstance(value, list):
+                items = f"{len(value)} item{'' if len(value) == 1 else 's'}"
+                return (f"{parent} is a list of {items}, not an object: "
+                        f"{parent}[0].{'.'.join(parts[depth:])} reads the first")
+            kind = "text" if isinstance(value, str) else "empty (none)" if value is None else type(value).__name__
+            return f"{parent} is {kind}, not an object"
+        return None
 
     def _undefined_in(self, template: str) -> str | None:
         for match in _EXPRESSION.finditer(template):

@@ -24,6 +24,7 @@ from .auth import Authenticator, AuthMiddleware, guarded
 from .errors import ApiException, on_api_exception, on_http_exception, on_unexpected
 from .events_socket import run_events_socket
 from .hooks import HOOK_METHODS
+from .run_list_socket import run_list_socket
 from .request_id import RequestIdMiddleware
 from .same_origin import LOOPBACK_HOSTS, SameOriginMiddleware, SecurityHeadersMiddleware
 
@@ -102,6 +103,7 @@ def routes(config: GatewayConfig) -> list[BaseRoute]:
               methods=["GET"]),
         Route("/v1/runs/{run_id}/cancel", runner("cancelling a run", runs.cancel_run), methods=["POST"]),
         Route("/v1/runs/{run_id}/rerun", runner("re-running a run", runs.rerun), methods=["POST"]),
+        WebSocketRoute("/v1/runs/live", run_list_socket),
         WebSocketRoute("/v1/runs/{run_id}/events", run_events_socket),
         Route("/v1/workflows/validate", editor("validating a workflow", runs.validate_workflow), methods=["POST"]),
         Route("/v1/workflows", editor("creating a workflow", workflows.create_workflow), methods=["POST"]),

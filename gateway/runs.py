@@ -193,7 +193,9 @@ async def cancel_run(request: Request) -> Response:
     record = await _existing_run(request)
     if record.finished:
         raise ApiException(409, "conflict", f"run {record.id} has already {record.status}; nothing to cancel")
-    await bus_of(request).request_cancel(CancelRequested(runId=record.id, reason="cancelled through the API"))
+    # Who pressed Cancel, in words: the run's error and History show it as it is.
+    reason = f"cancelled by {principal_name(request) or 'a user'}"
+    await bus_of(request).request_cancel(CancelRequested(runId=record.id, reason=reason))
     return json_response(CancelAccepted(runId=record.id), 202)
 
 

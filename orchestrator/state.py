@@ -239,12 +239,13 @@ def apply_result(record: RunRecord, result: StepResult, now: datetime, output_re
     elif result.status == "failed" and settings.onError == "continue":
         step.errorHandled = True
         change.step_changed(step)
-        change.say(f"{step.name} failed{_of_attempts(result.attempt, retry.maxAttempts)}: "
-                   f"{result.error or 'no reason given'}; continuing (onError: continue)", "WARN", step.id)
+        change.say(f"{step.name} failed{_why_final(result, retry.maxAttempts)}: "
+                   f"{result.error or 'no reason given'}; the run goes on (its error handling says continue)",
+                   "WARN", step.id)
         _advance(change, step.id)
     else:
         change.step_changed(step)
-        change.say(f"{step.name} {result.status}{_of_attempts(result.attempt, retry.maxAttempts)}: "
+        change.say(f"{step.name} {result.status}{_why_final(result, retry.maxAttempts)}: "
                    f"{result.error or 'no reason given'}", "ERROR", step.id)
         _stop_starting(change)
     _settle_run(change)
@@ -306,7 +307,8 @@ def cancel(record: RunRecord, now: datetime, reason: str | None = None) -> Trans
                     step.durationMs = (now - step.startedAt).total_seconds() * 1000
             step.status = "cancelled"
             change.step_changed(step)
-    change.say(f"Run cancelled{': ' + reason if reason else ''}", "WARN")
+    said = f"Run {reason}" if reason and reason.startswith("cancelled") else f"Run cancelled{': ' + reason if reason else ''}"
+    change.say(said, "WARN")
     change.run_status("cancelled")
     transition = change.done()
     transition.abort = True
@@ -382,8 +384,17 @@ def _is_trigger(step_type: str) -> bool:
     return node_type is not None and node_type.kind == "trigger"
 
 
-def _of_attempts(attempt: int, max_attempts: int) -> str:
-    return f" on attempt {attempt} of {max_attempts}" if max_attempts > 1 else ""
+def _why_final(result: StepResult, max_attempts: int) -> str:
+    """Why a failure is the last word: retries spent ("on attempt 3 of 3"), or none tried, said plainly ("attempt 1
+    of 3" for an error that was never going to be retried reads as if two more were coming)."""
+    if result.status != "failed" or max_attempts <= 1:
+        return ""
+    if result.attempt >= max_attempts:
+        return f" on attempt {result.attempt} of {max_attempts}"
+    if not result.retryable:
+        return " (not retried: trying again would fail the same way)" if result.attempt == 1 else \
+            f" on attempt {result.attempt} (not retried: trying again would fail the same way)"
+    return " (not retried: the run is failing)"
 
 
 def _stop_starting(change: _Builder) -> None:

@@ -86,8 +86,10 @@ async def test_up_run_stop_and_runs_survive_a_restart(tmp_path: Path, mock_http:
         assert mock_http.requests_to("/slack")[0].json() == {"text": "Hello from AutomateOS :wave:"}
         run_id = output.split()[2]
 
-        code, output = await automateos_run(str(LEGACY_TEMPLATE), "--gateway", gateway,
-                                            "--set", f"step-1.url={mock_http.url('/discord-down')}", env=env)
+        assert dotenv["AUTOMATEOS_PORT"] == env["AUTOMATEOS_PORT"], "a new terminal finds the gateway through .env"
+        new_terminal = {k: v for k, v in env.items() if k != "AUTOMATEOS_PORT"}
+        code, output = await automateos_run(str(LEGACY_TEMPLATE), "--set",
+                                            f"step-1.url={mock_http.url('/discord-down')}", env=new_terminal)
         assert code == 1, output
         assert "HTTP 503" in output and "■ run failed" in output
     finally:

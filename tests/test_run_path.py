@@ -159,6 +159,7 @@ async def test_cancel_stops_a_run_whose_step_is_slow(stack: Stack, mock_http: Mo
 
     record = await stack.finish(run_id, timeout=15)
     assert record["status"] == "cancelled"
+    assert "Run cancelled by admin" in [log["msg"] for log in record["logs"]], "who cancelled, in words"
     assert {s["id"]: s["status"] for s in record["steps"]} == {"start": "succeeded", "call": "cancelled", "next": "cancelled"}
     assert mock_http.requests_to("/next") == []
     async with stack.http.post(f"{stack.base_url}/v1/runs/{run_id}/cancel") as response:

@@ -7,7 +7,7 @@ import pytest
 from engine.errors import StepFailed
 from engine.templating import Renderer, credential_names
 
-INPUTS = {"payload": {"title": "Launch"}, "databaseId": "db-42", "count": 3}
+INPUTS = {"payload": {"title": "Launch", "events": [{"type": "open"}, {"type": "click"}]}, "databaseId": "db-42", "count": 3}
 STEPS = {"fetch": {"output": {"status": 200, "body": {"id": 7, "items": [1, 2], "keys": "k"}}}}
 
 
@@ -30,6 +30,9 @@ def test_variables_of_every_kind() -> None:
     ("template", "message"),
     [
         ("{{ payload.subtitle }}", "template variable 'payload.subtitle' is not defined (in url)"),
+        ("{{ payload.subtitle }}", "payload has no field 'subtitle' (its fields: "),
+        ("{{ payload.events.type }}", "payload.events is a list of 2 items, not an object: payload.events[0].type reads the first"),
+        ("{{ payload.title.text }}", "payload.title is text, not an object"),
         ("x {{ missing }} y", "template variable 'missing' is not defined (in url)"),
         ("{{ steps.ghost.output.status }}", "template variable 'steps.ghost.output.status' is not defined (in url)"),
         ("{{ getCredential('absent') }}", "credential 'absent' is not defined"),

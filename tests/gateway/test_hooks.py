@@ -3,12 +3,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
 import time
 from typing import Any
 
+import aiohttp
 import pytest
 
 from schemas.masking import MASK
@@ -284,3 +286,45 @@ async def test_a_form_is_signed_on_its_raw_bytes(stack: Stack, mock_http: MockHt
     assert status == 202, answer
     await stack.finish(answer["runId"])
     assert mock_http.requests_to("/echo")[0].json()["body"] == {"payload": '{"type":"block_actions"}'}
+
+
+async def test_the_run_list_socket_shows_a_webhook_run_as_it_starts_and_ends(stack: Stack, mock_http: MockHttp) -> None:
+    """History follows this socket, so a run nobody started in the builder (a webhook's, a schedule's) appears
+    without a refresh."""
+    assert stack.http is not None
+    url = await activated(stack, echo_payload(mock_http))
+    seen: list[dict[str, Any]] = []
+    async with asyncio.timeout(30):
+        async with stack.http.ws_connect(f"{stack.base_url.replace('http', 'ws', 1)}/v1/runs/live") as socket:
+            status, answer, _ = await send(stack, "POST", url, b'{"n": 1}', "application/json")
+            assert status == 202
+            async for message in socket:
+                summary = json.loads(message.data)
+                if summary["id"] == answer["runId"]:
+                    seen.append(summary)
+                    if summary["status"] == "succeeded":
+                        break
+    assert seen[0]["trigger"] == "webhook" and seen[0]["workflowName"] == "Test workflow"
+    assert seen[-1]["status"] == "succeeded" and seen[-1]["durationMs"] is not None
+    listed = (await request(stack, "GET", "/v1/runs"))[1]["runs"][0]
+    assert set(seen[-1]) == set(listed), "a frame is shaped as an item of GET /v1/runs"
+
+
+async def test_the_run_list_socket_needs_a_token(stack: Stack) -> None:
+    async with aiohttp.ClientSession() as stranger:
+        async with stranger.ws_connect(f"{stack.base_url.replace('http', 'ws', 1)}/v1/runs/live") as socket:
+            message = await socket.receive()
+            assert message.type == aiohttp.WSMsgType.CLOSE and message.data == 4401
+
+
+async def test_a_step_reading_a_field_of_an_array_body_is_told_it_is_a_list(stack: Stack, mock_http: MockHttp) -> None:
+    document = graph(http("notify", mock_http.url("/echo"), json_body={"event": "{{ payload.body.event }}"}),
+                     edges=[edge("hook", "notify")])
+    document["nodes"][0] = node("hook", "webhook", "Webhook")
+    url = await activated(stack, document)
+    status, answer, _ = await send(stack, "POST", url, b'[{"event": "open"}]', "application/json")
+    assert status == 202
+    record = await stack.finish(answer["runId"])
+    error = record["steps"][1]["error"]
+    assert record["status"] == "failed" and "payload.body is a list of 1 item, not an object" in error, error
+    assert mock_http.received == []

@@ -138,6 +138,18 @@ def test_a_failure_that_is_not_retryable_fails_at_once() -> None:
     run = Run(record_of([http("call", retry={"maxAttempts": 5})], [edge("start", "call")]))
     run.result("call", "failed", error="HTTP 404", retryable=False)
     assert run.record.step("call").status == "failed" and run.last.timers == []
+    # Said plainly: "attempt 1 of 5" would read as if four more were coming.
+    [said] = [log.msg for log in run.record.logs if log.stepId == "call"]
+    assert "of 5" not in said and "not retried: trying again would fail the same way" in said and "HTTP 404" in said
+
+
+def test_a_failure_with_its_retries_spent_says_so() -> None:
+    run = Run(record_of([http("call", retry={"maxAttempts": 2, "initialIntervalMs": 100})], [edge("start", "call")]))
+    run.result("call", "failed", error="HTTP 503", retryable=True)
+    [timer] = run.last.timers
+    run.fire(timer)
+    run.result("call", "failed", attempt=2, error="HTTP 503", retryable=True)
+    assert any("failed on attempt 2 of 2: HTTP 503" in log.msg for log in run.record.logs)
     assert run.record.status == "failed"
 
 
