@@ -1,5 +1,7 @@
 // Human-readable durations and times for the run panel and history.
 
+import { cancelReasonOf } from './runState';
+
 export function formatDuration(ms: number | null | undefined): string {
   if (ms === null || ms === undefined || !Number.isFinite(ms) || ms < 0) return '—';
   if (ms < 1000) return `${Math.round(ms)} ms`;
@@ -39,11 +41,10 @@ export function shortRunId(id: string): string {
   return id.length <= 8 ? id : `…${id.slice(-8)}`;
 }
 
-/** A server log line as a person reads it: "Run cancelled: cancelled by admin" says "Run cancelled by admin", and the
- * old "cancelled through the API" (said of a button press too) says only that it was cancelled. */
+/** A server log line as a person reads it: the old "Run cancelled: cancelled through the API" (said of a button press
+ * too) says "Run cancelled", and "Run cancelled: cancelled by ci" says "Run cancelled by ci". */
 export function plainLogMessage(msg: string): string {
-  const cancelled = /^Run cancelled:\s*cancelled\b\s*(.*)$/.exec(msg);
-  if (!cancelled) return msg;
-  const how = (cancelled[1] ?? '').trim();
-  return how === '' || /^through the API$/i.test(how) ? 'Run cancelled' : `Run cancelled ${how}`;
+  const reason = cancelReasonOf(msg);
+  if (reason === null) return msg;
+  return reason === '' ? 'Run cancelled' : `Run cancelled${reason.startsWith(':') ? '' : ' '}${reason}`;
 }

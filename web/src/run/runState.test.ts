@@ -147,6 +147,9 @@ describe('the run as a whole', () => {
     expect(cancelNote(cancelled('Run cancelled: cancelled by admin'))).toBe('Cancelled by admin');
     expect(cancelNote(cancelled('Run cancelled: cancelled through the API'))).toBe('Cancelled');
     expect(cancelNote(cancelled('Run cancelled'))).toBe('Cancelled');
+    expect(cancelNote(cancelled('Run cancelled by admin'))).toBe('Cancelled by admin');
+    expect(cancelNote(cancelled('Run cancelled: the deploy window closed'))).toBe('Cancelled: the deploy window closed');
+    expect(plainLogMessage('Run cancelled by admin')).toBe('Run cancelled by admin');
     expect(plainLogMessage('Run cancelled: cancelled through the API')).toBe('Run cancelled');
     expect(plainLogMessage('Run cancelled: cancelled by ci')).toBe('Run cancelled by ci');
     expect(plainLogMessage('POST … → HTTP 200')).toBe('POST … → HTTP 200');

@@ -234,18 +234,24 @@ export function runDurationMs(run: Pick<RunView, 'startedAt' | 'finishedAt'>): n
   return durationBetween(run.startedAt, run.finishedAt);
 }
 
-const CANCELLED_LOG = /^Run cancelled(?::\s*(.*))?$/;
+/** The reason in a server's "Run cancelled…" log line, worded to follow "Cancelled": "by admin", "" for none (or for the
+ * old "through the API", which named the mechanism rather than anyone), null for any other line. */
+export function cancelReasonOf(msg: string): string | null {
+  const match = /^Run cancelled\b(.*)$/.exec(msg);
+  if (!match) return null;
+  let rest = (match[1] ?? '').trim();
+  if (rest.startsWith(':')) rest = rest.slice(1).trim();
+  if (rest.startsWith('cancelled ')) rest = rest.slice('cancelled '.length).trim();
+  if (/^through the API$/i.test(rest)) return '';
+  return rest === '' || rest.startsWith('by ') ? rest : `: ${rest}`;
+}
 
-/** Why a cancelled run was cancelled, as a sentence for people: the server's reason ("cancelled by admin") from its
- * log line, except the old wording that named the mechanism ("through the API") rather than anyone. */
+/** Why a cancelled run was cancelled, as a sentence for people ("Cancelled by admin"), from the server's log line. */
 export function cancelNote(run: Pick<RunView, 'status' | 'logs'>): string | null {
   if (run.status !== 'cancelled') return null;
   for (const log of [...run.logs].reverse()) {
-    const match = CANCELLED_LOG.exec(log.msg);
-    if (!match) continue;
-    const reason = (match[1] ?? '').trim();
-    if (reason === '' || /through the API/i.test(reason)) return 'Cancelled';
-    return reason.charAt(0).toUpperCase() + reason.slice(1);
+    const reason = cancelReasonOf(log.msg);
+    if (reason !== null) return reason === '' ? 'Cancelled' : `Cancelled${reason.startsWith(':') ? '' : ' '}${reason}`;
   }
   return 'Cancelled';
 }
