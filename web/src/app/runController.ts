@@ -124,8 +124,8 @@ export function createRunController(store: BuilderStore, api: Api, options: RunC
     if (run.status === 'succeeded') toast('success', `${name} succeeded${duration}`);
     else if (run.status === 'failed') toast('error', `${name} failed${run.error ? `: ${run.error}` : ''}`);
     else if (run.status === 'cancelled') {
-      const note = cancelNote(run);
-      toast('info', note && note !== 'Cancelled' ? `${name}: ${note.charAt(0).toLowerCase()}${note.slice(1)}` : `${name} was cancelled`);
+      // "Cancelled by admin" reads on as "Order Router was cancelled by admin".
+      toast('info', `${name} was ${(cancelNote(run) ?? 'Cancelled').replace(/^Cancelled/, 'cancelled')}`);
     }
   };
 
