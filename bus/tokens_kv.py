@@ -21,11 +21,14 @@ class TokenStore:
         self.kv = kv
 
     async def create(self, stored: StoredToken) -> None:
+        """The record first, the name last: a create cut by a crash leaves a record nobody holds the token of
+        (it is answered only after both writes) and no name taken, so the same name can be created again."""
+        await self.kv.put(f"token.{stored.hash}", stored.model_dump_json().encode())
         try:
             await self.kv.create(f"name.{stored.name}", stored.hash.encode())
         except KeyWrongLastSequenceError:
+            await self.kv.purge(f"token.{stored.hash}")
             raise TokenExists(f"a token named {stored.name!r} exists already") from None
-        await self.kv.put(f"token.{stored.hash}", stored.model_dump_json().encode())
 
     async def by_hash(self, digest: str) -> StoredToken | None:
         try:
@@ -35,12 +38,20 @@ class TokenStore:
         return StoredToken.model_validate_json(entry.value) if entry.value else None
 
     async def all(self) -> list[StoredToken]:
+        """Every token whose name is claimed by it: a record a crashed create left behind is not one."""
         found = []
         for key in await kv_keys(self.kv, "token."):
             stored = await self.by_hash(key.removeprefix("token."))
-            if stored is not None:
+            if stored is not None and await self._claimed_by(stored.name) == stored.hash:
                 found.append(stored)
         return sorted(found, key=lambda t: t.createdAt)
+
+    async def _claimed_by(self, name: str) -> str | None:
+        try:
+            entry = await self.kv.get(f"name.{name}")
+        except KeyNotFoundError:
+            return None
+        return entry.value.decode() if entry.value else None
 
     async def revoke(self, name: str) -> bool:
         """False when there is no such token."""

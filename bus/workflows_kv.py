@@ -79,6 +79,9 @@ class WorkflowStore:
         head, revision = found
         if head.version != base_version:
             raise VersionConflict(head.version)
+        # The head holds its own version until the next save moves it on; a gateway killed between writing a head
+        # and its version key left that version only there. Kept now, before the head moves, it is never lost.
+        await self._keep_version(head, only_if_missing=True)
         new = changed(head)
         await self.change(workflow_id, revision, new, new_version=True)
         return new
@@ -98,7 +101,9 @@ class WorkflowStore:
 
     async def versions(self, workflow_id: str) -> list[int]:
         keys = await kv_keys(self.kv, f"version.{workflow_id}.")
-        return sorted(int(key.rsplit(".", 1)[1]) for key in keys)
+        found = await self.get(workflow_id)
+        latest = {found[0].version} if found is not None else set()  # its key may not be written yet
+        return sorted({int(key.rsplit(".", 1)[1]) for key in keys} | latest)
 
     async def heads(self) -> list[WorkflowHead]:
         heads = []
@@ -162,9 +167,16 @@ class WorkflowStore:
         for node_id, hook_id in head.hooks.items():
             await self.kv.put(_hook(hook_id), HookRef(workflowId=head.id, nodeId=node_id).model_dump_json().encode())
 
-    async def _keep_version(self, head: WorkflowHead) -> None:
+    async def _keep_version(self, head: WorkflowHead, only_if_missing: bool = False) -> None:
         # put, not create: after a crash between head and version, the retry writes the same content.
-        await self.kv.put(_version(head.id, head.version), _as_version(head).model_dump_json().encode())
+        value = _as_version(head).model_dump_json().encode()
+        if not only_if_missing:
+            await self.kv.put(_version(head.id, head.version), value)
+            return
+        try:
+            await self.kv.create(_version(head.id, head.version), value)
+        except KeyWrongLastSequenceError:
+            pass  # written already, as it almost always is
 
 
 def _as_version(head: WorkflowHead) -> WorkflowVersion:

@@ -70,6 +70,8 @@ _PRIVATE: tuple[tuple[Rule, tuple[IPNetwork, ...]], ...] = (
 # IPv6 addresses that carry an IPv4 one, judged as that address: NAT64's well-known prefix (IPv4-mapped
 # ::ffff:0:0/96 is unwrapped by ipaddress itself).
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
+# IPv4-compatible addresses (deprecated, RFC 4291 2.5.5.1), which some stacks still route to the IPv4 address.
+_IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
 # What inet_aton may read as an IPv4 address in a legacy spelling: 127.1, 0x7f000001, 2130706433, 0177.0.0.1.
 _LEGACY_IPV4 = re.compile(r"[0-9][0-9a-fx.]*", re.IGNORECASE)
 _HOST_NAME = re.compile(r"[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?(\.[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?)*")
@@ -117,12 +119,15 @@ def normalise_name(host: str) -> str:
 
 
 def unwrap(address: IPAddress) -> IPAddress:
-    """The IPv4 address an IPv6 one carries (::ffff:127.0.0.1, 64:ff9b::7f00:1), else the address itself."""
+    """The IPv4 address an IPv6 one carries (::ffff:127.0.0.1, 64:ff9b::7f00:1, ::169.254.169.254), else the address
+    itself."""
     if isinstance(address, ipaddress.IPv6Address):
         if address.ipv4_mapped is not None:
             return address.ipv4_mapped
         if address in _NAT64:
             return ipaddress.IPv4Address(int(address) & 0xFFFF_FFFF)
+        if address in _IPV4_COMPATIBLE and int(address) > 1:  # ::169.254.169.254; but :: and ::1 are IPv6's own
+            return ipaddress.IPv4Address(int(address))
     return address
 
 

@@ -19,6 +19,7 @@ from jinja2 import StrictUndefined, Template, TemplateSyntaxError, UndefinedErro
 from jinja2.environment import TemplateExpression
 from jinja2.exceptions import SecurityError
 
+from schemas.credentials import CREDENTIAL_NAME_MAX, CREDENTIAL_NAME_PATTERN, CREDENTIAL_NAME_RULE
 from schemas.expressions import MIXED_EXPRESSION, WHOLE_TEMPLATE, expression_source
 
 from ._sandbox import ENV, MAX_VALUE, Secret, bounded, secret_refused
@@ -46,6 +47,7 @@ def credential_names(value: Any) -> set[str]:
     for text in _strings(value):
         if "getCredential" not in text:
             continue
+        _check_nesting(text, "the template")
         try:
             tree = ENV.parse(text)
         except TemplateSyntaxError:
@@ -55,6 +57,8 @@ def credential_names(value: Any) -> set[str]:
                 name = _credential_name(call)
                 if name is None:
                     raise StepFailed("getCredential takes one quoted name, as in getCredential('notionToken')")
+                if not re.fullmatch(CREDENTIAL_NAME_PATTERN, name) or len(name) > CREDENTIAL_NAME_MAX:
+                    raise StepFailed(f"getCredential({name[:70]!r}): {CREDENTIAL_NAME_RULE}")
                 found.add(name)
     return found
 
@@ -222,8 +226,27 @@ def _credential_name(call: nodes.Call) -> str | None:
 def _check_source(template: str, where: str) -> None:
     if len(template) > MAX_TEMPLATE_CHARS:
         raise StepFailed(f"the template in {where} is longer than {MAX_TEMPLATE_CHARS} characters")
+    _check_nesting(template, f"the template in {where}")
     if "{%" in template or "{#" in template:
         raise StepFailed(f"the template in {where} uses {{% %}} or {{# #}}: only {{{{ expressions }}}} are available")
+
+
+# Jinja's parser recurses once per bracket: 3,000 of them end in a RecursionError (and a traceback per step). No
+# template a person writes nests a fraction of this.
+MAX_NESTING = 64
+
+
+def _check_nesting(template: str, what: str) -> None:
+    depth = deepest = 0
+    for char in template:
+        if char in "([{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in ")]}":
+            depth = max(depth - 1, 0)
+    # `{{ … }}` itself counts two; a dict literal inside counts as nesting like any bracket.
+    if deepest > MAX_NESTING + 2:
+        raise StepFailed(f"{what} nests brackets more than {MAX_NESTING} deep")
 
 
 def _strings(value: Any) -> list[str]:

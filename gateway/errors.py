@@ -10,6 +10,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
+from bus import TRANSIENT_ERRORS
 from schemas import ApiError, ErrorBody, FieldIssue, issues_from_validation
 from schemas.api import ErrorCode, WorkflowRef
 
@@ -85,6 +86,12 @@ async def on_http_exception(request: Request, exc: Exception) -> Response:
 
 
 async def on_unexpected(request: Request, exc: Exception) -> Response:
+    if isinstance(exc, TRANSIENT_ERRORS):
+        # NATS did not answer (a restart, a leader election): nothing is wrong with the request, and a retry may work.
+        log.warning("%s %s: the bus did not answer (%s)", request.method, request.url.path, type(exc).__name__)
+        body = ApiError(error=ErrorBody(code="unavailable", message=f"the bus did not answer in time "
+                                                                    f"({type(exc).__name__}); retry"))
+        return json_response(body, 503, {"Retry-After": "1"})
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     rid = str(getattr(request.state, "request_id", "") or "")
     body = ApiError(error=ErrorBody(code="internal_error",

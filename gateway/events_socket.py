@@ -31,6 +31,17 @@ GAP_PATIENCE_S = 3.0
 UNKNOWN_RUN_PATIENCE_S = 10.0
 
 
+# A close frame's reason is at most 123 bytes of UTF-8; a longer one fails the close itself (the client sees 1006).
+MAX_CLOSE_REASON_BYTES = 123
+
+
+def close_reason(text: str) -> str:
+    """`text` cut to fit a close frame, with … where it was cut."""
+    if len(text.encode()) <= MAX_CLOSE_REASON_BYTES:
+        return text
+    return text.encode()[:MAX_CLOSE_REASON_BYTES - 3].decode(errors="ignore") + "…"
+
+
 class EventSequencer:
     """Puts events in seq order, drops repeats, and skips a gap that outlives GAP_PATIENCE_S."""
 
@@ -73,7 +84,7 @@ async def run_events_socket(websocket: WebSocket) -> None:
         await websocket.close(CLOSE_BAD_REQUEST, "after must be a whole number (the last seq you have)")
         return
     if not re.fullmatch(RUN_ID_PATTERN, run_id):
-        await websocket.close(CLOSE_NOT_FOUND, f"no run with id {run_id!r}")
+        await websocket.close(CLOSE_NOT_FOUND, close_reason(f"no run with id {run_id!r}"))
         return
     run_id_context.set(run_id)
     try:
@@ -133,7 +144,7 @@ async def _stream(websocket: WebSocket, bus: Bus, follow: RunFollow, after: int,
             last_heard = now
         elif give_up_at is not None and now > give_up_at:
             if await bus.runs.get(run_id) is None:
-                await websocket.close(CLOSE_NOT_FOUND, f"no run with id {run_id!r}")
+                await websocket.close(CLOSE_NOT_FOUND, close_reason(f"no run with id {run_id!r}"))
                 return
             give_up_at = None
         elif now - last_heard >= GAP_PATIENCE_S:

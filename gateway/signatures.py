@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import time
 
 STRIPE_HEADER = "Stripe-Signature"
 # Stripe's own default: an event signed longer ago than this is a replay.
 STRIPE_TOLERANCE_S = 300
+_UNIX_TIME = re.compile(r"[0-9]{1,12}", re.ASCII)
+_HEX_SHA256 = re.compile(r"[0-9a-fA-F]{64}", re.ASCII)
 
 
 class SignatureInvalid(Exception):
@@ -26,7 +29,10 @@ def check_stripe(body: bytes, header: str | None, secret: str, now: float | None
             timestamp = value
         elif key == "v1":
             signatures.append(value)
-    if timestamp is None or not timestamp.isdigit() or not signatures:
+    # Checked by shape before use: `"²".isdigit()` is true and int() refuses 5,000 digits; compare_digest refuses
+    # non-ASCII text. Odd bytes from a sender are a 401 like any bad signature, never an error of ours.
+    signatures = [v for v in signatures if _HEX_SHA256.fullmatch(v)]
+    if timestamp is None or not _UNIX_TIME.fullmatch(timestamp) or not signatures:
         raise SignatureInvalid(f"the {STRIPE_HEADER} header has no t= timestamp or no v1= signature")
     age = (time.time() if now is None else now) - int(timestamp)
     if abs(age) > STRIPE_TOLERANCE_S:
@@ -41,6 +47,8 @@ def check_hmac_sha256(body: bytes, header_name: str, value: str | None, secret: 
     if not value:
         raise SignatureInvalid(f"the {header_name} header is missing")
     given = value.strip().removeprefix("sha256=")
+    if not _HEX_SHA256.fullmatch(given):
+        raise SignatureInvalid(f"the {header_name} header is not a hex HMAC-SHA256 (64 hex digits, sha256= optional)")
     expected = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
     if not hmac.compare_digest(expected, given.lower()):
         raise SignatureInvalid(f"the {header_name} signature does not match the body and the key")

@@ -29,6 +29,7 @@ from schemas.workflows import (
 )
 
 from . import audit
+from .auth import require
 from .app_state import bus_of, public_base
 from .errors import ApiException, json_response, parse_body, read_body
 
@@ -125,6 +126,9 @@ async def delete_workflow(request: Request) -> Response:
     workflow_id = _workflow_id(request)
     bus = bus_of(request)
     head, _ = await existing(bus, workflow_id)
+    if head.active:
+        # Deleting switches its triggers off, which only an admin may do (as deactivating).
+        require(request, "admin", "deleting an active workflow")
     await bus.workflows.delete(workflow_id)
     await audit.record(request, "workflow.delete", workflow_id, head.version, name=head.name)
     return Response(status_code=204)

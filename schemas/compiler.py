@@ -14,6 +14,7 @@ from graphlib import CycleError, TopologicalSorter
 
 from pydantic import ValidationError
 
+from .credentials import CREDENTIAL_NAME_MAX, CREDENTIAL_NAME_PATTERN, CREDENTIAL_NAME_RULE, GET_CREDENTIAL
 from .dag import Dag, DagStep
 from .errors import FieldIssue, WorkflowInvalid, issues_from_validation
 from .expressions import MIXED_EXPRESSION, expression_source
@@ -115,6 +116,10 @@ def _compile(graph: Graph) -> Dag:
             text = getattr(config, field, None)
             if mode == "expression" and isinstance(text, str) and expression_source(text) is None:
                 issues.append(FieldIssue(field=f"{where}.data.config.{field}", reason=MIXED_EXPRESSION, nodeId=node.id))
+            for name in GET_CREDENTIAL.findall("\n".join(_strings(text))):
+                if len(name) > CREDENTIAL_NAME_MAX or not re.fullmatch(CREDENTIAL_NAME_PATTERN, name):
+                    issues.append(FieldIssue(field=f"{where}.data.config.{field}", nodeId=node.id,
+                                             reason=f"getCredential({name[:70]!r}): {CREDENTIAL_NAME_RULE}"))
         types[node.id] = node_type
         steps[node.id] = DagStep(
             id=node.id,

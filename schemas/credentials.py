@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Literal
 
@@ -13,6 +14,10 @@ from ._base import Contract, utc_now
 # with a dot, or hold two in a row). The builder's check is generated from this (web/scripts/gen-api-types.mjs).
 CREDENTIAL_NAME_PATTERN = r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$"
 CREDENTIAL_NAME_MAX = 64
+# getCredential('name') in a template, read from the text: the gateway and the compiler need the names a graph uses
+# without rendering it (the engine parses the template itself before it reveals anything).
+GET_CREDENTIAL = re.compile(r"""getCredential\(\s*['"]([^'"]*)['"]\s*\)""")
+CREDENTIAL_NAME_RULE = "a credential name is 1 to 64 letters, digits, _ and -, in parts joined by single dots"
 # Values are kept whole; the cap only stops a request from filling the store.
 MAX_CREDENTIAL_BYTES = 16 * 1024
 

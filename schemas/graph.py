@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Any
 
 from pydantic import Field, field_validator
 
 from ._base import Contract
+from .credentials import GET_CREDENTIAL
 from .limits import SHALLOW, shallow
 from .node_types import REGISTRY, NodeSettings
 
@@ -90,7 +90,7 @@ class Graph(Contract):
                 if isinstance(reference, dict) and isinstance(reference.get("credentialName"), str):
                     names.add(reference["credentialName"])
             for field in node_type.templated:
-                names.update(_GET_CREDENTIAL.findall(_text_of(config.get(field))))
+                names.update(GET_CREDENTIAL.findall(_text_of(config.get(field))))
         return names
 
 
@@ -111,9 +111,6 @@ class TemplateWorkflow(Contract):
     description: str | None = None
     definition: TemplateDefinition
 
-
-
-_GET_CREDENTIAL = re.compile(r"""getCredential\(\s*['"]([^'"]+)['"]\s*\)""")
 
 
 def _text_of(value: Any) -> str:

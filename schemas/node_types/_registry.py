@@ -62,7 +62,8 @@ class NodeUi(Contract):
     glyph: str
     accent: str
     defaultLabel: str
-    summary: str = Field(default="", description="canvas line: {field} is replaced by that config field's value")
+    summary: str = Field(default="", description="canvas line: {field} is replaced by that config field's value (an "
+                         "option's label where it has one); a|b shows the first alternative whose fields are all set")
     fields: dict[str, FieldUi] = Field(default_factory=dict)
     errorHandling: bool = Field(default=False, description="the node takes data.settings: retry and onError")
     idPrefix: str = Field(description="ids the builder makes for new nodes: <idPrefix>_<n>")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
@@ -14,6 +15,10 @@ from ._registry import REGISTRY, FieldUi, NodeType, NodeUi
 HttpMethod = Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
 
 DEFAULT_HTTP_TIMEOUT_MS = 30_000
+# RFC 9110: a header name is a token; a value has no control character but tab (aiohttp refuses them at send time,
+# which used to surface as an internal error).
+_HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 
 
 class HttpAuth(Contract):
@@ -60,10 +65,12 @@ class HttpConfig(Contract):
     @classmethod
     def _header_names(cls, headers: dict[str, str]) -> dict[str, str]:
         for name, value in headers.items():
-            if not name.strip() or any(c in name for c in " :\r\n"):
-                raise ValueError(f"invalid header name {name!r}")
+            if not _HEADER_NAME.fullmatch(name):
+                raise ValueError(f"invalid header name {name[:70]!r}: letters, digits and !#$%&'*+-.^_`|~ only")
             if "\r" in value or "\n" in value:
                 raise ValueError(f"header {name!r} must not contain line breaks")
+            if _CONTROL.search(value):
+                raise ValueError(f"header {name!r} must not contain control characters")
         return headers
 
     @model_validator(mode="after")

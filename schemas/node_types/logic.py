@@ -64,7 +64,7 @@ IF = REGISTRY.register(NodeType(
         outputFields={"result": "true or false"}, defaults={"condition": ""},
         fields={"condition": FieldUi(
             widget="expression", label="Condition", templated=True, monospace=True,
-            placeholder="{{ steps.http_1.output.body.amount > 500 }}",
+            placeholder="steps.http_1.output.body.amount > 500",
             help="One expression, as payload.body.amount > 100, with or without {{ }} around the whole of it. "
                  "False when it is false, empty, 0, none, or the text false, 0, no, none or null.",
         )},

@@ -14,15 +14,22 @@ from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from cronsim import CronSim, CronSimError
-from pydantic import Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from .._base import Contract
 from ._registry import REGISTRY, FieldUi, NodeType, NodeUi
 
 MAX_INTERVAL_S = 366 * 24 * 3600
+# A schedule fires on a cron expression or at an interval, never both. Said once here, and published in the JSON
+# Schema as `oneOf` single-key `required` groups, which the builder draws as a choice between the two fields.
+ONE_OF = ("cron", "intervalSeconds")
 
 
 class ScheduleConfig(Contract):
+    model_config = ConfigDict(
+        **Contract.model_config, json_schema_extra={"oneOf": [{"required": [name]} for name in ONE_OF]}
+    )
+
     cron: str | None = Field(default=None, max_length=200,
                              description="five fields: minute hour day-of-month month day-of-week, as `*/15 9-17 * * 1-5`")
     intervalSeconds: int | None = Field(default=None, ge=1, le=MAX_INTERVAL_S,
@@ -59,8 +66,8 @@ class ScheduleConfig(Contract):
 
     @model_validator(mode="after")
     def _one_kind(self) -> ScheduleConfig:
-        if (self.cron is None) == (self.intervalSeconds is None):
-            raise ValueError("set exactly one of cron and intervalSeconds")
+        if sum(getattr(self, name) is not None for name in ONE_OF) != 1:
+            raise ValueError("choose either Cron or Every: one of the two, not both")
         return self
 
     def ticks_after(self, after: datetime) -> Iterator[datetime]:
@@ -94,13 +101,14 @@ SCHEDULE = REGISTRY.register(NodeType(
     type="schedule", kind="trigger", title="Schedule", description="Start a run on a cron schedule or every N seconds",
     config=ScheduleConfig, inputs=(), runs_in="orchestrator",
     ui=NodeUi(
-        glyph="↻", accent="#16a34a", defaultLabel="Schedule", summary="{cron}{intervalSeconds}", idPrefix="schedule",
+        glyph="↻", accent="#16a34a", defaultLabel="Schedule", summary="{cron}|every {intervalSeconds} s", idPrefix="schedule",
         outputFields={"payload.scheduledAt": "the tick this run is for (UTC)"},
         defaults={"cron": "0 9 * * 1-5", "timezone": "UTC", "catchUp": "none"},
         fields={
             "cron": FieldUi(widget="text", label="Cron", order=0, monospace=True, placeholder="0 9 * * 1-5",
-                            help="minute hour day-of-month month day-of-week. Leave empty to use an interval."),
-            "intervalSeconds": FieldUi(widget="number", label="Or every (seconds)", order=1, placeholder="3600"),
+                            help="minute hour day-of-month month day-of-week, as 0 9 * * 1-5 (09:00 on weekdays)."),
+            "intervalSeconds": FieldUi(widget="number", label="Every", order=1, placeholder="3600",
+                                       help="Ticks are aligned to the clock: every 5 minutes fires at :00, :05, :10…"),
             "timezone": FieldUi(widget="text", label="Time zone", order=2, placeholder="UTC",
                                 help="IANA name, as Europe/Berlin; cron times are read in it, across DST changes."),
             "catchUp": FieldUi(widget="select", label="After downtime", order=3,

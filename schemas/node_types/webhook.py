@@ -26,9 +26,9 @@ class WebhookVerify(Contract):
     @model_validator(mode="after")
     def _complete(self) -> WebhookVerify:
         if self.kind != "none" and self.credentialName is None:
-            raise ValueError(f"{self.kind} verification needs credentialName: the credential holding the signing secret")
+            raise ValueError("checking the signature needs a signing secret: choose the credential that holds it")
         if self.kind == "hmac-sha256" and self.header is None:
-            raise ValueError("hmac-sha256 verification needs header: the request header carrying the signature")
+            raise ValueError("an HMAC-SHA256 check needs a signature header: the request header that carries it")
         return self
 
 

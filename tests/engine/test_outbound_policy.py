@@ -43,6 +43,7 @@ def test_ipv6_addresses_are_read_with_their_zone() -> None:
     ("169.254.43518", "169.254.43518 is 169.254.169.254, a cloud metadata address"),
     ("::ffff:169.254.169.254", "::ffff:169.254.169.254 is 169.254.169.254, a cloud metadata address"),
     ("64:ff9b::a9fe:a9fe", "64:ff9b::a9fe:a9fe is 169.254.169.254, a cloud metadata address"),
+    ("[::169.254.169.254]", "[::169.254.169.254] is 169.254.169.254, a cloud metadata address"),  # IPv4-compatible
     ("fd00:ec2::254", "fd00:ec2::254 is a cloud metadata address"),
     ("[fd00:ec2::254]", "fd00:ec2::254 is a cloud metadata address"),
     ("100.100.100.200", "100.100.100.200 is a cloud metadata address"),

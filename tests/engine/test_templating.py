@@ -37,10 +37,13 @@ def test_variables_of_every_kind() -> None:
         ("{{ steps.ghost.output.status }}", "template variable 'steps.ghost.output.status' is not defined (in url)"),
         ("{{ getCredential('absent') }}", "credential 'absent' is not defined"),
         ("{{ oops(", "template syntax error in url"),
+        ("{{ " + "(" * 3000 + "1" + ")" * 3000 + " }}", "nests brackets more than 64 deep"),  # was a RecursionError
+        ("{{ getCredential('a b') }}", "a credential name is 1 to 64"),
     ],
 )
 def test_problems_fail_the_step_naming_what_is_wrong(template: str, message: str) -> None:
     with pytest.raises(StepFailed) as failure:
+        credential_names([template])  # the worker looks for credentials first, then renders
         renderer().text(template, "url")
     assert message in failure.value.message
 

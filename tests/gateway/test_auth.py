@@ -112,6 +112,13 @@ async def test_roles_runner_editor_admin(stack: Stack, mock_http: MockHttp) -> N
     status, body, _ = await request(stack, "GET", f"/v1/runs/{started['runId']}")
     assert body["startedBy"] == "ci-runner" and body["trigger"] == "api" and body["workflowId"] == saved["id"]
 
+    # Deleting an active workflow switches its triggers off: an admin's call, as deactivating is.
+    assert (await request(stack, "POST", f"/v1/workflows/{saved['id']}/activate"))[0] == 200
+    status, answer, _ = await anonymous(stack, "DELETE", f"/v1/workflows/{saved['id']}", headers=bearer(editor))
+    assert status == 403 and "deleting an active workflow needs the admin role" in answer["error"]["message"]
+    assert (await request(stack, "GET", f"/v1/workflows/{saved['id']}"))[0] == 200
+    assert (await request(stack, "DELETE", f"/v1/workflows/{saved['id']}"))[0] == 204
+
 
 async def test_tokens_are_stored_hashed_shown_once_and_revocable(stack: Stack, bus: Bus) -> None:
     token = await new_token(stack, "deploy-bot", "runner")

@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from bus import EmbeddedNats
 from tests.gateway.test_rest_api import request
+from tests.support.waiting import eventually
 from tests.support.graphs import edge, graph, http
 from tests.support.mock_http import MockHttp, Reply
 from tests.support.stack import Stack
@@ -139,3 +141,20 @@ async def test_a_node_without_config_or_settings_is_answered_with_an_empty_confi
         start, call = body["graph"]["nodes"]
         assert start["data"] == {"label": "Start", "config": {}}, path
         assert call["data"]["config"]["url"] == "https://a.example/" and "settings" not in call["data"], path
+
+
+async def test_a_bus_that_does_not_answer_is_503_unavailable_not_500(stack: Stack, nats_server: EmbeddedNats) -> None:
+    wid = (await create(stack, one_call("https://a.example/")))["id"]
+    nats_server.kill()
+    try:
+        status, body, headers = await request(stack, "PUT", f"/v1/workflows/{wid}",
+                                              json={"graph": one_call("https://b.example/"), "baseVersion": 1})
+    finally:
+        nats_server.start()  # same port and store: the actors reconnect, and stop cleanly
+    assert status == 503 and body["error"]["code"] == "unavailable" and "retry" in body["error"]["message"], body
+    assert headers.get("Retry-After") == "1"
+
+    async def readable() -> bool:
+        return (await request(stack, "GET", f"/v1/workflows/{wid}"))[0] == 200
+
+    await eventually(readable, what="the gateway to read from the restarted server")

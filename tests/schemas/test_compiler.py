@@ -277,11 +277,11 @@ def chain_of(*configs: dict[str, Any]) -> dict[str, Any]:
 def test_run_inputs_are_read_from_templated_fields_in_run_order_once_each() -> None:
     dag = compile_dict(chain_of(
         {"url": "https://x.example/{{ inputs.team }}/{{steps.start.output}}",
-         "headers": {"X-Id": "{{payload.id}}", "{{notAHeaderInput}}": "v"}},
+         "headers": {"X-Id": "{{payload.id}}"}},
         {"url": "https://y.example/{{team}}", "body": "hello {{ payload . name | upper }} {{getCredential('k')}}"},
         {"url": "https://z.example", "json_body": {"{{keyInput}}": [1, "{{payload.id}}", "{{ true }}", "{{ 42 }}"]}},
     ))
-    # Names (header names, JSON keys) are not rendered, so a {{…}} in one is no input; inputs.team is team;
+    # Names (JSON keys) are not rendered, so a {{…}} in one is no input; inputs.team is team;
     # payload is what the trigger brings, never an input to ask for.
     assert run_inputs(dag) == ["team"]
 
@@ -318,3 +318,26 @@ def test_a_condition_mixing_text_and_braces_is_refused_saying_how_to_write_it(co
 ])
 def test_a_bare_condition_reads_its_inputs_like_a_braced_one(condition: str, inputs: list[str]) -> None:
     assert run_inputs(compile_dict(condition_graph(condition))) == inputs
+
+
+@pytest.mark.parametrize(("headers", "reason"), [
+    ({"X-A": "a\x00b"}, "must not contain control characters"),
+    ({"X-A": "a\x7fb"}, "must not contain control characters"),
+    ({"X A": "v"}, "invalid header name"),
+    ({"{{name}}": "v"}, "invalid header name"),
+    ({"X-Ä": "v"}, "invalid header name"),
+])
+def test_header_names_and_values_a_request_cannot_carry_are_refused(headers: dict[str, str], reason: str) -> None:
+    issues = rejection({"nodes": [node("start", "start"), node("call", headers=headers)], "edges": [edge("start", "call")]})
+    assert issues[0][0] == "graph.nodes[1].data.config.headers" and reason in issues[0][1], issues
+
+
+def test_a_tab_in_a_header_value_is_fine() -> None:
+    compile_dict({"nodes": [node("start", "start"), node("call", headers={"X-A": "a\tb"})], "edges": [edge("start", "call")]})
+
+
+@pytest.mark.parametrize("name", ["a b", "", "x" * 65, "a..b", "ключ"])
+def test_a_credential_name_the_store_cannot_hold_is_refused_when_the_graph_is_checked(name: str) -> None:
+    issues = rejection({"nodes": [node("start", "start"), node("call", headers={"Authorization": f"{{{{ getCredential('{name}') }}}}"})],
+                        "edges": [edge("start", "call")]})
+    assert issues[0][0] == "graph.nodes[1].data.config.headers" and "a credential name is 1 to 64" in issues[0][1], issues

@@ -160,7 +160,7 @@ export interface NodeUi {
   outputFields: Record<string, string>;
   /** a config object whose keys are output fields (set) */
   outputFieldsFrom: string | null;
-  /** canvas line: {field} is replaced by that config field's value */
+  /** canvas line: {field} is replaced by that config field's value (an option's label where it has one); a|b shows the first alternative whose fields are all set */
   summary: string;
 }
 

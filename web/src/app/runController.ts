@@ -7,6 +7,7 @@ import { topologicalOrder } from '../graph/algorithms';
 import type { GraphDocument } from '../graph/document';
 import { isTrigger, type Catalogue } from '../graph/nodeTypes';
 import { describeIssue, issuesFromServer } from '../graph/validate';
+import { isRunInput } from '../graph/variables';
 import { formatDuration } from '../run/format';
 import { applyEvent, cancelNote, createRunView, isTerminal, runDurationMs, waits, withSnapshot, type RunView, type StepView } from '../run/runState';
 import { documentOf, issuesOf, type BuilderStore } from '../store/store';
@@ -203,7 +204,7 @@ export function createRunController(store: BuilderStore, api: Api, options: RunC
       const asked = state.serverCheck === 'ok' ? Promise.resolve(state.runInputs) : api.validate(doc).then((ok) => ok.inputs);
       inFlight = asked
         .then(
-          (paths) => paths,
+          (paths) => paths.filter(isRunInput),
           () => [], // the run's own request reports what is wrong
         )
         .then((paths) => {

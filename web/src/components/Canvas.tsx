@@ -7,19 +7,26 @@ import {
   MarkerType,
   MiniMap,
   ReactFlow,
+  useNodesInitialized,
   useReactFlow,
   type Connection,
   type Edge,
+  type FinalConnectionState,
   type IsValidConnection,
   type NodeTypes,
 } from '@xyflow/react';
-import { useCallback, useEffect, useMemo, useRef, type DragEvent } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState, type DragEvent, type KeyboardEvent as ReactKeyboardEvent } from 'react';
 import type { StepView } from '../run/runState';
 import { useBuilder, useBuilderStore, useCatalogue } from '../store/hooks';
-import { canConnect, documentOf, type FlowNode } from '../store/store';
+import { isTrigger } from '../graph/nodeTypes';
+import { canConnect, documentOf, refusedConnection, type FlowNode } from '../store/store';
+import '../canvas.css';
 import { WorkflowNode } from './WorkflowNode';
 
 export const DRAG_MIME = 'application/x-automateos-node';
+
+/** How long a refused connection's reason stays over the canvas. */
+const NOTICE_MS = 6000;
 
 const MULTI_SELECT_KEYS = ['Shift', 'Meta', 'Control'];
 
@@ -65,6 +72,74 @@ export function Canvas() {
   const container = useRef<HTMLDivElement>(null);
   const runPanelOpen = useBuilder((s) => s.runPanelOpen);
   const firstRender = useRef(true);
+  const hasTrigger = useBuilder((s) => s.nodes.some((n) => isTrigger(s.catalogue.get(n.type ?? ''))));
+  const [notice, setNotice] = useState<{ id: number; text: string } | null>(null);
+
+  useEffect(() => {
+    if (!notice) return;
+    const timer = setTimeout(() => setNotice(null), NOTICE_MS);
+    return () => clearTimeout(timer);
+  }, [notice]);
+
+  // A drag released on a step that refuses it says why there, instead of silently doing nothing.
+  const onConnectEnd = useCallback(
+    (_event: MouseEvent | TouchEvent, connection: FinalConnectionState) => {
+      if (!connection.toNode || connection.isValid) return;
+      const state = store.getState();
+      const link = connection.fromHandle?.type === 'target'
+        ? { source: connection.toNode.id, target: connection.fromNode?.id ?? null, sourceHandle: connection.toHandle?.id ?? null }
+        : { source: connection.fromNode?.id ?? null, target: connection.toNode.id, sourceHandle: connection.fromHandle?.id ?? null };
+      const reason = refusedConnection(documentOf(state), state.catalogue, link);
+      if (reason) setNotice({ id: Date.now(), text: reason });
+    },
+    [store],
+  );
+
+  // Escape unselects a node and React Flow then blurs it, and Delete removes the focused node: either way focus
+  // would fall to <body>, and the next key would go nowhere. Keep it on the canvas: on the node when it is still
+  // there, else on the canvas itself. Two frames: React Flow blurs in the frame after the key.
+  const onKeyDown = useCallback((event: ReactKeyboardEvent) => {
+    if (!['Escape', 'Delete', 'Backspace'].includes(event.key)) return;
+    const nodeId = (event.target as HTMLElement).closest<HTMLElement>('.react-flow__node')?.dataset.id;
+    requestAnimationFrame(() =>
+      requestAnimationFrame(() => {
+        const el = container.current;
+        const active = document.activeElement;
+        if (!el || (active && active !== document.body && active.isConnected)) return;
+        const node = nodeId ? el.querySelector<HTMLElement>(`.react-flow__node[data-id="${CSS.escape(nodeId)}"]`) : null;
+        (node ?? el).focus();
+      }),
+    );
+  }, []);
+
+  // At start-up (a reload brings the draft back) React Flow's own fit may run before the panels around the canvas
+  // have their widths, leaving steps out of view: fit again once the nodes are measured, once.
+  const nodesInitialized = useNodesInitialized();
+  const startupFit = useRef(true);
+  useEffect(() => {
+    if (!nodesInitialized || !startupFit.current) return;
+    let frame = requestAnimationFrame(() => {
+      frame = requestAnimationFrame(() => {
+        startupFit.current = false;
+        void fitView({ padding: 0.2, maxZoom: 1 });
+      });
+    });
+    return () => cancelAnimationFrame(frame);
+  }, [nodesInitialized, fitView]);
+
+  // A document that replaces the canvas (a workflow opened from Workflows or History, or at start-up from the
+  // address, an import, a template) is fitted to view: the view of the one before means nothing for it.
+  const documentLoads = useBuilder((s) => s.documentLoads);
+  const loadsSeen = useRef(documentLoads);
+  useEffect(() => {
+    if (documentLoads === loadsSeen.current) return;
+    loadsSeen.current = documentLoads;
+    // Two frames: React Flow measures the new nodes first, and fitView needs their sizes.
+    let frame = requestAnimationFrame(() => {
+      frame = requestAnimationFrame(() => void fitView({ padding: 0.2, maxZoom: 1, duration: 200 }));
+    });
+    return () => cancelAnimationFrame(frame);
+  }, [documentLoads, fitView]);
 
   // Opening or closing the run panel resizes the canvas: re-fit so no step ends up hidden under it.
   useEffect(() => {
@@ -158,7 +233,16 @@ export function Canvas() {
   );
 
   return (
-    <div className="canvas" ref={container} onDragOver={onDragOver} onDrop={onDrop} data-testid="canvas">
+    <div
+      className="canvas"
+      ref={container}
+      tabIndex={-1}
+      aria-label="Canvas"
+      onDragOver={onDragOver}
+      onDrop={onDrop}
+      onKeyDown={onKeyDown}
+      data-testid="canvas"
+    >
       <ReactFlow<FlowNode>
         nodes={nodes}
         edges={edges}
@@ -166,6 +250,7 @@ export function Canvas() {
         onNodesChange={onNodesChange}
         onEdgesChange={onEdgesChange}
         onConnect={onConnect}
+        onConnectEnd={onConnectEnd}
         isValidConnection={isValidConnection}
         deleteKeyCode={null}
         multiSelectionKeyCode={MULTI_SELECT_KEYS}
@@ -194,6 +279,52 @@ export function Canvas() {
           maskColor="rgba(241, 245, 249, 0.7)"
         />
       </ReactFlow>
+      {notice && (
+        <div className="canvas-notice" role="status" key={notice.id} data-testid="canvas-notice">
+          {notice.text}
+          <button type="button" className="icon-button icon-button--quiet" aria-label="Dismiss" onClick={() => setNotice(null)}>
+            ×
+          </button>
+        </div>
+      )}
+      {!hasTrigger && <TriggerPicker />}
     </div>
+  );
+}
+
+/** A canvas with no trigger asks first how the workflow starts, as n8n does; the steps already there stay. */
+function TriggerPicker() {
+  const catalogue = useCatalogue();
+  const replaceTrigger = useBuilder((s) => s.replaceTrigger);
+  const empty = useBuilder((s) => s.nodes.length === 0);
+  const { fitView } = useReactFlow();
+  return (
+    <section className="trigger-picker" aria-label="Choose a trigger" data-testid="trigger-picker">
+      <h2 className="trigger-picker__title">{empty ? 'How does this workflow start?' : 'This workflow has no trigger'}</h2>
+      <p className="muted small">Pick what starts a run; you can change it later from its panel.</p>
+      <div className="trigger-picker__options">
+        {catalogue.types.filter(isTrigger).map((t) => (
+          <button
+            key={t.type}
+            type="button"
+            className="trigger-picker__option"
+            style={{ ['--accent' as string]: t.ui.accent }}
+            onClick={() => {
+              replaceTrigger(null, t.type);
+              requestAnimationFrame(() => void fitView({ padding: 0.2, maxZoom: 1, duration: 200 }));
+            }}
+            data-testid={`trigger-pick-${t.type}`}
+          >
+            <span className="palette__chip" aria-hidden="true">
+              {t.ui.glyph}
+            </span>
+            <span className="trigger-picker__text">
+              <span className="trigger-picker__name">{t.title}</span>
+              <span className="muted small">{t.description}</span>
+            </span>
+          </button>
+        ))}
+      </div>
+    </section>
   );
 }

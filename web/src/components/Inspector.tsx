@@ -1,10 +1,10 @@
 // The right-hand panel: the selected step's form (drawn from its catalogue entry) or what happened to it in
 // the last run, or the workflow's details and open problems when nothing is selected.
 
-import { useContext, useEffect, useId, useState } from 'react';
+import { useContext, useEffect, useId, useRef, useState, type ReactNode } from 'react';
 import { IssuesContext } from '../app/services';
 import { isPlainObject } from '../graph/document';
-import { formFields, type NodeTypeInfo } from '../graph/nodeTypes';
+import { choiceGroups, formFields, type FormField, type NodeTypeInfo } from '../graph/nodeTypes';
 import { settingFields, valueAt, type SettingField } from '../graph/settings';
 import { describeIssue, type Issue } from '../graph/validate';
 import { useBuilder, useBuilderShallow, useCatalogue, useDocument } from '../store/hooks';
@@ -119,6 +119,7 @@ function NodeForm({ node, info }: { node: FlowNode; info: NodeTypeInfo }) {
   const labelId = useId();
   const config = isPlainObject(node.data.config) ? node.data.config : {};
   const fields = formFields(info);
+  const groups = choiceGroups(info);
   const fieldKeys = new Set([...fields.map((f) => f.key), 'label']);
   const errorsFor = (field: string) => dedupe(issues.filter((i) => i.field === field).map((i) => i.message));
   // Problems with no field of their own on this form (the node, its edges, a config key no control shows).
@@ -135,6 +136,7 @@ function NodeForm({ node, info }: { node: FlowNode; info: NodeTypeInfo }) {
           ))}
         </ul>
       )}
+      {info.kind === 'trigger' && <ChangeTrigger node={node} info={info} />}
       <Field label="Name" htmlFor={labelId} errors={errorsFor('label')} testId="field-label">
         <input
           id={labelId}
@@ -144,16 +146,27 @@ function NodeForm({ node, info }: { node: FlowNode; info: NodeTypeInfo }) {
           onChange={(e) => setLabel(node.id, e.target.value)}
         />
       </Field>
-      {fields.map((field) => (
-        <FieldControl
-          key={`${node.id}:${field.key}`}
-          nodeId={node.id}
-          field={field}
-          config={config}
-          errors={errorsFor(field.key)}
-          onChange={(patch) => setConfig(node.id, patch)}
-        />
-      ))}
+      {fields.map((field) => {
+        const group = groups.find((g) => g.includes(field.key));
+        if (group && group[0] !== field.key) return null;
+        const control = (f: FormField) => (
+          <FieldControl
+            key={`${node.id}:${f.key}`}
+            nodeId={node.id}
+            field={f}
+            config={config}
+            errors={errorsFor(f.key)}
+            onChange={(patch) => setConfig(node.id, patch)}
+          />
+        );
+        return group ? (
+          <ChoiceField key={`${node.id}:${group.join('|')}`} node={node} fields={fields.filter((f) => group.includes(f.key))} config={config} info={info}>
+            {control}
+          </ChoiceField>
+        ) : (
+          control(field)
+        );
+      })}
       {fields.length === 0 && info.kind === 'trigger' && (
         <p className="muted">Every run starts here. Connect it to the first step of your workflow.</p>
       )}
@@ -166,6 +179,90 @@ function NodeForm({ node, info }: { node: FlowNode; info: NodeTypeInfo }) {
         </button>
       </div>
     </>
+  );
+}
+
+const isSet = (value: unknown) => value !== undefined && value !== null;
+
+/**
+ * Fields of which exactly one is set (a schedule's Cron or Every), as one choice: picking one removes the other,
+ * whose value is remembered while the form is open so switching back restores it.
+ */
+function ChoiceField({
+  node,
+  info,
+  fields,
+  config,
+  children,
+}: {
+  node: FlowNode;
+  info: NodeTypeInfo;
+  fields: FormField[];
+  config: Record<string, unknown>;
+  children: (field: FormField) => ReactNode;
+}) {
+  const setConfig = useBuilder((s) => s.setConfig);
+  const active = fields.find((f) => isSet(config[f.key])) ?? fields[0]!;
+  const remembered = useRef<Record<string, unknown>>({});
+  const pick = (field: FormField) => {
+    if (field.key === active.key) return;
+    remembered.current[active.key] = config[active.key];
+    const placeholder = field.ui.placeholder ?? '';
+    const fallback = info.ui.defaults[field.key] ?? (field.ui.widget === 'number' && placeholder !== '' ? Number(placeholder) : '');
+    const patch: Record<string, unknown> = Object.fromEntries(fields.map((f) => [f.key, undefined]));
+    patch[field.key] = remembered.current[field.key] ?? fallback;
+    setConfig(node.id, patch);
+  };
+  return (
+    <div className="choice-field" data-testid={`choice-${fields.map((f) => f.key).join('-')}`}>
+      <div className="segmented" role="radiogroup" aria-label={fields.map((f) => f.ui.label).join(' or ')}>
+        {fields.map((f) => (
+          <button
+            key={f.key}
+            type="button"
+            role="radio"
+            aria-checked={f.key === active.key}
+            className={`segmented__option${f.key === active.key ? ' is-active' : ''}`}
+            onClick={() => pick(f)}
+            data-testid={`choice-${f.key}`}
+          >
+            {f.ui.label}
+          </button>
+        ))}
+      </div>
+      {children(active)}
+    </div>
+  );
+}
+
+/** How the workflow starts, changed in place: the steps after the trigger stay connected. */
+function ChangeTrigger({ node, info }: { node: FlowNode; info: NodeTypeInfo }) {
+  const triggers = useCatalogue().types.filter((t) => t.kind === 'trigger');
+  const replaceTrigger = useBuilder((s) => s.replaceTrigger);
+  const labelId = useId();
+  if (triggers.length < 2) return null;
+  return (
+    <div className="field change-trigger" data-testid="change-trigger">
+      <span className="field__label" id={labelId}>
+        Change trigger
+      </span>
+      <div className="segmented" role="radiogroup" aria-labelledby={labelId}>
+        {triggers.map((t) => (
+          <button
+            key={t.type}
+            type="button"
+            role="radio"
+            aria-checked={t.type === info.type}
+            className={`segmented__option${t.type === info.type ? ' is-active' : ''}`}
+            title={t.description}
+            onClick={() => t.type !== info.type && replaceTrigger(node.id, t.type)}
+            data-testid={`change-trigger-${t.type}`}
+          >
+            {t.title}
+          </button>
+        ))}
+      </div>
+    </div>
   );
 }
 

@@ -1,10 +1,12 @@
 // Node types to add, as the server lists them: drag one onto the canvas, or click (or press Enter) to add it
-// after the selected step.
+// after the selected step (with nothing selected, after the last step of the main path).
 
 import { useReactFlow } from '@xyflow/react';
 import type { DragEvent } from 'react';
 import { useServices } from '../app/services';
+import { mainPathLeaf } from '../graph/algorithms';
 import { isTrigger, type NodeTypeInfo } from '../graph/nodeTypes';
+import { documentOf } from '../store/store';
 import { useBuilder, useBuilderStore, useCatalogue } from '../store/hooks';
 import { DRAG_MIME } from './Canvas';
 
@@ -16,9 +18,17 @@ export function Palette() {
   const { fitView } = useReactFlow();
 
   const add = (info: NodeTypeInfo) => {
-    const selected = store.getState().nodes.filter((n) => n.selected);
-    const from = selected.length === 1 ? selected[0] : undefined;
-    addNode(info.type, from && info.inputs.length > 0 ? { connectFrom: from.id } : {});
+    const state = store.getState();
+    if (isTrigger(info)) {
+      state.replaceTrigger(null, info.type);
+    } else {
+      const selected = state.nodes.filter((n) => n.selected);
+      // Nothing selected: after the last step of the main path, as the next step of the flow.
+      const doc = documentOf(state);
+      const trigger = doc.nodes.find((n) => isTrigger(state.catalogue.get(n.type)));
+      const from = selected.length === 1 ? selected[0]?.id : selected.length === 0 ? mainPathLeaf(doc, trigger?.id) : null;
+      addNode(info.type, from && info.inputs.length > 0 ? { connectFrom: from } : {});
+    }
     // Keep the new step in view (it is placed next to the selected or last step).
     requestAnimationFrame(() => void fitView({ padding: 0.2, maxZoom: 1, duration: 200 }));
   };
@@ -45,7 +55,7 @@ export function Palette() {
                 onClick={() => add(definition)}
                 data-testid={`palette-${definition.type}`}
                 aria-label={`Add ${definition.title}`}
-                title={disabled ? 'A workflow starts from exactly one trigger: delete the one on the canvas to use this one instead' : `${definition.description}. Drag onto the canvas, or click to add`}
+                title={disabled ? 'A workflow starts from exactly one trigger: select it and use Change trigger' : `${definition.description}. Drag onto the canvas, or click to add`}
                 style={{ ['--accent' as string]: definition.ui.accent }}
               >
                 <span className="palette__chip" aria-hidden="true">
@@ -53,7 +63,7 @@ export function Palette() {
                 </span>
                 <span className="palette__text">
                   <span className="palette__name">{definition.title}</span>
-                  <span className="palette__desc">{disabled ? 'One trigger per workflow: remove the current one first' : definition.description}</span>
+                  <span className="palette__desc">{disabled ? 'Use Change trigger on the trigger' : definition.description}</span>
                 </span>
               </button>
             </li>

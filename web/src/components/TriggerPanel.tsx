@@ -4,16 +4,20 @@
 import { useEffect, useId, useState } from 'react';
 import { useServices, useWorkflows } from '../app/services';
 import { isPlainObject } from '../graph/document';
-import { useBuilder } from '../store/hooks';
+import { labelOf, type NodeTypeInfo } from '../graph/nodeTypes';
+import { useBuilder, useCatalogue } from '../store/hooks';
 import type { FlowNode } from '../store/store';
 
 const PREVIEW_DELAY_MS = 300;
 
 export function TriggerPanel({ node }: { node: FlowNode }) {
+  const catalogue = useCatalogue();
   return (
     <>
       {node.type === 'webhook' && <WebhookUrl nodeId={node.id} />}
-      {node.type === 'schedule' && <SchedulePreview config={isPlainObject(node.data.config) ? node.data.config : {}} />}
+      {node.type === 'schedule' && (
+        <SchedulePreview config={isPlainObject(node.data.config) ? node.data.config : {}} info={catalogue.get(node.type)} />
+      )}
       <SamplePayload node={node} />
     </>
   );
@@ -61,7 +65,9 @@ function WebhookUrl({ nodeId }: { nodeId: string }) {
 
 type Preview = { kind: 'idle' } | { kind: 'ok'; times: string[] } | { kind: 'error'; message: string };
 
-function SchedulePreview({ config }: { config: Record<string, unknown> }) {
+const capitalise = (text: string) => text.charAt(0).toUpperCase() + text.slice(1);
+
+function SchedulePreview({ config, info }: { config: Record<string, unknown>; info: NodeTypeInfo | undefined }) {
   const { api } = useServices();
   const [preview, setPreview] = useState<Preview>({ kind: 'idle' });
   const text = JSON.stringify(config);
@@ -75,7 +81,9 @@ function SchedulePreview({ config }: { config: Record<string, unknown> }) {
         (error: unknown) => {
           if (error instanceof DOMException && error.name === 'AbortError') return;
           const fields = (error as { fields?: { field: string; reason: string }[] }).fields ?? [];
-          const message = fields.length > 0 ? fields.map((f) => `${f.field}: ${f.reason}`).join('; ') : String(error);
+          // Named as the form names them (Cron, Every), never by their config keys.
+          const label = (field: string) => (info?.ui.fields[field] ? `${labelOf(info, field)}: ` : '');
+          const message = fields.length > 0 ? fields.map((f) => `${label(f.field)}${capitalise(f.reason)}`).join('; ') : String(error);
           setPreview({ kind: 'error', message });
         },
       );
@@ -86,14 +94,17 @@ function SchedulePreview({ config }: { config: Record<string, unknown> }) {
     };
   }, [api, text]);
 
+  // Minutes are enough for most schedules; every 5 s would show three identical times, so then seconds too.
+  const times = preview.kind === 'ok' ? preview.times : [];
+  const timeStyle = times.some((t) => new Date(t).getUTCSeconds() !== 0) ? 'medium' : 'short';
   const inZone = (iso: string) => {
     try {
-      return new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short', timeZone: zone }).format(new Date(iso));
+      return new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle, timeZone: zone }).format(new Date(iso));
     } catch {
       return iso;
     }
   };
-  const local = (iso: string) => new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' }).format(new Date(iso));
+  const local = (iso: string) => new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle }).format(new Date(iso));
   return (
     <section className="trigger-panel" aria-label="Next runs" data-testid="schedule-preview">
       <h3 className="trigger-panel__title">Next runs</h3>

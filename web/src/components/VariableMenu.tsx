@@ -2,17 +2,18 @@
 // and the hook that puts the picked one at the field's cursor.
 
 import { useEffect, useLayoutEffect, useMemo, useRef, useState, type KeyboardEvent as ReactKeyboardEvent } from 'react';
-import { insertAt, insideJsonString, suggestions, type Suggestion } from '../graph/variables';
+import { insertVariable, suggestions, type InsertMode, type Suggestion, type SuggestionGroup } from '../graph/variables';
 import { useBuilder, useBuilderShallow, useCatalogue, useDocument } from '../store/hooks';
 import { Icon } from './icons';
+import '../canvas.css';
 
 type TextField = HTMLInputElement | HTMLTextAreaElement;
 
 /**
  * Remembers a field's last selection (it survives the click on the menu) and inserts a suggestion there,
- * or at the end if the field was never focused. `json`: outside a JSON string, the variable gets quotes.
+ * or at the end if the field was never focused, in the form the field takes (`mode`, see insertVariable).
  */
-export function useCaretInsert<T extends TextField>(apply: (next: string) => void, options: { json?: boolean } = {}) {
+export function useCaretInsert<T extends TextField>(apply: (next: string) => void, mode: InsertMode = 'text') {
   const ref = useRef<T>(null);
   const selection = useRef<{ start: number; end: number } | null>(null);
   const track = () => {
@@ -25,27 +26,22 @@ export function useCaretInsert<T extends TextField>(apply: (next: string) => voi
     const current = el.value;
     const start = selection.current ? Math.min(selection.current.start, current.length) : null;
     const end = selection.current ? Math.min(selection.current.end, current.length) : null;
-    let text = suggestion.text;
-    let caret = suggestion.caret ?? text.length;
-    if (options.json && !insideJsonString(current, start ?? current.length)) {
-      text = `"${text}"`;
-      caret += 1;
-    }
-    const next = insertAt(current, start, end, text, caret);
+    const next = insertVariable(current, start, end, suggestion, mode);
     apply(next.value);
-    selection.current = { start: next.caret, end: next.caret };
+    selection.current = next.selection;
     requestAnimationFrame(() => {
       el.focus();
-      el.setSelectionRange(next.caret, next.caret);
+      el.setSelectionRange(next.selection.start, next.selection.end);
     });
   };
   return { ref, track, insert };
 }
 
-const GROUPS: { name: Suggestion['group']; empty: string }[] = [
-  { name: 'Run inputs', empty: 'None yet. Type {{payload.name}} or {{name}}: Run then asks for it.' },
+const GROUPS: { name: SuggestionGroup; empty: string; optional?: boolean }[] = [
+  { name: 'Trigger payload', empty: 'Give the trigger a sample payload to pick its fields here.' },
   { name: 'Step outputs', empty: 'No steps before this one.' },
-  { name: 'Credentials', empty: 'No stored credentials.' },
+  { name: 'Run inputs', empty: '', optional: true },
+  { name: 'Credentials', empty: '', optional: true },
 ];
 
 export function VariableMenu({
@@ -55,9 +51,12 @@ export function VariableMenu({
   disabled = false,
   disabledReason,
   testId,
+  bare = false,
 }: {
   nodeId: string;
   onPick: (suggestion: Suggestion) => void;
+  /** The field is one expression: entries show (and insert) without {{ }}. */
+  bare?: boolean;
   /** Icon-only trigger, for use inside an input. */
   compact?: boolean;
   disabled?: boolean;
@@ -142,6 +141,8 @@ export function VariableMenu({
         <div ref={popover} className="menu__popover variable-menu__popover" role="menu" aria-label="Insert variable" data-testid="variable-menu">
           {GROUPS.map((group) => {
             const entries = items.filter((s) => s.group === group.name);
+            // An empty list of inputs or credentials says nothing worth the room (Manage credentials stays below).
+            if (entries.length === 0 && group.optional) return null;
             return (
               <div key={group.name} className="variable-menu__group" role="group" aria-label={group.name}>
                 <p className="variable-menu__heading">{group.name}</p>
@@ -162,7 +163,14 @@ export function VariableMenu({
                       }}
                       data-testid="variable-option"
                     >
-                      <span className="variable-menu__text">{s.text}</span>
+                      <span className="variable-menu__line">
+                        <span className="variable-menu__text">{bare ? s.expression : s.text}</span>
+                        {s.type && (
+                          <span className="variable-menu__type" data-testid="variable-type">
+                            {s.type}
+                          </span>
+                        )}
+                      </span>
                       <span className="menu__item-desc">{s.detail}</span>
                     </button>
                   );

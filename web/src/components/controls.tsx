@@ -148,9 +148,9 @@ function TextControl({ nodeId, field, config, errors, onChange }: ControlProps) 
 function TextAreaControl({ nodeId, field, config, errors, onChange }: ControlProps) {
   const id = useId();
   const raw = config[field.key];
-  const caret = useCaretInsert<HTMLTextAreaElement>((next) => onChange({ [field.key]: next }));
-  const text = typeof raw === 'string' ? raw : raw === undefined || raw === null ? '' : String(raw);
   const expression = field.ui.widget === 'expression';
+  const caret = useCaretInsert<HTMLTextAreaElement>((next) => onChange({ [field.key]: next }), expression ? 'expression' : 'text');
+  const text = typeof raw === 'string' ? raw : raw === undefined || raw === null ? '' : String(raw);
   return (
     <Field
       label={field.ui.label}
@@ -158,7 +158,9 @@ function TextAreaControl({ nodeId, field, config, errors, onChange }: ControlPro
       errors={errors}
       hint={hintOf(field)}
       testId={`field-${field.key}`}
-      action={field.ui.templated ? <VariableMenu nodeId={nodeId} onPick={caret.insert} testId={`insert-${field.key}`} /> : undefined}
+      action={
+        field.ui.templated ? <VariableMenu nodeId={nodeId} onPick={caret.insert} bare={expression} testId={`insert-${field.key}`} /> : undefined
+      }
     >
       <textarea
         id={id}
@@ -177,28 +179,45 @@ function TextAreaControl({ nodeId, field, config, errors, onChange }: ControlPro
   );
 }
 
+/** A field counted in seconds (`intervalSeconds`, as `timeoutMs` is in ms) is typed in the unit the user picks. */
+const SECOND_UNITS = [
+  { name: 'seconds', factor: 1 },
+  { name: 'minutes', factor: 60 },
+  { name: 'hours', factor: 3600 },
+] as const;
+type Unit = (typeof SECOND_UNITS)[number];
+
+/** The largest unit a value is a whole number of: 300 → 5 minutes. */
+export function unitFor(value: unknown): Unit {
+  const n = typeof value === 'number' ? value : NaN;
+  return [...SECOND_UNITS].reverse().find((u) => Number.isInteger(n) && n > 0 && n % u.factor === 0) ?? SECOND_UNITS[0];
+}
+
 function NumberControl({ nodeId, field, config, errors, onChange }: ControlProps) {
   const id = useId();
   const raw = config[field.key];
-  const [text, setText] = useState(raw === undefined || raw === null ? '' : String(raw));
+  const units = /Seconds$/.test(field.key);
+  const [unit, setUnit] = useState<Unit>(() => (units ? unitFor(raw) : SECOND_UNITS[0]));
+  const shown = (value: unknown) => (value === undefined || value === null ? '' : typeof value === 'number' ? String(value / unit.factor) : String(value));
+  const [text, setText] = useState(shown(raw));
   const setDraftError = useBuilder((s) => s.setDraftError);
   useEffect(() => {
     // Follow outside changes (undo, another node) unless the text already means this value.
-    const parsed = text.trim() === '' ? undefined : Number(text);
-    if (parsed !== raw) setText(raw === undefined || raw === null ? '' : String(raw));
+    const parsed = text.trim() === '' ? undefined : Number(text) * unit.factor;
+    if (parsed !== raw) setText(shown(raw));
   }, [raw, nodeId]);
   useEffect(() => () => setDraftError(nodeId, field.key, null), [nodeId, field.key, setDraftError]);
 
-  const change = (next: string) => {
+  const change = (next: string, inUnit: Unit = unit) => {
     setText(next);
     if (next.trim() === '') {
       setDraftError(nodeId, field.key, null);
       onChange({ [field.key]: undefined });
       return;
     }
-    const value = Number(next);
-    if (!Number.isFinite(value)) {
-      setDraftError(nodeId, field.key, `${field.ui.label} must be a number`);
+    const value = Number(next) * inUnit.factor;
+    if (!Number.isFinite(value) || (units && field.schema.type === 'integer' && !Number.isInteger(value))) {
+      setDraftError(nodeId, field.key, `${field.ui.label} must be a ${units ? 'whole number of seconds' : 'number'}`);
       return;
     }
     setDraftError(nodeId, field.key, null);
@@ -208,19 +227,46 @@ function NumberControl({ nodeId, field, config, errors, onChange }: ControlProps
   const range = rangeWords(field.schema).replace(/^must be /, '');
   const bounds = range === 'is out of range' ? '' : `${range.charAt(0).toUpperCase()}${range.slice(1)}.`;
   const hint = hintOf(field) ?? [bounds, field.required ? '' : 'Empty uses the default.'].filter(Boolean).join(' ');
+  const input = (
+    <input
+      id={id}
+      className="input"
+      type="text"
+      inputMode={field.schema.type === 'integer' && !units ? 'numeric' : 'decimal'}
+      value={text}
+      placeholder={units && field.ui.placeholder ? String(Number(field.ui.placeholder) / unit.factor) : placeholderOf(field)}
+      aria-required={field.required}
+      aria-invalid={errors.length > 0}
+      onChange={(e) => change(e.target.value)}
+    />
+  );
   return (
     <Field label={field.ui.label} htmlFor={id} errors={errors} hint={hint || undefined} testId={`field-${field.key}`}>
-      <input
-        id={id}
-        className="input"
-        type="text"
-        inputMode={field.schema.type === 'integer' ? 'numeric' : 'decimal'}
-        value={text}
-        placeholder={placeholderOf(field)}
-        aria-required={field.required}
-        aria-invalid={errors.length > 0}
-        onChange={(e) => change(e.target.value)}
-      />
+      {units ? (
+        <div className="unit-input">
+          {input}
+          <select
+            className="input"
+            aria-label={`${field.ui.label}: unit`}
+            value={unit.name}
+            onChange={(e) => {
+              const next = SECOND_UNITS.find((u) => u.name === e.target.value) ?? SECOND_UNITS[0];
+              setUnit(next);
+              // The number typed stays; what it means changes with the unit.
+              if (text.trim() !== '') change(text, next);
+            }}
+            data-testid={`unit-${field.key}`}
+          >
+            {SECOND_UNITS.map((u) => (
+              <option key={u.name} value={u.name}>
+                {u.name}
+              </option>
+            ))}
+          </select>
+        </div>
+      ) : (
+        input
+      )}
     </Field>
   );
 }
@@ -696,7 +742,7 @@ function JsonEditor({
       setDraftError(nodeId, draftKey, `Invalid JSON: ${reason}${bareTemplate(next) ? ' (put {{variables}} inside "quotes")' : ''}`);
     }
   };
-  const caret = useCaretInsert<HTMLTextAreaElement>(change, { json: true });
+  const caret = useCaretInsert<HTMLTextAreaElement>(change, 'json');
   insertInto.current = caret.insert;
 
   return (
@@ -838,8 +884,10 @@ function SignatureControl({ field, config, errors, onChange }: ControlProps) {
   };
   const credentialName = typeof value.credentialName === 'string' ? value.credentialName : '';
   const header = typeof value.header === 'string' ? value.header : '';
-  const mentions = (key: string) => errors.filter((e) => e.includes(key));
-  const rest = errors.filter((e) => !e.includes('credentialName') && !e.includes('header'));
+  // The server words these problems with the labels shown here (or, from an older server, the config keys).
+  const about = { credential: ['signing secret', 'credentialName'], header: ['signature header', 'header'] };
+  const mentions = (words: readonly string[]) => errors.filter((e) => words.some((w) => e.toLowerCase().includes(w.toLowerCase())));
+  const rest = errors.filter((e) => !mentions(about.credential).includes(e) && !mentions(about.header).includes(e));
   return (
     <div className="field-group" data-testid={`field-${field.key}`}>
       <Field label={field.ui.label} htmlFor={kindId} errors={rest} hint={hintOf(field)}>
@@ -856,7 +904,7 @@ function SignatureControl({ field, config, errors, onChange }: ControlProps) {
           id={credentialId}
           label="Signing secret"
           name={credentialName}
-          errors={mentions('credentialName')}
+          errors={mentions(about.credential)}
           hint="The credential holding the secret the sender signs with."
           testId={`field-${field.key}-credential`}
           noneLabel="Choose a credential…"
@@ -864,7 +912,7 @@ function SignatureControl({ field, config, errors, onChange }: ControlProps) {
         />
       )}
       {isPlainObject(properties.header) && kind !== none && kind !== 'stripe' && (
-        <Field label="Signature header" htmlFor={headerId} errors={mentions('header')} testId={`field-${field.key}-header`}
+        <Field label="Signature header" htmlFor={headerId} errors={mentions(about.header).filter((e) => !mentions(about.credential).includes(e))} testId={`field-${field.key}-header`}
           hint="The request header that carries the hex signature of the body.">
           <input id={headerId} className="input input--mono" value={header} placeholder="X-Signature"
             onChange={(e) => set({ header: e.target.value })} />

@@ -81,3 +81,20 @@ export function topologicalOrder(doc: GraphDocument): string[] {
   for (const n of doc.nodes) if (!order.includes(n.id)) order.push(n.id);
   return order;
 }
+
+/**
+ * The last step of the main path: from the root (the trigger, else the first node), follow each step's first
+ * outgoing edge until a step with none. Where a careful editor adds the next step when nothing is selected.
+ */
+export function mainPathLeaf(doc: GraphDocument, rootId?: string): string | null {
+  const root = rootId ?? doc.nodes[0]?.id;
+  if (root === undefined || !doc.nodes.some((n) => n.id === root)) return null;
+  const seen = new Set<string>([root]);
+  let at = root;
+  for (;;) {
+    const next = doc.edges.find((e) => e.source === at && !seen.has(e.target))?.target;
+    if (next === undefined) return at;
+    seen.add(next);
+    at = next;
+  }
+}

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { NODE_TYPES, testCatalogue } from '../api/fake';
-import { createCatalogue, defaultConfig, emptyDocument, fieldFor, hasBranches, humanise, outputHandles, summaryOf } from './nodeTypes';
+import { choiceGroups, createCatalogue, defaultConfig, emptyDocument, fieldFor, hasBranches, humanise, outputHandles, summaryOf } from './nodeTypes';
 import { settingFields, valueAt, withValueAt } from './settings';
 
 const catalogue = testCatalogue();
@@ -88,5 +88,23 @@ describe('settings form', () => {
     expect(valueAt(set, ['retry', 'maxAttempts'])).toBe(3);
     expect(withValueAt(set, ['retry', 'maxAttempts'], undefined)).toBeUndefined();
     expect(withValueAt({ onError: 'continue', retry: { maxAttempts: 2 } }, ['retry', 'maxAttempts'], undefined)).toEqual({ onError: 'continue' });
+  });
+});
+
+describe('schedule: one of cron and interval', () => {
+  const catalogue = testCatalogue();
+  const schedule = catalogue.get('schedule')!;
+  const webhook = catalogue.get('webhook')!;
+
+  it('reads the choice from the config schema’s oneOf', () => {
+    expect(choiceGroups(schedule)).toEqual([['cron', 'intervalSeconds']]);
+    expect(choiceGroups(catalogue.get('http')!)).toEqual([]);
+  });
+
+  it('summarises whichever is set, never both run together, and selects by their labels', () => {
+    expect(summaryOf(schedule, { cron: '0 9 * * 1-5' })).toBe('0 9 * * 1-5');
+    expect(summaryOf(schedule, { intervalSeconds: 5 })).toBe('every 5 s');
+    expect(summaryOf(schedule, {})).toBe('Not set up yet');
+    expect(summaryOf(webhook, { methods: ['POST'], responseMode: 'onReceived' })).not.toContain('onReceived');
   });
 });

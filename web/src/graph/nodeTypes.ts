@@ -106,18 +106,43 @@ export function hasBranches(info: NodeTypeInfo): boolean {
   return info.dynamicOutputs !== null || info.outputs.length > 1;
 }
 
-/** The canvas line under a node's name: `ui.summary` with each `{field}` replaced by its value. */
+/**
+ * The canvas line under a node's name: `ui.summary` with each `{field}` replaced by its value (a select's by its
+ * option label). `a|b`: the first alternative whose fields are all set (`{cron}|every {intervalSeconds} s`).
+ */
 export function summaryOf(info: NodeTypeInfo, config: Config): string {
-  let empty = false;
-  const text = info.ui.summary
-    .replace(/\{(\w+)\}/g, (_, key: string) => {
-      const shown = showValue(config[key]);
-      if (shown === '') empty = true;
-      return shown;
-    })
-    .replace(/https?:\/\//gi, '')
-    .trim();
-  return text || (empty ? 'Not set up yet' : '');
+  const alternatives = info.ui.summary.split('|');
+  const fill = (template: string) => {
+    let empty = false;
+    const text = template
+      .replace(/\{(\w+)\}/g, (_, key: string) => {
+        const value = config[key];
+        const label = typeof value === 'string' ? info.ui.fields[key]?.optionLabels[value] : undefined;
+        const shown = label ?? showValue(value);
+        if (shown === '') empty = true;
+        return shown;
+      })
+      .replace(/https?:\/\//gi, '')
+      .trim();
+    return { text, empty };
+  };
+  const filled = alternatives.map(fill);
+  const chosen = filled.find((f) => !f.empty) ?? filled[0]!;
+  return chosen.text || (chosen.empty ? 'Not set up yet' : '');
+}
+
+/**
+ * Fields of which exactly one is set (the config schema's `oneOf` of single-key `required` groups): the form
+ * draws them as one choice, so the other is never set beside it.
+ */
+export function choiceGroups(info: NodeTypeInfo): string[][] {
+  const oneOf = Array.isArray(info.configSchema.oneOf) ? info.configSchema.oneOf : [];
+  const keys = oneOf.map((branch) =>
+    isPlainObject(branch) && Array.isArray(branch.required) && branch.required.length === 1 && Object.keys(branch).length === 1
+      ? String(branch.required[0])
+      : null,
+  );
+  return keys.length > 1 && keys.every((k): k is string => k !== null && k in info.ui.fields) ? [keys as string[]] : [];
 }
 
 function showValue(value: unknown): string {

@@ -6,7 +6,10 @@ import {
   buildInputs,
   credentialCalls,
   insertAt,
+  insertIntoJson,
+  insertVariable,
   insideJsonString,
+  isRunInput,
   outputPaths,
   stepRef,
   suggestions,
@@ -84,8 +87,9 @@ describe('insert variable', () => {
     expect(stepRef('http_1')).toBe('steps.http_1');
     expect(stepRef('a-b')).toBe("steps['a-b']");
     expect(stepRef('1st')).toBe("steps['1st']");
-    const texts = suggestions(notion, catalogue, 'create-page', { credentialNames: [], inputs: ['databaseId', 'payload.title'] }).map((s) => s.text);
-    expect(texts).toEqual(['{{databaseId}}', '{{payload.title}}']);
+    const texts = suggestions(notion, catalogue, 'create-page', { credentialNames: [], inputs: ['databaseId', 'payload.title'] }).map((s) => [s.group, s.text]);
+    // payload.… is the trigger's, never a run input: offered with the trigger, where the workflow already reads it.
+    expect(texts).toEqual([['Trigger payload', '{{payload.title}}'], ['Run inputs', '{{databaseId}}']]);
     const hyphen = doc({ 'a-b': { url: 'https://a.example' }, c: { url: 'https://c.example' } });
     const offered = suggestions(hyphen, catalogue, 'c', { credentialNames: [], inputs: ['databaseId', 'payload.title'] }).filter((s) => s.group === 'Step outputs');
     // Before any run, the fields the node type declares it outputs come first.
@@ -135,5 +139,102 @@ describe('credential calls', () => {
   it('lists credentials called from templates', () => {
     const graph = doc({ a: { url: "https://x.example/{{ getCredential('hook') }}", headers: { Authorization: 'Bearer {{getCredential("api")}}' } } });
     expect(credentialCalls(graph, catalogue)).toEqual(['hook', 'api']);
+  });
+});
+
+describe('the trigger payload and expression fields', () => {
+  const hook = (sample?: unknown): GraphDocument => ({
+    nodes: [
+      { id: 'webhook', type: 'webhook', position: { x: 0, y: 0 }, data: { label: 'Webhook', config: { responseMode: 'onReceived' }, ...(sample === undefined ? {} : { samplePayload: sample }) } },
+      { id: 'if_1', type: 'if', position: { x: 280, y: 0 }, data: { label: 'If', config: { condition: '' } } },
+    ],
+    edges: [{ id: 'e', source: 'webhook', target: 'if_1' }],
+    meta: { name: 'Hook', version: 1 },
+  });
+  const payload = { body: { amount: 20, customer: { email: 'a@b.c' }, items: [{ sku: 'x' }] }, headers: {}, method: 'POST' };
+
+  it('lists the sample payload’s fields, nested, with their types, before anything else', () => {
+    const offered = suggestions(hook(payload), catalogue, 'if_1', { credentialNames: [], inputs: [] });
+    expect(offered.map((s) => s.group)).not.toContain('Run inputs');
+    const trigger = offered.filter((s) => s.group === 'Trigger payload');
+    expect(trigger.map((s) => [s.expression, s.type])).toEqual([
+      ['payload.body', 'object'],
+      ['payload.body.amount', 'number'],
+      ['payload.body.customer', 'object'],
+      ['payload.body.customer.email', 'text'],
+      ['payload.body.items', 'list'],
+      ['payload.body.items[0]', 'object'],
+      ['payload.body.items[0].sku', 'text'],
+      ['payload.headers', 'object'],
+      ['payload.method', 'text'],
+    ]);
+    expect(trigger[1]?.text).toBe('{{payload.body.amount}}');
+    expect(trigger[1]?.detail).toBe('20 in the sample payload');
+  });
+
+  it('without a sample, offers the last run’s payload, else the fields the trigger type declares', () => {
+    const run = suggestions(hook(), catalogue, 'if_1', { credentialNames: [], inputs: [], outputs: { webhook: { body: { id: 1 } } } });
+    expect(run.filter((s) => s.group === 'Trigger payload').map((s) => s.expression)).toEqual(['payload.body', 'payload.body.id']);
+    const declared = suggestions(hook(), catalogue, 'if_1', { credentialNames: [], inputs: [] }).filter((s) => s.group === 'Trigger payload');
+    expect(declared.map((s) => s.expression)).toContain('payload.body');
+  });
+
+  it('never takes payload names as run inputs', () => {
+    expect(['payload', 'payload.body.amount', 'payload[0]', 'databaseId', 'inputs.payload'].map(isRunInput)).toEqual([false, false, false, true, true]);
+    const offered = suggestions(hook(payload), catalogue, 'if_1', { credentialNames: [], inputs: ['payload.body.amount', 'region'] });
+    expect(offered.filter((s) => s.group === 'Run inputs').map((s) => s.expression)).toEqual(['region']);
+  });
+
+  it('an expression field takes the bare path; a text field takes {{ }}, bare again inside an open {{ }}', () => {
+    const amount = suggestions(hook(payload), catalogue, 'if_1', { credentialNames: [], inputs: [] }).find((s) => s.expression === 'payload.body.amount')!;
+    expect(insertVariable('', null, null, amount, 'expression')).toEqual({ value: 'payload.body.amount', selection: { start: 19, end: 19 } });
+    expect(insertVariable(' > 100', 0, 0, amount, 'expression').value).toBe('payload.body.amount > 100');
+    expect(insertVariable('Total: ', null, null, amount, 'text').value).toBe('Total: {{payload.body.amount}}');
+    expect(insertVariable('{{  * 2 }}', 3, 3, amount, 'text').value).toBe('{{ payload.body.amount * 2 }}');
+    const field = suggestions(hook(payload), catalogue, 'if_1', { credentialNames: [], inputs: [] });
+    expect(field.length).toBeGreaterThan(0);
+  });
+});
+
+describe('inserting into a JSON body keeps it JSON', () => {
+  const doc2 = doc({ http_1: { url: 'https://a.example' }, http_2: { url: 'https://b.example' } });
+  const offered = suggestions(doc2, catalogue, 'http_2', { credentialNames: ['k'], inputs: [], outputs: { http_1: { body: { id: 7 } } } });
+  const id = offered.find((s) => s.expression === 'steps.http_1.output.body.id')!;
+  const partial = offered.find((s) => s.expression === 'steps.http_1.output.')!;
+  const valid = (text: string) => JSON.parse(text) as unknown;
+
+  it('into the default {}: a property named after the variable, its name selected to rename', () => {
+    for (const start of [null, 0, 1, 2]) {
+      const out = insertIntoJson('{}', start, start, id);
+      expect(valid(out.value)).toEqual({ id: '{{steps.http_1.output.body.id}}' });
+      expect(out.value.slice(out.selection.start, out.selection.end)).toBe('id');
+    }
+    const whole = insertIntoJson('{}', 1, 1, partial);
+    expect(valid(whole.value)).toEqual({ field: '{{steps.http_1.output.}}' });
+  });
+
+  it('where a value belongs, quoted, with the caret inside the braces for a field to type', () => {
+    const out = insertIntoJson('{"team": }', 9, 9, partial);
+    expect(out.value).toBe('{"team": "{{steps.http_1.output.}}"}');
+    expect(out.selection.start).toBe('{"team": "{{steps.http_1.output.'.length);
+  });
+
+  it('between properties, after the last one or past the end: a new property, never invalid JSON', () => {
+    const text = '{\n  "a": 1,\n  "b": 2\n}';
+    for (let at = 0; at <= text.length; at += 1) {
+      if (insideJsonString(text, at)) continue; // inside a name or a string: inserted as typed
+      const out = insertIntoJson(text, at, at, id);
+      const parsed = valid(out.value) as Record<string, unknown>;
+      expect(Object.values(parsed)).toContain('{{steps.http_1.output.body.id}}');
+      expect(parsed.a).toBe(1);
+    }
+    const taken = insertIntoJson('{"id": 1}', null, null, id);
+    expect(valid(taken.value)).toEqual({ id: 1, id2: '{{steps.http_1.output.body.id}}' });
+    expect(taken.value.slice(taken.selection.start, taken.selection.end)).toBe('id2');
+  });
+
+  it('inside a string, as it is; text that was not JSON stays not JSON (the editor says so)', () => {
+    expect(insertIntoJson('{"a": "x "}', 9, 9, id).value).toBe('{"a": "x {{steps.http_1.output.body.id}}"}');
+    expect(() => valid(insertIntoJson('{"a": ', null, null, id).value)).toThrow();
   });
 });

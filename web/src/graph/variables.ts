@@ -118,12 +118,15 @@ function segment(key: string | number): string {
 
 const MAX_OUTPUT_PATHS = 16;
 const MAX_OUTPUT_DEPTH = 3;
+// A payload is read field by field (payload.body.order.amount), so it is walked deeper than a step's output.
+const MAX_PAYLOAD_PATHS = 40;
+const MAX_PAYLOAD_DEPTH = 4;
 
-/** Paths into a value seen in a run (`.status`, `.body`, `.body.id`), breadth first, with a short preview. */
-export function outputPaths(value: unknown): { path: string; preview: string }[] {
-  const out: { path: string; preview: string }[] = [];
+/** Paths into a value (`.status`, `.body`, `.body.id`), breadth first, with the value at each. */
+function walk(value: unknown, maxDepth: number, maxPaths: number): { path: string; value: unknown }[] {
+  const out: { path: string; value: unknown }[] = [];
   let level: { path: string; value: unknown }[] = [{ path: '', value }];
-  for (let depth = 0; depth < MAX_OUTPUT_DEPTH && level.length > 0; depth += 1) {
+  for (let depth = 0; depth < maxDepth && level.length > 0; depth += 1) {
     const next: { path: string; value: unknown }[] = [];
     for (const item of level) {
       const children: [string | number, unknown][] = isPlainObject(item.value)
@@ -133,13 +136,52 @@ export function outputPaths(value: unknown): { path: string; preview: string }[]
           : [];
       for (const [key, child] of children) {
         const path = item.path + segment(key);
-        out.push({ path, preview: preview(child) });
-        if (out.length >= MAX_OUTPUT_PATHS) return out;
+        out.push({ path, value: child });
+        if (out.length >= maxPaths) return out;
         next.push({ path, value: child });
       }
     }
     level = next;
   }
+  return out;
+}
+
+/** Paths into a value seen in a run (`.status`, `.body`, `.body.id`), breadth first, with a short preview. */
+export function outputPaths(value: unknown): { path: string; preview: string }[] {
+  return walk(value, MAX_OUTPUT_DEPTH, MAX_OUTPUT_PATHS).map(({ path, value: v }) => ({ path, preview: preview(v) }));
+}
+
+/** What a value is, in the words a user knows: number, text, true/false, list, object, empty. */
+export function typeName(value: unknown): string {
+  if (value === null || value === undefined) return 'empty';
+  if (Array.isArray(value)) return 'list';
+  if (isPlainObject(value)) return 'object';
+  if (typeof value === 'string') return 'text';
+  if (typeof value === 'boolean') return 'true/false';
+  return typeof value;
+}
+
+/**
+ * The fields of a trigger's payload (`payload.body.amount`), each with its type and a preview, nested as in the
+ * payload: each field right after the object it is in, so `payload.body`'s fields come before `payload.method`.
+ */
+export function payloadFields(payload: unknown): { path: string; type: string; preview: string }[] {
+  const out: { path: string; type: string; preview: string }[] = [];
+  const visit = (path: string, value: unknown, depth: number) => {
+    if (depth >= MAX_PAYLOAD_DEPTH) return;
+    const children: [string | number, unknown][] = isPlainObject(value)
+      ? Object.entries(value)
+      : Array.isArray(value) && value.length > 0
+        ? [[0, value[0]]]
+        : [];
+    for (const [key, child] of children) {
+      if (out.length >= MAX_PAYLOAD_PATHS) return;
+      const at = path + segment(key);
+      out.push({ path: at, type: typeName(child), preview: preview(child) });
+      visit(at, child, depth + 1);
+    }
+  };
+  visit('payload', payload, 0);
   return out;
 }
 
@@ -150,49 +192,103 @@ function preview(value: unknown): string {
   return text.length > 40 ? `${text.slice(0, 39)}…` : text;
 }
 
+/**
+ * Whether a path the server reports is a run input. The trigger's payload never is (a webhook's request, a
+ * schedule's tick or a sample payload fills it), so Run never asks for `payload.…`.
+ */
+export const isRunInput = (path: string): boolean => path !== 'payload' && !path.startsWith('payload.') && !path.startsWith('payload[');
+
+const PAYLOAD_USE = /\bpayload((?:\.[A-Za-z_]\w*)+)/g;
+
+/** `payload.…` paths the workflow's templates already read, in document order. */
+function payloadPathsUsed(doc: GraphDocument, catalogue: Catalogue): string[] {
+  const found = new Set<string>();
+  for (const node of doc.nodes) {
+    const info = catalogue.get(node.type);
+    const config = isPlainObject(node.data.config) ? node.data.config : {};
+    for (const field of info?.templatedFields ?? [])
+      for (const text of stringsIn(config[field])) for (const m of text.matchAll(PAYLOAD_USE)) found.add(`payload${m[1]}`);
+  }
+  return [...found];
+}
+
+export type SuggestionGroup = 'Trigger payload' | 'Step outputs' | 'Run inputs' | 'Credentials';
+
 export interface Suggestion {
-  group: 'Run inputs' | 'Step outputs' | 'Credentials';
+  group: SuggestionGroup;
+  /** The expression alone, as an expression field takes it: `payload.body.amount`. */
+  expression: string;
+  /** As a text field takes it: `{{payload.body.amount}}`. */
   text: string;
   /** What the entry means, shown under it. */
   detail: string;
+  /** The value's type, when a sample or a run showed it (number, text, object…). */
+  type?: string;
   /** Where the cursor goes, counted from the start of `text` (default: after it). */
   caret?: number;
 }
 
+function variable(group: SuggestionGroup, expression: string, detail: string, extra: { type?: string; caretInside?: boolean } = {}): Suggestion {
+  const text = `{{${expression}}}`;
+  const s: Suggestion = { group, expression, text, detail };
+  if (extra.type) s.type = extra.type;
+  if (extra.caretInside) s.caret = text.length - 2;
+  return s;
+}
+
 export interface SuggestionContext {
   credentialNames: readonly string[];
-  /** The run inputs the server reports for this workflow (`databaseId`, `payload.title`). */
+  /** The run inputs the server reports for this workflow (`databaseId`); `payload.…` is never one. */
   inputs: readonly string[];
   /** Outputs of the last run of the canvas, by node id: their fields are offered as they were. */
   outputs?: Readonly<Record<string, unknown>>;
 }
 
-/** What the "Insert variable" menu offers for a field of `nodeId`: only forms the server's templates accept. */
+/**
+ * What the "Insert variable" menu offers for a field of `nodeId`, in this order: the trigger's payload fields
+ * (from its sample payload, else its last run, else what its type declares and the workflow already reads),
+ * every upstream step's output fields, the run inputs, the credentials. Only forms the server's templates accept.
+ */
 export function suggestions(doc: GraphDocument, catalogue: Catalogue, nodeId: string, context: SuggestionContext): Suggestion[] {
-  const out: Suggestion[] = context.inputs.map((path) => ({
-    group: 'Run inputs',
-    text: `{{${path}}}`,
-    detail: 'Asked for when you press Run',
-  }));
+  const out: Suggestion[] = [];
   const byId = new Map(doc.nodes.map((n) => [n.id, n]));
+  const trigger = doc.nodes.find((n) => isTrigger(catalogue.get(n.type)));
+  if (trigger && trigger.id !== nodeId) {
+    const sample = trigger.data.samplePayload;
+    const seen = sample !== undefined ? { value: sample, where: 'in the sample payload' } : context.outputs?.[trigger.id] !== undefined ? { value: context.outputs[trigger.id], where: 'in the last run' } : null;
+    const offered = new Set<string>();
+    if (seen)
+      for (const field of payloadFields(seen.value)) {
+        offered.add(field.path);
+        out.push(variable('Trigger payload', field.path, `${field.preview} ${seen.where}`, { type: field.type }));
+      }
+    else
+      for (const [path, meaning] of Object.entries(catalogue.get(trigger.type)?.ui.outputFields ?? {}))
+        if (path.startsWith('payload.')) {
+          offered.add(path);
+          out.push(variable('Trigger payload', path, meaning));
+        }
+    for (const path of payloadPathsUsed(doc, catalogue))
+      if (!offered.has(path)) out.push(variable('Trigger payload', path, 'Used elsewhere in this workflow'));
+  }
   for (const step of upstreamSteps(doc, catalogue, nodeId)) {
     const ref = stepRef(step.id);
     const seen = context.outputs?.[step.id];
     if (seen !== undefined)
-      for (const { path, preview } of outputPaths(seen))
-        out.push({ group: 'Step outputs', text: `{{${ref}.output${path}}}`, detail: `${step.label}: ${preview} in the last run` });
+      for (const { path, value } of walk(seen, MAX_OUTPUT_DEPTH, MAX_OUTPUT_PATHS))
+        out.push(variable('Step outputs', `${ref}.output${path}`, `${step.label}: ${preview(value)} in the last run`, { type: typeName(value) }));
     else
       for (const [path, meaning] of declaredOutputs(catalogue, byId.get(step.id)))
-        out.push({ group: 'Step outputs', text: `{{${ref}.output.${path}}}`, detail: `${step.label}: ${meaning}` });
-    out.push({ group: 'Step outputs', text: `{{${ref}.output}}`, detail: `${step.label}: its whole output` });
-    const field = `{{${ref}.output.}}`;
-    out.push({ group: 'Step outputs', text: field, detail: `${step.label}: a field of its output`, caret: field.length - 2 });
+        out.push(variable('Step outputs', `${ref}.output.${path}`, `${step.label}: ${meaning}`));
+    out.push(variable('Step outputs', `${ref}.output`, `${step.label}: its whole output`));
+    out.push(variable('Step outputs', `${ref}.output.`, `${step.label}: a field of its output`, { caretInside: true }));
     const settings = byId.get(step.id)?.data.settings;
     if (isPlainObject(settings) && settings.onError === 'continue')
-      out.push({ group: 'Step outputs', text: `{{${ref}.error}}`, detail: `${step.label}: its error, when it failed and the run went on` });
+      out.push(variable('Step outputs', `${ref}.error`, `${step.label}: its error, when it failed and the run went on`));
   }
+  for (const path of context.inputs.filter(isRunInput)) out.push(variable('Run inputs', path, 'Asked for when you press Run'));
   for (const name of context.credentialNames)
-    out.push({ group: 'Credentials', text: `{{getCredential('${name}')}}`, detail: 'Secret value, filled in on the server' });
+    out.push(variable('Credentials', `getCredential('${name}')`, 'Secret value, filled in on the server'));
   return out;
 }
 
@@ -211,6 +307,87 @@ export function insertAt(value: string, start: number | null, end: number | null
   const from = start ?? value.length;
   const to = Math.max(from, end ?? from);
   return { value: value.slice(0, from) + text + value.slice(to), caret: from + caret };
+}
+
+/** Whether `position` falls inside a `{{ … }}` that is open there. */
+export function insideTemplate(text: string, position: number): boolean {
+  const before = text.slice(0, position);
+  const open = before.lastIndexOf('{{');
+  return open !== -1 && before.indexOf('}}', open) === -1;
+}
+
+/** A field's new text and what to select in it afterwards (a caret when start = end). */
+export interface Insertion {
+  value: string;
+  selection: { start: number; end: number };
+}
+
+/**
+ * How a field takes a variable: `expression` fields (an If's condition) are one expression, so they take the
+ * bare path (`payload.body.amount`), as does a caret already inside `{{ }}`; `text` fields take `{{path}}`;
+ * `json` keeps the JSON valid (see insertIntoJson).
+ */
+export type InsertMode = 'text' | 'expression' | 'json';
+
+export function insertVariable(value: string, start: number | null, end: number | null, s: Suggestion, mode: InsertMode): Insertion {
+  if (mode === 'json') return insertIntoJson(value, start, end, s);
+  const bare = mode === 'expression' || insideTemplate(value, start ?? value.length);
+  const caret = bare ? (s.caret === undefined ? s.expression.length : s.caret - 2) : (s.caret ?? s.text.length);
+  const next = insertAt(value, start, end, bare ? s.expression : s.text, caret);
+  return { value: next.value, selection: { start: next.caret, end: next.caret } };
+}
+
+/** A JSON key named after what a variable holds: `…body.id` → `id`; `…output` or `getCredential(…)` → `field`. */
+export function jsonKeyFor(expression: string): string {
+  const last = /(?:\.|\[')([A-Za-z_][\w-]*)'?\]?$/.exec(expression)?.[1];
+  return !last || ['output', 'error', 'payload', 'body'].includes(last) || !/[.[]/.test(expression) ? 'field' : last;
+}
+
+function parses(text: string): { ok: true; value: unknown } | { ok: false } {
+  try {
+    return { ok: true, value: JSON.parse(text) as unknown };
+  } catch {
+    return { ok: false };
+  }
+}
+
+function unusedKey(base: string, taken: Record<string, unknown>): string {
+  if (!(base in taken)) return base;
+  for (let i = 2; ; i += 1) if (!(`${base}${i}` in taken)) return `${base}${i}`;
+}
+
+/**
+ * Inserts a variable into JSON text so that valid JSON stays valid: inside a string it goes in as it is; where
+ * a value belongs it goes in quoted (a value that is exactly one {{ }} keeps its type on the server); in an
+ * empty object, or where only a property fits, it becomes a property named after it, with the name selected
+ * to rename; anywhere else in an object, a new last property. Text that was not JSON before stays not JSON,
+ * and the editor says so.
+ */
+export function insertIntoJson(text: string, start: number | null, end: number | null, s: Suggestion): Insertion {
+  const from = Math.min(start ?? text.length, text.length);
+  const to = Math.max(from, Math.min(end ?? from, text.length));
+  const caretAt = (at: number): Insertion => ({ value: '', selection: { start: at, end: at } });
+  if (insideJsonString(text, from)) return insertVariable(text, from, to, s, 'text');
+  const quoted = `"${s.text}"`;
+  const valueCaret = 1 + (s.caret ?? s.text.length);
+  const before = parses(text);
+  const object = before.ok && isPlainObject(before.value) ? before.value : null;
+  const key = unusedKey(jsonKeyFor(s.expression), object ?? {});
+  const property = `"${key}": ${quoted}`;
+  const selectKey = (value: string, at: number): Insertion => ({ value, selection: { start: at + 1, end: at + 1 + key.length } });
+
+  if (text.trim() === '' || (object && Object.keys(object).length === 0)) return selectKey(`{\n  ${property}\n}`, 4);
+  const asValue = text.slice(0, from) + quoted + text.slice(to);
+  if (parses(asValue).ok) return { ...caretAt(from + valueCaret), value: asValue };
+  for (const [pre, post] of [['', ''], ['', ', '], [', ', ''], ['\n  ', ',']] as const) {
+    const candidate = text.slice(0, from) + pre + property + post + text.slice(to);
+    if (parses(candidate).ok) return selectKey(candidate, from + pre.length);
+  }
+  if (object) {
+    const value = JSON.stringify({ ...object, [key]: s.text }, null, 2);
+    return selectKey(value, value.lastIndexOf(`"${key}": `));
+  }
+  return { ...caretAt(from + valueCaret), value: asValue };
 }
 
 /** Whether `position` in JSON text falls inside a string literal. */

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { testCatalogue } from '../api/fake';
 import type { GraphDocument } from '../graph/document';
-import { COALESCE_MS, createBuilderStore, documentOf } from './store';
+import { mainPathLeaf } from '../graph/algorithms';
+import { COALESCE_MS, createBuilderStore, documentOf, refusedConnection } from './store';
 
 const catalogue = testCatalogue();
 
@@ -246,5 +247,46 @@ describe('error handling settings', () => {
     store.getState().setSetting('http_1', ['retry', 'maxAttempts'], undefined);
     store.getState().setSetting('http_1', ['onError'], undefined);
     expect(doc().nodes[1]?.data).toEqual({ label: 'Ping', config: { method: 'GET', url: 'https://a.example' } });
+  });
+});
+
+describe('the trigger, changed in place', () => {
+  it('replaces the trigger, keeping its outgoing edges, in one undo step', () => {
+    const { store, doc } = setup();
+    const id = store.getState().replaceTrigger('start', 'webhook');
+    expect(id).toBe('webhook');
+    expect(doc().nodes.map((n) => [n.id, n.type])).toEqual([['webhook', 'webhook'], ['http_1', 'http'], ['http_2', 'http']]);
+    expect(doc().edges.map((e) => [e.source, e.target])).toEqual([['webhook', 'http_1'], ['http_1', 'http_2']]);
+    expect(doc().nodes[0]?.data.config).toEqual(catalogue.get('webhook')?.ui.defaults);
+    store.getState().undo();
+    expect(doc()).toEqual(twoStepDoc());
+  });
+
+  it('adds a trigger to a canvas without one, before its first step', () => {
+    const { store, doc } = setup();
+    store.getState().selectOnly('start');
+    store.getState().deleteSelection();
+    store.getState().replaceTrigger(null, 'schedule');
+    expect(doc().nodes[0]?.id).toBe('schedule');
+    expect(doc().edges.map((e) => [e.source, e.target])).toContainEqual(['schedule', 'http_1']);
+    expect(doc().nodes[0]?.position).toEqual({ x: 0, y: 0 });
+  });
+});
+
+describe('adding and connecting with nothing selected', () => {
+  it('follows the main path to its last step', () => {
+    const d = twoStepDoc();
+    expect(mainPathLeaf(d)).toBe('http_2');
+    expect(mainPathLeaf({ ...d, edges: [] })).toBe('start');
+    expect(mainPathLeaf({ ...d, nodes: [] })).toBeNull();
+  });
+
+  it('says why a connection is refused: a loop names both steps', () => {
+    const d = twoStepDoc();
+    expect(refusedConnection(d, catalogue, { source: 'http_2', target: 'http_1' })).toBe(
+      'Not connected: Notify already runs after Ping, so this would make a loop',
+    );
+    expect(refusedConnection(d, catalogue, { source: 'http_2', target: 'start' })).toContain('starts the workflow');
+    expect(refusedConnection(d, catalogue, { source: 'start', target: 'http_2' })).toBeNull();
   });
 });

@@ -15,6 +15,7 @@ import { reachableFrom } from '../graph/algorithms';
 import { docEdge, isPlainObject, nextId, normaliseDocument, type DocMeta, type GraphDocument, type NodeData, type NodeKind } from '../graph/document';
 import { defaultConfig, emptyDocument, hasBranches, isTrigger, outputHandles, type Catalogue } from '../graph/nodeTypes';
 import { withValueAt } from '../graph/settings';
+import { isRunInput } from '../graph/variables';
 import { mergeIssues, validateGraph, type DraftErrors, type Issue } from '../graph/validate';
 import type { Credential } from '../api/types';
 import type { RunView } from '../run/runState';
@@ -49,6 +50,8 @@ export interface BuilderState extends History {
   meta: DocMeta;
   /** Bumped on every document change (not on selection), so effects know when to save or re-validate. */
   docVersion: number;
+  /** Bumped when a whole document replaces the canvas (open, import, new), so the canvas fits it to view. */
+  documentLoads: number;
   drafts: DraftErrors;
   serverIssues: Issue[];
   serverCheck: ServerCheck;
@@ -78,6 +81,11 @@ export interface BuilderState extends History {
   onConnect: (connection: Connection) => void;
   addNode: (type: NodeKind, options?: { position?: { x: number; y: number }; connectFrom?: string }) => string;
   deleteSelection: () => void;
+  /**
+   * Puts a trigger of `type` where the trigger `nodeId` is (or, with null, adds one before the first step),
+   * keeping its outgoing edges: changing how a workflow starts never means deleting and reconnecting.
+   */
+  replaceTrigger: (nodeId: string | null, type: NodeKind) => string;
   selectOnly: (nodeId: string | null) => void;
   setLabel: (nodeId: string, label: string) => void;
   /** Sets config keys of one node; `undefined` removes a key. */
@@ -169,16 +177,27 @@ export function handleFor(doc: GraphDocument, catalogue: Catalogue, source: stri
   return offered.find((id) => !doc.edges.some((e) => e.source === source && e.sourceHandle === id)) ?? offered[0];
 }
 
-/** Whether connecting source → target keeps the graph a one-way flow out of its trigger. */
-export function canConnect(doc: GraphDocument, catalogue: Catalogue, link: Link): boolean {
+/** Why connecting source → target is refused, in words for the user; null when it may be made. */
+export function refusedConnection(doc: GraphDocument, catalogue: Catalogue, link: Link): string | null {
   const { source, target } = link;
-  if (!source || !target || source === target) return false;
+  if (!source || !target) return 'Connect a step’s output to another step’s input';
+  if (source === target) return 'A step cannot connect to itself';
   const targetNode = doc.nodes.find((n) => n.id === target);
   const targetInfo = targetNode ? catalogue.get(targetNode.type) : undefined;
-  if (!targetNode || (targetInfo && targetInfo.inputs.length === 0) || !doc.nodes.some((n) => n.id === source)) return false;
+  const name = (id: string) => doc.nodes.find((n) => n.id === id)?.data.label || id;
+  if (!targetNode || !doc.nodes.some((n) => n.id === source)) return 'That step no longer exists';
+  if (targetInfo && targetInfo.inputs.length === 0) return `${name(target)} starts the workflow: nothing connects into it`;
   const handle = handleFor(doc, catalogue, source, link.sourceHandle);
-  if (doc.edges.some((e) => e.source === source && e.target === target && e.sourceHandle === handle)) return false;
-  return !reachableFrom(doc, target).has(source);
+  if (doc.edges.some((e) => e.source === source && e.target === target && e.sourceHandle === handle))
+    return `${name(source)} is already connected to ${name(target)}`;
+  if (reachableFrom(doc, target).has(source))
+    return `Not connected: ${name(source)} already runs after ${name(target)}, so this would make a loop`;
+  return null;
+}
+
+/** Whether connecting source → target keeps the graph a one-way flow out of its trigger. */
+export function canConnect(doc: GraphDocument, catalogue: Catalogue, link: Link): boolean {
+  return refusedConnection(doc, catalogue, link) === null;
 }
 
 function edgeId(source: string, handle: string | undefined, target: string, taken: readonly string[]): string {
@@ -238,6 +257,7 @@ export function createBuilderStore(options: StoreOptions): BuilderStore {
       ...toFlow(options.initial ?? emptyDocument(catalogue)),
       ...emptyHistory(),
       docVersion: 0,
+      documentLoads: 0,
       drafts: {},
       serverIssues: [],
       serverCheck: 'pending',
@@ -348,6 +368,37 @@ export function createBuilderStore(options: StoreOptions): BuilderStore {
         commit({ nodes, edges, drafts });
       },
 
+      replaceTrigger: (nodeId, type) => {
+        const state = get();
+        const info = catalogue.get(type);
+        const old = nodeId === null ? undefined : state.nodes.find((n) => n.id === nodeId);
+        if (!info || !isTrigger(info) || (nodeId !== null && !old)) return '';
+        const others = state.nodes.filter((n) => n.id !== nodeId);
+        const id = others.some((n) => n.id === info.ui.idPrefix) ? nextId(info.ui.idPrefix, others.map((n) => n.id)) : info.ui.idPrefix;
+        const hasConfig = Object.keys(info.ui.fields).length > 0 || Object.keys(info.ui.defaults).length > 0;
+        const label = uniqueLabel(info.ui.defaultLabel, others);
+        const data: NodeData = hasConfig ? { label, config: defaultConfig(info) } : { label };
+        let edges: FlowEdge[];
+        let position: { x: number; y: number };
+        if (old) {
+          position = old.position;
+          edges = state.edges.map((e) => (e.source === old.id ? { ...e, id: e.id.replace(`e-${old.id}-`, `e-${id}-`), source: id } : e));
+        } else {
+          // No trigger yet: it goes before the step nothing leads into, and connects to it when there is one.
+          const roots = others.filter((n) => !state.edges.some((e) => e.target === n.id) && (catalogue.get(n.type)?.inputs.length ?? 1) > 0);
+          const first = roots.length === 1 ? roots[0] : undefined;
+          position = first ? { x: first.position.x - SPACING_X, y: first.position.y } : { x: 0, y: 0 };
+          edges = first ? [...state.edges, { id: edgeId(id, undefined, first.id, state.edges.map((e) => e.id)), source: id, target: first.id }] : state.edges;
+        }
+        const node: FlowNode = { id, type: info.type, position, data, selected: true };
+        const nodes = [...others.map((n) => (n.selected ? { ...n, selected: false } : n)), node];
+        // The trigger leads the document, as a new workflow has it.
+        nodes.sort((a, b) => (a.id === id ? -1 : b.id === id ? 1 : 0));
+        const drafts = Object.fromEntries(Object.entries(state.drafts).filter(([key]) => key !== nodeId));
+        commit({ nodes, edges, drafts });
+        return id;
+      },
+
       selectOnly: (nodeId) =>
         set((s) => ({
           nodes: s.nodes.map((n) => (n.selected === (n.id === nodeId) ? n : { ...n, selected: n.id === nodeId })),
@@ -412,6 +463,7 @@ export function createBuilderStore(options: StoreOptions): BuilderStore {
         const run = get().run;
         commit({
           ...toFlow(structuredClone(doc)),
+          documentLoads: get().documentLoads + 1,
           drafts: {},
           serverIssues: [],
           run: run ? { ...run, onCanvas: false } : null,
@@ -463,8 +515,12 @@ export function createBuilderStore(options: StoreOptions): BuilderStore {
             ? { credentialsOpen, historyOpen: false, credentialToAdd: addName ?? null }
             : { credentialsOpen, credentialToAdd: null },
         ),
-      setInputsPrompt: (inputsPrompt) => set({ inputsPrompt }),
-      setRunInputs: (runInputs) => set({ runInputs }),
+      // The trigger's payload is never asked for, whoever reports it (a server from before the rule, a stale check).
+      setInputsPrompt: (paths) => {
+        const inputsPrompt = paths ? paths.filter(isRunInput) : null;
+        set({ inputsPrompt: inputsPrompt && inputsPrompt.length > 0 ? inputsPrompt : null });
+      },
+      setRunInputs: (runInputs) => set({ runInputs: runInputs.filter(isRunInput) }),
       rememberInputs: (values) => set((s) => ({ lastInputs: { ...s.lastInputs, ...values } })),
     };
   });
