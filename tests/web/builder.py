@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 
+from tests.support.stack import Stack
+
 try:
     from playwright.async_api import Page, expect
 except ImportError:
@@ -102,3 +104,22 @@ async def add_credential(page: Page, name: str, value: str, description: str = "
 
 async def local_storage(page: Page) -> str:
     return str(await page.evaluate("() => JSON.stringify(Object.entries(window.localStorage))"))
+
+
+async def api(stack: Stack, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+    """A REST call as the admin (the stack's client), for what a test checks behind the builder's back."""
+    assert stack.http is not None
+    async with stack.http.request(method, f"{stack.base_url}{path}", json=body) as response:
+        return response.status, await response.json(content_type=None)
+
+
+async def saved_id(stack: Stack, name: str) -> str:
+    _, body = await api(stack, "GET", "/v1/workflows")
+    return str(next(w["id"] for w in body["workflows"] if w["name"] == name))
+
+
+async def save(page: Page, version: int) -> None:
+    """Ctrl+S, then waits until the toolbar says the canvas is that saved version, unchanged."""
+    await page.keyboard.press("Control+s")
+    await expect(page.get_by_test_id("save-state")).to_have_text(f"v{version}")
+    await expect(page.get_by_test_id("save-state")).to_have_attribute("data-unsaved", "false")

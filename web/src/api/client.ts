@@ -23,13 +23,16 @@ export class ApiError extends Error {
   readonly status: number;
   readonly code: string;
   readonly fields: FieldError[];
+  /** The whole `error` object of the body, for what some answers add beside the message (a 409 `in_use`'s `usedBy`). */
+  readonly detail: Record<string, unknown>;
 
-  constructor(status: number, code: string, message: string, fields: FieldError[] = []) {
+  constructor(status: number, code: string, message: string, fields: FieldError[] = [], detail: Record<string, unknown> = {}) {
     super(message);
     this.name = 'ApiError';
     this.status = status;
     this.code = code;
     this.fields = fields;
+    this.detail = detail;
   }
 
   /** True when the request never got an answer, so the server may or may not have acted on it. */
@@ -70,7 +73,8 @@ export interface Api {
   listCredentials(): Promise<Credential[]>;
   createCredential(credential: NewCredential): Promise<Credential>;
   replaceCredential(name: string, value: string, description?: string | null): Promise<Credential>;
-  deleteCredential(name: string): Promise<void>;
+  /** A 409 `in_use` ApiError while saved workflows use it (its `detail.usedBy` names them), unless `force`. */
+  deleteCredential(name: string, force?: boolean): Promise<void>;
 }
 
 async function request<T>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
@@ -102,6 +106,7 @@ async function request<T>(method: string, path: string, body?: unknown, signal?:
       error?.code ?? 'http_error',
       error?.message ?? `The server answered ${response.status} ${response.statusText}`.trim(),
       error?.fields ?? [],
+      error && typeof error === 'object' ? (error as Record<string, unknown>) : {},
     );
   }
   if (payload === undefined && text) throw new ApiError(response.status, 'bad_response', 'The server sent a response that is not JSON');
@@ -153,7 +158,7 @@ export const httpApi: Api = {
   createCredential: (credential) => request('POST', '/v1/credentials', credential),
   replaceCredential: (name, value, description) =>
     request('PUT', `/v1/credentials/${encodeURIComponent(name)}`, description ? { value, description } : { value }),
-  deleteCredential: async (name) => {
-    await request('DELETE', `/v1/credentials/${encodeURIComponent(name)}`);
+  deleteCredential: async (name, force) => {
+    await request('DELETE', `/v1/credentials/${encodeURIComponent(name)}${force ? '?force=true' : ''}`);
   },
 };

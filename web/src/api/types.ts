@@ -24,6 +24,7 @@ import type {
   WorkflowView,
   WorkflowVersion,
   WorkflowVersionInfo,
+  WorkflowRef,
 } from './schema.gen';
 
 export type Step = StepState;
@@ -34,7 +35,7 @@ export type RunEvent = WireEvent;
 export type FieldError = FieldIssue;
 export type { ApiError as ErrorBody } from './schema.gen';
 export type { FieldUi, Handle, NodeTypeInfo, NodeTypeList, StepAttempt, StepOutput, StepRequest };
-export type { SessionInfo, TriggerInfo, WorkflowSummary, WorkflowView, WorkflowVersion, WorkflowVersionInfo };
+export type { SessionInfo, TriggerInfo, WorkflowRef, WorkflowSummary, WorkflowView, WorkflowVersion, WorkflowVersionInfo };
 export type Role = SessionInfo['role'];
 export type RunTrigger = RunSummary['trigger'];
 

@@ -21,7 +21,8 @@ import { WorkflowsDrawer } from '../components/WorkflowsDrawer';
 import { ReplaceConfirm } from '../components/ReplaceConfirm';
 import { createCredentialsService } from './credentials';
 import { createLayers } from './layers';
-import { createRunController } from './runController';
+import { createRunController, type RunController } from './runController';
+import { startRouting } from './route';
 import { IssuesContext, ServicesContext, useServices, type Services } from './services';
 import { useShortcuts } from './useShortcuts';
 
@@ -36,16 +37,26 @@ interface AppProps {
 export function App({ store, api, session, draft, storage }: AppProps) {
   const services = useMemo<Services>(() => {
     const toast = (kind: 'info' | 'success' | 'error', text: string) => store.getState().pushToast(kind, text);
-    const workflows = createWorkflowsService(store, api, toast, draft ? { binding: draft.binding, savedSnapshot: draft.savedSnapshot } : null);
+    // The run controller is made after the workflows service (it asks which version is saved) and is told by it when
+    // the canvas holds another workflow: a late binding, through this closure.
+    let runs: RunController | null = null;
+    const workflows = createWorkflowsService(
+      store,
+      api,
+      toast,
+      draft ? { binding: draft.binding, savedSnapshot: draft.savedSnapshot } : null,
+      { replaced: () => runs?.clear() },
+    );
+    runs = createRunController(store, api, {
+      savedVersion: () => {
+        const binding = workflows.store.getState().binding;
+        return binding && !workflows.isDirty() ? { workflowId: binding.workflowId, version: binding.version } : null;
+      },
+    });
     return {
       api,
       session,
-      runs: createRunController(store, api, {
-        savedVersion: () => {
-          const binding = workflows.store.getState().binding;
-          return binding && !workflows.isDirty() ? { workflowId: binding.workflowId, version: binding.version } : null;
-        },
-      }),
+      runs,
       credentials: createCredentialsService(store, api),
       workflows,
       layers: createLayers(),
@@ -56,9 +67,11 @@ export function App({ store, api, session, draft, storage }: AppProps) {
     void services.credentials.refresh(); // The credential picker needs the names; the panel refreshes again.
     const stopSaving = startAutosave(store, services.workflows.store, storage);
     const stopValidating = startServerValidation(store, api);
+    const stopRouting = startRouting(services.workflows);
     return () => {
       stopSaving();
       stopValidating();
+      stopRouting();
       services.runs.dispose();
     };
   }, [store, api, services, storage]);

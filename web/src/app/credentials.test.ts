@@ -3,7 +3,7 @@ import { ApiError } from '../api/client';
 import { fakeApi, testCatalogue } from '../api/fake';
 import type { Credential } from '../api/types';
 import { createBuilderStore } from '../store/store';
-import { CREDENTIAL_NAME, checkNewCredential, createCredentialsService, formErrorsOf } from './credentials';
+import { CREDENTIAL_NAME, CredentialInUse, checkNewCredential, createCredentialsService, formErrorsOf, usersOf } from './credentials';
 
 const SECRET = 'sk_live_canary_0123456789abcdef';
 
@@ -108,5 +108,45 @@ describe('credential names', () => {
   it('accepts exactly what the store can key: parts joined by single dots', () => {
     for (const good of ['stripe', 'notion.prod', 'a-b_c.d', 'x'.repeat(64)]) expect(CREDENTIAL_NAME.test(good)).toBe(true);
     for (const bad of ['.', '.x', 'x.', 'a..b', 'has space', 'x'.repeat(65), '']) expect(CREDENTIAL_NAME.test(bad)).toBe(false);
+  });
+});
+
+describe('deleting a credential that saved workflows use', () => {
+  const inUse = () =>
+    new ApiError(409, 'in_use', 'credential “stripe” is used by 2 saved workflows', [{ field: 'name', reason: 'in use', nodeId: null, edgeId: null }], {
+      code: 'in_use',
+      usedBy: [
+        { id: 'wf1', name: 'Stripe → Discord', active: true },
+        { id: 'wf2', name: '', active: false },
+        { name: 'no id, left out' },
+      ],
+    });
+
+  it('says which workflows use it, keeps it listed, and deletes it when forced', async () => {
+    const deleteCredential = vi.fn<(name: string, force?: boolean) => Promise<void>>(async (_name, force) => {
+      if (!force) throw inUse();
+    });
+    const api = fakeApi({ listCredentials: vi.fn(async () => [listed('stripe')]), deleteCredential });
+    const store = createBuilderStore({ catalogue: testCatalogue() });
+    const service = createCredentialsService(store, api);
+    await service.refresh();
+
+    const refused = await service.remove('stripe').catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(CredentialInUse);
+    expect((refused as CredentialInUse).usedBy).toEqual([
+      { id: 'wf1', name: 'Stripe → Discord', active: true },
+      { id: 'wf2', name: 'wf2', active: false },
+    ]);
+    expect(store.getState().credentials.items.map((c) => c.name)).toEqual(['stripe']);
+
+    await service.remove('stripe', { force: true });
+    expect(deleteCredential).toHaveBeenLastCalledWith('stripe', true);
+    expect(store.getState().credentials.items).toEqual([]);
+  });
+
+  it('reads only a 409 in_use as "in use"', () => {
+    expect(usersOf(new ApiError(409, 'conflict', 'exists'))).toBeNull();
+    expect(usersOf(new ApiError(409, 'in_use', 'in use'))).toEqual([]);
+    expect(usersOf(new Error('x'))).toBeNull();
   });
 });

@@ -3,7 +3,7 @@
 // masked values), and anything else a response carries is dropped.
 
 import { ApiError, type Api } from '../api/client';
-import type { Credential, NewCredential } from '../api/types';
+import type { Credential, NewCredential, WorkflowRef } from '../api/types';
 import { CREDENTIAL_NAME_RULE } from '../api/schema.gen';
 import type { BuilderStore } from '../store/store';
 
@@ -17,7 +17,36 @@ export interface CredentialsService {
   refresh(): Promise<void>;
   add(credential: NewCredential): Promise<Credential>;
   replace(name: string, value: string): Promise<Credential>;
-  remove(name: string): Promise<void>;
+  /** Deletes it, or throws CredentialInUse when saved workflows use it (unless `force`). */
+  remove(name: string, options?: { force?: boolean }): Promise<void>;
+}
+
+/** A saved workflow that refers to a credential, as a 409 `in_use` lists it (`error.usedBy`). */
+export type CredentialUser = WorkflowRef;
+
+/** The server refused a delete because saved workflows use the credential; `usedBy` says which. */
+export class CredentialInUse extends Error {
+  constructor(
+    readonly credential: string,
+    readonly usedBy: CredentialUser[],
+    message: string,
+  ) {
+    super(message);
+    this.name = 'CredentialInUse';
+  }
+}
+
+/** The workflows a 409 `in_use` names, read defensively: anything not shaped like one is left out. */
+export function usersOf(error: unknown): CredentialUser[] | null {
+  if (!(error instanceof ApiError) || error.status !== 409 || error.code !== 'in_use') return null;
+  const raw = error.detail.usedBy;
+  if (!Array.isArray(raw)) return [];
+  return raw.flatMap((u: unknown) => {
+    if (typeof u !== 'object' || u === null) return [];
+    const { id, name, active } = u as Record<string, unknown>;
+    if (typeof id !== 'string') return [];
+    return [{ id, name: typeof name === 'string' && name !== '' ? name : id, active: active === true }];
+  });
 }
 
 /** The listed fields of a credential, whatever else the server sent. */
@@ -76,10 +105,12 @@ export function createCredentialsService(store: BuilderStore, api: Api): Credent
       return replaced;
     },
 
-    async remove(name) {
+    async remove(name, options = {}) {
       try {
-        await api.deleteCredential(name);
+        await api.deleteCredential(name, options.force === true);
       } catch (error) {
+        const users = usersOf(error);
+        if (users) throw new CredentialInUse(name, users, (error as ApiError).message);
         // Already gone (deleted elsewhere): what the user wanted.
         if (!(error instanceof ApiError && error.status === 404)) throw error;
       }

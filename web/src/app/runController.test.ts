@@ -76,8 +76,8 @@ describe('run controller', () => {
     await runs.start();
     const { options } = streams[0]!;
     const emit = (e: RunEvent) => options.onEvent(e);
-    emit({ runId: 'r1', seq: 1, ts: 't', type: 'run', status: 'running', error: null });
-    emit({ runId: 'r1', seq: 3, ts: 't', type: 'run', status: 'succeeded', error: null });
+    emit({ runId: 'r1', seq: 1, ts: '2026-01-01T09:00:00.000Z', type: 'run', status: 'running', error: null });
+    emit({ runId: 'r1', seq: 3, ts: '2026-01-01T09:00:02.500Z', type: 'run', status: 'succeeded', error: null });
     expect(options.lastSeq()).toBe(1);
     expect(options.isDone()).toBe(false);
     emit({
@@ -87,10 +87,27 @@ describe('run controller', () => {
       type: 'step',
       step: { id: 'http-1', nodeId: 'http-1', name: 'Ping', type: 'http_request_node', status: 'succeeded', startedAt: null, finishedAt: null, durationMs: 1400, attempt: 1, error: null, output: null } as Step,
     });
-    emit({ runId: 'r1', seq: 3, ts: 't', type: 'run', status: 'succeeded', error: null });
+    emit({ runId: 'r1', seq: 3, ts: '2026-01-01T09:00:02.500Z', type: 'run', status: 'succeeded', error: null });
     expect(options.lastSeq()).toBe(3);
     expect(options.isDone()).toBe(true);
-    expect(store.getState().toasts.map((t) => t.text)).toEqual(['Run started: Ping', 'Ping succeeded in 1.4 s']);
+    // The run's own span (start to end), not the sum of its steps' durations (1.4 s): waits count.
+    expect(store.getState().toasts.map((t) => t.text)).toEqual(['Run started: Ping', 'Ping succeeded in 2.5 s']);
+  });
+
+  it('takes the last run’s toasts away when a new run starts, and everything when cleared', async () => {
+    const { store, runs, streams } = setup(fakeApi());
+    await runs.start();
+    streams[0]!.options.onEvent({ runId: 'r1', seq: 1, ts: 't', type: 'run', status: 'failed', error: 'HTTP 500' });
+    const unrelated = store.getState().pushToast('success', 'Saved Ping as version 1');
+    expect(store.getState().toasts.map((t) => t.text)).toEqual(['Run started: Ping', 'Ping failed: HTTP 500', 'Saved Ping as version 1']);
+    await runs.start();
+    expect(store.getState().toasts.map((t) => t.text)).toEqual(['Saved Ping as version 1', 'Run started: Ping']);
+    expect(store.getState().toasts[0]!.id).toBe(unrelated);
+
+    runs.clear();
+    expect(store.getState().run).toBeNull();
+    expect(streams.at(-1)!.stopped).toBe(true);
+    expect(store.getState().toasts.map((t) => t.text)).toEqual(['Saved Ping as version 1']);
   });
 
   it('lists steps in the order the server gives, whatever order the events come in', async () => {

@@ -9,7 +9,7 @@ import { isTrigger, type Catalogue } from '../graph/nodeTypes';
 import { describeIssue, issuesFromServer } from '../graph/validate';
 import { isRunInput } from '../graph/variables';
 import { formatDuration } from '../run/format';
-import { applyEvent, createRunView, isTerminal, waits, withSnapshot, type RunView, type StepView } from '../run/runState';
+import { applyEvent, cancelNote, createRunView, isTerminal, runDurationMs, waits, withSnapshot, type RunView, type StepView } from '../run/runState';
 import { documentOf, issuesOf, type BuilderStore } from '../store/store';
 
 export interface RunController {
@@ -20,6 +20,8 @@ export interface RunController {
   cancel(): Promise<void>;
   /** Replays a past (or still running) run from its first event. */
   open(summary: RunSummary): void;
+  /** Forgets the shown run (the canvas now holds another workflow): the panel empties, its toasts go. */
+  clear(): void;
   dispose(): void;
 }
 
@@ -43,7 +45,17 @@ export function createRunController(store: BuilderStore, api: Api, options: RunC
   // reuse the key (a different body under the same key would be refused with 409).
   let unanswered: { key: string; body: string } | null = null;
 
-  const toast = store.getState().pushToast;
+  // Every message about a run is about the last one: a new run (or another workflow) takes them all away, so a
+  // stale failure never sits above a fresh success.
+  let runToasts: number[] = [];
+  const toast = (kind: 'info' | 'success' | 'error', text: string) => {
+    runToasts.push(store.getState().pushToast(kind, text));
+  };
+  const dismissRunToasts = () => {
+    const { dismissToast } = store.getState();
+    for (const id of runToasts) dismissToast(id);
+    runToasts = [];
+  };
   const currentRun = (runId: string): RunView | null => {
     const run = store.getState().run;
     return run && run.runId === runId ? run : null;
@@ -107,10 +119,15 @@ export function createRunController(store: BuilderStore, api: Api, options: RunC
   const announceEnd = (run: RunView) => {
     if (run.origin !== 'canvas') return;
     const name = run.workflowName || 'Run';
-    const total = run.steps.reduce((sum, s) => sum + (s.durationMs ?? 0), 0);
-    if (run.status === 'succeeded') toast('success', `${name} succeeded${total > 0 ? ` in ${formatDuration(total)}` : ''}`);
+    // Wall clock, start to end: the steps' own durations leave out retry waits and delays.
+    const took = runDurationMs(run);
+    const duration = took !== null ? ` in ${formatDuration(took)}` : '';
+    if (run.status === 'succeeded') toast('success', `${name} succeeded${duration}`);
     else if (run.status === 'failed') toast('error', `${name} failed${run.error ? `: ${run.error}` : ''}`);
-    else if (run.status === 'cancelled') toast('info', `${name} was cancelled`);
+    else if (run.status === 'cancelled') {
+      // "Cancelled by admin" reads on as "Order Router was cancelled by admin".
+      toast('info', `${name} was ${(cancelNote(run) ?? 'Cancelled').replace(/^Cancelled/, 'cancelled')}`);
+    }
   };
 
   /** The canvas document, or null (after saying why) when it cannot run. */
@@ -139,6 +156,7 @@ export function createRunController(store: BuilderStore, api: Api, options: RunC
         : await api.createRun(doc, key, inputs);
       unanswered = null;
       stream?.stop();
+      dismissRunToasts();
       store.getState().setRun(
         createRunView(runId, 'canvas', {
           workflowName: doc.meta.name,
@@ -212,10 +230,19 @@ export function createRunController(store: BuilderStore, api: Api, options: RunC
 
     open(summary) {
       stream?.stop();
+      dismissRunToasts();
       store.getState().setRun(
         createRunView(summary.id, 'history', { workflowName: summary.workflowName, createdAt: summary.createdAt }),
       );
       follow(summary.id);
+    },
+
+    clear() {
+      stream?.stop();
+      stream = null;
+      stopAskingWhy();
+      dismissRunToasts();
+      if (store.getState().run) store.getState().setRun(null);
     },
 
     dispose() {

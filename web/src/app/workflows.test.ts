@@ -5,7 +5,7 @@ import type { WorkflowView } from '../api/types';
 import type { GraphDocument } from '../graph/document';
 import { emptyDocument } from '../graph/nodeTypes';
 import { createBuilderStore } from '../store/store';
-import { createWorkflowsService } from './workflows';
+import { createWorkflowsService, liveStateOf, type Binding } from './workflows';
 
 /** One saved workflow on a pretend server that, like the real one, refuses a save on a stale base version. */
 function server() {
@@ -77,5 +77,19 @@ describe('workflows service: rename from the list', () => {
     await a.service.save();
     expect(a.service.store.getState().conflict).toBeNull();
     expect(versions.map((v) => [v.version, v.name])).toEqual([[1, 'Mine'], [2, 'Mine, renamed'], [3, 'Mine, changed']]);
+  });
+});
+
+describe('which version is live', () => {
+  const bound = (over: Partial<Binding>): Binding => ({ workflowId: 'wf1', version: 3, active: true, activeVersion: 3, triggers: [], ...over });
+  it('is the latest, an older one, or none', () => {
+    expect(liveStateOf(null)).toBeNull();
+    expect(liveStateOf(bound({}))).toEqual({ kind: 'live', version: 3 });
+    expect(liveStateOf(bound({ activeVersion: 2 }))).toEqual({ kind: 'behind', live: 2, latest: 3 });
+    const hook = [{ nodeId: 'hook', type: 'webhook', url: 'http://x/v1/hooks/abc', nextRuns: null }];
+    expect(liveStateOf(bound({ active: false, activeVersion: null, triggers: hook }))).toEqual({ kind: 'off' });
+    // A workflow started only by hand has nothing to switch on: no pill nagging about it.
+    const manual = [{ nodeId: 'start', type: 'start', url: null, nextRuns: null }];
+    expect(liveStateOf(bound({ active: false, activeVersion: null, triggers: manual }))).toBeNull();
   });
 });

@@ -67,6 +67,8 @@ export interface WorkflowsService {
   loadVersions(): Promise<void>;
   restore(version: number): Promise<void>;
   setActive(active: boolean): Promise<void>;
+  /** Puts the latest saved version live (its trigger answers from now on): the workflow must be active already. */
+  makeLive(): Promise<void>;
   reloadLatest(): Promise<void>;
   /** Runs `change` now, or after the user agrees to drop unsaved changes. */
   replaceCanvas(title: string, change: () => void | Promise<void>): void;
@@ -74,6 +76,28 @@ export interface WorkflowsService {
 }
 
 type Toast = (kind: 'info' | 'success' | 'error', text: string) => void;
+
+export interface WorkflowsHooks {
+  /** The canvas now holds another workflow (opened, new, a template or an import): what showed the last one's
+   * run lets it go. */
+  replaced?: () => void;
+}
+
+/** What the toolbar says about which version answers the trigger; null for an unsaved canvas. */
+export type LiveState =
+  | { kind: 'live'; version: number }
+  | { kind: 'behind'; live: number; latest: number }
+  | { kind: 'off' }
+  | null;
+
+/** Needs the binding only: `version` is the latest saved (what the next save builds on), `activeVersion` the live one. */
+export function liveStateOf(binding: Binding | null): LiveState {
+  if (!binding) return null;
+  if (!binding.active || binding.activeVersion === null) return binding.triggers.some((t) => t.type !== 'start') ? { kind: 'off' } : null;
+  return binding.activeVersion === binding.version
+    ? { kind: 'live', version: binding.version }
+    : { kind: 'behind', live: binding.activeVersion, latest: binding.version };
+}
 
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
@@ -84,6 +108,7 @@ export function createWorkflowsService(
   api: Api,
   toast: Toast,
   restored: { binding: Binding | null; savedSnapshot: string | null } | null,
+  hooks: WorkflowsHooks = {},
 ): WorkflowsService {
   const current = () => documentOf(builder.getState());
   const store = createStore<WorkflowsState>(() => ({
@@ -115,6 +140,7 @@ export function createWorkflowsService(
 
   const load = (doc: GraphDocument) => {
     builder.getState().loadDocument(doc);
+    hooks.replaced?.();
   };
 
   const service: WorkflowsService = {
@@ -147,7 +173,9 @@ export function createWorkflowsService(
           ? await api.updateWorkflow(binding.workflowId, doc, binding.version, doc.meta.name)
           : await api.createWorkflow(doc.meta.name, doc);
         store.setState({ binding: bind(saved), savedSnapshot: snapshot, conflict: null, versions: null });
-        toast('success', `Saved ${doc.meta.name} as version ${saved.version}`);
+        // Saving does not change what the trigger runs: say so, and the toolbar offers to put it live.
+        const stillLive = saved.active && saved.activeVersion !== null && saved.activeVersion !== saved.version;
+        toast('success', `Saved ${doc.meta.name} as version ${saved.version}${stillLive ? `; version ${saved.activeVersion} is still the live one` : ''}`);
         void service.refreshList();
       } catch (error) {
         if (error instanceof ApiError && error.status === 409) {
@@ -261,11 +289,17 @@ export function createWorkflowsService(
       try {
         const view = await api.setActive(binding.workflowId, active, active ? binding.version : undefined);
         store.setState({ binding: { ...bind(view), version: binding.version } });
-        toast('success', active ? `Active: version ${view.activeVersion} now answers its trigger` : 'Deactivated: its trigger no longer fires');
+        toast('success', active ? `Version ${view.activeVersion} is live: it answers the trigger now` : 'Deactivated: its trigger no longer fires');
         void service.refreshList();
       } catch (error) {
         toast('error', `Couldn’t ${active ? 'activate' : 'deactivate'}: ${messageOf(error)}`);
       }
+    },
+
+    async makeLive() {
+      const binding = store.getState().binding;
+      if (!binding?.active) return;
+      await service.setActive(true);
     },
 
     async reloadLatest() {

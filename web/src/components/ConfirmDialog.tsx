@@ -1,6 +1,6 @@
 // A small modal asking to confirm a destructive action. Focus starts on Cancel; Escape cancels.
 
-import { useEffect, useRef } from 'react';
+import { useEffect, useRef, type ReactNode } from 'react';
 import { useClosesOnEscape } from '../app/services';
 
 export function ConfirmDialog({
@@ -11,6 +11,7 @@ export function ConfirmDialog({
   onCancel,
   testId,
   alternative,
+  children,
 }: {
   title: string;
   message: string;
@@ -20,6 +21,8 @@ export function ConfirmDialog({
   testId?: string;
   /** A third way out that loses nothing (e.g. "Save mine as a copy"). */
   alternative?: { label: string; onChoose: () => void };
+  /** What the message refers to, listed under it (e.g. the workflows that use a credential). */
+  children?: ReactNode;
 }) {
   const cancelRef = useRef<HTMLButtonElement>(null);
   useEffect(() => {
@@ -36,6 +39,7 @@ export function ConfirmDialog({
         <p id="confirm-message" className="modal__message">
           {message}
         </p>
+        {children}
         <div className="modal__actions">
           <button type="button" className="button button--ghost" ref={cancelRef} onClick={onCancel} data-testid="confirm-cancel">
             Cancel

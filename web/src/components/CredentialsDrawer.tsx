@@ -2,8 +2,9 @@
 // A typed secret lives in this component's state until it is sent, and is cleared as soon as it is saved.
 
 import { useEffect, useId, useMemo, useRef, useState, type FormEvent, type ReactNode, type Ref } from 'react';
-import { checkNewCredential, formErrorsOf, type FormErrors } from '../app/credentials';
-import { useClosesOnEscape, useServices } from '../app/services';
+import { checkNewCredential, CredentialInUse, formErrorsOf, type CredentialUser, type FormErrors } from '../app/credentials';
+import { useFocusWhileOpen } from '../app/focus';
+import { useClosesOnEscape, useServices, useWorkflows } from '../app/services';
 import { ApiError } from '../api/client';
 import type { Credential } from '../api/types';
 import { credentialCalls } from '../graph/variables';
@@ -21,7 +22,9 @@ export function CredentialsDrawer() {
   const pushToast = useBuilder((s) => s.pushToast);
   const used = useUsedCredentials();
   const [adding, setAdding] = useState(false);
-  const [deleting, setDeleting] = useState<string | null>(null);
+  // Asked first; then, if the server says saved workflows use it, asked again with their names.
+  const [deleting, setDeleting] = useState<{ name: string; usedBy: CredentialUser[] | null } | null>(null);
+  const openWorkflowId = useWorkflows((s) => s.binding?.workflowId ?? null);
 
   useEffect(() => {
     if (open) void credentials.refresh();
@@ -32,21 +35,23 @@ export function CredentialsDrawer() {
   }, [open, toAdd]);
 
   useClosesOnEscape(open, () => setOpen(false));
+  const drawer = useFocusWhileOpen<HTMLElement>(open);
 
   if (!open) return null;
 
-  const remove = async (name: string) => {
+  const remove = async (name: string, force: boolean) => {
     setDeleting(null);
     try {
-      await credentials.remove(name);
+      await credentials.remove(name, { force });
       pushToast('success', `Deleted credential “${name}”`);
     } catch (error) {
-      pushToast('error', `Could not delete “${name}”: ${error instanceof Error ? error.message : String(error)}`);
+      if (error instanceof CredentialInUse) setDeleting({ name, usedBy: error.usedBy });
+      else pushToast('error', `Could not delete “${name}”: ${error instanceof Error ? error.message : String(error)}`);
     }
   };
 
   return (
-    <aside className="drawer credentials" aria-label="Credentials" data-testid="credentials-drawer">
+    <aside className="drawer credentials" aria-label="Credentials" data-testid="credentials-drawer" ref={drawer} tabIndex={-1}>
       <header className="drawer__header">
         <div className="credentials__title">
           <span className="credentials__badge" aria-hidden="true">
@@ -114,28 +119,56 @@ export function CredentialsDrawer() {
                 key={credential.name}
                 credential={credential}
                 inUse={used.has(credential.name)}
-                onDelete={() => setDeleting(credential.name)}
+                onDelete={() => setDeleting({ name: credential.name, usedBy: null })}
               />
             ))}
           </ul>
         )}
       </div>
-      {deleting !== null && (
+      {deleting !== null && deleting.usedBy === null && (
         <ConfirmDialog
-          title={`Delete “${deleting}”?`}
+          title={`Delete “${deleting.name}”?`}
           message={
-            used.has(deleting)
+            used.has(deleting.name)
               ? 'This workflow uses it: its steps will fail until you add a credential with this name again.'
               : 'Steps that use it will fail until you add a credential with this name again.'
           }
           confirmLabel="Delete credential"
           testId="confirm-delete-credential"
           onCancel={() => setDeleting(null)}
-          onConfirm={() => void remove(deleting)}
+          onConfirm={() => void remove(deleting.name, false)}
         />
+      )}
+      {deleting !== null && deleting.usedBy !== null && (
+        <ConfirmDialog
+          title={`“${deleting.name}” is in use`}
+          message={inUseMessage(deleting.usedBy, used.has(deleting.name) && !deleting.usedBy.some((u) => u.id === openWorkflowId))}
+          confirmLabel="Delete anyway"
+          testId="confirm-credential-in-use"
+          onCancel={() => setDeleting(null)}
+          onConfirm={() => void remove(deleting.name, true)}
+        >
+          <ul className="credential-users" aria-label="Saved workflows that use it" data-testid="credential-users">
+            {deleting.usedBy.map((user) => (
+              <li key={user.id} data-testid={`credential-user-${user.id}`}>
+                <span className="credential-users__name">{user.name}</span>
+                {user.id === openWorkflowId && <span className="chip">open here</span>}
+                {user.active && <span className="chip chip--warn" title="Its trigger fires: the next run fails">live</span>}
+              </li>
+            ))}
+          </ul>
+        </ConfirmDialog>
       )}
     </aside>
   );
+}
+
+function inUseMessage(users: readonly CredentialUser[], canvasToo: boolean): string {
+  const live = users.filter((u) => u.active).length;
+  const saved = users.length === 0 ? 'Saved workflows use it' : users.length === 1 ? 'This saved workflow uses it' : `These ${users.length} saved workflows use it`;
+  const canvas = canvasToo ? ', and so does the one on the canvas' : '';
+  const when = live > 0 ? ' Live ones fail on their next trigger.' : '';
+  return `${saved}${canvas}. Their steps that use it fail until you add a credential with this name again.${when}`;
 }
 
 /** Credential names the canvas workflow refers to, by `auth` or `getCredential(…)`. */

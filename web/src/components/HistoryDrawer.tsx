@@ -2,10 +2,13 @@
 // its events into the run panel (and onto the canvas if it matches); a run of a saved version can be re-run, or
 // opened in the editor at the version that ran.
 
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
+import { RunsLive } from '../api/runsLive';
+import { useFocusWhileOpen } from '../app/focus';
+import { withSummary } from '../run/history';
 import { roleBlocks, useClosesOnEscape, useServices, useWorkflows } from '../app/services';
 import type { RunStatus, RunSummary } from '../api/types';
-import { formatDuration, formatRelative } from '../run/format';
+import { formatDuration, formatRelative, shortRunId } from '../run/format';
 import { useBuilder } from '../store/hooks';
 import { Icon } from './icons';
 
@@ -47,6 +50,26 @@ export function HistoryDrawer() {
   useEffect(() => {
     if (open) refresh();
   }, [open, refresh, currentRunId, currentStatus]);
+
+  // While open, every run's changes arrive live (scheduled and webhook runs too). The socket outlives filter
+  // changes: the filters it applies are read when each change arrives.
+  const filter = useRef({ status, workflowId });
+  filter.current = { status, workflowId };
+  const latestRefresh = useRef(refresh);
+  latestRefresh.current = refresh;
+  useEffect(() => {
+    if (!open) return undefined;
+    const live = new RunsLive({
+      onSummary: (summary) =>
+        setList((l) => (l.kind === 'ready' ? { ...l, runs: withSummary(l.runs, summary, filter.current, l.next === null) } : l)),
+      // Changes made while no socket listened are not replayed: each connect reloads the list (the first one too,
+      // for a change between the load on opening and the socket's start).
+      onOpen: () => latestRefresh.current(),
+    });
+    live.start();
+    return () => live.stop();
+  }, [open]);
+  const drawer = useFocusWhileOpen<HTMLElement>(open);
   useEffect(() => {
     if (open) void workflows.refreshList();
   }, [open, workflows]);
@@ -71,7 +94,7 @@ export function HistoryDrawer() {
     );
 
   return (
-    <aside className="drawer" aria-label="Run history" data-testid="history-drawer">
+    <aside className="drawer" aria-label="Run history" data-testid="history-drawer" ref={drawer} tabIndex={-1}>
       <header className="drawer__header">
         <h2 className="panel-title">Run history</h2>
         <div className="drawer__actions">
@@ -143,9 +166,9 @@ export function HistoryDrawer() {
                 )}
               </button>
               <div className="history-item__actions">
-                <button type="button" className="link-button mono" onClick={() => copy(run.id)} title="Copy the full run id"
-                  data-testid={`history-copy-${run.id}`}>
-                  {run.id.slice(0, 10)}…
+                <button type="button" className="link-button mono" onClick={() => copy(run.id)} title={`Copy the full run id, ${run.id}`}
+                  aria-label={`Copy run id ${run.id}`} data-testid={`history-copy-${run.id}`}>
+                  {shortRunId(run.id)}
                 </button>
                 {run.workflowId && run.workflowVersion !== null && (
                   <>

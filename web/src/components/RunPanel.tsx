@@ -2,8 +2,8 @@
 
 import { useEffect, useRef } from 'react';
 import type { RunStatus } from '../api/types';
-import { formatClock, formatDuration, formatRelative } from '../run/format';
-import { isTerminal, orderedSteps, waits, type RunView, type StepView } from '../run/runState';
+import { formatClock, formatDuration, formatRelative, plainLogMessage, shortRunId } from '../run/format';
+import { cancelNote, isTerminal, orderedSteps, runDurationMs, waits, type RunView, type StepView } from '../run/runState';
 import { useBuilder } from '../store/hooks';
 import { Icon } from './icons';
 import { StatusBadge } from './WorkflowNode';
@@ -72,8 +72,13 @@ function RunSummaryLine({ run }: { run: RunView }) {
       </span>
       <span className="run-panel__name">{run.workflowName || 'Workflow'}</span>
       {run.createdAt && <span className="muted small">{formatRelative(run.createdAt)}</span>}
-      <span className="muted small mono" title={run.runId}>
-        #{run.runId.slice(0, 8)}
+      {isTerminal(run.status) && runDurationMs(run) !== null && (
+        <span className="muted small" title="From the moment the run started to the moment it ended" data-testid="run-duration">
+          {formatDuration(runDurationMs(run))}
+        </span>
+      )}
+      <span className="muted small mono" title={run.runId} data-testid="run-id">
+        {shortRunId(run.runId)}
       </span>
       {run.origin === 'history' && !run.onCanvas && run.steps.length > 0 && (
         <span className="chip" title="This run’s steps are not the ones on the canvas">
@@ -93,6 +98,11 @@ function RunSummaryLine({ run }: { run: RunView }) {
       {run.error && (
         <span className="run-panel__error" title={run.error}>
           {run.error}
+        </span>
+      )}
+      {run.status === 'cancelled' && cancelNote(run) !== 'Cancelled' && (
+        <span className="muted small" data-testid="run-cancel-note">
+          {cancelNote(run)}
         </span>
       )}
     </div>
@@ -183,7 +193,7 @@ function LogList({ run }: { run: RunView }) {
               <span className="log-row__level">{log.level}</span>
               <span className="log-row__msg">
                 {log.stepId && <span className="log-row__step">{names.get(log.stepId) ?? log.stepId}</span>}
-                {log.msg}
+                {plainLogMessage(log.msg)}
               </span>
             </li>
           ))}

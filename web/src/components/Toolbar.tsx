@@ -3,6 +3,7 @@
 import { useReactFlow } from '@xyflow/react';
 import { useContext, useRef, type ChangeEvent } from 'react';
 import { IssuesContext, roleBlocks, useServices, useUnsaved, useWorkflows } from '../app/services';
+import { liveStateOf } from '../app/workflows';
 import { exportFileName, exportWithReport, importWorkflow } from '../graph/convert';
 import { describeIssue } from '../graph/validate';
 import { isTerminal } from '../run/runState';
@@ -122,6 +123,7 @@ export function Toolbar() {
             </span>
           )}
         </span>
+        <LivePill />
       </div>
 
       <nav className="toolbar__group" aria-label="File">
@@ -207,23 +209,24 @@ export function Toolbar() {
 
       <div className="toolbar__spacer" />
 
+      {/* Beside the run group, not in it: the warning is what gives way first when the header is short of room. */}
+      {reason && !activeRun && (
+        <span className="run-blocked" role="status" title={reason} data-testid="run-blocked-reason">
+          <Icon name="alert" size={14} />
+          <span className="run-blocked__text">{reason}</span>
+          {missingCredential && (
+            <button
+              type="button"
+              className="link-button run-blocked__action"
+              onClick={() => setCredentialsOpen(true, missingCredential)}
+              data-testid="run-blocked-add-credential"
+            >
+              Add it
+            </button>
+          )}
+        </span>
+      )}
       <div className="toolbar__group toolbar__run">
-        {reason && !activeRun && (
-          <span className="run-blocked" role="status" title={reason} data-testid="run-blocked-reason">
-            <Icon name="alert" size={14} />
-            <span className="run-blocked__text">{reason}</span>
-            {missingCredential && (
-              <button
-                type="button"
-                className="link-button run-blocked__action"
-                onClick={() => setCredentialsOpen(true, missingCredential)}
-                data-testid="run-blocked-add-credential"
-              >
-                Add it
-              </button>
-            )}
-          </span>
-        )}
         <button
           type="button"
           className={`button button--ghost${credentialsOpen ? ' is-active' : ''}`}
@@ -281,5 +284,60 @@ export function Toolbar() {
       </div>
 
     </header>
+  );
+}
+
+/** Which saved version answers the trigger, and a one-click way to put the latest live when it is not. */
+function LivePill() {
+  const { workflows, session } = useServices();
+  const binding = useWorkflows((s) => s.binding);
+  const state = liveStateOf(binding);
+  if (!state) return null;
+  const cannotActivate = roleBlocks(session, 'admin', 'Making a version live');
+  if (state.kind === 'off') {
+    return (
+      <button
+        type="button"
+        className="live-pill live-pill--off"
+        onClick={() => workflows.setDrawerOpen(true)}
+        title="Its trigger does not fire: switch it on in Workflows"
+        data-testid="live-pill"
+        data-live="off"
+      >
+        Not live
+      </button>
+    );
+  }
+  if (state.kind === 'live') {
+    return (
+      <span className="live-pill live-pill--on" title={`Version ${state.version}, the latest, answers its trigger`} data-testid="live-pill" data-live="latest">
+        <span className="live-pill__dot" aria-hidden="true" />
+        Live: v{state.version}
+      </span>
+    );
+  }
+  return (
+    <span
+      className="live-pill live-pill--behind"
+      title={`Version ${state.live} answers its trigger; version ${state.latest}, saved since, does not`}
+      data-testid="live-pill"
+      data-live="behind"
+    >
+      <span className="live-pill__dot" aria-hidden="true" />
+      <span className="live-pill__text">
+        Live: v{state.live}
+        <span className="live-pill__more"> · v{state.latest} saved, not live</span>
+      </span>
+      <button
+        type="button"
+        className="live-pill__action"
+        onClick={() => void workflows.makeLive()}
+        disabled={cannotActivate !== null}
+        title={cannotActivate ?? `Version ${state.latest} answers the trigger from now on`}
+        data-testid="make-live"
+      >
+        Make v{state.latest} live
+      </button>
+    </span>
   );
 }

@@ -2,6 +2,7 @@
 // rename, duplicate or delete from.
 
 import { useState } from 'react';
+import { useFocusWhileOpen } from '../app/focus';
 import { roleBlocks, useClosesOnEscape, useServices, useWorkflows } from '../app/services';
 import type { WorkflowSummary } from '../api/types';
 import { formatRelative } from '../run/format';
@@ -20,11 +21,12 @@ export function WorkflowsDrawer() {
   const close = () => workflows.setDrawerOpen(false);
 
   useClosesOnEscape(open, close);
+  const drawer = useFocusWhileOpen<HTMLElement>(open);
 
   if (!open) return null;
   const cannotEdit = roleBlocks(session, 'editor', 'Changing workflows');
   return (
-    <aside className="drawer" aria-label="Workflows" data-testid="workflows-drawer">
+    <aside className="drawer" aria-label="Workflows" data-testid="workflows-drawer" ref={drawer} tabIndex={-1}>
       <header className="drawer__header">
         <h2 className="panel-title">Workflows</h2>
         <div className="drawer__actions">
@@ -160,7 +162,13 @@ function CurrentWorkflow() {
         <span>{binding.active ? `Active (version ${binding.activeVersion})` : 'Inactive'}</span>
       </div>
       {binding.active && binding.activeVersion !== binding.version && (
-        <p className="muted small">Version {binding.version} is the latest; switch off and on to activate it.</p>
+        <p className="muted small current-workflow__behind">
+          Version {binding.version} is saved but not live.{' '}
+          <button type="button" className="link-button" disabled={cannotActivate !== null} title={cannotActivate ?? undefined}
+            onClick={() => void workflows.makeLive()} data-testid="drawer-make-live">
+            Make v{binding.version} live
+          </button>
+        </p>
       )}
       {hook?.url && <p className="muted small">Webhook: select the trigger node to copy its URL.</p>}
       <details

@@ -2,6 +2,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { testCatalogue } from '../api/fake';
 import { exportDocument, exportFileName, importWorkflow, loadWorkflow, parseWorkflowText, withServerTypes } from './convert';
 import type { GraphDocument } from './document';
+import { validateGraph } from './validate';
 
 const catalogue = testCatalogue();
 /** What POST /v1/workflows/validate answers for a template: each step's type by the name the registry uses. */
@@ -200,5 +201,30 @@ describe('edges keep which output they leave from', () => {
   it('drops null handles (as React Flow writes them)', () => {
     const result = loadWorkflow({ ...branching, edges: [{ id: 'e1', source: 'start', target: 'if_1', sourceHandle: null }, ...branching.edges.slice(1)] }, catalogue);
     expect(result.ok && result.doc.edges[0]).toEqual({ id: 'e1', source: 'start', target: 'if_1' });
+  });
+});
+
+describe('nulls from the server', () => {
+  // What GET /v1/workflows/{id} answered for a plain Start → HTTP before the server stopped sending nulls.
+  const fromServer = {
+    meta: { name: 'First hour', version: 1 },
+    nodes: [
+      { id: 'start', type: 'start', position: { x: 0, y: 0 }, data: { label: 'Start', config: null, settings: null, samplePayload: null } },
+      { id: 'http_1', type: 'http', position: { x: 280, y: 0 }, data: { label: null, config: { method: 'GET', url: 'https://a.example' }, settings: null } },
+    ],
+    edges: [{ id: 'e1', source: 'start', target: 'http_1', sourceHandle: null, targetHandle: null }],
+  };
+
+  it('reads null config, settings, label and sample payload as not set, and the graph loads without a problem', () => {
+    const result = loadWorkflow(fromServer, catalogue);
+    expect(result).toMatchObject({ ok: true });
+    if (!result.ok) return;
+    expect(result.doc.nodes[0]!.data).toEqual({ label: 'Start' });
+    expect(result.doc.nodes[1]!.data).toEqual({ label: 'http_1', config: { method: 'GET', url: 'https://a.example' } });
+    expect(validateGraph(result.doc, catalogue)).toEqual([]);
+  });
+
+  it('imports the same file as text', () => {
+    expect(parseWorkflowText(JSON.stringify(fromServer), catalogue)).toMatchObject({ ok: true });
   });
 });

@@ -120,6 +120,14 @@ export async function withServerTypes(
   };
 }
 
+/** The server has sent `config: null`, `settings: null` (and a null label or sample payload) for a node that has none: null means "not set", so
+ * the key goes, and every check, form and save downstream sees the same thing as for a node that never had it. */
+export function withoutNulls(data: Record<string, unknown>): Record<string, unknown> {
+  const out = { ...data };
+  for (const key of ['label', 'config', 'settings', 'samplePayload'] as const) if (out[key] === null) delete out[key];
+  return out;
+}
+
 export function builderToDocument(value: Record<string, unknown>, catalogue?: Catalogue): ParseResult {
   const nodes: DocNode[] = [];
   for (const [index, raw] of (value.nodes as unknown[]).entries()) {
@@ -132,7 +140,7 @@ export function builderToDocument(value: Record<string, unknown>, catalogue?: Ca
     if (!isPlainObject(position) || !Number.isFinite(position.x) || !Number.isFinite(position.y))
       return fail(`${where} has no valid position`);
     if (raw.data !== undefined && !isPlainObject(raw.data)) return fail(`${where} “data” must be an object`);
-    const data = structuredClone((raw.data ?? {}) as Record<string, unknown>);
+    const data = withoutNulls(structuredClone((raw.data ?? {}) as Record<string, unknown>));
     if (data.label !== undefined && typeof data.label !== 'string') return fail(`${where} label must be text`);
     nodes.push({
       id: raw.id,

@@ -214,3 +214,18 @@ describe('server errors', () => {
     expect(mergeIssues(client, server).map((i) => i.message)).toEqual(['URL is required', 'bad header']);
   });
 });
+
+describe('null config and settings', () => {
+  it('are not set, not a wrong type: a document holding them (an older draft) has no issue', () => {
+    const d = doc();
+    (d.nodes[0]!.data as Record<string, unknown>).config = null;
+    (d.nodes[1]!.data as Record<string, unknown>).settings = null;
+    expect(validateGraph(d, catalogue)).toEqual([]);
+  });
+
+  it('still flags a config that is not an object', () => {
+    const d = doc();
+    (d.nodes[1]!.data as Record<string, unknown>).config = [];
+    expect(validateGraph(d, catalogue).map((i) => i.message)).toContain('Configuration must be an object');
+  });
+});

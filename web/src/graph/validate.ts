@@ -59,7 +59,8 @@ export function validateGraph(doc: GraphDocument, catalogue: Catalogue, context:
     if (!isTrigger(info) && (typeof node.data.label !== 'string' || node.data.label.trim() === '')) {
       add({ nodeId: node.id, field: 'label', message: 'Give this step a name' });
     }
-    if (node.data.config !== undefined && !isPlainObject(node.data.config)) {
+    // Null is "not set" (older servers sent it for a node without one), never a wrong type.
+    if (node.data.config !== undefined && node.data.config !== null && !isPlainObject(node.data.config)) {
       add({ nodeId: node.id, message: 'Configuration must be an object' });
     }
     const config = isPlainObject(node.data.config) ? node.data.config : {};
@@ -75,7 +76,7 @@ export function validateGraph(doc: GraphDocument, catalogue: Catalogue, context:
     for (const problem of configProblems(info, config)) flag(problem.field, problem.message);
     for (const key of info.templatedFields)
       if (stringsIn(config[key]).some(unclosedTemplate)) flag(fieldFor(info, key), UNCLOSED);
-    if (info.ui.errorHandling && node.data.settings !== undefined)
+    if (info.ui.errorHandling && node.data.settings !== undefined && node.data.settings !== null)
       for (const problem of settingsProblems(catalogue, node.data.settings)) flag(problem.field, problem.message);
   }
 

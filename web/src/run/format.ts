@@ -1,5 +1,7 @@
 // Human-readable durations and times for the run panel and history.
 
+import { cancelReasonOf } from './runState';
+
 export function formatDuration(ms: number | null | undefined): string {
   if (ms === null || ms === undefined || !Number.isFinite(ms) || ms < 0) return '—';
   if (ms < 1000) return `${Math.round(ms)} ms`;
@@ -31,4 +33,18 @@ export function formatClock(iso: string): string {
   if (Number.isNaN(date.getTime())) return iso;
   const pad = (n: number, w = 2) => String(n).padStart(w, '0');
   return `${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}.${pad(date.getMilliseconds(), 3)}`;
+}
+
+/** A run id short enough for a row, long enough to tell runs apart: run ids begin with their time, so runs started
+ * together share a prefix, and the end is what differs. */
+export function shortRunId(id: string): string {
+  return id.length <= 8 ? id : `…${id.slice(-8)}`;
+}
+
+/** A server log line as a person reads it: the old "Run cancelled: cancelled through the API" (said of a button press
+ * too) says "Run cancelled", and "Run cancelled: cancelled by ci" says "Run cancelled by ci". */
+export function plainLogMessage(msg: string): string {
+  const reason = cancelReasonOf(msg);
+  if (reason === null) return msg;
+  return reason === '' ? 'Run cancelled' : `Run cancelled${reason.startsWith(':') ? '' : ' '}${reason}`;
 }

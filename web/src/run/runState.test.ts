@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { RunEvent, Step } from '../api/types';
-import { formatDuration, formatRelative } from './format';
-import { applyEvent, applyEvents, createRunView, statusByNode } from './runState';
+import { formatDuration, formatRelative, plainLogMessage, shortRunId } from './format';
+import { applyEvent, applyEvents, cancelNote, createRunView, runDurationMs, statusByNode } from './runState';
 
 // Cast: the wire type grows fields (e.g. `worker`) that these tests do not care about.
 const step = (status: Step['status'], extra: Partial<Step> = {}): Step =>
@@ -118,5 +118,47 @@ describe('formatting', () => {
     expect(formatRelative('2026-11-21T13:35:00Z', now)).toBe('5 min ago');
     expect(formatRelative('2026-11-21T10:40:00Z', now)).toBe('3 h ago');
     expect(formatRelative('2026-11-20T12:00:00Z', now)).toBe('yesterday');
+  });
+});
+
+describe('the run as a whole', () => {
+  const at = (ms: number) => new Date(Date.UTC(2026, 0, 1, 9, 0, 0, ms)).toISOString();
+  const retried: RunEvent[] = [
+    { runId: 'r1', seq: 1, ts: at(0), type: 'run', status: 'queued', error: null },
+    { runId: 'r1', seq: 2, ts: at(40), type: 'run', status: 'running', error: null },
+    // Three tries of 3 ms each, with waits between them that no step's duration counts.
+    { runId: 'r1', seq: 3, ts: at(1335), type: 'step', step: step('succeeded', { durationMs: 3, attempt: 3 }) },
+    { runId: 'r1', seq: 4, ts: at(1340), type: 'run', status: 'succeeded', error: null },
+  ];
+
+  it('lasts from the moment it started to the moment it ended, retry waits included, not its steps’ sum', () => {
+    const run = applyEvents(fresh(), retried);
+    expect(runDurationMs(run)).toBe(1300);
+    expect(formatDuration(runDurationMs(run))).toBe('1.3 s');
+    expect(runDurationMs(applyEvents(fresh(), retried.slice(0, 3)))).toBeNull(); // not over yet
+  });
+
+  it('says why it was cancelled in words, never the mechanism', () => {
+    const cancelled = (msg: string) =>
+      applyEvents(fresh(), [
+        { runId: 'r1', seq: 1, ts: 't1', type: 'log', log: { ts: 't1', level: 'WARN', msg, stepId: null } },
+        { runId: 'r1', seq: 2, ts: 't2', type: 'run', status: 'cancelled', error: null },
+      ]);
+    expect(cancelNote(cancelled('Run cancelled: cancelled by admin'))).toBe('Cancelled by admin');
+    expect(cancelNote(cancelled('Run cancelled: cancelled through the API'))).toBe('Cancelled');
+    expect(cancelNote(cancelled('Run cancelled'))).toBe('Cancelled');
+    expect(cancelNote(cancelled('Run cancelled by admin'))).toBe('Cancelled by admin');
+    expect(cancelNote(cancelled('Run cancelled: the deploy window closed'))).toBe('Cancelled: the deploy window closed');
+    expect(plainLogMessage('Run cancelled by admin')).toBe('Run cancelled by admin');
+    expect(plainLogMessage('Run cancelled: cancelled through the API')).toBe('Run cancelled');
+    expect(plainLogMessage('Run cancelled: cancelled by ci')).toBe('Run cancelled by ci');
+    expect(plainLogMessage('POST … → HTTP 200')).toBe('POST … → HTTP 200');
+  });
+
+  it('is named by the end of its id, where runs started together differ', () => {
+    const a = '0193f2c1a7b04e5f8a9b1c2d3e4f5a6b';
+    const b = '0193f2c1a7b04e5f8a9b1c2d3e4f0011';
+    expect(shortRunId(a)).not.toBe(shortRunId(b));
+    expect(shortRunId(a)).toBe('…3e4f5a6b');
   });
 });

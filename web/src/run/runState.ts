@@ -72,6 +72,10 @@ export interface RunView {
   order: string[] | null;
   /** The server's sentence on what the unfinished run waits for (GET /v1/runs/{id} `waiting`); see `waits`. */
   waiting: string | null;
+  /** When the server said the run began and ended (its run events' times): the run's wall-clock span, which
+   * counts retry waits and delays that no step's own duration does. */
+  startedAt: string | null;
+  finishedAt: string | null;
 }
 
 export function createRunView(
@@ -95,6 +99,8 @@ export function createRunView(
     cancelRequested: false,
     order: null,
     waiting: null,
+    startedAt: null,
+    finishedAt: null,
   };
 }
 
@@ -130,8 +136,17 @@ export function applyEvents(run: RunView, events: readonly RunEvent[]): RunView 
 function applyOne(run: RunView, event: RunEvent): RunView {
   const base = { ...run, lastSeq: event.seq };
   switch (event.type) {
-    case 'run':
-      return { ...base, status: event.status, error: event.error ?? null };
+    case 'run': {
+      const ts = event.ts || null;
+      return {
+        ...base,
+        status: event.status,
+        error: event.error ?? null,
+        // Queued is waiting for an orchestrator, not running: the span starts when the run does.
+        startedAt: run.startedAt ?? (event.status === 'queued' ? null : ts),
+        finishedAt: isTerminal(event.status) ? ts : run.finishedAt,
+      };
+    }
     case 'step':
       return { ...base, steps: upsertStep(run.steps, event.step) };
     case 'log':
@@ -212,4 +227,31 @@ export function orderedSteps(run: RunView): StepView[] {
 export function statusByNode(run: RunView | null): Record<string, StepStatus> {
   if (!run || !run.onCanvas) return {};
   return Object.fromEntries(run.steps.map((s) => [s.nodeId, s.status]));
+}
+
+/** The run's wall-clock duration, from the moment it started to the moment it ended; null until both are known. */
+export function runDurationMs(run: Pick<RunView, 'startedAt' | 'finishedAt'>): number | null {
+  return durationBetween(run.startedAt, run.finishedAt);
+}
+
+/** The reason in a server's "Run cancelled…" log line, worded to follow "Cancelled": "by admin", "" for none (or for the
+ * old "through the API", which named the mechanism rather than anyone), null for any other line. */
+export function cancelReasonOf(msg: string): string | null {
+  const match = /^Run cancelled\b(.*)$/.exec(msg);
+  if (!match) return null;
+  let rest = (match[1] ?? '').trim();
+  if (rest.startsWith(':')) rest = rest.slice(1).trim();
+  if (rest.startsWith('cancelled ')) rest = rest.slice('cancelled '.length).trim();
+  if (/^through the API$/i.test(rest)) return '';
+  return rest === '' || rest.startsWith('by ') ? rest : `: ${rest}`;
+}
+
+/** Why a cancelled run was cancelled, as a sentence for people ("Cancelled by admin"), from the server's log line. */
+export function cancelNote(run: Pick<RunView, 'status' | 'logs'>): string | null {
+  if (run.status !== 'cancelled') return null;
+  for (const log of [...run.logs].reverse()) {
+    const reason = cancelReasonOf(log.msg);
+    if (reason !== null) return reason === '' ? 'Cancelled' : `Cancelled${reason.startsWith(':') ? '' : ' '}${reason}`;
+  }
+  return 'Cancelled';
 }
