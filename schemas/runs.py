@@ -203,7 +203,10 @@ class RunRecord(Contract):
     def summary(self) -> RunSummary:
         summary = RunSummary.model_validate(self.model_dump(include=set(RunSummary.model_fields)))
         if self.finished:
-            summary.durationMs = (self.updatedAt - self.createdAt).total_seconds() * 1000
+            # From when it started (its trigger step), as the builder's run panel counts it: time spent queued
+            # before an orchestrator picked it up is not the run's.
+            started = min((s.startedAt for s in self.steps if s.startedAt is not None), default=self.createdAt)
+            summary.durationMs = max((self.updatedAt - started).total_seconds() * 1000, 0.0)
         if self.error:
             summary.error = self.error if len(self.error) <= 200 else self.error[:199] + "…"
         return summary
