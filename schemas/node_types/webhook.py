@@ -35,13 +35,9 @@ class WebhookVerify(Contract):
 WebhookMethod = Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
 
 
-def _only_post() -> list[WebhookMethod]:
-    return ["POST"]
-
-
 class WebhookConfig(Contract):
     methods: list[WebhookMethod] = Field(
-        default_factory=_only_post, min_length=1, max_length=5,
+        default=["POST"], min_length=1, max_length=5,
         description="the HTTP methods the URL accepts; any other is answered 405 with Allow. A GET's payload.body is "
                     "its query parameters",
     )

@@ -60,6 +60,9 @@ describe('catalogue entries', () => {
     expect(summaryOf(type('set'), { values: { id: '1', name: 'x' } })).toBe('id, name');
     expect(summaryOf(type('if'), { condition: '' })).toBe('Not set up yet');
     expect(summaryOf(type('start'), {})).toBe('Manual trigger');
+    // Unset fields (an older save) read as their declared defaults, never as a stray ", ".
+    expect(summaryOf(type('webhook'), {})).toBe('POST, At once: 202 with the run id');
+    expect(summaryOf(type('webhook'), { methods: ['GET', 'POST'], responseMode: 'lastNode' })).toBe("GET, POST, When done: the last step's output");
   });
 
   it('start a new workflow with the trigger alone', () => {

@@ -116,7 +116,8 @@ export function summaryOf(info: NodeTypeInfo, config: Config): string {
     let empty = false;
     const text = template
       .replace(/\{(\w+)\}/g, (_, key: string) => {
-        const value = config[key];
+        // A field left unset (an older save, an import) takes its declared default, as the server reads it.
+        const value = config[key] ?? schemaDefault(info, key);
         const label = typeof value === 'string' ? info.ui.fields[key]?.optionLabels[value] : undefined;
         const shown = label ?? showValue(value);
         if (shown === '') empty = true;
@@ -143,6 +144,12 @@ export function choiceGroups(info: NodeTypeInfo): string[][] {
       : null,
   );
   return keys.length > 1 && keys.every((k): k is string => k !== null && k in info.ui.fields) ? [keys as string[]] : [];
+}
+
+function schemaDefault(info: NodeTypeInfo, key: string): unknown {
+  const properties = info.configSchema.properties;
+  const property = isPlainObject(properties) ? properties[key] : undefined;
+  return isPlainObject(property) ? property.default : undefined;
 }
 
 function showValue(value: unknown): string {
