@@ -9,12 +9,14 @@ def test_published_schemas_match_the_models() -> None:
     assert not stale, f"schemas/json is out of date for {stale}: run `python -m schemas.jsonschema`"
 
 
-def test_run_requested_schema_accepts_both_workflow_formats() -> None:
+def test_run_requested_schema_accepts_both_workflow_formats_or_a_saved_workflow() -> None:
     schema = json.loads((SCHEMA_DIR / "RunRequested.json").read_text(encoding="utf-8"))
     graph = schema["properties"]["graph"]
-    refs = {option["$ref"].rsplit("/", 1)[-1] for option in graph["oneOf"]} if "oneOf" in graph else set()
-    assert refs == {"Graph", "TemplateWorkflow"}, graph
-    assert schema["required"] == ["graph"]
+    # graph is optional now (a saved workflowId instead), so its formats sit beside null.
+    formats = next(option for option in graph["anyOf"] if "oneOf" in option)["oneOf"]
+    assert {option["$ref"].rsplit("/", 1)[-1] for option in formats} == {"Graph", "TemplateWorkflow"}, graph
+    assert {"graph", "workflowId", "version", "inputs", "runId", "idempotencyKey"} <= set(schema["properties"])
+    assert "required" not in schema, "either graph or workflowId, which the model checks"
 
 
 def test_the_builders_precompiled_validators_are_generated_from_these_schemas() -> None:
