@@ -62,7 +62,7 @@ class Bus:
         self.step_outputs = StepOutputs(buckets[subjects.STEP_OUTPUTS_BUCKET])
         self.idempotency = Claims(buckets[subjects.IDEMPOTENCY_BUCKET])
         self.credentials_kv = buckets[subjects.CREDENTIALS_BUCKET]
-        self.workflows = WorkflowStore(buckets[subjects.WORKFLOWS_BUCKET])
+        self.workflows = WorkflowStore(buckets[subjects.WORKFLOWS_BUCKET], nc)
         self.hook_dedupe = Claims(buckets[subjects.HOOK_DEDUPE_BUCKET])
         self.tokens = TokenStore(buckets[subjects.TOKENS_BUCKET])
         self.sessions = SessionStore(buckets[subjects.SESSIONS_BUCKET])

@@ -137,7 +137,20 @@ export const httpApi: Api = {
   signOut: async () => {
     await request('DELETE', '/v1/session');
   },
-  listWorkflows: async () => (await request<{ workflows: WorkflowSummary[] }>('GET', '/v1/workflows')).workflows,
+  listWorkflows: async () => {
+    // The server answers a page at a time (most recently changed first); the drawer lists them all.
+    const all: WorkflowSummary[] = [];
+    let before: number | null = null;
+    do {
+      const page: { workflows: WorkflowSummary[]; next: number | null } = await request(
+        'GET',
+        `/v1/workflows?limit=500${before === null ? '' : `&before=${before}`}`,
+      );
+      all.push(...page.workflows);
+      before = page.next;
+    } while (before !== null);
+    return all;
+  },
   getWorkflow: (id) => request('GET', `/v1/workflows/${encodeURIComponent(id)}`),
   createWorkflow: (name, graph) => request('POST', '/v1/workflows', { name, graph }),
   updateWorkflow: (id, graph, baseVersion, name) =>
