@@ -343,7 +343,10 @@ export interface ValidationResponse {
   workflowName: string;
 }
 
+/** GET /v1/workflows: most recently changed first, a page at a time. */
 export interface WorkflowList {
+  /** pass as `before` for the next page; None on the last */
+  next: number | null;
   workflows: WorkflowSummary[];
 }
 
