@@ -82,10 +82,10 @@ async def test_up_run_stop_and_runs_survive_a_restart(tmp_path: Path, mock_http:
         assert not any(token in line for line in lines), "the admin token is never printed"
         links = [word for line in lines for word in line.split() if word.startswith(f"{gateway}/?code=")]
         assert len(links) == 1, f"one sign-in link is printed: {lines}"
-        code = links[0].split("?code=", 1)[1]
+        sign_in_code = links[0].split("?code=", 1)[1]
         async with aiohttp.ClientSession() as session:
             for expected in (200, 401):  # it works once
-                async with session.post(f"{gateway}/v1/session", json={"code": code}) as response:
+                async with session.post(f"{gateway}/v1/session", json={"code": sign_in_code}) as response:
                     assert response.status == expected, await response.text()
         code, output = await automateos_run(str(EXAMPLES / "slack-notification.json"), "--gateway", gateway,
                                             "--set", f"notify-slack.url={mock_http.url('/slack')}", env=env)

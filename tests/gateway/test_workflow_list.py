@@ -22,7 +22,7 @@ async def create(stack: Stack, name: str, document: dict[str, Any] | None = None
     status, body, _ = await request(stack, "POST", "/v1/workflows",
                                     json={"name": name, "graph": document or graph(edges=[], name=name)})
     assert status == 201, body
-    return body
+    return dict(body)
 
 
 async def names(stack: Stack, query: str = "") -> tuple[list[str], Any]:

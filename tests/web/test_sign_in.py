@@ -10,12 +10,11 @@ from tests.gateway.test_auth import new_token
 from tests.support.stack import Stack
 from tests.web.conftest import sign_in_link
 
-VIEWPORT = {"width": 1280, "height": 720}
 
 
 async def test_a_sign_in_link_works_once_and_leaves_the_address(browser: Browser, builder_stack: Stack) -> None:
     link = await sign_in_link(builder_stack)
-    context = await browser.new_context(base_url=builder_stack.base_url, viewport=VIEWPORT)
+    context = await browser.new_context(base_url=builder_stack.base_url, viewport={"width": 1280, "height": 720})
     try:
         page = await context.new_page()
         await page.goto(link)
@@ -34,7 +33,7 @@ async def test_a_sign_in_link_works_once_and_leaves_the_address(browser: Browser
         await context.close()
 
     # The same link again, in another browser: used up, and the page says how to get a new one.
-    context = await browser.new_context(base_url=builder_stack.base_url, viewport=VIEWPORT)
+    context = await browser.new_context(base_url=builder_stack.base_url, viewport={"width": 1280, "height": 720})
     try:
         page = await context.new_page()
         await page.goto(link)
@@ -47,7 +46,7 @@ async def test_a_sign_in_link_works_once_and_leaves_the_address(browser: Browser
 
 async def test_a_signed_in_session_is_replaced_only_with_the_users_yes(browser: Browser, builder_stack: Stack) -> None:
     runner = await new_token(builder_stack, "mallory", "runner")
-    context = await browser.new_context(base_url=builder_stack.base_url, viewport=VIEWPORT)
+    context = await browser.new_context(base_url=builder_stack.base_url, viewport={"width": 1280, "height": 720})
     other_port = "http://127.0.0.1:1"  # another web app on this machine (served by the route below)
     try:
         page = await context.new_page()
