@@ -201,3 +201,16 @@ async def test_a_new_admin_token_ends_the_old_ones_sessions(stack_parts: Stack) 
         stack_parts.admin_token = "test-admin-rotated-" + "x" * 16
         await stack_parts.start_gateway()
         assert await who(browser, stack_parts) == 401
+
+
+async def test_a_busy_session_is_refreshed_once_in_a_while_not_on_every_request(bus: Bus) -> None:
+    session_id = await bus.sessions.open("a" * 64)
+    key = next(key for key in await bus.sessions.kv.keys() if key.startswith("session."))
+    written = (await bus.sessions.kv.get(key)).revision
+    for _ in range(5):
+        assert await bus.sessions.get(session_id, idle_s=3600, refresh_after_s=300) is not None
+    assert (await bus.sessions.kv.get(key)).revision == written, "requests within the refresh interval write nothing"
+    refreshed = await bus.sessions.get(session_id, idle_s=3600, refresh_after_s=0)
+    assert refreshed is not None and ((await bus.sessions.kv.get(key)).revision or 0) > (written or 0)
+    await bus.sessions.end(session_id)
+    assert await bus.sessions.get(session_id, idle_s=3600, refresh_after_s=0) is None
