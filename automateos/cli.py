@@ -72,6 +72,14 @@ def _parser() -> argparse.ArgumentParser:
     run_saved.add_argument("--input", action="append", default=[], metavar="KEY=VALUE", help="a run input; dots nest")
     gateway_flag(run_saved)
 
+    link = commands.add_parser("sign-in-link", help="print a new one-time link that signs a browser in (as the "
+                               "token's user; it works once, within minutes)")
+    gateway_flag(link)
+    admin_token = commands.add_parser("admin-token", help="the admin token: rotate")
+    admin_token_commands = admin_token.add_subparsers(dest="admin_token_command", required=True, metavar="ACTION")
+    admin_token_commands.add_parser("rotate", help="write a new admin token into .env (then restart the gateway; "
+                                    "sessions signed in with the old one end)")
+
     tokens = commands.add_parser("tokens", help="API tokens (as an admin): create, list, revoke")
     token_commands = tokens.add_subparsers(dest="tokens_command", required=True, metavar="ACTION")
     create = token_commands.add_parser("create", help="create a token; it is printed once")
@@ -123,6 +131,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             if line:
                 print(f"✓ {line}", flush=True)
         return up(settings)
+    if args.command in ("sign-in-link", "admin-token"):
+        from .sign_in import SignInLinkError, rotate_admin_token, sign_in_link
+
+        if args.command == "admin-token":
+            print(rotate_admin_token(), flush=True)
+            return 0
+        try:
+            print(sign_in_link(args.gateway or settings.gateway_url, settings.client_token), flush=True)
+        except SignInLinkError as error:
+            print(f"✗ {error}", file=sys.stderr)
+            return 2
+        return 0
     if args.command == "setup":
         from bus import set_up_bus
 

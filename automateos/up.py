@@ -19,6 +19,7 @@ from bus.permissions import ROLES, password_variable
 from schemas.credentials import NewCredential
 
 from .settings import Settings
+from .sign_in import SignInLinkError, sign_in_link
 
 log = logging.getLogger("automateos.up")
 
@@ -248,14 +249,18 @@ def up(settings: Settings) -> int:
     stack = Stack(settings)
     try:
         stack.start()
-        print(f"✓ AutomateOS is up: open {settings.gateway_url}/?token={settings.admin_token}  (this link signs you "
-              "in as admin; a process that dies is restarted; Ctrl-C stops everything)", flush=True)
+        # A one-time code, not the admin token: this line stays in the terminal and the link in the browser's history.
+        link = sign_in_link(settings.gateway_url, settings.admin_token)
+        minutes = settings.bus.sign_in_code_s / 60
+        print(f"✓ AutomateOS is up: open {link}  (this link signs you in as admin, once, within {minutes:g} minutes; "
+              "`automateos sign-in-link` prints a new one; a process that dies is restarted; Ctrl-C stops everything)",
+              flush=True)
         while not stop_requested:
             stack.check_children()
             time.sleep(0.2)
         print("Stopping…", flush=True)
         return 0
-    except BusError as error:
+    except (BusError, SignInLinkError) as error:
         print(f"✗ {error}", file=sys.stderr, flush=True)
         return 1
     finally:

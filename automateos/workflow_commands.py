@@ -19,9 +19,20 @@ def _name_of(document: dict[str, Any], path: Path) -> str:
     return str(document.get("name") or path.stem)
 
 
+async def _all_workflows(client: ApiClient) -> list[dict[str, Any]]:
+    """Every saved workflow, most recently changed first: the list comes a page at a time."""
+    found: list[dict[str, Any]] = []
+    before = None
+    while True:
+        page = await client.call("GET", "/v1/workflows?limit=1000" + (f"&before={before}" if before else ""))
+        found += page["workflows"]
+        before = page.get("next")
+        if not before:
+            return found
+
+
 async def _find(client: ApiClient, name_or_id: str) -> dict[str, Any] | None:
-    listing = await client.call("GET", "/v1/workflows")
-    matches = [w for w in listing["workflows"] if name_or_id in (w["id"], w["name"])]
+    matches = [w for w in await _all_workflows(client) if name_or_id in (w["id"], w["name"])]
     if len(matches) > 1:
         ids = ", ".join(w["id"] for w in matches)
         raise CommandError(f"{len(matches)} workflows are named {name_or_id!r} ({ids}); name one by its id")
@@ -30,8 +41,7 @@ async def _find(client: ApiClient, name_or_id: str) -> dict[str, Any] | None:
 
 async def list_workflows(gateway: str, token: str | None, out: TextIO = sys.stdout) -> int:
     async with ApiClient(gateway, token) as client:
-        listing = await client.call("GET", "/v1/workflows")
-    rows = listing["workflows"]
+        rows = await _all_workflows(client)
     if not rows:
         print("no saved workflows yet: `automateos workflows push FILE` saves one", file=out)
         return 0

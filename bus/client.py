@@ -43,6 +43,7 @@ from .run_index import RunIndex
 from .run_events_hub import RunEventModel, RunEventsHub, RunFollow
 from .run_list_feed import RunListFeed, RunListWatch
 from .run_store import RunStore
+from .sessions_kv import SessionStore
 from .step_outputs import StepOutputs
 from .tokens_kv import TokenStore
 from .workflows_kv import WorkflowStore
@@ -61,9 +62,10 @@ class Bus:
         self.step_outputs = StepOutputs(buckets[subjects.STEP_OUTPUTS_BUCKET])
         self.idempotency = Claims(buckets[subjects.IDEMPOTENCY_BUCKET])
         self.credentials_kv = buckets[subjects.CREDENTIALS_BUCKET]
-        self.workflows = WorkflowStore(buckets[subjects.WORKFLOWS_BUCKET])
+        self.workflows = WorkflowStore(buckets[subjects.WORKFLOWS_BUCKET], nc)
         self.hook_dedupe = Claims(buckets[subjects.HOOK_DEDUPE_BUCKET])
         self.tokens = TokenStore(buckets[subjects.TOKENS_BUCKET])
+        self.sessions = SessionStore(buckets[subjects.SESSIONS_BUCKET])
         self._subscriptions: list[Any] = []
         self.events_hub = RunEventsHub(nc, js)
         self.run_list_feed = RunListFeed(js)

@@ -130,7 +130,7 @@ def role_permissions() -> dict[str, Permissions]:
             *_kv_write(subjects.RUNS_BUCKET), *_kv_read(subjects.STEP_OUTPUTS_BUCKET),
             *_kv_write(subjects.IDEMPOTENCY_BUCKET), *_kv_write(subjects.CREDENTIALS_BUCKET),
             *_kv_write(subjects.WORKFLOWS_BUCKET), *_kv_write(subjects.HOOK_DEDUPE_BUCKET),
-            *_kv_write(subjects.TOKENS_BUCKET),
+            *_kv_write(subjects.TOKENS_BUCKET), *_kv_write(subjects.SESSIONS_BUCKET),
             *_stream_read(subjects.EVENTS_STREAM), *_follow(subjects.EVENTS_STREAM), *run_index,
             *_follow(subjects.INDEX_STREAM),
             # /readyz looks at the pipeline's streams (their state, not their messages).

@@ -61,6 +61,11 @@ class BusSettings:
     # A webhook event with the same dedupeKey within this window starts no second run.
     hook_dedupe_s: float = DAY
     audit_max_age_s: float = 365 * DAY
+    # A browser session unused this long ends (AUTOMATEOS_SESSION_IDLE_HOURS); also the `sessions` bucket's TTL,
+    # which is safe because a session's record is rewritten whenever it is refreshed.
+    session_idle_s: float = 12 * 3600.0
+    # How long the sign-in link `up` prints works (AUTOMATEOS_SIGN_IN_CODE_MINUTES); checked on use, not a TTL.
+    sign_in_code_s: float = 300.0
     # Nodes a run's graph may have, however it arrives (REST, a hook, a schedule, the bus): AUTOMATEOS_MAX_GRAPH_NODES.
     max_graph_nodes: int = MAX_GRAPH_NODES
     # Copies of every stream, consumer and bucket (AUTOMATEOS_REPLICAS): 1 on one server, 3 on a cluster, where
@@ -143,7 +148,7 @@ def consumer_configs(settings: BusSettings) -> dict[str, ConsumerConfig]:
 
 
 BUCKETS = (subjects.RUNS_BUCKET, subjects.STEP_OUTPUTS_BUCKET, subjects.CREDENTIALS_BUCKET, subjects.HOOK_DEDUPE_BUCKET,
-           subjects.WORKFLOWS_BUCKET, subjects.TOKENS_BUCKET, subjects.IDEMPOTENCY_BUCKET)
+           subjects.WORKFLOWS_BUCKET, subjects.TOKENS_BUCKET, subjects.IDEMPOTENCY_BUCKET, subjects.SESSIONS_BUCKET)
 
 
 class NotSetUp(BusError):
@@ -189,6 +194,8 @@ async def declare(js: JetStreamContext, settings: BusSettings) -> dict[str, KeyV
         subjects.WORKFLOWS_BUCKET: None,
         subjects.TOKENS_BUCKET: None,
         subjects.IDEMPOTENCY_BUCKET: settings.duplicate_window_s,
+        # Unused codes go with it too: a code is refused after sign_in_code_s however long its record stays.
+        subjects.SESSIONS_BUCKET: max(settings.session_idle_s, settings.sign_in_code_s),
     }
     return {
         name: await _bucket(js, KeyValueConfig(bucket=name, history=1, direct=True, ttl=bucket_ttl,

@@ -8,17 +8,16 @@ a page is read backwards by sequence, in windows that grow until the page is ful
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 
 from nats.aio.client import Client as NATS
-from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 
 from schemas import RunSummary
 
 from . import subjects
+from .stream_pages import newest_first
 
 log = logging.getLogger(__name__)
 
@@ -52,34 +51,21 @@ class RunIndex:
         """Up to `limit` summaries matching the filters, most recently changed first, older than run `before`;
         and whether more are left."""
         wanted = subjects.run_index(workflow_id or "*", status or "*", trigger or "*", "*")
+        end = None
         if before is not None:
             end = await self._seq_of(before)
             if end is None:
                 return [], False
-        else:
-            end = await self._last_seq() + 1
-        found: list[tuple[int, bytes]] = []
         # Unfiltered, the newest limit + 1 are the page; a filter may need a longer look back.
         window = limit + 1 if wanted == subjects.run_index("*", "*", "*", "*") else max(_FIRST_WINDOW, limit * 4)
-        while end > 1 and len(found) <= limit:
-            start = max(1, end - window)
-            older = [item for item in await self._read(wanted, start, end - start) if item[0] < end]
-            found = older + found
-            end = start
-            window *= 4
-        found.sort(key=lambda item: item[0], reverse=True)
-        # The scan stops once it holds one more than a page, or when nothing older is left.
+        found, more = await newest_first(self._nc, subjects.INDEX_STREAM, wanted, end, limit, window)
         page = []
-        for _, data in found[:limit]:
+        for msg in found:
             try:
-                page.append(RunSummary.model_validate_json(data))
+                page.append(RunSummary.model_validate_json(msg.data))
             except ValueError as error:
                 log.warning("skipping a malformed run summary: %s", error)
-        return page, len(found) > limit
-
-    async def _last_seq(self) -> int:
-        answer = await self._nc.request(f"$JS.API.STREAM.INFO.{subjects.INDEX_STREAM}", b"", timeout=_READ_TIMEOUT_S)
-        return int(json.loads(answer.data)["state"]["last_seq"])
+        return page, more
 
     async def _seq_of(self, run_id: str) -> int | None:
         request = {"last_by_subj": subjects.run_index("*", "*", "*", run_id)}
@@ -89,27 +75,3 @@ class RunIndex:
         if headers.get("Status"):
             return None
         return int(headers["Nats-Sequence"])
-
-    async def _read(self, wanted: str, start: int, count: int) -> list[tuple[int, bytes]]:
-        """Matching summaries (sequence, JSON) from sequence `start` on, at most `count`: one batched direct get."""
-        found: list[tuple[int, bytes]] = []
-        finished: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-
-        async def collect(msg: Msg) -> None:
-            headers = msg.headers or {}
-            if headers.get("Status"):  # 204: end of the batch; 404: nothing matched
-                if not finished.done():
-                    finished.set_result(None)
-            else:
-                found.append((int(headers["Nats-Sequence"]), msg.data))
-
-        inbox = self._nc.new_inbox()
-        replies = await self._nc.subscribe(inbox, cb=collect)
-        try:
-            request = {"seq": start, "next_by_subj": wanted, "batch": max(1, count)}
-            await self._nc.publish(f"$JS.API.DIRECT.GET.{subjects.INDEX_STREAM}", json.dumps(request).encode(),
-                                   reply=inbox)
-            await asyncio.wait_for(finished, _READ_TIMEOUT_S)
-            return found
-        finally:
-            await replies.unsubscribe()

@@ -46,6 +46,8 @@ CREDENTIALS_BUCKET = "credentials"
 WORKFLOWS_BUCKET = "workflows"
 HOOK_DEDUPE_BUCKET = "hook_dedupe"
 TOKENS_BUCKET = "tokens"
+# Browser sessions and one-time sign-in codes, both stored by the hash of what the browser holds.
+SESSIONS_BUCKET = "sessions"
 
 
 def runs_external(user: str) -> str:

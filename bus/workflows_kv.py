@@ -1,16 +1,24 @@
 """Saved workflows in the `workflows` KV bucket: an immutable key per version, and a head changed by
-compare-and-set, so two editors saving on the same version cannot both win."""
+compare-and-set, so two editors saving on the same version cannot both win; beside each head, a small summary
+(no graph) that listing reads, a page at a time."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
+from nats.aio.client import Client as NATS
 from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
 from nats.js.kv import KeyValue
+from pydantic import ValidationError
 
-from schemas.workflows import HookRef, ScheduleEntry, WorkflowHead, WorkflowVersion
+from schemas.workflows import HookRef, ScheduleEntry, StoredWorkflowSummary, WorkflowHead, WorkflowVersion
 
+from . import subjects
 from .kv_keys import kv_keys
+from .stream_pages import newest_first, sequence_of
+
+log = logging.getLogger(__name__)
 
 
 class VersionConflict(Exception):
@@ -29,6 +37,10 @@ def _version(workflow_id: str, version: int) -> str:
     return f"version.{workflow_id}.{version}"
 
 
+def _summary(workflow_id: str) -> str:
+    return f"summary.{workflow_id}"
+
+
 def _hook(hook_id: str) -> str:
     return f"hook.{hook_id}"
 
@@ -38,8 +50,9 @@ def _schedule(workflow_id: str, node_id: str) -> str:
 
 
 class WorkflowStore:
-    def __init__(self, kv: KeyValue) -> None:
+    def __init__(self, kv: KeyValue, nc: NATS) -> None:
         self.kv = kv
+        self._nc = nc
 
     async def create(self, head: WorkflowHead) -> bool:
         """False when the id is taken."""
@@ -47,6 +60,7 @@ class WorkflowStore:
             await self.kv.create(_head(head.id), head.model_dump_json().encode())
         except KeyWrongLastSequenceError:
             return False
+        await self._keep_summary(head)
         await self._keep_version(head)
         await self._keep_hooks(head)
         return True
@@ -67,6 +81,7 @@ class WorkflowStore:
         except KeyWrongLastSequenceError:
             found = await self.get(workflow_id)
             raise VersionConflict(found[0].version if found else 0) from None
+        await self._keep_summary(head)
         if new_version:
             await self._keep_version(head)
         await self._keep_hooks(head)
@@ -104,6 +119,55 @@ class WorkflowStore:
         found = await self.get(workflow_id)
         latest = {found[0].version} if found is not None else set()  # its key may not be written yet
         return sorted({int(key.rsplit(".", 1)[1]) for key in keys} | latest)
+
+    async def summaries(self, before: int | None, limit: int) -> tuple[list[StoredWorkflowSummary], int | None]:
+        """Up to `limit` summaries, most recently changed first, from below the position `before`; and the position
+        to pass as `before` for the next page (None on the last). Reads summaries only: no graph is parsed."""
+        if before is None:
+            await self._repair_summaries()
+        wanted = f"$KV.{self.kv._name}.{_summary('*')}"  # noqa: SLF001 - nats-py keeps the bucket name private
+        # Heads and versions lie between the summaries in the bucket's stream: look back further than a page.
+        found, more = await newest_first(self._nc, f"KV_{subjects.WORKFLOWS_BUCKET}", wanted, before, limit,
+                                         window=max(256, limit * 8))
+        page = []
+        for msg in found:
+            if not msg.data:
+                continue  # a deleted workflow's marker
+            try:
+                page.append(StoredWorkflowSummary.model_validate_json(msg.data))
+            except ValidationError as error:
+                log.warning("skipping a workflow summary that does not parse (%s): %s", msg.subject,
+                            error.errors()[0]["msg"])
+        return page, (sequence_of(found[-1]) if more and found else None)
+
+    async def summary(self, workflow_id: str) -> StoredWorkflowSummary | None:
+        try:
+            entry = await self.kv.get(_summary(workflow_id))
+        except KeyNotFoundError:
+            return None
+        return StoredWorkflowSummary.model_validate_json(entry.value) if entry.value else None
+
+    async def repair_summary(self, head: WorkflowHead) -> None:
+        """Rewrite the head's summary if it is missing or behind: a gateway killed between writing a head and its
+        summary left it so, and reading the head (GET /v1/workflows/{id}) puts it right."""
+        try:
+            current = await self.summary(head.id)
+        except ValidationError:
+            current = None
+        if current != head.stored_summary():
+            await self._keep_summary(head)
+
+    async def _repair_summaries(self) -> None:
+        # A head without a summary (its create cut between the two writes) would never be listed. Found by key
+        # names alone, which the server lists without reading any value; in the usual case there is none.
+        summarised = {key.removeprefix("summary.") for key in await kv_keys(self.kv, "summary.")}
+        for key in await kv_keys(self.kv, "head."):
+            workflow_id = key.removeprefix("head.")
+            if workflow_id not in summarised:
+                found = await self.get(workflow_id)
+                if found is not None:
+                    log.info("workflow %s had no summary (a save cut short); writing it", workflow_id)
+                    await self._keep_summary(found[0])
 
     async def heads(self) -> list[WorkflowHead]:
         heads = []
@@ -160,6 +224,25 @@ class WorkflowStore:
         for version in await self.versions(workflow_id):
             await self.kv.purge(_version(workflow_id, version))
         await self.kv.purge(_head(workflow_id))
+        # The summary last: a delete cut short leaves the workflow listed, and deleting it again finishes the job
+        # (forget_summary). A purged summary's key name stays, so one purged first would hide a surviving head
+        # from the repair in `summaries`.
+        await self.kv.purge(_summary(workflow_id))
+
+    async def forget_summary(self, workflow_id: str) -> bool:
+        """Purge the summary of a workflow whose head is gone (a delete cut short); False when there was none."""
+        try:
+            if await self.summary(workflow_id) is None:
+                return False
+        except ValidationError:
+            pass
+        await self.kv.purge(_summary(workflow_id))
+        return True
+
+    async def _keep_summary(self, head: WorkflowHead) -> None:
+        # Right after the head: a crash between the two leaves the summary missing or behind, which the next write
+        # of the head, a read of it, or (when missing) the next list repairs.
+        await self.kv.put(_summary(head.id), head.stored_summary().model_dump_json().encode())
 
     async def _keep_hooks(self, head: WorkflowHead) -> None:
         # The index a webhook request is routed by; written after the head, so a hook never points nowhere

@@ -95,6 +95,7 @@ def routes(config: GatewayConfig) -> list[BaseRoute]:
         Route("/v1/session", auth.get_session, methods=["GET"]),
         Route("/v1/session", auth.sign_in, methods=["POST"]),
         Route("/v1/session", auth.sign_out, methods=["DELETE"]),
+        Route("/v1/session/codes", runner("making a sign-in code", auth.create_sign_in_code), methods=["POST"]),
         # Drafts (a graph) need editor; create_run checks that itself, as the body says which it is.
         Route("/v1/runs", runner("starting a run", runs.create_run), methods=["POST"]),
         Route("/v1/runs", runner("listing runs", runs.list_runs), methods=["GET"]),
@@ -158,7 +159,7 @@ def create_app(config: GatewayConfig) -> Starlette:
         except BaseException:
             await app.state.bus.close()
             raise
-        app.state.authenticator = Authenticator(config.admin_token, app.state.bus)
+        app.state.authenticator = Authenticator(config.admin_token, app.state.bus, config.public_url)
         app.state.templates = templates.TemplateLibrary(config.examples_dir)
         log.info("gateway connected to NATS; %d templates", len(app.state.templates.infos))
         try:

@@ -34,6 +34,10 @@ from .app_state import bus_of, public_base
 from .errors import ApiException, json_response, parse_body, read_body
 
 
+DEFAULT_LIST_LIMIT = 100
+MAX_LIST_LIMIT = 1000
+
+
 def _workflow_id(request: Request) -> str:
     workflow_id: str = request.path_params["workflow_id"]
     if not re.fullmatch(WORKFLOW_ID_PATTERN, workflow_id):
@@ -88,13 +92,29 @@ async def create_workflow(request: Request) -> Response:
 
 
 async def list_workflows(request: Request) -> Response:
-    heads = sorted(await bus_of(request).workflows.heads(), key=lambda h: h.updatedAt, reverse=True)
+    """Most recently changed first, `limit` at a time; `before` (a page's `next`) pages on. Reads the summaries
+    kept beside each head, never a graph: a page costs O(limit), however large the workflows are."""
+    query = request.query_params
+    issues = []
+    limit_text = query.get("limit") or str(DEFAULT_LIST_LIMIT)
+    limit = int(limit_text) if re.fullmatch(r"[0-9]{1,5}", limit_text) else 0
+    if not 1 <= limit <= MAX_LIST_LIMIT:
+        issues.append(FieldIssue(field="limit", reason=f"must be a whole number from 1 to {MAX_LIST_LIMIT}"))
+    before_text = query.get("before")
+    before = int(before_text) if before_text and re.fullmatch(r"[1-9][0-9]{0,18}", before_text) else None
+    if before_text and before is None:
+        issues.append(FieldIssue(field="before", reason="must be a page's `next` (a whole number from 1)"))
+    if issues:
+        raise ApiException(422, "validation_error", "the query is invalid", issues)
+    summaries, following = await bus_of(request).workflows.summaries(before, limit)
     base = public_base(request)
-    return json_response(WorkflowList(workflows=[h.summary(base) for h in heads]))
+    return json_response(WorkflowList(workflows=[s.listed(base) for s in summaries], next=following))
 
 
 async def get_workflow(request: Request) -> Response:
-    head, _ = await existing(bus_of(request), _workflow_id(request))
+    bus = bus_of(request)
+    head, _ = await existing(bus, _workflow_id(request))
+    await bus.workflows.repair_summary(head)
     return json_response(head.view(public_base(request)))
 
 
@@ -125,7 +145,12 @@ async def update_workflow(request: Request) -> Response:
 async def delete_workflow(request: Request) -> Response:
     workflow_id = _workflow_id(request)
     bus = bus_of(request)
-    head, _ = await existing(bus, workflow_id)
+    found = await bus.workflows.get(workflow_id)
+    if found is None:
+        if await bus.workflows.forget_summary(workflow_id):
+            return Response(status_code=204)  # a delete cut short after the head went: now finished
+        raise ApiException(404, "not_found", f"no workflow with id {workflow_id!r}")
+    head = found[0]
     if head.active:
         # Deleting switches its triggers off, which only an admin may do (as deactivating).
         require(request, "admin", "deleting an active workflow")

@@ -8,6 +8,7 @@ from pydantic import Field, ValidationInfo, field_validator
 
 from ._base import Contract
 from .errors import FieldIssue
+from .auth import SignInConflict
 from .limits import SHALLOW
 from .messages import Workflow
 from .workflows import WORKFLOW_ID_PATTERN
@@ -108,6 +109,9 @@ class ErrorBody(Contract):
     usedBy: list[WorkflowRef] | None = Field(
         default=None, exclude_if=lambda value: value is None,
         description="in_use: the saved workflows that still use what was to be deleted")
+    signIn: SignInConflict | None = Field(
+        default=None, exclude_if=lambda value: value is None,
+        description="conflict on POST /v1/session: signed in as someone else; send replace: true to switch")
 
 
 class ApiError(Contract):

@@ -66,9 +66,40 @@ class TokenList(Contract):
 
 
 class SignIn(Contract):
-    """POST /v1/session: a token becomes an HttpOnly session cookie."""
+    """POST /v1/session: a one-time sign-in code (the link `up` prints) or a token (the sign-in page) becomes a
+    server-side session, named by an HttpOnly cookie. Exactly one of `code` and `token`."""
 
-    token: str = Field(min_length=1, max_length=200)
+    code: str | None = Field(default=None, min_length=1, max_length=200)
+    token: str | None = Field(default=None, min_length=1, max_length=200)
+    replace: bool = Field(default=False, description="sign in even though the browser is signed in as someone else: "
+                          "without it, that answers 409 and the builder asks first")
+
+
+class SignInCode(Contract):
+    """POST /v1/session/codes: the one answer that carries the code; it is stored only as a hash."""
+
+    code: str
+    url: str = Field(description="the sign-in link: the builder's address with ?code=")
+    expiresAt: datetime
+
+
+class StoredSignInCode(Contract):
+    """Stored under `code.<sha256 of the code>` in the `sessions` bucket until used (deleted by compare-and-set, so
+    it signs in once however many gateways race) or expired."""
+
+    v: Literal[1] = 1
+    tokenHash: str = Field(description="the token the code signs in as: revoking it ends the code's sessions too")
+    expiresAt: datetime
+
+
+class StoredSession(Contract):
+    """Stored under `session.<sha256 of the cookie>` in the `sessions` bucket; deleted by sign-out."""
+
+    v: Literal[1] = 1
+    tokenHash: str
+    createdAt: datetime = Field(default_factory=utc_now)
+    seenAt: datetime = Field(default_factory=utc_now, description="when it was last refreshed: it ends this long "
+                             "idle (AUTOMATEOS_SESSION_IDLE_HOURS) after")
 
 
 class SessionInfo(Contract):
@@ -76,6 +107,13 @@ class SessionInfo(Contract):
 
     name: str
     role: Role
+
+
+class SignInConflict(Contract):
+    """A 409 to POST /v1/session without `replace`: who the browser is signed in as, and who it would become."""
+
+    current: SessionInfo
+    requested: SessionInfo
 
 
 AuditAction = Literal[

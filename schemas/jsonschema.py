@@ -19,7 +19,7 @@ from .api import (
     TemplateInfo,
     ValidationResponse,
 )
-from .auth import AuditList, NewToken, SessionInfo, SignIn, TokenCreated, TokenList
+from .auth import AuditList, NewToken, SessionInfo, SignIn, SignInCode, TokenCreated, TokenList
 from .credentials import CredentialInfo, NewCredential, ReplacedCredential
 from .messages import (
     CancelRequested,
@@ -78,6 +78,7 @@ PUBLISHED: dict[str, Any] = {
     "TokenCreated": TokenCreated,
     "TokenList": TokenList,
     "SignIn": SignIn,
+    "SignInCode": SignInCode,
     "SessionInfo": SessionInfo,
     "AuditList": AuditList,
 }

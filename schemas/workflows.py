@@ -80,11 +80,17 @@ class WorkflowHead(Contract):
 
     def summary(self, base_url: str = "") -> WorkflowSummary:
         """`base_url` (no trailing slash) is where the gateway is reached: webhook URLs are reported under it."""
-        triggers = triggers_of(self.graph)
-        for trigger in triggers:
-            if trigger.nodeId in self.hooks:
-                trigger.url = f"{base_url}/v1/hooks/{self.hooks[trigger.nodeId]}"
-        return WorkflowSummary(
+        return self.stored_summary().listed(base_url)
+
+    def stored_summary(self) -> StoredWorkflowSummary:
+        triggers = []
+        for node in self.graph.nodes:
+            node_type = REGISTRY.get(node.type)
+            if node_type is not None and node_type.kind == "trigger":
+                schedule = schedule_config(node.data.config) if node_type.type == "schedule" else None
+                triggers.append(StoredTrigger(nodeId=node.id, type=node_type.type, hookId=self.hooks.get(node.id),
+                                              schedule=schedule))
+        return StoredWorkflowSummary(
             id=self.id, name=self.name, description=self.description, version=self.version, active=self.active,
             activeVersion=self.activeVersion, triggers=triggers, createdAt=self.createdAt, updatedAt=self.updatedAt,
         )
@@ -114,6 +120,44 @@ class WorkflowSummary(Contract):
     updatedAt: datetime
 
 
+class StoredTrigger(Contract):
+    nodeId: str
+    type: str
+    hookId: str | None = None
+    schedule: ScheduleConfig | None = Field(default=None, description="a schedule trigger's config, when complete")
+
+
+class StoredWorkflowSummary(Contract):
+    """Stored under `summary.<id>` beside the head, and rewritten with it: what a list shows, without the graph,
+    so listing reads a few hundred bytes per workflow instead of parsing every graph."""
+
+    v: Literal[1] = 1
+    id: str
+    name: str
+    description: str | None = None
+    version: int
+    active: bool
+    activeVersion: int | None = None
+    triggers: list[StoredTrigger]
+    createdAt: datetime
+    updatedAt: datetime
+
+    def listed(self, base_url: str = "") -> WorkflowSummary:
+        """Webhook URLs under `base_url`; a schedule's next three fire times from now."""
+        triggers = []
+        for stored in self.triggers:
+            info = TriggerInfo(nodeId=stored.nodeId, type=stored.type)
+            if stored.hookId is not None:
+                info.url = f"{base_url}/v1/hooks/{stored.hookId}"
+            if stored.type == "schedule":
+                info.nextRuns = stored.schedule.next_runs(utc_now()) if stored.schedule is not None else None
+            triggers.append(info)
+        return WorkflowSummary(
+            id=self.id, name=self.name, description=self.description, version=self.version, active=self.active,
+            activeVersion=self.activeVersion, triggers=triggers, createdAt=self.createdAt, updatedAt=self.updatedAt,
+        )
+
+
 class WorkflowView(WorkflowSummary):
     """GET /v1/workflows/{id}: the latest version."""
 
@@ -127,7 +171,10 @@ class SchedulePreview(Contract):
 
 
 class WorkflowList(Contract):
+    """GET /v1/workflows: most recently changed first, a page at a time."""
+
     workflows: list[WorkflowSummary]
+    next: int | None = Field(default=None, description="pass as `before` for the next page; None on the last")
 
 
 class WorkflowVersionInfo(Contract):
@@ -138,21 +185,6 @@ class WorkflowVersionInfo(Contract):
 
 class WorkflowVersionList(Contract):
     versions: list[WorkflowVersionInfo]
-
-
-def triggers_of(graph: Graph) -> list[TriggerInfo]:
-    """The trigger nodes of a graph (the compiler insists on exactly one before a run); a schedule's next three
-    fire times from now."""
-    found = []
-    for node in graph.nodes:
-        node_type = REGISTRY.get(node.type)
-        if node_type is not None and node_type.kind == "trigger":
-            info = TriggerInfo(nodeId=node.id, type=node_type.type)
-            if node_type.type == "schedule":
-                config = schedule_config(node.data.config)
-                info.nextRuns = config.next_runs(utc_now()) if config is not None else None
-            found.append(info)
-    return found
 
 
 def schedule_config(config: dict[str, Any] | None) -> ScheduleConfig | None:

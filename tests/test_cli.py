@@ -79,7 +79,14 @@ async def test_up_run_stop_and_runs_survive_a_restart(tmp_path: Path, mock_http:
         dotenv = dict(line.split("=", 1) for line in (tmp_path / ".env").read_text().splitlines())
         assert {"AUTOMATEOS_MASTER_KEY", "AUTOMATEOS_ADMIN_TOKEN"} <= dotenv.keys()
         token = dotenv["AUTOMATEOS_ADMIN_TOKEN"]
-        assert any(f"{gateway}/?token={token}" in line for line in lines), "the sign-in link is printed"
+        assert not any(token in line for line in lines), "the admin token is never printed"
+        links = [word for line in lines for word in line.split() if word.startswith(f"{gateway}/?code=")]
+        assert len(links) == 1, f"one sign-in link is printed: {lines}"
+        sign_in_code = links[0].split("?code=", 1)[1]
+        async with aiohttp.ClientSession() as session:
+            for expected in (200, 401):  # it works once
+                async with session.post(f"{gateway}/v1/session", json={"code": sign_in_code}) as response:
+                    assert response.status == expected, await response.text()
         code, output = await automateos_run(str(EXAMPLES / "slack-notification.json"), "--gateway", gateway,
                                             "--set", f"notify-slack.url={mock_http.url('/slack')}", env=env)
         assert code == 0, output
@@ -97,6 +104,7 @@ async def test_up_run_stop_and_runs_survive_a_restart(tmp_path: Path, mock_http:
         status, rest = await stop_up(up)
     assert status == 0, rest
     assert "✓ stopped" in rest
+    assert token not in rest, "nor logged by any process `up` started"
 
     up, _ = await start_up(env)
     try:
@@ -368,3 +376,37 @@ async def test_workflows_tokens_missing_inputs_and_ctrl_c(stack: Stack, mock_htt
     code, output = await automateos("cancel", run_id, *gateway, env=env)
     assert code == 0, output
     assert (await stack.finish(run_id))["status"] == "cancelled"
+
+
+async def test_admin_token_rotate_writes_a_new_token_and_ends_the_old_ones_sessions(tmp_path: Path,
+                                                                                   stack_parts: Stack) -> None:
+    old = stack_parts.admin_token
+    (tmp_path / ".env").write_text(f"AUTOMATEOS_MASTER_KEY=kept\nAUTOMATEOS_ADMIN_TOKEN={old}\n")
+    await stack_parts.start_gateway()
+    origin = {"Origin": stack_parts.base_url}
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as browser:
+        async with browser.post(f"{stack_parts.base_url}/v1/session", json={"token": old}, headers=origin) as response:
+            assert response.status == 200
+
+        env = {**os.environ, "AUTOMATEOS_DATA_DIR": str(tmp_path)}
+        env.pop("AUTOMATEOS_ADMIN_TOKEN", None)
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "automateos", "admin-token", "rotate", env=env, cwd=tmp_path,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+        async with asyncio.timeout(60):
+            output = (await process.communicate())[0].decode()
+        assert process.returncode == 0, output
+        dotenv = dict(line.split("=", 1) for line in (tmp_path / ".env").read_text().splitlines())
+        new = dotenv["AUTOMATEOS_ADMIN_TOKEN"]
+        assert new != old and new.startswith("aos_") and dotenv["AUTOMATEOS_MASTER_KEY"] == "kept"
+        assert (tmp_path / ".env").stat().st_mode & 0o777 == 0o600
+        assert new not in output and old not in output and "restart" in output
+
+        stack_parts.admin_token = new  # the gateway restarted with the new .env, as the command says to
+        await stack_parts.restart_gateway()
+        async with browser.get(f"{stack_parts.base_url}/v1/session") as response:
+            assert response.status == 401, "the old token's session ended"
+        for token, expected in ((old, 401), (new, 200)):
+            async with aiohttp.ClientSession(headers={"Authorization": f"Bearer {token}"}) as client:
+                async with client.get(f"{stack_parts.base_url}/v1/session") as response:
+                    assert response.status == expected

@@ -142,12 +142,14 @@ async def test_tokens_are_stored_hashed_shown_once_and_revocable(stack: Stack, b
     assert status == 404
 
 
-async def test_sign_in_link_sets_an_http_only_cookie_and_the_socket_needs_it(stack: Stack, mock_http: MockHttp) -> None:
+async def test_a_sign_in_code_sets_an_http_only_cookie_and_the_socket_needs_it(stack: Stack, mock_http: MockHttp) -> None:
+    origin = {"Origin": stack.base_url}
+    async with aiohttp.ClientSession() as cli, cli.post(f"{stack.base_url}/v1/session/codes", headers=bearer(ADMIN_TOKEN)) as made:
+        code = (await made.json())["code"]
     # unsafe=True: aiohttp keeps no cookies for bare IP addresses (127.0.0.1) otherwise; browsers do.
     async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as browser:
-        async with browser.get(f"{stack.base_url}/?token={ADMIN_TOKEN}&tab=2", allow_redirects=False) as response:
-            assert response.status == 303
-            assert response.headers["Location"] == "/?tab=2", "the token leaves the address bar"
+        async with browser.post(f"{stack.base_url}/v1/session", json={"code": code}, headers=origin) as response:
+            assert response.status == 200
             cookie = response.headers["Set-Cookie"]
             assert "HttpOnly" in cookie and "samesite=strict" in cookie.lower() and ADMIN_TOKEN not in cookie
         async with browser.get(f"{stack.base_url}/v1/session") as response:
@@ -166,9 +168,6 @@ async def test_sign_in_link_sets_an_http_only_cookie_and_the_socket_needs_it(sta
     assert body["trigger"] == "manual" and body["startedBy"] == "admin", "a signed-in browser's run is manual"
 
     async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as stranger:
-        async with stranger.get(f"{stack.base_url}/?token=wrong", allow_redirects=False) as response:
-            assert response.status == 303 and response.headers["Location"] == "/?signin=failed"
-            assert "Set-Cookie" not in response.headers
         async with stranger.post(f"{stack.base_url}/v1/session", json={"token": "wrong"}) as response:
             assert response.status == 401 and (await response.json())["error"]["fields"][0]["field"] == "token"
         async with stranger.ws_connect(f"{stack.base_url.replace('http', 'ws')}/v1/runs/{run_id}/events") as socket:
@@ -177,7 +176,11 @@ async def test_sign_in_link_sets_an_http_only_cookie_and_the_socket_needs_it(sta
         async with stranger.post(f"{stack.base_url}/v1/session", json={"token": ADMIN_TOKEN}) as response:
             assert response.status == 200 and "HttpOnly" in response.headers["Set-Cookie"]
         async with stranger.get(f"{stack.base_url}/v1/runs/{run_id}") as response:
-            assert response.status == 200, "POST /v1/session signs in as the link does"
+            assert response.status == 200, "POST /v1/session {token} (the sign-in page) signs in as a code does"
+        # Another page (another port of this host) cannot post a code or a token into this browser's session.
+        async with stranger.post(f"{stack.base_url}/v1/session", json={"token": ADMIN_TOKEN},
+                                 headers={"Origin": "http://127.0.0.1:1"}) as response:
+            assert response.status == 403
 
 
 def http_graph_for(mock_http: MockHttp) -> dict[str, Any]:

@@ -76,7 +76,7 @@ class Stack:
         port = free_port()
         config = GatewayConfig(
             nats_url=self.nats_url, bus=self.bus_settings, examples_dir=REPO_ROOT / "examples", web_dist=web_dist,
-            master_key=MASTER_KEY, admin_token=ADMIN_TOKEN, nats_login=self.logins.get("gateway"),
+            master_key=MASTER_KEY, admin_token=self.admin_token, nats_login=self.logins.get("gateway"),
             public_url=public_url, public_hosts=public_hosts(public_url),
         )
         self.app = create_app(config)
@@ -90,7 +90,7 @@ class Stack:
             if self.server_task.done():
                 self.server_task.result()
             await asyncio.sleep(0.01)
-        self.http = aiohttp.ClientSession(headers=ADMIN)
+        self.http = aiohttp.ClientSession(headers={"Authorization": f"Bearer {self.admin_token}"})
 
     def gateway_bus(self) -> Bus:
         bus: Bus = self.app.state.bus

@@ -145,8 +145,17 @@ async def page(browser: Browser, builder_stack: Stack) -> AsyncIterator[Page]:
     opened = await context.new_page()
     errors: list[str] = []
     opened.on("pageerror", lambda error: errors.append(str(error)))
-    await opened.goto(f"/?token={builder_stack.admin_token}")  # the sign-in link `make up` prints
+    await opened.goto(await sign_in_link(builder_stack))  # as the link `make up` prints
     await expect(opened.get_by_test_id("node-start")).to_be_visible()
     yield opened
     await _bounded("closing the browser context", context.close())
     assert not errors, f"uncaught errors in the page: {errors}"
+
+
+async def sign_in_link(stack: Stack, token: str | None = None) -> str:
+    """A one-time sign-in link's path and query (`/?code=…`), as `up` gets one: made with a token."""
+    assert stack.http is not None
+    headers = {"Authorization": f"Bearer {token}"} if token else None
+    async with stack.http.post(f"{stack.base_url}/v1/session/codes", headers=headers) as response:
+        assert response.status == 201, await response.text()
+        return f"/?code={(await response.json())['code']}"

@@ -11,6 +11,7 @@ from playwright.async_api import Browser, Page, expect
 from tests.support.mock_http import MockHttp, Reply
 from tests.support.stack import Stack
 from tests.web.builder import api, expect_toast, load_graph, run_to_end, save, saved_id
+from tests.web.conftest import sign_in_link
 
 
 async def build_start_to_http(page: Page, url: str, name: str) -> None:
@@ -179,7 +180,7 @@ async def test_the_url_names_the_open_workflow(browser: Browser, page: Page, bui
     context = await browser.new_context(base_url=builder_stack.base_url, viewport={"width": 1280, "height": 720})
     try:
         other = await context.new_page()
-        await other.goto(f"/?token={builder_stack.admin_token}#/workflows/{second}")
+        await other.goto(f"{await sign_in_link(builder_stack)}#/workflows/{second}")
         await expect(other.get_by_test_id("workflow-name")).to_have_value("Linked two")
         await expect(other.get_by_test_id("save-state")).to_have_text("v1")
         await expect(other).to_have_url(re.compile(f"#/workflows/{second}$"))

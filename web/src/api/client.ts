@@ -55,7 +55,9 @@ export interface Api {
   rerun(id: string): Promise<{ runId: string }>;
   /** Who this browser is signed in as; a 401 ApiError when it is not. */
   getSession(): Promise<SessionInfo>;
-  signIn(token: string): Promise<SessionInfo>;
+  /** A one-time code (from the link `up` prints) or a token. A 409 ApiError, whose `detail.signIn` names both, when
+   *  this browser is signed in as someone else and `replace` is not set: the user is asked first. */
+  signIn(credentials: { token: string } | { code: string; replace?: boolean }): Promise<SessionInfo>;
   signOut(): Promise<void>;
   listWorkflows(): Promise<WorkflowSummary[]>;
   getWorkflow(id: string): Promise<WorkflowView>;
@@ -131,11 +133,24 @@ export const httpApi: Api = {
   },
   rerun: (id) => request('POST', `/v1/runs/${encodeURIComponent(id)}/rerun`),
   getSession: () => request('GET', '/v1/session'),
-  signIn: (token) => request('POST', '/v1/session', { token }),
+  signIn: (credentials) => request('POST', '/v1/session', credentials),
   signOut: async () => {
     await request('DELETE', '/v1/session');
   },
-  listWorkflows: async () => (await request<{ workflows: WorkflowSummary[] }>('GET', '/v1/workflows')).workflows,
+  listWorkflows: async () => {
+    // The server answers a page at a time (most recently changed first); the drawer lists them all.
+    const all: WorkflowSummary[] = [];
+    let before: number | null = null;
+    do {
+      const page: { workflows: WorkflowSummary[]; next: number | null } = await request(
+        'GET',
+        `/v1/workflows?limit=500${before === null ? '' : `&before=${before}`}`,
+      );
+      all.push(...page.workflows);
+      before = page.next;
+    } while (before !== null);
+    return all;
+  },
   getWorkflow: (id) => request('GET', `/v1/workflows/${encodeURIComponent(id)}`),
   createWorkflow: (name, graph) => request('POST', '/v1/workflows', { name, graph }),
   updateWorkflow: (id, graph, baseVersion, name) =>

@@ -36,6 +36,8 @@ export interface ErrorBody {
   code: "validation_error" | "not_found" | "idempotency_conflict" | "conflict" | "bad_request" | "unavailable" | "internal_error" | "unauthorized" | "run_failed" | "unauthenticated" | "forbidden" | "in_use" | "method_not_allowed";
   fields: FieldIssue[];
   message: string;
+  /** conflict on POST /v1/session: signed in as someone else; send replace: true to switch */
+  signIn: SignInConflict | null;
   /** in_use: the saved workflows that still use what was to be deleted */
   usedBy: WorkflowRef[] | null;
 }
@@ -240,6 +242,12 @@ export interface SessionInfo {
   role: "admin" | "editor" | "runner";
 }
 
+/** A 409 to POST /v1/session without `replace`: who the browser is signed in as, and who it would become. */
+export interface SignInConflict {
+  current: SessionInfo;
+  requested: SessionInfo;
+}
+
 /** One try of a step. The last attempt's request and response are the step's own `request` and `output`; earlier attempts keep theirs here, bodies cut at 4 KiB. */
 export interface StepAttempt {
   attempt: number;
@@ -335,7 +343,10 @@ export interface ValidationResponse {
   workflowName: string;
 }
 
+/** GET /v1/workflows: most recently changed first, a page at a time. */
 export interface WorkflowList {
+  /** pass as `before` for the next page; None on the last */
+  next: number | null;
   workflows: WorkflowSummary[];
 }
 

@@ -19,6 +19,7 @@ import type {
   TemplateInfo,
   ValidationResponse,
   SessionInfo,
+  SignInConflict,
   TriggerInfo,
   WorkflowSummary,
   WorkflowView,
@@ -35,7 +36,7 @@ export type RunEvent = WireEvent;
 export type FieldError = FieldIssue;
 export type { ApiError as ErrorBody } from './schema.gen';
 export type { FieldUi, Handle, NodeTypeInfo, NodeTypeList, StepAttempt, StepOutput, StepRequest };
-export type { SessionInfo, TriggerInfo, WorkflowRef, WorkflowSummary, WorkflowView, WorkflowVersion, WorkflowVersionInfo };
+export type { SessionInfo, SignInConflict, TriggerInfo, WorkflowRef, WorkflowSummary, WorkflowView, WorkflowVersion, WorkflowVersionInfo };
 export type Role = SessionInfo['role'];
 export type RunTrigger = RunSummary['trigger'];
 

@@ -1,21 +1,20 @@
-// The page a browser sees without a session: a token signs it in (the link `make up` prints does the same).
+// The page a browser sees without a session: a token signs it in (the one-time link `make up` prints does the same).
 
 import { useState, type FormEvent } from 'react';
 import { ApiError, type Api } from '../api/client';
 import type { SessionInfo } from '../api/types';
 
-export function SignIn({ api, onSignedIn, linkFailed }: { api: Api; onSignedIn: (session: SessionInfo) => void; linkFailed: boolean }) {
+export function SignIn({ api, onSignedIn, notice }: { api: Api; onSignedIn: (session: SessionInfo) => void; notice: string | null }) {
   const [token, setToken] = useState('');
-  const [error, setError] = useState<string | null>(
-    linkFailed ? 'The sign-in link’s token was not accepted (revoked, mistyped, or from another install).' : null,
-  );
+  // Why the sign-in link did not sign in, until the user tries a token.
+  const [error, setError] = useState<string | null>(notice);
   const [busy, setBusy] = useState(false);
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     setBusy(true);
     try {
-      onSignedIn(await api.signIn(token.trim()));
+      onSignedIn(await api.signIn({ token: token.trim() }));
     } catch (failure) {
       setError(failure instanceof ApiError && failure.status === 401 ? 'That token is not valid.' : String(failure));
     } finally {
@@ -29,8 +28,8 @@ export function SignIn({ api, onSignedIn, linkFailed }: { api: Api; onSignedIn: 
         <span className="brand-name">AutomateOS</span>
         <h1 className="sign-in__title">Sign in</h1>
         <p className="muted">
-          Open the link <code>make up</code> printed, or paste a token: the admin token (<code>AUTOMATEOS_ADMIN_TOKEN</code> in
-          <code>.env</code>) or one from <code>automateos tokens create</code>.
+          Open the sign-in link <code>make up</code> printed (<code>automateos sign-in-link</code> prints a new one), or paste a
+          token: the admin token (<code>AUTOMATEOS_ADMIN_TOKEN</code> in <code>.env</code>) or one from <code>automateos tokens create</code>.
         </p>
         <label className="field">
           <span className="field__label">Token</span>
