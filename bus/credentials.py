@@ -86,6 +86,15 @@ class CredentialStore:
             await store._check_key()
         return store
 
+    @staticmethod
+    async def has_key_check(kv: KeyValue) -> bool:
+        """Whether some actor has opened this store with a master key: its credentials, if any, need that key."""
+        try:
+            entry = await kv.get(_KEY_CHECK)
+        except KeyNotFoundError:
+            return False
+        return bool(entry.value)
+
     async def _check_key(self) -> None:
         try:
             entry = await self.kv.get(_KEY_CHECK)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from urllib.parse import urlsplit
 from dataclasses import dataclass
 
 MAX_ALLOWED_HOSTS = 50
@@ -89,3 +90,21 @@ def _name(host: str, text: str) -> str:
     if not name or len(name) > 253 or not all(_LABEL.fullmatch(label) for label in name.split(".")):
         raise ValueError(f"{text!r} is not a valid host name (letters, digits and '-', in labels joined by dots)")
     return name
+
+
+def fence_of_url(value: str) -> list[str] | None:
+    """The fence a URL-valued credential (a webhook URL) suggests: its own host, with its port unless the scheme's
+    default. None when `value` is not an http(s) URL."""
+    try:
+        parts = urlsplit(value.strip())
+        port = parts.port
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return None
+    default = 443 if parts.scheme.lower() == "https" else 80
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    try:
+        return [normalise_host_pattern(host if port in (None, default) else f"{host}:{port}")]
+    except ValueError:
+        return None

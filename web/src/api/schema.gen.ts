@@ -9,6 +9,8 @@ export interface CreateRunResponse {
 }
 
 export interface CredentialInfo {
+  /** where the value may be sent: host names (api.notion.com), *.domain for its subdomains, or addresses, each with an optional :port; empty: anywhere */
+  allowedHosts: string[];
   createdAt: string;
   description: string | null;
   masked: string;
