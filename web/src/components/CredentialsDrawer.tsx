@@ -476,7 +476,7 @@ function HostList({
           id={id}
           className="input input--mono"
           value={typed}
-          placeholder="api.example.com, *.example.com or 127.0.0.1:9999"
+          placeholder="api.example.com or *.example.com"
           autoComplete="off"
           spellCheck={false}
           onChange={(e) => onType(e.target.value)}
