@@ -95,7 +95,8 @@ def _history(name: str, subject: str, max_age: float, settings: BusSettings, dir
 
 def stream_configs(settings: BusSettings) -> list[StreamConfig]:
     return [
-        _work_queue(subjects.RUNS_STREAM, [subjects.RUNS_REQUESTED, subjects.RUNS_CANCEL], settings),
+        _work_queue(subjects.RUNS_STREAM, [subjects.RUNS_REQUESTED, subjects.RUNS_CANCEL,
+                                           f"{subjects.RUNS_EXTERNAL_PREFIX}.>"], settings),
         _work_queue(subjects.DISPATCH_STREAM, [subjects.STEPS_DISPATCH], settings),
         _work_queue(subjects.RESULTS_STREAM, [subjects.STEPS_RESULT], settings),
         _work_queue(subjects.GAVE_UP_STREAM, [subjects.STEP_GAVE_UP], settings),

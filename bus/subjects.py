@@ -2,6 +2,10 @@
 
 RUNS_REQUESTED = "runs.requested"
 RUNS_CANCEL = "runs.cancel"
+# Run requests from another NATS account (other systems of the user's, as `integrations`): they publish on
+# `runs.requested` in their account, and the import maps it to `runs.external.<account user>` here, so the
+# orchestrator knows who asked, and JetStream's answer goes back to their account, never into ours.
+RUNS_EXTERNAL_PREFIX = "runs.external"
 STEPS_DISPATCH = "steps.dispatch"
 STEPS_RESULT = "steps.result"
 # Plain NATS (no stream): a best-effort broadcast to every worker; the orchestrator ignores late results anyway.
@@ -42,6 +46,10 @@ CREDENTIALS_BUCKET = "credentials"
 WORKFLOWS_BUCKET = "workflows"
 HOOK_DEDUPE_BUCKET = "hook_dedupe"
 TOKENS_BUCKET = "tokens"
+
+
+def runs_external(user: str) -> str:
+    return f"{RUNS_EXTERNAL_PREFIX}.{user}"
 
 
 def run_events(run_id: str) -> str:

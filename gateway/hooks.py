@@ -1,8 +1,8 @@
 """POST /v1/hooks/{hookId}: a webhook request starts a run of its active workflow.
 
 Checked in this order, each refusal starting nothing: the hook exists and its workflow is active (404), the method
-is one the hook accepts (405 with Allow), the body fits (413) and is what its Content-Type says (400), the signature
-is right (401), the event is not a repeat (200 with the first run). Then the run starts,
+is one the hook accepts (405 with Allow), the body fits (413), the signature is right (401), the body is what its
+Content-Type says (400), the event is not a repeat (200 with the first run). Then the run starts,
 and the answer is 202 at once, or, in lastNode mode, the last step's output once the run ends.
 """
 
@@ -59,8 +59,8 @@ async def receive_hook(request: Request) -> Response:
                            [FieldIssue(field="method", reason=f"must be {' or '.join(config.methods)} (the webhook's "
                                                                "Methods setting)")], headers={"Allow": allowed})
     raw = await read_body(request)
+    await _verify(config, raw, request)  # on the bytes as sent, before anything unauthenticated is parsed
     body = _parsed(raw, request.headers.get("content-type", ""), dict(request.query_params), request.method)
-    await _verify(config, raw, request)  # on the bytes as sent, whatever they parse as
 
     payload = {"body": body, "headers": mask_headers(dict(request.headers)),
                "query": dict(request.query_params), "method": request.method}

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pydantic_core
 from pydantic import ValidationError
 
-from bus import Bus, Defer, Delivery, PullLoop, Reject, Retry, TooLarge, log_context, output_ref, subjects
+from bus import Bus, BusUnavailable, Defer, Delivery, PullLoop, Reject, Retry, TooLarge, log_context, output_ref, subjects
 from schemas import (
     CancelRequested,
     Dag,
@@ -24,7 +24,9 @@ from schemas import (
     compile_workflow_off_loop,
     issues_from_validation,
 )
+from schemas.auth import AuditEntry
 from schemas.runs import RUN_ID_PATTERN
+from schemas.workflows import WorkflowVersion
 
 from . import state
 from .run_locks import RunLocks
@@ -90,8 +92,12 @@ class Orchestrator:
             raw = await asyncio.to_thread(pydantic_core.from_json, msg.data) if large else pydantic_core.from_json(msg.data)
         except ValueError as error:
             raise Reject(f"runs.requested message is not JSON ({error})") from None
+        # Who asked: the gateway's own account (`runs.requested`), or another account's user, whose requests the
+        # import maps to `runs.external.<user>` (bus/permissions.py): those may only start saved workflows.
+        requester = msg.subject.removeprefix(f"{subjects.RUNS_EXTERNAL_PREFIX}.") \
+            if msg.subject.startswith(f"{subjects.RUNS_EXTERNAL_PREFIX}.") else None
         run_id = _claimed_run_id(raw)
-        if run_id is not None:
+        if run_id is not None and requester is None:
             # The gateway records the run before publishing it, having validated it: just start it.
             try:
                 await self._change(run_id, lambda record: state.start(record, _now()))
@@ -112,20 +118,63 @@ class Orchestrator:
             return
         published_ms = int(msg.timestamp.timestamp() * 1000) if msg.timestamp else 0
         run_id = request.runId or state.derived_run_id(request.idempotencyKey, published_ms, msg.stream_seq)
+        if requester is not None and request.graph is not None:
+            # A graph could send any credential anywhere: through REST only an editor may run one.
+            await self._record_failure(run_id, raw, f"{requester} may start saved workflows only: send workflowId "
+                                                    "(and version), not a graph")
+            return
+        graph, version = request.graph, None
+        if request.workflowId is not None:
+            saved = await self._saved_version(request.workflowId, request.version)
+            if isinstance(saved, str):
+                await self._record_failure(run_id, raw, saved)
+                return
+            graph, version = saved.graph, saved.version
+        assert graph is not None  # RunRequested insists on one of the two
         try:
-            dag = await compile_workflow_off_loop(request.graph, limit)
+            dag = await compile_workflow_off_loop(graph, limit)
         except WorkflowInvalid as invalid:
             await self._record_failure(run_id, raw, f"invalid workflow: {invalid}")
             return
+        record = RunRecord.new(run_id, dag, request.inputs, request.idempotencyKey, trigger="bus",
+                               started_by=requester, workflow_id=request.workflowId, workflow_version=version)
         try:
-            created = await self.bus.runs.create(RunRecord.new(run_id, dag, request.inputs, request.idempotencyKey,
-                                                               trigger="bus"))
+            created = await self.bus.runs.create(record)
         except TooLarge as error:
             await self._record_failure(run_id, raw, str(error))
             return
-        if not created:
+        if created:
+            await self._audit_start(record)
+        else:
+            found = await self.bus.runs.get(run_id)
+            if found is None or found[0].startedBy != requester:
+                # Another's run under that id (an outside request naming a run it did not start): not touched.
+                log.warning("ignoring a request from %s for run %s, which it did not start", requester or "the bus", run_id)
+                return
             log.info("run %s exists already (a repeat, or created concurrently); continuing with it", run_id)
         await self._change(run_id, lambda record: state.start(record, _now()))
+
+    async def _saved_version(self, workflow_id: str, version: int | None) -> WorkflowVersion | str:
+        """The saved version a request names (default: the latest), or why there is none."""
+        found = await self.bus.workflows.get(workflow_id)
+        if found is None:
+            return f"there is no saved workflow {workflow_id!r}"
+        chosen = version or found[0].version
+        saved = await self.bus.workflows.version(workflow_id, chosen)
+        if saved is None:
+            return f"workflow {workflow_id!r} has no version {chosen} (latest: {found[0].version})"
+        return saved
+
+    async def _audit_start(self, record: RunRecord) -> None:
+        """A run that arrived on the bus is in the audit log, under the NATS user that asked for it."""
+        entry = AuditEntry(actor=record.startedBy or "bus", action="run.start",
+                           target=record.workflowId or record.workflowName, version=record.workflowVersion,
+                           detail={"runId": record.id, "trigger": record.trigger})
+        try:
+            await self.bus.audit(entry)
+        except BusUnavailable as error:
+            # The run is recorded and will start; say loudly that its entry is missing rather than hold it back.
+            log.error("audit entry lost (%s): %s", error, entry.model_dump_json())
 
     async def _record_failure(self, run_id: str | None, raw: object, reason: str) -> None:
         if run_id is None:

@@ -81,6 +81,7 @@ class SessionInfo(Contract):
 AuditAction = Literal[
     "workflow.create", "workflow.update", "workflow.delete", "workflow.activate", "workflow.deactivate",
     "credential.create", "credential.replace", "credential.delete", "token.create", "token.revoke",
+    "run.start",
 ]
 
 
@@ -90,7 +91,8 @@ class AuditEntry(Contract):
     at: datetime = Field(default_factory=utc_now)
     actor: str
     action: AuditAction
-    target: str = Field(description="the workflow id, credential name or token name changed")
+    target: str = Field(description="the workflow id, credential name or token name changed (run.start: the workflow "
+                                    "id, or the workflow's name for a draft)")
     version: int | None = None
     detail: dict[str, Any] = Field(default_factory=dict)
     seq: int | None = Field(default=None, description="its position in the log, as read back")

@@ -16,7 +16,9 @@ from urllib.parse import parse_qsl, quote, quote_plus, urlencode, urlsplit, urlu
 MASK = "••••••"
 
 _SENSITIVE_HEADERS = {"authorization", "proxy-authorization", "x-api-key", "cookie", "set-cookie"}
-_SENSITIVE_WORDS = re.compile(r"token|secret|password|passwd|key|signature|credential|authorization", re.IGNORECASE)
+# auth and sig only as whole words (x-auth, sig=, auth_type): inside "author" or "design" they mean nothing.
+_SENSITIVE_WORDS = re.compile(r"token|secret|password|passwd|pwd|key|signature|credential|authorization|jwt|session"
+                              r"|(?:^|[^a-z])(?:auth|sig)(?:[^a-z]|$)", re.IGNORECASE)
 _AUTH_SCHEME = re.compile(r"^(bearer|basic|token|bot)\s+", re.IGNORECASE)
 # Shorter values are too likely to occur by chance in unrelated text to be replaced.
 _MIN_SECRET_LENGTH = 6
@@ -109,13 +111,28 @@ def _forms(secret: str) -> set[str]:
     not, with or without escaped slashes), HTML-escaped, repr()'d."""
     raw = secret.encode()
     in_json = json.dumps(secret)[1:-1]
-    return {
+    # A URL kept as a credential (a webhook's) is often logged without its trailing slash, or cut where its
+    # path is: its parts after the host are the secret too, from the first long one on.
+    stripped = {secret.rstrip("/")} if secret.rstrip("/") != secret and len(secret.rstrip("/")) >= 4 else set()
+    return stripped | _url_path_forms(secret) | {
         secret, quote(secret, safe=""), quote(secret, safe="/"), quote_plus(secret),
         base64.b64encode(raw).decode(), base64.urlsafe_b64encode(raw).decode(),
         base64.b64encode(raw).decode().rstrip("="), base64.urlsafe_b64encode(raw).decode().rstrip("="),
         in_json, json.dumps(secret, ensure_ascii=False)[1:-1], in_json.replace("/", "\\/"),
         html.escape(secret), repr(secret)[1:-1],
     }
+
+
+def _url_path_forms(secret: str) -> set[str]:
+    """For a URL-shaped secret, each path segment of 8 characters or more (the token in
+    hooks.slack.com/services/T…/B…/<token>), which is what survives when a log shortens the URL."""
+    if not secret.startswith(("http://", "https://")):
+        return set()
+    try:
+        path = urlsplit(secret).path
+    except ValueError:
+        return set()
+    return {segment for segment in path.split("/") if len(segment) >= 8}
 
 
 class Scrubber:

@@ -6,12 +6,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, Discriminator, Field, Tag, TypeAdapter
+from pydantic import AwareDatetime, Discriminator, Field, Tag, TypeAdapter, model_validator
 
 from ._base import Contract, utc_now
 from .graph import Graph, TemplateWorkflow
 from .limits import SHALLOW
-from .runs import LogEntry, RunId, RunRecord, RunStatus, StepRequest, StepState
+from .runs import LogEntry, RunId, RunRecord, RunStatus, StepRequest, StepState, WorkflowId
 
 
 def _workflow_format(value: Any) -> str:
@@ -27,13 +27,26 @@ Workflow = Annotated[
 
 
 class RunRequested(Contract):
-    """Published on `runs.requested` to start a run. Set `runId` to follow the run by that id."""
+    """Published on `runs.requested` to start a run. Set `runId` to follow the run by that id.
+
+    Either `graph` (a draft: accepted only from the gateway's own account) or `workflowId` (a saved workflow, its
+    latest version unless `version` says which): other systems start saved workflows only."""
 
     v: Literal[1] = 1
     runId: RunId | None = None
-    graph: Workflow
+    graph: Workflow | None = None
+    workflowId: WorkflowId | None = None
+    version: int | None = Field(default=None, ge=1, description="with workflowId: which version (default: the latest)")
     inputs: Annotated[dict[str, Any], SHALLOW] = Field(default_factory=dict)
     idempotencyKey: str | None = Field(default=None, min_length=1, max_length=200)
+
+    @model_validator(mode="after")
+    def _one_workflow(self) -> RunRequested:
+        if (self.graph is None) == (self.workflowId is None):
+            raise ValueError("give either graph (a draft) or workflowId (a saved workflow), not both or neither")
+        if self.version is not None and self.workflowId is None:
+            raise ValueError("version goes with workflowId")
+        return self
 
 
 class CancelRequested(Contract):

@@ -25,6 +25,9 @@ FINISHED_STEP_STATUSES: frozenset[str] = frozenset({"succeeded", "failed", "skip
 # Run ids are KV keys and subject tokens, so they are restricted to safe characters.
 RUN_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 RunId = Annotated[str, Field(pattern=RUN_ID_PATTERN)]
+# Here, beside the run id, because runs and run requests name workflows too (schemas/workflows.py re-exports it).
+WORKFLOW_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
+WorkflowId = Annotated[str, Field(pattern=WORKFLOW_ID_PATTERN)]
 
 MAX_LOGS_PER_RUN = 500
 

@@ -12,9 +12,9 @@ from ._base import Contract, utc_now
 from .graph import Graph
 from .messages import Workflow
 from .node_types import REGISTRY, ScheduleConfig
+from .runs import WORKFLOW_ID_PATTERN as WORKFLOW_ID_PATTERN
+from .runs import WorkflowId as WorkflowId
 
-WORKFLOW_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
-WorkflowId = Annotated[str, Field(pattern=WORKFLOW_ID_PATTERN)]
 WorkflowName = Annotated[str, Field(min_length=1, max_length=200)]
 
 

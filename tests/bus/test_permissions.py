@@ -11,6 +11,7 @@ from pathlib import Path
 
 import nats
 import nats.errors
+import nats.js.errors
 import pytest
 from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
@@ -21,8 +22,10 @@ from bus.permissions import ROLES, auth_config, inbox_prefix, new_password, pass
 from tests.conftest import TEST_BUS_SETTINGS
 from tests.support.mock_http import MockHttp, Reply
 from tests.support.stack import Stack, http_graph
+from tests.support.waiting import eventually
 
 PASSWORDS = {role: new_password() for role in ROLES}
+CANARY = "sk_live_canary_" + "9" * 20
 
 
 def test_the_committed_auth_config_is_generated_from_the_permissions() -> None:
@@ -186,10 +189,18 @@ async def test_an_engine_cannot_read_the_run_log_and_integrations_cannot_reach_c
         await integrations.close()
 
 
-async def test_integrations_may_request_a_run_and_follow_its_events(
+async def saved(stack: Stack, graph: dict[str, object], name: str = "Billing") -> str:
+    assert stack.http is not None
+    async with stack.http.post(f"{stack.base_url}/v1/workflows", json={"name": name, "graph": graph}) as response:
+        assert response.status == 201, await response.text()
+        return str((await response.json())["id"])
+
+
+async def test_integrations_may_start_a_saved_workflow_and_follow_its_events(
     secured_stack: Stack, secured_nats: EmbeddedNats, mock_http: MockHttp
 ) -> None:
     mock_http.reply("/from-bus", Reply(status=200, body={"ok": True}))
+    workflow_id = await saved(secured_stack, http_graph(mock_http.url("/from-bus")))
     violations: list[str] = []
     nc = await as_role(secured_nats, "integrations", violations)
     try:
@@ -203,11 +214,79 @@ async def test_integrations_may_request_a_run_and_follow_its_events(
                 done.set()
 
         await nc.subscribe(subjects.run_events("billing-7"), cb=on_events)
-        request = {"runId": "billing-7", "graph": http_graph(mock_http.url("/from-bus"))}
+        request = {"runId": "billing-7", "workflowId": workflow_id, "inputs": {"invoice": "in_1"}}
         ack = await nc.jetstream().publish(subjects.RUNS_REQUESTED, json.dumps(request).encode())
-        assert ack.seq > 0
+        assert ack.seq > 0, "JetStream's ack comes back to the integrations account"
         await asyncio.wait_for(done.wait(), 30)
         assert not violations, violations
         assert len(mock_http.requests_to("/from-bus")) == 1
     finally:
         await nc.close()
+    record = await secured_stack.get_run("billing-7")
+    assert (record["trigger"], record["startedBy"], record["workflowId"], record["workflowVersion"]) == (
+        "bus", "integrations", workflow_id, 1)
+    assert secured_stack.http is not None
+    async with secured_stack.http.get(f"{secured_stack.base_url}/v1/audit") as response:
+        entries = (await response.json())["entries"]
+    [started] = [e for e in entries if e["action"] == "run.start"]
+    assert (started["actor"], started["target"], started["detail"]["runId"]) == ("integrations", workflow_id, "billing-7")
+
+
+async def test_integrations_cannot_run_a_graph_of_their_own(
+    secured_stack: Stack, secured_nats: EmbeddedNats, mock_http: MockHttp
+) -> None:
+    """A graph from the bus could POST {{getCredential('x')}} anywhere: only the gateway's account may send one."""
+    assert secured_stack.http is not None
+    async with secured_stack.http.post(f"{secured_stack.base_url}/v1/credentials",
+                                       json={"name": "x", "value": CANARY}) as response:
+        assert response.status == 201
+    exfiltrate = http_graph(mock_http.url("/exfiltrate"), json_body={"stolen": "{{ getCredential('x') }}"})
+    violations: list[str] = []
+    nc = await as_role(secured_nats, "integrations", violations)
+    try:
+        request = {"runId": "steal-1", "graph": exfiltrate}
+        await nc.jetstream().publish(subjects.RUNS_REQUESTED, json.dumps(request).encode())
+    finally:
+        await nc.close()
+    record = await secured_stack.finish("steal-1")
+    assert record["status"] == "failed" and "integrations may start saved workflows only" in record["error"], record
+    assert mock_http.requests_to("/exfiltrate") == [] and CANARY not in json.dumps(record)
+
+
+@pytest.mark.parametrize("target", [f"$KV.{subjects.CREDENTIALS_BUCKET}.meta.keycheck",
+                                    f"$KV.{subjects.WORKFLOWS_BUCKET}.head.wf_x", f"$KV.{subjects.TOKENS_BUCKET}.name.x",
+                                    f"$KV.{subjects.RUNS_BUCKET}.r1"])
+async def test_integrations_cannot_write_a_kv_entry_through_a_reply_subject(
+    secured_stack: Stack, secured_nats: EmbeddedNats, target: str
+) -> None:
+    """JetStream sends its ack to whatever reply subject a publish names, unchecked: from another account, that
+    subject is the other account's, so nothing here is written."""
+    bucket, key = target.removeprefix("$KV.").split(".", 1)
+    admin = await nats.connect(secured_nats.url, user="admin", password=PASSWORDS["admin"])
+    try:
+        kv = await admin.jetstream().key_value(bucket)
+
+        async def revision() -> int | None:
+            try:
+                return (await kv.get(key)).revision
+            except nats.js.errors.KeyNotFoundError:
+                return None
+
+        before = await revision()
+        violations: list[str] = []
+        nc = await as_role(secured_nats, "integrations", violations)
+        try:
+            await nc.publish(subjects.RUNS_REQUESTED, b'{"workflowId": "none"}', reply=target)
+            await nc.flush()
+        finally:
+            await nc.close()
+
+        # The request itself reaches the orchestrator (a run of nothing, refused there): once it is consumed,
+        # whatever its ack did is done.
+        async def handled() -> bool:
+            return (await admin.jetstream().stream_info(subjects.RUNS_STREAM)).state.messages == 0
+
+        await eventually(handled, what="the request to be consumed")
+        assert await revision() == before, f"{key} was written"
+    finally:
+        await admin.close()

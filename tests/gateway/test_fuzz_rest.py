@@ -127,7 +127,10 @@ def _hooked(response_mode: str) -> dict[str, Any]:
 async def _activated(stack: Stack, document: dict[str, Any]) -> tuple[str, str]:
     created = json.loads((await call(stack, "POST", "/v1/workflows", {"name": "Fuzzed", "graph": document})).body)
     activated = json.loads((await call(stack, "POST", f"/v1/workflows/{created['id']}/activate")).body)
-    return str(created["id"]), str(activated["triggers"][0]["url"]).removeprefix("/v1/hooks/")
+    # The URL is absolute (under the address the request came to): the hook id is what follows /v1/hooks/.
+    hook_id = str(activated["triggers"][0]["url"]).rsplit("/v1/hooks/", 1)[1]
+    assert hook_id and "/" not in hook_id, activated["triggers"]
+    return str(created["id"]), hook_id
 
 
 async def seed(stack: Stack, runs: bool = False) -> Seeded:
@@ -354,6 +357,63 @@ async def test_a_streamed_oversized_body_is_413(stack: Stack) -> None:
     ApiError.model_validate_json(body)
 
 
+# -- webhooks: signature headers, methods and content types ---------------------------------------------------
+
+async def _signed_hooks(stack: Stack, seeded: Seeded) -> list[tuple[str, str]]:
+    """Two activated hooks that check signatures: (hook id, the header they read)."""
+    found = []
+    for verify, header in (({"kind": "stripe", "credentialName": seeded.credential}, "Stripe-Signature"),
+                           ({"kind": "hmac-sha256", "credentialName": seeded.credential, "header": "X-Signature"},
+                            "X-Signature")):
+        document = _hooked("onReceived")
+        document["nodes"][0]["data"]["config"]["verify"] = verify
+        found.append(((await _activated(stack, document))[1], header))
+    return found
+
+
+# Latin-1, as HTTP carries header values: "²" and other non-ASCII digits, control-free.
+_HEADER_TEXT = st.text(alphabet=st.characters(min_codepoint=0x20, max_codepoint=0xFF, exclude_characters="\x7f"),
+                       max_size=80)
+_TIMESTAMPS = st.sampled_from(["1700000000", "²", "١٢٣", "9" * 5000, "-1", ""]) | _HEADER_TEXT
+_DIGESTS = st.sampled_from(["a" * 64, "é" + "a" * 63, "²" * 64, "0" * 5000, ""]) | _HEADER_TEXT
+# Shaped like the real thing (t=…,v1=… for Stripe, sha256=… for HMAC), with odd parts, and anything at all.
+_SIGNATURE_PARTS = st.one_of(
+    st.builds(lambda t, v: f"t={t},v1={v}", _TIMESTAMPS, _DIGESTS),
+    _DIGESTS.map(lambda v: f"sha256={v}"), _DIGESTS, _HEADER_TEXT,
+)
+
+
+@fuzz_settings(scale=2)
+@given(data=st.data())
+async def test_webhook_signatures_methods_and_content_types_never_get_a_5xx(stack: Stack, seeded: Seeded,
+                                                                           data: st.DataObject) -> None:
+    assert stack.http is not None
+    if "signed" not in seeded.strategies:
+        seeded.strategies["signed"] = st.sampled_from(await _signed_hooks(stack, seeded))
+    hook, header = data.draw(seeded.strategies["signed"], label="hook")
+    method = data.draw(st.just("POST") | st.sampled_from(["GET", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD"]),
+                       label="method")
+    content_type = data.draw(st.sampled_from(["application/json", "application/x-www-form-urlencoded",
+                                              "text/plain; charset=utf-8", "application/cloudevents+json",
+                                              "multipart/form-data", "", "application/json; charset=latin-1"])
+                             | _HEADER_TEXT, label="content type")
+    body = data.draw(st.binary(max_size=200) | st.just(b'{"id": "evt"}') | st.just(b"a=1&a=2&b=%FF"), label="body")
+    signature = data.draw(_SIGNATURE_PARTS, label="signature")
+    path = f"/v1/hooks/{hook}"
+    url = yarl.URL(stack.base_url + path, encoded=True)
+    headers = {header: signature, **({"Content-Type": content_type} if content_type else {})}
+    try:
+        async with stack.http.request(method, url, data=body, headers=headers,
+                                      skip_auto_headers=("Content-Type",)) as response:
+            answer = Answer(response.status, await response.read(), response.headers.get("Content-Type", ""))
+    except aiohttp.ClientError as error:
+        raise AssertionError(f"{method} {path} {headers}: the gateway dropped the connection ({error!r})") from None
+    if method != "HEAD":
+        check(answer, method, f"{path} {headers}", body)
+    assert answer.status < 500
+    event(f"{method}: answered {answer.status}")
+
+
 # -- the run event WebSocket --------------------------------------------------------------------------------
 
 @fuzz_settings(scale=0.5)
@@ -379,4 +439,25 @@ async def test_the_event_socket_refuses_odd_run_ids_and_after_values_cleanly(sta
         assert refused.status < 500, f"{url}: handshake refused with {refused.status}"
         return
     assert code not in (1006, 1011), f"{url}: closed with {code} (1006: dropped, 1011: server error)"
+
+
+@fuzz_settings(scale=0.3)
+@given(path=st.sampled_from(["/v1/runs/live", "/v1/runs/live?x=1", "/v1/runs/live/x", "/v1/runs//events",
+                             "/v1/runs/%2e%2e/events", "/v1/nowhere"]) | path_segments(["x"]).map(lambda p: f"/v1/runs/live/{p}"))
+async def test_other_socket_paths_answer_cleanly(stack: Stack, path: str) -> None:
+    assert stack.http is not None
+    url = yarl.URL(f"{stack.base_url.replace('http', 'ws', 1)}{path}", encoded=True)
+    try:
+        async with stack.http.ws_connect(url) as ws:
+            async with asyncio.timeout(0.3):
+                async for message in ws:
+                    if message.type != aiohttp.WSMsgType.TEXT:
+                        break
+            code = ws.close_code
+    except TimeoutError:
+        return  # the live list stays open: it has nothing to say yet
+    except aiohttp.WSServerHandshakeError as refused:
+        assert refused.status < 500, f"{url}: handshake refused with {refused.status}"
+        return
+    assert code not in (1006, 1011), f"{url}: closed with {code}"
 

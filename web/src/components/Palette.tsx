@@ -63,7 +63,7 @@ export function Palette() {
                 </span>
                 <span className="palette__text">
                   <span className="palette__name">{definition.title}</span>
-                  <span className="palette__desc">{disabled ? 'Use Change trigger on the trigger' : definition.description}</span>
+                  <span className="palette__desc">{disabled ? 'Select the trigger, then Change trigger' : definition.description}</span>
                 </span>
               </button>
             </li>
