@@ -18,6 +18,7 @@ from nats.js.kv import KeyValue
 
 from automateos import master_key
 from automateos.cli import main
+from bus import Cipher
 from bus.credentials import CredentialStore
 
 DIED = 75  # the exit status of a simulated power cut
@@ -37,7 +38,7 @@ def install(fault: str) -> None:
                 resource.setrlimit(resource.RLIMIT_FSIZE, (8, resource.getrlimit(resource.RLIMIT_FSIZE)[1]))
             replace_file(path, text)
 
-        master_key._replace_file = limited  # type: ignore[assignment]
+        master_key._replace_file = limited
     elif fault.startswith("reencrypt"):
         left = int(fault.removeprefix("reencrypt"))
         update = KeyValue.update
@@ -52,7 +53,7 @@ def install(fault: str) -> None:
 
         KeyValue.update = dying_update  # type: ignore[method-assign]
     elif fault == "keycheck":
-        async def die(self: CredentialStore, *args: Any) -> None:
+        async def die(self: CredentialStore, new: Cipher) -> None:
             os._exit(DIED)
 
         CredentialStore._switch_key_check = die  # type: ignore[method-assign]
