@@ -11,6 +11,7 @@ How a run is started and its end learned (--path):
 
     python bench/throughput.py --runs 3000 --concurrency 50
     python bench/throughput.py --runs 3000 --concurrency 50 --path bus
+    python bench/throughput.py --runs 3000 --concurrency 50 --path bus --secured   # accounts and role users
     python bench/throughput.py --runs 300 --concurrency 1
     python bench/throughput.py --runs 600 --concurrency 64 --engines 1,4 --engine-concurrency 1 --mock-delay-ms 50
 """
@@ -39,7 +40,9 @@ from nats.js.api import AckPolicy, ConsumerConfig, RetentionPolicy, StreamConfig
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from automateos.settings import REPO_ROOT  # noqa: E402
 from bus import EmbeddedNats, free_port, new_master_key  # noqa: E402
+from bus.permissions import ROLES, new_password, password_variable  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 BENCH_TOKEN = "bench-admin-" + os.urandom(16).hex()
@@ -98,9 +101,13 @@ def rss_kb(pid: int) -> int:
 
 
 class StackUnderTest:
-    def __init__(self, engines: int, engine_concurrency: int, mock_delay_ms: float) -> None:
+    def __init__(self, engines: int, engine_concurrency: int, mock_delay_ms: float, secured: bool = False) -> None:
         self.tmp = tempfile.TemporaryDirectory(prefix="automateos-bench-")
-        self.nats = EmbeddedNats(Path(self.tmp.name) / "nats", port=free_port())
+        # secured: nats.conf with its accounts and role users, each actor on its own role, as `make up` runs it.
+        self.passwords = {role: new_password() for role in ROLES} if secured else {}
+        self.nats = EmbeddedNats(Path(self.tmp.name) / "nats", port=free_port(),
+                                 config_file=REPO_ROOT / "nats.conf" if secured else None,
+                                 env={**os.environ, **self._variables(ROLES)} if secured else None)
         self.port = free_port()
         self.mock_port = free_port()
         self.engines = engines
@@ -109,16 +116,25 @@ class StackUnderTest:
         self.processes: list[subprocess.Popen[bytes]] = []
         self.mock: subprocess.Popen[bytes] | None = None
 
+    def _variables(self, roles: tuple[str, ...]) -> dict[str, str]:
+        return {password_variable(role): self.passwords[role] for role in roles if role in self.passwords}
+
+    def login(self) -> dict[str, str]:
+        """What the bench's own NATS connection signs in with."""
+        return {"user": "admin", "password": self.passwords["admin"]} if self.passwords else {}
+
     def start(self) -> None:
         self.nats.start()
         env = {**os.environ, "NATS_URL": self.nats.url, "AUTOMATEOS_LOG_LEVEL": "WARNING", "AUTOMATEOS_MASTER_KEY": new_master_key(),
                "AUTOMATEOS_ADMIN_TOKEN": BENCH_TOKEN, "AUTOMATEOS_PORT": str(self.port), "AUTOMATEOS_ENGINE_CONCURRENCY": str(self.engine_concurrency)}
         self.mock = subprocess.Popen([sys.executable, str(HERE / "mock_server.py"), "--port", str(self.mock_port),
                                       "--delay-ms", str(self.mock_delay_ms)])
-        subprocess.run([sys.executable, "-m", "automateos", "setup"], env=env, check=True, stdout=subprocess.DEVNULL)
+        subprocess.run([sys.executable, "-m", "automateos", "setup"], env={**env, **self._variables(("admin",))},
+                       check=True, stdout=subprocess.DEVNULL)
         actors = ["orchestrator", *(["engine"] * self.engines), "gateway"]
         for actor in actors:
-            self.processes.append(subprocess.Popen([sys.executable, "-m", "automateos", actor], env=env))
+            self.processes.append(subprocess.Popen([sys.executable, "-m", "automateos", actor],
+                                                   env={**env, **self._variables((actor,))}))
         deadline = time.monotonic() + 60
         import urllib.request
 
@@ -164,7 +180,7 @@ async def drive(stack: StackUnderTest, runs: int, concurrency: int, warmup: int,
     body = json.dumps({"graph": graph}).encode()
     done: dict[str, asyncio.Future[str]] = {}
     early: dict[str, str] = {}
-    nc = await nats.connect(stack.nats.url)
+    nc = await nats.connect(stack.nats.url, **stack.login())
 
     async def on_event(msg: Msg) -> None:
         if b'"type":"run"' not in msg.data:
@@ -340,20 +356,22 @@ def main() -> int:
     parser.add_argument("--no-floor", action="store_true", help="skip the raw NATS floor")
     parser.add_argument("--path", choices=("ws", "webhook", "bus"), default="ws",
                         help="how runs start and their end is learned (see above)")
+    parser.add_argument("--secured", action="store_true",
+                        help="nats.conf's accounts and role users, each actor on its role, as `make up` runs it")
     args = parser.parse_args()
     warmup = args.warmup if args.warmup is not None else min(300, max(args.concurrency, args.runs // 10))
     print(f"machine: {platform.node()} {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
     print(f"runs={args.runs} concurrency={args.concurrency} engine-concurrency={args.engine_concurrency} "
-          f"mock-delay={args.mock_delay_ms:g} ms warmup={warmup} path={args.path}")
+          f"mock-delay={args.mock_delay_ms:g} ms warmup={warmup} path={args.path} secured={args.secured}")
     results = []
     for engines in (int(e) for e in args.engines.split(",")):
-        stack = StackUnderTest(engines, args.engine_concurrency, args.mock_delay_ms)
+        stack = StackUnderTest(engines, args.engine_concurrency, args.mock_delay_ms, secured=args.secured)
         stack.start()
         try:
             result = uvloop.run(drive(stack, args.runs, args.concurrency, warmup, args.path))
             print(result.report(), flush=True)
             results.append(result)
-            if not args.no_floor and engines == int(args.engines.split(",")[0]):
+            if not args.no_floor and not args.secured and engines == int(args.engines.split(",")[0]):
                 print(uvloop.run(raw_floor(stack.nats.url)), flush=True)
         finally:
             stack.stop()

@@ -19,9 +19,10 @@ What each role stands for, and what it must not be able to do (tests/bus/test_pe
 
 Accounts. A publish may carry any reply subject, and JetStream sends its acknowledgement there with no permission
 check, so a role that may publish into a stream could write the ack into any KV entry of the same account. The
-roles other systems are given therefore live in accounts of their own, holding no streams: `integrations` sees
-`runs.requested` as an imported service (its request lands here as `runs.external.integrations`, and the ack goes
-back to its own account) and `runs.events.>` as an imported stream.
+engine and the role other systems are given therefore live in accounts of their own, holding no streams, and
+reach only what they import (`Permissions.imports`): the engine, the JetStream API its workers call, as services
+(their answers come back to its own account), and `steps.abort` as a stream; `integrations`, `runs.requested` as a
+service (its request lands here as `runs.external.integrations`) and `runs.events.>` as a stream.
 
 JetStream needs API subjects besides the data ones; the helpers below name them. Creating consumers is allowed
 only on the streams a role reads (nats-server does not tie consumer creation to subscribe permissions: issue
@@ -40,7 +41,7 @@ ROLES = ("admin", "gateway", "orchestrator", "engine", "integrations")
 ACTOR_ROLES = ("gateway", "orchestrator", "engine")
 # The account holding the streams and buckets, and the account of each role outside it.
 APP_ACCOUNT = "AUTOMATEOS"
-EXTERNAL_ACCOUNTS = {"integrations": "INTEGRATIONS"}
+EXTERNAL_ACCOUNTS = {"engine": "ENGINE", "integrations": "INTEGRATIONS"}
 
 
 def password_variable(role: str) -> str:
@@ -59,9 +60,26 @@ def inbox_prefix(role: str) -> str:
 
 
 @dataclass(frozen=True)
+class Import:
+    """What a role in an account of its own reaches in the app's account: a service (its requests, and their
+    answers, which come back to its account) or a stream (messages the app publishes)."""
+
+    subject: str  # as the role sees it
+    app_subject: str | None = None  # where it lands in the app's account, when not the same
+    stream: bool = False
+    many_answers: bool = False  # a pull request: answered by every message it delivers
+
+    @property
+    def exported(self) -> str:
+        return self.app_subject or self.subject
+
+
+@dataclass(frozen=True)
 class Permissions:
     publish: list[str] = field(default_factory=list)
     subscribe: list[str] = field(default_factory=list)
+    # For a role in an account of its own (EXTERNAL_ACCOUNTS), everything it reaches of the app's account.
+    imports: list[Import] = field(default_factory=list)
 
 
 def _kv_read(bucket: str) -> list[str]:
@@ -70,6 +88,12 @@ def _kv_read(bucket: str) -> list[str]:
     return [f"$JS.API.DIRECT.GET.{stream}", f"$JS.API.DIRECT.GET.{stream}.>", f"$JS.API.STREAM.INFO.{stream}",
             f"$JS.API.CONSUMER.CREATE.{stream}", f"$JS.API.CONSUMER.CREATE.{stream}.>",
             f"$JS.API.CONSUMER.DELETE.{stream}.>", f"$JS.FC.{stream}.>"]
+
+
+def _kv_get(bucket: str) -> list[str]:
+    """Reading entries by key, and no listing: what an engine needs of a bucket."""
+    stream = f"KV_{bucket}"
+    return [f"$JS.API.DIRECT.GET.{stream}", f"$JS.API.DIRECT.GET.{stream}.>", f"$JS.API.STREAM.INFO.{stream}"]
 
 
 def _kv_write(bucket: str) -> list[str]:
@@ -129,19 +153,25 @@ def role_permissions() -> dict[str, Permissions]:
         ],
         subscribe=[f"{inbox_prefix('orchestrator')}.>"],
     )
+    engine_publish = [
+        *_BIND, subjects.STEPS_RESULT, *_pull(subjects.DISPATCH_STREAM, subjects.ENGINE_CONSUMER),
+        *_kv_get(subjects.CREDENTIALS_BUCKET), *_kv_get(subjects.STEP_OUTPUTS_BUCKET),
+        # The key check and the password salt, which whichever actor starts first writes (bus/credentials.py);
+        # never a credential.
+        f"$KV.{subjects.CREDENTIALS_BUCKET}.meta.>",
+    ]
     engine = Permissions(
-        publish=[
-            *_BIND, subjects.STEPS_RESULT, *_pull(subjects.DISPATCH_STREAM, subjects.ENGINE_CONSUMER),
-            *_kv_read(subjects.CREDENTIALS_BUCKET), *_kv_read(subjects.STEP_OUTPUTS_BUCKET),
-            # The key check and the password salt, which whichever actor starts first writes (bus/credentials.py);
-            # never a credential.
-            f"$KV.{subjects.CREDENTIALS_BUCKET}.meta.>",
-        ],
+        publish=engine_publish,
         subscribe=[f"{inbox_prefix('engine')}.>", subjects.STEPS_ABORT],
+        imports=[*(Import(subject, many_answers=subject.startswith("$JS.API.CONSUMER.MSG.NEXT."))
+                   for subject in dict.fromkeys(engine_publish)),
+                 Import(subjects.STEPS_ABORT, stream=True)],
     )
     integrations = Permissions(
         publish=[subjects.RUNS_REQUESTED],
         subscribe=[f"{subjects.RUN_EVENTS_PREFIX}.>", f"{inbox_prefix('integrations')}.>"],
+        imports=[Import(subjects.RUNS_REQUESTED, app_subject=subjects.runs_external("integrations")),
+                 Import(subjects.RUN_EVENTS_ALL, stream=True)],
     )
     return {"gateway": gateway, "orchestrator": orchestrator, "engine": engine, "integrations": integrations}
 
@@ -152,24 +182,31 @@ def auth_config() -> str:
     roles = role_permissions()
     lines = ["# Generated by `make nats-auth.conf` from bus/permissions.py: edit that, not this.",
              "# One user per actor role; each password comes from the server's environment, which `automateos up`",
-             "# fills from .env. No anonymous access. Roles handed to other systems live in accounts of their own.",
+             "# fills from .env. No anonymous access. Roles that hold no master key of the app's, or are handed",
+             "# to other systems, live in accounts of their own and reach only what they import.",
              "accounts {", f"  {APP_ACCOUNT}: {{", "    jetstream: enabled", "    users: ["]
     lines.append(f"      {{user: admin, password: ${password_variable('admin')}}}")
-    lines += [line for role in ACTOR_ROLES for line in _user(role, roles[role], "      ")]
-    lines.append("    ]")
-    lines.append("    exports: [")
+    lines += [line for role in ACTOR_ROLES if role not in EXTERNAL_ACCOUNTS
+              for line in _user(role, roles[role], "      ")]
+    lines += ["    ]", "    exports: ["]
     for role, account in EXTERNAL_ACCOUNTS.items():
-        lines.append(f'      {{service: "{subjects.runs_external(role)}", accounts: [{account}]}}')
-    lines.append(f'      {{stream: "{subjects.RUN_EVENTS_ALL}", accounts: [{", ".join(EXTERNAL_ACCOUNTS.values())}]}}')
+        for item in roles[role].imports:
+            kind = "stream" if item.stream else "service"
+            answers = ", response_type: stream" if item.many_answers else ""
+            lines.append(f'      {{{kind}: "{item.exported}"{answers}, accounts: [{account}]}}')
     lines += ["    ]", "  }"]
     for role, account in EXTERNAL_ACCOUNTS.items():
         lines += [f"  {account}: {{", "    users: ["]
         lines += _user(role, roles[role], "      ")
-        lines += ["    ]", "    imports: [",
-                  f'      {{service: {{account: {APP_ACCOUNT}, subject: "{subjects.runs_external(role)}"}}, '
-                  f'to: "{subjects.RUNS_REQUESTED}"}}',
-                  f'      {{stream: {{account: {APP_ACCOUNT}, subject: "{subjects.RUN_EVENTS_ALL}"}}}}',
-                  "    ]", "  }"]
+        lines += ["    ]", "    imports: ["]
+        for item in roles[role].imports:
+            source = f'{{account: {APP_ACCOUNT}, subject: "{item.exported}"}}'
+            if item.stream:
+                lines.append(f"      {{stream: {source}}}")
+            else:
+                to = f', to: "{item.subject}"' if item.app_subject else ""
+                lines.append(f"      {{service: {source}{to}}}")
+        lines += ["    ]", "  }"]
     lines += ["}", ""]
     return "\n".join(lines)
 

@@ -253,11 +253,13 @@ async def test_integrations_cannot_run_a_graph_of_their_own(
     assert mock_http.requests_to("/exfiltrate") == [] and CANARY not in json.dumps(record)
 
 
+@pytest.mark.parametrize(("role", "subject"), [("integrations", subjects.RUNS_REQUESTED),
+                                               ("engine", subjects.STEPS_RESULT)])
 @pytest.mark.parametrize("target", [f"$KV.{subjects.CREDENTIALS_BUCKET}.meta.keycheck",
                                     f"$KV.{subjects.WORKFLOWS_BUCKET}.head.wf_x", f"$KV.{subjects.TOKENS_BUCKET}.name.x",
                                     f"$KV.{subjects.RUNS_BUCKET}.r1"])
-async def test_integrations_cannot_write_a_kv_entry_through_a_reply_subject(
-    secured_stack: Stack, secured_nats: EmbeddedNats, target: str
+async def test_outside_roles_cannot_write_a_kv_entry_through_a_reply_subject(
+    secured_stack: Stack, secured_nats: EmbeddedNats, target: str, role: str, subject: str
 ) -> None:
     """JetStream sends its ack to whatever reply subject a publish names, unchecked: from another account, that
     subject is the other account's, so nothing here is written."""
@@ -274,17 +276,20 @@ async def test_integrations_cannot_write_a_kv_entry_through_a_reply_subject(
 
         before = await revision()
         violations: list[str] = []
-        nc = await as_role(secured_nats, "integrations", violations)
+        nc = await as_role(secured_nats, role, violations)
         try:
-            await nc.publish(subjects.RUNS_REQUESTED, b'{"workflowId": "none"}', reply=target)
+            await nc.publish(subject, b'{"workflowId": "none"}', reply=target)
             await nc.flush()
         finally:
             await nc.close()
+        assert not violations, violations
+        stream = subjects.RUNS_STREAM if subject == subjects.RUNS_REQUESTED else subjects.RESULTS_STREAM
 
-        # The request itself reaches the orchestrator (a run of nothing, refused there): once it is consumed,
-        # whatever its ack did is done.
+        # The message itself reaches the orchestrator (refused there): once it is consumed, whatever its ack did
+        # is done.
         async def handled() -> bool:
-            return (await admin.jetstream().stream_info(subjects.RUNS_STREAM)).state.messages == 0
+            info = await admin.jetstream().stream_info(stream)
+            return info.state.messages == 0 and info.state.last_seq >= 1
 
         await eventually(handled, what="the request to be consumed")
         assert await revision() == before, f"{key} was written"
