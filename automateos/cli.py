@@ -119,15 +119,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     setup_logging(args.command, settings.log_level)
     if args.command == "up":
-        from .master_key import ensure_admin_token, ensure_master_key, ensure_nats_passwords, remember_gateway_address
+        from .master_key import ensure_admin_token, ensure_nats_passwords, remember_gateway_address
         from .up import up
 
-        settings, notice = ensure_master_key(settings)
+        # The master key is ensured by `up` itself, once the bus is up: see automateos/up.py.
         settings, token_notice = ensure_admin_token(settings)
         # The broker `up` starts admits only the roles' users; one it does not start is its operator's to secure.
         settings, nats_notice = (settings, None) if settings.nats_url else ensure_nats_passwords(settings)
         address_notice = remember_gateway_address(settings)
-        for line in (notice, token_notice, nats_notice, address_notice):
+        for line in (token_notice, nats_notice, address_notice):
             if line:
                 print(f"✓ {line}", flush=True)
         return up(settings)
@@ -162,13 +162,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "credentials":
         from bus import DecryptionError, MasterKeyError
 
-        from .master_key import rotate_master_key
+        from .master_key import EnvWriteFailed, rotate_master_key
 
         try:
             print(uvloop.run(rotate_master_key(settings, settings.nats_url or settings.embedded_nats_url)))
         except (MasterKeyError, DecryptionError) as error:
             print(f"automateos credentials: {error}", file=sys.stderr)
             return 2
+        except EnvWriteFailed as error:
+            # Every step so far is kept, and a rerun takes it from there.
+            print(f"automateos credentials: {error}; no credential was lost: free some space and run the command "
+                  "again to finish", file=sys.stderr)
+            return 1
         return 0
     if args.command in ("run", "cancel", "workflows", "tokens"):
         from .api_client import CommandError

@@ -13,18 +13,23 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from bus import BusError, EmbeddedNats, LocalCluster
+from bus import BusError, EmbeddedNats, LocalCluster, MasterKeyError
 from bus.server import ends_with_parent
 from bus.permissions import ROLES, password_variable
 from schemas.credentials import NewCredential
+from schemas.host_patterns import fence_of_url
 
+from .master_key import EnvWriteFailed, ensure_master_key
 from .settings import Settings
 from .sign_in import SignInLinkError, sign_in_link
 
 log = logging.getLogger("automateos.up")
 
 _READY_TIMEOUT_S = 60.0
-OFFERED_CREDENTIALS = {"SLACK_WEBHOOK": "slackWebhook", "NOTION_TOKEN": "notionToken"}
+# Environment variable -> (credential, its fence). A credential that is a URL is fenced to that URL's own host instead
+# (a local stand-in for Slack must keep working); the examples suggest the same fences (meta.credentials).
+OFFERED_CREDENTIALS = {"SLACK_WEBHOOK": ("slackWebhook", ["hooks.slack.com"]),
+                       "NOTION_TOKEN": ("notionToken", ["api.notion.com"])}
 
 
 _RESTART_FIRST_S = 0.5
@@ -139,6 +144,10 @@ class Stack:
         # `up` owns the bus: it declares the streams and buckets once, with its settings; the actors only bind.
         subprocess.run([sys.executable, "-m", "automateos", "setup"], env=self._as_role("admin", env), check=True,
                        stdout=subprocess.DEVNULL if self.log else None)
+        # Only now: whether a new key may be made depends on whether the store already holds a key check.
+        self.settings, notice = ensure_master_key(self.settings, nats_url)
+        if notice:
+            print(f"✓ {notice}", flush=True)
         if self.settings.master_key:
             env["AUTOMATEOS_MASTER_KEY"] = self.settings.master_key
         actors = ["orchestrator", *(["engine"] * self.engines), "gateway"]
@@ -166,19 +175,22 @@ class Stack:
 
     def _offer_credentials_from_env(self) -> None:
         """SLACK_WEBHOOK and NOTION_TOKEN in the environment become credentials, unless already stored."""
-        for variable, name in OFFERED_CREDENTIALS.items():
+        for variable, (name, fence) in OFFERED_CREDENTIALS.items():
             value = os.environ.get(variable)
             if not value:
                 continue
+            allowed_hosts = fence_of_url(value) or fence
             base = f"{self.settings.gateway_url}/v1/credentials"
             request = urllib.request.Request(
                 base, method="POST",
                 headers={"Content-Type": "application/json", "Authorization": f"Bearer {self.settings.admin_token}"},
-                data=NewCredential(name=name, value=value, description=f"from {variable}").model_dump_json().encode(),
+                data=NewCredential(name=name, value=value, description=f"from {variable}",
+                                   allowedHosts=allowed_hosts).model_dump_json().encode(),
             )
             try:
                 with urllib.request.urlopen(request, timeout=10):
-                    print(f"✓ credential {name} added from {variable}", flush=True)
+                    print(f"✓ credential {name} added from {variable}, to be sent only to {', '.join(allowed_hosts)}",
+                          flush=True)
             except urllib.error.HTTPError as error:
                 if error.code != 409:  # 409: stored already, and a stored value wins over the environment
                     print(f"✗ could not add credential {name} from {variable}: HTTP {error.code}", flush=True)
@@ -260,7 +272,7 @@ def up(settings: Settings) -> int:
             time.sleep(0.2)
         print("Stopping…", flush=True)
         return 0
-    except (BusError, SignInLinkError) as error:
+    except (BusError, SignInLinkError, MasterKeyError, EnvWriteFailed) as error:
         print(f"✗ {error}", file=sys.stderr, flush=True)
         return 1
     finally:

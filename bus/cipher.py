@@ -41,17 +41,23 @@ class Cipher:
         self._aead = AESGCM(key)
         self.key_id = hashlib.sha256(b"automateos-key-id" + key).hexdigest()[:16]
 
-    def seal(self, name: str, plaintext: str) -> Sealed:
+    def seal(self, name: str, plaintext: str, bound: str = "") -> Sealed:
+        """`bound`: more associated data (a credential's fence), which then cannot change without the key."""
         nonce = os.urandom(NONCE_BYTES)
-        return Sealed(self.key_id, nonce, self._aead.encrypt(nonce, plaintext.encode(), name.encode()))
+        return Sealed(self.key_id, nonce, self._aead.encrypt(nonce, plaintext.encode(), _associated(name, bound)))
 
-    def open(self, name: str, sealed: Sealed) -> str:
+    def open(self, name: str, sealed: Sealed, bound: str = "") -> str:
         if sealed.key_id != self.key_id:
             raise DecryptionError(f"'{name}' was encrypted with another master key (key id {sealed.key_id})")
         try:
-            return self._aead.decrypt(sealed.nonce, sealed.ciphertext, name.encode()).decode()
+            return self._aead.decrypt(sealed.nonce, sealed.ciphertext, _associated(name, bound)).decode()
         except InvalidTag:
             raise DecryptionError(f"'{name}' cannot be decrypted: wrong master key or tampered value") from None
+
+
+def _associated(name: str, bound: str) -> bytes:
+    # A NUL cannot be in a credential name, so name + bound is read one way only; nothing bound: as before.
+    return f"{name}\0{bound}".encode() if bound else name.encode()
 
 
 def new_master_key() -> str:

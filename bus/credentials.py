@@ -54,6 +54,7 @@ class CredentialStore:
     def __init__(self, kv: KeyValue, cipher: Cipher) -> None:
         self.kv = kv
         self.cipher = cipher
+        self._previous: Cipher | None = None  # during a rotation: the key being replaced
 
     @classmethod
     async def open(
@@ -80,9 +81,19 @@ class CredentialStore:
         except MasterKeyError:
             if rotating_to is None:
                 raise
-            store.cipher = rotating_to  # the rotation got as far as its key check: finish with the new key
+            # The rotation got as far as its key check: finish with the new key, and the old one for what is left.
+            store._previous, store.cipher = store.cipher, rotating_to
             await store._check_key()
         return store
+
+    @staticmethod
+    async def has_key_check(kv: KeyValue) -> bool:
+        """Whether some actor has opened this store with a master key: its credentials, if any, need that key."""
+        try:
+            entry = await kv.get(_KEY_CHECK)
+        except KeyNotFoundError:
+            return False
+        return bool(entry.value)
 
     async def _check_key(self) -> None:
         try:
@@ -101,23 +112,26 @@ class CredentialStore:
                 "(check AUTOMATEOS_MASTER_KEY / AUTOMATEOS_MASTER_PASSWORD)"
             ) from None
 
-    async def create(self, name: str, value: str, description: str | None) -> CredentialInfo:
+    async def create(self, name: str, value: str, description: str | None,
+                     allowed_hosts: list[str] | None = None) -> CredentialInfo:
         await self._check_key()  # after a key rotation, a process with the old key must not write
-        stored = self._seal(name, value, description)
+        stored = self._seal(name, value, description, allowed_hosts or [])
         try:
             await self.kv.create(_PREFIX + name, stored.model_dump_json().encode())
         except KeyWrongLastSequenceError:
             raise CredentialExists(f"credential '{name}' exists already; replace it with PUT") from None
         return stored.info()
 
-    async def replace(self, name: str, value: str, description: str | None) -> tuple[CredentialInfo, bool]:
-        """Returns (info, created)."""
+    async def replace(self, name: str, value: str, description: str | None,
+                      allowed_hosts: list[str] | None = None) -> tuple[CredentialInfo, bool]:
+        """Returns (info, created). `allowed_hosts` None keeps the current fence."""
         await self._check_key()
         current = await self._stored(name)
-        stored = self._seal(name, value, description)
         if current is None:
-            return await self.create(name, value, description), True
+            return await self.create(name, value, description, allowed_hosts), True
         previous, revision = current
+        stored = self._seal(name, value, description,
+                            previous.allowedHosts if allowed_hosts is None else allowed_hosts)
         stored.createdAt = previous.createdAt
         if description is None:
             stored.description = previous.description
@@ -143,36 +157,75 @@ class CredentialStore:
 
     async def reveal(self, name: str) -> str:
         """The plaintext, for the engine's request only. Never log or return it."""
+        return (await self.reveal_fenced(name))[0]
+
+    async def reveal_fenced(self, name: str) -> tuple[str, list[str]]:
+        """The plaintext and the hosts it may be sent to (empty: anywhere). A fence changed without the key fails
+        to decrypt, since it is bound into the ciphertext."""
         found = await self._stored(name)
         if found is None:
             raise CredentialMissing(name)
-        return self.cipher.open(name, _sealed(found[0]))
+        stored = found[0]
+        return self.cipher.open(name, _sealed(stored), _bound(stored.allowedHosts)), stored.allowedHosts
 
     async def rotate(self, new: Cipher) -> int:
-        """Re-encrypt every credential under `new`. Re-running after an interruption finishes the job."""
+        """Re-encrypt every credential under `new`, then switch the key check to it. Every step can be cut and
+        run again: a credential already under `new` is left alone, and the key check moves last, so until then
+        the old key still opens the store. Returns how many credentials this call re-encrypted."""
+        rotated = await self._reencrypt(new)
+        await self._switch_key_check(new)
+        if self.cipher.key_id != new.key_id:
+            self._previous, self.cipher = self.cipher, new
+        # A gateway that checked the old key just before the switch may have written one more under it.
+        return rotated + await self._reencrypt(new)
+
+    async def _reencrypt(self, new: Cipher) -> int:
         rotated = 0
         for name in await self.names():
-            found = await self._stored(name)
-            if found is None:
-                continue
-            stored, revision = found
-            if stored.keyId == new.key_id:
-                continue  # done by an earlier, interrupted run
-            plaintext = self.cipher.open(name, _sealed(stored))
-            sealed = new.seal(name, plaintext)
-            updated = stored.model_copy(update={
-                "keyId": sealed.key_id,
-                "nonce": base64.b64encode(sealed.nonce).decode(),
-                "ciphertext": base64.b64encode(sealed.ciphertext).decode(),
-            })
-            await self.kv.update(_PREFIX + name, updated.model_dump_json().encode(), last=revision)
-            rotated += 1
-        await self.kv.put(_KEY_CHECK, _encode(new.seal(_KEY_CHECK, _KEY_CHECK_TEXT), _KEY_CHECK))
-        self.cipher = new
+            while (found := await self._stored(name)) is not None:
+                stored, revision = found
+                if stored.keyId == new.key_id:
+                    break
+                old = next((c for c in (self.cipher, self._previous) if c is not None and c.key_id == stored.keyId),
+                           None)
+                if old is None:
+                    raise DecryptionError(f"'{name}' was encrypted with a master key that is neither the current "
+                                          f"nor the new one (key id {stored.keyId})")
+                bound = _bound(stored.allowedHosts)
+                sealed = new.seal(name, old.open(name, _sealed(stored), bound), bound)
+                updated = stored.model_copy(update={
+                    "keyId": sealed.key_id,
+                    "nonce": base64.b64encode(sealed.nonce).decode(),
+                    "ciphertext": base64.b64encode(sealed.ciphertext).decode(),
+                })
+                try:
+                    await self.kv.update(_PREFIX + name, updated.model_dump_json().encode(), last=revision)
+                except KeyWrongLastSequenceError:
+                    continue  # replaced meanwhile: re-read it and re-encrypt what is there now
+                rotated += 1
+                break
         return rotated
 
-    def _seal(self, name: str, value: str, description: str | None) -> StoredCredential:
-        sealed = self.cipher.seal(name, value)
+    async def _switch_key_check(self, new: Cipher) -> None:
+        while True:
+            try:
+                entry = await self.kv.get(_KEY_CHECK)
+            except KeyNotFoundError:
+                entry = None
+            if entry is not None and _decode(entry.value).key_id == new.key_id:
+                return
+            value = _encode(new.seal(_KEY_CHECK, _KEY_CHECK_TEXT), _KEY_CHECK)
+            try:
+                if entry is None:
+                    await self.kv.create(_KEY_CHECK, value)
+                else:
+                    await self.kv.update(_KEY_CHECK, value, last=entry.revision)
+                return
+            except KeyWrongLastSequenceError:
+                continue
+
+    def _seal(self, name: str, value: str, description: str | None, allowed_hosts: list[str]) -> StoredCredential:
+        sealed = self.cipher.seal(name, value, _bound(allowed_hosts))
         return StoredCredential(
             name=name,
             keyId=sealed.key_id,
@@ -180,6 +233,7 @@ class CredentialStore:
             ciphertext=base64.b64encode(sealed.ciphertext).decode(),
             masked=mask_secret(value),
             description=description,
+            allowedHosts=allowed_hosts,
         )
 
     async def _stored(self, name: str) -> tuple[StoredCredential, int] | None:
@@ -204,6 +258,10 @@ async def _scrypt_params(kv: KeyValue) -> dict[str, Any]:
         return params
     except KeyWrongLastSequenceError:
         return dict(json.loads((await kv.get(_SALT_KEY)).value or b"{}"))
+
+
+def _bound(allowed_hosts: list[str]) -> str:
+    return "\n".join(allowed_hosts)
 
 
 def _sealed(stored: StoredCredential) -> Sealed:

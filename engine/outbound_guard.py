@@ -4,12 +4,19 @@ aiohttp asks the connector for every connection, each redirect hop included. The
 host first (metadata names, and numeric hosts in any spelling, which aiohttp connects to without asking a
 resolver); the resolver then keeps only the allowed addresses of a name, and aiohttp connects to exactly
 those, so a name that resolves to a public address once and a private one later (DNS rebinding) gets nowhere.
+
+The same place enforces credential fences: a step that sends fenced credentials runs inside `sending_credentials`,
+and the connector refuses any connection, each redirect hop included, to a host one of their fences does not name.
+aiohttp calls the connector in the task that made the request, so the step's fences are the ones in force.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import socket
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 import aiohttp
@@ -18,7 +25,20 @@ from aiohttp.connector import Connection
 from aiohttp.tracing import Trace
 
 from .errors import OutboundRefused
-from .outbound_policy import OutboundPolicy, host_refusal, parse_address, resolved_refusal
+from .outbound_policy import OutboundPolicy, fence_refusal, host_refusal, parse_address, resolved_refusal
+
+# Credential name -> allowedHosts, for the credentials the current step sends; empty: none is fenced.
+_fences: ContextVar[Mapping[str, Sequence[str]]] = ContextVar("credential_fences", default={})
+
+
+@contextmanager
+def sending_credentials(fences: Mapping[str, Sequence[str]]) -> Iterator[None]:
+    """Every connection made inside goes only where each of these fences allows."""
+    token = _fences.set(fences)
+    try:
+        yield
+    finally:
+        _fences.reset(token)
 
 
 class GuardedResolver(AbstractResolver):
@@ -68,7 +88,12 @@ class GuardedConnector(aiohttp.TCPConnector):
     async def connect(self, req: aiohttp.ClientRequest, traces: list[Trace],
                       timeout: aiohttp.ClientTimeout) -> Connection:
         try:
-            reason = host_refusal(req.url.raw_host or "", self.guard.policy)
+            host = req.url.raw_host or ""
+            reason = host_refusal(host, self.guard.policy)
+            if reason is None and (fences := _fences.get()):
+                shown = req.url.host or host
+                shown = shown if req.url.is_default_port() else f"{shown}:{req.url.port}"
+                reason = fence_refusal(fences, host, req.url.port or 0, shown)
             if reason is not None:
                 raise OutboundRefused(reason)
             return await super().connect(req, traces, timeout)

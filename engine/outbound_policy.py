@@ -5,6 +5,9 @@ Always refused, whatever the settings: cloud metadata names and addresses, link-
 unspecified address (0.0.0.0/8, ::), which reaches this machine. With `block_private` (the
 AUTOMATEOS_BLOCK_PRIVATE_NETWORKS setting) also loopback, private, shared (CGNAT), multicast and reserved ranges.
 The allowlist (AUTOMATEOS_OUTBOUND_ALLOW) reopens the second group only, never the first.
+
+Beside those, a step that sends a fenced credential (its `allowedHosts`) may connect only to the hosts its fence
+names (`fence_refusal`).
 """
 
 from __future__ import annotations
@@ -12,8 +15,11 @@ from __future__ import annotations
 import ipaddress
 import re
 import socket
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
+
+from schemas.host_patterns import parse_host_pattern
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -182,3 +188,31 @@ def resolved_refusal(host: str, address: IPAddress, policy: OutboundPolicy) -> s
     if rule is None:
         return None
     return f"{normalise_name(host)} resolves to {unwrap(address)}, {rule.what} ({rule.why()})"
+
+
+def fence_refusal(fences: Mapping[str, Sequence[str]], host: str, port: int, shown: str) -> str | None:
+    """Why a request to `host`:`port` may not carry the fenced credentials it uses, or None.
+
+    `fences`: credential name -> its allowedHosts (schemas/host_patterns.py); `shown`: the host as the user should
+    read it. The URL's host is matched as written (a name against names, an address against addresses in any
+    spelling), never by what it resolves to: the fence trusts a name, not whoever answers for it."""
+    name = normalise_name(host)
+    address = parse_address(host)
+    for credential, patterns in sorted(fences.items()):
+        if not any(_fence_allows(pattern, name, address, port) for pattern in patterns):
+            return f"credential '{credential}' may only be sent to {', '.join(patterns)}; this request goes to {shown}"
+    return None
+
+
+def _fence_allows(text: str, name: str, address: IPAddress | None, port: int) -> bool:
+    try:
+        pattern = parse_host_pattern(text)
+    except ValueError:
+        return False  # stored by an older or broken writer: match nothing rather than guess
+    if pattern.port is not None and pattern.port != port:
+        return False
+    if pattern.address:
+        return address is not None and address == parse_address(pattern.host)
+    if address is not None:
+        return False
+    return name.endswith("." + pattern.host) if pattern.subdomains else name == pattern.host

@@ -17,6 +17,7 @@ from schemas.node_types import NodeType
 
 from .errors import StepFailed
 from .nodes import EXECUTORS, NodeContext, NodeOutcome, StepContext
+from .outbound_guard import sending_credentials
 from .templating import Renderer, credential_names, has_template
 
 
@@ -28,7 +29,7 @@ async def run_step(dispatch: StepDispatch, context: NodeContext) -> NodeOutcome:
         raise StepFailed(f"this worker cannot execute step type {dispatch.type!r}")
     # Checked before any secret is revealed; a config with nothing to fill in is what runs.
     config = _validated(node_type, dispatch.config, f"invalid {node_type.title} configuration")
-    secrets = await _reveal(node_type, dispatch.config, context)
+    secrets, fences = await _reveal(node_type, dispatch.config, context)
     if secrets or has_template(_templated(node_type, dispatch.config)) or _has_expression(node_type, dispatch.config):
         try:
             rendered = _rendered(node_type, dispatch, secrets)
@@ -38,10 +39,14 @@ async def run_step(dispatch: StepDispatch, context: NodeContext) -> NodeOutcome:
             raise _scrubbed(failure, Scrubber([], known=list(secrets.values()))) from None
     # What was sent may come back (an API echoing its Authorization header in an error page): scrub the
     # values of sensitive fields too, beside the credentials.
-    scrub = Scrubber(_sent_secrets(config.model_dump(warnings=False)), known=list(secrets.values()))
+    # A credential field holds the credential's name (`auth.credentialName`), not a secret: masking it would hide
+    # which credential a refusal names.
+    sent = _sent_secrets(config.model_dump(warnings=False, exclude=set(node_type.credential_fields)))
+    scrub = Scrubber(sent, known=list(secrets.values()))
     step = StepContext(dispatch=dispatch, session=context.session, secrets=secrets, scrub=scrub)
     try:
-        outcome = await executor(config, step)
+        with sending_credentials(fences):
+            outcome = await executor(config, step)
     except StepFailed as failure:
         raise _scrubbed(failure, scrub) from None
     if scrub:
@@ -79,27 +84,33 @@ def _validated(
     return model.model_copy(update={f: config[f] for f in typed}) if typed else model
 
 
-async def _reveal(node_type: NodeType, config: dict[str, Any], context: NodeContext) -> dict[str, str]:
-    """Every credential the step uses, fetched and decrypted before anything is rendered or sent."""
+async def _reveal(
+    node_type: NodeType, config: dict[str, Any], context: NodeContext
+) -> tuple[dict[str, str], dict[str, list[str]]]:
+    """Every credential the step uses, fetched and decrypted before anything is rendered or sent, and the fences of
+    those that have one. A credential named anywhere in the step counts as sent wherever the step connects."""
     names = credential_names(list(_templated(node_type, config).values()))
     for field in node_type.credential_fields:
         reference = config.get(field)
         if isinstance(reference, dict) and isinstance(reference.get("credentialName"), str):
             names.add(reference["credentialName"])
     if not names:
-        return {}
+        return {}, {}
     store = context.credentials
     if store is None:
         raise StepFailed("this worker has no master key, so it cannot use credentials")
-    values = {}
+    values: dict[str, str] = {}
+    fences: dict[str, list[str]] = {}
     for name in sorted(names):
         try:
-            values[name] = await store.reveal(name)
+            values[name], allowed_hosts = await store.reveal_fenced(name)
+            if allowed_hosts:
+                fences[name] = allowed_hosts
         except CredentialMissing as missing:
             raise StepFailed(str(missing)) from None
         except DecryptionError as error:
             raise StepFailed(str(error)) from None
-    return values
+    return values, fences
 
 
 def _rendered(node_type: NodeType, dispatch: StepDispatch, secrets: dict[str, str]) -> dict[str, Any]:

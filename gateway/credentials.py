@@ -39,12 +39,12 @@ async def list_credentials(request: Request) -> Response:
 async def create_credential(request: Request) -> Response:
     new = parse_body(NewCredential, await read_body(request))
     try:
-        info = await credentials_of(request).create(new.name, new.value, new.description)
+        info = await credentials_of(request).create(new.name, new.value, new.description, new.allowedHosts)
     except MasterKeyError as error:
         raise ApiException(503, "unavailable", f"{error}; restart the gateway with the current key") from None
     except CredentialExists as exists:
         raise ApiException(409, "conflict", str(exists), [FieldIssue(field="name", reason="already exists")]) from None
-    await audit.record(request, "credential.create", new.name)
+    await audit.record(request, "credential.create", new.name, None, **_fence(new.allowedHosts))
     return json_response(info, 201)
 
 
@@ -52,11 +52,18 @@ async def replace_credential(request: Request) -> Response:
     name = _name(request)
     replaced = parse_body(ReplacedCredential, await read_body(request))
     try:
-        info, created = await credentials_of(request).replace(name, replaced.value, replaced.description)
+        info, created = await credentials_of(request).replace(name, replaced.value, replaced.description,
+                                                                   replaced.allowedHosts)
     except MasterKeyError as error:
         raise ApiException(503, "unavailable", f"{error}; restart the gateway with the current key") from None
-    await audit.record(request, "credential.create" if created else "credential.replace", name)
+    await audit.record(request, "credential.create" if created else "credential.replace", name, None,
+                       **_fence(info.allowedHosts))
     return json_response(info, 201 if created else 200)
+
+
+def _fence(allowed_hosts: list[str]) -> dict[str, list[str]]:
+    # Who widened or removed a fence is worth knowing afterwards; the hosts are not secret.
+    return {"allowedHosts": allowed_hosts} if allowed_hosts else {}
 
 
 async def delete_credential(request: Request) -> Response:

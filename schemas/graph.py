@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from pydantic import Field, field_validator
 
 from ._base import Contract
-from .credentials import GET_CREDENTIAL
+from .credentials import GET_CREDENTIAL, AllowedHosts
 from .limits import SHALLOW, shallow
 from .node_types import REGISTRY, NodeSettings
 
@@ -53,11 +53,20 @@ class Edge(Contract):
     data: dict[str, Any] | None = None
 
 
+class CredentialSuggestion(Contract):
+    """What a template suggests for a credential it uses, when the builder offers to add it."""
+
+    allowedHosts: AllowedHosts = Field(default_factory=list)
+
+
 class GraphMeta(Contract):
     name: str = "Untitled workflow"
     version: int | str | None = None
     exportedAt: str | None = None
     description: str | None = None
+    credentials: dict[str, CredentialSuggestion] | None = Field(
+        default=None, description="suggestions for the credentials the workflow uses, by name (templates fence "
+        "theirs to their API's host)")
 
 
 class Graph(Contract):

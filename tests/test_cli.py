@@ -11,6 +11,7 @@ from pathlib import Path
 
 import aiohttp
 import pytest
+from dotenv import dotenv_values
 
 from automateos.run_command import RunCommandError, apply_sets, parse_inputs
 from automateos.settings import REPO_ROOT, Settings, SettingsError
@@ -272,7 +273,17 @@ async def test_env_credentials_are_offered_and_survive_key_rotation(tmp_path: Pa
 
     up, lines = await start_up(env)
     try:
-        assert any("credential notionToken added from NOTION_TOKEN" in line for line in lines), lines
+        assert any("credential notionToken added from NOTION_TOKEN, to be sent only to api.notion.com" in line
+                   for line in lines), lines
+        # Fenced by default: the token does not go to the mock standing in for Notion.
+        code, output = await automateos_run(str(EXAMPLES / "notion-automation.json"), *notion, env=env)
+        assert code == 1 and "credential 'notionToken' may only be sent to api.notion.com" in output, output
+        assert mock_http.requests_to("/v1/pages") == []
+        admin = dotenv_values(tmp_path / ".env")["AUTOMATEOS_ADMIN_TOKEN"]
+        async with aiohttp.ClientSession(headers={"Authorization": f"Bearer {admin}"}) as http_client:
+            async with http_client.put(f"{gateway}/v1/credentials/notionToken", json={
+                    "value": token, "allowedHosts": ["api.notion.com", f"127.0.0.1:{mock_http.port}"]}) as response:
+                assert response.status == 200, await response.text()
         first_key = (tmp_path / ".env").read_text()
         rotate = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "automateos", "credentials", "rotate-key",

@@ -8,9 +8,12 @@ from typing import Any
 
 import pytest
 from pydantic import TypeAdapter
+from yarl import URL
 
 from automateos.settings import REPO_ROOT
-from schemas import REGISTRY, Workflow, compile_workflow
+from automateos.up import OFFERED_CREDENTIALS
+from engine.outbound_policy import fence_refusal
+from schemas import REGISTRY, Graph, Workflow, as_graph, compile_workflow
 from tests.support.graphs import steps_by_id
 from tests.support.mock_http import MockHttp, Reply
 from tests.support.stack import Stack
@@ -23,6 +26,29 @@ EXAMPLES = sorted((REPO_ROOT / "examples").glob("*.json"))
 def test_every_example_compiles(path: Path) -> None:
     dag = compile_workflow(TypeAdapter(Workflow).validate_json(path.read_bytes()))
     assert REGISTRY.get(dag.steps[0].type).kind == "trigger"  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
+def test_every_credential_an_example_sends_is_fenced_to_the_host_it_is_sent_to(path: Path) -> None:
+    """Templates fence their credentials by default: the builder suggests meta.credentials when it offers to add
+    one, and `up` fences the ones it offers the same way."""
+    graph = as_graph(TypeAdapter(Workflow).validate_json(path.read_bytes()))
+    suggested = (graph.meta.credentials if graph.meta else None) or {}
+    for node in graph.nodes:
+        if node.type != "http":
+            continue
+        config = node.data.config or {}
+        sent = Graph(nodes=[node]).credential_names()
+        url = str(config.get("url", ""))
+        for name in sent:
+            assert suggested.get(name) and suggested[name].allowedHosts, f"{path.name}: {name} is not fenced"
+            if "{{" not in url:  # a literal URL: its host must be inside the fence
+                parts = URL(url)
+                assert fence_refusal({name: suggested[name].allowedHosts}, parts.raw_host or "", parts.port or 0,
+                                     str(parts.host)) is None, (path.name, name, url)
+    for variable, (name, fence) in OFFERED_CREDENTIALS.items():
+        if name in suggested:
+            assert suggested[name].allowedHosts == fence, f"up fences {name} (from {variable}) as the examples do"
 
 
 def test_the_first_template_format_still_imports() -> None:

@@ -13,7 +13,9 @@ from schemas.masking import Scrubber
 
 
 class Credentials(Protocol):
-    async def reveal(self, name: str) -> str: ...
+    async def reveal_fenced(self, name: str) -> tuple[str, list[str]]:
+        """The value, and the hosts it may be sent to (empty: anywhere)."""
+        ...
 
 
 @dataclass

@@ -110,3 +110,24 @@ async def test_a_process_with_the_old_key_cannot_write_after_rotation(bus: Bus) 
     await rotator.rotate(Cipher(key_from_base64(new_key)))
     with pytest.raises(MasterKeyError):
         await stale.create("late", "written-with-the-old-key", None)
+
+
+async def test_a_fence_is_bound_to_the_value_so_widening_it_in_kv_makes_it_unreadable(bus: Bus) -> None:
+    from bus import DecryptionError
+    from schemas.credentials import StoredCredential
+
+    key = new_master_key()
+    store = await CredentialStore.open(bus.credentials_kv, key, None)
+    await store.create("notionToken", "secret_notion_value", None, ["api.notion.com"])
+    assert await store.reveal_fenced("notionToken") == ("secret_notion_value", ["api.notion.com"])
+    # Rotation keeps the fence and the binding.
+    new_key = new_master_key()
+    await store.rotate(Cipher(key_from_base64(new_key)))
+    rotated = await CredentialStore.open(bus.credentials_kv, new_key, None)
+    assert await rotated.reveal_fenced("notionToken") == ("secret_notion_value", ["api.notion.com"])
+    # Someone who can write the bucket but holds no key drops the fence: the value no longer opens.
+    entry = await bus.credentials_kv.get("c.notionToken")
+    stored = StoredCredential.model_validate_json(entry.value or b"")
+    await bus.credentials_kv.put("c.notionToken", stored.model_copy(update={"allowedHosts": []}).model_dump_json().encode())
+    with pytest.raises(DecryptionError):
+        await rotated.reveal_fenced("notionToken")

@@ -120,8 +120,8 @@ class _Credentials:
     def __init__(self, values: dict[str, str]) -> None:
         self.values = values
 
-    async def reveal(self, name: str) -> str:
-        return self.values[name]
+    async def reveal_fenced(self, name: str) -> tuple[str, list[str]]:
+        return self.values[name], []
 
 
 @pytest.mark.parametrize("secret", ["pässwörd-Zürich-42", 'ab"cd\\ef-123456', "a/b/c/d/e/f-7", "12345", "x<y>&z-pass"])

@@ -24,8 +24,8 @@ class _Credentials:
     def __init__(self, values: dict[str, str]) -> None:
         self.values = values
 
-    async def reveal(self, name: str) -> str:
-        return self.values[name]
+    async def reveal_fenced(self, name: str) -> tuple[str, list[str]]:
+        return self.values[name], []
 
 
 CANARY = "canary-5ecret-value-0123456789"

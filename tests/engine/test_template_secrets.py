@@ -78,8 +78,8 @@ def test_the_sandbox_refuses_a_secret_however_it_got_there(template: str) -> Non
 
 
 class _Credentials:
-    async def reveal(self, name: str) -> str:
-        return CANARY
+    async def reveal_fenced(self, name: str) -> tuple[str, list[str]]:
+        return CANARY, []
 
 
 @pytest.fixture

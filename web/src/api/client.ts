@@ -74,7 +74,8 @@ export interface Api {
   getTemplate(id: string): Promise<unknown>;
   listCredentials(): Promise<Credential[]>;
   createCredential(credential: NewCredential): Promise<Credential>;
-  replaceCredential(name: string, value: string, description?: string | null): Promise<Credential>;
+  /** `allowedHosts` undefined keeps the credential's fence; [] removes it. */
+  replaceCredential(name: string, value: string, description?: string | null, allowedHosts?: string[]): Promise<Credential>;
   /** A 409 `in_use` ApiError while saved workflows use it (its `detail.usedBy` names them), unless `force`. */
   deleteCredential(name: string, force?: boolean): Promise<void>;
 }
@@ -171,8 +172,12 @@ export const httpApi: Api = {
   getTemplate: (id) => request('GET', `/v1/templates/${encodeURIComponent(id)}`),
   listCredentials: () => request('GET', '/v1/credentials'),
   createCredential: (credential) => request('POST', '/v1/credentials', credential),
-  replaceCredential: (name, value, description) =>
-    request('PUT', `/v1/credentials/${encodeURIComponent(name)}`, description ? { value, description } : { value }),
+  replaceCredential: (name, value, description, allowedHosts) =>
+    request('PUT', `/v1/credentials/${encodeURIComponent(name)}`, {
+      value,
+      ...(description ? { description } : {}),
+      ...(allowedHosts ? { allowedHosts } : {}),
+    }),
   deleteCredential: async (name, force) => {
     await request('DELETE', `/v1/credentials/${encodeURIComponent(name)}${force ? '?force=true' : ''}`);
   },

@@ -39,17 +39,19 @@ export function fakeApi(overrides: Partial<Api> = {}): Api {
     listTemplates: vi.fn(async () => []),
     getTemplate: vi.fn(),
     listCredentials: vi.fn(async () => []),
-    createCredential: vi.fn(async ({ name, description }) => ({
+    createCredential: vi.fn(async ({ name, description, allowedHosts }) => ({
       name,
       masked: '••••••••',
       description: description ?? null,
+      allowedHosts: allowedHosts ?? [],
       createdAt: '2026-01-01T00:00:00Z',
       updatedAt: '2026-01-01T00:00:00Z',
     })),
-    replaceCredential: vi.fn(async (name, _value, description) => ({
+    replaceCredential: vi.fn(async (name, _value, description, allowedHosts) => ({
       name,
       masked: '••••••••',
       description: description ?? null,
+      allowedHosts: allowedHosts ?? [],
       createdAt: '2026-01-01T00:00:00Z',
       updatedAt: '2026-01-02T00:00:00Z',
     })),

@@ -9,11 +9,19 @@ export interface CreateRunResponse {
 }
 
 export interface CredentialInfo {
+  /** where the value may be sent: host names (api.notion.com), *.domain for its subdomains, or addresses, each with an optional :port; empty: anywhere */
+  allowedHosts: string[];
   createdAt: string;
   description: string | null;
   masked: string;
   name: string;
   updatedAt: string;
+}
+
+/** What a template suggests for a credential it uses, when the builder offers to add it. */
+export interface CredentialSuggestion {
+  /** where the value may be sent: host names (api.notion.com), *.domain for its subdomains, or addresses, each with an optional :port; empty: anywhere */
+  allowedHosts: string[];
 }
 
 /** Output handles made from a config field: one per value of the list `field`, then `extra`. */
@@ -74,6 +82,8 @@ export interface Graph {
 }
 
 export interface GraphMeta {
+  /** suggestions for the credentials the workflow uses, by name (templates fence theirs to their API's host) */
+  credentials: Record<string, CredentialSuggestion> | null;
   description: string | null;
   exportedAt: string | null;
   name: string;

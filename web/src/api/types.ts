@@ -64,4 +64,6 @@ export interface NewCredential {
   name: string;
   value: string;
   description?: string;
+  /** Where the value may be sent; absent or empty: anywhere. */
+  allowedHosts?: string[];
 }

@@ -3,7 +3,17 @@ import { ApiError } from '../api/client';
 import { fakeApi, testCatalogue } from '../api/fake';
 import type { Credential } from '../api/types';
 import { createBuilderStore } from '../store/store';
-import { CREDENTIAL_NAME, CredentialInUse, checkNewCredential, createCredentialsService, formErrorsOf, usersOf } from './credentials';
+import {
+  CREDENTIAL_NAME,
+  CredentialInUse,
+  checkNewCredential,
+  createCredentialsService,
+  formErrorsOf,
+  suggestedHosts,
+  templateHostsOf,
+  usersOf,
+  withTypedHost,
+} from './credentials';
 
 const SECRET = 'sk_live_canary_0123456789abcdef';
 
@@ -11,6 +21,7 @@ const listed = (name: string, extra: Partial<Credential> = {}): Credential => ({
   name,
   masked: 'sk_l…cdef',
   description: null,
+  allowedHosts: [],
   createdAt: '2026-01-01T00:00:00Z',
   updatedAt: '2026-01-01T00:00:00Z',
   ...extra,
@@ -36,8 +47,8 @@ describe('credentials service', () => {
 
     await service.add({ name: 'c', value: SECRET });
     expect(store.getState().credentials.items.map((c) => Object.keys(c).sort())).toEqual([
-      ['createdAt', 'description', 'masked', 'name', 'updatedAt'],
-      ['createdAt', 'description', 'masked', 'name', 'updatedAt'],
+      ['allowedHosts', 'createdAt', 'description', 'masked', 'name', 'updatedAt'],
+      ['allowedHosts', 'createdAt', 'description', 'masked', 'name', 'updatedAt'],
     ]);
     expect(JSON.stringify(store.getState())).not.toContain(SECRET);
   });
@@ -53,7 +64,7 @@ describe('credentials service', () => {
     expect(store.getState().credentials.items.map((c) => c.name)).toEqual(['alpha', 'mid', 'zeta']);
 
     await service.replace('alpha', 'new');
-    expect(api.replaceCredential).toHaveBeenCalledWith('alpha', 'new', 'kept');
+    expect(api.replaceCredential).toHaveBeenCalledWith('alpha', 'new', 'kept', undefined);
     expect(store.getState().credentials.items.find((c) => c.name === 'alpha')?.updatedAt).toBe('2026-01-02T00:00:00Z');
 
     await service.remove('zeta');
@@ -148,5 +159,50 @@ describe('deleting a credential that saved workflows use', () => {
     expect(usersOf(new ApiError(409, 'conflict', 'exists'))).toBeNull();
     expect(usersOf(new ApiError(409, 'in_use', 'in use'))).toEqual([]);
     expect(usersOf(new Error('x'))).toBeNull();
+  });
+});
+
+describe('allowed hosts', () => {
+  it('suggests a URL value\'s own host, else the template\'s fence for that name', () => {
+    expect(suggestedHosts('https://hooks.slack.com/services/T0/B0/x', ['hooks.slack.com'])).toEqual(['hooks.slack.com']);
+    expect(suggestedHosts(' http://127.0.0.1:9999/discord ', ['discord.com'])).toEqual(['127.0.0.1:9999']);
+    expect(suggestedHosts('https://API.example.com:443/x', [])).toEqual(['api.example.com']);
+    expect(suggestedHosts('secret_notion_123', ['api.notion.com'])).toEqual(['api.notion.com']);
+    expect(suggestedHosts('', [])).toEqual([]);
+  });
+
+  it('reads a template\'s suggestion defensively', () => {
+    const meta = { credentials: { notionToken: { allowedHosts: ['api.notion.com', 7] }, odd: 'x' } };
+    expect(templateHostsOf(meta, 'notionToken')).toEqual(['api.notion.com']);
+    expect(templateHostsOf(meta, 'odd')).toEqual([]);
+    expect(templateHostsOf({}, 'notionToken')).toEqual([]);
+    expect(templateHostsOf({ credentials: null }, 'x')).toEqual([]);
+  });
+
+  it('keeps a host typed but not yet added, once', () => {
+    expect(withTypedHost(['a.com'], ' b.com ')).toEqual(['a.com', 'b.com']);
+    expect(withTypedHost(['a.com'], 'a.com')).toEqual(['a.com']);
+    expect(withTypedHost([], '  ')).toEqual([]);
+  });
+
+  it('sends the list on add and replace, and keeps the fence when replace is not given one', async () => {
+    const api = fakeApi();
+    const service = createCredentialsService(createBuilderStore({ catalogue: testCatalogue() }), api);
+    const created = await service.add({ name: 'n', value: SECRET, allowedHosts: ['api.notion.com'] });
+    expect(api.createCredential).toHaveBeenCalledWith({ name: 'n', value: SECRET, allowedHosts: ['api.notion.com'] });
+    expect(created.allowedHosts).toEqual(['api.notion.com']);
+    await service.add({ name: 'm', value: SECRET, allowedHosts: [] });
+    expect(api.createCredential).toHaveBeenLastCalledWith({ name: 'm', value: SECRET });
+    await service.replace('n', SECRET, []);
+    expect(api.replaceCredential).toHaveBeenLastCalledWith('n', SECRET, null, []);
+    await service.replace('n', SECRET);
+    expect(api.replaceCredential).toHaveBeenLastCalledWith('n', SECRET, null, undefined);
+  });
+
+  it('puts the server\'s complaint about an entry on the list', () => {
+    const error = new ApiError(422, 'validation_error', 'invalid', [
+      { field: 'allowedHosts[1]', reason: "'*.com' would match every name under a top-level domain", nodeId: null, edgeId: null },
+    ]);
+    expect(formErrorsOf(error)).toEqual({ allowedHosts: "'*.com' would match every name under a top-level domain" });
   });
 });

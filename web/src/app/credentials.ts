@@ -16,7 +16,8 @@ export const CREDENTIAL_NAME = {
 export interface CredentialsService {
   refresh(): Promise<void>;
   add(credential: NewCredential): Promise<Credential>;
-  replace(name: string, value: string): Promise<Credential>;
+  /** `allowedHosts` undefined keeps the credential's fence. */
+  replace(name: string, value: string, allowedHosts?: string[]): Promise<Credential>;
   /** Deletes it, or throws CredentialInUse when saved workflows use it (unless `force`). */
   remove(name: string, options?: { force?: boolean }): Promise<void>;
 }
@@ -55,6 +56,7 @@ export function summaryOf(raw: Credential): Credential {
     name: String(raw.name),
     masked: String(raw.masked ?? '••••••••'),
     description: typeof raw.description === 'string' && raw.description !== '' ? raw.description : null,
+    allowedHosts: Array.isArray(raw.allowedHosts) ? raw.allowedHosts.filter((h): h is string => typeof h === 'string') : [],
     createdAt: String(raw.createdAt ?? ''),
     updatedAt: String(raw.updatedAt ?? raw.createdAt ?? ''),
   };
@@ -91,16 +93,23 @@ export function createCredentialsService(store: BuilderStore, api: Api): Credent
       return loading;
     },
 
-    async add({ name, value, description }) {
+    async add({ name, value, description, allowedHosts }) {
       const trimmed = description?.trim();
-      const created = summaryOf(await api.createCredential(trimmed ? { name, value, description: trimmed } : { name, value }));
+      const created = summaryOf(
+        await api.createCredential({
+          name,
+          value,
+          ...(trimmed ? { description: trimmed } : {}),
+          ...(allowedHosts && allowedHosts.length > 0 ? { allowedHosts } : {}),
+        }),
+      );
       upsert(created);
       return created;
     },
 
-    async replace(name, value) {
+    async replace(name, value, allowedHosts) {
       const description = items().find((c) => c.name === name)?.description;
-      const replaced = summaryOf(await api.replaceCredential(name, value, description));
+      const replaced = summaryOf(await api.replaceCredential(name, value, description, allowedHosts));
       upsert(replaced);
       return replaced;
     },
@@ -119,7 +128,7 @@ export function createCredentialsService(store: BuilderStore, api: Api): Credent
   };
 }
 
-export type CredentialField = 'name' | 'value' | 'description';
+export type CredentialField = 'name' | 'value' | 'description' | 'allowedHosts';
 export type FormErrors = Partial<Record<CredentialField | 'form', string>>;
 
 /** A failed save as messages by form field (422 `fields`, 409 on the name), or one for the whole form. */
@@ -127,8 +136,9 @@ export function formErrorsOf(error: unknown, name?: string): FormErrors {
   if (!(error instanceof ApiError)) return { form: error instanceof Error ? error.message : String(error) };
   const errors: FormErrors = {};
   for (const f of error.fields) {
-    const field = f.field.split('.').at(-1);
-    if (field === 'name' || field === 'value' || field === 'description') errors[field] ??= f.reason;
+    // `allowedHosts[1]`: the server's reason quotes the entry, so the list's one message can name it.
+    const field = f.field.split('.').at(-1)?.replace(/\[\d+\]$/, '');
+    if (field === 'name' || field === 'value' || field === 'description' || field === 'allowedHosts') errors[field] ??= f.reason;
   }
   if (error.status === 409 && name)
     errors.name = `A credential named “${name}” already exists. Use Replace to change its value.`;
@@ -146,4 +156,38 @@ export function checkNewCredential(credential: NewCredential, existing: readonly
     errors.name = `A credential named “${credential.name}” already exists. Use Replace to change its value.`;
   if (credential.value === '') errors.value = 'Enter the secret value';
   return errors;
+}
+
+/**
+ * The fence to suggest for a new credential. A URL (a webhook) goes only to its own host, with its port unless the
+ * scheme's default, as `up` fences one (schemas/host_patterns.py `fence_of_url`); anything else gets what the open
+ * workflow's template suggests for that name (`meta.credentials`), or nothing: sent anywhere.
+ */
+export function suggestedHosts(value: string, templateHosts: readonly string[]): string[] {
+  const trimmed = value.trim();
+  if (/^https?:\/\//i.test(trimmed)) {
+    try {
+      const { host } = new URL(trimmed);
+      if (host) return [host];
+    } catch {
+      // Not a URL after all: fall back to the template's suggestion.
+    }
+  }
+  return [...templateHosts];
+}
+
+/** What the workflow's `meta.credentials` suggests as `name`'s fence, read defensively (it comes from a file). */
+export function templateHostsOf(meta: Record<string, unknown>, name: string): string[] {
+  const credentials = meta.credentials;
+  if (typeof credentials !== 'object' || credentials === null) return [];
+  const suggestion = (credentials as Record<string, unknown>)[name];
+  if (typeof suggestion !== 'object' || suggestion === null) return [];
+  const hosts = (suggestion as Record<string, unknown>).allowedHosts;
+  return Array.isArray(hosts) ? hosts.filter((h): h is string => typeof h === 'string') : [];
+}
+
+/** The list with a host still typed in its box, so Save does not drop what was typed but not yet added. */
+export function withTypedHost(hosts: readonly string[], typed: string): string[] {
+  const entry = typed.trim();
+  return entry === '' || hosts.includes(entry) ? [...hosts] : [...hosts, entry];
 }

@@ -1,8 +1,18 @@
-// Drawer of stored credentials: list (names and masked values only), add, replace a value, delete.
+// Drawer of stored credentials: list (names, masked values and where each may be sent), add, replace a value and
+// its allowed hosts, delete.
 // A typed secret lives in this component's state until it is sent, and is cleared as soon as it is saved.
 
 import { useEffect, useId, useMemo, useRef, useState, type FormEvent, type ReactNode, type Ref } from 'react';
-import { checkNewCredential, CredentialInUse, formErrorsOf, type CredentialUser, type FormErrors } from '../app/credentials';
+import {
+  checkNewCredential,
+  CredentialInUse,
+  formErrorsOf,
+  suggestedHosts,
+  templateHostsOf,
+  withTypedHost,
+  type CredentialUser,
+  type FormErrors,
+} from '../app/credentials';
 import { useFocusWhileOpen } from '../app/focus';
 import { useClosesOnEscape, useServices, useWorkflows } from '../app/services';
 import { ApiError } from '../api/client';
@@ -192,17 +202,22 @@ function AddCredentialForm({
   const [name, setName] = useState(initialName);
   const [value, setValue] = useState('');
   const [description, setDescription] = useState('');
+  // Until the user edits the list, it follows the suggestion: the value's own host, or the template's.
+  const [editedHosts, setEditedHosts] = useState<string[] | null>(null);
+  const [typedHost, setTypedHost] = useState('');
+  const meta = useBuilder((s) => s.meta);
+  const hosts = editedHosts ?? suggestedHosts(value, templateHostsOf(meta, name.trim()));
   const [errors, setErrors] = useState<FormErrors>({});
   const [saving, setSaving] = useState(false);
   const nameRef = useRef<HTMLInputElement>(null);
   const valueRef = useRef<HTMLInputElement>(null);
-  const ids = { name: useId(), value: useId(), description: useId() };
+  const ids = { name: useId(), value: useId(), description: useId(), hosts: useId() };
 
   useEffect(() => (initialName ? valueRef.current : nameRef.current)?.focus(), [initialName]);
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
-    const input = { name: name.trim(), value, description };
+    const input = { name: name.trim(), value, description, allowedHosts: withTypedHost(hosts, typedHost) };
     const problems = checkNewCredential(input, existing);
     setErrors(problems);
     if (Object.keys(problems).length > 0) return;
@@ -210,6 +225,7 @@ function AddCredentialForm({
     try {
       const created = await credentials.add(input);
       setValue('');
+      setTypedHost('');
       pushToast('success', `Added credential “${created.name}”`);
       onDone();
     } catch (error) {
@@ -264,6 +280,9 @@ function AddCredentialForm({
           data-testid="credential-description"
         />
       </FormField>
+      <FormField label="Only send to" optional htmlFor={ids.hosts} error={errors.allowedHosts} testId="credential-hosts">
+        <HostList id={ids.hosts} hosts={hosts} onChange={setEditedHosts} typed={typedHost} onType={setTypedHost} />
+      </FormField>
       {errors.form && (
         <p className="field__error" role="alert" data-testid="credential-form-error">
           {errors.form}
@@ -286,14 +305,22 @@ function CredentialRow({ credential, inUse, onDelete }: { credential: Credential
   const pushToast = useBuilder((s) => s.pushToast);
   const [replacing, setReplacing] = useState(false);
   const [value, setValue] = useState('');
+  const [hosts, setHosts] = useState<string[]>(credential.allowedHosts);
+  const [typedHost, setTypedHost] = useState('');
+  const hostsId = useId();
   const [errors, setErrors] = useState<FormErrors>({});
   const [saving, setSaving] = useState(false);
   const valueId = useId();
 
   const close = () => {
     setValue('');
+    setTypedHost('');
     setErrors({});
     setReplacing(false);
+  };
+  const startReplacing = () => {
+    setHosts(credential.allowedHosts);
+    setReplacing(true);
   };
 
   const submit = async (event: FormEvent) => {
@@ -304,7 +331,7 @@ function CredentialRow({ credential, inUse, onDelete }: { credential: Credential
     }
     setSaving(true);
     try {
-      await credentials.replace(credential.name, value);
+      await credentials.replace(credential.name, value, withTypedHost(hosts, typedHost));
       close();
       pushToast('success', `Replaced the value of “${credential.name}”`);
     } catch (error) {
@@ -330,6 +357,20 @@ function CredentialRow({ credential, inUse, onDelete }: { credential: Credential
           {credential.masked}
         </code>
         {credential.description && <p className="credential__description">{credential.description}</p>}
+        {credential.allowedHosts.length > 0 && (
+          <p className="credential__hosts" data-testid="credential-allowed-hosts">
+            <Icon name="lock" size={12} />
+            <span>
+              Only sent to{' '}
+              {credential.allowedHosts.map((host, index) => (
+                <span key={host}>
+                  {index > 0 && ', '}
+                  <code>{host}</code>
+                </span>
+              ))}
+            </span>
+          </p>
+        )}
         {updated && (
           <time className="credential__time" dateTime={updated} title={new Date(updated).toLocaleString()}>
             Updated {formatRelative(updated)}
@@ -341,7 +382,7 @@ function CredentialRow({ credential, inUse, onDelete }: { credential: Credential
           <button
             type="button"
             className="button button--ghost button--small"
-            onClick={() => setReplacing(true)}
+            onClick={startReplacing}
             data-testid="credential-replace"
           >
             Replace
@@ -370,6 +411,9 @@ function CredentialRow({ credential, inUse, onDelete }: { credential: Credential
               testId="credential-replace-value"
             />
           </FormField>
+          <FormField label="Only send to" optional htmlFor={hostsId} error={errors.allowedHosts} testId="credential-hosts">
+            <HostList id={hostsId} hosts={hosts} onChange={setHosts} typed={typedHost} onType={setTypedHost} />
+          </FormField>
           <div className="credential-form__actions">
             <button type="button" className="button button--ghost button--small" onClick={close}>
               Cancel
@@ -381,6 +425,79 @@ function CredentialRow({ credential, inUse, onDelete }: { credential: Credential
         </form>
       )}
     </li>
+  );
+}
+
+/**
+ * The hosts a credential may be sent to, as a list: each entry with its remove button, and a box that adds one
+ * (Enter or "Add"). The server checks each entry and names a bad one; nothing is decided here.
+ */
+function HostList({
+  id,
+  hosts,
+  onChange,
+  typed,
+  onType,
+}: {
+  id: string;
+  hosts: readonly string[];
+  onChange: (hosts: string[]) => void;
+  typed: string;
+  onType: (text: string) => void;
+}) {
+  const add = () => {
+    const next = withTypedHost(hosts, typed);
+    if (next.length !== hosts.length) onChange(next);
+    onType('');
+  };
+  return (
+    <div className="host-list" data-testid="credential-hosts">
+      {hosts.length > 0 && (
+        <ul className="host-list__items" aria-label="Allowed hosts">
+          {hosts.map((host) => (
+            <li key={host} className="host-list__item" data-testid="credential-host">
+              <code>{host}</code>
+              <button
+                type="button"
+                className="icon-button icon-button--quiet"
+                aria-label={`Remove ${host}`}
+                title="Remove"
+                onClick={() => onChange(hosts.filter((h) => h !== host))}
+                data-testid="credential-host-remove"
+              >
+                <Icon name="close" size={12} />
+              </button>
+            </li>
+          ))}
+        </ul>
+      )}
+      <div className="host-list__add">
+        <input
+          id={id}
+          className="input input--mono"
+          value={typed}
+          placeholder="api.example.com or *.example.com"
+          autoComplete="off"
+          spellCheck={false}
+          onChange={(e) => onType(e.target.value)}
+          onKeyDown={(e) => {
+            if (e.key === 'Enter') {
+              e.preventDefault(); // adds the host; it does not submit the form
+              add();
+            }
+          }}
+          data-testid="credential-host-input"
+        />
+        <button type="button" className="button button--ghost button--small" onClick={add} data-testid="credential-host-add">
+          Add
+        </button>
+      </div>
+      <p className="field__hint muted small" data-testid="credential-hosts-hint">
+        {hosts.length === 0
+          ? 'Any host: steps may send it anywhere. Add hosts to keep it from going elsewhere.'
+          : 'A step that would send it to any other host fails before connecting, redirects included.'}
+      </p>
+    </div>
   );
 }
 
