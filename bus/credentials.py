@@ -40,6 +40,16 @@ _KEY_CHECK = "meta.keycheck"
 _KEY_CHECK_TEXT = "automateos master key check"
 
 
+class CredentialDamaged(DecryptionError):
+    """A credential's stored record does not parse: written by something other than this store (a stray JetStream
+    ack, a hand edit). It is listed as unreadable and can be replaced or deleted; it never fails a whole list."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"credential '{name}' cannot be read: its stored record is damaged; replace it (PUT) or "
+                         "delete it")
+        self.name = name
+
+
 class CredentialMissing(LookupError):
     def __init__(self, name: str) -> None:
         super().__init__(f"credential '{name}' is not defined")
@@ -105,7 +115,15 @@ class CredentialStore:
             except KeyWrongLastSequenceError:
                 entry = await self.kv.get(_KEY_CHECK)  # another actor wrote it first: check against it
         try:
-            self.cipher.open(_KEY_CHECK, _decode(entry.value))
+            sealed = _decode(entry.value)
+        except ValueError:
+            raise MasterKeyError(
+                f"the key check record ({_KEY_CHECK!r} in the credentials bucket) cannot be read: it was "
+                "overwritten by something other than AutomateOS. Restore the bucket from a backup, or, if this "
+                "master key is the right one, purge the record and start again (the first actor rewrites it)"
+            ) from None
+        try:
+            self.cipher.open(_KEY_CHECK, sealed)
         except DecryptionError:
             raise MasterKeyError(
                 "the master key does not match the one this system's credentials are encrypted with "
@@ -126,7 +144,13 @@ class CredentialStore:
                       allowed_hosts: list[str] | None = None) -> tuple[CredentialInfo, bool]:
         """Returns (info, created). `allowed_hosts` None keeps the current fence."""
         await self._check_key()
-        current = await self._stored(name)
+        try:
+            current = await self._stored(name)
+        except CredentialDamaged:
+            # Whatever is there is not a credential: the new value replaces it, with no fence to keep.
+            stored = self._seal(name, value, description, allowed_hosts or [])
+            await self.kv.put(_PREFIX + name, stored.model_dump_json().encode())
+            return stored.info(), False
         if current is None:
             return await self.create(name, value, description, allowed_hosts), True
         previous, revision = current
@@ -139,15 +163,24 @@ class CredentialStore:
         return stored.info(), False
 
     async def delete(self, name: str) -> bool:
-        if await self._stored(name) is None:
-            return False
+        try:
+            if await self._stored(name) is None:
+                return False
+        except CredentialDamaged:
+            pass  # a damaged record is deleted like any other
         await self.kv.purge(_PREFIX + name)
         return True
 
     async def infos(self) -> list[CredentialInfo]:
+        """Every credential; one whose record is damaged is listed flagged `unreadable`, never failing the list."""
         infos = []
         for name in await self.names():
-            found = await self._stored(name)
+            try:
+                found = await self._stored(name)
+            except CredentialDamaged as damaged:
+                log.warning("%s", damaged)
+                infos.append(CredentialInfo.unreadable_one(name, str(damaged)))
+                continue
             if found is not None:
                 infos.append(found[0].info())
         return infos
@@ -182,7 +215,12 @@ class CredentialStore:
     async def _reencrypt(self, new: Cipher) -> int:
         rotated = 0
         for name in await self.names():
-            while (found := await self._stored(name)) is not None:
+            try:
+                found = await self._stored(name)
+            except CredentialDamaged as damaged:
+                log.warning("not re-encrypted: %s", damaged)  # nothing in it can be opened with any key
+                continue
+            while found is not None:
                 stored, revision = found
                 if stored.keyId == new.key_id:
                     break
@@ -201,7 +239,8 @@ class CredentialStore:
                 try:
                     await self.kv.update(_PREFIX + name, updated.model_dump_json().encode(), last=revision)
                 except KeyWrongLastSequenceError:
-                    continue  # replaced meanwhile: re-read it and re-encrypt what is there now
+                    found = await self._stored(name)  # replaced meanwhile: re-encrypt what is there now
+                    continue
                 rotated += 1
                 break
         return rotated
@@ -237,13 +276,17 @@ class CredentialStore:
         )
 
     async def _stored(self, name: str) -> tuple[StoredCredential, int] | None:
+        """The record and its revision; None when there is none; CredentialDamaged when it does not parse."""
         try:
             entry = await self.kv.get(_PREFIX + name)
         except KeyNotFoundError:
             return None
         if not entry.value:
             return None
-        return StoredCredential.model_validate_json(entry.value), entry.revision or 0
+        try:
+            return StoredCredential.model_validate_json(entry.value), entry.revision or 0
+        except ValueError:
+            raise CredentialDamaged(name) from None
 
 
 async def _scrypt_params(kv: KeyValue) -> dict[str, Any]:

@@ -11,6 +11,11 @@ class BusUnavailable(BusError):
     """NATS did not answer in time, or is reconnecting: the caller may retry."""
 
 
+class RecordDamaged(BusError):
+    """A stored record does not parse: something other than AutomateOS wrote it (a stray JetStream ack, a hand
+    edit). Callers answer 409 naming it, never a 500, and lists skip or flag it."""
+
+
 class StaleRevision(BusError):
     """A compare-and-set lost a race too many times in a row."""
 

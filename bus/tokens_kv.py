@@ -4,12 +4,16 @@ compare-and-set)."""
 
 from __future__ import annotations
 
+import logging
+
 from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
 from nats.js.kv import KeyValue
 
 from schemas.auth import StoredToken
 
 from .kv_keys import kv_keys
+
+log = logging.getLogger(__name__)
 
 
 class TokenExists(Exception):
@@ -35,7 +39,14 @@ class TokenStore:
             entry = await self.kv.get(f"token.{digest}")
         except KeyNotFoundError:
             return None
-        return StoredToken.model_validate_json(entry.value) if entry.value else None
+        if not entry.value:
+            return None
+        try:
+            return StoredToken.model_validate_json(entry.value)
+        except ValueError:
+            # Not a token record (a stray write): it grants nothing, and must not fail a request or the list.
+            log.warning("token record token.%s… cannot be read; ignoring it", digest[:8])
+            return None
 
     async def all(self) -> list[StoredToken]:
         """Every token whose name is claimed by it: a record a crashed create left behind is not one."""

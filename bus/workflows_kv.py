@@ -15,6 +15,7 @@ from pydantic import ValidationError
 from schemas.workflows import HookRef, ScheduleEntry, StoredWorkflowSummary, WorkflowHead, WorkflowVersion
 
 from . import subjects
+from .errors import RecordDamaged
 from .kv_keys import kv_keys
 from .stream_pages import newest_first, sequence_of
 
@@ -72,7 +73,17 @@ class WorkflowStore:
             return None
         if entry.value is None:
             return None
-        return WorkflowHead.model_validate_json(entry.value), entry.revision or 0
+        try:
+            return WorkflowHead.model_validate_json(entry.value), entry.revision or 0
+        except ValueError:
+            raise RecordDamaged(f"workflow {workflow_id!r} cannot be read: its stored head is damaged; its saved "
+                                "versions are kept (GET /v1/workflows/{id}/versions/{n}); delete it to start over") from None
+
+    async def _readable_head(self, workflow_id: str) -> tuple[WorkflowHead, int] | None:
+        try:
+            return await self.get(workflow_id)
+        except RecordDamaged:
+            return None
 
     async def change(self, workflow_id: str, revision: int, head: WorkflowHead, new_version: bool = False) -> None:
         """Write `head` over the one read at `revision`; VersionConflict when another write came first."""
@@ -116,7 +127,7 @@ class WorkflowStore:
 
     async def versions(self, workflow_id: str) -> list[int]:
         keys = await kv_keys(self.kv, f"version.{workflow_id}.")
-        found = await self.get(workflow_id)
+        found = await self._readable_head(workflow_id)
         latest = {found[0].version} if found is not None else set()  # its key may not be written yet
         return sorted({int(key.rsplit(".", 1)[1]) for key in keys} | latest)
 
@@ -172,7 +183,11 @@ class WorkflowStore:
     async def heads(self) -> list[WorkflowHead]:
         heads = []
         for key in await kv_keys(self.kv, "head."):
-            found = await self.get(key.removeprefix("head."))
+            try:
+                found = await self.get(key.removeprefix("head."))
+            except RecordDamaged as damaged:
+                log.warning("skipped: %s", damaged)
+                continue
             if found is not None:
                 heads.append(found[0])
         return heads
@@ -218,7 +233,7 @@ class WorkflowStore:
 
     async def delete(self, workflow_id: str) -> None:
         await self.set_schedules(workflow_id, [])
-        found = await self.get(workflow_id)
+        found = await self._readable_head(workflow_id)  # a damaged head is deleted too (its hooks then answer 404)
         for hook_id in found[0].hooks.values() if found else ():
             await self.kv.purge(_hook(hook_id))
         for version in await self.versions(workflow_id):

@@ -10,7 +10,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
-from bus import TRANSIENT_ERRORS
+from bus import TRANSIENT_ERRORS, RecordDamaged
 from schemas import ApiError, ErrorBody, FieldIssue, issues_from_validation
 from schemas.api import ErrorCode, WorkflowRef
 
@@ -86,6 +86,9 @@ async def on_http_exception(request: Request, exc: Exception) -> Response:
 
 
 async def on_unexpected(request: Request, exc: Exception) -> Response:
+    if isinstance(exc, RecordDamaged):
+        log.warning("%s %s: %s", request.method, request.url.path, exc)
+        return json_response(ApiError(error=ErrorBody(code="conflict", message=str(exc))), 409)
     if isinstance(exc, TRANSIENT_ERRORS):
         # NATS did not answer (a restart, a leader election): nothing is wrong with the request, and a retry may work.
         log.warning("%s %s: the bus did not answer (%s)", request.method, request.url.path, type(exc).__name__)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field
@@ -42,6 +42,15 @@ class CredentialInfo(Contract):
     allowedHosts: list[str] = Field(default_factory=list, description=_ALLOWED_HOSTS_HELP)
     createdAt: datetime
     updatedAt: datetime
+    unreadable: bool = Field(default=False, exclude_if=lambda value: not value,
+                             description="its stored record is damaged: replace it (PUT) or delete it")
+
+    @classmethod
+    def unreadable_one(cls, name: str, why: str) -> CredentialInfo:
+        """How a credential whose record does not parse is listed: by name, saying so (its dates are unknown)."""
+        unknown = datetime(1970, 1, 1, tzinfo=UTC)
+        return cls(name=name, masked="unreadable", description=why, createdAt=unknown, updatedAt=unknown,
+                   unreadable=True)
 
 
 class NewCredential(Contract):

@@ -15,6 +15,8 @@ export interface CredentialInfo {
   description: string | null;
   masked: string;
   name: string;
+  /** its stored record is damaged: replace it (PUT) or delete it */
+  unreadable: boolean;
   updatedAt: string;
 }
 
