@@ -10,7 +10,7 @@ from typing import Protocol
 
 import uvicorn
 
-from bus import Bus, CredentialStore
+from bus import Bus, CredentialStore, ResultSigner
 from engine import Worker
 from gateway import SHUTDOWN_GRACE_S, GatewayConfig, create_app, public_hosts
 from orchestrator import Orchestrator
@@ -53,7 +53,10 @@ async def _until_stopped(actor: Actor, bus: Bus, name: str) -> None:
 
 async def run_orchestrator(settings: Settings) -> None:
     bus = await Bus.connect(_nats_url(settings), "orchestrator", settings.bus, login=settings.nats_login("orchestrator"))
-    orchestrator = Orchestrator(bus, schedule_grace=timedelta(seconds=settings.schedule_grace_s))
+    signer = ResultSigner(settings.results_key) if settings.results_key else None
+    if signer is None:
+        log.warning("no AUTOMATEOS_RESULTS_KEY: step results are believed unsigned (`automateos up` sets one)")
+    orchestrator = Orchestrator(bus, schedule_grace=timedelta(seconds=settings.schedule_grace_s), result_signer=signer)
     await _until_stopped(orchestrator, bus, "orchestrator")
 
 
@@ -64,6 +67,8 @@ async def run_engine(settings: Settings) -> None:
     except BaseException:
         await bus.close()
         raise
+    if settings.results_key:
+        bus.result_signer = ResultSigner(settings.results_key)
     worker = Worker(bus, concurrency=settings.engine_concurrency, credentials=credentials, outbound=settings.outbound)
     await _until_stopped(worker, bus, "engine")
 

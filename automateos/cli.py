@@ -119,15 +119,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     setup_logging(args.command, settings.log_level)
     if args.command == "up":
-        from .master_key import ensure_admin_token, ensure_nats_passwords, remember_gateway_address
+        from .master_key import ensure_admin_token, ensure_nats_passwords, ensure_results_key, remember_gateway_address
         from .up import up
 
         # The master key is ensured by `up` itself, once the bus is up: see automateos/up.py.
         settings, token_notice = ensure_admin_token(settings)
         # The broker `up` starts admits only the roles' users; one it does not start is its operator's to secure.
         settings, nats_notice = (settings, None) if settings.nats_url else ensure_nats_passwords(settings)
+        settings, results_notice = ensure_results_key(settings)
         address_notice = remember_gateway_address(settings)
-        for line in (token_notice, nats_notice, address_notice):
+        for line in (token_notice, nats_notice, results_notice, address_notice):
             if line:
                 print(f"✓ {line}", flush=True)
         return up(settings)
@@ -150,6 +151,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         uvloop.run(set_up_bus(url, settings.bus, login=settings.nats_login("admin")))
         print(f"✓ bus set up on {url}: streams, consumers and buckets, with this deployment's settings", flush=True)
         return 0
+    if args.command in ("orchestrator", "engine") and settings.results_key:
+        from bus import ResultKeyError, ResultSigner
+
+        try:
+            ResultSigner(settings.results_key)
+        except ResultKeyError as error:
+            print(f"automateos {args.command}: {error}", file=sys.stderr)
+            return 2
     if args.command == "gateway" and not settings.admin_token:
         print("automateos gateway: no admin token: set AUTOMATEOS_ADMIN_TOKEN (16 or more random characters; "
               "`automateos up` writes one into .env)", file=sys.stderr)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from dotenv import dotenv_values
 
-from bus import Bus, Cipher, CredentialStore, MasterKeyError, new_master_key
+from bus import Bus, Cipher, CredentialStore, MasterKeyError, new_master_key, new_results_key
 from bus.permissions import ROLES, new_password, password_variable
 from bus.cipher import key_from_base64
 from schemas.auth import new_token
@@ -81,6 +81,17 @@ def ensure_nats_passwords(settings: Settings, env_file: Path = ENV_FILE) -> tupl
     notice = (f"generated NATS passwords for {', '.join(missing)} into {env_file.resolve()}: the broker allows "
               "only these users, each to its own subjects")
     return dataclasses.replace(settings, nats_passwords=passwords), notice
+
+
+def ensure_results_key(settings: Settings, env_file: Path = ENV_FILE) -> tuple[Settings, str | None]:
+    """Settings with a key for signing step results (bus/signing.py); a new one is written into .env."""
+    if settings.results_key:
+        return settings, None
+    key = new_results_key()
+    _write_env(env_file, {"AUTOMATEOS_RESULTS_KEY": key})
+    notice = (f"generated a results key into {env_file.resolve()} (AUTOMATEOS_RESULTS_KEY): engines sign what they "
+              "report with it, and the orchestrator believes nothing unsigned")
+    return dataclasses.replace(settings, results_key=key), notice
 
 
 def remember_gateway_address(settings: Settings, env_file: Path = ENV_FILE) -> str | None:

@@ -42,6 +42,8 @@ class Settings:
     master_key: str | None = field(default=None, repr=False)
     master_password: str | None = field(default=None, repr=False)
     admin_token: str | None = field(default=None, repr=False)
+    # Signs step results (engines) and checks them (the orchestrator): bus/signing.py. `up` generates it.
+    results_key: str | None = field(default=None, repr=False)
     # Each role's NATS password (AUTOMATEOS_NATS_<ROLE>_PASSWORD): bus/permissions.py says what each may do.
     # None for a role: connect without a user (a NATS that allows anonymous access, as in the tests).
     nats_passwords: Mapping[str, str] = field(default_factory=dict, repr=False)
@@ -102,6 +104,7 @@ class Settings:
             master_key=env.get("AUTOMATEOS_MASTER_KEY") or None,
             master_password=env.get("AUTOMATEOS_MASTER_PASSWORD") or None,
             admin_token=env.get("AUTOMATEOS_ADMIN_TOKEN") or None,
+            results_key=env.get("AUTOMATEOS_RESULTS_KEY") or None,
             nats_passwords={role: env[password_variable(role)] for role in ROLES if env.get(password_variable(role))},
             api_token=env.get("AUTOMATEOS_TOKEN") or None,
             schedule_grace_s=_float(env, "AUTOMATEOS_SCHEDULE_GRACE", defaults.schedule_grace_s),

@@ -151,10 +151,13 @@ class Stack:
         if self.settings.master_key:
             env["AUTOMATEOS_MASTER_KEY"] = self.settings.master_key
         actors = ["orchestrator", *(["engine"] * self.engines), "gateway"]
-        # The orchestrator never handles credentials, so it never gets the key; only the gateway checks tokens.
+        # The orchestrator never handles credentials, so it never gets the key; only the gateway checks tokens;
+        # the results key goes to those who sign results (engines) and check them (the orchestrator), no one else.
+        env.pop("AUTOMATEOS_RESULTS_KEY", None)
+        signing = {"AUTOMATEOS_RESULTS_KEY": self.settings.results_key} if self.settings.results_key else {}
         secrets = ("AUTOMATEOS_MASTER_KEY", "AUTOMATEOS_MASTER_PASSWORD", "AUTOMATEOS_ADMIN_TOKEN")
-        without_key = {k: v for k, v in env.items() if k not in secrets}
-        engine_env = {k: v for k, v in env.items() if k != "AUTOMATEOS_ADMIN_TOKEN"}
+        without_key = {**{k: v for k, v in env.items() if k not in secrets}, **signing}
+        engine_env = {**{k: v for k, v in env.items() if k != "AUTOMATEOS_ADMIN_TOKEN"}, **signing}
         gateway_env = {**env, "AUTOMATEOS_ADMIN_TOKEN": self.settings.admin_token or ""}
         for index, actor in enumerate(actors):
             args = [sys.executable, "-m", "automateos", actor]

@@ -41,7 +41,7 @@ from nats.js.api import AckPolicy, ConsumerConfig, RetentionPolicy, StreamConfig
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from automateos.settings import REPO_ROOT  # noqa: E402
-from bus import EmbeddedNats, free_port, new_master_key  # noqa: E402
+from bus import EmbeddedNats, free_port, new_master_key, new_results_key  # noqa: E402
 from bus.permissions import ROLES, new_password, password_variable  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
@@ -132,9 +132,11 @@ class StackUnderTest:
         subprocess.run([sys.executable, "-m", "automateos", "setup"], env={**env, **self._variables(("admin",))},
                        check=True, stdout=subprocess.DEVNULL)
         actors = ["orchestrator", *(["engine"] * self.engines), "gateway"]
+        signing = {"AUTOMATEOS_RESULTS_KEY": new_results_key()} if self.passwords else {}
         for actor in actors:
+            signs = signing if actor in ("orchestrator", "engine") else {}
             self.processes.append(subprocess.Popen([sys.executable, "-m", "automateos", actor],
-                                                   env={**env, **self._variables((actor,))}))
+                                                   env={**env, **self._variables((actor,)), **signs}))
         deadline = time.monotonic() + 60
         import urllib.request
 
@@ -357,7 +359,7 @@ def main() -> int:
     parser.add_argument("--path", choices=("ws", "webhook", "bus"), default="ws",
                         help="how runs start and their end is learned (see above)")
     parser.add_argument("--secured", action="store_true",
-                        help="nats.conf's accounts and role users, each actor on its role, as `make up` runs it")
+                        help="nats.conf's accounts and role users, each actor on its role, results signed, as `make up` runs it")
     args = parser.parse_args()
     warmup = args.warmup if args.warmup is not None else min(300, max(args.concurrency, args.runs // 10))
     print(f"machine: {platform.node()} {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")

@@ -6,6 +6,7 @@ from .client import Bus, set_up_bus
 from .connection import NatsLogin
 from .run_events_hub import FollowerDropped, RunEventModel, RunFollow
 from .run_list_feed import RunListWatch
+from .signing import SIGNATURE_HEADER, ResultKeyError, ResultSigner, new_results_key
 from .consumer import Defer, Delivery, PullLoop, PullSource, Reject, Retry
 from .credentials import CredentialExists, CredentialMissing, CredentialStore
 from .errors import TRANSIENT_ERRORS, BusError, BusUnavailable, RecordDamaged, StaleRevision, TooLarge
@@ -18,6 +19,6 @@ from .workflows_kv import VersionConflict, WorkflowStore
 __all__ = [
     "Cipher", "CredentialExists", "CredentialMissing", "CredentialStore", "DecryptionError", "MasterKeyError",
     "new_master_key",
-    "TRANSIENT_ERRORS", "RecordDamaged", "Bus", "NatsLogin", "BusError", "NotSetUp", "set_up_bus", "BusUnavailable", "Defer", "Delivery", "PullSource", "BusSettings", "ClusterMember", "EmbeddedNats", "LocalCluster", "PullLoop", "Reject", "Retry", "RunEventModel", "RunFollow", "FollowerDropped", "RunListWatch",
+    "TRANSIENT_ERRORS", "SIGNATURE_HEADER", "ResultKeyError", "ResultSigner", "new_results_key", "RecordDamaged", "Bus", "NatsLogin", "BusError", "NotSetUp", "set_up_bus", "BusUnavailable", "Defer", "Delivery", "PullSource", "BusSettings", "ClusterMember", "EmbeddedNats", "LocalCluster", "PullLoop", "Reject", "Retry", "RunEventModel", "RunFollow", "FollowerDropped", "RunListWatch",
     "RunStore", "StaleRevision", "StepOutputs", "TooLarge", "output_ref", "VersionConflict", "WorkflowStore", "free_port", "log_context", "nats_server_binary", "subjects",
 ]

@@ -41,6 +41,7 @@ from .jetstream import LeaderSafeJetStream
 from .resources import NOT_READY_CODES, BusSettings, bind, declare
 from .run_index import RunIndex
 from .run_events_hub import RunEventModel, RunEventsHub, RunFollow
+from .signing import SIGNATURE_HEADER, ResultSigner
 from .run_list_feed import RunListFeed, RunListWatch
 from .run_store import RunStore
 from .sessions_kv import SessionStore
@@ -68,6 +69,8 @@ class Bus:
         self.sessions = SessionStore(buckets[subjects.SESSIONS_BUCKET])
         self._subscriptions: list[Any] = []
         self.events_hub = RunEventsHub(nc, js)
+        # An engine's: signs each result it reports (bus/signing.py). None: results go unsigned.
+        self.result_signer: ResultSigner | None = None
         self.run_list_feed = RunListFeed(js)
 
     @classmethod
@@ -166,11 +169,16 @@ class Bus:
         await self.js.purge_stream(subjects.TIMERS_STREAM, subject=subjects.run_timers(run_id))
 
     async def report(self, result: StepResult) -> PubAck:
-        return await self._publish(subjects.STEPS_RESULT, result)
+        data = result.model_dump_json(exclude_none=True).encode()
+        return await self.js.publish(subjects.STEPS_RESULT, data, headers=self._signed(data))
 
     async def report_nowait(self, result: StepResult) -> None:
         """Fire-and-forget into the results stream: for `running` notices, which a final result supersedes."""
-        await self.nc.publish(subjects.STEPS_RESULT, result.model_dump_json(exclude_none=True).encode())
+        data = result.model_dump_json(exclude_none=True).encode()
+        await self.nc.publish(subjects.STEPS_RESULT, data, headers=self._signed(data))
+
+    def _signed(self, data: bytes) -> dict[str, str] | None:
+        return {SIGNATURE_HEADER: self.result_signer.sign(data)} if self.result_signer is not None else None
 
     async def broadcast_abort(self, abort: StepAbort) -> None:
         await self.nc.publish(subjects.STEPS_ABORT, abort.model_dump_json().encode())

@@ -17,7 +17,7 @@ import json
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import nats.errors
@@ -42,6 +42,7 @@ class Delivery:
     delivered: int  # how often JetStream has delivered it (above 1: a redelivery)
     stream_seq: int
     timestamp: datetime | None
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 Handler = Callable[[Delivery], Awaitable[None]]
@@ -252,7 +253,7 @@ class PullLoop:
 def _delivery(msg: Msg) -> Delivery:
     meta = msg.metadata
     return Delivery(subject=msg.subject, data=msg.data, delivered=meta.num_delivered or 1,
-                    stream_seq=meta.sequence.stream, timestamp=meta.timestamp)
+                    stream_seq=meta.sequence.stream, timestamp=meta.timestamp, headers=dict(msg.headers or {}))
 
 
 async def _settle(ack: Awaitable[None]) -> None:

@@ -11,7 +11,21 @@ from datetime import UTC, datetime, timedelta
 import pydantic_core
 from pydantic import ValidationError
 
-from bus import Bus, BusUnavailable, Defer, Delivery, PullLoop, Reject, Retry, TooLarge, log_context, output_ref, subjects
+from bus import (
+    SIGNATURE_HEADER,
+    Bus,
+    BusUnavailable,
+    Defer,
+    Delivery,
+    PullLoop,
+    Reject,
+    ResultSigner,
+    Retry,
+    TooLarge,
+    log_context,
+    output_ref,
+    subjects,
+)
 from schemas import (
     CancelRequested,
     Dag,
@@ -44,7 +58,10 @@ _LARGE_REQUEST_BYTES = 64 * 1024
 class Orchestrator:
     """Run with `await orchestrator.run()`; stop with `await orchestrator.shutdown()`."""
 
-    def __init__(self, bus: Bus, concurrency: int = 256, schedule_grace: timedelta = DEFAULT_GRACE) -> None:
+    def __init__(self, bus: Bus, concurrency: int = 256, schedule_grace: timedelta = DEFAULT_GRACE,
+                 result_signer: ResultSigner | None = None) -> None:
+        # With a signer, only results an engine signed are believed.
+        self.result_signer = result_signer
         self.bus = bus
         self.concurrency = concurrency
         self.scheduler = Scheduler(bus, schedule_grace)
@@ -201,6 +218,9 @@ class Orchestrator:
     # -- steps.result -----------------------------------------------------------------------------
 
     async def _on_result(self, msg: Delivery) -> None:
+        if self.result_signer is not None and not self.result_signer.verify(msg.data, msg.headers.get(SIGNATURE_HEADER)):
+            # Not from an engine holding the results key: it must not steer a run (bus/signing.py).
+            raise Reject("a step result without a valid signature (AUTOMATEOS_RESULTS_KEY): not from an engine")
         try:
             result = StepResult.model_validate_json(msg.data)
         except ValidationError as error:

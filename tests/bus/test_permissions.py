@@ -295,3 +295,30 @@ async def test_outside_roles_cannot_write_a_kv_entry_through_a_reply_subject(
         assert await revision() == before, f"{key} was written"
     finally:
         await admin.close()
+
+
+async def test_a_result_an_engine_did_not_sign_is_not_believed(
+    secured_stack: Stack, secured_nats: EmbeddedNats, mock_http: MockHttp
+) -> None:
+    """Holding only the engine's NATS password, a forged 'succeeded' for a step still running changes nothing:
+    the orchestrator believes results signed with the results key, which only engines and itself hold."""
+    mock_http.reply("/slow", Reply(status=200, body={"real": True}, delay_s=1.5))
+    graph = http_graph(mock_http.url("/slow"))
+    run_id = await secured_stack.start_run(graph)
+    await secured_stack.events(run_id, until=lambda e: e.get("type") == "step" and e["step"]["id"] == "call"
+                               and e["step"]["status"] == "running")
+    violations: list[str] = []
+    nc = await as_role(secured_nats, "engine", violations)
+    try:
+        forged = {"runId": run_id, "stepId": "call", "attempt": 1, "status": "succeeded", "worker": "engine-x",
+                  "startedAt": "2026-12-07T00:00:00Z", "finishedAt": "2026-12-07T00:00:01Z", "durationMs": 1.0,
+                  "output": {"status": 200, "body": {"forged": True}}}
+        for signature in (None, "v1=" + "0" * 64):
+            ack = await nc.jetstream().publish(subjects.STEPS_RESULT, json.dumps(forged).encode(),
+                                              headers={"AutomateOS-Signature": signature} if signature else None)
+            assert ack.seq > 0
+    finally:
+        await nc.close()
+    record = await secured_stack.finish(run_id)
+    call = next(s for s in record["steps"] if s["id"] == "call")
+    assert record["status"] == "succeeded" and call["output"]["body"] == {"real": True}, call["output"]

@@ -17,7 +17,7 @@ import aiohttp
 import uvicorn
 
 from automateos.settings import REPO_ROOT
-from bus import Bus, BusSettings, CredentialStore, NatsLogin, free_port, new_master_key
+from bus import Bus, BusSettings, CredentialStore, NatsLogin, ResultSigner, free_port, new_master_key, new_results_key
 from bus.permissions import ROLES, new_password, password_variable
 from engine import Worker
 from gateway import SHUTDOWN_GRACE_S, GatewayConfig, create_app, public_hosts
@@ -28,6 +28,8 @@ TERMINAL = {"succeeded", "failed", "cancelled"}
 
 # One key for a whole test session: every actor of a test stack must share it.
 MASTER_KEY = new_master_key()
+# Engines sign their results with it and the orchestrator checks them, in every test, as under `up`.
+RESULTS_KEY = new_results_key()
 ADMIN_TOKEN = "test-admin-" + secrets.token_hex(16)
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 # The test broker runs with nats.conf's users (bus/permissions.py), as `automateos up` runs it: every actor of a
@@ -55,7 +57,7 @@ class Stack:
     async def start_orchestrator(self) -> Orchestrator:
         bus = await Bus.connect(self.nats_url, "test-orchestrator", self.bus_settings, give_up_after=10,
                                 login=self.logins.get("orchestrator"))
-        orchestrator = Orchestrator(bus)
+        orchestrator = Orchestrator(bus, result_signer=ResultSigner(RESULTS_KEY))
         self._run(orchestrator, bus)
         return orchestrator
 
@@ -63,6 +65,7 @@ class Stack:
         bus = await Bus.connect(self.nats_url, "test-engine", self.bus_settings, give_up_after=10,
                                 login=self.logins.get("engine"))
         credentials = await CredentialStore.open(bus.credentials_kv, MASTER_KEY, None)
+        bus.result_signer = ResultSigner(RESULTS_KEY)
         worker = Worker(bus, concurrency=concurrency, credentials=credentials)
         self._run(worker, bus)
         return worker
@@ -178,6 +181,7 @@ def spawn_actor(actor: str, nats_url: str, *args: str, env: dict[str, str] | Non
                 log_path: Path | None = None) -> subprocess.Popen[bytes]:
     """An actor in its own process, exactly as `automateos <actor>` runs it."""
     environment = {**os.environ, "NATS_URL": nats_url, "AUTOMATEOS_MASTER_KEY": MASTER_KEY,
+                   "AUTOMATEOS_RESULTS_KEY": RESULTS_KEY,
                    "AUTOMATEOS_ADMIN_TOKEN": ADMIN_TOKEN, **(env or {})}
     if actor in NATS_PASSWORDS:
         environment[password_variable(actor)] = NATS_PASSWORDS[actor]
