@@ -150,6 +150,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         url = settings.nats_url or settings.embedded_nats_url
         uvloop.run(set_up_bus(url, settings.bus, login=settings.nats_login("admin")))
         print(f"✓ bus set up on {url}: streams, consumers and buckets, with this deployment's settings", flush=True)
+        if settings.master_key or settings.master_password:
+            from bus import MasterKeyError
+
+            from .master_key import write_key_check
+
+            try:
+                write_key_check(settings, url)
+            except MasterKeyError as error:
+                print(f"automateos setup: {error}", file=sys.stderr)
+                return 2
+            print("✓ the credential store's key check is written (only admin writes it)", flush=True)
         return 0
     if args.command in ("orchestrator", "engine") and settings.results_key:
         from bus import ResultKeyError, ResultSigner

@@ -36,6 +36,21 @@ def ensure_master_key(settings: Settings, nats_url: str, env_file: Path = ENV_FI
     return settings.with_overrides(master_key=key), notice
 
 
+def write_key_check(settings: Settings, nats_url: str) -> None:
+    """As admin, the key check (and a password's salt) the actors check their key against, when there is none:
+    only admin writes them, so no actor's role can (bus/permissions.py)."""
+    if settings.master_key or settings.master_password:
+        asyncio.run(_open_as_admin(settings, nats_url))
+
+
+async def _open_as_admin(settings: Settings, nats_url: str) -> None:
+    bus = await Bus.connect(nats_url, "key-check", settings.bus, give_up_after=10, login=settings.nats_login("admin"))
+    try:
+        await CredentialStore.open(bus.credentials_kv, settings.master_key, settings.master_password)
+    finally:
+        await bus.close()
+
+
 async def _store_has_key_check(settings: Settings, nats_url: str) -> bool:
     bus = await Bus.connect(nats_url, "master-key-check", settings.bus, give_up_after=10,
                             login=settings.nats_login("admin"))

@@ -19,7 +19,7 @@ from bus.permissions import ROLES, password_variable
 from schemas.credentials import NewCredential
 from schemas.host_patterns import fence_of_url
 
-from .master_key import EnvWriteFailed, ensure_master_key
+from .master_key import EnvWriteFailed, ensure_master_key, write_key_check
 from .settings import Settings
 from .sign_in import SignInLinkError, sign_in_link
 
@@ -148,6 +148,7 @@ class Stack:
         self.settings, notice = ensure_master_key(self.settings, nats_url)
         if notice:
             print(f"✓ {notice}", flush=True)
+        write_key_check(self.settings, nats_url)  # as admin, before any actor looks for it
         if self.settings.master_key:
             env["AUTOMATEOS_MASTER_KEY"] = self.settings.master_key
         actors = ["orchestrator", *(["engine"] * self.engines), "gateway"]

@@ -6,10 +6,12 @@ The orchestrator never holds the master key.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import logging
 import os
+import time
 from typing import Any
 
 from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
@@ -34,7 +36,9 @@ from .kv_keys import kv_keys
 
 log = logging.getLogger(__name__)
 
-_PREFIX = "c."
+# Each credential is `c.<name>`; the key check and the salt are `meta.*`, which only admin writes.
+CREDENTIAL_PREFIX = "c."
+_PREFIX = CREDENTIAL_PREFIX
 _SALT_KEY = "meta.salt"
 _KEY_CHECK = "meta.keycheck"
 _KEY_CHECK_TEXT = "automateos master key check"
@@ -61,31 +65,35 @@ class CredentialExists(ValueError):
 
 
 class CredentialStore:
-    def __init__(self, kv: KeyValue, cipher: Cipher) -> None:
+    def __init__(self, kv: KeyValue, cipher: Cipher, writes_key_check: bool = True) -> None:
         self.kv = kv
         self.cipher = cipher
+        # Only admin (`automateos setup` / `up`) writes the key check and the salt; an actor's role may not.
+        self.writes_key_check = writes_key_check
         self._previous: Cipher | None = None  # during a rotation: the key being replaced
 
     @classmethod
     async def open(
-        cls, kv: KeyValue, master_key: str | None, master_password: str | None, rotating_to: Cipher | None = None
+        cls, kv: KeyValue, master_key: str | None, master_password: str | None, rotating_to: Cipher | None = None,
+        writes_key_check: bool = True,
     ) -> CredentialStore:
-        """Derive the key, and check it against the key check stored by the first actor that had one.
+        """Derive the key, and check it against the stored key check.
 
         `rotating_to`: a rotation that was interrupted after its key check was written may resume with
-        the old key as well as the new.
+        the old key as well as the new. `writes_key_check`: admin's, who writes the key check (and a password's
+        salt) when there is none; an actor (False) waits a while for them, then says who writes them.
         """
         if master_key:
             key = key_from_base64(master_key)
         elif master_password:
-            params = await _scrypt_params(kv)
+            params = await _scrypt_params(kv, writes_key_check)
             key = key_from_password(master_password, base64.b64decode(params["salt"]), params["n"], params["r"], params["p"])
         else:
             raise MasterKeyError(
                 "no master key: set AUTOMATEOS_MASTER_KEY (base64 of 32 random bytes; `automateos up` writes one "
                 "into .env) or AUTOMATEOS_MASTER_PASSWORD"
             )
-        store = cls(kv, Cipher(key))
+        store = cls(kv, Cipher(key), writes_key_check)
         try:
             await store._check_key()
         except MasterKeyError:
@@ -107,7 +115,7 @@ class CredentialStore:
 
     async def _check_key(self) -> None:
         try:
-            entry = await self.kv.get(_KEY_CHECK)
+            entry = await self.kv.get(_KEY_CHECK) if self.writes_key_check else await _written_by_admin(self.kv, _KEY_CHECK)
         except KeyNotFoundError:
             try:
                 await self.kv.create(_KEY_CHECK, _encode(self.cipher.seal(_KEY_CHECK, _KEY_CHECK_TEXT), _KEY_CHECK))
@@ -289,8 +297,30 @@ class CredentialStore:
             raise CredentialDamaged(name) from None
 
 
-async def _scrypt_params(kv: KeyValue) -> dict[str, Any]:
+# An actor started beside `up` or `automateos setup` (compose starts them together) waits this long for admin to
+# write the key check, then stops saying who writes it.
+KEY_CHECK_PATIENCE_S = 30.0
+
+
+async def _written_by_admin(kv: KeyValue, key: str) -> Any:
+    """The entry admin writes at setup, waited for a while; MasterKeyError when it never comes."""
+    give_up_at = time.monotonic() + KEY_CHECK_PATIENCE_S
+    while True:
+        try:
+            return await kv.get(key)
+        except KeyNotFoundError:
+            if time.monotonic() > give_up_at:
+                raise MasterKeyError(
+                    f"the credential store has no {key!r} record: `automateos up` writes it, or `automateos setup` "
+                    "run with the master key (AUTOMATEOS_MASTER_KEY or AUTOMATEOS_MASTER_PASSWORD) set"
+                ) from None
+            await asyncio.sleep(0.5)
+
+
+async def _scrypt_params(kv: KeyValue, writes: bool = True) -> dict[str, Any]:
     """The salt and cost of password-derived keys: chosen once, shared by every actor."""
+    if not writes:
+        return dict(json.loads((await _written_by_admin(kv, _SALT_KEY)).value or b"{}"))
     try:
         return dict(json.loads((await kv.get(_SALT_KEY)).value or b"{}"))
     except KeyNotFoundError:

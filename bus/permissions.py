@@ -35,6 +35,7 @@ import secrets
 from dataclasses import dataclass, field
 
 from . import subjects
+from .credentials import CREDENTIAL_PREFIX
 from .resources import BUCKETS
 
 ROLES = ("admin", "gateway", "orchestrator", "engine", "integrations")
@@ -128,7 +129,9 @@ def role_permissions() -> dict[str, Permissions]:
         publish=[
             *_BIND, subjects.RUNS_REQUESTED, subjects.RUNS_CANCEL, subjects.AUDIT, *_stream_read(subjects.AUDIT_STREAM),
             *_kv_write(subjects.RUNS_BUCKET), *_kv_read(subjects.STEP_OUTPUTS_BUCKET),
-            *_kv_write(subjects.IDEMPOTENCY_BUCKET), *_kv_write(subjects.CREDENTIALS_BUCKET),
+            # Credentials' records (c.<name>), never the key check or the salt: only admin writes those.
+            *_kv_write(subjects.IDEMPOTENCY_BUCKET), *_kv_read(subjects.CREDENTIALS_BUCKET),
+            f"$KV.{subjects.CREDENTIALS_BUCKET}.{CREDENTIAL_PREFIX}>",
             *_kv_write(subjects.WORKFLOWS_BUCKET), *_kv_write(subjects.HOOK_DEDUPE_BUCKET),
             *_kv_write(subjects.TOKENS_BUCKET), *_kv_write(subjects.SESSIONS_BUCKET),
             *_stream_read(subjects.EVENTS_STREAM), *_follow(subjects.EVENTS_STREAM), *run_index,
@@ -156,9 +159,6 @@ def role_permissions() -> dict[str, Permissions]:
     engine_publish = [
         *_BIND, subjects.STEPS_RESULT, *_pull(subjects.DISPATCH_STREAM, subjects.ENGINE_CONSUMER),
         *_kv_get(subjects.CREDENTIALS_BUCKET), *_kv_get(subjects.STEP_OUTPUTS_BUCKET),
-        # The key check and the password salt, which whichever actor starts first writes (bus/credentials.py);
-        # never a credential.
-        f"$KV.{subjects.CREDENTIALS_BUCKET}.meta.>",
     ]
     engine = Permissions(
         publish=engine_publish,

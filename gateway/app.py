@@ -154,7 +154,7 @@ def create_app(config: GatewayConfig) -> Starlette:
         app.state.bus = await Bus.connect(config.nats_url, "gateway", config.bus, login=config.nats_login)
         try:
             app.state.credentials = await CredentialStore.open(
-                app.state.bus.credentials_kv, config.master_key, config.master_password
+                app.state.bus.credentials_kv, config.master_key, config.master_password, writes_key_check=False
             )
         except BaseException:
             await app.state.bus.close()

@@ -17,11 +17,23 @@ from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
 
 from automateos.settings import REPO_ROOT
-from bus import EmbeddedNats, NatsLogin, free_port, nats_server_binary, set_up_bus, subjects
+import bus.credentials as credentials_module
+from bus import (
+    Bus,
+    CredentialStore,
+    EmbeddedNats,
+    MasterKeyError,
+    NatsLogin,
+    free_port,
+    nats_server_binary,
+    new_master_key,
+    set_up_bus,
+    subjects,
+)
 from bus.permissions import ROLES, auth_config, inbox_prefix, new_password, password_variable
 from tests.conftest import TEST_BUS_SETTINGS
 from tests.support.mock_http import MockHttp, Reply
-from tests.support.stack import Stack, http_graph
+from tests.support.stack import MASTER_KEY, Stack, http_graph
 from tests.support.waiting import eventually
 
 PASSWORDS = {role: new_password() for role in ROLES}
@@ -51,7 +63,7 @@ def secured_nats(tmp_path: Path) -> Iterator[EmbeddedNats]:
 async def secured_stack(secured_nats: EmbeddedNats) -> AsyncIterator[Stack]:
     await set_up_bus(secured_nats.url, TEST_BUS_SETTINGS, login=NatsLogin("admin", PASSWORDS["admin"]))
     stack = Stack(nats_url=secured_nats.url, bus_settings=TEST_BUS_SETTINGS,
-                  logins={role: NatsLogin(role, PASSWORDS[role]) for role in ("gateway", "orchestrator", "engine")})
+                  logins={role: NatsLogin(role, PASSWORDS[role]) for role in ("admin", "gateway", "orchestrator", "engine")})
     await stack.start_orchestrator()
     await stack.start_worker()
     await stack.start_gateway()
@@ -322,3 +334,27 @@ async def test_a_result_an_engine_did_not_sign_is_not_believed(
     record = await secured_stack.finish(run_id)
     call = next(s for s in record["steps"] if s["id"] == "call")
     assert record["status"] == "succeeded" and call["output"]["body"] == {"real": True}, call["output"]
+
+
+@pytest.mark.parametrize("role", ["gateway", "engine", "orchestrator", "integrations"])
+async def test_only_admin_writes_the_key_check(secured_stack: Stack, secured_nats: EmbeddedNats, role: str) -> None:
+    """Overwriting it would stop every actor at its next start; creating one first would fix the master key."""
+    violations: list[str] = []
+    nc = await as_role(secured_nats, role, violations)
+    try:
+        for record in ("meta.keycheck", "meta.scrypt"):
+            # integrations: the subject is its own account's, where nothing is; the others are refused outright.
+            refusal = await refused(nc, violations, f"$KV.{subjects.CREDENTIALS_BUCKET}.{record}", b"{}")
+            assert refusal or role == "integrations", (role, record)
+    finally:
+        await nc.close()
+
+
+async def test_an_actor_waits_for_admin_to_write_the_key_check_then_says_who_does(
+    bus: Bus, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(credentials_module, "KEY_CHECK_PATIENCE_S", 0.3)
+    with pytest.raises(MasterKeyError, match="`automateos up` writes it, or `automateos setup`"):
+        await CredentialStore.open(bus.credentials_kv, new_master_key(), None, writes_key_check=False)
+    await CredentialStore.open(bus.credentials_kv, MASTER_KEY, None)  # admin, as up does
+    await CredentialStore.open(bus.credentials_kv, MASTER_KEY, None, writes_key_check=False)

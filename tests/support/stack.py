@@ -8,7 +8,8 @@ import os
 import secrets
 import subprocess
 import sys
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -64,7 +65,8 @@ class Stack:
     async def start_worker(self, concurrency: int = 16) -> Worker:
         bus = await Bus.connect(self.nats_url, "test-engine", self.bus_settings, give_up_after=10,
                                 login=self.logins.get("engine"))
-        credentials = await CredentialStore.open(bus.credentials_kv, MASTER_KEY, None)
+        await write_key_check(self.nats_url, self.logins.get("admin"))
+        credentials = await CredentialStore.open(bus.credentials_kv, MASTER_KEY, None, writes_key_check=False)
         bus.result_signer = ResultSigner(RESULTS_KEY)
         worker = Worker(bus, concurrency=concurrency, credentials=credentials)
         self._run(worker, bus)
@@ -76,6 +78,7 @@ class Stack:
         self.tasks.append(asyncio.create_task(actor.run()))
 
     async def start_gateway(self, web_dist: Path | None = None, public_url: str | None = None) -> None:
+        await write_key_check(self.nats_url, self.logins.get("admin"))
         port = free_port()
         config = GatewayConfig(
             nats_url=self.nats_url, bus=self.bus_settings, examples_dir=REPO_ROOT / "examples", web_dist=web_dist,
@@ -177,9 +180,21 @@ def http_graph(url: str, method: str = "POST", name: str = "Test workflow", **co
     }
 
 
+async def write_key_check(nats_url: str, login: NatsLogin | None = None) -> None:
+    """What `up` does as admin before any actor starts: the credential store's key check, for MASTER_KEY. Signs in as
+    `login`, else as the URL says (tests/conftest.py's carries admin's); a check already there is only compared."""
+    bus = await Bus.connect(nats_url, "test-admin", BusSettings(), give_up_after=10, login=login)
+    try:
+        await CredentialStore.open(bus.credentials_kv, MASTER_KEY, None)
+    finally:
+        await bus.close()
+
+
 def spawn_actor(actor: str, nats_url: str, *args: str, env: dict[str, str] | None = None,
                 log_path: Path | None = None) -> subprocess.Popen[bytes]:
-    """An actor in its own process, exactly as `automateos <actor>` runs it."""
+    """An actor in its own process, exactly as `automateos <actor>` runs it (after `up`'s admin steps)."""
+    if actor in ("engine", "gateway") and "AUTOMATEOS_MASTER_KEY" not in (env or {}):
+        _in_thread(write_key_check(nats_url))
     environment = {**os.environ, "NATS_URL": nats_url, "AUTOMATEOS_MASTER_KEY": MASTER_KEY,
                    "AUTOMATEOS_RESULTS_KEY": RESULTS_KEY,
                    "AUTOMATEOS_ADMIN_TOKEN": ADMIN_TOKEN, **(env or {})}
@@ -195,3 +210,20 @@ def spawn_actor(actor: str, nats_url: str, *args: str, env: dict[str, str] | Non
 def step_is(step_id: str, status: str) -> Callable[[dict[str, Any]], bool]:
     """An `until` for Stack.events: the event that moves `step_id` to `status`."""
     return lambda event: event["type"] == "step" and event["step"]["id"] == step_id and event["step"]["status"] == status
+
+
+def _in_thread(work: Coroutine[Any, Any, None]) -> None:
+    """Run `work` to the end on a loop of its own: spawn_actor is called from sync code and from running loops."""
+    failures: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            asyncio.run(work)
+        except BaseException as error:  # re-raised in the caller's thread
+            failures.append(error)
+
+    thread = threading.Thread(target=run, name="key-check")
+    thread.start()
+    thread.join()
+    if failures:
+        raise failures[0]
