@@ -42,8 +42,7 @@ class CredentialInfo(Contract):
     allowedHosts: list[str] = Field(default_factory=list, description=_ALLOWED_HOSTS_HELP)
     createdAt: datetime
     updatedAt: datetime
-    unreadable: bool = Field(default=False, exclude_if=lambda value: not value,
-                             description="its stored record is damaged: replace it (PUT) or delete it")
+    unreadable: bool = Field(default=False, description="its stored record is damaged: replace it (PUT) or delete it")
 
     @classmethod
     def unreadable_one(cls, name: str, why: str) -> CredentialInfo:

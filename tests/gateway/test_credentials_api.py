@@ -24,7 +24,7 @@ async def test_create_list_replace_delete_never_return_the_value(stack: Stack) -
     status, body, text = await call(stack, "GET", "/v1/credentials")
     texts.append(text)
     assert status == 200 and [c["name"] for c in body] == ["stripe"] and body[0]["masked"] == "••••9f3a"
-    assert set(body[0]) == {"name", "masked", "description", "allowedHosts", "createdAt", "updatedAt"}
+    assert set(body[0]) == {"name", "masked", "description", "allowedHosts", "createdAt", "updatedAt", "unreadable"}
     status, body, text = await call(stack, "PUT", "/v1/credentials/stripe", json={"value": SECRET[::-1]})
     texts.append(text)
     assert status == 200 and body["masked"] == f"••••{SECRET[::-1][-4:]}" and body["description"] == "live"

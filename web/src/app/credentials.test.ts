@@ -22,6 +22,7 @@ const listed = (name: string, extra: Partial<Credential> = {}): Credential => ({
   masked: 'sk_l…cdef',
   description: null,
   allowedHosts: [],
+  unreadable: false,
   createdAt: '2026-01-01T00:00:00Z',
   updatedAt: '2026-01-01T00:00:00Z',
   ...extra,
@@ -47,8 +48,8 @@ describe('credentials service', () => {
 
     await service.add({ name: 'c', value: SECRET });
     expect(store.getState().credentials.items.map((c) => Object.keys(c).sort())).toEqual([
-      ['allowedHosts', 'createdAt', 'description', 'masked', 'name', 'updatedAt'],
-      ['allowedHosts', 'createdAt', 'description', 'masked', 'name', 'updatedAt'],
+      ['allowedHosts', 'createdAt', 'description', 'masked', 'name', 'unreadable', 'updatedAt'],
+      ['allowedHosts', 'createdAt', 'description', 'masked', 'name', 'unreadable', 'updatedAt'],
     ]);
     expect(JSON.stringify(store.getState())).not.toContain(SECRET);
   });

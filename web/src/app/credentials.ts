@@ -57,6 +57,8 @@ export function summaryOf(raw: Credential): Credential {
     masked: String(raw.masked ?? '••••••••'),
     description: typeof raw.description === 'string' && raw.description !== '' ? raw.description : null,
     allowedHosts: Array.isArray(raw.allowedHosts) ? raw.allowedHosts.filter((h): h is string => typeof h === 'string') : [],
+    // Sent only when true: a credential whose stored record is damaged (its description says what to do).
+    unreadable: raw.unreadable === true,
     createdAt: String(raw.createdAt ?? ''),
     updatedAt: String(raw.updatedAt ?? raw.createdAt ?? ''),
   };
