@@ -25,6 +25,9 @@ async def list_tokens(gateway: str, token: str | None, out: TextIO = sys.stdout)
     print(f"{'admin':<32} {'admin':<8} (AUTOMATEOS_ADMIN_TOKEN)", file=out)
     for item in listing["tokens"]:
         print(f"{item['name']:<32} {item['role']:<8} {item['createdAt']}", file=out)
+    for name in listing.get("unreadable", []):
+        print(f"{name:<32} {'-':<8} (its stored record is damaged: it grants nothing; `automateos tokens revoke {name}`)",
+              file=out)
     return 0
 
 

@@ -57,6 +57,21 @@ class TokenStore:
                 found.append(stored)
         return sorted(found, key=lambda t: t.createdAt)
 
+    async def unreadable(self) -> list[str]:
+        """Names whose token record is damaged (it grants nothing): listed so an admin can revoke them."""
+        names = []
+        for key in await kv_keys(self.kv, "name."):
+            digest = await self._claimed_by(key.removeprefix("name."))
+            if digest is None:
+                continue
+            try:
+                entry = await self.kv.get(f"token.{digest}")
+            except KeyNotFoundError:
+                continue
+            if entry.value and await self.by_hash(digest) is None:
+                names.append(key.removeprefix("name."))
+        return sorted(names)
+
     async def _claimed_by(self, name: str) -> str | None:
         try:
             entry = await self.kv.get(f"name.{name}")

@@ -43,8 +43,10 @@ async def create_token(request: Request) -> Response:
 
 
 async def list_tokens(request: Request) -> Response:
-    tokens = await bus_of(request).tokens.all()
-    return json_response(TokenList(tokens=[TokenInfo(name=t.name, role=t.role, createdAt=t.createdAt) for t in tokens]))
+    store = bus_of(request).tokens
+    tokens = await store.all()
+    return json_response(TokenList(tokens=[TokenInfo(name=t.name, role=t.role, createdAt=t.createdAt) for t in tokens],
+                                   unreadable=await store.unreadable()))
 
 
 async def revoke_token(request: Request) -> Response:

@@ -63,6 +63,8 @@ class TokenInfo(Contract):
 
 class TokenList(Contract):
     tokens: list[TokenInfo]
+    unreadable: list[str] = Field(default_factory=list,
+                                  description="names whose stored record is damaged: they grant nothing; revoke them")
 
 
 class SignIn(Contract):

@@ -31,7 +31,10 @@ async def test_a_damaged_token_record_grants_nothing_and_fails_no_list(stack: St
     assert status == 201
     keys = [k for k in await bus.tokens.kv.keys() if k.startswith("token.")]
     await bus.tokens.kv.put(keys[0], ACK)
-    assert (await request(stack, "GET", "/v1/tokens"))[0] == 200
+    status, listed, _ = await request(stack, "GET", "/v1/tokens")
+    assert status == 200 and listed == {"tokens": [], "unreadable": ["ci"]}, listed
+    assert (await request(stack, "DELETE", "/v1/tokens/ci"))[0] == 204, "a damaged token can be revoked"
+    assert (await request(stack, "GET", "/v1/tokens"))[1] == {"tokens": [], "unreadable": []}
     status, body, _ = await request(stack, "GET", "/v1/runs", headers={"Authorization": f"Bearer {created['token']}"})
     assert status == 401 and body["error"]["code"] == "unauthenticated"
 
