@@ -7,6 +7,8 @@ import contextlib
 import logging
 import re
 import time
+from collections.abc import Coroutine
+from typing import Any
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
@@ -92,9 +94,7 @@ async def run_events_socket(websocket: WebSocket) -> None:
     except TRANSIENT_ERRORS as error:
         log.warning("event socket of run %s: the bus did not answer (%s); asking the client to reconnect", run_id,
                     type(error).__name__)
-        with contextlib.suppress(Exception):
-            async with asyncio.timeout(CLOSE_PATIENCE_S):
-                await websocket.close(CLOSE_TRY_AGAIN, "the bus is briefly unavailable: reconnect with ?after=<last seq>")
+        await close_soon(websocket, CLOSE_TRY_AGAIN, "the bus is briefly unavailable: reconnect with ?after=<last seq>")
 
 
 async def _follow(websocket: WebSocket, bus: Bus, run_id: str, after: int) -> None:
@@ -114,22 +114,35 @@ async def _follow(websocket: WebSocket, bus: Bus, run_id: str, after: int) -> No
         if any(is_terminal(event) and event.seq <= after for event in follow.stored):
             await websocket.close(CLOSE_NORMAL)  # it ended, and the client has seen the end already
             return
-        streamer = asyncio.create_task(_stream(websocket, bus, follow, after, known=found is not None))
-        listener = asyncio.create_task(_until_client_leaves(websocket))
-        too_slow = asyncio.create_task(follow.dropped.wait())
-        done, pending = await asyncio.wait({streamer, listener, too_slow}, return_when=asyncio.FIRST_COMPLETED)
-        for task in pending:
-            task.cancel()
-        await asyncio.gather(*pending, return_exceptions=True)
-    if too_slow in done:
+        too_slow = await serve(websocket, _stream(websocket, bus, follow, after, known=found is not None),
+                               follow.dropped, "event stream")
+    if too_slow:
         # It stopped reading: its events are no longer kept for it. It may come back with ?after=.
         log.warning("closing an event socket of run %s that stopped reading", run_id)
-        with contextlib.suppress(Exception):
-            async with asyncio.timeout(CLOSE_PATIENCE_S):
-                await websocket.close(CLOSE_TOO_SLOW, "too far behind: reconnect with ?after=<last seq>")
+        await close_soon(websocket, CLOSE_TOO_SLOW, "too far behind: reconnect with ?after=<last seq>")
+
+
+async def serve(websocket: WebSocket, work: Coroutine[Any, Any, None], dropped: asyncio.Event, what: str) -> bool:
+    """Run `work` (what the socket sends) until it ends, the client leaves, or `dropped` is set because the client
+    stopped reading; True in that last case. Every socket of the gateway is served this way."""
+    sender = asyncio.create_task(work)
+    listener = asyncio.create_task(_until_client_leaves(websocket))
+    too_slow = asyncio.create_task(dropped.wait())
+    done, pending = await asyncio.wait({sender, listener, too_slow}, return_when=asyncio.FIRST_COMPLETED)
+    for task in pending:
+        task.cancel()
+    await asyncio.gather(*pending, return_exceptions=True)
     for task in done - {too_slow}:
         if not task.cancelled() and (error := task.exception()) and not isinstance(error, WebSocketDisconnect):
-            log.warning("event stream ended with %s: %s", type(error).__name__, error)
+            log.warning("%s ended with %s: %s", what, type(error).__name__, error)
+    return too_slow in done
+
+
+async def close_soon(websocket: WebSocket, code: int, reason: str) -> None:
+    """Close, waiting at most CLOSE_PATIENCE_S: a client that does not answer the close is not waited for."""
+    with contextlib.suppress(Exception):
+        async with asyncio.timeout(CLOSE_PATIENCE_S):
+            await websocket.close(code, close_reason(reason))
 
 
 async def _stream(websocket: WebSocket, bus: Bus, follow: RunFollow, after: int, known: bool) -> None:

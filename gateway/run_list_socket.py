@@ -8,15 +8,14 @@ and reloads the list when it reconnects.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 
-from starlette.websockets import WebSocket, WebSocketDisconnect
+from starlette.websockets import WebSocket
 
 from bus import TRANSIENT_ERRORS, Bus
 from schemas import RunSummary
 
-from .events_socket import CLOSE_PATIENCE_S, CLOSE_TOO_SLOW, CLOSE_TRY_AGAIN
+from .events_socket import CLOSE_TOO_SLOW, CLOSE_TRY_AGAIN, close_soon, serve
 
 log = logging.getLogger(__name__)
 
@@ -26,36 +25,16 @@ async def run_list_socket(websocket: WebSocket) -> None:
     await websocket.accept()
     try:
         async with bus.watch_runs() as watch:
-            sender = asyncio.create_task(_send(websocket, watch.queue))
-            listener = asyncio.create_task(_until_client_leaves(websocket))
-            too_slow = asyncio.create_task(watch.dropped.wait())
-            done, pending = await asyncio.wait({sender, listener, too_slow}, return_when=asyncio.FIRST_COMPLETED)
-            for task in pending:
-                task.cancel()
-            await asyncio.gather(*pending, return_exceptions=True)
+            too_slow = await serve(websocket, _send(websocket, watch.queue), watch.dropped, "run list socket")
     except TRANSIENT_ERRORS as error:
         log.warning("run list socket: the bus did not answer (%s); asking the client to reconnect", type(error).__name__)
-        await _close(websocket, CLOSE_TRY_AGAIN, "the bus is briefly unavailable: reconnect and reload the list")
+        await close_soon(websocket, CLOSE_TRY_AGAIN, "the bus is briefly unavailable: reconnect and reload the list")
         return
-    if too_slow in done:
-        await _close(websocket, CLOSE_TOO_SLOW, "too far behind: reconnect and reload the list")
-    for task in done - {too_slow}:
-        if not task.cancelled() and (failure := task.exception()) and not isinstance(failure, WebSocketDisconnect):
-            log.warning("run list socket ended with %s: %s", type(failure).__name__, failure)
+    if too_slow:
+        await close_soon(websocket, CLOSE_TOO_SLOW, "too far behind: reconnect and reload the list")
 
 
 async def _send(websocket: WebSocket, queue: asyncio.Queue[RunSummary]) -> None:
     while True:
         summary = await queue.get()
         await websocket.send_text(summary.model_dump_json())
-
-
-async def _until_client_leaves(websocket: WebSocket) -> None:
-    while (await websocket.receive())["type"] != "websocket.disconnect":
-        pass
-
-
-async def _close(websocket: WebSocket, code: int, reason: str) -> None:
-    with contextlib.suppress(Exception):
-        async with asyncio.timeout(CLOSE_PATIENCE_S):
-            await websocket.close(code, reason)

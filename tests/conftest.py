@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import threading
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -12,7 +11,7 @@ from automateos.settings import REPO_ROOT
 from bus import Bus, BusSettings, EmbeddedNats, free_port, set_up_bus
 from bus.permissions import password_variable
 from tests.support.mock_http import MockHttp
-from tests.support.stack import NATS_PASSWORDS, Stack
+from tests.support.stack import NATS_PASSWORDS, Stack, run_in_thread
 
 # Short enough that a redelivery after a killed worker happens within a test, long enough for a slow CI machine.
 TEST_BUS_SETTINGS = BusSettings(step_ack_wait_s=3.0, duplicate_window_s=60.0)
@@ -39,19 +38,7 @@ def nats_server(tmp_path: Path) -> Iterator[EmbeddedNats]:
 
 def set_up_in_thread(url: str, settings: BusSettings) -> None:
     """`set_up_bus` from a synchronous fixture: on a loop of its own, since the test's may be running."""
-    failures: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            asyncio.run(set_up_bus(url, settings))
-        except BaseException as error:  # re-raised in the fixture's thread
-            failures.append(error)
-
-    thread = threading.Thread(target=run, name="bus-setup")
-    thread.start()
-    thread.join()
-    if failures:
-        raise failures[0]
+    run_in_thread(set_up_bus(url, settings))
 
 
 @pytest.fixture

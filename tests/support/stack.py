@@ -194,7 +194,7 @@ def spawn_actor(actor: str, nats_url: str, *args: str, env: dict[str, str] | Non
                 log_path: Path | None = None) -> subprocess.Popen[bytes]:
     """An actor in its own process, exactly as `automateos <actor>` runs it (after `up`'s admin steps)."""
     if actor in ("engine", "gateway") and "AUTOMATEOS_MASTER_KEY" not in (env or {}):
-        _in_thread(write_key_check(nats_url))
+        run_in_thread(write_key_check(nats_url))
     environment = {**os.environ, "NATS_URL": nats_url, "AUTOMATEOS_MASTER_KEY": MASTER_KEY,
                    "AUTOMATEOS_RESULTS_KEY": RESULTS_KEY,
                    "AUTOMATEOS_ADMIN_TOKEN": ADMIN_TOKEN, **(env or {})}
@@ -212,8 +212,9 @@ def step_is(step_id: str, status: str) -> Callable[[dict[str, Any]], bool]:
     return lambda event: event["type"] == "step" and event["step"]["id"] == step_id and event["step"]["status"] == status
 
 
-def _in_thread(work: Coroutine[Any, Any, None]) -> None:
-    """Run `work` to the end on a loop of its own: spawn_actor is called from sync code and from running loops."""
+def run_in_thread(work: Coroutine[Any, Any, None]) -> None:
+    """Run `work` to the end on a loop of its own, from sync code that may be called while a loop runs (fixtures,
+    spawn_actor); its exception is raised here."""
     failures: list[BaseException] = []
 
     def run() -> None:
@@ -222,7 +223,7 @@ def _in_thread(work: Coroutine[Any, Any, None]) -> None:
         except BaseException as error:  # re-raised in the caller's thread
             failures.append(error)
 
-    thread = threading.Thread(target=run, name="key-check")
+    thread = threading.Thread(target=run, name="run-in-thread")
     thread.start()
     thread.join()
     if failures:
