@@ -90,10 +90,7 @@ class WorkflowHead(Contract):
                 schedule = schedule_config(node.data.config) if node_type.type == "schedule" else None
                 triggers.append(StoredTrigger(nodeId=node.id, type=node_type.type, hookId=self.hooks.get(node.id),
                                               schedule=schedule))
-        return StoredWorkflowSummary(
-            id=self.id, name=self.name, description=self.description, version=self.version, active=self.active,
-            activeVersion=self.activeVersion, triggers=triggers, createdAt=self.createdAt, updatedAt=self.updatedAt,
-        )
+        return StoredWorkflowSummary(**self.model_dump(include=_LISTED), triggers=triggers)
 
     def with_hooks(self) -> WorkflowHead:
         """Every webhook node of the latest graph keeps its hook id, or gets a new one; ids of removed nodes
@@ -108,16 +105,24 @@ class WorkflowHead(Contract):
         return WorkflowView(**self.summary(base_url).model_dump(), graph=self.graph)
 
 
-class WorkflowSummary(Contract):
+class ListedWorkflow(Contract):
+    """What a list shows of a workflow besides its triggers: said once for the answer and for the stored summary."""
+
     id: str
     name: str
     description: str | None = None
     version: int
     active: bool
     activeVersion: int | None = None
-    triggers: list[TriggerInfo]
     createdAt: datetime
     updatedAt: datetime
+
+
+_LISTED = set(ListedWorkflow.model_fields)
+
+
+class WorkflowSummary(ListedWorkflow):
+    triggers: list[TriggerInfo]
 
 
 class StoredTrigger(Contract):
@@ -127,20 +132,12 @@ class StoredTrigger(Contract):
     schedule: ScheduleConfig | None = Field(default=None, description="a schedule trigger's config, when complete")
 
 
-class StoredWorkflowSummary(Contract):
+class StoredWorkflowSummary(ListedWorkflow):
     """Stored under `summary.<id>` beside the head, and rewritten with it: what a list shows, without the graph,
     so listing reads a few hundred bytes per workflow instead of parsing every graph."""
 
     v: Literal[1] = 1
-    id: str
-    name: str
-    description: str | None = None
-    version: int
-    active: bool
-    activeVersion: int | None = None
     triggers: list[StoredTrigger]
-    createdAt: datetime
-    updatedAt: datetime
 
     def listed(self, base_url: str = "") -> WorkflowSummary:
         """Webhook URLs under `base_url`; a schedule's next three fire times from now."""
@@ -152,10 +149,7 @@ class StoredWorkflowSummary(Contract):
             if stored.type == "schedule":
                 info.nextRuns = stored.schedule.next_runs(utc_now()) if stored.schedule is not None else None
             triggers.append(info)
-        return WorkflowSummary(
-            id=self.id, name=self.name, description=self.description, version=self.version, active=self.active,
-            activeVersion=self.activeVersion, triggers=triggers, createdAt=self.createdAt, updatedAt=self.updatedAt,
-        )
+        return WorkflowSummary(**self.model_dump(include=_LISTED), triggers=triggers)
 
 
 class WorkflowView(WorkflowSummary):

@@ -27,8 +27,13 @@ export function backoffDelay(attempt: number, random: () => number = Math.random
   return Math.round(ceiling / 2 + (random() * ceiling) / 2);
 }
 
+/** Where the gateway's WebSockets are: `baseUrl` (like `ws://host`), else the page's own origin. */
+export function socketBase(baseUrl?: string): string {
+  return baseUrl ?? `${location.protocol === 'https:' ? 'wss:' : 'ws:'}//${location.host}`;
+}
+
 export function eventsUrl(runId: string, after: number, baseUrl?: string): string {
-  const base = baseUrl ?? `${location.protocol === 'https:' ? 'wss:' : 'ws:'}//${location.host}`;
+  const base = socketBase(baseUrl);
   const query = after > 0 ? `?after=${after}` : '';
   return `${base}/v1/runs/${encodeURIComponent(runId)}/events${query}`;
 }

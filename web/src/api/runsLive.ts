@@ -3,7 +3,7 @@
 // dropped socket reconnects with backoff for as long as it is wanted; `onOpen` says when it (re)connects, because
 // changes made while it was down are not replayed: the caller reloads the list then.
 
-import { backoffDelay } from './events';
+import { backoffDelay, socketBase } from './events';
 import type { RunSummary } from './types';
 
 export interface RunsLiveOptions {
@@ -17,8 +17,7 @@ export interface RunsLiveOptions {
 }
 
 export function liveRunsUrl(baseUrl?: string): string {
-  const base = baseUrl ?? `${location.protocol === 'https:' ? 'wss:' : 'ws:'}//${location.host}`;
-  return `${base}/v1/runs/live`;
+  return `${socketBase(baseUrl)}/v1/runs/live`;
 }
 
 /** The fields History reads, checked: a frame that is not a run summary is ignored, never shown half. */
@@ -56,7 +55,8 @@ export class RunsLive {
     const { options } = this;
     let socket: WebSocket;
     try {
-      socket = options.createSocket ? options.createSocket(liveRunsUrl(options.baseUrl)) : new WebSocket(liveRunsUrl(options.baseUrl));
+      const url = liveRunsUrl(options.baseUrl);
+      socket = options.createSocket ? options.createSocket(url) : new WebSocket(url);
     } catch {
       this.retry();
       return;
