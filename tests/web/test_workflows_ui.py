@@ -15,26 +15,9 @@ from playwright.async_api import Browser, FloatRect, Page, expect
 from tests.support.mock_http import MockHttp, Reply
 from tests.support.stack import Stack
 from tests.support.waiting import eventually
-from tests.web.builder import chain, expect_toast, import_json, load_graph, node_ids
+from tests.web.builder import api, chain, expect_toast, import_json, load_graph, node_ids, save, saved_id
 
 SHOTS = Path("/tmp/shots")
-
-
-async def api(stack: Stack, method: str, path: str, body: Any = None) -> tuple[int, Any]:
-    assert stack.http is not None
-    async with stack.http.request(method, f"{stack.base_url}{path}", json=body) as response:
-        return response.status, await response.json(content_type=None)
-
-
-async def saved_id(page: Page, stack: Stack, name: str) -> str:
-    _, body = await api(stack, "GET", "/v1/workflows")
-    return str(next(w["id"] for w in body["workflows"] if w["name"] == name))
-
-
-async def save(page: Page, version: int) -> None:
-    await page.keyboard.press("Control+s")
-    await expect(page.get_by_test_id("save-state")).to_have_text(f"v{version}")
-    await expect(page.get_by_test_id("save-state")).to_have_attribute("data-unsaved", "false")
 
 
 async def test_save_reload_reopen_and_restore_a_version(page: Page, builder_stack: Stack, mock_http: MockHttp) -> None:
@@ -43,7 +26,7 @@ async def test_save_reload_reopen_and_restore_a_version(page: Page, builder_stac
     await page.get_by_test_id("canvas").click(position={"x": 40, "y": 40})
     await save(page, 1)
     await expect_toast(page, "Saved Saved one as version 1")
-    workflow_id = await saved_id(page, builder_stack, "Saved one")
+    workflow_id = await saved_id(builder_stack, "Saved one")
 
     await page.reload()
     await expect(page.get_by_test_id("save-state")).to_have_text("v1")
@@ -83,7 +66,7 @@ async def test_save_reload_reopen_and_restore_a_version(page: Page, builder_stac
 async def test_a_second_tab_never_overwrites_the_first(page: Page, builder_stack: Stack, mock_http: MockHttp) -> None:
     await load_graph(page, chain(("ping", mock_http.url("/ping")), name="Shared"))
     await save(page, 1)
-    workflow_id = await saved_id(page, builder_stack, "Shared")
+    workflow_id = await saved_id(builder_stack, "Shared")
 
     second = await page.context.new_page()
     await second.goto("/")
@@ -180,7 +163,7 @@ async def test_activate_a_webhook_then_history_filters_reruns_and_opens_it(
     await expect(page.locator('[data-testid^="history-row-"]')).to_have_count(1)
     await expect(page.get_by_test_id("history-run-error")).to_contain_text("HTTP 500")
     await page.get_by_test_id("history-filter-status").select_option("")
-    workflow_id = await saved_id(page, builder_stack, "Hooked")
+    workflow_id = await saved_id(builder_stack, "Hooked")
     await page.get_by_test_id("history-filter-workflow").select_option(workflow_id)
     await expect(page.locator('[data-testid^="history-row-"]')).to_have_count(1)
 
@@ -325,7 +308,7 @@ async def test_escape_closes_the_topmost_thing_only(page: Page, builder_stack: S
     await expect(ping).not_to_have_class(re.compile(r"\bselected\b"))
 
     # Escape in the rename field cancels the rename and leaves the drawer open.
-    workflow_id = await saved_id(page, builder_stack, "Hooked")
+    workflow_id = await saved_id(builder_stack, "Hooked")
     await page.get_by_test_id("workflows-button").click()
     await page.get_by_test_id(f"workflow-rename-{workflow_id}").click()
     await page.get_by_test_id(f"workflow-rename-input-{workflow_id}").press("Escape")
@@ -336,7 +319,7 @@ async def test_escape_closes_the_topmost_thing_only(page: Page, builder_stack: S
 async def test_rename_duplicate_and_delete_from_the_list(page: Page, builder_stack: Stack, mock_http: MockHttp) -> None:
     await load_graph(page, chain(("ping", mock_http.url("/ping")), name="Listed"))
     await save(page, 1)
-    workflow_id = await saved_id(page, builder_stack, "Listed")
+    workflow_id = await saved_id(builder_stack, "Listed")
     await page.get_by_test_id("workflows-button").click()
     row = page.get_by_test_id(f"workflow-row-{workflow_id}")
     await expect(row).to_contain_text("Listed")
@@ -382,7 +365,7 @@ async def test_a_rename_does_not_let_a_stale_tab_overwrite(page: Page, builder_s
     next save must get the conflict, not overwrite version 2."""
     await load_graph(page, chain(("ping", mock_http.url("/ping")), name="Shared"))
     await save(page, 1)
-    workflow_id = await saved_id(page, builder_stack, "Shared")
+    workflow_id = await saved_id(builder_stack, "Shared")
     second = await page.context.new_page()
     await second.goto("/")
     await expect(second.get_by_test_id("workflow-name")).to_have_value("Shared")
@@ -423,7 +406,7 @@ async def test_the_signature_check_is_a_form_not_json(page: Page, builder_stack:
     await verify.get_by_test_id("signature-kind").select_option("hmac-sha256")
     await page.get_by_test_id("field-verify-header").locator("input").fill("X-Signature")
     await save(page, 1)
-    workflow_id = await saved_id(page, builder_stack, document["meta"]["name"])
+    workflow_id = await saved_id(builder_stack, document["meta"]["name"])
     _, saved = await api(builder_stack, "GET", f"/v1/workflows/{workflow_id}")
     hook = next(n for n in saved["graph"]["nodes"] if n["id"] == "stripe_event")
     assert hook["data"]["config"]["verify"] == {
