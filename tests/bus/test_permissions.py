@@ -343,9 +343,7 @@ async def test_only_admin_writes_the_key_check(secured_stack: Stack, secured_nat
     nc = await as_role(secured_nats, role, violations)
     try:
         for record in ("meta.keycheck", "meta.scrypt"):
-            # integrations: the subject is its own account's, where nothing is; the others are refused outright.
-            refusal = await refused(nc, violations, f"$KV.{subjects.CREDENTIALS_BUCKET}.{record}", b"{}")
-            assert refusal or role == "integrations", (role, record)
+            assert await refused(nc, violations, f"$KV.{subjects.CREDENTIALS_BUCKET}.{record}", b"{}"), (role, record)
     finally:
         await nc.close()
 
