@@ -287,10 +287,13 @@ _AUDIT_VALUES = ["1", "2", "50", "500", "501", "9" * 19, "9" * 20]
 @given(data=st.data())
 async def test_queries_of_the_list_routes_never_get_a_5xx(stack: Stack, seeded_runs: Seeded,
                                                           data: st.DataObject) -> None:
-    if data.draw(st.booleans(), label="runs or audit"):
+    which = data.draw(st.sampled_from(["runs", "audit", "workflows"]), label="list")
+    if which == "runs":
         path, query = "/v1/runs", query_strings(_RUN_FILTERS, [seeded_runs.workflow_id, *seeded_runs.run_ids, *_RUN_VALUES])
-    else:
+    elif which == "audit":
         path, query = "/v1/audit", query_strings(["before", "limit"], _AUDIT_VALUES)
+    else:  # paged by the summaries' stream sequence
+        path, query = "/v1/workflows", query_strings(["before", "limit"], [*_AUDIT_VALUES, "1000", "1001"])
     await call(stack, "GET", f"{path}?{data.draw(query, label='query')}")
 
 

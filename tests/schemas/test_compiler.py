@@ -341,3 +341,15 @@ def test_a_credential_name_the_store_cannot_hold_is_refused_when_the_graph_is_ch
     issues = rejection({"nodes": [node("start", "start"), node("call", headers={"Authorization": f"{{{{ getCredential('{name}') }}}}"})],
                         "edges": [edge("start", "call")]})
     assert issues[0][0] == "graph.nodes[1].data.config.headers" and "a credential name is 1 to 64" in issues[0][1], issues
+
+
+@pytest.mark.parametrize(("methods", "reason"), [
+    (["FETCH"], "Input should be 'GET', 'POST', 'PUT', 'PATCH' or 'DELETE'"),
+    ([], "at least 1 item"),
+    (["POST", "POST"], "lists a method twice"),
+    ("POST", "valid list"),
+])
+def test_a_webhooks_methods_are_checked_naming_the_field(methods: object, reason: str) -> None:
+    hook = {"id": "hook", "type": "webhook", "data": {"config": {"methods": methods}}}
+    issues = rejection({"nodes": [hook, node("call")], "edges": [edge("hook", "call")]})
+    assert issues[0][0].startswith("graph.nodes[0].data.config.methods") and reason in issues[0][1], issues
