@@ -54,7 +54,8 @@ _REFRESH_S = 300.0
 _CACHE_S = 5.0
 _SCOPE_KEY = "automateos.principal"
 # Open without a token: the webhooks (they verify their own signatures), health, signing in and out.
-_OPEN_PREFIXES = ("/v1/hooks/",)
+# Also the routes no session cookie reaches, which gateway/same_origin.py's JSON-only rule (a CSRF guard) spares.
+OPEN_PREFIXES = ("/v1/hooks/",)
 _OPEN_ROUTES = {("POST", "/v1/session"), ("DELETE", "/v1/session")}
 
 
@@ -142,7 +143,7 @@ def _is_open(scope: Scope) -> bool:
     path: str = scope["path"]
     if not path.startswith("/v1/"):
         return True  # the builder's static files, /healthz, /readyz
-    if path.startswith(_OPEN_PREFIXES):
+    if path.startswith(OPEN_PREFIXES):
         return True
     return scope["type"] == "http" and (scope["method"], path) in _OPEN_ROUTES
 

@@ -15,8 +15,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from schemas import ApiError, ErrorBody
 
+from .auth import OPEN_PREFIXES
+
 _CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
-_HOOKS = "/v1/hooks/"
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 # The builder loads only its own scripts, styles and API; inline style attributes come from React. No eval: the
 # node types' form validators are compiled at build time (web/scripts/gen-validators.mjs).
@@ -56,7 +57,7 @@ def _refusal(scope: Scope, allowed_hosts: frozenset[str]) -> str | None:
         return "requests from opaque origins are not accepted"
     # JSON only, so no page can send a "simple" (unpreflighted) form post with the user's cookie. Webhooks take no
     # cookie (their senders are other systems, which post forms and text too) and parse their own bodies.
-    webhook = scope["type"] == "http" and str(scope.get("path", "")).startswith(_HOOKS)
+    webhook = scope["type"] == "http" and str(scope.get("path", "")).startswith(OPEN_PREFIXES)
     if (scope["type"] == "http" and scope["method"] in _CHANGING and not webhook
             and headers.get("content-length", "0") != "0"):
         content_type = headers.get("content-type", "").split(";")[0].strip().lower()
