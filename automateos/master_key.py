@@ -113,15 +113,16 @@ def remember_gateway_address(settings: Settings, env_file: Path = ENV_FILE) -> s
     """Record the gateway's host and port in .env when it says otherwise (or nothing), so an `automateos` command in
     another terminal reaches the gateway `up` started; returns a notice then."""
     recorded = dotenv_values(env_file) if env_file.exists() else {}
-    changed = []
-    for name, value, default in (("AUTOMATEOS_HOST", settings.host, Settings.host),
-                                 ("AUTOMATEOS_PORT", str(settings.port), str(Settings.port))):
-        if recorded.get(name) != value and (name in recorded or value != default or name == "AUTOMATEOS_PORT"):
-            _write_env_line(env_file, name, value)
-            changed.append(f"{name}={value}")
+    # The port always; the host only when it is not the default or .env names one already.
+    wanted = {"AUTOMATEOS_PORT": str(settings.port)}
+    if settings.host != Settings.host or "AUTOMATEOS_HOST" in recorded:
+        wanted["AUTOMATEOS_HOST"] = settings.host
+    changed: dict[str, str | None] = {name: value for name, value in wanted.items() if recorded.get(name) != value}
     if not changed:
         return None
-    return f"recorded {', '.join(changed)} in {env_file.resolve()}: automateos commands run here reach this gateway"
+    _write_env(env_file, changed)  # one replacement of .env, not one per variable
+    shown = ", ".join(f"{name}={value}" for name, value in changed.items())
+    return f"recorded {shown} in {env_file.resolve()}: automateos commands run here reach this gateway"
 
 
 _KEY_VARIABLES = ("AUTOMATEOS_MASTER_KEY", "AUTOMATEOS_MASTER_PASSWORD", "AUTOMATEOS_MASTER_KEY_NEXT")
