@@ -13,12 +13,12 @@ from .errors import TRANSIENT_ERRORS, BusError, BusUnavailable, RecordDamaged, S
 from .resources import BusSettings, NotSetUp
 from .run_store import RunStore
 from .step_outputs import StepOutputs, output_ref
-from .server import ClusterMember, EmbeddedNats, LocalCluster, free_port, nats_server_binary
+from .server import ClusterMember, EmbeddedNats, LocalCluster, free_port, free_port_blocks, nats_server_binary
 from .workflows_kv import VersionConflict, WorkflowStore
 
 __all__ = [
     "Cipher", "CredentialExists", "CredentialMissing", "CredentialStore", "DecryptionError", "MasterKeyError",
     "new_master_key",
     "TRANSIENT_ERRORS", "SIGNATURE_HEADER", "ResultKeyError", "ResultSigner", "new_results_key", "RecordDamaged", "Bus", "NatsLogin", "BusError", "NotSetUp", "set_up_bus", "BusUnavailable", "Defer", "Delivery", "PullSource", "BusSettings", "ClusterMember", "EmbeddedNats", "LocalCluster", "PullLoop", "Reject", "Retry", "RunEventModel", "RunFollow", "FollowerDropped", "RunListWatch",
-    "RunStore", "StaleRevision", "StepOutputs", "TooLarge", "output_ref", "VersionConflict", "WorkflowStore", "free_port", "log_context", "nats_server_binary", "subjects",
+    "RunStore", "StaleRevision", "StepOutputs", "TooLarge", "output_ref", "VersionConflict", "WorkflowStore", "free_port", "free_port_blocks", "log_context", "nats_server_binary", "subjects",
 ]

@@ -60,6 +60,36 @@ def free_port(host: str = "127.0.0.1") -> int:
         return int(sock.getsockname()[1])
 
 
+def free_port_blocks(count: int, size: int, host: str = "127.0.0.1") -> list[int]:
+    """`count` bases of `size` consecutive free ports, no two blocks overlapping (for `up --cluster`, whose
+    nodes take base, base+1, …): separate `free_port()` calls can hand out one block's base+1 as another's base."""
+    held: list[socket.socket] = []
+    bases: list[int] = []
+    try:
+        for _attempt in range(200):
+            if len(bases) == count:
+                break
+            base = free_port(host)
+            block: list[socket.socket] = []
+            try:
+                for port in range(base, base + size):
+                    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+                    block.append(sock)
+                    sock.bind((host, port))
+            except OSError:
+                for sock in block:
+                    sock.close()
+                continue
+            held += block
+            bases.append(base)
+        if len(bases) < count:
+            raise OSError(f"found no {count} blocks of {size} free ports on {host}")
+        return bases
+    finally:
+        for sock in held:
+            sock.close()
+
+
 @dataclass(frozen=True)
 class ClusterMember:
     """One node's place in a cluster: its unique name, its route port and the routes to its peers."""
@@ -253,4 +283,4 @@ def _port_in_use(host: str, port: int) -> bool:
 
 
 
-__all__ = ["ClusterMember", "EmbeddedNats", "LocalCluster", "free_port", "nats_server_binary"]
+__all__ = ["ClusterMember", "EmbeddedNats", "LocalCluster", "free_port", "free_port_blocks", "nats_server_binary"]

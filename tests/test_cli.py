@@ -15,7 +15,7 @@ from dotenv import dotenv_values
 
 from automateos.run_command import RunCommandError, apply_sets, parse_inputs
 from automateos.settings import REPO_ROOT, Settings, SettingsError
-from bus import free_port
+from bus import free_port, free_port_blocks
 from engine import OutboundPolicy
 from tests.gateway.test_rest_api import request
 from tests.support.graphs import edge, graph, http
@@ -143,9 +143,9 @@ async def read_until(process: asyncio.subprocess.Process, marker: str, timeout: 
 
 async def test_up_cluster_restarts_a_killed_engine_and_a_killed_nats_node(tmp_path: Path, mock_http: MockHttp) -> None:
     mock_http.reply("/slack", Reply(status=200, body="ok"))
-    base = free_port()
+    client_base, route_base = free_port_blocks(2, 3)
     env = {**os.environ, "AUTOMATEOS_DATA_DIR": str(tmp_path), "AUTOMATEOS_PORT": str(free_port()),
-           "AUTOMATEOS_NATS_PORT": str(base), "AUTOMATEOS_NATS_ROUTE_PORT": str(free_port()),
+           "AUTOMATEOS_NATS_PORT": str(client_base), "AUTOMATEOS_NATS_ROUTE_PORT": str(route_base),
            # The cluster profile blocks private networks, and the mock listens on loopback.
            "AUTOMATEOS_BLOCK_PRIVATE_NETWORKS": "false"}
     for name in ("NATS_URL", "AUTOMATEOS_MASTER_KEY", "AUTOMATEOS_ADMIN_TOKEN"):
