@@ -114,7 +114,7 @@ async def _reveal(
 
 
 def _rendered(node_type: NodeType, dispatch: StepDispatch, secrets: dict[str, str]) -> dict[str, Any]:
-    render = Renderer(dispatch.inputs, dispatch.steps, secrets)
+    render = Renderer(dispatch.inputs, dispatch.steps, secrets, dispatch.loop)
     rendered = dict(dispatch.config)
     for field, mode in node_type.templated.items():
         if field not in rendered or rendered[field] is None:

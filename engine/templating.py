@@ -27,7 +27,7 @@ from .errors import StepFailed
 from .limits import size_in_bytes
 
 _EXPRESSION = re.compile(r"\{\{(.*?)\}\}", re.S)
-_RESERVED = {"inputs", "payload", "steps", "getCredential"}
+_RESERVED = {"inputs", "payload", "steps", "getCredential", "loop"}
 MAX_TEMPLATE_CHARS = 8_192
 
 
@@ -66,7 +66,8 @@ def credential_names(value: Any) -> set[str]:
 class Renderer:
     """Renders the strings of one step's config against that step's variables."""
 
-    def __init__(self, inputs: Mapping[str, Any], steps: Mapping[str, Any], credentials: Mapping[str, str]) -> None:
+    def __init__(self, inputs: Mapping[str, Any], steps: Mapping[str, Any], credentials: Mapping[str, str],
+                 loop: Mapping[str, Any] | None = None) -> None:
         def get_credential(name: str) -> Secret:
             if name not in credentials:
                 raise StepFailed(f"credential '{name}' is not defined")
@@ -76,7 +77,9 @@ class Renderer:
         self.variables: dict[str, Any] = {
             key: value for key, value in inputs.items() if key not in _RESERVED and key.isidentifier()
         }
-        self.variables.update(inputs=dict(inputs), steps=dict(steps), getCredential=get_credential)
+        # `loop` is the item a loop body's step runs for ({item, index, parent}); None outside a loop.
+        self.variables.update(inputs=dict(inputs), steps=dict(steps), getCredential=get_credential,
+                              loop=dict(loop) if loop is not None else None)
         if "payload" in inputs:
             self.variables["payload"] = inputs["payload"]
 

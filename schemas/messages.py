@@ -73,6 +73,10 @@ class StepDispatch(Contract):
         description="upstream steps that ran: {nodeId: {output, status, error?}}, for {{steps.…}}; a failed one "
         "appears only when its onError is continue",
     )
+    loop: dict[str, Any] | None = Field(
+        default=None, description="inside a loop's body: {item, index, parent}, the item this step runs for (parent: "
+        "the enclosing loop's, or null); None outside a loop",
+    )
 
 
 StepResultStatus = Literal["running", "succeeded", "failed", "cancelled"]

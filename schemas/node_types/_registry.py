@@ -26,7 +26,7 @@ RunsIn = Literal["engine", "orchestrator"]
 TemplateMode = Literal["text", "value", "expression"]
 Widget = Literal[
     "text", "textarea", "number", "select", "switch", "keyValue", "json", "body", "credential", "expression",
-    "list", "valueMap", "signature",
+    "list", "valueMap", "signature", "code", "workflow",
 ]
 
 

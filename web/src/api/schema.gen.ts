@@ -71,7 +71,7 @@ export interface FieldUi {
   order: number;
   placeholder: string | null;
   templated: boolean;
-  widget: "text" | "textarea" | "number" | "select" | "switch" | "keyValue" | "json" | "body" | "credential" | "expression" | "list" | "valueMap" | "signature";
+  widget: "text" | "textarea" | "number" | "select" | "switch" | "keyValue" | "json" | "body" | "credential" | "expression" | "list" | "valueMap" | "signature" | "code" | "workflow";
 }
 
 /** The builder format: React Flow nodes and edges plus a name. */
