@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from schemas import StepRequest
+from schemas import LogEntry, StepRequest
 
 
 class StepFailed(Exception):
     """The step failed. `retryable`: another attempt may succeed (a timeout, a 503), so the orchestrator
-    retries it if the node's settings allow; otherwise (a 404, a bad template) it fails at once."""
+    retries it if the node's settings allow; otherwise (a 404, a bad template) it fails at once. `logs`: what the
+    step logged before it failed (a code step's console lines), reported before the `log` line."""
 
     def __init__(
         self,
@@ -20,6 +21,7 @@ class StepFailed(Exception):
         retryable: bool = False,
         retry_after_ms: float | None = None,
         request: StepRequest | None = None,
+        logs: list[LogEntry] | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -28,6 +30,7 @@ class StepFailed(Exception):
         self.retryable = retryable
         self.retry_after_ms = retry_after_ms
         self.request = request
+        self.logs = logs or []
 
 
 class OutboundRefused(Exception):

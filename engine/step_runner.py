@@ -163,6 +163,8 @@ def _scrubbed(failure: StepFailed, scrub: Scrubber) -> StepFailed:
     failure.log = scrub.text(failure.log) if failure.log else None
     failure.output = scrub.value(failure.output)
     failure.request = _scrubbed_request(failure.request, scrub)
+    for entry in failure.logs:
+        entry.msg = scrub.text(entry.msg)
     return failure
 
 

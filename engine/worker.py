@@ -144,7 +144,8 @@ class Worker:
             task.cancel()  # this worker is shutting down: the step is redelivered elsewhere
             raise
         except StepFailed as failure:
-            logs = [LogEntry(level="ERROR", msg=failure.log, stepId=dispatch.stepId)] if failure.log else []
+            logs = [*failure.logs, *([LogEntry(level="ERROR", msg=failure.log, stepId=dispatch.stepId)] if failure.log
+                                     else [])]
             return _Ending("failed", output=failure.output, error=failure.message, logs=logs, request=failure.request,
                            retryable=failure.retryable, retry_after_ms=failure.retry_after_ms)
         except Exception as error:
