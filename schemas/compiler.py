@@ -330,16 +330,21 @@ def _referenced_steps(value: object) -> set[str]:
 
 
 _STEPS_WORD = re.compile(r"\bsteps\b")
+# In a script, a function's `arguments` reach `steps` without naming it.
+_ARGUMENTS_WORD = re.compile(r"\barguments\b")
 
 
 def _reads(step: DagStep, node_type: NodeType) -> list[str] | None:
-    """The steps a step's templates read by name, so its dispatch carries only their outputs. None when a
-    template mentions `steps` in any other way (`steps | tojson`, `steps[name]`): then it gets every earlier one."""
+    """The steps a step's templates (and scripts) read by name, so its dispatch carries only their outputs. None
+    when one mentions `steps` in any other way (`steps | tojson`, `steps[name]`, `Object.keys(steps)`): then it gets
+    every earlier one."""
     reads: set[str] = set()
-    for field in node_type.templated:
+    for field in (*node_type.templated, *node_type.script_fields):
         for text in _strings(step.config.get(field)):
             named = _STEP_REFERENCE.findall(text)
             if len(_STEPS_WORD.findall(text)) > len(named):
+                return None
+            if field in node_type.script_fields and _ARGUMENTS_WORD.search(text):
                 return None
             reads |= {dotted or quoted for dotted, quoted in named}
     return sorted(reads)

@@ -1,6 +1,7 @@
 """Node type -> the executor that acts for it. Start and Delay complete in the orchestrator and have none."""
 
 from .base import Credentials, Executor, NodeContext, NodeOutcome, StepContext
+from .code import run_code
 from .http import run_http
 from .logic import run_if, run_set, run_switch
 
@@ -21,6 +22,7 @@ register_executor("http", run_http)
 register_executor("if", run_if)
 register_executor("switch", run_switch)
 register_executor("set", run_set)
+register_executor("code", run_code)
 
 __all__ = [
     "EXECUTORS", "Credentials", "Executor", "NodeContext", "NodeOutcome", "StepContext", "register_executor",

@@ -1,6 +1,6 @@
 """Every node type, declared once. Importing this package registers the built-in ones."""
 
-from . import delay, http, logic, schedule, start, webhook
+from . import code, delay, http, logic, schedule, start, webhook
 from ._registry import (
     REGISTRY,
     DynamicOutputs,
@@ -14,6 +14,7 @@ from ._registry import (
     NodeUi,
     TemplateMode,
 )
+from .code import CodeConfig
 from .delay import MAX_DELAY_S, DelayConfig
 from .http import DEFAULT_HTTP_TIMEOUT_MS, HttpAuth, HttpConfig, HttpMethod
 from .logic import IfConfig, SetConfig, SwitchConfig
@@ -26,9 +27,9 @@ from .webhook import WebhookConfig, WebhookVerify
 NODE_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 
 __all__ = [
-    "REGISTRY", "DynamicOutputs", "FieldUi", "Handle", "NodeKind", "NodeRegistry", "NodeType", "NodeTypeInfo",
+    "REGISTRY", "CodeConfig", "DynamicOutputs", "FieldUi", "Handle", "NodeKind", "NodeRegistry", "NodeType", "NodeTypeInfo",
     "NodeTypeList", "NodeUi", "TemplateMode", "MAX_DELAY_S", "DelayConfig", "DEFAULT_HTTP_TIMEOUT_MS", "HttpAuth",
     "HttpConfig", "HttpMethod", "IfConfig", "SetConfig", "SwitchConfig", "MAX_RETRY_AFTER_MS", "NodeSettings",
-    "RetryPolicy", "ScheduleConfig", "StartConfig", "NODE_ID_PATTERN", "WebhookConfig", "WebhookVerify", "delay", "http", "logic", "schedule", "start",
+    "RetryPolicy", "ScheduleConfig", "StartConfig", "NODE_ID_PATTERN", "WebhookConfig", "WebhookVerify", "code", "delay", "http", "logic", "schedule", "start",
     "webhook",
 ]

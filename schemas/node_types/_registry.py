@@ -110,7 +110,9 @@ DEFAULT_OUTPUT = Handle(id="out")
 @dataclass(frozen=True)
 class NodeType:
     """One node type, declared once. `templated` maps config fields to how {{ }} in them is rendered;
-    `credential_fields` are fields that name a stored credential (as {credentialName})."""
+    `credential_fields` are fields that name a stored credential (as {credentialName}); `script_fields` hold code
+    that reads `steps` itself (a code step's JavaScript): the compiler finds the steps they name, as in templates,
+    so a dispatch carries those steps' outputs (all earlier ones when the code reads `steps` any other way)."""
 
     type: str
     kind: NodeKind
@@ -124,6 +126,7 @@ class NodeType:
     dynamic_outputs: DynamicOutputs | None = None
     templated: dict[str, TemplateMode] = field(default_factory=dict)
     credential_fields: tuple[str, ...] = ()
+    script_fields: tuple[str, ...] = ()
     runs_in: RunsIn = "engine"
     aliases: tuple[str, ...] = ()
     order: int = 100  # place in the builder's palette
