@@ -114,8 +114,20 @@ class TimerDue(Contract):
     runId: RunId
     stepId: str
     attempt: int = Field(ge=1, description="the attempt the timer starts (retry) or waits in (delay)")
-    kind: Literal["retry", "delay"]
+    kind: Literal["retry", "delay", "timeout"] = Field(description="timeout: a wait step's time is up")
     dueAt: AwareDatetime
+
+
+class ResumeRequested(Contract):
+    """Published on `runs.resume` by the gateway when a wait step's resume URL is called: the step goes on."""
+
+    v: Literal[1] = 1
+    runId: RunId
+    stepId: str
+    attempt: int = Field(ge=1, description="the wait it answers (a step waits once per attempt)")
+    output: Annotated[dict[str, Any], SHALLOW] = Field(
+        default_factory=dict, description="the step's output: {approved, comment} or {body, headers, query}")
+    handle: str = Field(description="the output it takes: approved, rejected or received")
 
 
 class StepAbort(Contract):

@@ -1,6 +1,7 @@
-"""Node type -> the executor that acts for it. Start and Delay complete in the orchestrator and have none."""
+"""Node type -> the executor that acts for it. Triggers and Delay complete in the orchestrator and have none."""
 
 from .base import Credentials, Executor, NodeContext, NodeOutcome, StepContext
+from .control import run_loop_items, run_merge, run_rendered
 from .http import run_http
 from .logic import run_if, run_set, run_switch
 
@@ -21,6 +22,11 @@ register_executor("http", run_http)
 register_executor("if", run_if)
 register_executor("switch", run_switch)
 register_executor("set", run_set)
+# Control flow: the worker renders, or (a merge) assembles; the orchestrator does the rest.
+register_executor("loop", run_loop_items)
+register_executor("merge", run_merge)
+register_executor("subworkflow", run_rendered)
+register_executor("wait", run_rendered)
 
 __all__ = [
     "EXECUTORS", "Credentials", "Executor", "NodeContext", "NodeOutcome", "StepContext", "register_executor",

@@ -56,6 +56,9 @@ async def fill(page: Page, key: str, ui: dict[str, Any], schema: dict[str, Any])
         await field.get_by_test_id(f"json-{key}").fill('{"filled": true}')
     elif widget == "credential":
         pass  # None is a valid choice; picking one is tested with the credentials
+    elif widget == "workflow":
+        # Until the builder draws a workflow picker, the field is the generic JSON control.
+        await field.get_by_test_id(f"json-{key}").fill('"wf_someone_else"')
     else:
         raise AssertionError(f"the test does not know how to fill a {widget!r} widget")
 

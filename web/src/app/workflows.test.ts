@@ -18,6 +18,7 @@ function server() {
     activeVersion: null,
     triggers: [],
     description: null,
+    errorWorkflowId: null,
     graph: graph as WorkflowView['graph'],
     createdAt: '2026-01-01T00:00:00Z',
     updatedAt: '2026-01-01T00:00:00Z',
