@@ -334,7 +334,7 @@ class Orchestrator:
         record = transition.record or (seen[0] if seen else None)
         if record is None:
             return []
-        followups = [await self.children.start(record, child) for child in transition.children]
+        followups = [f for child in transition.children for f in await self.children.start(record, child)]
         for loop_id in transition.collect:
             if (collecting := await self.children.collect(record, loop_id)) is not None:
                 followups.append(collecting)

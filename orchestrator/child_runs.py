@@ -52,23 +52,28 @@ class ChildRuns:
 
     # -- starting children ---------------------------------------------------------------------------------------
 
-    async def start(self, parent: RunRecord, child: ChildRun) -> Followup:
-        """Create the child's record (if it is not there yet) and have it started; or fail the step that asked."""
+    async def start(self, parent: RunRecord, child: ChildRun) -> list[Followup]:
+        """Create the child's record (if it is not there yet) and have it started, telling the step that asked; or
+        fail that step."""
         step = parent.step(child.step_id)
         try:
             record = await (self._item(parent, child) if child.index is not None else self._subworkflow(parent, child))
         except _NotStarted as why:
             reason = str(why)
-            return parent.id, lambda current: state.child_not_started(current, child.step_id, step.attempt, reason,
-                                                                     _now())
+            return [(parent.id, lambda current: state.child_not_started(current, child.step_id, step.attempt, reason,
+                                                                       _now()))]
         if record is not None:
             try:
                 await self.bus.runs.create(record)
             except TooLarge as error:
                 reason = f"run {child.run_id} could not be recorded: {error}"
-                return parent.id, lambda current: state.child_not_started(current, child.step_id, step.attempt,
-                                                                         reason, _now())
-        return child.run_id, lambda current: state.start(current, _now())
+                return [(parent.id, lambda current: state.child_not_started(current, child.step_id, step.attempt,
+                                                                           reason, _now()))]
+        started: list[Followup] = [(child.run_id, lambda current: state.start(current, _now()))]
+        if child.index is None:
+            started.append((parent.id, lambda current: state.child_started(current, child.step_id, child.run_id,
+                                                                           _now())))
+        return started
 
     async def _item(self, parent: RunRecord, child: ChildRun) -> RunRecord | None:
         assert child.index is not None
@@ -158,8 +163,10 @@ class ChildRuns:
         return record.parentRunId, lambda parent: state.child_finished(parent, step_id, outcome, _now())
 
     async def _terminal_output(self, record: RunRecord) -> Any:
-        """The output of its last step (of those that ran, by id, when it has several that end it)."""
-        terminals = [s for s in record.dag.steps if not record.dag.children(s.id) and s.completes != "trigger"]
+        """The output of its last step (of those that ran, by id, when it has several that end it). Steps inside a
+        loop's body run per item and end nothing here: the loop does."""
+        terminals = [s for s in record.dag.steps if s.completes != "trigger" and s.inLoop is None
+                     and not [c for c in record.dag.children(s.id) if c not in (s.body or [])]]
         ran = [record.step(s.id) for s in terminals
                if record.step(s.id).status == "succeeded" or record.step(s.id).errorHandled]
         if len(terminals) == 1:

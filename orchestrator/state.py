@@ -33,7 +33,7 @@ from .change import (
 )
 from .completions import ChildOutcome, Collected, handler_for
 
-__all__ = ["ChildOutcome", "ChildRun", "Collected", "Event", "Transition", "apply_result", "cancel", "child_finished",
+__all__ = ["ChildOutcome", "ChildRun", "Collected", "Event", "Transition", "apply_result", "cancel", "child_finished", "child_started",
            "child_not_started", "collected", "derived_run_id", "failed_on_arrival", "gave_up", "resumed",
            "retry_cancel_of_unknown_run", "start", "timer_due"]
 
@@ -179,6 +179,19 @@ def resumed(record: RunRecord, resume: ResumeRequested, now: datetime) -> Transi
         return Transition(None, note=f"step {step.id} cannot be resumed")
     change = Change(record, now)
     handler.resumed(change, step.id, resume)
+    return change.done()
+
+
+def child_started(record: RunRecord, step_id: str, run_id: str, now: datetime) -> Transition:
+    """A child run one of its steps asked for is recorded."""
+    step, ignored = _open_step(record, step_id)
+    if step is None:
+        return ignored
+    handler = handler_for(record.dag.step(step_id))
+    if handler is None or not step.begun:
+        return Transition(None, note=f"step {step_id} started no child runs")
+    change = Change(record, now)
+    handler.child_started(change, step_id, run_id)
     return change.done()
 
 

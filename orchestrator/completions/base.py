@@ -58,6 +58,9 @@ class StepHandler:
     def resumed(self, change: Change, step_id: str, resume: ResumeRequested) -> None:
         """Its resume URL was called."""
 
+    def child_started(self, change: Change, step_id: str, run_id: str) -> None:
+        """A child run it asked for is recorded (and starting)."""
+
     def child_finished(self, change: Change, step_id: str, outcome: ChildOutcome) -> None:
         """A child run it started has ended."""
 

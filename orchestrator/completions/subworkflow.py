@@ -24,11 +24,16 @@ class Subworkflow(StepHandler):
         step.startedAt = step.startedAt or change.now
         step.finishedAt = None
         change.children.append(ChildRun(child, step_id))
-        waits = not isinstance(prepared, dict) or prepared.get("waitForCompletion", True) is not False
-        if waits:
-            change.step_changed(step)
+        change.step_changed(step)
+
+    def child_started(self, change: Change, step_id: str, run_id: str) -> None:
+        """Not waiting, the step is done once its child is recorded (until then, its rendered config, which the
+        child is made from, stays its output, so a crash in between starts the child all the same)."""
+        step = change.record.step(step_id)
+        prepared = step.output if isinstance(step.output, dict) else {}
+        if step.status != "running" or run_id != step.childRunId or prepared.get("waitForCompletion", True) is not False:
             return
-        change.succeed(step_id, {"runId": child}, said=f"{step.name}: started run {child}, not waiting for it")
+        change.succeed(step_id, {"runId": run_id}, said=f"{step.name}: started run {run_id}, not waiting for it")
 
     def child_finished(self, change: Change, step_id: str, outcome: ChildOutcome) -> None:
         step = change.record.step(step_id)
@@ -49,7 +54,7 @@ class Subworkflow(StepHandler):
 
     def in_flight(self, record: RunRecord, step_id: str, transition: Transition) -> None:
         step = record.step(step_id)
-        if step.childRunId is not None:
+        if step.childRunId is not None and step.status == "running":
             # Started again after a crash: the actor finds it made already, or makes it now.
             transition.children.append(ChildRun(step.childRunId, step_id))
 
