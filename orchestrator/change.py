@@ -427,7 +427,7 @@ def dispatch_for(record: RunRecord, step: StepState) -> StepDispatch:
     return StepDispatch(
         runId=record.id, stepId=step.id, name=step.name, type=dag_step.type, attempt=max(step.attempt, 1),
         config=config, inputs=record.inputs, steps=upstream_outputs(record, step.id) if steps is None else steps,
-        loop=record.loop,
+        loop=record.loop, inputsRef=record.inputsRef,
     )
 
 

@@ -34,6 +34,8 @@ Followup = tuple[str, Callable[[RunRecord], Transition]]
 
 # An output bigger than this (as JSON) is stored apart, as workers' results are (actor.INLINE_RESULT_BYTES).
 INLINE_OUTPUT_BYTES = 8 * 1024
+# Inputs bigger than this are stored once for a loop's items rather than copied into each item's run.
+INLINE_INPUTS_BYTES = 4 * 1024
 # Items' results read at once while gathering a loop's output.
 _GATHER_AT_ONCE = 256
 _CACHED_LOOPS = 32
@@ -49,6 +51,7 @@ class ChildRuns:
         # A loop's items and item DAG, read once per loop, not once per item.
         self._items: OrderedDict[tuple[str, str, int], list[Any]] = OrderedDict()
         self._dags: OrderedDict[tuple[str, str], tuple[Dag, dict[str, dict[str, Any]]]] = OrderedDict()
+        self._stored_inputs: OrderedDict[str, None] = OrderedDict()
 
     # -- starting children ---------------------------------------------------------------------------------------
 
@@ -87,7 +90,21 @@ class ChildRuns:
             self._dags[key] = (item_dag(parent.dag, child.step_id), outer_outputs(parent, child.step_id))
             _bound(self._dags)
         dag, outer = self._dags[key]
-        return item_record(parent, child.step_id, child.run_id, child.index, items[child.index], dag, outer)
+        return item_record(parent, child.step_id, child.run_id, child.index, items[child.index], dag, outer,
+                           await self._inputs_ref(parent, child.step_id))
+
+    async def _inputs_ref(self, parent: RunRecord, loop_id: str) -> str | None:
+        """Large inputs are stored once for all of a loop's items (and its nested loops'), not copied into each."""
+        if parent.inputsRef is not None:
+            return parent.inputsRef
+        if len(pydantic_core.to_json(parent.inputs)) <= INLINE_INPUTS_BYTES:
+            return None
+        ref = f"{parent.id}.{loop_id}.inputs"
+        if ref not in self._stored_inputs:
+            await self.bus.step_outputs.put(ref, parent.inputs, None)
+            self._stored_inputs[ref] = None
+            _bound(self._stored_inputs)
+        return ref
 
     async def _loop_items(self, parent: RunRecord, loop_id: str) -> list[Any]:
         step = parent.step(loop_id)

@@ -45,11 +45,13 @@ def outer_outputs(parent: RunRecord, loop_id: str) -> dict[str, dict[str, Any]]:
 
 
 def item_record(parent: RunRecord, loop_id: str, run_id: str, index: int, item: Any, dag: Dag,
-                outer: dict[str, dict[str, Any]]) -> RunRecord:
-    record = RunRecord.new(run_id, dag, parent.inputs, trigger="loop", started_by=parent.startedBy,
+                outer: dict[str, dict[str, Any]], inputs_ref: str | None) -> RunRecord:
+    """An item's run. With `inputs_ref`, the parent's inputs are stored apart and every item refers to them."""
+    record = RunRecord.new(run_id, dag, {} if inputs_ref else parent.inputs, trigger="loop", started_by=parent.startedBy,
                            workflow_id=parent.workflowId, workflow_version=parent.workflowVersion,
                            parent_run_id=parent.id, parent_step_id=loop_id, depth=parent.depth, chain=parent.chain)
     record.itemIndex = index
     record.loop = {"item": item, "index": index, "parent": parent.loop}
     record.outer = outer
+    record.inputsRef = inputs_ref
     return record

@@ -73,6 +73,8 @@ class StepDispatch(Contract):
         description="upstream steps that ran: {nodeId: {output, status, error?}}, for {{steps.…}}; a failed one "
         "appears only when its onError is continue",
     )
+    inputsRef: str | None = Field(default=None, description="the inputs are stored apart under this reference "
+                                  "(a loop's item with large inputs): the worker reads them")
     loop: dict[str, Any] | None = Field(
         default=None, description="inside a loop's body: {item, index, parent}, the item this step runs for (parent: "
         "the enclosing loop's, or null); None outside a loop",

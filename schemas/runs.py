@@ -208,6 +208,8 @@ class RunRecord(Contract):
         default_factory=dict, description="a loop's item run: what the steps before the loop left, for templates "
         "({stepId: {output | outputRef, status, error}})",
     )
+    inputsRef: str | None = Field(default=None, description="a loop's item run with large inputs: they are its "
+                                  "parent's, stored apart once for every item (step_outputs), not copied into each")
     depth: int = Field(default=0, description="how many subworkflow steps deep this run is")
     chain: list[str] = Field(default_factory=list, description="the workflows of the runs above it, outermost first")
     seed: str = Field(default="", description="secret: wait steps' resume tokens are derived from it; never shown")

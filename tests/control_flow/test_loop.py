@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from bus import Bus
+from orchestrator.completions.loop import item_run_id
 from tests.support.graphs import edge, graph, http, node, steps_by_id
 from tests.support.mock_http import MockHttp, Reply
 from tests.support.stack import Stack
@@ -146,3 +148,19 @@ async def test_cancel_mid_loop_stops_the_pending_items_and_cancels_those_running
     assert calls < 8, f"{calls} items were started; the rest should not have been"
     await asyncio.sleep(1.0)
     assert len(mock_http.requests_to("/slow")) == calls, "no item starts after the cancel"
+
+
+async def test_large_inputs_are_stored_once_for_every_item_not_copied_into_each(stack: Stack, bus: Bus) -> None:
+    big = "x" * 20_000
+    document = graph(
+        node("each", "loop", items="{{ [1, 2, 3] }}"),
+        node("measure", "set", values={"size": "{{ payload.big | length }}", "item": "{{ loop.item }}"}),
+        edges=[edge("start", "each"), edge("each", "measure", "each")],
+    )
+    run_id = await stack.start_run(document, inputs={"payload": {"big": big}})
+    record = await stack.finish(run_id)
+    assert record["status"] == "succeeded", record["error"]
+    results = steps_by_id(record)["each"]["output"]["results"]
+    assert [r["output"] for r in results] == [{"size": 20_000, "item": i} for i in (1, 2, 3)]
+    item_run = await bus.runs.peek(item_run_id(run_id, "each", 0))
+    assert item_run is not None and item_run.inputs == {} and item_run.inputsRef is not None
