@@ -12,6 +12,7 @@ import type { Suggestion } from '../graph/variables';
 import { useBuilder } from '../store/hooks';
 import { Icon } from './icons';
 import { useCaretInsert, VariableMenu } from './VariableMenu';
+import { CodeControl } from './CodeField';
 
 export interface ControlProps {
   nodeId: string;
@@ -89,6 +90,8 @@ export function FieldControl(props: ControlProps) {
       return <CredentialControl {...props} />;
     case 'signature':
       return <SignatureControl {...props} />;
+    case 'code':
+      return <CodeControl {...props} />;
     default:
       // `json`, and any widget this builder does not know yet: the value as JSON.
       return <JsonControl {...props} />;
