@@ -9,6 +9,7 @@ registers one of its own in the registry the in-process gateway serves, with a n
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -105,6 +106,8 @@ async def test_a_workflow_is_picked_by_name_and_stored_by_id(call_type: NodeType
 
     await combobox.click()
     assert await option_names(picker) == ["Alert on-call", "Nightly report"]  # most recently changed first
+    if shots := os.environ.get("SCREENSHOTS_DIR"):
+        await page.screenshot(path=f"{shots}/workflow-picker-1440x900.png")
     await combobox.fill("report")
     assert await option_names(picker) == ["Nightly report"]
     await combobox.fill("ALERT")
@@ -149,6 +152,8 @@ async def test_an_id_no_saved_workflow_has_is_shown_as_unknown(call_type: NodeTy
     picker = page.get_by_test_id("workflow-picker-workflowId")
     await expect(picker.get_by_role("combobox")).to_have_value("Unknown workflow wf_00000000deadbeef")
     await expect(picker.get_by_test_id("workflow-unknown")).to_contain_text("No saved workflow has the id wf_00000000deadbeef")
+    if shots := os.environ.get("SCREENSHOTS_DIR"):
+        await page.screenshot(path=f"{shots}/workflow-picker-unknown-1440x900.png")
     await expect(picker.get_by_role("combobox")).to_have_attribute("aria-invalid", "true")
     await expect(picker.get_by_test_id("workflow-open-link")).to_have_count(0)
 

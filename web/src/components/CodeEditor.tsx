@@ -21,7 +21,7 @@ import {
   type Command,
 } from '@codemirror/view';
 import { tags as t } from '@lezer/highlight';
-import { useEffect, useImperativeHandle, useRef, type Ref } from 'react';
+import { useEffect, useImperativeHandle, useLayoutEffect, useRef, type Ref } from 'react';
 
 export interface CodeEditorHandle {
   /** Puts `text` over the selection (at the end if the editor was never focused) and focuses the editor. */
@@ -83,7 +83,9 @@ export default function CodeEditor({ value, onChange, onEscape, labelledBy, desc
   const focusedOnce = useRef(false);
   // The editor is made once; these let its handlers call the latest props.
   const latest = useRef({ onChange, onEscape });
-  latest.current = { onChange, onEscape };
+  useLayoutEffect(() => {
+    latest.current = { onChange, onEscape };
+  });
 
   useEffect(() => {
     const leave: Command = () => {
