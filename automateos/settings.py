@@ -85,6 +85,8 @@ class Settings:
             run_retention_s=_float(env, "AUTOMATEOS_RUN_RETENTION_DAYS", BusSettings.run_retention_s / DAY, "days") * DAY,
             replicas=_int(env, "AUTOMATEOS_REPLICAS", BusSettings.replicas),
             max_graph_nodes=_int(env, "AUTOMATEOS_MAX_GRAPH_NODES", BusSettings.max_graph_nodes),
+            max_loop_items=_int(env, "AUTOMATEOS_MAX_LOOP_ITEMS", BusSettings.max_loop_items),
+            max_subworkflow_depth=_int(env, "AUTOMATEOS_MAX_SUBWORKFLOW_DEPTH", BusSettings.max_subworkflow_depth),
             session_idle_s=_float(env, "AUTOMATEOS_SESSION_IDLE_HOURS", BusSettings.session_idle_s / 3600, "hours") * 3600,
             sign_in_code_s=_float(env, "AUTOMATEOS_SIGN_IN_CODE_MINUTES", BusSettings.sign_in_code_s / 60, "minutes") * 60,
         )

@@ -24,6 +24,7 @@ from schemas import (
     Graph,
     RunEvents,
     RunRecord,
+    ResumeRequested,
     RunRequested,
     StepAbort,
     StepDispatch,
@@ -151,6 +152,11 @@ class Bus:
 
     async def request_cancel(self, cancel: CancelRequested) -> PubAck:
         return await self._publish(subjects.RUNS_CANCEL, cancel)
+
+    async def request_resume(self, resume: ResumeRequested) -> PubAck:
+        """One resume per wait: its message id names the step and attempt, so PubAck.duplicate is True for a second
+        within the stream's duplicate window (the gateway answers 409); after it, the step's state says so."""
+        return await self._publish(subjects.RUNS_RESUME, resume, f"resume.{resume.runId}.{resume.stepId}.{resume.attempt}")
 
     async def dispatch(self, dispatch: StepDispatch) -> PubAck:
         # A re-dispatch after an orchestrator crash carries the same id, so the stream drops it; each retry

@@ -127,7 +127,8 @@ def role_permissions() -> dict[str, Permissions]:
                  *_stream_read(subjects.INDEX_STREAM)]
     gateway = Permissions(
         publish=[
-            *_BIND, subjects.RUNS_REQUESTED, subjects.RUNS_CANCEL, subjects.AUDIT, *_stream_read(subjects.AUDIT_STREAM),
+            *_BIND, subjects.RUNS_REQUESTED, subjects.RUNS_CANCEL, subjects.RUNS_RESUME, subjects.AUDIT,
+            *_stream_read(subjects.AUDIT_STREAM),
             *_kv_write(subjects.RUNS_BUCKET), *_kv_read(subjects.STEP_OUTPUTS_BUCKET),
             # Credentials' records (c.<name>), never the key check or the salt: only admin writes those.
             *_kv_write(subjects.IDEMPOTENCY_BUCKET), *_kv_read(subjects.CREDENTIALS_BUCKET),
@@ -144,7 +145,8 @@ def role_permissions() -> dict[str, Permissions]:
     orchestrator = Permissions(
         publish=[
             *_BIND, subjects.STEPS_DISPATCH, f"{subjects.TIMERS_PREFIX}.>", subjects.STEPS_ABORT,
-            f"{subjects.RUN_EVENTS_PREFIX}.>", subjects.RUNS_REQUESTED, subjects.AUDIT,
+            # runs.cancel: a cancelled run's child runs (loop items, subworkflows) are cancelled too.
+            f"{subjects.RUN_EVENTS_PREFIX}.>", subjects.RUNS_REQUESTED, subjects.RUNS_CANCEL, subjects.AUDIT,
             *_pull(subjects.RUNS_STREAM, subjects.ORCHESTRATOR_RUNS_CONSUMER),
             *_pull(subjects.RESULTS_STREAM, subjects.ORCHESTRATOR_RESULTS_CONSUMER),
             *_pull(subjects.TIMERS_STREAM, subjects.ORCHESTRATOR_TIMERS_CONSUMER),

@@ -21,6 +21,7 @@ from nats.js.errors import APIError, BucketNotFoundError, NotFoundError
 from nats.js.kv import KeyValue
 
 from schemas.compiler import MAX_GRAPH_NODES
+from schemas.node_types import MAX_LOOP_ITEMS, MAX_SUBWORKFLOW_DEPTH
 from schemas.node_types.delay import MAX_DELAY_S
 
 from . import subjects
@@ -68,6 +69,10 @@ class BusSettings:
     sign_in_code_s: float = 300.0
     # Nodes a run's graph may have, however it arrives (REST, a hook, a schedule, the bus): AUTOMATEOS_MAX_GRAPH_NODES.
     max_graph_nodes: int = MAX_GRAPH_NODES
+    # Items one loop may have (AUTOMATEOS_MAX_LOOP_ITEMS), and how deep subworkflows may nest
+    # (AUTOMATEOS_MAX_SUBWORKFLOW_DEPTH).
+    max_loop_items: int = MAX_LOOP_ITEMS
+    max_subworkflow_depth: int = MAX_SUBWORKFLOW_DEPTH
     # Copies of every stream, consumer and bucket (AUTOMATEOS_REPLICAS): 1 on one server, 3 on a cluster, where
     # any one node may be lost (quorum is 2 of 3).
     replicas: int = 1
@@ -100,7 +105,7 @@ def _history(name: str, subject: str, max_age: float, settings: BusSettings, dir
 
 def stream_configs(settings: BusSettings) -> list[StreamConfig]:
     return [
-        _work_queue(subjects.RUNS_STREAM, [subjects.RUNS_REQUESTED, subjects.RUNS_CANCEL,
+        _work_queue(subjects.RUNS_STREAM, [subjects.RUNS_REQUESTED, subjects.RUNS_CANCEL, subjects.RUNS_RESUME,
                                            f"{subjects.RUNS_EXTERNAL_PREFIX}.>"], settings),
         _work_queue(subjects.DISPATCH_STREAM, [subjects.STEPS_DISPATCH], settings),
         _work_queue(subjects.RESULTS_STREAM, [subjects.STEPS_RESULT], settings),

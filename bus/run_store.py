@@ -80,7 +80,8 @@ class RunStore:
         except nats.errors.MaxPayloadError:
             raise TooLarge(f"the run's record is {len(data) // 1024} KiB, more than the bus takes in one message "
                            f"({self.nc.max_payload // 1024} KiB): make the workflow or its inputs smaller") from None
-        await self.index.put(record.summary(), first=True)
+        if record.listed:
+            await self.index.put(record.summary(), first=True)
         return True
 
     async def mutate(self, run_id: str, change: Callable[[RunRecord], Change[T]]) -> T:
@@ -113,7 +114,7 @@ class RunStore:
                         continue
                 if not current.finished:
                     self._remember(current)
-                elif verified:
+                elif verified and current.listed:
                     # A repeat for a finished run: its sender may have died after the last change but before the
                     # listing heard of it, so the summary is published again (rare: redeliveries only).
                     await self.index.put(current.summary())
@@ -135,7 +136,7 @@ class RunStore:
             after_writes = []
             if _starts_long_wait(events):
                 after_writes.append(self._snapshot(new_record))
-            if _listed_differently(current, new_record):
+            if new_record.listed and _listed_differently(current, new_record):
                 after_writes.append(self.index.put(new_record.summary()))
             await asyncio.gather(*after_writes)
             return outcome

@@ -45,6 +45,10 @@ class StepOutputs:
 
     async def resolve(self, dispatch: StepDispatch) -> StepDispatch:
         """The dispatch with the outputs it refers to read in, for its templates."""
+        if dispatch.inputsRef is not None:
+            stored_inputs = await self.get(dispatch.inputsRef)
+            inputs = stored_inputs.output if stored_inputs is not None and isinstance(stored_inputs.output, dict) else {}
+            dispatch = dispatch.model_copy(update={"inputs": inputs, "inputsRef": None})
         refs = {step_id: left["outputRef"] for step_id, left in dispatch.steps.items() if "outputRef" in left}
         if not refs:
             return dispatch

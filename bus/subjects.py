@@ -2,6 +2,8 @@
 
 RUNS_REQUESTED = "runs.requested"
 RUNS_CANCEL = "runs.cancel"
+# A wait step's resume URL was called (the gateway publishes, the orchestrator goes on with the step).
+RUNS_RESUME = "runs.resume"
 # Run requests from another NATS account (other systems of the user's, as `integrations`): they publish on
 # `runs.requested` in their account, and the import maps it to `runs.external.<account user>` here, so the
 # orchestrator knows who asked, and JetStream's answer goes back to their account, never into ours.

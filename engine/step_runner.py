@@ -43,7 +43,8 @@ async def run_step(dispatch: StepDispatch, context: NodeContext) -> NodeOutcome:
     # which credential a refusal names.
     sent = _sent_secrets(config.model_dump(warnings=False, exclude=set(node_type.credential_fields)))
     scrub = Scrubber(sent, known=list(secrets.values()))
-    step = StepContext(dispatch=dispatch, session=context.session, secrets=secrets, scrub=scrub)
+    step = StepContext(dispatch=dispatch, session=context.session, secrets=secrets, scrub=scrub,
+                       max_loop_items=context.max_loop_items)
     try:
         with sending_credentials(fences):
             outcome = await executor(config, step)

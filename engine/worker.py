@@ -133,7 +133,8 @@ class Worker:
 
     async def _execute(self, dispatch: StepDispatch) -> _Ending:
         assert self.session is not None
-        task = asyncio.create_task(run_step(dispatch, NodeContext(session=self.session, credentials=self.credentials)))
+        task = asyncio.create_task(run_step(dispatch, NodeContext(
+            session=self.session, credentials=self.credentials, max_loop_items=self.bus.settings.max_loop_items)))
         self.in_flight.setdefault(dispatch.runId, set()).add(task)
         try:
             outcome = await asyncio.shield(task)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+from collections import deque
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
@@ -30,6 +31,7 @@ from schemas import (
     CancelRequested,
     Dag,
     RunRecord,
+    ResumeRequested,
     RunRequested,
     StepAbort,
     StepResult,
@@ -45,6 +47,7 @@ from schemas.workflows import WorkflowVersion
 from . import state
 from .run_locks import RunLocks
 from .schedule_plan import DEFAULT_GRACE
+from .child_runs import ChildRuns, Followup
 from .scheduler import Scheduler
 
 log = logging.getLogger(__name__)
@@ -68,6 +71,7 @@ class Orchestrator:
         # Within one process, changes to one run are serialised so its events leave in seq order.
         self.locks = RunLocks()
         self.loops: list[PullLoop] = []
+        self.children = ChildRuns(bus)
 
     async def run(self) -> None:
         runs = await self.bus.pull(subjects.RUNS_STREAM, subjects.ORCHESTRATOR_RUNS_CONSUMER)
@@ -97,8 +101,21 @@ class Orchestrator:
     async def _on_run_message(self, msg: Delivery) -> None:
         if msg.subject == subjects.RUNS_CANCEL:
             await self._on_cancel(msg)
+        elif msg.subject == subjects.RUNS_RESUME:
+            await self._on_resume(msg)
         else:
             await self._on_run_requested(msg)
+
+    async def _on_resume(self, msg: Delivery) -> None:
+        """A wait step's resume URL was called (the gateway checked the token)."""
+        try:
+            resume = ResumeRequested.model_validate_json(msg.data)
+        except ValidationError as error:
+            raise Reject(f"invalid resume: {error.errors(include_url=False, include_input=False)}") from None
+        try:
+            await self._change(resume.runId, lambda record: state.resumed(record, resume, _now()))
+        except KeyError:
+            raise Reject(f"resume for unknown run {resume.runId}") from None
 
     async def _on_run_requested(self, msg: Delivery) -> None:
         # A large request (the bus has no body limit but max_payload) is parsed in a thread, so reading it does
@@ -276,10 +293,27 @@ class Orchestrator:
     # -- carrying out a transition ----------------------------------------------------------------
 
     async def _change(self, run_id: str, step: Callable[[RunRecord], state.Transition]) -> None:
+        """Make the change, then what it asks of other runs (children, parents, gathering), in turn: a queue, so
+        however many runs one message touches, the work is no deeper than one change."""
+        pending: deque[Followup] = deque([(run_id, step)])
+        first = True
+        while pending:
+            current_id, change = pending.popleft()
+            try:
+                pending.extend(await self._change_one(current_id, change))
+            except KeyError:
+                if first:
+                    raise
+                log.warning("run %s is not recorded; what it was to be told is dropped", current_id)
+            first = False
+
+    async def _change_one(self, run_id: str, step: Callable[[RunRecord], state.Transition]) -> list[Followup]:
         log_context.run_id.set(run_id)  # each message is handled in its own task, so this stays local
+        seen: list[RunRecord] = []
         async with self.locks.hold(run_id):
 
             def apply(record: RunRecord) -> tuple[RunRecord | None, list[state.Event], state.Transition]:
+                seen[:] = [record]
                 transition = step(record)
                 return transition.record, transition.events, transition
 
@@ -291,12 +325,24 @@ class Orchestrator:
             await self.bus.broadcast_abort(StepAbort(runId=run_id))
         if transition.drop_timers:
             await self.bus.drop_timers(run_id)
-        if transition.dispatches or transition.timers:
+        if transition.dispatches or transition.timers or transition.cancel_runs:
             await asyncio.gather(
                 *(self.bus.dispatch(d) for d in transition.dispatches),
                 *(self.bus.schedule(t) for t in transition.timers),
+                *(self.children.cancel(child, f"cancelled with its parent run {run_id}") for child in transition.cancel_runs),
             )
-
+        record = transition.record or (seen[0] if seen else None)
+        if record is None:
+            return []
+        followups = [f for child in transition.children for f in await self.children.start(record, child)]
+        for loop_id in transition.collect:
+            if (collecting := await self.children.collect(record, loop_id)) is not None:
+                followups.append(collecting)
+        # The run ended now, or had ended and this is a repeat after a crash (which may have come before these).
+        if record.finished and (transition.record is not None or transition.note is not None):
+            ended = [await self.children.finished(record), await self.children.error_workflow(record)]
+            followups.extend(f for f in ended if f is not None)
+        return followups
 
 def _now() -> datetime:
     return datetime.now(UTC)

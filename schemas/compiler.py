@@ -128,6 +128,7 @@ def _compile(graph: Graph) -> Dag:
             config=config.model_dump(mode="json", exclude_none=True),
             # Retries and onError belong to steps that act; a trigger or a branch has nothing to retry.
             settings=node.data.settings if node_type.ui.errorHandling else None,
+            completes=node_type.completes,
         )
 
     triggers = [node.id for node in graph.nodes if (t := REGISTRY.get(node.type)) is not None and t.kind == "trigger"]
@@ -190,15 +191,73 @@ def _compile(graph: Graph) -> Dag:
     order = _topological_order(deps, graph)
     _check_reachable(triggers[0], trigger_title, deps, graph)
     _check_step_references(steps, types, deps, graph)
+    bodies = _loop_bodies(steps, types, deps, branches, graph)
+    in_loop: dict[str, str] = {}
+    for loop_id, body in sorted(bodies.items(), key=lambda item: -len(item[1])):
+        for member in body:  # the innermost loop, whose body is smallest, is written last
+            in_loop[member] = loop_id
     return Dag(
         workflowName=graph.name,
         steps=[
             steps[node_id].model_copy(update={
                 "deps": deps[node_id], "branches": branches[node_id], "reads": _reads(steps[node_id], types[node_id]),
+                "body": [step_id for step_id in order if step_id in bodies[node_id]] if node_id in bodies else None,
+                "inLoop": in_loop.get(node_id),
             })
             for node_id in order
         ],
     )
+
+
+def _loop_bodies(steps: dict[str, DagStep], types: dict[str, NodeType], deps: dict[str, list[str]],
+                 branches: dict[str, dict[str, list[str]]], graph: Graph) -> dict[str, set[str]]:
+    """Each loop's body: every step reachable from its `each` output. A body is closed: no edge leaves it (the
+    steps after the loop hang off `done`) and none enters it but from the loop's `each`, so each item's run is the
+    body alone, and a step runs either once per item or once per run, never both."""
+    children: dict[str, list[str]] = {node_id: [] for node_id in deps}
+    for node_id, parents in deps.items():
+        for parent in parents:
+            children[parent].append(node_id)
+    bodies: dict[str, set[str]] = {}
+    heads: dict[str, str] = {}
+    for loop_id in steps:
+        head = types[loop_id].body_output
+        if head is None:
+            continue
+        heads[loop_id] = head
+        roots = [child for child in children[loop_id] if head in branches[child].get(loop_id, [])]
+        body: set[str] = set()
+        frontier = list(roots)
+        while frontier:
+            node_id = frontier.pop()
+            if node_id not in body:
+                body.add(node_id)
+                frontier.extend(children[node_id])
+        bodies[loop_id] = body
+    issues = []
+    for index, edge in enumerate(graph.edges):
+        for loop_id, body in bodies.items():
+            inside_source, inside_target = edge.source in body, edge.target in body
+            title = steps[loop_id].name
+            if inside_source and not inside_target:
+                issues.append(FieldIssue(
+                    field=f"graph.edges[{index}]", edgeId=edge.id, nodeId=edge.target,
+                    reason=f"edge '{edge.id}' leaves the body of loop '{title}': the steps after '{heads[loop_id]}' "
+                           "run once per item and may lead only to one another; connect what comes after the loop to "
+                           "its other output",
+                ))
+            elif inside_target and not inside_source and not (edge.source == loop_id
+                                                              and edge.sourceHandle == heads[loop_id]):
+                issues.append(FieldIssue(
+                    field=f"graph.edges[{index}]", edgeId=edge.id, nodeId=edge.target,
+                    reason=f"edge '{edge.id}' leads into the body of loop '{title}' from outside it: a step after "
+                           f"'{heads[loop_id]}' runs once per item, so only the loop's '{heads[loop_id]}' (or another "
+                           "step of its body) may lead to it",
+                ))
+    if issues:
+        raise WorkflowInvalid(issues)
+    return bodies
+
 
 
 def _source_handle(

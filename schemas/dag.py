@@ -7,7 +7,7 @@ from typing import Any
 from pydantic import Field, PrivateAttr
 
 from ._base import Contract
-from .node_types import NodeSettings
+from .node_types import Completion, NodeSettings
 
 
 class DagStep(Contract):
@@ -22,6 +22,10 @@ class DagStep(Contract):
         "connects from its only output",
     )
     settings: NodeSettings | None = None
+    completes: Completion = Field(default="worker", description="how the step completes (its node type's declaration)")
+    body: list[str] | None = Field(default=None, description="a loop: the steps of its body (reachable from 'each'), "
+                                   "in run order")
+    inLoop: str | None = Field(default=None, description="a step of a loop's body: that (innermost) loop's id")
     reads: list[str] | None = Field(
         default=None,
         description="the earlier steps its templates read, so a dispatch carries only their outputs; None: it may "

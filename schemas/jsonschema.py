@@ -26,11 +26,13 @@ from .messages import (
     RunEvent,
     RunEvents,
     RunRequested,
+    ResumeRequested,
     StepAbort,
     StepDispatch,
     StepResult,
     TimerDue,
 )
+from .items import StepItems
 from .node_types import REGISTRY, NodeTypeList
 from .runs import RunList, RunRecord, RunView, StepOutput
 from .workflows import (
@@ -51,6 +53,8 @@ PUBLISHED: dict[str, Any] = {
     "StepDispatch": StepDispatch,
     "StepResult": StepResult,
     "StepAbort": StepAbort,
+    "ResumeRequested": ResumeRequested,
+    "StepItems": StepItems,
     "TimerDue": TimerDue,
     "NodeTypeList": NodeTypeList,
     "RunEvent": RunEvent,

@@ -73,6 +73,8 @@ class StepDispatch(Contract):
         description="upstream steps that ran: {nodeId: {output, status, error?}}, for {{steps.…}}; a failed one "
         "appears only when its onError is continue",
     )
+    inputsRef: str | None = Field(default=None, description="the inputs are stored apart under this reference "
+                                  "(a loop's item with large inputs): the worker reads them")
     loop: dict[str, Any] | None = Field(
         default=None, description="inside a loop's body: {item, index, parent}, the item this step runs for (parent: "
         "the enclosing loop's, or null); None outside a loop",
@@ -114,8 +116,20 @@ class TimerDue(Contract):
     runId: RunId
     stepId: str
     attempt: int = Field(ge=1, description="the attempt the timer starts (retry) or waits in (delay)")
-    kind: Literal["retry", "delay"]
+    kind: Literal["retry", "delay", "timeout"] = Field(description="timeout: a wait step's time is up")
     dueAt: AwareDatetime
+
+
+class ResumeRequested(Contract):
+    """Published on `runs.resume` by the gateway when a wait step's resume URL is called: the step goes on."""
+
+    v: Literal[1] = 1
+    runId: RunId
+    stepId: str
+    attempt: int = Field(ge=1, description="the wait it answers (a step waits once per attempt)")
+    output: Annotated[dict[str, Any], SHALLOW] = Field(
+        default_factory=dict, description="the step's output: {approved, comment} or {body, headers, query}")
+    handle: str = Field(description="the output it takes: approved, rejected or received")
 
 
 class StepAbort(Contract):

@@ -17,7 +17,8 @@ StepStatus = Literal["queued", "running", "waiting", "succeeded", "failed", "ski
 LogLevel = Literal["INFO", "WARN", "ERROR"]
 # How a run began: the builder (a signed-in browser), a webhook, a schedule tick, a message on runs.requested, or an
 # API client with a bearer token.
-RunTrigger = Literal["manual", "webhook", "schedule", "bus", "api"]
+# A subworkflow step's child run, an error workflow's run, and (never listed) a loop's item.
+RunTrigger = Literal["manual", "webhook", "schedule", "bus", "api", "subworkflow", "error", "loop"]
 
 TERMINAL_RUN_STATUSES: frozenset[str] = frozenset({"succeeded", "failed", "cancelled"})
 FINISHED_STEP_STATUSES: frozenset[str] = frozenset({"succeeded", "failed", "skipped", "cancelled"})
@@ -82,6 +83,25 @@ class StepAttempt(Contract):
     retryInMs: float | None = Field(default=None, description="the wait before the next attempt")
 
 
+class ItemProgress(Contract):
+    """A loop's items, or a loop body step's runs across them: how many there are and how they went."""
+
+    total: int = 0
+    done: int = Field(default=0, description="items finished (for a body step: items in which it finished)")
+    succeeded: int = 0
+    failed: int = 0
+    skipped: int = 0
+    running: list[int] = Field(default_factory=list, description="a loop: the indexes of the items running now")
+
+
+class WaitState(Contract):
+    """A wait step's question while it waits, and how it can be answered."""
+
+    mode: Literal["webhook", "approval"]
+    message: str = ""
+    timeoutAt: datetime
+
+
 class StepState(Contract):
     id: str
     nodeId: str
@@ -106,6 +126,13 @@ class StepState(Contract):
         description="the output and request are large and stored apart: GET /v1/runs/{runId}/steps/{stepId}/output",
     )
     attempts: list[StepAttempt] = Field(default_factory=list)
+    begun: bool = Field(default=False, description="a step a worker prepared (rendered its templates): the "
+                        "orchestrator's part has begun")
+    items: ItemProgress | None = Field(default=None, description="a loop, or a step of a loop's body: item progress")
+    childRunId: str | None = Field(default=None, description="a subworkflow step: the child run")
+    resumeUrl: str | None = Field(default=None, description="a waiting wait step: where to resume it (no sign-in "
+                                  "needed; the token is the secret)")
+    wait: WaitState | None = None
 
 
 class RunView(Contract):
@@ -118,6 +145,9 @@ class RunView(Contract):
     workflowVersion: int | None = None
     trigger: RunTrigger = "api"
     startedBy: str | None = None
+    parentRunId: str | None = Field(default=None, description="a child run (subworkflow, loop item): the run that "
+                                    "started it")
+    parentStepId: str | None = None
     waiting: str | None = Field(default=None, description="while the run is not finished: what it is waiting for")
     steps: list[StepState]
     logs: list[LogEntry]
@@ -134,6 +164,7 @@ class RunSummary(Contract):
     workflowVersion: int | None = None
     trigger: RunTrigger = "api"
     startedBy: str | None = None
+    parentRunId: str | None = None
     durationMs: float | None = Field(default=None, description="from start to end, once finished")
     error: str | None = None
     createdAt: datetime
@@ -169,11 +200,25 @@ class RunRecord(Contract):
     )
     createdAt: datetime = Field(default_factory=utc_now)
     updatedAt: datetime = Field(default_factory=utc_now)
+    parentRunId: str | None = Field(default=None, description="a child run: the run whose step started it")
+    parentStepId: str | None = None
+    itemIndex: int | None = Field(default=None, description="a loop's item run: its index")
+    loop: dict[str, Any] | None = Field(default=None, description="a loop's item run: {item, index, parent}")
+    outer: dict[str, dict[str, Any]] = Field(
+        default_factory=dict, description="a loop's item run: what the steps before the loop left, for templates "
+        "({stepId: {output | outputRef, status, error}})",
+    )
+    inputsRef: str | None = Field(default=None, description="a loop's item run with large inputs: they are its "
+                                  "parent's, stored apart once for every item (step_outputs), not copied into each")
+    depth: int = Field(default=0, description="how many subworkflow steps deep this run is")
+    chain: list[str] = Field(default_factory=list, description="the workflows of the runs above it, outermost first")
+    seed: str = Field(default="", description="secret: wait steps' resume tokens are derived from it; never shown")
 
     @classmethod
     def new(cls, run_id: str, dag: Dag, inputs: dict[str, Any], idempotency_key: str | None = None, *,
             trigger: RunTrigger = "api", started_by: str | None = None, workflow_id: str | None = None,
-            workflow_version: int | None = None) -> RunRecord:
+            workflow_version: int | None = None, parent_run_id: str | None = None,
+            parent_step_id: str | None = None, depth: int = 0, chain: list[str] | None = None) -> RunRecord:
         steps = [StepState(id=s.id, nodeId=s.id, name=s.name, type=s.type) for s in dag.steps]
         return cls(
             id=run_id,
@@ -186,6 +231,11 @@ class RunRecord(Contract):
             inputs=inputs,
             steps=steps,
             idempotencyKey=idempotency_key,
+            parentRunId=parent_run_id,
+            parentStepId=parent_step_id,
+            depth=depth,
+            chain=chain or [],
+            seed=secrets.token_hex(16),
         )
 
     @property
@@ -197,6 +247,11 @@ class RunRecord(Contract):
         step = self.steps[self.dag.position(step_id)]
         assert step.id == step_id, f"run {self.id}: steps out of the DAG's order"
         return step
+
+    @property
+    def listed(self) -> bool:
+        """A loop's item runs are parts of their run, shown through it: not in run listings."""
+        return self.trigger != "loop"
 
     def view(self) -> RunView:
         view = RunView.model_validate(self.model_dump(include=set(RunView.model_fields)))
@@ -229,10 +284,17 @@ def waiting_reason(record: RunRecord) -> str | None:
     reasons = []
     for step in record.steps:
         if step.status == "waiting" and step.waitUntil is not None:
-            if step.type == "delay":
+            if step.wait is not None:
+                what = "an approval" if step.wait.mode == "approval" else "a callback to its resume URL"
+                reasons.append(f"step {step.id} is waiting for {what}, until {_at(step.waitUntil)}")
+            elif record.dag.step(step.id).completes == "timer":
                 reasons.append(f"step {step.id} is a delay, waiting until {_at(step.waitUntil)}")
             else:
                 reasons.append(f"step {step.id} failed attempt {step.attempt}; it retries at {_at(step.waitUntil)}")
+        elif step.status == "running" and step.items is not None and step.begun:
+            reasons.append(f"step {step.id} is running its items: {step.items.done} of {step.items.total} done")
+        elif step.status == "running" and step.childRunId is not None:
+            reasons.append(f"step {step.id} is waiting for its child run {step.childRunId}")
         elif step.status == "running":
             where = f" on worker {step.worker}" if step.worker else ""
             since = f" since {_at(step.startedAt)}" if step.startedAt else ""

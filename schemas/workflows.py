@@ -22,12 +22,17 @@ def new_workflow_id() -> str:
     return "wf_" + secrets.token_hex(8)
 
 
+_ERROR_WORKFLOW = ("the saved workflow to run, once, when a run of this version fails (trigger 'error', with "
+                   "payload.failedRun); null: none")
+
+
 class CreateWorkflow(Contract):
     """POST /v1/workflows. The graph is kept as drawn: it need not be complete to be saved, only to run."""
 
     name: WorkflowName
     graph: Workflow
     description: str | None = Field(default=None, max_length=2000)
+    errorWorkflowId: WorkflowId | None = Field(default=None, description=_ERROR_WORKFLOW)
 
 
 class UpdateWorkflow(Contract):
@@ -37,6 +42,7 @@ class UpdateWorkflow(Contract):
     baseVersion: int = Field(ge=1, description="the version this change was made on; 409 when it is not the latest")
     name: WorkflowName | None = None
     description: str | None = Field(default=None, max_length=2000)
+    errorWorkflowId: WorkflowId | None = Field(default=None, description=_ERROR_WORKFLOW)
 
 
 class ActivateWorkflow(Contract):
@@ -59,6 +65,7 @@ class WorkflowVersion(Contract):
     name: str
     description: str | None = None
     graph: Graph
+    errorWorkflowId: str | None = Field(default=None, description=_ERROR_WORKFLOW)
     createdAt: datetime = Field(default_factory=utc_now)
 
 
@@ -156,6 +163,7 @@ class WorkflowView(WorkflowSummary):
     """GET /v1/workflows/{id}: the latest version."""
 
     graph: Graph
+    errorWorkflowId: str | None = Field(default=None, description=_ERROR_WORKFLOW)
 
 
 class SchedulePreview(Contract):

@@ -30,6 +30,12 @@ export default defineConfig({
         codeSplitting: {
           groups: [
             { name: 'schema-check', test: /node_modules[\\/](ajv|fast-uri|fast-deep-equal|json-schema-traverse)[\\/]/, priority: 2 },
+            // CodeMirror loads only with a form that has a code field (CodeField.tsx imports the editor lazily).
+            {
+              name: 'code-editor',
+              test: /node_modules[\\/](@codemirror|@lezer|@marijn|style-mod|w3c-keyname|crelt)[\\/]/,
+              priority: 3,
+            },
             { name: 'vendor', test: /node_modules/, priority: 1 },
           ],
         },

@@ -1,7 +1,8 @@
-"""Node type -> the executor that acts for it. Start and Delay complete in the orchestrator and have none."""
+"""Node type -> the executor that acts for it. Triggers and Delay complete in the orchestrator and have none."""
 
 from .base import Credentials, Executor, NodeContext, NodeOutcome, StepContext
 from .code import run_code
+from .control import run_loop_items, run_merge, run_rendered
 from .http import run_http
 from .logic import run_if, run_set, run_switch
 
@@ -23,6 +24,11 @@ register_executor("if", run_if)
 register_executor("switch", run_switch)
 register_executor("set", run_set)
 register_executor("code", run_code)
+# Control flow: the worker renders, or (a merge) assembles; the orchestrator does the rest.
+register_executor("loop", run_loop_items)
+register_executor("merge", run_merge)
+register_executor("subworkflow", run_rendered)
+register_executor("wait", run_rendered)
 
 __all__ = [
     "EXECUTORS", "Credentials", "Executor", "NodeContext", "NodeOutcome", "StepContext", "register_executor",

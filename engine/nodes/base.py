@@ -9,6 +9,7 @@ from typing import Any, Protocol
 import aiohttp
 
 from schemas import LogEntry, StepDispatch, StepRequest
+from schemas.node_types import MAX_LOOP_ITEMS
 from schemas.masking import Scrubber
 
 
@@ -24,6 +25,7 @@ class NodeContext:
 
     session: aiohttp.ClientSession
     credentials: Credentials | None = None  # None: this worker has no master key, so no credential works
+    max_loop_items: int = MAX_LOOP_ITEMS  # AUTOMATEOS_MAX_LOOP_ITEMS
 
 
 @dataclass
@@ -34,6 +36,7 @@ class StepContext:
     session: aiohttp.ClientSession
     secrets: dict[str, str] = field(default_factory=dict)  # credential name -> value, for credential fields
     scrub: Scrubber = field(default_factory=lambda: Scrubber([]))  # for executors that must scrub before cutting
+    max_loop_items: int = MAX_LOOP_ITEMS
 
 
 @dataclass

@@ -1,8 +1,9 @@
 """Every node type, declared once. Importing this package registers the built-in ones."""
 
-from . import code, delay, http, logic, schedule, start, webhook
+from . import code, delay, http, logic, loop, merge, schedule, start, subworkflow, wait, webhook
 from ._registry import (
     REGISTRY,
+    Completion,
     DynamicOutputs,
     FieldUi,
     Handle,
@@ -20,16 +21,21 @@ from .http import DEFAULT_HTTP_TIMEOUT_MS, HttpAuth, HttpConfig, HttpMethod
 from .logic import IfConfig, SetConfig, SwitchConfig
 from .schedule import ScheduleConfig
 from .settings import MAX_RETRY_AFTER_MS, NodeSettings, RetryPolicy
+from .loop import MAX_LOOP_ITEMS, LoopConfig
+from .merge import MergeConfig
 from .start import StartConfig
+from .subworkflow import MAX_SUBWORKFLOW_DEPTH, SubworkflowConfig
+from .wait import WaitConfig
 from .webhook import WebhookConfig, WebhookVerify
 
 # Node ids are subject tokens, KV keys and message ids: restricted so 'a' and 'a ' can never collide.
 NODE_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 
 __all__ = [
-    "REGISTRY", "CodeConfig", "DynamicOutputs", "FieldUi", "Handle", "NodeKind", "NodeRegistry", "NodeType", "NodeTypeInfo",
+    "MAX_LOOP_ITEMS", "MAX_SUBWORKFLOW_DEPTH", "LoopConfig", "MergeConfig", "SubworkflowConfig", "WaitConfig",
+    "CodeConfig", "Completion", "REGISTRY", "DynamicOutputs", "FieldUi", "Handle", "NodeKind", "NodeRegistry", "NodeType", "NodeTypeInfo",
     "NodeTypeList", "NodeUi", "TemplateMode", "MAX_DELAY_S", "DelayConfig", "DEFAULT_HTTP_TIMEOUT_MS", "HttpAuth",
     "HttpConfig", "HttpMethod", "IfConfig", "SetConfig", "SwitchConfig", "MAX_RETRY_AFTER_MS", "NodeSettings",
-    "RetryPolicy", "ScheduleConfig", "StartConfig", "NODE_ID_PATTERN", "WebhookConfig", "WebhookVerify", "code", "delay", "http", "logic", "schedule", "start",
-    "webhook",
+    "RetryPolicy", "ScheduleConfig", "StartConfig", "NODE_ID_PATTERN", "WebhookConfig", "WebhookVerify", "code", "delay", "http", "logic", "loop", "merge", "schedule",
+    "start", "subworkflow", "wait", "webhook",
 ]

@@ -16,9 +16,15 @@ from .._base import Contract
 from .settings import NodeSettings
 
 NodeKind = Literal["trigger", "action", "logic"]
-# Where a step of this type completes: most in an engine worker; Start and Delay in the orchestrator,
-# because they have no side effect (Start) or must hold no worker while they wait (Delay).
-RunsIn = Literal["engine", "orchestrator"]
+# How a step of this type completes; the orchestrator dispatches on it (orchestrator/completions/):
+# - worker: an engine worker executes it (HTTP, If, Set, code…);
+# - trigger: at once when the run starts, its output the run's payload (Start, Webhook, Schedule);
+# - timer, event: in the orchestrator, when a timer fires (Delay) or something from outside arrives (Wait), holding
+#   no worker while it waits;
+# - children: by child work, runs of its own (the items of a Loop, the run a Subworkflow starts).
+# Every type but `worker` and `trigger` has an orchestrator handler of its name. One with templated fields has them
+# rendered by a worker first (the engine alone renders templates: credentials and outputs are read there).
+Completion = Literal["worker", "trigger", "timer", "event", "children"]
 # How the engine fills in a templated field: `text` renders every string inside it as text; `value`
 # keeps the type of a value that is exactly one {{ expression }} (a number stays a number); `expression`
 # is `value`, and text with no {{ }} at all is read as one expression (`amount > 500`).
@@ -52,10 +58,12 @@ class FieldUi(Contract):
 
 
 class DynamicOutputs(Contract):
-    """Output handles made from a config field: one per value of the list `field`, then `extra`."""
+    """Output handles made from a config field: one per value of the list `field`, then `extra`; or, with
+    `byValue`, the handles listed under the field's value (a select: Wait's `resume` decides its outputs)."""
 
     field: str
     extra: list[Handle] = Field(default_factory=list)
+    byValue: dict[str, list[Handle]] | None = None
 
 
 class NodeUi(Contract):
@@ -89,6 +97,8 @@ class NodeTypeInfo(Contract):
     configSchema: dict[str, Any]
     templatedFields: list[str]
     credentialFields: list[str]
+    completes: Completion = Field(default="worker", description="how its step completes: in a worker, at the run's "
+                                  "start (trigger), on a timer, on an outside event, or by child runs")
     ui: NodeUi
 
 
@@ -127,7 +137,9 @@ class NodeType:
     templated: dict[str, TemplateMode] = field(default_factory=dict)
     credential_fields: tuple[str, ...] = ()
     script_fields: tuple[str, ...] = ()
-    runs_in: RunsIn = "engine"
+    completes: Completion = "worker"
+    # The output whose steps are a body run once per item, as child runs (a loop's `each`); None: no body.
+    body_output: str | None = None
     aliases: tuple[str, ...] = ()
     order: int = 100  # place in the builder's palette
 
@@ -135,6 +147,9 @@ class NodeType:
         """The handle ids a node with this config offers, in order."""
         if self.dynamic_outputs is None:
             return [h.id for h in self.outputs]
+        if self.dynamic_outputs.byValue is not None:
+            chosen = config.get(self.dynamic_outputs.field)
+            return [h.id for h in self.dynamic_outputs.byValue.get(str(chosen), list(self.outputs))]
         values = config.get(self.dynamic_outputs.field) or []
         return [str(v) for v in values] + [h.id for h in self.dynamic_outputs.extra]
 
@@ -143,7 +158,8 @@ class NodeType:
             type=self.type, aliases=list(self.aliases), kind=self.kind, title=self.title, description=self.description, version=self.version,
             inputs=list(self.inputs), outputs=list(self.outputs), dynamicOutputs=self.dynamic_outputs,
             configSchema=self.config.model_json_schema(mode="validation"),
-            templatedFields=list(self.templated), credentialFields=list(self.credential_fields), ui=self.ui,
+            templatedFields=list(self.templated), credentialFields=list(self.credential_fields),
+            completes=self.completes, ui=self.ui,
         )
 
 

@@ -18,7 +18,7 @@ class DelayConfig(Contract):
 DELAY = REGISTRY.register(NodeType(
     order=50,
     type="delay", kind="logic", title="Delay", description="Wait, then go on (up to 30 days)",
-    config=DelayConfig, runs_in="orchestrator",
+    config=DelayConfig, completes="timer",
     ui=NodeUi(
         glyph="◷", accent="#64748b", defaultLabel="Delay", summary="{seconds} s", idPrefix="delay",
         outputFields={"waitedSeconds": "how long it waited", "resumedAt": "when it went on"}, defaults={"seconds": 60},

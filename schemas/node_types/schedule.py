@@ -99,7 +99,7 @@ class ScheduleConfig(Contract):
 SCHEDULE = REGISTRY.register(NodeType(
     order=2,
     type="schedule", kind="trigger", title="Schedule", description="Start a run on a cron schedule or every N seconds",
-    config=ScheduleConfig, inputs=(), runs_in="orchestrator",
+    config=ScheduleConfig, inputs=(), completes="trigger",
     ui=NodeUi(
         glyph="↻", accent="#16a34a", defaultLabel="Schedule", summary="{cron}|every {intervalSeconds} s", idPrefix="schedule",
         outputFields={"payload.scheduledAt": "the tick this run is for (UTC)"},

@@ -13,7 +13,7 @@ class StartConfig(Contract):
 START = REGISTRY.register(NodeType(
     order=0,
     type="start", kind="trigger", title="Start", description="Where every run begins: a manual trigger",
-    config=StartConfig, inputs=(), runs_in="orchestrator",
+    config=StartConfig, inputs=(), completes="trigger",
     ui=NodeUi(glyph="▶", accent="#16a34a", defaultLabel="Start", summary="Manual trigger", idPrefix="start",
               outputFields={"payload": "the payload the run was started with"}),
 ))

@@ -70,7 +70,7 @@ class WebhookConfig(Contract):
 WEBHOOK = REGISTRY.register(NodeType(
     order=1,
     type="webhook", kind="trigger", title="Webhook", description="Start a run when a request reaches this workflow's URL",
-    config=WebhookConfig, inputs=(), runs_in="orchestrator", credential_fields=("verify",),
+    config=WebhookConfig, inputs=(), completes="trigger", credential_fields=("verify",),
     ui=NodeUi(
         glyph="⚡", accent="#16a34a", defaultLabel="Webhook", summary="{methods}, {responseMode}", idPrefix="webhook",
         outputFields={"payload.body": "the request body: parsed JSON, a form's fields, or text; a GET's query",

@@ -39,6 +39,9 @@ class MockHttp:
         self._runner: web.AppRunner | None = None
         self.host = "127.0.0.1"
         self.port = 0
+        # Requests being answered right now, and the most there ever were at once (a bound on concurrency).
+        self.in_flight = 0
+        self.max_in_flight = 0
 
     def url(self, path: str) -> str:
         return f"http://{self.host}:{self.port}{path}"
@@ -72,7 +75,12 @@ class MockHttp:
         queue = self.replies.get(request.path) or [Reply()]
         reply = queue.pop(0) if len(queue) > 1 else queue[0]
         if reply.delay_s:
-            await asyncio.sleep(reply.delay_s)
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+            try:
+                await asyncio.sleep(reply.delay_s)
+            finally:
+                self.in_flight -= 1
         if reply.body is None:
             return web.Response(status=reply.status, headers=reply.headers)
         if isinstance(reply.body, (dict, list)):

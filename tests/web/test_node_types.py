@@ -57,7 +57,17 @@ async def fill(page: Page, key: str, ui: dict[str, Any], schema: dict[str, Any])
     elif widget == "credential":
         pass  # None is a valid choice; picking one is tested with the credentials
     elif widget == "code":
-        pass  # the default body is valid code; the code editor itself is the builder's to test
+        await field.locator(".cm-content").click()
+        await page.keyboard.press("Control+a")
+        await page.keyboard.insert_text(example or "return payload;")
+    elif widget == "workflow":
+        # A saved workflow to pick, saved as this browser (its session cookie); then picked by its name.
+        graph = {"nodes": [{"id": "start", "type": "start", "position": {"x": 0, "y": 0}, "data": {"label": "Start"}}],
+                 "edges": [], "meta": {"name": f"Picked for {key}", "version": 1}}
+        created = await page.request.post("/v1/workflows", data={"name": f"Picked for {key}", "graph": graph})
+        assert created.status == 201, await created.text()
+        await field.get_by_role("combobox").click()
+        await field.get_by_test_id("workflow-option").filter(has_text=f"Picked for {key}").click()
     else:
         raise AssertionError(f"the test does not know how to fill a {widget!r} widget")
 

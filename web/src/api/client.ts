@@ -14,6 +14,7 @@ import type {
   ValidateOk,
   WorkflowSummary,
   WorkflowVersion,
+  WorkflowSettings,
   WorkflowVersionInfo,
   WorkflowView,
 } from './types';
@@ -61,9 +62,10 @@ export interface Api {
   signOut(): Promise<void>;
   listWorkflows(): Promise<WorkflowSummary[]>;
   getWorkflow(id: string): Promise<WorkflowView>;
-  createWorkflow(name: string, graph: GraphDocument): Promise<WorkflowSummary>;
+  /** `settings` are sent beside the graph, each only when given. */
+  createWorkflow(name: string, graph: GraphDocument, settings?: WorkflowSettings): Promise<WorkflowSummary & WorkflowSettings>;
   /** A new version on top of `baseVersion`; a 409 ApiError when someone saved after it. */
-  updateWorkflow(id: string, graph: GraphDocument, baseVersion: number, name?: string): Promise<WorkflowView>;
+  updateWorkflow(id: string, graph: GraphDocument, baseVersion: number, name?: string, settings?: WorkflowSettings): Promise<WorkflowView>;
   deleteWorkflow(id: string): Promise<void>;
   listVersions(id: string): Promise<WorkflowVersionInfo[]>;
   getVersion(id: string, version: number): Promise<WorkflowVersion>;
@@ -153,9 +155,10 @@ export const httpApi: Api = {
     return all;
   },
   getWorkflow: (id) => request('GET', `/v1/workflows/${encodeURIComponent(id)}`),
-  createWorkflow: (name, graph) => request('POST', '/v1/workflows', { name, graph }),
-  updateWorkflow: (id, graph, baseVersion, name) =>
-    request('PUT', `/v1/workflows/${encodeURIComponent(id)}`, name ? { graph, baseVersion, name } : { graph, baseVersion }),
+  // A setting left undefined is left out of the body (JSON has no undefined); null is sent, and clears it.
+  createWorkflow: (name, graph, settings) => request('POST', '/v1/workflows', { name, graph, ...settings }),
+  updateWorkflow: (id, graph, baseVersion, name, settings) =>
+    request('PUT', `/v1/workflows/${encodeURIComponent(id)}`, { graph, baseVersion, ...(name ? { name } : {}), ...settings }),
   deleteWorkflow: async (id) => {
     await request('DELETE', `/v1/workflows/${encodeURIComponent(id)}`);
   },

@@ -26,8 +26,9 @@ export interface CredentialSuggestion {
   allowedHosts: string[];
 }
 
-/** Output handles made from a config field: one per value of the list `field`, then `extra`. */
+/** Output handles made from a config field: one per value of the list `field`, then `extra`; or, with `byValue`, the handles listed under the field's value (a select: Wait's `resume` decides its outputs). */
 export interface DynamicOutputs {
+  byValue: Record<string, Handle[]> | null;
   extra: Handle[];
   field: string;
 }
@@ -97,6 +98,18 @@ export interface Handle {
   label: string;
 }
 
+/** A loop's items, or a loop body step's runs across them: how many there are and how they went. */
+export interface ItemProgress {
+  /** items finished (for a body step: items in which it finished) */
+  done: number;
+  failed: number;
+  /** a loop: the indexes of the items running now */
+  running: number[];
+  skipped: number;
+  succeeded: number;
+  total: number;
+}
+
 export interface LogEntry {
   level: "INFO" | "WARN" | "ERROR";
   msg: string;
@@ -138,6 +151,8 @@ export interface NodeSettings {
 export interface NodeTypeInfo {
   /** other names accepted on input */
   aliases: string[];
+  /** how its step completes: in a worker, at the run's start (trigger), on a timer, on an outside event, or by child runs */
+  completes: "worker" | "trigger" | "timer" | "event" | "children";
   configSchema: Record<string, unknown>;
   credentialFields: string[];
   description: string;
@@ -216,9 +231,10 @@ export interface RunSummary {
   durationMs: number | null;
   error: string | null;
   id: string;
+  parentRunId: string | null;
   startedBy: string | null;
   status: "queued" | "running" | "succeeded" | "failed" | "cancelled";
-  trigger: "manual" | "webhook" | "schedule" | "bus" | "api";
+  trigger: "manual" | "webhook" | "schedule" | "bus" | "api" | "subworkflow" | "error" | "loop";
   updatedAt: string;
   workflowId: string | null;
   workflowName: string;
@@ -231,10 +247,13 @@ export interface RunView {
   error: string | null;
   id: string;
   logs: LogEntry[];
+  /** a child run (subworkflow, loop item): the run that started it */
+  parentRunId: string | null;
+  parentStepId: string | null;
   startedBy: string | null;
   status: "queued" | "running" | "succeeded" | "failed" | "cancelled";
   steps: StepState[];
-  trigger: "manual" | "webhook" | "schedule" | "bus" | "api";
+  trigger: "manual" | "webhook" | "schedule" | "bus" | "api" | "subworkflow" | "error" | "loop";
   updatedAt: string;
   /** while the run is not finished: what it is waiting for */
   waiting: string | null;
@@ -301,6 +320,10 @@ export interface StepRequest {
 export interface StepState {
   attempt: number;
   attempts: StepAttempt[];
+  /** a step a worker prepared (rendered its templates): the orchestrator's part has begun */
+  begun: boolean;
+  /** a subworkflow step: the child run */
+  childRunId: string | null;
   /** when the step was sent to the workers */
   dispatchedAt: string | null;
   durationMs: number | null;
@@ -311,16 +334,21 @@ export interface StepState {
   /** the output handles it took (if, switch) */
   handles: string[] | null;
   id: string;
+  /** a loop, or a step of a loop's body: item progress */
+  items: ItemProgress | null;
   name: string;
   nodeId: string;
   output: unknown;
   /** the output and request are large and stored apart: GET /v1/runs/{runId}/steps/{stepId}/output */
   outputRef: string | null;
   request: StepRequest | null;
+  /** a waiting wait step: where to resume it (no sign-in needed; the token is the secret) */
+  resumeUrl: string | null;
   skipReason: string | null;
   startedAt: string | null;
   status: "queued" | "running" | "waiting" | "succeeded" | "failed" | "skipped" | "cancelled";
   type: string;
+  wait: WaitState | null;
   /** while waiting: when the delay or the next retry ends */
   waitUntil: string | null;
   /** host:pid of the engine worker that ran the step */
@@ -355,6 +383,13 @@ export interface ValidationResponse {
   workflowName: string;
 }
 
+/** A wait step's question while it waits, and how it can be answered. */
+export interface WaitState {
+  message: string;
+  mode: "webhook" | "approval";
+  timeoutAt: string;
+}
+
 /** GET /v1/workflows: most recently changed first, a page at a time. */
 export interface WorkflowList {
   /** pass as `before` for the next page; None on the last */
@@ -385,6 +420,8 @@ export interface WorkflowSummary {
 export interface WorkflowVersion {
   createdAt: string;
   description: string | null;
+  /** the saved workflow to run, once, when a run of this version fails (trigger 'error', with payload.failedRun); null: none */
+  errorWorkflowId: string | null;
   graph: Graph;
   name: string;
   v: 1;
@@ -408,6 +445,8 @@ export interface WorkflowView {
   activeVersion: number | null;
   createdAt: string;
   description: string | null;
+  /** the saved workflow to run, once, when a run of this version fails (trigger 'error', with payload.failedRun); null: none */
+  errorWorkflowId: string | null;
   graph: Graph;
   id: string;
   name: string;

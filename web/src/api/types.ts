@@ -22,7 +22,7 @@ import type {
   SignInConflict,
   TriggerInfo,
   WorkflowSummary,
-  WorkflowView,
+  WorkflowView as WireWorkflowView,
   WorkflowVersion,
   WorkflowVersionInfo,
   WorkflowRef,
@@ -36,7 +36,14 @@ export type RunEvent = WireEvent;
 export type FieldError = FieldIssue;
 export type { ApiError as ErrorBody } from './schema.gen';
 export type { FieldUi, Handle, NodeTypeInfo, NodeTypeList, StepAttempt, StepOutput, StepRequest };
-export type { SessionInfo, SignInConflict, TriggerInfo, WorkflowRef, WorkflowSummary, WorkflowView, WorkflowVersion, WorkflowVersionInfo };
+export type { SessionInfo, SignInConflict, TriggerInfo, WorkflowRef, WorkflowSummary, WorkflowVersion, WorkflowVersionInfo };
+/** `errorWorkflowId` is optional while servers from before it (which leave it out) are about. */
+export type WorkflowView = Omit<WireWorkflowView, 'errorWorkflowId'> & { errorWorkflowId?: string | null };
+/** What a save sets beside the graph: each key only when it is sent (null clears it). */
+export interface WorkflowSettings {
+  /** The saved workflow that runs when a run of this one fails. */
+  errorWorkflowId?: string | null;
+}
 export type Role = SessionInfo['role'];
 export type RunTrigger = RunSummary['trigger'];
 

@@ -119,6 +119,8 @@ describe('run controller', () => {
       workflowVersion: null,
       trigger: 'manual' as const,
       startedBy: null,
+      parentRunId: null,
+      parentStepId: null,
       waiting: null,
       logs: [],
       error: null,
@@ -148,7 +150,7 @@ describe('run controller', () => {
       let asked = 0;
       const getRun = vi.fn(async () => ({
         id: 'r1', status: 'queued' as const, workflowName: 'Ping', workflowId: null, workflowVersion: null,
-        trigger: 'manual' as const, startedBy: null, waiting: reasons[Math.min(asked++, 1)]!, logs: [], error: null,
+        trigger: 'manual' as const, startedBy: null, parentRunId: null, parentStepId: null, waiting: reasons[Math.min(asked++, 1)]!, logs: [], error: null,
         createdAt: 'x', updatedAt: 'x', steps: [],
       }));
       const { store, runs, streams } = setup(fakeApi({ getRun }));
@@ -178,12 +180,12 @@ describe('run controller', () => {
 
   it('replays a history run and shows its statuses on the canvas only if it is the canvas graph', async () => {
     const { store, runs, streams } = setup(fakeApi());
-    runs.open({ id: 'old', status: 'failed', workflowName: 'Ping', workflowId: null, workflowVersion: null, trigger: 'manual', startedBy: null, durationMs: null, error: null, createdAt: 'x', updatedAt: 'x' });
+    runs.open({ id: 'old', status: 'failed', workflowName: 'Ping', workflowId: null, workflowVersion: null, trigger: 'manual', startedBy: null, parentRunId: null, durationMs: null, error: null, createdAt: 'x', updatedAt: 'x' });
     const step = { id: 'http-1', nodeId: 'http-1', name: 'Ping', type: 'http_request_node', status: 'failed' as const, startedAt: null, finishedAt: null, durationMs: 5, attempt: 1, error: 'boom', output: null } as Step;
     streams[0]!.options.onEvent({ runId: 'old', seq: 1, ts: 't', type: 'step', step });
     expect(store.getState().run?.onCanvas).toBe(true);
 
-    runs.open({ id: 'other', status: 'failed', workflowName: 'Ping', workflowId: null, workflowVersion: null, trigger: 'manual', startedBy: null, durationMs: null, error: null, createdAt: 'x', updatedAt: 'x' });
+    runs.open({ id: 'other', status: 'failed', workflowName: 'Ping', workflowId: null, workflowVersion: null, trigger: 'manual', startedBy: null, parentRunId: null, durationMs: null, error: null, createdAt: 'x', updatedAt: 'x' });
     expect(streams[1]!.stopped).toBe(false);
     expect(streams[1]!.options.lastSeq()).toBe(0);
     streams[1]!.options.onEvent({ runId: 'other', seq: 1, ts: 't', type: 'step', step: { ...step, name: 'Renamed since' } });

@@ -18,6 +18,7 @@ function server() {
     activeVersion: null,
     triggers: [],
     description: null,
+    errorWorkflowId: null,
     graph: graph as WorkflowView['graph'],
     createdAt: '2026-01-01T00:00:00Z',
     updatedAt: '2026-01-01T00:00:00Z',
@@ -91,5 +92,90 @@ describe('which version is live', () => {
     // A workflow started only by hand has nothing to switch on: no pill nagging about it.
     const manual = [{ nodeId: 'start', type: 'start', url: null, nextRuns: null }];
     expect(liveStateOf(bound({ active: false, activeVersion: null, triggers: manual }))).toBeNull();
+  });
+});
+
+describe('the error workflow, saved beside the graph', () => {
+  /** A pretend server that keeps `errorWorkflowId` as the real one will (`known`), or ignores it as older ones do. */
+  function serverWithSettings(known: boolean) {
+    let held: string | null = null;
+    const bodies: { graph: GraphDocument; settings: unknown }[] = [];
+    const view = (graph: GraphDocument, version: number): WorkflowView => ({
+      id: 'wf1',
+      name: graph.meta.name,
+      version,
+      active: false,
+      activeVersion: null,
+      triggers: [],
+      description: null,
+      graph: graph as unknown as WorkflowView['graph'],
+      createdAt: '2026-01-01T00:00:00Z',
+      updatedAt: '2026-01-01T00:00:00Z',
+      ...(known ? { errorWorkflowId: held } : {}),
+    });
+    let latest: WorkflowView | null = null;
+    const keep = (graph: GraphDocument, settings: { errorWorkflowId?: string | null } = {}) => {
+      bodies.push({ graph, settings });
+      if (known && settings.errorWorkflowId !== undefined) held = settings.errorWorkflowId;
+      latest = view(graph, (latest?.version ?? 0) + 1);
+      return latest;
+    };
+    const api = fakeApi({
+      createWorkflow: vi.fn(async (_name: string, graph: GraphDocument, settings?: { errorWorkflowId?: string | null }) => keep(graph, settings)),
+      updateWorkflow: vi.fn(async (_id: string, graph: GraphDocument, _base: number, _name?: string, settings?: { errorWorkflowId?: string | null }) =>
+        keep(graph, settings),
+      ),
+      getWorkflow: vi.fn(async () => latest!),
+    });
+    return { api, bodies };
+  }
+
+  it('is sent beside the graph, not in it, and comes back when the workflow is opened in another tab', async () => {
+    const { api, bodies } = serverWithSettings(true);
+    const a = tab(api);
+    a.builder.getState().setMeta({ name: 'Orders', errorWorkflowId: 'wf_alerts' });
+    await a.service.save();
+    expect(bodies[0]?.settings).toEqual({ errorWorkflowId: 'wf_alerts' });
+    expect('errorWorkflowId' in (bodies[0]?.graph.meta ?? {})).toBe(false);
+    expect(a.service.isDirty()).toBe(false);
+
+    const b = tab(api);
+    await b.service.open('wf1');
+    expect(b.builder.getState().meta.errorWorkflowId).toBe('wf_alerts');
+    expect(b.service.isDirty()).toBe(false);
+  });
+
+  it('makes the canvas unsaved when changed, and is cleared with null only when the server has one', async () => {
+    const { api, bodies } = serverWithSettings(true);
+    const a = tab(api);
+    await a.service.save();
+    expect(bodies[0]?.settings).toEqual({}); // never set: not sent
+    a.builder.getState().setMeta({ errorWorkflowId: 'wf_alerts' });
+    expect(a.service.isDirty()).toBe(true);
+    await a.service.save();
+    a.builder.getState().setMeta({ errorWorkflowId: undefined });
+    expect(a.service.isDirty()).toBe(true);
+    await a.service.save();
+    expect(bodies.map((body) => body.settings)).toEqual([{}, { errorWorkflowId: 'wf_alerts' }, { errorWorkflowId: null }]);
+
+    const b = tab(api);
+    await b.service.open('wf1');
+    expect('errorWorkflowId' in b.builder.getState().meta).toBe(false);
+  });
+
+  it('is sent only when set to a server that does not know it yet, and an old copy in a graph is not trusted', async () => {
+    const { api, bodies } = serverWithSettings(false);
+    const a = tab(api);
+    a.builder.getState().setMeta({ errorWorkflowId: 'wf_alerts' });
+    await a.service.save();
+    a.builder.getState().setMeta({ name: 'Renamed' });
+    await a.service.save();
+    expect(bodies.map((body) => body.settings)).toEqual([{ errorWorkflowId: 'wf_alerts' }, { errorWorkflowId: 'wf_alerts' }]);
+
+    // What the server does not hold is not shown as if it did.
+    bodies[1]!.graph.meta.errorWorkflowId = 'wf_stale';
+    const b = tab(api);
+    await b.service.open('wf1');
+    expect('errorWorkflowId' in b.builder.getState().meta).toBe(false);
   });
 });

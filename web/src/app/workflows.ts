@@ -4,7 +4,7 @@
 
 import { createStore, type StoreApi } from 'zustand/vanilla';
 import { ApiError, type Api } from '../api/client';
-import type { TriggerInfo, WorkflowSummary, WorkflowVersionInfo, WorkflowView } from '../api/types';
+import type { TriggerInfo, WorkflowSettings, WorkflowSummary, WorkflowVersionInfo, WorkflowView } from '../api/types';
 import { parseWorkflow } from '../graph/convert';
 import type { GraphDocument } from '../graph/document';
 import { emptyDocument } from '../graph/nodeTypes';
@@ -18,6 +18,8 @@ export interface Binding {
   active: boolean;
   activeVersion: number | null;
   triggers: TriggerInfo[];
+  /** The error workflow the server holds for it, as last seen; absent when the server does not say. */
+  errorWorkflowId?: string | null;
 }
 
 export interface Conflict {
@@ -47,7 +49,25 @@ export interface WorkflowsState {
 export type WorkflowsStore = StoreApi<WorkflowsState>;
 
 export function snapshotOf(doc: GraphDocument): string {
-  return JSON.stringify({ nodes: doc.nodes, edges: doc.edges, name: doc.meta.name });
+  return JSON.stringify({ nodes: doc.nodes, edges: doc.edges, name: doc.meta.name, errorWorkflowId: doc.meta.errorWorkflowId });
+}
+
+/**
+ * What a save sends: the graph without the error workflow, which goes beside it (the server keeps it with the
+ * workflow, not in the graph), and only when set, or as null to clear the one the server has.
+ */
+export function saveBodyOf(doc: GraphDocument, binding: Binding | null): { graph: GraphDocument; settings: WorkflowSettings } {
+  const { errorWorkflowId, ...meta } = doc.meta;
+  const settings: WorkflowSettings = {};
+  if (errorWorkflowId) settings.errorWorkflowId = errorWorkflowId;
+  else if (typeof binding?.errorWorkflowId === 'string') settings.errorWorkflowId = null;
+  return { graph: { ...doc, meta }, settings };
+}
+
+/** A saved workflow's graph and name as the canvas holds them, with its error workflow from beside the graph. */
+export function documentFrom(doc: GraphDocument, name: string, errorWorkflowId: string | null | undefined): GraphDocument {
+  const { errorWorkflowId: _inGraph, ...meta } = doc.meta;
+  return { ...doc, meta: errorWorkflowId ? { ...meta, name, errorWorkflowId } : { ...meta, name } };
 }
 
 export interface WorkflowsService {
@@ -124,18 +144,26 @@ export function createWorkflowsService(
     drawerOpen: false,
   }));
 
-  const bind = (view: Pick<WorkflowView, 'id' | 'version' | 'active' | 'activeVersion' | 'triggers'>): Binding => ({
-    workflowId: view.id,
-    version: view.version,
-    active: view.active,
-    activeVersion: view.activeVersion,
-    triggers: view.triggers,
-  });
+  /** `sent`: the settings a save sent, standing in for what a server that does not echo them holds. */
+  const bind = (
+    view: Pick<WorkflowView, 'id' | 'version' | 'active' | 'activeVersion' | 'triggers' | 'errorWorkflowId'>,
+    sent: WorkflowSettings = {},
+  ): Binding => {
+    const binding: Binding = {
+      workflowId: view.id,
+      version: view.version,
+      active: view.active,
+      activeVersion: view.activeVersion,
+      triggers: view.triggers,
+    };
+    const errorWorkflowId = 'errorWorkflowId' in view ? view.errorWorkflowId : sent.errorWorkflowId;
+    if (errorWorkflowId !== undefined) binding.errorWorkflowId = errorWorkflowId;
+    return binding;
+  };
 
-  const toDocument = (graph: unknown, name: string): GraphDocument => {
+  const toDocument = (graph: unknown, name: string, errorWorkflowId: string | null | undefined): GraphDocument => {
     const parsed = parseWorkflow(graph, builder.getState().catalogue);
-    const doc = parsed.ok ? parsed.doc : emptyDocument(builder.getState().catalogue);
-    return { ...doc, meta: { ...doc.meta, name } };
+    return documentFrom(parsed.ok ? parsed.doc : emptyDocument(builder.getState().catalogue), name, errorWorkflowId);
   };
 
   const load = (doc: GraphDocument) => {
@@ -169,10 +197,11 @@ export function createWorkflowsService(
       store.setState({ saving: true });
       try {
         const binding = state.binding;
+        const { graph, settings } = saveBodyOf(doc, binding);
         const saved = binding
-          ? await api.updateWorkflow(binding.workflowId, doc, binding.version, doc.meta.name)
-          : await api.createWorkflow(doc.meta.name, doc);
-        store.setState({ binding: bind(saved), savedSnapshot: snapshot, conflict: null, versions: null });
+          ? await api.updateWorkflow(binding.workflowId, graph, binding.version, doc.meta.name, settings)
+          : await api.createWorkflow(doc.meta.name, graph, settings);
+        store.setState({ binding: bind(saved, settings), savedSnapshot: snapshot, conflict: null, versions: null });
         // Saving does not change what the trigger runs: say so, and the toolbar offers to put it live.
         const stillLive = saved.active && saved.activeVersion !== null && saved.activeVersion !== saved.version;
         toast('success', `Saved ${doc.meta.name} as version ${saved.version}${stillLive ? `; version ${saved.activeVersion} is still the live one` : ''}`);
@@ -199,7 +228,7 @@ export function createWorkflowsService(
       try {
         const view = await api.getWorkflow(id);
         const older = version !== undefined && version !== view.version ? await api.getVersion(id, version) : null;
-        const doc = toDocument(older ? older.graph : view.graph, older ? older.name : view.name);
+        const doc = toDocument(older ? older.graph : view.graph, older ? older.name : view.name, view.errorWorkflowId);
         load(doc);
         // An older version opens as a change on top of the latest: saving it makes it the newest version.
         store.setState({
@@ -250,7 +279,8 @@ export function createWorkflowsService(
     async duplicate(id) {
       try {
         const view = await api.getWorkflow(id);
-        const copy = await api.createWorkflow(`${view.name} (copy)`, view.graph as unknown as GraphDocument);
+        const settings = view.errorWorkflowId ? { errorWorkflowId: view.errorWorkflowId } : {};
+        const copy = await api.createWorkflow(`${view.name} (copy)`, view.graph as unknown as GraphDocument, settings);
         toast('success', `Duplicated as ${copy.name}`);
         await service.refreshList();
       } catch (error) {

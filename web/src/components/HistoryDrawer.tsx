@@ -17,7 +17,8 @@ type ListState = { kind: 'loading' } | { kind: 'ready'; runs: RunSummary[]; next
 export const HISTORY_LIMIT = 30;
 const STATUSES: readonly RunStatus[] = ['queued', 'running', 'succeeded', 'failed', 'cancelled'];
 const TRIGGER_LABELS: Record<RunSummary['trigger'], string> = {
-  manual: 'Manual', api: 'API', webhook: 'Webhook', schedule: 'Schedule', bus: 'Bus',
+  manual: 'Manual', api: 'API', webhook: 'Webhook', schedule: 'Schedule', bus: 'Bus', subworkflow: 'Subworkflow',
+  error: 'Error workflow', loop: 'Loop item',
 };
 
 export function HistoryDrawer() {

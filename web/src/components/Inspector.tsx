@@ -2,7 +2,7 @@
 // the last run, or the workflow's details and open problems when nothing is selected.
 
 import { useContext, useEffect, useId, useRef, useState, type ReactNode } from 'react';
-import { IssuesContext } from '../app/services';
+import { IssuesContext, useWorkflows } from '../app/services';
 import { isPlainObject } from '../graph/document';
 import { choiceGroups, formFields, type FormField, type NodeTypeInfo } from '../graph/nodeTypes';
 import { settingFields, valueAt, type SettingField } from '../graph/settings';
@@ -14,6 +14,7 @@ import { Icon } from './icons';
 import { TriggerPanel } from './TriggerPanel';
 import { StepDetails } from './StepDetails';
 import { STATUS_LABEL } from './WorkflowNode';
+import { WorkflowPicker } from './WorkflowPicker';
 
 export function Inspector() {
   const selected = useBuilderShallow((s) => s.nodes.filter((n) => n.selected));
@@ -432,6 +433,8 @@ function WorkflowForm() {
   const doc = useDocument();
   const nameId = useId();
   const descriptionId = useId();
+  const errorWorkflowFieldId = useId();
+  const self = useWorkflows((s) => s.binding?.workflowId ?? null);
   // "Ready" is a promise: only once the server has passed this version and every credential name is known.
   const checking = serverCheck === 'pending' || credentials === 'idle' || credentials === 'loading';
 
@@ -449,6 +452,22 @@ function WorkflowForm() {
           value={meta.description ?? ''}
           placeholder="What does this workflow do?"
           onChange={(e) => setMeta({ description: e.target.value })}
+        />
+      </Field>
+      <Field
+        label="Error workflow"
+        htmlFor={errorWorkflowFieldId}
+        errors={[]}
+        hint="Runs when a run of this workflow fails. Saved with the workflow."
+        testId="field-errorWorkflow"
+      >
+        <WorkflowPicker
+          id={errorWorkflowFieldId}
+          value={meta.errorWorkflowId ?? null}
+          onChange={(id) => setMeta({ errorWorkflowId: id ?? undefined })}
+          exclude={self}
+          noneLabel="None"
+          testId="error-workflow-picker"
         />
       </Field>
       <h3 className="section-title">Checks</h3>

@@ -44,6 +44,7 @@ function unknownType(type: string): NodeTypeInfo {
     configSchema: {},
     templatedFields: [],
     credentialFields: [],
+    completes: 'worker',
     ui: { glyph: '?', accent: '#94a3b8', defaultLabel: type, summary: 'Unknown node type', fields: {}, errorHandling: false, idPrefix: 'node', defaults: {}, outputFields: {}, outputFieldsFrom: null },
   };
 }

@@ -12,6 +12,9 @@ import type { Suggestion } from '../graph/variables';
 import { useBuilder } from '../store/hooks';
 import { Icon } from './icons';
 import { useCaretInsert, VariableMenu } from './VariableMenu';
+import { useWorkflows } from '../app/services';
+import { CodeControl } from './CodeField';
+import { WorkflowPicker } from './WorkflowPicker';
 
 export interface ControlProps {
   nodeId: string;
@@ -89,6 +92,10 @@ export function FieldControl(props: ControlProps) {
       return <CredentialControl {...props} />;
     case 'signature':
       return <SignatureControl {...props} />;
+    case 'code':
+      return <CodeControl {...props} />;
+    case 'workflow':
+      return <WorkflowControl {...props} />;
     default:
       // `json`, and any widget this builder does not know yet: the value as JSON.
       return <JsonControl {...props} />;
@@ -768,6 +775,26 @@ function JsonEditor({
         Format
       </button>
     </div>
+  );
+}
+
+/** A saved workflow's id, picked by its name; never the workflow being edited (it would call itself). */
+function WorkflowControl({ field, config, errors, onChange }: ControlProps) {
+  const id = useId();
+  const raw = config[field.key];
+  const self = useWorkflows((s) => s.binding?.workflowId ?? null);
+  return (
+    <Field label={field.ui.label} htmlFor={id} errors={errors} hint={hintOf(field)} testId={`field-${field.key}`}>
+      <WorkflowPicker
+        id={id}
+        value={typeof raw === 'string' && raw !== '' ? raw : null}
+        onChange={(picked) => onChange({ [field.key]: picked ?? undefined })}
+        exclude={self}
+        noneLabel="None"
+        invalid={errors.length > 0}
+        testId={`workflow-picker-${field.key}`}
+      />
+    </Field>
   );
 }
 

@@ -35,6 +35,8 @@ export interface DocMeta {
   /** Workflow version; the server accepts a number or a string. */
   version: number | string;
   description?: string;
+  /** The saved workflow that runs when a run of this one fails; sent beside the graph (not in it) when saving. */
+  errorWorkflowId?: string;
   exportedAt?: string;
   [key: string]: unknown;
 }

@@ -88,6 +88,11 @@ export const isTrigger = (info: NodeTypeInfo | undefined): boolean => info?.kind
 export function outputHandles(info: NodeTypeInfo, config: Config): Handle[] {
   const dynamic = info.dynamicOutputs;
   if (!dynamic) return info.outputs;
+  if (dynamic.byValue) {
+    // A select decides the outputs (a wait: approved/rejected/timeout, or received/timeout). Unset, its default.
+    const chosen = config[dynamic.field] ?? info.ui.defaults[dynamic.field];
+    return dynamic.byValue[String(chosen)] ?? info.outputs;
+  }
   const values = Array.isArray(config[dynamic.field]) ? (config[dynamic.field] as unknown[]) : [];
   const seen = new Set<string>();
   const made: Handle[] = [];

@@ -46,6 +46,7 @@ const ticket: NodeTypeInfo = {
   },
   templatedFields: ['title'],
   credentialFields: [],
+  completes: 'worker',
   ui: {
     glyph: 'T',
     accent: '#000',

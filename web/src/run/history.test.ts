@@ -11,6 +11,7 @@ const run = (id: string, createdAt: string, extra: Partial<RunSummary> = {}): Ru
   workflowVersion: 1,
   trigger: 'webhook',
   startedBy: null,
+  parentRunId: null,
   durationMs: null,
   error: null,
   createdAt,

@@ -290,3 +290,25 @@ describe('adding and connecting with nothing selected', () => {
     expect(refusedConnection(d, catalogue, { source: 'start', target: 'http_2' })).toBeNull();
   });
 });
+
+describe('the error workflow', () => {
+  it('is part of the document: set, undone, redone and removed like any change', () => {
+    const { store, doc } = setup();
+    store.getState().setMeta({ errorWorkflowId: 'wf_alerts' });
+    expect(doc().meta).toMatchObject({ name: 'Two steps', errorWorkflowId: 'wf_alerts' });
+    store.getState().undo();
+    expect('errorWorkflowId' in doc().meta).toBe(false);
+    store.getState().redo();
+    expect(doc().meta.errorWorkflowId).toBe('wf_alerts');
+    // Cleared, the key goes: an export or a draft says nothing rather than `null`.
+    store.getState().setMeta({ errorWorkflowId: undefined });
+    expect('errorWorkflowId' in doc().meta).toBe(false);
+    expect(JSON.parse(JSON.stringify(doc())).meta).toEqual({ name: 'Two steps', version: 1 });
+  });
+
+  it('comes back with the document that held it', () => {
+    const { store, doc } = setup();
+    store.getState().loadDocument({ ...twoStepDoc(), meta: { name: 'Other', version: 1, errorWorkflowId: 'wf_x' } });
+    expect(doc().meta.errorWorkflowId).toBe('wf_x');
+  });
+});

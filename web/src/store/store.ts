@@ -94,6 +94,7 @@ export interface BuilderState extends History {
   setSamplePayload: (nodeId: string, sample: unknown) => void;
   /** Sets one value of `data.settings` at `path`; `undefined` removes it (and objects left empty). */
   setSetting: (nodeId: string, path: readonly string[], value: unknown) => void;
+  /** Sets the workflow's name, description, error workflow…; `undefined` removes a key. */
   setMeta: (patch: Partial<DocMeta>) => void;
   undo: () => void;
   redo: () => void;
@@ -445,7 +446,11 @@ export function createBuilderStore(options: StoreOptions): BuilderStore {
           `${nodeId}:settings.${path.join('.')}`,
         ),
 
-      setMeta: (patch) => commit({ meta: { ...get().meta, ...patch } }, `meta:${Object.keys(patch).join(',')}`),
+      setMeta: (patch) => {
+        const meta: DocMeta = { ...get().meta, ...patch };
+        for (const [key, value] of Object.entries(patch)) if (value === undefined) delete meta[key];
+        commit({ meta }, `meta:${Object.keys(patch).join(',')}`);
+      },
 
       undo: () => {
         const state = get();
