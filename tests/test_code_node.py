@@ -52,3 +52,18 @@ async def test_a_failing_code_step_is_reported_and_on_error_continue_goes_on(sta
                     "fail": "TypeError: cannot read property 'y' of null (line 2)"}
     assert any(log.get("stepId") == "spin" and log["msg"] == "starting" for log in record["logs"]), \
         "what it logged before it was stopped is kept"
+
+
+async def test_code_in_a_loop_body_reads_its_item_and_the_steps_before_the_loop(stack: Stack) -> None:
+    document = graph(
+        node("prices", "set", values={"vat": 0.2}),
+        node("each_line", "loop", items="{{ payload.lines }}", concurrency=2),
+        node("price", "code", code="return { sku: loop.item.sku, gross: loop.item.net * (1 + steps.prices.output.vat), "
+                                   "line: loop.index + 1 };"),
+        edges=[edge("start", "prices"), edge("prices", "each_line"), edge("each_line", "price", "each")],
+    )
+    lines = [{"sku": "A", "net": 10}, {"sku": "B", "net": 25}]
+    record = await stack.finish(await stack.start_run(document, inputs={"payload": {"lines": lines}}), timeout=60)
+    assert record["status"] == "succeeded", record["error"]
+    results = steps_by_id(record)["each_line"]["output"]["results"]
+    assert [r["output"] for r in results] == [{"sku": "A", "gross": 12, "line": 1}, {"sku": "B", "gross": 30, "line": 2}]
