@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any, Literal
 
 from pydantic import Field
@@ -48,6 +49,17 @@ class StepItems(Contract):
 
     items: list[StepItem]
     total: int
+
+
+def child_run_id(parent_id: str, step_id: str, key: str) -> str:
+    """A child run's id: the parent's time prefix (ids sort by creation), then a hash of where it comes from. Here,
+    not in the orchestrator, because the gateway finds a loop's item runs by it too."""
+    return parent_id[:12] + hashlib.sha256(f"{parent_id}/{step_id}/{key}".encode()).hexdigest()[:20]
+
+
+def item_run_id(run_id: str, loop_id: str, index: int) -> str:
+    """The run of item `index` of loop step `loop_id` of run `run_id`."""
+    return child_run_id(run_id, loop_id, f"i{index}")
 
 
 def item_ref(run_id: str, loop_id: str, index: int) -> str:
