@@ -38,10 +38,11 @@ from schemas import (
 )
 
 from . import workflows
-from .app_state import bus_of
+from .app_state import bus_of, public_base
 from .auth import principal_name, require, via_session
 from .errors import ApiException, json_response, parse_body, read_body
 from .request_id import run_id as run_id_context
+from .resume import with_absolute_resume_url
 
 log = logging.getLogger(__name__)
 
@@ -157,7 +158,7 @@ async def validate_workflow(request: Request) -> Response:
     return json_response(ValidationResponse(workflowName=dag.workflowName, steps=steps, inputs=run_inputs(dag)))
 
 
-async def _existing_run(request: Request) -> RunRecord:
+async def existing_run(request: Request) -> RunRecord:
     run_id = request.path_params["run_id"]
     if not re.fullmatch(RUN_ID_PATTERN, run_id):
         raise ApiException(404, "not_found", f"no run with id {run_id!r}")
@@ -169,13 +170,16 @@ async def _existing_run(request: Request) -> RunRecord:
 
 
 async def get_run(request: Request) -> Response:
-    return json_response((await _existing_run(request)).view())
+    view = (await existing_run(request)).view()
+    base = public_base(request)
+    view.steps = [with_absolute_resume_url(step, base) for step in view.steps]
+    return json_response(view)
 
 
 async def get_step_output(request: Request) -> Response:
     """GET /v1/runs/{id}/steps/{stepId}/output: a step's output and request, wherever they are kept (a large one
     is stored apart, and the run's state holds only its reference)."""
-    record = await _existing_run(request)
+    record = await existing_run(request)
     step_id = request.path_params["step_id"]
     try:
         step = record.step(step_id)
@@ -190,7 +194,7 @@ async def get_step_output(request: Request) -> Response:
 
 
 async def cancel_run(request: Request) -> Response:
-    record = await _existing_run(request)
+    record = await existing_run(request)
     if record.finished:
         raise ApiException(409, "conflict", f"run {record.id} has already {record.status}; nothing to cancel")
     # Who pressed Cancel, in words: the run's error and History show it as it is.
@@ -201,7 +205,7 @@ async def cancel_run(request: Request) -> Response:
 
 async def rerun(request: Request) -> Response:
     """POST /v1/runs/{id}/rerun: the same saved version with the same inputs, as a new run."""
-    record = await _existing_run(request)
+    record = await existing_run(request)
     if record.workflowId is None or record.workflowVersion is None:
         raise ApiException(409, "conflict", f"run {record.id} is of an unsaved draft, which is not kept: open the "
                            "workflow in the builder and run it, or save it first to re-run its runs")
