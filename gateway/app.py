@@ -19,7 +19,7 @@ from starlette.staticfiles import StaticFiles
 
 from bus import Bus, BusSettings, CredentialStore, NatsLogin, subjects
 
-from . import audit, auth, credentials, hooks, node_types, resume, runs, templates, tokens, workflows
+from . import audit, auth, credentials, hooks, node_types, resume, run_items, runs, templates, tokens, workflows
 from .auth import Authenticator, AuthMiddleware, guarded
 from .errors import ApiException, on_api_exception, on_http_exception, on_unexpected
 from .events_socket import run_events_socket
@@ -101,6 +101,8 @@ def routes(config: GatewayConfig) -> list[BaseRoute]:
         Route("/v1/runs", runner("listing runs", runs.list_runs), methods=["GET"]),
         Route("/v1/runs/{run_id}", runner("reading a run", runs.get_run), methods=["GET"]),
         Route("/v1/runs/{run_id}/steps/{step_id}/output", runner("reading a step's output", runs.get_step_output),
+              methods=["GET"]),
+        Route("/v1/runs/{run_id}/steps/{step_id}/items", runner("reading a loop's items", run_items.list_items),
               methods=["GET"]),
         Route("/v1/runs/{run_id}/cancel", runner("cancelling a run", runs.cancel_run), methods=["POST"]),
         Route("/v1/runs/{run_id}/rerun", runner("re-running a run", runs.rerun), methods=["POST"]),

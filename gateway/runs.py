@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import logging
@@ -25,6 +26,7 @@ from schemas import (
     RunList,
     RunRecord,
     RunStatus,
+    RunSummary,
     RunTrigger,
     StepOutput,
     ValidatedStep,
@@ -232,14 +234,48 @@ async def list_runs(request: Request) -> Response:
     for name, allowed in choices.items():
         if query.get(name) and query[name] not in allowed:
             issues.append(FieldIssue(field=name, reason=f"must be one of {', '.join(allowed)}"))
-    for name in ("workflowId", "before"):
+    for name in ("workflowId", "before", "parentRunId"):
         if query.get(name) and not re.fullmatch(RUN_ID_PATTERN, query[name]):
             issues.append(FieldIssue(field=name, reason="must be an id: letters, digits, '_' or '-'"))
     if issues:
         raise ApiException(422, "validation_error", "invalid query parameters", issues)
+    if query.get("parentRunId"):
+        return json_response(await _child_runs(request, query["parentRunId"], limit))
     # The index holds one summary per run, newest change last: a page costs O(limit), not O(stored runs).
     page, more = await bus_of(request).runs.index.page(
         query.get("workflowId") or None, query.get("status") or None, query.get("trigger") or None,
         query.get("before") or None, limit,
     )
     return json_response(RunList(runs=page, next=page[-1].id if more and page else None))
+
+
+async def _child_runs(request: Request, parent_id: str, limit: int) -> RunList:
+    """GET /v1/runs?parentRunId=X: the runs X's subworkflow steps started (a loop's items are shown through their
+    loop: GET …/steps/{stepId}/items), newest first, filtered as the list is. Read through X's steps, so the cost
+    is X's, whatever else is stored."""
+    query = request.query_params
+    bus = bus_of(request)
+    found = await bus.runs.get(parent_id)
+    if found is None:
+        raise ApiException(404, "not_found", f"no run with id {parent_id!r}",
+                           [FieldIssue(field="parentRunId", reason="names no run")])
+    child_ids = list(dict.fromkeys(step.childRunId for step in found[0].steps if step.childRunId))
+    summaries = await asyncio.gather(*(_summary_of(bus, run_id) for run_id in child_ids))
+    wanted = {name: query[name] for name in ("workflowId", "status", "trigger") if query.get(name)}
+    runs = sorted((s for s in summaries if s is not None and s.parentRunId == parent_id
+                   and all(getattr(s, name) == value for name, value in wanted.items())),
+                  key=lambda s: (s.createdAt, s.id), reverse=True)
+    before = query.get("before")
+    if before:
+        ids = [s.id for s in runs]
+        runs = runs[ids.index(before) + 1:] if before in ids else []
+    return RunList(runs=runs[:limit], next=runs[limit - 1].id if len(runs) > limit else None)
+
+
+async def _summary_of(bus: Bus, run_id: str) -> RunSummary | None:
+    """A listed run's summary from the index (one read), else from its record (one written but not yet indexed)."""
+    summary = await bus.runs.index.summary(run_id)
+    if summary is not None:
+        return summary
+    found = await bus.runs.get(run_id)
+    return found[0].summary() if found is not None and found[0].listed else None

@@ -10,7 +10,8 @@ from pydantic import Field
 from ._base import Contract
 from .runs import RunStatus, StepStatus
 
-ItemStatus = Literal["queued", "running", "succeeded", "failed", "cancelled", "skipped"]
+# waiting: the item's step waits (a delay, a retry, an approval); skipped: the loop ended before the item ran.
+ItemStatus = Literal["queued", "running", "waiting", "succeeded", "failed", "cancelled", "skipped"]
 
 
 class ItemStep(Contract):
