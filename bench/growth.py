@@ -13,6 +13,8 @@ through POST /v1/runs and its WebSocket until the terminal event, after one unme
   fan-out of W trigger → W parallel steps (HTTP GETs to the mock, or --fanout-step set) → one join step that
                depends on all W (W edges into it) and reads two of them (--join-reads all: every one);
                --output-kib K makes every branch's output K KiB (the mock's body, or a Set value)
+  loop of N    trigger → a loop over N items (--loop-concurrency at a time) → one Set step per item, reading the
+               item; per "step" below means per item
 Printed per shape: median wall time per run, orchestrator and whole-stack CPU per step (/proc utime+stime of each
 actor and nats-server, summed over the runs; ticks are 10 ms, too coarse for one short run, so shapes of few steps
 get more runs than --repeats, at least 100 steps in all), the per-step ratio
@@ -24,6 +26,7 @@ has not ended after --timeout seconds is reported as "did not complete" and canc
     python bench/growth.py --chains 1,10,50,200 --fanout 50
     python bench/growth.py --chains 10 --fanout 200 --output-kib 64 --timeout 120
     python bench/growth.py --chains 10,50 --chain-step http --fanout 50 --join-reads all --repeats 3
+    python bench/growth.py --loops 10,1000,10000 --repeats 1 --timeout 900
 """
 
 from __future__ import annotations
@@ -166,6 +169,18 @@ def fan_out(width: int, kind: str, mock_port: int, output_kib: int, join_reads: 
     return {"meta": {"name": f"fan-out of {width}"}, "nodes": nodes, "edges": edges}
 
 
+def loop(items: int) -> dict[str, Any]:
+    return {"meta": {"name": f"loop of {items}"}, "nodes": [
+        {"id": "start", "type": "start"},
+        {"id": "each", "type": "loop", "data": {"config": {"items": "{{ inputs.items }}", "concurrency": LOOP_CONCURRENCY}}},
+        {"id": "double", "type": "set", "data": {"config": {"values": {"n": "{{ loop.item * 2 }}"}}}},
+    ], "edges": [{"id": "e0", "source": "start", "target": "each"},
+                 {"id": "e1", "source": "each", "target": "double", "sourceHandle": "each"}]}
+
+
+LOOP_CONCURRENCY = 16
+
+
 @dataclass
 class Outcome:
     run_id: str | None
@@ -181,13 +196,14 @@ class ShapeRunner:
         self.base = f"http://127.0.0.1:{stack.port}/v1/runs"
         self.headers = {"Authorization": f"Bearer {BENCH_TOKEN}", "Content-Type": "application/json"}
 
-    async def run(self, graph: dict[str, Any]) -> Outcome:
+    async def run(self, graph: dict[str, Any], inputs: dict[str, Any] | None = None) -> Outcome:
         began = time.perf_counter()
         run_id: str | None = None
 
         async def submit_and_follow() -> str:
             nonlocal run_id
-            async with self.session.post(self.base, headers=self.headers, data=json.dumps({"graph": graph})) as response:
+            body = {"graph": graph, **({"inputs": inputs} if inputs else {})}
+            async with self.session.post(self.base, headers=self.headers, data=json.dumps(body)) as response:
                 text = await response.text()
                 if response.status != 201:
                     return f"refused ({response.status}): {text[:300]}"
@@ -253,9 +269,10 @@ def _progress_of(view: dict[str, Any]) -> str:
 
 
 async def measure_shape(runner: ShapeRunner, label: str, graph: dict[str, Any], steps: int, repeats: int,
-                        baseline: dict[str, float], is_chain: bool) -> None:
+                        baseline: dict[str, float], is_chain: bool, inputs: dict[str, Any] | None = None,
+                        base_label: str = "chain of 10 ") -> None:
     names = runner.stack.named_pids()
-    warm = await runner.run(graph)
+    warm = await runner.run(graph, inputs)
     if warm.status != "succeeded":
         detail = _progress_of(await runner.view(warm.run_id)) if warm.run_id else ""
         print(f"{label:>24}: {warm.status} (warm-up run){'; ' + detail if detail else ''}", flush=True)
@@ -266,9 +283,10 @@ async def measure_shape(runner: ShapeRunner, label: str, graph: dict[str, Any], 
     spent: dict[str, float] = {}
     timeline: dict[str, list[float]] = {"orchestrator": [], "queue": [], "execution": []}
     joined: Any = None
+    view_kib = 0.0
     for _ in range(repeats):
         before = {pid: cpu_ticks(pid) for pid in names}
-        outcome = await runner.run(graph)
+        outcome = await runner.run(graph, inputs)
         after = {pid: cpu_ticks(pid) for pid in names}
         if outcome.status != "succeeded":
             detail = _progress_of(await runner.view(outcome.run_id)) if outcome.run_id else ""
@@ -284,22 +302,26 @@ async def measure_shape(runner: ShapeRunner, label: str, graph: dict[str, Any], 
                     timeline[part] += values
             else:
                 joined = next((step.get("output") for step in view.get("steps", []) if step["nodeId"] == "join"), None)
+                view_kib = len(json.dumps(view)) / 1024
     per_step = {name: ms / (repeats * steps) for name, ms in spent.items()}
     orchestrator, total = per_step.get("orchestrator", 0.0), sum(per_step.values())
     wall = statistics.median(walls) * 1000
-    if label.startswith("chain of 10 "):
+    if label.startswith(base_label):
         baseline.update(orchestrator=orchestrator, total=total)
     ratio = ""
-    if baseline and not label.startswith("chain of 10 "):
-        ratio = (f"   per step vs chain of 10: orchestrator ×{orchestrator / max(baseline['orchestrator'], 1e-9):.2f}, "
+    if baseline and not label.startswith(base_label):
+        ratio = (f"   per step vs {base_label.strip()}: orchestrator "
+                 f"×{orchestrator / max(baseline['orchestrator'], 1e-9):.2f}, "
                  f"stack ×{total / max(baseline['total'], 1e-9):.2f}")
     print(f"{label:>24}: {wall:8.0f} ms per run ({wall / steps:6.2f} ms per step)   CPU per step: orchestrator "
           f"{orchestrator:6.2f} ms, whole stack {total:6.2f} ms{ratio}", flush=True)
     print(f"{'':>26}CPU ms per step by process: "
           + "  ".join(f"{name} {ms:.2f}" for name, ms in per_step.items())
           + f"   ({len(walls)} runs, {min(walls) * 1000:.0f}–{max(walls) * 1000:.0f} ms)", flush=True)
-    if not is_chain:
+    if not is_chain and joined is not None:
         print(f"{'':>26}the join's output (last run): {json.dumps(joined)[:200]}", flush=True)
+    if not is_chain:
+        print(f"{'':>26}GET /v1/runs/{{id}} of the last run: {view_kib:.1f} KiB", flush=True)
     if is_chain and timeline["execution"]:
         medians = {part: f"{statistics.median(values):.2f} ms" if values else "–" for part, values in timeline.items()}
         print(f"{'':>26}per step (medians): previous done → dispatched {medians['orchestrator']}, "
@@ -320,6 +342,10 @@ async def measure_shapes(stack: StackUnderTest, args: argparse.Namespace) -> Non
         for length in chains:
             await measure_shape(runner, f"chain of {length} ({args.chain_step})", chain(length, args.chain_step, stack.mock_port),
                                 length, args.repeats, baseline, is_chain=True)
+        loop_baseline: dict[str, float] = {}
+        for items in sorted(args.loops, key=lambda n: (n != 10, n)):  # the 10-item loop first: the others' baseline
+            await measure_shape(runner, f"loop of {items} (set)", loop(items), items, args.repeats, loop_baseline,
+                                is_chain=False, inputs={"items": list(range(items))}, base_label="loop of 10 ")
         for width in args.fanout:
             label = f"fan-out of {width} ({args.fanout_step}" + (f", {args.output_kib} KiB)" if args.output_kib else ")")
             graph = fan_out(width, args.fanout_step, stack.mock_port, args.output_kib, args.join_reads)
@@ -377,10 +403,11 @@ def main() -> int:
     parser.add_argument("--output-kib", type=int, default=0, help="each fan-out branch's output in KiB (0: small)")
     parser.add_argument("--join-reads", choices=("two", "all"), default="two",
                         help="which branch outputs the join's template reads")
+    parser.add_argument("--loops", type=_counts, default=[], help="loop sizes (items of one Set step), e.g. 10,1000")
     parser.add_argument("--repeats", type=int, default=5, help="measured runs per shape")
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds a shape's run may take")
     args = parser.parse_args()
-    shapes = bool(args.chains or args.fanout)
+    shapes = bool(args.chains or args.fanout or args.loops)
     sizes = sorted(args.sizes) if args.sizes is not None else ([] if shapes else [1000, 10000, 100000])
     print(f"machine: {platform.node()} {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
     try:

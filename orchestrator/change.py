@@ -126,8 +126,10 @@ class Change:
         self.log(LogEntry(ts=self.now, level=level, msg=msg, stepId=step_id))
 
     def done(self) -> Transition:
+        """The transition; with no events it changed nothing (a repeat), so nothing is written, but what it asks
+        for (children, gathering) is still done."""
         self.record.updatedAt = self.now
-        return Transition(self.record, self.events, self.dispatches, self.timers, drop_timers=self.drop_timers,
+        return Transition(self.record if self.events else None, self.events, self.dispatches, self.timers, drop_timers=self.drop_timers,
                           children=self.children, cancel_runs=self.cancel_runs, collect=self.collect)
 
     # -- what a handler does with its step ---------------------------------------------------------------------

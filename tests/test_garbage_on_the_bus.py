@@ -86,7 +86,7 @@ def _near_max_payload(run_id: str, max_payload: int) -> dict[str, Any]:
 
 
 STREAM_SUBJECTS = [
-    subjects.RUNS_REQUESTED, subjects.RUNS_CANCEL, subjects.STEPS_DISPATCH, subjects.STEPS_RESULT,
+    subjects.RUNS_REQUESTED, subjects.RUNS_CANCEL, subjects.RUNS_RESUME, subjects.STEPS_DISPATCH, subjects.STEPS_RESULT,
     subjects.timer("no-such-run", "s"), subjects.timer("x", "y.z"), subjects.run_events("no-such-run"),
     subjects.AUDIT, subjects.run_index("~", "failed", "api", "no-such-run"), f"{subjects.RUN_INDEX_PREFIX}.x",
     subjects.STEP_GAVE_UP,

@@ -93,7 +93,7 @@ class Loop(StepHandler):
 
     def stop(self, change: Change, step_id: str, why: str) -> bool:
         step = change.record.step(step_id)
-        if step.status == "running" and step.items is not None:
+        if step.status in ("running", "cancelled") and step.items is not None:  # cancelled: told again after a crash
             self._cancel_running(change, step)
         return False
 

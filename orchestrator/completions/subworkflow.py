@@ -48,7 +48,7 @@ class Subworkflow(StepHandler):
 
     def stop(self, change: Change, step_id: str, why: str) -> bool:
         step = change.record.step(step_id)
-        if step.status == "running" and step.childRunId is not None:
+        if step.status in ("running", "cancelled") and step.childRunId is not None:  # cancelled: told again
             change.cancel_runs.append(step.childRunId)
         return False
 
