@@ -46,10 +46,10 @@ async def shot(page: Page, name: str) -> None:
         await page.screenshot(path=f"{shots}/{name}.png")
 
 
-def answer_orders(mock_http: MockHttp) -> None:
+def answer_orders(mock_http: MockHttp, slack_delay_s: float = 0.0) -> None:
     mock_http.reply("/orders", Reply(200, {"orders": ORDERS}))
     # One answer per call, in item order (the loop runs one item at a time), so each item's output tells it apart.
-    mock_http.reply("/slack", *(Reply(200, {"ok": True, "ts": f"ts-{i}"}) for i in BIG))
+    mock_http.reply("/slack", *(Reply(200, {"ok": True, "ts": f"ts-{i}"}, delay_s=slack_delay_s) for i in BIG))
     mock_http.reply("/summary", Reply(200, {"ok": True}))
 
 
@@ -158,7 +158,7 @@ async def open_step(page: Page, node_id: str) -> Locator:
 async def test_a_loop_drawn_saved_reopened_and_run_shows_its_body_and_item_progress(
     page: Page, builder_stack: Stack, mock_http: MockHttp
 ) -> None:
-    answer_orders(mock_http)
+    answer_orders(mock_http, slack_delay_s=0.4)  # slow enough to see the items go by
     await draw_order_loop(page, mock_http)
 
     # The body (every step after `each`) is one region, behind its nodes: not the loop, not what follows `done`.
@@ -201,7 +201,11 @@ async def test_a_loop_drawn_saved_reopened_and_run_shows_its_body_and_item_progr
     await page.keyboard.press("Escape")  # the Workflows drawer
     await expect(page.get_by_test_id("workflows-drawer")).to_have_count(0)
 
-    await run_and_finish(page)
+    await page.get_by_test_id("run-button").click()
+    # Live, from the run's events: some items done, not all, while Slack is slow to answer.
+    await expect(page.get_by_test_id("items-loop_1")).to_have_text(re.compile(r"^[1-4] / 5 items$"))
+    await expect(page.get_by_test_id("badge-http_2")).to_have_attribute("data-status", "running")
+    await expect(page.get_by_test_id("run-status")).to_have_attribute("data-status", "succeeded")
     total = len(ORDERS)
     for node in ("loop_1", "if_1", "http_2"):
         await expect(page.get_by_test_id(f"items-{node}")).to_have_text(f"{total} / {total} items")
@@ -281,6 +285,63 @@ async def test_picking_an_item_of_a_body_step_shows_its_output_a_page_at_a_time(
         await inspector_shown(page)
         await expect(page.get_by_test_id("inspector").get_by_test_id("item-result")).to_be_visible()
         await shot(page, f"item-picker-{width}x{height}")
+
+
+BIG_LOOP = 300  # its output, a result per item, is over 8 KiB, so it is kept apart from the run
+
+
+def big_loop_graph() -> dict[str, Any]:
+    return {
+        "nodes": [
+            {"id": "start", "type": "start", "position": {"x": 0, "y": 0}, "data": {"label": "Start"}},
+            {"id": "set_1", "type": "set", "position": {"x": 280, "y": 0},
+             "data": {"label": "Numbers", "config": {"values": {"numbers": list(range(BIG_LOOP))}}}},
+            {"id": "loop_1", "type": "loop", "position": {"x": 560, "y": 0},
+             "data": {"label": "Each number", "config": {"items": "{{ steps.set_1.output.numbers }}", "concurrency": 16,
+                                                         "onItemError": "stop"}}},
+            {"id": "set_2", "type": "set", "position": {"x": 860, "y": 0},
+             "data": {"label": "Square", "config": {"values": {"square": "{{ loop.item * loop.item }}"}}}},
+        ],
+        "edges": [
+            {"id": "e1", "source": "start", "target": "set_1"},
+            {"id": "e2", "source": "set_1", "target": "loop_1"},
+            {"id": "e3", "source": "loop_1", "sourceHandle": "each", "target": "set_2"},
+        ],
+        "meta": {"name": "Squares", "version": 1},
+    }
+
+
+async def test_a_big_loop_s_whole_output_is_fetched_only_when_asked_for(page: Page) -> None:
+    outputs: list[str] = []
+    page.on("request", lambda request: outputs.append(request.url) if request.url.endswith("/output") else None)
+    await load_graph(page, big_loop_graph())
+    await run_and_finish(page)
+    await expect(page.get_by_test_id("items-loop_1")).to_have_text(f"{BIG_LOOP} / {BIG_LOOP} items")
+    details = await open_step(page, "loop_1")
+    await expect(details.get_by_test_id("item-picker")).to_be_visible()
+    await expect(details.get_by_test_id("loop-output-deferred")).to_be_visible()
+    assert outputs == []  # not the 300 results up front
+    await details.get_by_test_id("loop-output-load").click()
+    await expect(details.get_by_test_id("step-output")).to_contain_text('"count": 300')
+    assert len(outputs) == 1 and "/steps/loop_1/output" in outputs[0], outputs
+
+
+@needs_items
+async def test_a_big_loop_s_items_come_a_page_at_a_time(page: Page) -> None:
+    asked: list[str] = []
+    page.on("request", lambda request: asked.append(request.url) if "/items?" in request.url else None)
+    await load_graph(page, big_loop_graph())
+    await run_and_finish(page)
+    details = await open_step(page, "set_2")
+    picker = details.get_by_test_id("item-picker")
+    result = picker.get_by_test_id("item-result")
+    await expect(result.get_by_test_id("item-output")).to_contain_text('"square": 0')
+    await picker.get_by_test_id("item-index").fill("250")
+    await picker.get_by_test_id("item-index").press("Enter")
+    await expect(result.get_by_test_id("item-output")).to_contain_text('"square": 62500')
+    await picker.get_by_test_id("item-next").click()
+    await expect(result.get_by_test_id("item-output")).to_contain_text('"square": 63001')
+    assert [url.split("/items?", 1)[1] for url in asked] == ["offset=0&limit=50", "offset=250&limit=50"], asked
 
 
 async def test_a_subworkflow_step_links_to_its_child_run_and_back(page: Page, builder_stack: Stack) -> None:

@@ -16,7 +16,11 @@ import { WaitAnswer } from './WaitAnswer';
 import { StatusBadge } from './WorkflowNode';
 
 export function StepDetails({ step, runId }: { step: StepView; runId?: string }) {
-  const kept = useKeptOutput(runId, step);
+  // A loop's whole output holds every item's result (10,000 of them, perhaps): kept apart, it is fetched only when
+  // asked for; the item picker pages through the same results.
+  const [wholeLoop, setWholeLoop] = useState<string | null>(null);
+  const deferred = step.type === LOOP_TYPE && step.outputRef !== null && wholeLoop !== step.outputRef;
+  const kept = useKeptOutput(runId, step, !deferred);
   // A loop body step's own state sums up its items (the picker shows each), and a waiting wait step has no result
   // yet: neither has an attempt worth a card.
   const bodyStep = step.items !== null && step.type !== LOOP_TYPE;
@@ -33,7 +37,15 @@ export function StepDetails({ step, runId }: { step: StepView; runId?: string })
         </p>
       )}
       {step.items && runId && <ItemPicker runId={runId} step={step} items={step.items} />}
-      {step.outputRef && !kept.value && (
+      {deferred && (
+        <p className="muted small" data-testid="loop-output-deferred">
+          The loop’s output, every item’s result, is large.{' '}
+          <button type="button" className="link-button" onClick={() => setWholeLoop(step.outputRef)} data-testid="loop-output-load">
+            Load it all
+          </button>
+        </p>
+      )}
+      {step.outputRef && !deferred && !kept.value && (
         <p className="muted small" data-testid="step-output-loading" role={kept.error ? 'alert' : undefined}>
           {kept.error ?? 'Loading the output…'}
         </p>
@@ -55,10 +67,10 @@ export function StepDetails({ step, runId }: { step: StepView; runId?: string })
 
 /** A large output and request are kept apart from the run (the step has only their `outputRef`): fetched here,
  * when someone opens the step, instead of travelling with every run update. */
-function useKeptOutput(runId: string | undefined, step: StepView): { value: StepOutput | null; error: string | null } {
+function useKeptOutput(runId: string | undefined, step: StepView, wanted = true): { value: StepOutput | null; error: string | null } {
   const api = useContext(ServicesContext)?.api;
   const [state, setState] = useState<{ ref: string; value: StepOutput | null; error: string | null } | null>(null);
-  const ref = step.outputRef;
+  const ref = wanted ? step.outputRef : null;
   useEffect(() => {
     if (!api || !runId || !ref) return;
     let live = true;
