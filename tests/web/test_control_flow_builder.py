@@ -280,6 +280,7 @@ async def test_picking_an_item_of_a_body_step_shows_its_output_a_page_at_a_time(
     assert len([url for url in asked if "/steps/http_2/" in url]) == 1, asked
 
     await open_step(page, "http_2")
+    await dismiss_toasts(page)
     for width, height in SIZES:
         await page.set_viewport_size({"width": width, "height": height})
         await inspector_shown(page)
@@ -431,6 +432,8 @@ async def test_a_waiting_approval_is_approved_from_the_run_panel_and_the_run_goe
     assert await page.evaluate("() => navigator.clipboard.readText()") == url
     await expect(answer.get_by_test_id("approve")).to_be_enabled()
 
+    await expect(answer.get_by_test_id("resume-url-open")).to_have_attribute("href", url)
+    await dismiss_toasts(page)
     for width, height in SIZES:
         await page.set_viewport_size({"width": width, "height": height})
         await inspector_shown(page)

@@ -70,9 +70,17 @@ export function WaitAnswer({ step }: { step: StepView }) {
             </button>
           </div>
           <p className="muted small">
-            {wait.mode === 'approval'
-              ? 'Whoever has this URL can answer: POST {"approved": true} or {"approved": false}, with an optional "comment".'
-              : 'Whoever has this URL can resume the run: POST JSON to it, and the step’s output is what was sent.'}
+            {wait.mode === 'approval' ? (
+              <>
+                Whoever has this URL can answer, with no sign-in:{' '}
+                <a href={url} target="_blank" rel="noopener noreferrer" data-testid="resume-url-open">
+                  its approval page
+                </a>
+                , or a POST of {'{"approved": true}'} or {'{"approved": false}'}, with an optional "comment".
+              </>
+            ) : (
+              'Whoever has this URL can resume the run, with no sign-in: POST JSON to it, and the step’s output is what was sent.'
+            )}
           </p>
         </div>
       )}
