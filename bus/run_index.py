@@ -12,6 +12,7 @@ import json
 import logging
 
 from nats.aio.client import Client as NATS
+from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 
 from schemas import RunSummary
@@ -67,11 +68,23 @@ class RunIndex:
                 log.warning("skipping a malformed run summary: %s", error)
         return page, more
 
+    async def summary(self, run_id: str) -> RunSummary | None:
+        """The run's latest summary, in one read; None when it has none (not listed, or not yet)."""
+        found = await self._last(run_id)
+        if found is None:
+            return None
+        try:
+            return RunSummary.model_validate_json(found.data)
+        except ValueError as error:
+            log.warning("a malformed summary of run %s: %s", run_id, error)
+            return None
+
     async def _seq_of(self, run_id: str) -> int | None:
+        found = await self._last(run_id)
+        return int((found.headers or {})["Nats-Sequence"]) if found is not None else None
+
+    async def _last(self, run_id: str) -> Msg | None:
         request = {"last_by_subj": subjects.run_index("*", "*", "*", run_id)}
         answer = await self._nc.request(f"$JS.API.DIRECT.GET.{subjects.INDEX_STREAM}", json.dumps(request).encode(),
                                         timeout=_READ_TIMEOUT_S)
-        headers = answer.headers or {}
-        if headers.get("Status"):
-            return None
-        return int(headers["Nats-Sequence"])
+        return None if (answer.headers or {}).get("Status") else answer

@@ -279,4 +279,4 @@ class WorkflowStore:
 
 def _as_version(head: WorkflowHead) -> WorkflowVersion:
     return WorkflowVersion(workflowId=head.id, version=head.version, name=head.name, description=head.description,
-                           graph=head.graph, createdAt=head.updatedAt)
+                           graph=head.graph, errorWorkflowId=head.errorWorkflowId, createdAt=head.updatedAt)

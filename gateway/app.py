@@ -19,7 +19,7 @@ from starlette.staticfiles import StaticFiles
 
 from bus import Bus, BusSettings, CredentialStore, NatsLogin, subjects
 
-from . import audit, auth, credentials, hooks, node_types, runs, templates, tokens, workflows
+from . import audit, auth, credentials, hooks, node_types, resume, run_items, runs, templates, tokens, workflows
 from .auth import Authenticator, AuthMiddleware, guarded
 from .errors import ApiException, on_api_exception, on_http_exception, on_unexpected
 from .events_socket import run_events_socket
@@ -85,7 +85,7 @@ async def builder_missing(request: Request) -> Response:
 
 def routes(config: GatewayConfig) -> list[BaseRoute]:
     """Every route, with who may use it: runner < editor < admin (gateway/auth.py). The AuthMiddleware has already
-    refused requests with no principal, except the open ones (hooks, health, signing in)."""
+    refused requests with no principal, except the open ones (hooks, resume URLs, health, signing in)."""
     runner = functools.partial(guarded, "runner")
     editor = functools.partial(guarded, "editor")
     admin = functools.partial(guarded, "admin")
@@ -101,6 +101,8 @@ def routes(config: GatewayConfig) -> list[BaseRoute]:
         Route("/v1/runs", runner("listing runs", runs.list_runs), methods=["GET"]),
         Route("/v1/runs/{run_id}", runner("reading a run", runs.get_run), methods=["GET"]),
         Route("/v1/runs/{run_id}/steps/{step_id}/output", runner("reading a step's output", runs.get_step_output),
+              methods=["GET"]),
+        Route("/v1/runs/{run_id}/steps/{step_id}/items", runner("reading a loop's items", run_items.list_items),
               methods=["GET"]),
         Route("/v1/runs/{run_id}/cancel", runner("cancelling a run", runs.cancel_run), methods=["POST"]),
         Route("/v1/runs/{run_id}/rerun", runner("re-running a run", runs.rerun), methods=["POST"]),
@@ -135,6 +137,10 @@ def routes(config: GatewayConfig) -> list[BaseRoute]:
         Route("/v1/node-types", runner("listing node types", node_types.list_node_types), methods=["GET"]),
         # Every method reaches the hook: which ones it accepts is its own setting, and the rest get 405 with Allow.
         Route("/v1/hooks/{hook_id}", hooks.receive_hook, methods=list(HOOK_METHODS)),
+        # Open: the token in the path is the secret (gateway/resume.py); other origins may post (CORS, no cookies).
+        Route("/v1/resume/{token}", resume.resume_page_route, methods=["GET"]),
+        Route("/v1/resume/{token}", resume.resume_route, methods=["POST"]),
+        Route("/v1/resume/{token}", resume.resume_preflight, methods=["OPTIONS"]),
         Route("/v1/templates", runner("listing templates", templates.list_templates), methods=["GET"]),
         Route("/v1/templates/{template_id}", runner("reading a template", templates.get_template), methods=["GET"]),
     ]

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from starlette.requests import Request
+from starlette.requests import HTTPConnection, Request
 
 from bus import Bus, CredentialStore
+
+# A WebSocket's own address is ws(s)://; the URLs it reports are for HTTP.
+_HTTP_SCHEMES = {"ws": "http", "wss": "https"}
 
 
 def bus_of(request: Request) -> Bus:
@@ -12,11 +15,15 @@ def bus_of(request: Request) -> Bus:
     return bus
 
 
-def public_base(request: Request) -> str:
-    """Where this gateway is reached, for the URLs it reports (webhooks'): AUTOMATEOS_PUBLIC_URL when set, else the
-    address the request came to, which is one the gateway answers to (its Host check) and so works for the asker."""
-    configured: str | None = request.app.state.public_url
-    return (configured or str(request.base_url)).rstrip("/")
+def public_base(connection: HTTPConnection) -> str:
+    """Where this gateway is reached, for the URLs it reports (webhooks', resume URLs): AUTOMATEOS_PUBLIC_URL when
+    set, else the address the request (or WebSocket) came to, which is one the gateway answers to (its Host check)
+    and so works for the asker."""
+    configured: str | None = connection.app.state.public_url
+    if configured:
+        return configured.rstrip("/")
+    base = connection.base_url
+    return str(base.replace(scheme=_HTTP_SCHEMES.get(base.scheme, base.scheme))).rstrip("/")
 
 
 def credentials_of(request: Request) -> CredentialStore:

@@ -35,6 +35,7 @@ from schemas.auth import (
     SignInConflict,
     token_hash,
 )
+from schemas.resume import RESUME_PATH
 
 from .app_state import bus_of, public_base
 from .errors import ApiException, json_response, parse_body, read_body
@@ -53,9 +54,13 @@ _REFRESH_S = 300.0
 # A verified token is trusted this long without reading the store again: revocation takes effect within it.
 _CACHE_S = 5.0
 _SCOPE_KEY = "automateos.principal"
-# Open without a token: the webhooks (they verify their own signatures), health, signing in and out.
-# Also the routes no session cookie reaches, which gateway/same_origin.py's JSON-only rule (a CSRF guard) spares.
-OPEN_PREFIXES = ("/v1/hooks/",)
+# Open without a token: the webhooks (they verify their own signatures), wait steps' resume URLs (the token in the
+# path is the secret), health, signing in and out. Also the routes no session cookie reaches, which
+# gateway/same_origin.py's JSON-only rule (a CSRF guard) spares.
+OPEN_PREFIXES = ("/v1/hooks/", RESUME_PATH)
+# Of those, the ones any web origin may call (gateway/same_origin.py): a resume URL is handed to other systems and
+# people, its answer reads no cookie and no principal, and whoever holds the URL may answer the step anyway.
+ANY_ORIGIN_PREFIXES = (RESUME_PATH,)
 _OPEN_ROUTES = {("POST", "/v1/session"), ("DELETE", "/v1/session")}
 
 

@@ -13,6 +13,7 @@ from starlette.responses import Response
 from bus import TRANSIENT_ERRORS, RecordDamaged
 from schemas import ApiError, ErrorBody, FieldIssue, issues_from_validation
 from schemas.api import ErrorCode, WorkflowRef
+from schemas.resume import RESUME_PATH
 
 log = logging.getLogger(__name__)
 
@@ -68,10 +69,19 @@ def parse_body(model: type[M], raw: bytes) -> M:
         raise ApiException(422, "validation_error", "the request is invalid", issues) from None
 
 
+# Paths that end in a secret (a hook id, a resume token): logged without it.
+_SECRET_PATHS = ("/v1/hooks/", RESUME_PATH)
+
+
+def _logged(request: Request) -> str:
+    path = request.url.path
+    return next((prefix + "…" for prefix in _SECRET_PATHS if path.startswith(prefix)), path)
+
+
 async def on_api_exception(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ApiException)
     if exc.status >= 500:
-        log.warning("%s %s → %d %s", request.method, request.url.path, exc.status, exc.body.error.message)
+        log.warning("%s %s → %d %s", request.method, _logged(request), exc.status, exc.body.error.message)
     return json_response(exc.body, exc.status, exc.headers)
 
 
@@ -87,15 +97,15 @@ async def on_http_exception(request: Request, exc: Exception) -> Response:
 
 async def on_unexpected(request: Request, exc: Exception) -> Response:
     if isinstance(exc, RecordDamaged):
-        log.warning("%s %s: %s", request.method, request.url.path, exc)
+        log.warning("%s %s: %s", request.method, _logged(request), exc)
         return json_response(ApiError(error=ErrorBody(code="conflict", message=str(exc))), 409)
     if isinstance(exc, TRANSIENT_ERRORS):
         # NATS did not answer (a restart, a leader election): nothing is wrong with the request, and a retry may work.
-        log.warning("%s %s: the bus did not answer (%s)", request.method, request.url.path, type(exc).__name__)
+        log.warning("%s %s: the bus did not answer (%s)", request.method, _logged(request), type(exc).__name__)
         body = ApiError(error=ErrorBody(code="unavailable", message=f"the bus did not answer in time "
                                                                     f"({type(exc).__name__}); retry"))
         return json_response(body, 503, {"Retry-After": "1"})
-    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    log.exception("unhandled error on %s %s", request.method, _logged(request))
     rid = str(getattr(request.state, "request_id", "") or "")
     body = ApiError(error=ErrorBody(code="internal_error",
                                     message=f"internal error; the gateway log has it under request id {rid}"))

@@ -13,9 +13,11 @@ from typing import Any
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from bus import TRANSIENT_ERRORS, Bus, RunEventModel, RunFollow
-from schemas import RUN_ID_PATTERN, TERMINAL_RUN_STATUSES, RunStatusEvent
+from schemas import RUN_ID_PATTERN, TERMINAL_RUN_STATUSES, RunStatusEvent, StepEvent
 
+from .app_state import public_base
 from .request_id import run_id as run_id_context
+from .resume import with_absolute_resume_url
 
 log = logging.getLogger(__name__)
 
@@ -147,6 +149,7 @@ async def close_soon(websocket: WebSocket, code: int, reason: str) -> None:
 
 async def _stream(websocket: WebSocket, bus: Bus, follow: RunFollow, after: int, known: bool) -> None:
     run_id = follow.run_id
+    base = public_base(websocket)
     sequencer = EventSequencer(after)
     give_up_at = None if known else time.monotonic() + UNKNOWN_RUN_PATIENCE_S
     last_heard = time.monotonic()
@@ -165,10 +168,18 @@ async def _stream(websocket: WebSocket, bus: Bus, follow: RunFollow, after: int,
             if await _ended_silently(websocket, bus, run_id, sequencer):
                 return
         for ready in sequencer.push(event, time.monotonic()):
-            await websocket.send_text(ready.model_dump_json())
+            await websocket.send_text(_as_sent(ready, base).model_dump_json())
             if is_terminal(ready):
                 await websocket.close(CLOSE_NORMAL)
                 return
+
+
+def _as_sent(event: RunEventModel, base: str) -> RunEventModel:
+    """The event as a client sees it: a waiting step's resume URL absolute, as in GET /v1/runs/{id}. A copy: the
+    event is shared with every other follower of the run."""
+    if isinstance(event, StepEvent) and event.step.resumeUrl is not None:
+        return event.model_copy(update={"step": with_absolute_resume_url(event.step, base)})
+    return event
 
 
 async def _ended_silently(websocket: WebSocket, bus: Bus, run_id: str, sequencer: EventSequencer) -> bool:

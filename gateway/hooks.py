@@ -13,22 +13,20 @@ import hashlib
 import logging
 import re
 from typing import Any
-from urllib.parse import parse_qsl
 
-import pydantic_core
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from bus import Bus, BusUnavailable, CredentialMissing, DecryptionError
 from schemas import TERMINAL_RUN_STATUSES, CreateRunResponse, FieldIssue, new_run_id
 from schemas.api import HookAccepted
-from schemas.limits import MAX_VALUE_DEPTH, too_deep
 from schemas.masking import mask_headers
 from schemas.node_types import WebhookConfig
 from schemas.node_types.webhook import DEDUPE_PATH
 
 from .app_state import bus_of, credentials_of
 from .errors import ApiException, json_response, read_body
+from .payloads import payload_body
 from .runs import start_saved_run
 from .signatures import STRIPE_HEADER, SignatureInvalid, check_hmac_sha256, check_stripe
 
@@ -60,7 +58,7 @@ async def receive_hook(request: Request) -> Response:
                                                                "Methods setting)")], headers={"Allow": allowed})
     raw = await read_body(request)
     await _verify(config, raw, request)  # on the bytes as sent, before anything unauthenticated is parsed
-    body = _parsed(raw, request.headers.get("content-type", ""), dict(request.query_params), request.method)
+    body = payload_body(raw, request.headers.get("content-type", ""), dict(request.query_params), request.method)
 
     payload = {"body": body, "headers": mask_headers(dict(request.headers)),
                "query": dict(request.query_params), "method": request.method}
@@ -99,48 +97,6 @@ async def _verify(config: WebhookConfig, raw: bytes, request: Request) -> None:
     except SignatureInvalid as invalid:
         raise ApiException(401, "unauthorized", f"signature rejected: {invalid}",
                            [FieldIssue(field=verify.header or STRIPE_HEADER, reason=str(invalid))]) from None
-
-
-def _parsed(raw: bytes, content_type: str, query: dict[str, str], method: str) -> Any:
-    """The body as its sender meant it: JSON (read by the parser every actor reads runs with), a form's fields as an
-    object, text as a string; a GET's (or a bodiless DELETE's) query parameters. A body that says it is JSON and is
-    not is refused, so no run starts to fail later on a misleading message."""
-    media_type = content_type.split(";")[0].strip().lower()
-    if not raw and method in ("GET", "DELETE"):
-        return query
-    if media_type == "application/json" or media_type.endswith("+json"):
-        return _json_body(raw)
-    if media_type == "application/x-www-form-urlencoded":
-        return _form_body(raw)
-    if not media_type and raw.lstrip()[:1] in (b"{", b"["):  # no Content-Type (curl -d with -H omitted): try JSON
-        try:
-            return _json_body(raw)
-        except ApiException:
-            pass
-    return raw.decode("utf-8", errors="replace")
-
-
-def _json_body(raw: bytes) -> Any:
-    if not raw.strip():
-        raise ApiException(400, "bad_request", "the body is empty, but Content-Type says JSON",
-                           [FieldIssue(field="body", reason="is empty; send a JSON value, or no JSON Content-Type")])
-    try:
-        body = pydantic_core.from_json(raw)
-    except ValueError as error:
-        raise ApiException(400, "bad_request", f"the body is not valid JSON: {error}",
-                           [FieldIssue(field="body", reason=f"is not valid JSON: {error}")]) from None
-    if too_deep(body):
-        raise ApiException(422, "validation_error", "the request body is nested too deep to keep in a run",
-                           [FieldIssue(field="body", reason=f"nests more than {MAX_VALUE_DEPTH} levels")])
-    return body
-
-
-def _form_body(raw: bytes) -> dict[str, str | list[str]]:
-    """`a=1&b=2&b=3` → {"a": "1", "b": ["2", "3"]}: a field sent once is text, as Slack's `payload=…` is."""
-    fields: dict[str, list[str]] = {}
-    for name, value in parse_qsl(raw.decode("utf-8", errors="replace"), keep_blank_values=True):
-        fields.setdefault(name, []).append(value)
-    return {name: values[0] if len(values) == 1 else values for name, values in fields.items()}
 
 
 async def _dedupe_claim(

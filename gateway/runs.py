@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import logging
@@ -25,6 +26,7 @@ from schemas import (
     RunList,
     RunRecord,
     RunStatus,
+    RunSummary,
     RunTrigger,
     StepOutput,
     ValidatedStep,
@@ -38,10 +40,11 @@ from schemas import (
 )
 
 from . import workflows
-from .app_state import bus_of
+from .app_state import bus_of, public_base
 from .auth import principal_name, require, via_session
 from .errors import ApiException, json_response, parse_body, read_body
 from .request_id import run_id as run_id_context
+from .resume import with_absolute_resume_url
 
 log = logging.getLogger(__name__)
 
@@ -157,7 +160,7 @@ async def validate_workflow(request: Request) -> Response:
     return json_response(ValidationResponse(workflowName=dag.workflowName, steps=steps, inputs=run_inputs(dag)))
 
 
-async def _existing_run(request: Request) -> RunRecord:
+async def existing_run(request: Request) -> RunRecord:
     run_id = request.path_params["run_id"]
     if not re.fullmatch(RUN_ID_PATTERN, run_id):
         raise ApiException(404, "not_found", f"no run with id {run_id!r}")
@@ -169,13 +172,16 @@ async def _existing_run(request: Request) -> RunRecord:
 
 
 async def get_run(request: Request) -> Response:
-    return json_response((await _existing_run(request)).view())
+    view = (await existing_run(request)).view()
+    base = public_base(request)
+    view.steps = [with_absolute_resume_url(step, base) for step in view.steps]
+    return json_response(view)
 
 
 async def get_step_output(request: Request) -> Response:
     """GET /v1/runs/{id}/steps/{stepId}/output: a step's output and request, wherever they are kept (a large one
     is stored apart, and the run's state holds only its reference)."""
-    record = await _existing_run(request)
+    record = await existing_run(request)
     step_id = request.path_params["step_id"]
     try:
         step = record.step(step_id)
@@ -190,7 +196,7 @@ async def get_step_output(request: Request) -> Response:
 
 
 async def cancel_run(request: Request) -> Response:
-    record = await _existing_run(request)
+    record = await existing_run(request)
     if record.finished:
         raise ApiException(409, "conflict", f"run {record.id} has already {record.status}; nothing to cancel")
     # Who pressed Cancel, in words: the run's error and History show it as it is.
@@ -201,7 +207,7 @@ async def cancel_run(request: Request) -> Response:
 
 async def rerun(request: Request) -> Response:
     """POST /v1/runs/{id}/rerun: the same saved version with the same inputs, as a new run."""
-    record = await _existing_run(request)
+    record = await existing_run(request)
     if record.workflowId is None or record.workflowVersion is None:
         raise ApiException(409, "conflict", f"run {record.id} is of an unsaved draft, which is not kept: open the "
                            "workflow in the builder and run it, or save it first to re-run its runs")
@@ -228,14 +234,48 @@ async def list_runs(request: Request) -> Response:
     for name, allowed in choices.items():
         if query.get(name) and query[name] not in allowed:
             issues.append(FieldIssue(field=name, reason=f"must be one of {', '.join(allowed)}"))
-    for name in ("workflowId", "before"):
+    for name in ("workflowId", "before", "parentRunId"):
         if query.get(name) and not re.fullmatch(RUN_ID_PATTERN, query[name]):
             issues.append(FieldIssue(field=name, reason="must be an id: letters, digits, '_' or '-'"))
     if issues:
         raise ApiException(422, "validation_error", "invalid query parameters", issues)
+    if query.get("parentRunId"):
+        return json_response(await _child_runs(request, query["parentRunId"], limit))
     # The index holds one summary per run, newest change last: a page costs O(limit), not O(stored runs).
     page, more = await bus_of(request).runs.index.page(
         query.get("workflowId") or None, query.get("status") or None, query.get("trigger") or None,
         query.get("before") or None, limit,
     )
     return json_response(RunList(runs=page, next=page[-1].id if more and page else None))
+
+
+async def _child_runs(request: Request, parent_id: str, limit: int) -> RunList:
+    """GET /v1/runs?parentRunId=X: the runs X's subworkflow steps started (a loop's items are shown through their
+    loop: GET …/steps/{stepId}/items), newest first, filtered as the list is. Read through X's steps, so the cost
+    is X's, whatever else is stored."""
+    query = request.query_params
+    bus = bus_of(request)
+    found = await bus.runs.get(parent_id)
+    if found is None:
+        raise ApiException(404, "not_found", f"no run with id {parent_id!r}",
+                           [FieldIssue(field="parentRunId", reason="names no run")])
+    child_ids = list(dict.fromkeys(step.childRunId for step in found[0].steps if step.childRunId))
+    summaries = await asyncio.gather(*(_summary_of(bus, run_id) for run_id in child_ids))
+    wanted = {name: query[name] for name in ("workflowId", "status", "trigger") if query.get(name)}
+    runs = sorted((s for s in summaries if s is not None and s.parentRunId == parent_id
+                   and all(getattr(s, name) == value for name, value in wanted.items())),
+                  key=lambda s: (s.createdAt, s.id), reverse=True)
+    before = query.get("before")
+    if before:
+        ids = [s.id for s in runs]
+        runs = runs[ids.index(before) + 1:] if before in ids else []
+    return RunList(runs=runs[:limit], next=runs[limit - 1].id if len(runs) > limit else None)
+
+
+async def _summary_of(bus: Bus, run_id: str) -> RunSummary | None:
+    """A listed run's summary from the index (one read), else from its record (one written but not yet indexed)."""
+    summary = await bus.runs.index.summary(run_id)
+    if summary is not None:
+        return summary
+    found = await bus.runs.get(run_id)
+    return found[0].summary() if found is not None and found[0].listed else None

@@ -15,7 +15,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from schemas import ApiError, ErrorBody
 
-from .auth import OPEN_PREFIXES
+from .auth import ANY_ORIGIN_PREFIXES, OPEN_PREFIXES
 
 _CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
@@ -46,6 +46,8 @@ def _refusal(scope: Scope, allowed_hosts: frozenset[str]) -> str | None:
                 "reach it at)")
     if scope["type"] == "http" and scope["method"] not in _CHANGING:
         return None
+    if scope["type"] == "http" and str(scope.get("path", "")).startswith(ANY_ORIGIN_PREFIXES):
+        return None  # cookieless routes whose URL is the credential: another origin holding it may call them
     if headers.get("sec-fetch-site") == "cross-site":
         return "cross-site requests are not accepted"
     origin = headers.get("origin")

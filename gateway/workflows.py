@@ -80,15 +80,37 @@ def _check_size(request: Request, graph: Graph | TemplateWorkflow) -> None:
         raise ApiException(422, "validation_error", "the workflow is too large", invalid.issues) from None
 
 
+async def _check_error_workflow(bus: Bus, error_workflow_id: str | None, workflow_id: str | None) -> None:
+    """An error workflow must be another saved workflow: one that does not exist would be found missing only when
+    a run fails, which is when it is needed."""
+    if error_workflow_id is None:
+        return
+    if error_workflow_id == workflow_id:
+        reason = "is this workflow itself: a workflow cannot handle its own failures; name another saved workflow"
+    elif await bus.workflows.get(error_workflow_id) is None:
+        reason = f"names no saved workflow ({error_workflow_id!r}); save the error workflow first"
+    else:
+        return
+    raise ApiException(422, "validation_error", "the error workflow is invalid",
+                       [FieldIssue(field="errorWorkflowId", reason=reason)])
+
+
+def _audited(head: WorkflowHead) -> dict[str, str]:
+    """What an audit entry of a saved version says about it."""
+    return {"name": head.name, **({"errorWorkflowId": head.errorWorkflowId} if head.errorWorkflowId else {})}
+
+
 async def create_workflow(request: Request) -> Response:
     body = parse_body(CreateWorkflow, await read_body(request))
     _check_size(request, body.graph)
+    bus = bus_of(request)
+    await _check_error_workflow(bus, body.errorWorkflowId, None)
     head = WorkflowHead(id=new_workflow_id(), name=body.name, description=body.description, version=1,
-                        graph=as_graph(body.graph)).with_hooks()
-    if not await bus_of(request).workflows.create(head):
+                        graph=as_graph(body.graph), errorWorkflowId=body.errorWorkflowId).with_hooks()
+    if not await bus.workflows.create(head):
         raise ApiException(503, "unavailable", "could not allocate a workflow id; retry")
-    await audit.record(request, "workflow.create", head.id, head.version, name=head.name)
-    return json_response(head.summary(public_base(request)), 201)
+    await audit.record(request, "workflow.create", head.id, head.version, **_audited(head))
+    return json_response(head.view(public_base(request)), 201)
 
 
 async def list_workflows(request: Request) -> Response:
@@ -124,11 +146,15 @@ async def update_workflow(request: Request) -> Response:
     _check_size(request, body.graph)
     bus = bus_of(request)
     await existing(bus, workflow_id)
+    # Left out, the error workflow stays as it was (as name and description do); null removes it.
+    sets_error_workflow = "errorWorkflowId" in body.model_fields_set
+    await _check_error_workflow(bus, body.errorWorkflowId, workflow_id)
 
     def changed(head: WorkflowHead) -> WorkflowHead:
         return head.model_copy(update={
             "version": head.version + 1, "graph": as_graph(body.graph), "name": body.name or head.name,
             "description": body.description if body.description is not None else head.description,
+            "errorWorkflowId": body.errorWorkflowId if sets_error_workflow else head.errorWorkflowId,
             "updatedAt": utc_now(),
         }).with_hooks()
 
@@ -138,7 +164,7 @@ async def update_workflow(request: Request) -> Response:
         raise _conflict(workflow_id, body.baseVersion, conflict.latest) from None
     except KeyError:
         raise ApiException(404, "not_found", f"no workflow with id {workflow_id!r}") from None
-    await audit.record(request, "workflow.update", workflow_id, head.version, name=head.name)
+    await audit.record(request, "workflow.update", workflow_id, head.version, **_audited(head))
     return json_response(head.view(public_base(request)))
 
 

@@ -7,7 +7,6 @@ here, and a handler only says what is particular to its node type. Pure: no I/O,
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -29,6 +28,7 @@ from schemas import (
     StepState,
     TimerDue,
 )
+from schemas.items import child_run_id as child_run_id
 from schemas.masking import mask_fields
 from schemas.node_types import NodeSettings
 from schemas.runs import LogLevel, human_duration
@@ -65,11 +65,6 @@ class Transition:
     children: list[ChildRun] = field(default_factory=list)  # runs to create and start
     cancel_runs: list[str] = field(default_factory=list)  # child runs to cancel
     collect: list[str] = field(default_factory=list)  # loops whose items all ended: gather their results
-
-
-def child_run_id(parent_id: str, step_id: str, key: str) -> str:
-    """A child run's id: the parent's time prefix (ids sort by creation), then a hash of where it comes from."""
-    return parent_id[:12] + hashlib.sha256(f"{parent_id}/{step_id}/{key}".encode()).hexdigest()[:20]
 
 
 class Change:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, ValidationInfo, field_validator
+from pydantic import Field, StrictBool, ValidationInfo, field_validator
 
 from ._base import Contract
 from .errors import FieldIssue
@@ -84,7 +84,26 @@ class TemplateList(Contract):
 ErrorCode = Literal[
     "validation_error", "not_found", "idempotency_conflict", "conflict", "bad_request", "unavailable", "internal_error",
     "unauthorized", "run_failed", "unauthenticated", "forbidden", "in_use", "method_not_allowed",
+    # A wait step's resume URL called when the step no longer waits for it (POST /v1/resume/{token}).
+    "already_resumed", "timed_out", "not_waiting",
 ]
+
+MAX_APPROVAL_COMMENT = 4000
+
+
+class ResumeApproval(Contract):
+    """POST /v1/resume/{token} to a wait step in approval mode: as JSON, or as the approval page's form
+    (`approved=true|false&comment=…`)."""
+
+    approved: StrictBool = Field(description="true: approved; false: rejected")
+    comment: str | None = Field(default=None, max_length=MAX_APPROVAL_COMMENT)
+
+
+class ResumeAccepted(Contract):
+    """The 200 answer to POST /v1/resume/{token}: the answer is on its way to the step."""
+
+    runId: str
+    stepId: str
 
 
 class HookAccepted(Contract):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any, Literal
 
 from pydantic import Field
@@ -9,7 +10,8 @@ from pydantic import Field
 from ._base import Contract
 from .runs import RunStatus, StepStatus
 
-ItemStatus = Literal["queued", "running", "succeeded", "failed", "cancelled", "skipped"]
+# waiting: the item's step waits (a delay, a retry, an approval); skipped: the loop ended before the item ran.
+ItemStatus = Literal["queued", "running", "waiting", "succeeded", "failed", "cancelled", "skipped"]
 
 
 class ItemStep(Contract):
@@ -48,6 +50,17 @@ class StepItems(Contract):
 
     items: list[StepItem]
     total: int
+
+
+def child_run_id(parent_id: str, step_id: str, key: str) -> str:
+    """A child run's id: the parent's time prefix (ids sort by creation), then a hash of where it comes from. Here,
+    not in the orchestrator, because the gateway finds a loop's item runs by it too."""
+    return parent_id[:12] + hashlib.sha256(f"{parent_id}/{step_id}/{key}".encode()).hexdigest()[:20]
+
+
+def item_run_id(run_id: str, loop_id: str, index: int) -> str:
+    """The run of item `index` of loop step `loop_id` of run `run_id`."""
+    return child_run_id(run_id, loop_id, f"i{index}")
 
 
 def item_ref(run_id: str, loop_id: str, index: int) -> str:

@@ -16,6 +16,8 @@ from .api import (
     ApiError,
     CreateRun,
     CreateRunResponse,
+    ResumeAccepted,
+    ResumeApproval,
     TemplateInfo,
     ValidationResponse,
 )
@@ -54,6 +56,8 @@ PUBLISHED: dict[str, Any] = {
     "StepResult": StepResult,
     "StepAbort": StepAbort,
     "ResumeRequested": ResumeRequested,
+    "ResumeApproval": ResumeApproval,
+    "ResumeAccepted": ResumeAccepted,
     "StepItems": StepItems,
     "TimerDue": TimerDue,
     "NodeTypeList": NodeTypeList,

@@ -82,6 +82,7 @@ class WorkflowHead(Contract):
     activeVersion: int | None = None
     activatedAt: datetime | None = Field(default=None, description="when the active version was activated")
     hooks: dict[str, str] = Field(default_factory=dict, description="webhook node id -> its unguessable hook id")
+    errorWorkflowId: str | None = Field(default=None, description="the latest version's: " + _ERROR_WORKFLOW)
     createdAt: datetime = Field(default_factory=utc_now)
     updatedAt: datetime = Field(default_factory=utc_now)
 
@@ -109,7 +110,7 @@ class WorkflowHead(Contract):
         return self.model_copy(update={"hooks": hooks})
 
     def view(self, base_url: str = "") -> WorkflowView:
-        return WorkflowView(**self.summary(base_url).model_dump(), graph=self.graph)
+        return WorkflowView(**self.summary(base_url).model_dump(), graph=self.graph, errorWorkflowId=self.errorWorkflowId)
 
 
 class ListedWorkflow(Contract):

@@ -15,14 +15,11 @@ from __future__ import annotations
 from typing import Any
 
 from schemas import RunRecord
+from schemas.items import item_run_id
 from schemas.runs import ItemProgress, StepState
 
-from ..change import Change, ChildRun, Transition, child_run_id, run_failing
+from ..change import Change, ChildRun, Transition, run_failing
 from .base import ChildOutcome, Collected, StepHandler
-
-
-def item_run_id(run_id: str, loop_id: str, index: int) -> str:
-    return child_run_id(run_id, loop_id, f"i{index}")
 
 
 class Loop(StepHandler):

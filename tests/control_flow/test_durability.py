@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import signal
 import subprocess
 from pathlib import Path
@@ -11,7 +12,8 @@ from schemas import RunRequested
 from tests.conftest import TEST_BUS_SETTINGS
 from tests.support.graphs import edge, graph, http, node
 from tests.support.mock_http import MockHttp, Reply
-from tests.support.stack import spawn_actor
+from schemas.items import child_run_id
+from tests.support.stack import Stack, spawn_actor
 from tests.support.waiting import eventually
 from tests.test_workers_and_secrets import ENGINE_ENV
 
@@ -74,3 +76,61 @@ async def test_the_orchestrator_and_an_engine_killed_mid_loop_lose_no_item(
 
 async def _at_least(mock_http: MockHttp, count: int) -> bool:
     return len(mock_http.requests_to("/item")) >= count
+
+
+async def test_a_failed_run_starts_its_error_workflow_exactly_once_with_the_orchestrator_killed_at_the_failure(
+        stack_parts: Stack, mock_http: MockHttp, tmp_path: Path) -> None:
+    """The orchestrator is SIGKILLed as soon as the run is seen failed (a few milliseconds after it stored the
+    failure, before or after it started the error run: the test cannot choose, so it tries three delays), then
+    restarted: each failed run has started exactly one error run."""
+    await stack_parts.start_gateway()
+    mock_http.reply("/fail", Reply(status=500, body="down"))
+    handler = await saved(stack_parts, graph(
+        http("note", mock_http.url("/failures"), body='{"failed": "{{ payload.failedRun.id }}", '
+                                                      '"step": "{{ payload.failedRun.failedStepId }}"}'),
+        edges=[edge("start", "note")], name="On failure"))
+    failing = await saved(stack_parts, graph(http("call", mock_http.url("/fail")), edges=[edge("start", "call")],
+                                             name="Calls out"), errorWorkflowId=handler)
+    engine = spawn_actor("engine", stack_parts.nats_url, env=ENGINE_ENV, log_path=tmp_path / "engine.log")
+    orchestrator = spawn_actor("orchestrator", stack_parts.nats_url, env=ENGINE_ENV,
+                               log_path=tmp_path / "orchestrator-0.log")
+    bus = stack_parts.gateway_bus()
+    failed_runs: list[str] = []
+    try:
+        for attempt, delay_s in enumerate((0.0, 0.005, 0.02)):
+            run_id = f"fails-{attempt}"
+            await bus.request_run(RunRequested(runId=run_id, workflowId=failing), run_id)
+
+            async def failed(run_id: str = run_id) -> bool:
+                found = await bus.runs.get(run_id)
+                return found is not None and found[0].status == "failed"
+
+            await eventually(failed, timeout=30, what=f"run {run_id} to fail")
+            await asyncio.sleep(delay_s)
+            kill([orchestrator])
+            failed_runs.append(run_id)
+            orchestrator = spawn_actor("orchestrator", stack_parts.nats_url, env=ENGINE_ENV,
+                                       log_path=tmp_path / f"orchestrator-{attempt + 1}.log")
+
+        async def every_error_run_done() -> bool:
+            return len(mock_http.requests_to("/failures")) >= len(failed_runs)
+
+        await eventually(every_error_run_done, timeout=60, what="an error run per failed run")
+        await asyncio.sleep(2.0)  # time for a second error run to show, if the orchestrator made one
+        noted = [r.json()["failed"] for r in mock_http.requests_to("/failures")]
+        assert sorted(noted) == sorted(failed_runs), "exactly one error run per failed run"
+        assert {r.json()["step"] for r in mock_http.requests_to("/failures")} == {"call"}
+        for run_id in failed_runs:
+            error_run = await bus.runs.get(child_run_id(run_id, "~error", "1"))
+            assert error_run is not None and error_run[0].trigger == "error"
+            assert error_run[0].workflowId == handler and error_run[0].status == "succeeded"
+    finally:
+        stop([engine, orchestrator])
+
+
+async def saved(stack: Stack, document: dict[str, object], **extra: object) -> str:
+    assert stack.http is not None
+    async with stack.http.post(f"{stack.base_url}/v1/workflows",
+                               json={"name": document["meta"]["name"], "graph": document, **extra}) as response:  # type: ignore[index]
+        assert response.status == 201, await response.text()
+        return str((await response.json())["id"])

@@ -6,7 +6,7 @@ import asyncio
 from typing import Any
 
 from bus import Bus
-from orchestrator.completions.loop import item_run_id
+from schemas.items import item_run_id
 from tests.support.graphs import edge, graph, http, node, steps_by_id
 from tests.support.mock_http import MockHttp, Reply
 from tests.support.stack import Stack

@@ -23,7 +23,8 @@ from tests.test_credentials_e2e import add_credential
 
 # Every method reaches a hook (its own `methods` setting decides, tests/gateway/test_hooks.py).
 OPEN = {("POST", "/v1/session"), ("DELETE", "/v1/session"),
-        *((method, "/v1/hooks/{hook_id}") for method in ("GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"))}
+        *((method, "/v1/hooks/{hook_id}") for method in ("GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")),
+        *((method, "/v1/resume/{token}") for method in ("GET", "POST", "OPTIONS"))}
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -69,6 +70,10 @@ async def test_every_route_but_the_open_ones_refuses_without_a_token(stack: Stac
         assert status == 200
     status, body, _ = await anonymous(stack, "POST", "/v1/hooks/unknown", json={})
     assert status == 404 and body["error"]["code"] == "not_found"
+    # So do resume URLs, whose token is the secret (tests/gateway/test_resume.py).
+    for method in ("GET", "POST"):
+        status, body, _ = await anonymous(stack, method, "/v1/resume/unknown", json={})
+        assert status == 404 and body["error"]["code"] == "not_found"
 
 
 async def test_roles_runner_editor_admin(stack: Stack, mock_http: MockHttp) -> None:

@@ -38,7 +38,7 @@ from tests.support.fuzzing import (
     runnable_graphs,
 )
 from tests.support.graphs import edge, graph, node
-from tests.support.stack import ADMIN_TOKEN, Stack
+from tests.support.stack import ADMIN_TOKEN, Stack, step_is
 
 
 # -- talking to the gateway ----------------------------------------------------------------------------------
@@ -104,7 +104,8 @@ class Seeded:
     credential: str = "fuzz.api-key"
     token: str = "fuzz-token"
     run_ids: list[str] = field(default_factory=list)
-    step_ids: list[str] = field(default_factory=lambda: ["start", "keep", "hook"])
+    step_ids: list[str] = field(default_factory=lambda: ["start", "keep", "hook", "each", "double", "ask"])
+    resume_tokens: list[str] = field(default_factory=list)  # an approval's, a callback's
     templates: list[str] = field(default_factory=list)
     strategies: dict[str, st.SearchStrategy[Any]] = field(default_factory=dict)  # built once per test, not per example
 
@@ -113,6 +114,7 @@ class Seeded:
             "run": self.run_ids or ["0"], "step": self.step_ids, "workflow": [self.workflow_id],
             "version": ["1", "2", "0", "-1", "01", "999999999", "1" * 40], "credential": [self.credential],
             "token": [self.token], "hook": self.hooks, "template": self.templates or ["x"],
+            "resume": self.resume_tokens,
         }[kind]
 
 
@@ -141,9 +143,17 @@ async def seed(stack: Stack, runs: bool = False) -> Seeded:
     await call(stack, "POST", "/v1/tokens", {"name": seeded.token, "role": "runner"})
     templates = json.loads((await call(stack, "GET", "/v1/templates")).body)["templates"]
     seeded.templates = [t["id"] for t in templates]
+    for mode in ("approval", "webhook"):  # two steps waiting to be resumed, for the resume routes
+        waiting = graph(node("ask", "wait", resume=mode, timeoutSeconds=3600, message="<b>ok?</b>"),
+                        edges=[edge("start", "ask")])
+        run_id = json.loads((await call(stack, "POST", "/v1/runs", {"graph": waiting})).body)["runId"]
+        events = await stack.events(run_id, until=step_is("ask", "waiting"))
+        seeded.resume_tokens.append(str(events[-1]["step"]["resumeUrl"]).rsplit("/v1/resume/", 1)[1])
     if runs:
         draft = graph(node("keep", "set", values={"a": 1}), edges=[edge("start", "keep")])
-        for document in ({"workflowId": workflow_id}, {"graph": draft}):
+        looped = graph(node("each", "loop", items="{{ [1, 2, 3] }}"), node("double", "set", values={"n": "{{ loop.item * 2 }}"}),
+                       edges=[edge("start", "each"), edge("each", "double", "each")])
+        for document in ({"workflowId": workflow_id}, {"graph": draft}, {"graph": looped}):
             run_id = json.loads((await call(stack, "POST", "/v1/runs", document)).body)["runId"]
             seeded.run_ids.append(run_id)
             await stack.finish(run_id)
@@ -190,6 +200,11 @@ def _hook_bodies(seeded: Seeded) -> st.SearchStrategy[Any]:
                                                  optional={"data": json_values()})
 
 
+def _resume_bodies(seeded: Seeded) -> st.SearchStrategy[Any]:
+    return from_published(published("ResumeApproval")) | json_values() | st.fixed_dictionaries(
+        {"approved": st.booleans() | st.text(max_size=6)}, optional={"comment": st.none() | st.text(max_size=40)})
+
+
 def _schedule_config() -> dict[str, Any]:
     catalogue = published("node-types")
     config: dict[str, Any] = next(t for t in catalogue["nodeTypes"] if t["type"] == "schedule")["configSchema"]
@@ -220,11 +235,13 @@ BODY_ROUTES = [
     BodyRoute("PUT", "/v1/credentials/{credential}", lambda s: from_published(published("ReplacedCredential"))),
     BodyRoute("POST", "/v1/tokens", lambda s: from_published(published("NewToken"))),
     BodyRoute("POST", "/v1/hooks/{hook}", _hook_bodies),
+    BodyRoute("POST", "/v1/resume/{resume}", _resume_bodies),
 ]
 
 
 def _fill(path: str, seeded: Seeded, pick: int = 0) -> str:
-    return path.format(workflow=seeded.workflow_id, credential=seeded.credential, hook=seeded.hooks[pick % 2])
+    return path.format(workflow=seeded.workflow_id, credential=seeded.credential, hook=seeded.hooks[pick % 2],
+                       resume=seeded.resume_tokens[pick % 2] if seeded.resume_tokens else "x")
 
 
 @pytest.mark.parametrize("route", BODY_ROUTES, ids=str)
@@ -261,6 +278,10 @@ PATH_ROUTES: list[tuple[str, str, Any]] = [
     ("DELETE", "/v1/tokens/{token}", None),
     ("POST", "/v1/hooks/{hook}", {"id": "evt"}),
     ("GET", "/v1/templates/{template}", None),
+    ("GET", "/v1/runs/{run}/steps/{step}/items", None),
+    ("GET", "/v1/resume/{resume}", None),
+    ("POST", "/v1/resume/{resume}", {"approved": False}),
+    ("OPTIONS", "/v1/resume/{resume}", None),
 ]
 
 
@@ -270,7 +291,7 @@ async def test_path_parameters_of_every_route_never_get_a_5xx(stack: Stack, seed
                                                               data: st.DataObject) -> None:
     method, template, document = data.draw(st.sampled_from(PATH_ROUTES), label="route")
     parts = {name: data.draw(path_segments(seeded_runs.known(name)), label=name)
-             for name in ("run", "step", "workflow", "version", "credential", "token", "hook", "template")
+             for name in ("run", "step", "workflow", "version", "credential", "token", "hook", "template", "resume")
              if f"{{{name}}}" in template}
     answer = await call(stack, method, template.format(**parts), document)
     event(f"{method} {template}: answered {answer.status}")
@@ -278,7 +299,8 @@ async def test_path_parameters_of_every_route_never_get_a_5xx(stack: Stack, seed
 
 # -- the list routes' queries ---------------------------------------------------------------------------------
 
-_RUN_FILTERS = ["workflowId", "status", "trigger", "before", "limit"]
+_RUN_FILTERS = ["workflowId", "status", "trigger", "before", "limit", "parentRunId"]
+_ITEM_VALUES = ["0", "1", "2", "3", "50", "200", "201", "999999999", "9" * 12]
 _RUN_VALUES = [*get_args(RunStatus), *get_args(RunTrigger), "20", "200", "201"]
 _AUDIT_VALUES = ["1", "2", "50", "500", "501", "9" * 19, "9" * 20]
 
@@ -287,8 +309,12 @@ _AUDIT_VALUES = ["1", "2", "50", "500", "501", "9" * 19, "9" * 20]
 @given(data=st.data())
 async def test_queries_of_the_list_routes_never_get_a_5xx(stack: Stack, seeded_runs: Seeded,
                                                           data: st.DataObject) -> None:
-    which = data.draw(st.sampled_from(["runs", "audit", "workflows"]), label="list")
-    if which == "runs":
+    which = data.draw(st.sampled_from(["runs", "audit", "workflows", "items"]), label="list")
+    if which == "items":  # a loop's items, paged by offset
+        step = data.draw(st.sampled_from(["each", "double"]), label="step")
+        path = f"/v1/runs/{seeded_runs.run_ids[-1]}/steps/{step}/items"
+        query = query_strings(["offset", "limit"], _ITEM_VALUES)
+    elif which == "runs":
         path, query = "/v1/runs", query_strings(_RUN_FILTERS, [seeded_runs.workflow_id, *seeded_runs.run_ids, *_RUN_VALUES])
     elif which == "audit":
         path, query = "/v1/audit", query_strings(["before", "limit"], _AUDIT_VALUES)
@@ -341,7 +367,8 @@ GARBAGE: list[tuple[str, bytes, str | None]] = [
 
 
 async def test_garbage_bodies_on_every_route_never_get_a_5xx(stack: Stack, seeded: Seeded) -> None:
-    routes = [(r.method, _fill(r.path, seeded, pick)) for r in BODY_ROUTES for pick in ((0, 1) if "hook" in r.path else (0,))]
+    routes = [(r.method, _fill(r.path, seeded, pick)) for r in BODY_ROUTES
+              for pick in ((0, 1) if "{hook}" in r.path or "{resume}" in r.path else (0,))]
     for method, path in routes:
         for _, body, content_type in GARBAGE:
             check(await send(stack, method, path, body, content_type), method, path, body)

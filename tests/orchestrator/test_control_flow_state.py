@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 from orchestrator import state
-from orchestrator.completions.loop import item_run_id
+from schemas.items import item_run_id
 from schemas import ResumeRequested
 from tests.orchestrator.test_branches_and_retries import Run, edge, http, record_of
 

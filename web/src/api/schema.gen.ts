@@ -44,7 +44,7 @@ export interface Edge {
 }
 
 export interface ErrorBody {
-  code: "validation_error" | "not_found" | "idempotency_conflict" | "conflict" | "bad_request" | "unavailable" | "internal_error" | "unauthorized" | "run_failed" | "unauthenticated" | "forbidden" | "in_use" | "method_not_allowed";
+  code: "validation_error" | "not_found" | "idempotency_conflict" | "conflict" | "bad_request" | "unavailable" | "internal_error" | "unauthorized" | "run_failed" | "unauthenticated" | "forbidden" | "in_use" | "method_not_allowed" | "already_resumed" | "timed_out" | "not_waiting";
   fields: FieldIssue[];
   message: string;
   /** conflict on POST /v1/session: signed in as someone else; send replace: true to switch */
