@@ -1,10 +1,8 @@
 """Issue 18 in the builder, through Chromium against the real stack: a loop drawn from an empty canvas shows its body as
 a region and its items' progress live; a body step's items are picked one at a time, a page at a time; a subworkflow
-step links to its child run and back; a waiting approval is answered from the run panel.
+step links to its child run and back; a waiting approval is answered from the run panel, and a runner may not.
 
-The items route (`GET /v1/runs/{id}/steps/{stepId}/items`) and the resume route (`POST /v1/resume/{token}`) come with
-the gateway's half of issue 18 (branch gw18): the tests that need them are skipped while the gateway this tree
-builds does not serve them. With SCREENSHOTS_DIR set, the views are saved there at 1440×900, 1280×720 and 900×720.
+With SCREENSHOTS_DIR set, the views are saved there at 1440×900, 1280×720 and 900×720.
 """
 
 from __future__ import annotations
@@ -13,10 +11,8 @@ import os
 import re
 from typing import Any
 
-import pytest
 from playwright.async_api import Browser, FloatRect, Locator, Page, expect
 
-from gateway.app import GatewayConfig, routes
 from tests.support.mock_http import MockHttp, Reply
 from tests.support.stack import Stack
 from tests.web.builder import api, canvas_settled, expect_toast, load_graph, save, saved_id
@@ -28,17 +24,6 @@ ORDERS = [{"id": 1, "amount": 150}, {"id": 2, "amount": 50}, {"id": 3, "amount":
           {"id": 5, "amount": 30}]
 BIG = [i for i, order in enumerate(ORDERS) if order["amount"] > 100]  # the items Slack hears about: 0, 2, 3
 
-
-def _served(pattern: str) -> bool:
-    """Whether the gateway this tree builds has a route whose path matches: its route table, not a guess."""
-    table = routes(GatewayConfig(nats_url="nats://127.0.0.1:4222"))
-    return any(re.fullmatch(pattern, str(getattr(route, "path", ""))) for route in table)
-
-
-ITEMS_ROUTE = _served(r"/v1/runs/\{run_id\}/steps/\{step_id\}/items")
-RESUME_ROUTE = _served(r"/v1/resume/.*")
-needs_items = pytest.mark.skipif(not ITEMS_ROUTE, reason="the gateway does not serve the items route yet (gw18)")
-needs_resume = pytest.mark.skipif(not RESUME_ROUTE, reason="the gateway does not serve resume URLs yet (gw18)")
 
 
 async def shot(page: Page, name: str) -> None:
@@ -233,7 +218,6 @@ async def test_a_loop_drawn_saved_reopened_and_run_shows_its_body_and_item_progr
         await shot(page, f"loop-group-after-run-{width}x{height}")
 
 
-@needs_items
 async def test_picking_an_item_of_a_body_step_shows_its_output_a_page_at_a_time(
     page: Page, builder_stack: Stack, mock_http: MockHttp
 ) -> None:
@@ -286,6 +270,19 @@ async def test_picking_an_item_of_a_body_step_shows_its_output_a_page_at_a_time(
         await inspector_shown(page)
         await expect(page.get_by_test_id("inspector").get_by_test_id("item-result")).to_be_visible()
         await shot(page, f"item-picker-{width}x{height}")
+    await page.set_viewport_size({"width": 1440, "height": 900})
+
+    # An item's own run: its steps on the canvas, and a way back to the loop's run.
+    parent_run = await page.get_by_test_id("run-status").get_attribute("data-run-id")
+    await page.get_by_test_id("inspector").get_by_test_id("open-item-run").click()
+    status_line = page.get_by_test_id("run-status")
+    await expect(status_line).not_to_have_attribute("data-run-id", parent_run or "")
+    await expect(page.get_by_test_id("run-parent")).to_contain_text("An item of run")
+    await expect(page.get_by_test_id("run-parent")).to_contain_text("(step loop_1)")
+    await expect(page.get_by_test_id("step-row-http_2")).to_have_attribute("data-status", "succeeded")
+    await shot(page, "item-run-1440x900")
+    await page.get_by_test_id("open-parent-run").click()
+    await expect(status_line).to_have_attribute("data-run-id", parent_run or "")
 
 
 BIG_LOOP = 300  # its output, a result per item, is over 8 KiB, so it is kept apart from the run
@@ -327,7 +324,6 @@ async def test_a_big_loop_s_whole_output_is_fetched_only_when_asked_for(page: Pa
     assert len(outputs) == 1 and "/steps/loop_1/output" in outputs[0], outputs
 
 
-@needs_items
 async def test_a_big_loop_s_items_come_a_page_at_a_time(page: Page) -> None:
     asked: list[str] = []
     page.on("request", lambda request: asked.append(request.url) if "/items?" in request.url else None)
@@ -412,7 +408,6 @@ def approval_graph() -> dict[str, Any]:
     }
 
 
-@needs_resume
 async def test_a_waiting_approval_is_approved_from_the_run_panel_and_the_run_goes_on(
     page: Page, builder_stack: Stack
 ) -> None:

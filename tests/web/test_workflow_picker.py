@@ -1,7 +1,6 @@
 """The `workflow` widget and the workflow's error workflow: a saved workflow is picked by its name and stored by its
 id, an id no saved workflow has is shown as unknown, Open goes to the picked one, and the workflow being edited is
-never offered. The error workflow is saved beside the graph, which the server keeps once the backend half of
-issue 18 is merged (that round trip is skipped while the gateway does not store it).
+never offered. The error workflow is saved beside the graph, and the server keeps it.
 
 No node type uses the widget in this branch yet (issue 18's `subworkflow` step comes from another), so the test
 registers one of its own in the registry the in-process gateway serves, with a name the real one will not take."""
@@ -193,22 +192,8 @@ async def test_the_error_workflow_is_picked_in_the_workflow_settings(page: Page,
     assert "errorWorkflowId" not in (await exported(page))["meta"]
 
 
-async def server_keeps_error_workflow(stack: Stack, error_workflow: str) -> bool:
-    """Whether the gateway stores a saved workflow's errorWorkflowId: its model has had the field before the gateway
-    stored it, so the answer is asked of the server, not read off the model."""
-    graph = {"nodes": [{"id": "start", "type": "start", "position": {"x": 0, "y": 0}, "data": {"label": "Start"}}],
-             "edges": [], "meta": {"name": "Probe", "version": 1}}
-    status, body = await api(stack, "POST", "/v1/workflows", {"name": "Probe", "graph": graph, "errorWorkflowId": error_workflow})
-    assert status == 201, body
-    _, view = await api(stack, "GET", f"/v1/workflows/{body['id']}")
-    await api(stack, "DELETE", f"/v1/workflows/{body['id']}")
-    return bool(view.get("errorWorkflowId") == error_workflow)
-
-
 async def test_the_error_workflow_round_trips_through_the_server(page: Page, builder_stack: Stack) -> None:
     alert = await saved_workflow(builder_stack, "Alert on-call")
-    if not await server_keeps_error_workflow(builder_stack, alert):
-        pytest.skip("the gateway does not store errorWorkflowId yet (the backend half of issue 18, another branch)")
     await deselect(page)
     picker = page.get_by_test_id("error-workflow-picker")
     await picker.get_by_role("combobox").click()

@@ -308,7 +308,7 @@ export interface StepItem {
   index: number;
   output: unknown;
   runId: string | null;
-  status: "queued" | "running" | "succeeded" | "failed" | "cancelled" | "skipped";
+  status: "queued" | "running" | "waiting" | "succeeded" | "failed" | "cancelled" | "skipped";
 }
 
 /** GET /v1/runs/{runId}/steps/{stepId}/items: a loop body step, item by item, in index order. */

@@ -72,8 +72,8 @@ export function ItemPicker({ runId, step, items }: { runId: string; step: StepVi
             data-testid="item-index"
           />
         </label>
-        <span className="muted small" id={`item-range-${step.id}`} title="Items are numbered from 0, as loop.index numbers them">
-          of {total} (0–{total - 1})
+        <span className="muted small" id={`item-range-${step.id}`} title={`Items are numbered from 0 to ${total - 1}, as loop.index numbers them`}>
+          of {total}
         </span>
         <button
           type="button"
@@ -135,6 +135,8 @@ function ItemResult({ item, isLoop, openRun }: { item: StepItem; isLoop: boolean
       ? 'Not started yet.'
       : item.status === 'running'
         ? 'Running…'
+        : item.status === 'waiting'
+          ? 'Waiting (a delay, a retry or an answer): open its run to see, or answer, what it waits for.'
         : item.status === 'skipped'
           ? 'Not reached in this item (a branch not taken, or an earlier step failed).'
           : null;

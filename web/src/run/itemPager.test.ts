@@ -50,6 +50,10 @@ describe('the item pager', () => {
     const running = withPage(at(2), 0, { items: page(0, (i) => (i < 2 ? 'succeeded' : i === 2 ? 'running' : 'queued')), atDone: 2 });
     expect(pageNeeded(running, 2)).toBeNull();
     expect(pageNeeded(running, 3)).toBe(0);
+    // A step waiting in an item (a wait in the body) has not finished either.
+    const waiting = withPage(at(2), 0, { items: page(0, (i) => (i === 2 ? 'waiting' : 'succeeded')), atDone: 49 });
+    expect(pageNeeded(waiting, 49)).toBeNull();
+    expect(pageNeeded(waiting, 50)).toBe(0);
   });
 
   it('moves to another page when the item picked is on it', () => {

@@ -52,7 +52,7 @@ export function itemAt(pager: ItemPager, index: number, size = ITEM_PAGE_SIZE): 
 }
 
 export function isFinished(item: StepItem): boolean {
-  return item.status !== 'queued' && item.status !== 'running';
+  return item.status !== 'queued' && item.status !== 'running' && item.status !== 'waiting';
 }
 
 /**
