@@ -1,7 +1,6 @@
 """The `workflow` widget and the workflow's error workflow: a saved workflow is picked by its name and stored by its
 id, an id no saved workflow has is shown as unknown, Open goes to the picked one, and the workflow being edited is
-never offered. The error workflow is saved beside the graph, which the server keeps once the backend half of
-issue 18 is merged (that round trip is skipped until the server's WorkflowView has the field).
+never offered. The error workflow is saved beside the graph, and the server keeps it.
 
 No node type uses the widget in this branch yet (issue 18's `subworkflow` step comes from another), so the test
 registers one of its own in the registry the in-process gateway serves, with a name the real one will not take."""
@@ -20,7 +19,6 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from schemas import REGISTRY, NodeType
 from schemas.node_types import FieldUi, NodeUi
-from schemas.workflows import WorkflowView
 from tests.support.stack import Stack
 from tests.web.builder import api, canvas_settled, load_graph, save, saved_id
 
@@ -45,8 +43,6 @@ CALL = NodeType(
         },
     ),
 )
-
-SERVER_KEEPS_ERROR_WORKFLOW = "errorWorkflowId" in WorkflowView.model_json_schema()["properties"]
 
 
 @pytest.fixture
@@ -196,10 +192,6 @@ async def test_the_error_workflow_is_picked_in_the_workflow_settings(page: Page,
     assert "errorWorkflowId" not in (await exported(page))["meta"]
 
 
-@pytest.mark.skipif(
-    not SERVER_KEEPS_ERROR_WORKFLOW,
-    reason="the server's WorkflowView has no errorWorkflowId yet (the backend half of issue 18, another branch)",
-)
 async def test_the_error_workflow_round_trips_through_the_server(page: Page, builder_stack: Stack) -> None:
     alert = await saved_workflow(builder_stack, "Alert on-call")
     await deselect(page)

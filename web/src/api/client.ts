@@ -1,6 +1,7 @@
 // REST calls to the gateway. Same origin as the page, so paths are relative.
 
 import type {
+  ApprovalAnswer,
   Credential,
   FieldError,
   NewCredential,
@@ -9,6 +10,7 @@ import type {
   RunQuery,
   RunSummary,
   SessionInfo,
+  StepItems,
   StepOutput,
   TemplateSummary,
   ValidateOk,
@@ -51,6 +53,11 @@ export interface Api {
   getRun(id: string): Promise<Run>;
   /** A step's output and request, for one whose are kept apart (its `outputRef` is set). */
   getStepOutput(runId: string, stepId: string): Promise<StepOutput>;
+  /** One page of a loop's items, or of a loop body step across them, in index order. */
+  listStepItems(runId: string, stepId: string, offset: number, limit: number): Promise<StepItems>;
+  /** Answers a waiting approval step at its resume URL (absolute, or a path); a 409 ApiError when it no longer
+   *  waits (`already_resumed`, `timed_out`, `not_waiting`). */
+  resume(resumeUrl: string, answer: ApprovalAnswer): Promise<void>;
   listRuns(query: RunQuery): Promise<{ runs: RunSummary[]; next: string | null }>;
   cancelRun(id: string): Promise<void>;
   rerun(id: string): Promise<{ runId: string }>;
@@ -118,6 +125,16 @@ async function request<T>(method: string, path: string, body?: unknown, signal?:
   return payload as T;
 }
 
+/**
+ * Where the builder posts a resume URL's answer: its path, on this page's own server. The URL is absolute for
+ * people and systems outside (under AUTOMATEOS_PUBLIC_URL when set); the gateway serving the builder serves the
+ * same route, and a same-origin request is one its CSRF guard and the browser's CORS rules let through.
+ */
+export function resumePath(resumeUrl: string): string {
+  const url = new URL(resumeUrl, 'http://this.invalid');
+  return `${url.pathname}${url.search}`;
+}
+
 export const httpApi: Api = {
   createRun: (graph, idempotencyKey, inputs) =>
     request('POST', '/v1/runs', inputs && Object.keys(inputs).length > 0 ? { graph, inputs, idempotencyKey } : { graph, idempotencyKey }),
@@ -126,6 +143,14 @@ export const httpApi: Api = {
   getRun: (id) => request('GET', `/v1/runs/${encodeURIComponent(id)}`),
   getStepOutput: (runId, stepId) =>
     request('GET', `/v1/runs/${encodeURIComponent(runId)}/steps/${encodeURIComponent(stepId)}/output`),
+  listStepItems: (runId, stepId, offset, limit) =>
+    request(
+      'GET',
+      `/v1/runs/${encodeURIComponent(runId)}/steps/${encodeURIComponent(stepId)}/items?offset=${offset}&limit=${limit}`,
+    ),
+  resume: async (resumeUrl, answer) => {
+    await request('POST', resumePath(resumeUrl), answer);
+  },
   listRuns: (query) => {
     const params = new URLSearchParams();
     for (const [key, value] of Object.entries(query)) if (value !== undefined && value !== '') params.set(key, String(value));

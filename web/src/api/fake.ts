@@ -19,6 +19,8 @@ export function fakeApi(overrides: Partial<Api> = {}): Api {
     getStepOutput: vi.fn(async () => {
       throw new Error('no such step output in the fake');
     }),
+    listStepItems: vi.fn(async () => ({ items: [], total: 0 })),
+    resume: vi.fn(async () => undefined),
     listNodeTypes: vi.fn(async () => NODE_TYPES),
     listRuns: vi.fn(async () => ({ runs: [], next: null })),
     cancelRun: vi.fn(async () => undefined),

@@ -302,6 +302,21 @@ export interface StepEvent {
   type: "step";
 }
 
+export interface StepItem {
+  durationMs: number | null;
+  error: string | null;
+  index: number;
+  output: unknown;
+  runId: string | null;
+  status: "queued" | "running" | "waiting" | "succeeded" | "failed" | "cancelled" | "skipped";
+}
+
+/** GET /v1/runs/{runId}/steps/{stepId}/items: a loop body step, item by item, in index order. */
+export interface StepItems {
+  items: StepItem[];
+  total: number;
+}
+
 /** A step's output and request, stored apart because they are large; GET /v1/runs/{id}/steps/{stepId}/output. */
 export interface StepOutput {
   output: unknown;

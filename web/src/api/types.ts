@@ -14,6 +14,9 @@ import type {
   RunView,
   RunEvent as WireEvent,
   RunSummary as WireSummary,
+  ItemProgress,
+  StepItem,
+  StepItems,
   StepOutput,
   StepState,
   TemplateInfo,
@@ -21,6 +24,7 @@ import type {
   SessionInfo,
   SignInConflict,
   TriggerInfo,
+  WaitState,
   WorkflowSummary,
   WorkflowView as WireWorkflowView,
   WorkflowVersion,
@@ -35,7 +39,7 @@ export type RunSummary = WireSummary;
 export type RunEvent = WireEvent;
 export type FieldError = FieldIssue;
 export type { ApiError as ErrorBody } from './schema.gen';
-export type { FieldUi, Handle, NodeTypeInfo, NodeTypeList, StepAttempt, StepOutput, StepRequest };
+export type { FieldUi, Handle, ItemProgress, NodeTypeInfo, NodeTypeList, StepAttempt, StepItem, StepItems, StepOutput, StepRequest, WaitState };
 export type { SessionInfo, SignInConflict, TriggerInfo, WorkflowRef, WorkflowSummary, WorkflowVersion, WorkflowVersionInfo };
 /** `errorWorkflowId` is optional while servers from before it (which leave it out) are about. */
 export type WorkflowView = Omit<WireWorkflowView, 'errorWorkflowId'> & { errorWorkflowId?: string | null };
@@ -53,7 +57,15 @@ export interface RunQuery {
   workflowId?: string;
   status?: RunStatus;
   trigger?: RunTrigger;
+  /** Only the child runs (subworkflows) that run started. */
+  parentRunId?: string;
   before?: string;
+}
+
+/** What an approval's resume URL takes (POST, JSON). */
+export interface ApprovalAnswer {
+  approved: boolean;
+  comment?: string;
 }
 
 export type RunStatus = Run['status'];

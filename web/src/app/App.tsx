@@ -20,6 +20,7 @@ import type { SessionInfo } from '../api/types';
 import { WorkflowsDrawer } from '../components/WorkflowsDrawer';
 import { ReplaceConfirm } from '../components/ReplaceConfirm';
 import { createCredentialsService } from './credentials';
+import { createItemsController } from './itemsController';
 import { createLayers } from './layers';
 import { createRunController, type RunController } from './runController';
 import { startRouting } from './route';
@@ -57,6 +58,7 @@ export function App({ store, api, session, draft, storage }: AppProps) {
       api,
       session,
       runs,
+      items: createItemsController(store, api),
       credentials: createCredentialsService(store, api),
       workflows,
       layers: createLayers(),
@@ -73,6 +75,7 @@ export function App({ store, api, session, draft, storage }: AppProps) {
       stopValidating();
       stopRouting();
       services.runs.dispose();
+      services.items.dispose();
     };
   }, [store, api, services, storage]);
 

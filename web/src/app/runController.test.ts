@@ -5,7 +5,7 @@ import type { EventStreamOptions } from '../api/events';
 import type { RunEvent, Step } from '../api/types';
 import type { GraphDocument } from '../graph/document';
 import { createBuilderStore } from '../store/store';
-import { orderedSteps } from '../run/runState';
+import { orderedSteps, startedByRun } from '../run/runState';
 import { createRunController } from './runController';
 
 const graph: GraphDocument = {
@@ -248,5 +248,64 @@ describe('run inputs', () => {
     await runs.start({ a: '1' });
     await runs.start({ a: '2' });
     expect(createRun.mock.calls.map((c) => c[1])).toEqual(['key-1', 'key-1', 'key-2']);
+  });
+
+  it('opens a run by its id (a child run), naming it and its parent from the server', async () => {
+    const child = {
+      id: 'child', status: 'succeeded' as const, workflowName: 'Greeter', workflowId: 'w2', workflowVersion: 1,
+      trigger: 'subworkflow' as const, startedBy: null, parentRunId: 'r1', parentStepId: 'sub_1', waiting: null, logs: [],
+      error: null, createdAt: '2026-01-01T09:00:00Z', updatedAt: 'x',
+      steps: [{ id: 'set_1', nodeId: 'set_1', name: 'Greet', type: 'set', status: 'succeeded' } as Step],
+    };
+    const { store, runs, streams } = setup(fakeApi({ getRun: vi.fn(async () => child) }));
+    runs.openRun('child');
+    expect(streams.at(-1)?.runId).toBe('child');
+    await vi.waitFor(() => expect(store.getState().run?.workflowName).toBe('Greeter'));
+    const run = store.getState().run!;
+    expect(run).toMatchObject({ runId: 'child', origin: 'history', parentRunId: 'r1', parentStepId: 'sub_1', createdAt: '2026-01-01T09:00:00Z' });
+    expect(startedByRun(run)).toEqual({ runId: 'r1', stepId: 'sub_1', why: 'subworkflow' });
+  });
+
+  describe('answering a waiting approval', () => {
+    const waiting = (resumeUrl: string | null): Step =>
+      ({
+        id: 'wait_1', nodeId: 'wait_1', name: 'Approve refund', type: 'wait', status: 'waiting', resumeUrl,
+        wait: { mode: 'approval', message: 'Refund?', timeoutAt: '2026-01-02T09:00:00Z' },
+      }) as Step;
+
+    async function waitingRun(api: Api, resumeUrl: string | null = 'http://example.test/v1/resume/r1.wait_1.1.abc') {
+      const { store, runs, streams } = setup(api);
+      await runs.start();
+      streams[0]!.options.onEvent({ runId: 'r1', seq: 1, ts: 't', type: 'step', step: waiting(resumeUrl) });
+      return { store, runs };
+    }
+
+    it('posts the answer to the step’s resume URL and says the run goes on', async () => {
+      const api = fakeApi();
+      const { store, runs } = await waitingRun(api);
+      await runs.answer('wait_1', true, 'fine');
+      expect(api.resume).toHaveBeenCalledWith('http://example.test/v1/resume/r1.wait_1.1.abc', { approved: true, comment: 'fine' });
+      await runs.answer('wait_1', false);
+      expect(api.resume).toHaveBeenLastCalledWith('http://example.test/v1/resume/r1.wait_1.1.abc', { approved: false });
+      expect(store.getState().toasts.map((t) => t.text)).toContain('Approved: Approve refund goes on from “approved”');
+    });
+
+    it.each([
+      ['already_resumed', 'Approve refund was already answered: someone approved or rejected it first'],
+      ['timed_out', 'Too late: Approve refund timed out, and the run went on from “timeout”'],
+      ['not_waiting', 'Approve refund is not waiting for an answer any more'],
+    ])('says a 409 %s in words', async (code, words) => {
+      const resume = vi.fn<Api['resume']>().mockRejectedValue(new ApiError(409, code, 'Conflict'));
+      const { store, runs } = await waitingRun(fakeApi({ resume }));
+      await runs.answer('wait_1', true);
+      expect(store.getState().toasts.at(-1)).toMatchObject({ kind: 'error', text: words });
+    });
+
+    it('does nothing for a step that has no resume URL (any more)', async () => {
+      const api = fakeApi();
+      const { runs } = await waitingRun(api, null);
+      await runs.answer('wait_1', true);
+      expect(api.resume).not.toHaveBeenCalled();
+    });
   });
 });

@@ -20,6 +20,10 @@ export interface RunController {
   cancel(): Promise<void>;
   /** Replays a past (or still running) run from its first event. */
   open(summary: RunSummary): void;
+  /** Opens a run known only by its id (a subworkflow's child run, the run that started one), as `open` does. */
+  openRun(runId: string): void;
+  /** Answers the shown run's waiting approval step at its resume URL; says in a toast how it went. */
+  answer(stepId: string, approved: boolean, comment?: string): Promise<void>;
   /** Forgets the shown run (the canvas now holds another workflow): the panel empties, its toasts go. */
   clear(): void;
   dispose(): void;
@@ -237,6 +241,27 @@ export function createRunController(store: BuilderStore, api: Api, options: RunC
       follow(summary.id);
     },
 
+    openRun(runId) {
+      stream?.stop();
+      dismissRunToasts();
+      // Its name and time come with the snapshot `follow` asks for.
+      store.getState().setRun(createRunView(runId, 'history'));
+      follow(runId);
+    },
+
+    async answer(stepId, approved, comment) {
+      const run = store.getState().run;
+      const step = run?.steps.find((s) => s.id === stepId);
+      if (!run || !step?.resumeUrl) return;
+      const name = step.name || step.nodeId;
+      try {
+        await api.resume(step.resumeUrl, comment ? { approved, comment } : { approved });
+        toast('success', `${approved ? 'Approved' : 'Rejected'}: ${name} goes on from “${approved ? 'approved' : 'rejected'}”`);
+      } catch (error) {
+        toast('error', answerRefused(name, error));
+      }
+    },
+
     clear() {
       stream?.stop();
       stream = null;
@@ -251,6 +276,17 @@ export function createRunController(store: BuilderStore, api: Api, options: RunC
       stopAskingWhy();
     },
   };
+}
+
+/** Why a resume URL refused an answer, in words: its 409 codes say the step no longer waits, and why. */
+export function answerRefused(name: string, error: unknown): string {
+  if (error instanceof ApiError && error.status === 409) {
+    if (error.code === 'already_resumed') return `${name} was already answered: someone approved or rejected it first`;
+    if (error.code === 'timed_out') return `Too late: ${name} timed out, and the run went on from “timeout”`;
+    if (error.code === 'not_waiting') return `${name} is not waiting for an answer any more`;
+  }
+  if (error instanceof ApiError && error.status === 404) return `${name} can no longer be answered: its resume link is not known`;
+  return `Couldn’t answer ${name}: ${error instanceof Error ? error.message : String(error)}`;
 }
 
 /** The canvas's steps in run order, shown as queued until the server reports them. */
@@ -278,6 +314,10 @@ export function placeholderSteps(doc: GraphDocument, catalogue: Catalogue): Step
       waitUntil: null,
       skipReason: null,
       errorHandled: false,
+      items: null,
+      childRunId: null,
+      resumeUrl: null,
+      wait: null,
       placeholder: true,
     }));
 }

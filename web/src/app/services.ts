@@ -7,6 +7,7 @@ import type { Issue } from '../graph/validate';
 import type { CredentialsService } from './credentials';
 import { useEscapeLayer, type Layers } from './layers';
 import type { SessionInfo } from '../api/types';
+import type { ItemsController } from './itemsController';
 import type { RunController } from './runController';
 import { useDocument } from '../store/hooks';
 import { snapshotOf, type WorkflowsService, type WorkflowsState } from './workflows';
@@ -16,6 +17,8 @@ export interface Services {
   /** Who is signed in; the UI disables what the role may not do, and says why. */
   session: SessionInfo;
   runs: RunController;
+  /** The item picker's pages of a loop step's items. */
+  items: ItemsController;
   credentials: CredentialsService;
   workflows: WorkflowsService;
   /** The open drawers, menus and dialogs, for Escape. */

@@ -18,9 +18,12 @@ import {
 import { useCallback, useEffect, useMemo, useRef, useState, type DragEvent, type KeyboardEvent as ReactKeyboardEvent } from 'react';
 import type { StepView } from '../run/runState';
 import { useBuilder, useBuilderStore, useCatalogue } from '../store/hooks';
+import { EACH_HANDLE, LOOP_TYPE } from '../graph/loops';
 import { isTrigger } from '../graph/nodeTypes';
 import { canConnect, documentOf, refusedConnection, type FlowNode } from '../store/store';
 import '../canvas.css';
+import '../controlFlow.css';
+import { LoopGroups } from './LoopGroups';
 import { WorkflowNode } from './WorkflowNode';
 
 export const DRAG_MIME = 'application/x-automateos-node';
@@ -49,6 +52,9 @@ export function edgeRunState(
   const from = steps.get(edge.source);
   const to = steps.get(edge.target);
   if (!from) return null;
+  // A loop's body hangs off `each`, which its own handles (`done`) never name: taken once an item ran.
+  if (edge.sourceHandle === EACH_HANDLE && from.type === LOOP_TYPE && from.items)
+    return from.items.done + from.items.running.length > 0 ? 'taken' : from.status === 'succeeded' ? 'untaken' : null;
   if (from.handles !== null) {
     if (edge.sourceHandle && !from.handles.includes(edge.sourceHandle)) return 'untaken';
     if (edge.sourceHandle && from.handles.includes(edge.sourceHandle)) return 'taken';
@@ -266,6 +272,7 @@ export function Canvas() {
         aria-label="Workflow canvas"
       >
         <Background variant={BackgroundVariant.Dots} gap={20} size={1.2} color="#cbd5e1" />
+        <LoopGroups />
         <Controls position="bottom-left" showInteractive={false} aria-label="Zoom and fit view" />
         <MiniMap
           position="bottom-right"

@@ -6,6 +6,9 @@ import { formatClock, formatDuration, formatRelative, plainLogMessage, shortRunI
 import { cancelNote, isTerminal, orderedSteps, runDurationMs, waits, type RunView, type StepView } from '../run/runState';
 import { useBuilder } from '../store/hooks';
 import { Icon } from './icons';
+import { ItemsCount } from './ItemsCount';
+import { StartedByRun } from './RunLinks';
+import { ApprovalButtons } from './WaitAnswer';
 import { StatusBadge } from './WorkflowNode';
 
 const RUN_STATUS_LABEL: Record<RunStatus, string> = {
@@ -80,6 +83,7 @@ function RunSummaryLine({ run }: { run: RunView }) {
       <span className="muted small mono" title={run.runId} data-testid="run-id">
         {shortRunId(run.runId)}
       </span>
+      <StartedByRun run={run} />
       {run.origin === 'history' && !run.onCanvas && run.steps.length > 0 && (
         <span className="chip" title="This run’s steps are not the ones on the canvas">
           Different workflow
@@ -137,6 +141,7 @@ function StepList({ run }: { run: RunView }) {
                 ) : (
                   <span className="step-row__name">{step.name || step.nodeId}</span>
                 )}
+                {step.items && <ItemsCount items={step.items} testId={`step-items-${step.nodeId}`} />}
               </span>
               <span className="step-row__duration" data-testid="step-duration">
                 {step.status === 'running' ? 'running…' : step.durationMs !== null ? formatDuration(step.durationMs) : ''}
@@ -153,16 +158,25 @@ function StepList({ run }: { run: RunView }) {
 function StepNote({ step }: { step: StepView }) {
   const tries = step.attempt > 1 ? `attempt ${step.attempt}` : null;
   const note = noteOf(step);
-  if (!tries && !note) return null;
+  const asks = step.status === 'waiting' && step.wait?.mode === 'approval' && step.resumeUrl !== null;
+  if (!tries && !note && !asks) return null;
   return (
     <span className="step-row__notes">
       {tries && <span className="chip">{tries}</span>}
       {note}
+      {asks && <ApprovalButtons step={step} testPrefix={`run-${step.nodeId}-`} />}
     </span>
   );
 }
 
 function noteOf(step: StepView) {
+  if (step.status === 'waiting' && step.wait)
+    return (
+      <span className="step-row__note" title={step.wait.message || undefined}>
+        {step.wait.mode === 'approval' ? 'waiting for approval' : 'waiting for a callback'}
+        {step.wait.message ? `: ${step.wait.message}` : ''}
+      </span>
+    );
   if (step.status === 'waiting' && step.waitUntil)
     return <span className="step-row__note">waiting until {formatClock(step.waitUntil)}</span>;
   if (step.status === 'skipped' && step.skipReason) return <span className="step-row__note">{step.skipReason}</span>;

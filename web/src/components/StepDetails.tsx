@@ -2,21 +2,50 @@
 // sent (method, URL, headers as the server masked them, body) and the response (status, headers, body), the
 // error and duration, and the wait before the next try; for other steps, their output.
 
-import { useContext, useEffect, useState, type ReactNode } from 'react';
-import type { StepOutput, StepRequest } from '../api/types';
+import { useContext, useEffect, useState } from 'react';
+import type { StepOutput } from '../api/types';
 import { ServicesContext } from '../app/services';
-import { attemptsOf, prettyBody, responseOf, type Attempt, type Response } from '../run/attempts';
+import { LOOP_TYPE } from '../graph/loops';
+import { attemptsOf, type Attempt } from '../run/attempts';
 import { formatClock, formatDuration } from '../run/format';
 import type { StepView } from '../run/runState';
+import { ItemPicker } from './ItemPicker';
+import { OutputView, RequestView } from './OutputView';
+import { ChildRunLink } from './RunLinks';
+import { WaitAnswer } from './WaitAnswer';
 import { StatusBadge } from './WorkflowNode';
 
 export function StepDetails({ step, runId }: { step: StepView; runId?: string }) {
-  const kept = useKeptOutput(runId, step);
-  const attempts = attemptsOf(kept.value ? { ...step, output: kept.value.output, request: kept.value.request ?? null } : step);
+  // A loop's whole output holds every item's result (10,000 of them, perhaps): kept apart, it is fetched only when
+  // asked for; the item picker pages through the same results.
+  const [wholeLoop, setWholeLoop] = useState<string | null>(null);
+  const deferred = step.type === LOOP_TYPE && step.outputRef !== null && wholeLoop !== step.outputRef;
+  const kept = useKeptOutput(runId, step, !deferred);
+  // A loop body step's own state sums up its items (the picker shows each), and a waiting wait step has no result
+  // yet: neither has an attempt worth a card.
+  const bodyStep = step.items !== null && step.type !== LOOP_TYPE;
+  const quiet = bodyStep || (step.status === 'waiting' && step.wait !== null);
+  const attempts = quiet ? [] : attemptsOf(kept.value ? { ...step, output: kept.value.output, request: kept.value.request ?? null } : step);
   return (
     <div className="step-details" data-testid="step-details" data-status={step.status}>
       <StepSummary step={step} />
-      {step.outputRef && !kept.value && (
+      {step.childRunId && <ChildRunLink runId={step.childRunId} />}
+      {step.status === 'waiting' && step.wait && <WaitAnswer step={step} />}
+      {bodyStep && step.error && (
+        <p className="attempt__error" role="alert" data-testid="step-items-error">
+          {step.error}
+        </p>
+      )}
+      {step.items && runId && <ItemPicker runId={runId} step={step} items={step.items} />}
+      {deferred && (
+        <p className="muted small" data-testid="loop-output-deferred">
+          The loop’s output, every item’s result, is large.{' '}
+          <button type="button" className="link-button" onClick={() => setWholeLoop(step.outputRef)} data-testid="loop-output-load">
+            Load it all
+          </button>
+        </p>
+      )}
+      {step.outputRef && !deferred && !kept.value && (
         <p className="muted small" data-testid="step-output-loading" role={kept.error ? 'alert' : undefined}>
           {kept.error ?? 'Loading the output…'}
         </p>
@@ -38,10 +67,10 @@ export function StepDetails({ step, runId }: { step: StepView; runId?: string })
 
 /** A large output and request are kept apart from the run (the step has only their `outputRef`): fetched here,
  * when someone opens the step, instead of travelling with every run update. */
-function useKeptOutput(runId: string | undefined, step: StepView): { value: StepOutput | null; error: string | null } {
+function useKeptOutput(runId: string | undefined, step: StepView, wanted = true): { value: StepOutput | null; error: string | null } {
   const api = useContext(ServicesContext)?.api;
   const [state, setState] = useState<{ ref: string; value: StepOutput | null; error: string | null } | null>(null);
-  const ref = step.outputRef;
+  const ref = wanted ? step.outputRef : null;
   useEffect(() => {
     if (!api || !runId || !ref) return;
     let live = true;
@@ -65,7 +94,7 @@ function StepSummary({ step }: { step: StepView }) {
         {step.durationMs !== null && <span className="muted small">{formatDuration(step.durationMs)}</span>}
         {step.attempts.length > 1 && <span className="chip">{step.attempts.length} attempts</span>}
       </div>
-      {step.status === 'waiting' && step.waitUntil && <WaitingUntil until={step.waitUntil} />}
+      {step.status === 'waiting' && step.waitUntil && !step.wait && <WaitingUntil until={step.waitUntil} />}
       {step.status === 'skipped' && (
         <p className="step-details__note" data-testid="step-skip-reason">
           Skipped{step.skipReason ? `: ${step.skipReason}` : ''}.
@@ -101,7 +130,6 @@ function WaitingUntil({ until }: { until: string }) {
 }
 
 function AttemptCard({ attempt, total }: { attempt: Attempt; total: number }) {
-  const response = responseOf(attempt.output);
   return (
     <article className="attempt" data-testid={`attempt-${attempt.attempt}`}>
       <header className="attempt__header">
@@ -120,100 +148,8 @@ function AttemptCard({ attempt, total }: { attempt: Attempt; total: number }) {
         </p>
       )}
       {attempt.request && <RequestView request={attempt.request} last={attempt.last} />}
-      {response ? (
-        <ResponseView response={response} last={attempt.last} />
-      ) : (
-        attempt.output !== null &&
-        attempt.output !== undefined && (
-          <Section title="Output" testId="step-output">
-            <Body value={attempt.output} />
-          </Section>
-        )
-      )}
+      <OutputView output={attempt.output} last={attempt.last} />
     </article>
   );
 }
 
-function Section({ title, aside, children, testId }: { title: string; aside?: ReactNode; children: ReactNode; testId?: string }) {
-  return (
-    <section className="attempt__section" data-testid={testId}>
-      <h4 className="attempt__section-title">
-        {title}
-        {aside}
-      </h4>
-      {children}
-    </section>
-  );
-}
-
-/** Bodies are cut at 64 KiB; an earlier attempt keeps only the first 4 KiB of its own. */
-const cutNotice = (last: boolean) =>
-  last ? 'The body was cut at 64 KiB; this is its start.' : 'An earlier attempt keeps only the start of its body (4 KiB).';
-
-function RequestView({ request, last }: { request: StepRequest; last: boolean }) {
-  return (
-    <Section title="Request" testId="step-request">
-      <p className="attempt__line mono" data-testid="request-line">
-        <span className="attempt__method">{request.method}</span> <span className="attempt__url">{request.url}</span>
-      </p>
-      <Headers headers={request.headers} />
-      {request.body !== null && request.body !== undefined && request.body !== '' && <Body value={request.body} testId="request-body" />}
-      {request.truncated && <p className="attempt__cut">{cutNotice(last)}</p>}
-    </Section>
-  );
-}
-
-function ResponseView({ response, last }: { response: Response; last: boolean }) {
-  const ok = response.status >= 200 && response.status < 400;
-  return (
-    <Section
-      title="Response"
-      testId="step-response"
-      aside={
-        <span className={`http-status${ok ? '' : ' http-status--error'}`} data-testid="response-status">
-          {response.status}
-        </span>
-      }
-    >
-      <Headers headers={response.headers} />
-      {response.body === null || response.body === undefined || response.body === '' ? (
-        <p className="muted small">Empty body.</p>
-      ) : (
-        <Body value={response.body} testId="response-body" />
-      )}
-      {response.truncated && (
-        <p className="attempt__cut" data-testid="response-truncated">
-          {cutNotice(last)}
-        </p>
-      )}
-    </Section>
-  );
-}
-
-function Headers({ headers }: { headers: Record<string, unknown> }) {
-  const entries = Object.entries(headers);
-  if (entries.length === 0) return null;
-  return (
-    <details className="attempt__headers">
-      <summary>
-        {entries.length} header{entries.length === 1 ? '' : 's'}
-      </summary>
-      <dl>
-        {entries.map(([name, value]) => (
-          <div key={name} className="attempt__header-row">
-            <dt>{name}</dt>
-            <dd>{typeof value === 'string' ? value : JSON.stringify(value)}</dd>
-          </div>
-        ))}
-      </dl>
-    </details>
-  );
-}
-
-function Body({ value, testId }: { value: unknown; testId?: string }) {
-  return (
-    <pre className="code-block" data-testid={testId}>
-      {prettyBody(value)}
-    </pre>
-  );
-}

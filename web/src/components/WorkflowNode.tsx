@@ -9,6 +9,7 @@ import { hasBranches, outputHandles, summaryOf, type NodeTypeInfo } from '../gra
 import { useIssuesOf } from '../app/services';
 import { useBuilder, useCatalogue } from '../store/hooks';
 import type { FlowNode } from '../store/store';
+import { ItemsCount } from './ItemsCount';
 
 export const STATUS_LABEL: Record<StepStatus, string> = {
   queued: 'Queued',
@@ -108,6 +109,7 @@ function WorkflowNodeView({ id, type, data, selected }: NodeProps<FlowNode>) {
           {status && (
             <StatusBadge status={status} testId={`badge-${id}`} label={step?.errorHandled ? 'Failed, went on' : undefined} />
           )}
+          {step?.items && <ItemsCount items={step.items} testId={`items-${id}`} />}
           {issues.length > 0 && (
             <span className="wf-node__issues" title={issues.map((i) => i.message).join('\n')} data-testid={`issues-${id}`}>
               {issues.length === 1 ? issues[0]!.message : `${issues.length} problems`}

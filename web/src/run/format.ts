@@ -11,6 +11,30 @@ export function formatDuration(ms: number | null | undefined): string {
   return seconds === 0 ? `${minutes} min` : `${minutes} min ${seconds} s`;
 }
 
+/** How long until something far off (a wait's timeout, up to 30 days): "45 s", "12 min", "3 h 5 min", "2 d 4 h". */
+export function formatTimeLeft(ms: number): string {
+  if (!Number.isFinite(ms) || ms <= 0) return 'now';
+  const s = Math.ceil(ms / 1000);
+  if (s < 60) return `${s} s`;
+  const min = Math.floor(s / 60);
+  if (min < 60) return `${min} min`;
+  const h = Math.floor(min / 60);
+  if (h < 24) return min % 60 === 0 ? `${h} h` : `${h} h ${min % 60} min`;
+  const d = Math.floor(h / 24);
+  return h % 24 === 0 ? `${d} d` : `${d} d ${h % 24} h`;
+}
+
+/** A moment in the next days as a person reads it: "14:05", or "Tue 14:05" when it is not today. */
+export function formatMoment(iso: string, now: number = Date.now()): string {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return iso;
+  const time = date.toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' });
+  if (date.toDateString() === new Date(now).toDateString()) return time;
+  const days = Math.abs(date.getTime() - now) / 86_400_000;
+  const day = days < 6 ? date.toLocaleDateString(undefined, { weekday: 'short' }) : date.toLocaleDateString(undefined, { day: 'numeric', month: 'short' });
+  return `${day} ${time}`;
+}
+
 export function formatRelative(iso: string | null | undefined, now: number = Date.now()): string {
   if (!iso) return '';
   const then = Date.parse(iso);

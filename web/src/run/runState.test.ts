@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { RunEvent, Step } from '../api/types';
 import { formatDuration, formatRelative, plainLogMessage, shortRunId } from './format';
-import { applyEvent, applyEvents, cancelNote, createRunView, runDurationMs, statusByNode } from './runState';
+import { applyEvent, applyEvents, cancelNote, createRunView, runDurationMs, startedByRun, stepView, statusByNode } from './runState';
 
 // Cast: the wire type grows fields (e.g. `worker`) that these tests do not care about.
 const step = (status: Step['status'], extra: Partial<Step> = {}): Step =>
@@ -160,5 +160,25 @@ describe('the run as a whole', () => {
     const b = '0193f2c1a7b04e5f8a9b1c2d3e4f0011';
     expect(shortRunId(a)).not.toBe(shortRunId(b));
     expect(shortRunId(a)).toBe('…3e4f5a6b');
+  });
+});
+
+describe('which run started a run', () => {
+  it('is none for a run started by a person, an API call or a trigger', () => {
+    expect(startedByRun({ ...createRunView('r1', 'history'), trigger: 'manual' })).toBeNull();
+  });
+
+  it('is the parent run and step of a subworkflow’s child run, or of a loop’s item', () => {
+    const child = { ...createRunView('c1', 'history'), trigger: 'subworkflow' as const, parentRunId: 'p1', parentStepId: 'sub_1' };
+    expect(startedByRun(child)).toEqual({ runId: 'p1', stepId: 'sub_1', why: 'subworkflow' });
+    expect(startedByRun({ ...child, trigger: 'loop' })).toEqual({ runId: 'p1', stepId: 'sub_1', why: 'loop' });
+  });
+
+  it('is the failed run an error workflow’s run names in its payload', () => {
+    const start = stepView({ id: 'start', nodeId: 'start', name: 'Start', type: 'start', status: 'succeeded',
+      output: { payload: { failedRun: { id: 'f1', failedStepId: 'http_1', error: 'boom' } } } } as Step);
+    const run = { ...createRunView('e1', 'history'), trigger: 'error' as const, steps: [start] };
+    expect(startedByRun(run)).toEqual({ runId: 'f1', stepId: 'http_1', why: 'error' });
+    expect(startedByRun({ ...run, steps: [] })).toBeNull();
   });
 });

@@ -3,14 +3,17 @@
 
 import {
   TERMINAL_RUN_STATUSES,
+  type ItemProgress,
   type LogEntry,
   type Run,
   type RunEvent,
   type RunStatus,
+  type RunTrigger,
   type Step,
   type StepAttempt,
   type StepRequest,
   type StepStatus,
+  type WaitState,
 } from '../api/types';
 
 export type RunOrigin = 'canvas' | 'history';
@@ -42,6 +45,14 @@ export interface StepView {
   skipReason: string | null;
   /** Failed with onError continue: the run went on. */
   errorHandled: boolean;
+  /** A loop, or a step of a loop's body: how many items it has finished, and how they went. */
+  items: ItemProgress | null;
+  /** A subworkflow step: the run it started. */
+  childRunId: string | null;
+  /** A waiting wait step: where it is answered (a path, or an absolute URL). */
+  resumeUrl: string | null;
+  /** A waiting wait step: what it asks and until when. */
+  wait: WaitState | null;
   /** Seeded from the canvas before the server reported the step. */
   placeholder?: boolean;
 }
@@ -76,6 +87,11 @@ export interface RunView {
    * counts retry waits and delays that no step's own duration does. */
   startedAt: string | null;
   finishedAt: string | null;
+  /** How the run began (GET /v1/runs/{id}); null until known. */
+  trigger: RunTrigger | null;
+  /** A child run (a subworkflow's, a loop item's): the run and step that started it. */
+  parentRunId: string | null;
+  parentStepId: string | null;
 }
 
 export function createRunView(
@@ -101,6 +117,9 @@ export function createRunView(
     waiting: null,
     startedAt: null,
     finishedAt: null,
+    trigger: null,
+    parentRunId: null,
+    parentStepId: null,
   };
 }
 
@@ -176,6 +195,10 @@ export function stepView(step: Step): StepView {
     waitUntil: step.waitUntil ?? null,
     skipReason: step.skipReason ?? null,
     errorHandled: step.errorHandled ?? false,
+    items: step.items ?? null,
+    childRunId: step.childRunId ?? null,
+    resumeUrl: step.resumeUrl ?? null,
+    wait: step.wait ?? null,
   };
 }
 
@@ -212,8 +235,44 @@ export function withSnapshot(run: RunView, snapshot: Run): RunView {
     steps,
     order: snapshot.steps.map((s) => s.id),
     workflowName: run.workflowName || snapshot.workflowName,
+    createdAt: run.createdAt ?? snapshot.createdAt,
     waiting: snapshot.waiting ?? null,
+    trigger: snapshot.trigger ?? null,
+    parentRunId: snapshot.parentRunId ?? null,
+    parentStepId: snapshot.parentStepId ?? null,
   };
+}
+
+/** What started a run, when another run did: a subworkflow step, a loop (one item), or a failure (an error
+ * workflow's run, which names the failed run in its payload, `payload.failedRun`, rather than as its parent). */
+export interface RunParent {
+  runId: string;
+  stepId: string | null;
+  why: 'subworkflow' | 'loop' | 'error';
+}
+
+export function startedByRun(run: RunView): RunParent | null {
+  if (run.parentRunId) {
+    return { runId: run.parentRunId, stepId: run.parentStepId, why: run.trigger === 'loop' ? 'loop' : run.trigger === 'error' ? 'error' : 'subworkflow' };
+  }
+  if (run.trigger !== 'error') return null;
+  // The trigger's output is the run's inputs: `{payload: {failedRun: {id, failedStepId…}}}`.
+  for (const step of run.steps) {
+    const failed = failedRunOf(step.output);
+    if (failed) return { runId: failed.id, stepId: failed.stepId, why: 'error' };
+  }
+  return null;
+}
+
+function failedRunOf(output: unknown): { id: string; stepId: string | null } | null {
+  const payload = isObject(output) ? output.payload : undefined;
+  const failed = isObject(payload) ? payload.failedRun : undefined;
+  if (!isObject(failed) || typeof failed.id !== 'string') return null;
+  return { id: failed.id, stepId: typeof failed.failedStepId === 'string' ? failed.failedStepId : null };
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** The run's steps in graph order: the server's when known, else as they were seeded or reported. */

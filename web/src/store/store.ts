@@ -14,12 +14,13 @@ import { createStore, type StoreApi } from 'zustand/vanilla';
 import { reachableFrom } from '../graph/algorithms';
 import { docEdge, isPlainObject, nextId, normaliseDocument, type DocMeta, type GraphDocument, type NodeData, type NodeKind } from '../graph/document';
 import { defaultConfig, emptyDocument, hasBranches, isTrigger, outputHandles, type Catalogue } from '../graph/nodeTypes';
+import { freeSpot } from '../graph/placement';
 import { withValueAt } from '../graph/settings';
 import { isRunInput } from '../graph/variables';
 import { mergeIssues, validateGraph, type DraftErrors, type Issue } from '../graph/validate';
 import type { Credential } from '../api/types';
-import type { RunView } from '../run/runState';
 import { emptyHistory, record, redo, undo, type History } from './history';
+import { createRunSlice, type RunSlice } from './runSlice';
 
 export type FlowNode = Node<NodeData, NodeKind>;
 export type FlowEdge = Edge;
@@ -42,7 +43,7 @@ export interface CredentialList {
 export type ServerCheck = 'pending' | 'ok' | 'invalid' | 'unavailable';
 export type InspectorTab = 'config' | 'run';
 
-export interface BuilderState extends History {
+export interface BuilderState extends History, RunSlice {
   /** The node types the server declares; fixed for the store's life. */
   catalogue: Catalogue;
   nodes: FlowNode[];
@@ -57,9 +58,6 @@ export interface BuilderState extends History {
   serverCheck: ServerCheck;
   /** Which face of a selected step the inspector shows: its form, or what happened in the last run. */
   inspectorTab: InspectorTab;
-  run: RunView | null;
-  /** A run request is in flight; the Run button stays disabled so a double-click starts one run. */
-  runPosting: boolean;
   toasts: Toast[];
   historyOpen: boolean;
   runPanelOpen: boolean;
@@ -104,9 +102,6 @@ export interface BuilderState extends History {
   setServerCheck: (check: ServerCheck) => void;
   setRunInputs: (inputs: string[]) => void;
   setInspectorTab: (tab: InspectorTab) => void;
-  setRun: (run: RunView | null) => void;
-  setRunPosting: (posting: boolean) => void;
-  updateRun: (runId: string, update: (run: RunView) => RunView) => void;
   pushToast: (kind: ToastKind, text: string) => number;
   dismissToast: (id: number) => void;
   setHistoryOpen: (open: boolean) => void;
@@ -130,7 +125,6 @@ export interface StoreOptions {
 /** Consecutive edits of the same field closer than this become one undo step. */
 export const COALESCE_MS = 1000;
 const SPACING_X = 280;
-const SPACING_Y = 140;
 
 export function documentOf(state: Pick<BuilderState, 'nodes' | 'edges' | 'meta'>): GraphDocument {
   return normaliseDocument(state);
@@ -263,8 +257,7 @@ export function createBuilderStore(options: StoreOptions): BuilderStore {
       serverIssues: [],
       serverCheck: 'pending',
       inspectorTab: 'config',
-      run: null,
-      runPosting: false,
+      ...createRunSlice(set, get),
       toasts: [],
       historyOpen: false,
       runPanelOpen: false,
@@ -335,12 +328,7 @@ export function createBuilderStore(options: StoreOptions): BuilderStore {
         const id = isTrigger(info) && !ids.includes(info.ui.idPrefix) ? info.ui.idPrefix : nextId(info.ui.idPrefix, ids);
         const anchor =
           (opts.connectFrom ? state.nodes.find((n) => n.id === opts.connectFrom) : undefined) ?? state.nodes.at(-1);
-        let position = opts.position ?? (anchor ? { x: anchor.position.x + SPACING_X, y: anchor.position.y } : { x: 0, y: 0 });
-        if (!opts.position) {
-          const overlaps = (p: { x: number; y: number }) =>
-            state.nodes.some((n) => Math.abs(n.position.x - p.x) < 200 && Math.abs(n.position.y - p.y) < 80);
-          while (overlaps(position)) position = { x: position.x, y: position.y + SPACING_Y };
-        }
+        const position = opts.position ?? (anchor ? { x: anchor.position.x + SPACING_X, y: anchor.position.y } : { x: 0, y: 0 });
         const hasConfig = Object.keys(info.ui.fields).length > 0 || Object.keys(info.ui.defaults).length > 0;
         const data: NodeData = hasConfig
           ? { label: uniqueLabel(info.ui.defaultLabel, state.nodes), config: defaultConfig(info) }
@@ -354,6 +342,16 @@ export function createBuilderStore(options: StoreOptions): BuilderStore {
           const edge: FlowEdge = { id: edgeId(opts.connectFrom, handle, id, edges.map((e) => e.id)), source: opts.connectFrom, target: id };
           if (handle !== undefined) edge.sourceHandle = handle;
           edges = [...edges, edge];
+        }
+        if (!opts.position) {
+          // Clear of the steps there (as tall as they are drawn) and of loop bodies it does not join.
+          const sizes = new Map(nodes.map((n) => [n.id, n.measured]));
+          const sizeOf = (nodeId: string) => {
+            const size = sizes.get(nodeId);
+            return size?.width && size.height ? { width: size.width, height: size.height } : undefined;
+          };
+          const place = freeSpot({ nodes, edges }, id, position, sizeOf);
+          if (place.y !== position.y) node.position = place;
         }
         commit({ nodes, edges });
         return id;
@@ -491,15 +489,6 @@ export function createBuilderStore(options: StoreOptions): BuilderStore {
       setServerIssues: (serverIssues) => set({ serverIssues }),
       setServerCheck: (serverCheck) => set(get().serverCheck === serverCheck ? {} : { serverCheck }),
       setInspectorTab: (inspectorTab) => set({ inspectorTab }),
-
-      // A new run turns the inspector to what happened; picking Configure again sticks until the next run.
-      setRun: (run) =>
-        set({ run, runPanelOpen: run ? true : get().runPanelOpen, inspectorTab: run && run.runId !== get().run?.runId ? 'run' : get().inspectorTab }),
-
-      setRunPosting: (runPosting) => set({ runPosting }),
-
-      updateRun: (runId, update) =>
-        set((s) => (s.run && s.run.runId === runId ? { run: update(s.run) } : {})),
 
       pushToast: (kind, text) => {
         toastCounter += 1;

@@ -1,0 +1,14 @@
+// A loop's progress through its items, or a body step's across them: "37 / 100 items", and how many failed in red.
+
+import type { ItemProgress } from '../api/types';
+import { progressText } from '../run/progress';
+
+export function ItemsCount({ items, testId }: { items: ItemProgress; testId?: string }) {
+  const { text, failed, title } = progressText(items);
+  return (
+    <span className="items-count" title={title} data-testid={testId} data-done={items.done} data-total={items.total}>
+      <span className="items-count__done">{text}</span>
+      {failed && <span className="items-count__failed" data-testid={testId ? `${testId}-failed` : undefined}>{failed}</span>}
+    </span>
+  );
+}
