@@ -32,7 +32,7 @@ class WaitUntilConfig(Contract):
 WAIT_UNTIL = NodeType(
     type="wait_until", kind="logic", title="Wait until", description="Wait until a given time, then go on",
     config=WaitUntilConfig, completes="timer", templated={"until": "text"}, order=53,
-    ui=NodeUi(glyph="⏰", accent="#64748b", defaultLabel="Wait until", summary="{until}", idPrefix="until",
+    ui=NodeUi(glyph="◴", accent="#64748b", defaultLabel="Wait until", summary="{until}", idPrefix="until",
               defaults={"until": ""}, outputFields={"resumedAt": "when it went on"},
               fields={"until": FieldUi(widget="text", label="Until", templated=True,
                                        placeholder="{{ payload.sendAt }}", help="An ISO 8601 time, with its zone.")}),
