@@ -34,8 +34,20 @@ MAX_LOGS_PER_RUN = 500
 
 
 def human_duration(ms: float) -> str:
-    """312 ms, 1.4 s: how durations read in logs and on the command line."""
-    return f"{ms:.0f} ms" if ms < 1000 else f"{ms / 1000:.1f} s"
+    """312 ms, 1.4 s, 5 min, 2 h 30 min, 3 d: how durations read in logs and on the command line."""
+    if ms < 1000:
+        return f"{ms:.0f} ms"
+    seconds = ms / 1000
+    if seconds < 120:
+        return f"{seconds:.1f} s"
+    minutes = round(seconds / 60)
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 48:
+        return f"{hours} h" + (f" {minutes} min" if minutes else "")
+    days, hours = divmod(hours, 24)
+    return f"{days} d" + (f" {hours} h" if hours else "")
 
 
 def new_run_id() -> str:

@@ -227,6 +227,7 @@ async def test_picking_an_item_of_a_body_step_shows_its_output_a_page_at_a_time(
     await load_graph(page, order_loop_graph(mock_http))
     await run_and_finish(page)
     await expect(page.get_by_test_id("items-http_2")).to_have_text("5 / 5 items")
+    await expect(page.get_by_test_id("items-http_2-skipped")).to_have_text(f"{len(ORDERS) - len(BIG)} skipped")
 
     details = await open_step(page, "http_2")
     picker = details.get_by_test_id("item-picker")

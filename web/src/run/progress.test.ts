@@ -15,6 +15,8 @@ describe('item progress', () => {
   it('names failures only when there are some', () => {
     expect(progressText(progress({ done: 3, succeeded: 3 })).failed).toBeNull();
     expect(progressText(progress({ done: 5, succeeded: 3, failed: 2 })).failed).toBe('2 failed');
+    expect(progressText(progress({ done: 5, succeeded: 2, skipped: 3 })).skipped).toBe('3 skipped');
+    expect(progressText(progress({ done: 5, succeeded: 5 })).skipped).toBeNull();
   });
 
   it('spells out every count in its title', () => {

@@ -9,6 +9,8 @@ export interface ProgressText {
   text: string;
   /** `2 failed` when any did (shown in red), else null. */
   failed: string | null;
+  /** A body step: `3 skipped` when it was not reached in some items (a branch not taken), else null. */
+  skipped: string | null;
   /** Every count, for a tooltip. */
   title: string;
 }
@@ -22,6 +24,7 @@ export function progressText(items: ItemProgress): ProgressText {
   return {
     text: `${count.format(done)} / ${count.format(total)} ${total === 1 ? 'item' : 'items'}`,
     failed: failed > 0 ? `${count.format(failed)} failed` : null,
+    skipped: skipped > 0 ? `${count.format(skipped)} skipped` : null,
     title: parts.join(', '),
   };
 }
