@@ -36,7 +36,7 @@ WAIT = REGISTRY.register(NodeType(
         "webhook": [Handle(id="received", label="received"), _TIMEOUT],
     }),
     ui=NodeUi(
-        glyph="⧗", accent="#b45309", defaultLabel="Wait", summary="{resume}", idPrefix="wait",
+        glyph="◐", accent="#b45309", defaultLabel="Wait", summary="{resume}", idPrefix="wait",
         defaults={"resume": "approval", "timeoutSeconds": DEFAULT_WAIT_S, "message": ""},
         outputFields={"approved": "approval: true or false", "comment": "approval: the approver's comment",
                       "body": "webhook: the JSON posted", "query": "webhook: the query string",
