@@ -17,7 +17,8 @@ from schemas import RUN_ID_PATTERN, TERMINAL_RUN_STATUSES, RunStatusEvent, StepE
 
 from .app_state import public_base
 from .request_id import run_id as run_id_context
-from .resume import with_absolute_resume_url
+from .auth import principal_of
+from .resume import may_see_resume_urls, with_resume_url
 
 log = logging.getLogger(__name__)
 
@@ -150,6 +151,8 @@ async def close_soon(websocket: WebSocket, code: int, reason: str) -> None:
 async def _stream(websocket: WebSocket, bus: Bus, follow: RunFollow, after: int, known: bool) -> None:
     run_id = follow.run_id
     base = public_base(websocket)
+    sees_resume_urls = may_see_resume_urls(principal_of(websocket).role)
+    seed: str | None = None
     sequencer = EventSequencer(after)
     give_up_at = None if known else time.monotonic() + UNKNOWN_RUN_PATIENCE_S
     last_heard = time.monotonic()
@@ -168,17 +171,20 @@ async def _stream(websocket: WebSocket, bus: Bus, follow: RunFollow, after: int,
             if await _ended_silently(websocket, bus, run_id, sequencer):
                 return
         for ready in sequencer.push(event, time.monotonic()):
-            await websocket.send_text(_as_sent(ready, base).model_dump_json())
+            if seed is None and sees_resume_urls and isinstance(ready, StepEvent) and ready.step.wait is not None:
+                stored = await bus.runs.peek(run_id)  # the record as created holds the seed: read once
+                seed = stored.seed if stored is not None else None
+            await websocket.send_text(_as_sent(ready, base, seed).model_dump_json())
             if is_terminal(ready):
                 await websocket.close(CLOSE_NORMAL)
                 return
 
 
-def _as_sent(event: RunEventModel, base: str) -> RunEventModel:
-    """The event as a client sees it: a waiting step's resume URL absolute, as in GET /v1/runs/{id}. A copy: the
-    event is shared with every other follower of the run."""
-    if isinstance(event, StepEvent) and event.step.resumeUrl is not None:
-        return event.model_copy(update={"step": with_absolute_resume_url(event.step, base)})
+def _as_sent(event: RunEventModel, base: str, seed: str | None) -> RunEventModel:
+    """The event as a client sees it: a waiting wait step with its resume URL for editors and admins (`seed`), as in
+    GET /v1/runs/{id}. A copy: the event is shared with every other follower of the run."""
+    if isinstance(event, StepEvent) and (event.step.wait is not None or event.step.resumeUrl is not None):
+        return event.model_copy(update={"step": with_resume_url(event.step, event.runId, seed, base)})
     return event
 
 

@@ -25,10 +25,13 @@ from schemas import FieldIssue, ResumeRequested, RunRecord, StepState, issues_fr
 from schemas.api import ResumeAccepted, ResumeApproval
 from schemas.limits import MAX_VALUE_DEPTH, too_deep
 from schemas.masking import mask_headers
-from schemas.resume import ResumeToken, parse_resume_token, token_matches
+from bus import BusUnavailable
+from schemas.auth import ROLE_RANK, AuditEntry
+from schemas.resume import ResumeToken, parse_resume_token, resume_path, token_matches
 
 from . import resume_page
 from .app_state import bus_of
+from .auth import principal_name
 from .errors import ApiException, json_response, parse_body, read_body
 from .payloads import form_fields, is_json, media_type, payload_body
 from .request_id import run_id as run_id_context
@@ -83,7 +86,7 @@ async def _wait_of(request: Request) -> _Wait:
 def _no_longer_waiting(wait: _Wait) -> ApiException | None:
     """Why this answer comes too late (None: the step waits for it)."""
     step, record = wait.step, wait.record
-    if step.status == "waiting" and step.attempt == wait.token.attempt and step.resumeUrl is not None:
+    if step.status == "waiting" and step.attempt == wait.token.attempt and step.wait is not None:
         return None
     if step.status == "succeeded" and step.attempt == wait.token.attempt:
         if step.handles == ["timeout"]:
@@ -167,9 +170,24 @@ async def _resume(request: Request, page: bool) -> Response:
     if ack.duplicate:
         raise ApiException(409, "already_resumed", "this step was answered already (a moment ago)")
     log.info("step %s of run %s resumed: %s", wait.step.id, wait.record.id, handle)
+    await _audit(request, wait, handle)
     if page:
         return resume_page.thanks(wait.question(), handle == "approved")
     return json_response(ResumeAccepted(runId=wait.record.id, stepId=wait.step.id), headers=CORS)
+
+
+async def _audit(request: Request, wait: _Wait, handle: str) -> None:
+    """Who answered is in the audit log: the URL needs no sign-in, so the answer is recorded with where it came from
+    and, when the request carried a session or token anyway, whose it was."""
+    client = request.client.host if request.client is not None else None
+    entry = AuditEntry(actor=principal_name(request) or "resume URL", action="run.resume",
+                       target=wait.record.workflowId or wait.record.workflowName,
+                       version=wait.record.workflowVersion,
+                       detail={"runId": wait.record.id, "stepId": wait.step.id, "answer": handle, "from": client})
+    try:
+        await bus_of(request).audit(entry)
+    except BusUnavailable as error:
+        log.error("audit entry lost (%s): %s", error, entry.model_dump_json())
 
 
 def _webhook_answer(request: Request, raw: bytes) -> tuple[dict[str, Any], str]:
@@ -216,8 +234,17 @@ def _approval_from_form(fields: dict[str, str | list[str]]) -> ResumeApproval:
         raise ApiException(422, "validation_error", "the answer is invalid", issues_from_validation(error)) from None
 
 
-def with_absolute_resume_url(step: StepState, base: str) -> StepState:
-    """The step as a client sees it: its resume URL (stored as a path) under the gateway's public address."""
-    if step.resumeUrl is None or not step.resumeUrl.startswith("/"):
-        return step
-    return step.model_copy(update={"resumeUrl": base + step.resumeUrl})
+def may_see_resume_urls(role: str) -> bool:
+    """Whoever holds a resume URL can answer the step, so only those who may change workflows see it: a runner
+    who started a run that waits for someone's approval cannot approve it himself."""
+    return ROLE_RANK.get(role, -1) >= ROLE_RANK["editor"]
+
+
+def with_resume_url(step: StepState, run_id: str, seed: str | None, base: str) -> StepState:
+    """The step as a client sees it: a waiting wait step with its resume URL, derived from the run's seed (None:
+    the client may not see it). A copy when it changes: the step may be shared with other followers."""
+    if seed and step.status == "waiting" and step.wait is not None:
+        return step.model_copy(update={"resumeUrl": base + resume_path(seed, run_id, step.id, max(step.attempt, 1))})
+    if step.resumeUrl is not None:
+        return step.model_copy(update={"resumeUrl": None})
+    return step

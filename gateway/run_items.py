@@ -101,7 +101,8 @@ class _Items:
 
     async def _from_result(self, index: int, result: ItemResult) -> StepItem:
         if self.whole_item:
-            return StepItem(index=index, status=result.status, output=result.output, error=result.error,
+            output = result.output if result.outputRef is None else await self._stored(result.outputRef)
+            return StepItem(index=index, status=result.status, output=output, error=result.error,
                             durationMs=result.durationMs, runId=result.runId)
         step = result.steps.get(self.step_id)
         if step is None:

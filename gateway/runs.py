@@ -41,10 +41,10 @@ from schemas import (
 
 from . import workflows
 from .app_state import bus_of, public_base
-from .auth import principal_name, require, via_session
+from .auth import principal_name, principal_of, require, via_session
 from .errors import ApiException, json_response, parse_body, read_body
 from .request_id import run_id as run_id_context
-from .resume import with_absolute_resume_url
+from .resume import may_see_resume_urls, with_resume_url
 
 log = logging.getLogger(__name__)
 
@@ -172,9 +172,11 @@ async def existing_run(request: Request) -> RunRecord:
 
 
 async def get_run(request: Request) -> Response:
-    view = (await existing_run(request)).view()
+    record = await existing_run(request)
+    view = record.view()
+    seed = record.seed if may_see_resume_urls(principal_of(request).role) else None
     base = public_base(request)
-    view.steps = [with_absolute_resume_url(step, base) for step in view.steps]
+    view.steps = [with_resume_url(step, record.id, seed, base) for step in view.steps]
     return json_response(view)
 
 

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+import nats.errors
 import pydantic_core
 
 from bus import Bus, TooLarge
@@ -36,6 +37,8 @@ Followup = tuple[str, Callable[[RunRecord], Transition]]
 INLINE_OUTPUT_BYTES = 8 * 1024
 # Inputs bigger than this are stored once for a loop's items rather than copied into each item's run.
 INLINE_INPUTS_BYTES = 4 * 1024
+# A loop's gathered results above this (as JSON) keep each item's status but not its output (the bus carries 8 MiB).
+GATHERED_OUTPUT_BYTES = 4 * 2**20
 # Items' results read at once while gathering a loop's output.
 _GATHER_AT_ONCE = 256
 _CACHED_LOOPS = 32
@@ -165,17 +168,28 @@ class ChildRuns:
             return None
         steps = {s.id: s for s in record.steps if record.dag.step(s.id).completes != "trigger"}
         output = await self._terminal_output(record)
+        # A large output is kept apart, so what the parent's change and a loop's gathered results carry stays small
+        # whatever each item or child returned.
+        kept_apart = None
+        if len(pydantic_core.to_json(output)) > INLINE_OUTPUT_BYTES:
+            kept_apart = f"{record.parentRunId}.{record.parentStepId}.out.{record.id}"
+            # An item's result is its output; a subworkflow step's, the child's id and status with it.
+            stored = output if record.itemIndex is not None else \
+                {"runId": record.id, "status": record.status, "output": output}
+            await self.bus.step_outputs.put(kept_apart, stored, None)
         if record.itemIndex is not None:
             result = ItemResult(
-                index=record.itemIndex, runId=record.id, status=record.status, output=output, error=record.error,
+                index=record.itemIndex, runId=record.id, status=record.status,
+                output=None if kept_apart else output, outputRef=kept_apart, error=record.error,
                 durationMs=record.summary().durationMs,
                 steps={s.id: ItemStep(status=s.status, output=s.output, outputRef=s.outputRef, error=s.error,
                                       durationMs=s.durationMs) for s in steps.values()},
             )
             await self.bus.step_outputs.put(item_ref(record.parentRunId, record.parentStepId, record.itemIndex),
                                             result.model_dump(mode="json"), None)
-        outcome = state.ChildOutcome(run_id=record.id, index=record.itemIndex, status=record.status, output=output,
-                                     error=record.error, steps={s.id: s.status for s in steps.values()})
+        outcome = state.ChildOutcome(run_id=record.id, index=record.itemIndex, status=record.status,
+                                     output=None if kept_apart else output, output_ref=kept_apart, error=record.error,
+                                     steps={s.id: s.status for s in steps.values()})
         step_id = record.parentStepId
         return record.parentRunId, lambda parent: state.child_finished(parent, step_id, outcome, _now())
 
@@ -207,14 +221,28 @@ class ChildRuns:
                     continue
                 item = ItemResult.model_validate(entry.output)
                 results.append({"index": index, "status": item.status, "output": item.output,
+                                **({"outputRef": item.outputRef} if item.outputRef else {}),
                                 **({"error": item.error} if item.error else {})})
         succeeded = sum(1 for r in results if r["status"] == "succeeded")
-        output = {"count": total, "succeeded": succeeded, "failed": total - succeeded, "results": results}
+        output: dict[str, Any] = {"count": total, "succeeded": succeeded, "failed": total - succeeded, "results": results}
+        size = len(pydantic_core.to_json(output))
+        if size > GATHERED_OUTPUT_BYTES:
+            # Too much to hand the next steps in one piece: the statuses stay, the outputs are read item by item.
+            for result in results:
+                result.pop("output", None)
+            output["outputsOmitted"] = (f"the items' outputs come to {size / 2**20:.1f} MiB, more than a step's output "
+                                        f"may hold ({GATHERED_OUTPUT_BYTES // 2**20} MiB): read them through GET "
+                                        f"/v1/runs/{record.id}/steps/{loop_id}/items, or end the body with a Set step "
+                                        "that keeps only what the steps after the loop need")
         ref = None
-        if len(pydantic_core.to_json(output)) > INLINE_OUTPUT_BYTES:
-            ref = loop_output_ref(record.id, loop_id)
-            await self.bus.step_outputs.put(ref, output, None)
-        gathered = state.Collected(output=None if ref else output, output_ref=ref)
+        try:
+            if len(pydantic_core.to_json(output)) > INLINE_OUTPUT_BYTES:
+                ref = loop_output_ref(record.id, loop_id)
+                await self.bus.step_outputs.put(ref, output, None)
+            gathered = state.Collected(output=None if ref else output, output_ref=ref)
+        except (TooLarge, nats.errors.MaxPayloadError) as error:
+            gathered = state.Collected(output=None, output_ref=None, error=f"the loop's results could not be stored "
+                                       f"({error}): end the body with a Set step that keeps only what is needed")
         return record.id, lambda current: state.collected(current, loop_id, gathered, _now())
 
     # -- error workflows -------------------------------------------------------------------------------------------
@@ -222,8 +250,11 @@ class ChildRuns:
     async def error_workflow(self, record: RunRecord) -> Followup | None:
         """A failed run of a saved workflow that names an error workflow starts one run of it: its id is derived
         from the failed run's, so a second try (the orchestrator killed right after the failure) finds the first."""
-        if record.status != "failed" or record.trigger in ("error", "loop") or record.workflowId is None \
-                or record.workflowVersion is None:
+        # Not for a run started by a failure, a loop's item or a subworkflow's child (its parent's step fails, and
+        # the parent's failure is the one reported): otherwise an error workflow that runs the failing workflow again
+        # would start error runs without end.
+        if record.status != "failed" or record.trigger in ("error", "loop", "subworkflow") \
+                or record.workflowId is None or record.workflowVersion is None:
             return None
         failed_version = await self.bus.workflows.version(record.workflowId, record.workflowVersion)
         handler_id = failed_version.errorWorkflowId if failed_version is not None else None
@@ -242,8 +273,16 @@ class ChildRuns:
         except (_NotStarted, WorkflowInvalid) as why:
             log.error("run %s failed, and its error workflow %s cannot run: %s", record.id, handler_id, why)
             return None
+        depth, limit = record.depth + 1, self.bus.settings.max_subworkflow_depth
+        if depth > limit:
+            log.error("run %s failed, and its error workflow %s is not started: it would be %d runs deep, more than "
+                      "AUTOMATEOS_MAX_SUBWORKFLOW_DEPTH (%d)", record.id, handler_id, depth, limit)
+            return None
+        # Counted as one level deeper than the failed run, so error workflows and subworkflows calling each other
+        # stop at the depth limit however they alternate; attributed to whoever started the failed run.
         error_run = RunRecord.new(run_id, dag, {"payload": {"failedRun": mask_fields(failed_run)}}, trigger="error",
-                                  workflow_id=handler_id, workflow_version=saved.version)
+                                  started_by=record.startedBy, workflow_id=handler_id, workflow_version=saved.version,
+                                  depth=depth, chain=[*record.chain, record.workflowName])
         if await self.bus.runs.create(error_run):
             log.info("run %s failed: started its error workflow %s as run %s", record.id, handler_id, run_id)
         return run_id, lambda current: state.start(current, _now())

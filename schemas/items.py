@@ -31,6 +31,7 @@ class ItemResult(Contract):
     runId: str = Field(description="the item's run")
     status: RunStatus
     output: Any = Field(default=None, description="its body's terminal step's output (by step id when several)")
+    outputRef: str | None = Field(default=None, description="the output is large and stored apart under this reference")
     error: str | None = None
     durationMs: float | None = None
     steps: dict[str, ItemStep] = Field(default_factory=dict)

@@ -31,6 +31,10 @@ def resume_token(seed: str, run_id: str, step_id: str, attempt: int) -> str:
     return f"{run_id}.{step_id}.{attempt}.{_mac(seed, run_id, step_id, attempt)}"
 
 
+def resume_path(seed: str, run_id: str, step_id: str, attempt: int) -> str:
+    return RESUME_PATH + resume_token(seed, run_id, step_id, attempt)
+
+
 def parse_resume_token(token: str) -> ResumeToken | None:
     match = _TOKEN.match(token)
     if match is None:

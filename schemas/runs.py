@@ -142,8 +142,9 @@ class StepState(Contract):
                         "orchestrator's part has begun")
     items: ItemProgress | None = Field(default=None, description="a loop, or a step of a loop's body: item progress")
     childRunId: str | None = Field(default=None, description="a subworkflow step: the child run")
-    resumeUrl: str | None = Field(default=None, description="a waiting wait step: where to resume it (no sign-in "
-                                  "needed; the token is the secret)")
+    resumeUrl: str | None = Field(default=None, description="a waiting wait step, shown to editors and admins: where "
+                                  "to resume it (no sign-in needed; the token is the secret). Never stored: the "
+                                  "gateway derives it")
     wait: WaitState | None = None
 
 

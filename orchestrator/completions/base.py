@@ -24,6 +24,7 @@ class ChildOutcome:
     index: int | None  # a loop's item
     status: RunStatus
     output: Any = None
+    output_ref: str | None = None  # a large output, stored apart
     error: str | None = None
     steps: dict[str, str] | None = None  # an item run: each body step's status
 
@@ -35,6 +36,7 @@ class Collected:
 
     output: Any
     output_ref: str | None
+    error: str | None = None  # they could not be gathered: the step fails, saying why
 
 
 class StepHandler:

@@ -82,6 +82,10 @@ class Loop(StepHandler):
         step = change.record.step(step_id)
         if step.status != "running" or step.items is None or step.items.done < step.items.total:
             return
+        if collected.error is not None:
+            self._end_body(change, step_id, handled=False)
+            change.fail_attempt(step_id, collected.error)
+            return
         self._end_body(change, step_id, handled=True)
         items = step.items
         change.succeed(step_id, collected.output, ["done"], output_ref=collected.output_ref,

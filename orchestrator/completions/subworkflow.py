@@ -40,6 +40,10 @@ class Subworkflow(StepHandler):
         if step.status != "running" or outcome.run_id != step.childRunId:
             return  # a child of an earlier attempt, or one nobody waits for
         if outcome.status == "succeeded":
+            if outcome.output_ref is not None:
+                # Its output is large and stored apart: the step's output is that too (the worker reads it).
+                change.succeed(step_id, None, output_ref=outcome.output_ref)
+                return
             change.succeed(step_id, {"runId": outcome.run_id, "status": outcome.status, "output": outcome.output})
             return
         change.fail_attempt(step_id, f"run {outcome.run_id} {outcome.status}: {outcome.error or 'no reason given'}",

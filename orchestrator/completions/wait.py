@@ -1,6 +1,7 @@
 """wait: the step waits for its resume URL to be called (an approval, or any callback), or for its timeout.
 
-While it waits it carries its resume URL, made from a token only this run's record can produce (schemas/resume.py).
+Its resume URL is made from a token only this run's record can produce (schemas/resume.py), by the gateway, for
+editors and admins: it is never part of the run's state or events.
 The gateway checks the token and publishes `runs.resume`; the step then succeeds with what was sent and takes the
 output it names. The timeout is a timer like a delay's: the first of the two to arrive wins, the other is stale."""
 
@@ -10,7 +11,6 @@ from datetime import timedelta
 from typing import Any, Literal
 
 from schemas import ResumeRequested, RunRecord, TimerDue
-from schemas.resume import RESUME_PATH, resume_token
 from schemas.runs import WaitState, human_duration
 
 from ..change import Change, Transition, timer_for
@@ -27,7 +27,8 @@ class Wait(StepHandler):
         step.attempt = max(step.attempt, 1)
         step.output = None
         step.wait = WaitState(mode=mode, message=str(config.get("message") or ""), timeoutAt=until)
-        step.resumeUrl = RESUME_PATH + resume_token(change.record.seed, change.record.id, step_id, step.attempt)
+        # The resume URL is not stored in the run's state: its events reach every viewer of the run (and the
+        # integrations account). The gateway derives it from the run's seed for editors and admins only.
         what = "an approval" if mode == "approval" else "a callback to its resume URL"
         change.wait_until(step_id, until, "timeout",
                           f"{step.name}: waiting for {what}, at most {human_duration(seconds * 1000)} "

@@ -357,7 +357,7 @@ export interface StepState {
   /** the output and request are large and stored apart: GET /v1/runs/{runId}/steps/{stepId}/output */
   outputRef: string | null;
   request: StepRequest | null;
-  /** a waiting wait step: where to resume it (no sign-in needed; the token is the secret) */
+  /** a waiting wait step, shown to editors and admins: where to resume it (no sign-in needed; the token is the secret). Never stored: the gateway derives it */
   resumeUrl: string | null;
   skipReason: string | null;
   startedAt: string | null;

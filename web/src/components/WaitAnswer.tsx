@@ -84,6 +84,11 @@ export function WaitAnswer({ step }: { step: StepView }) {
           </p>
         </div>
       )}
+      {!url && step.status === 'waiting' && (
+        <p className="muted small" data-testid="resume-url-hidden">
+          Its resume URL answers the step with no sign-in, so only editors and admins see it and may answer.
+        </p>
+      )}
       {wait.mode === 'approval' && step.resumeUrl && <ApprovalButtons step={step} withComment />}
     </section>
   );
