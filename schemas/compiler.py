@@ -116,6 +116,13 @@ def _compile(graph: Graph) -> Dag:
             text = getattr(config, field, None)
             if mode == "expression" and isinstance(text, str) and expression_source(text) is None:
                 issues.append(FieldIssue(field=f"{where}.data.config.{field}", reason=MIXED_EXPRESSION, nodeId=node.id))
+            if node_type.completes not in ("worker", "trigger") and "getCredential" in "\n".join(_strings(text)):
+                # What a worker renders for a step the orchestrator completes is kept in the run (a wait's message, a
+                # subworkflow's inputs): a secret has no place there, even masked.
+                issues.append(FieldIssue(
+                    field=f"{where}.data.config.{field}", nodeId=node.id,
+                    reason=f"a {node_type.title} step cannot use credentials: what it renders is kept in the run; "
+                           "use getCredential in the step that sends the secret"))
             for name in GET_CREDENTIAL.findall("\n".join(_strings(text))):
                 if len(name) > CREDENTIAL_NAME_MAX or not re.fullmatch(CREDENTIAL_NAME_PATTERN, name):
                     issues.append(FieldIssue(field=f"{where}.data.config.{field}", nodeId=node.id,

@@ -353,3 +353,19 @@ def test_a_webhooks_methods_are_checked_naming_the_field(methods: object, reason
     hook = {"id": "hook", "type": "webhook", "data": {"config": {"methods": methods}}}
     issues = rejection({"nodes": [hook, node("call")], "edges": [edge("hook", "call")]})
     assert issues[0][0].startswith("graph.nodes[0].data.config.methods") and reason in issues[0][1], issues
+
+
+def test_a_step_the_orchestrator_completes_may_not_use_credentials_in_its_templates() -> None:
+    """A wait's message and a subworkflow's inputs are rendered by a worker and kept in the run: no secret there."""
+    graph = TypeAdapter(Workflow).validate_python({
+        "nodes": [{"id": "start", "type": "start"},
+                  {"id": "ask", "type": "wait", "data": {"config": {"message": "key {{ getCredential('stripe') }}"}}},
+                  {"id": "sub", "type": "subworkflow", "data": {"config": {
+                      "workflowId": "wf_1", "inputs": {"key": "{{ getCredential('stripe') }}"}}}}],
+        "edges": [{"id": "e1", "source": "start", "target": "ask"},
+                  {"id": "e2", "source": "ask", "target": "sub", "sourceHandle": "approved"}]})
+    with pytest.raises(WorkflowInvalid) as raised:
+        compile_workflow(graph)
+    fields = {issue.field: issue.reason for issue in raised.value.issues}
+    assert set(fields) == {"graph.nodes[1].data.config.message", "graph.nodes[2].data.config.inputs"}
+    assert all("cannot use credentials" in reason for reason in fields.values())
