@@ -54,6 +54,9 @@ async def connect(url: str, name: str, give_up_after: float | None = None, login
                 disconnected_cb=_on_disconnected(nc),
                 reconnected_cb=_on_reconnected,
                 pending_size=32 * 1024 * 1024,
+                # Actors drain their own work before closing; what is left to flush is small. nats-py's 30 s default
+                # let one stuck subscription hold a shutdown (and a test's teardown) for half a minute per connection.
+                drain_timeout=5,
                 user=login.role if login else None,
                 password=login.password if login else None,
                 inbox_prefix=inbox_prefix(login.role) if login else "_INBOX",
