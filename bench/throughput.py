@@ -211,7 +211,7 @@ async def drive(stack: StackUnderTest, runs: int, concurrency: int, warmup: int,
                 created = await response.json()
             async with session.post(f"{base}/v1/workflows/{created['id']}/activate", headers=headers) as response:
                 assert response.status == 200, await response.text()
-            hook_url = base + created["triggers"][0]["url"]
+            hook_url = created["triggers"][0]["url"]  # absolute: the gateway's public URL
 
         async def follow_socket(run_id: str) -> str:
             status = "lost"

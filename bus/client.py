@@ -130,7 +130,7 @@ class Bus:
         """`msg_id` dedupes within the stream's duplicate window; PubAck.duplicate is True for a repeat."""
         return await self._publish(subjects.RUNS_REQUESTED, request, msg_id)
 
-    async def submit_run(self, record: RunRecord, graph: Graph) -> bool:
+    async def submit_run(self, record: RunRecord, graph: Graph | None) -> bool:
         """Record a queued run, then hand it to the orchestrator; False when it was recorded already.
 
         The record exists before the request is published, so the run can be read as soon as this returns. A
@@ -144,7 +144,12 @@ class Bus:
                 found = await self.runs.get(record.id)
                 if found is None or found[0].status != "queued":
                     return False
-            message = RunRequested(runId=record.id, graph=graph, inputs=record.inputs, idempotencyKey=record.idempotencyKey)
+            # A saved workflow's request names it rather than carrying its graph: the orchestrator starts from the
+            # record, and reads the saved version only if the record were missing.
+            message = (RunRequested(runId=record.id, graph=graph, inputs=record.inputs, idempotencyKey=record.idempotencyKey)
+                       if graph is not None or record.workflowId is None else
+                       RunRequested(runId=record.id, workflowId=record.workflowId, version=record.workflowVersion,
+                                    inputs=record.inputs, idempotencyKey=record.idempotencyKey))
             await self.request_run(message, msg_id=record.id)
         except (nats.errors.Error, TimeoutError) as error:
             raise BusUnavailable(f"{type(error).__name__}: {error}") from error

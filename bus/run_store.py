@@ -47,6 +47,9 @@ _WRONG_LAST_SEQUENCE = 10071
 _REMEMBERED_RUNS = 10_000
 # A wait at least this long is preceded by a snapshot.
 LONG_WAIT = timedelta(hours=1)
+# A run is listed as running only once it has run this long: most runs end sooner, and nobody lists them as
+# running, so their end's summary replaces `queued` directly (an index write and a purge fewer per run).
+RUNNING_LISTED_AFTER_S = 1.0
 
 
 class RunStore:
@@ -56,6 +59,8 @@ class RunStore:
         self.kv = kv
         self.index = index
         self._latest: OrderedDict[str, RunRecord] = OrderedDict()
+        self._unlisted_running: dict[str, asyncio.TimerHandle] = {}
+        self._listing: set[asyncio.Task[None]] = set()
 
     async def get(self, run_id: str) -> tuple[RunRecord, int] | None:
         """The run as it is now, and the stream sequence of its last change (0: none yet)."""
@@ -131,16 +136,42 @@ class RunStore:
             new_record.streamSeq = seq
             if new_record.finished:
                 self._latest.pop(run_id, None)
+                if (pending := self._unlisted_running.pop(run_id, None)) is not None:
+                    pending.cancel()
             else:
                 self._remember(new_record)
             after_writes = []
             if _starts_long_wait(events):
                 after_writes.append(self._snapshot(new_record))
             if new_record.listed and _listed_differently(current, new_record):
-                after_writes.append(self.index.put(new_record.summary()))
+                if (current.status, new_record.status) == ("queued", "running") and new_record.error is None:
+                    self._list_running_later(run_id)
+                else:
+                    after_writes.append(self.index.put(new_record.summary()))
             await asyncio.gather(*after_writes)
             return outcome
         raise StaleRevision(f"run {run_id}: {_CAS_ATTEMPTS} attempts to store a change lost the race")
+
+    def _list_running_later(self, run_id: str) -> None:
+        if run_id not in self._unlisted_running:
+            self._unlisted_running[run_id] = asyncio.get_running_loop().call_later(
+                RUNNING_LISTED_AFTER_S, self._list_running, run_id)
+
+    def _list_running(self, run_id: str) -> None:
+        self._unlisted_running.pop(run_id, None)
+        task = asyncio.create_task(self._put_running_summary(run_id))
+        self._listing.add(task)
+        task.add_done_callback(self._listing.discard)
+
+    async def _put_running_summary(self, run_id: str) -> None:
+        """The run's summary, if it is still running: read first, since another orchestrator may have ended it
+        meanwhile (its summary must not be replaced by an older state)."""
+        try:
+            found = await self.get(run_id)
+            if found is not None and found[0].status == "running":
+                await self.index.put(found[0].summary())
+        except (nats.errors.Error, TimeoutError) as error:
+            log.warning("run %s: running summary not listed (%s); its next change lists it", run_id, error)
 
     async def _append(self, run_id: str, events: Sequence[RunEventModel], after: int) -> int:
         batch = RunEvents(runId=run_id, events=list(events))

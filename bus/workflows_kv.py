@@ -12,7 +12,14 @@ from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
 from nats.js.kv import KeyValue
 from pydantic import ValidationError
 
-from schemas.workflows import HookRef, ScheduleEntry, StoredWorkflowSummary, WorkflowHead, WorkflowVersion
+from schemas.workflows import (
+    HookRef,
+    ScheduleEntry,
+    StoredWorkflowSummary,
+    WorkflowActivation,
+    WorkflowHead,
+    WorkflowVersion,
+)
 
 from . import subjects
 from .errors import RecordDamaged
@@ -78,6 +85,17 @@ class WorkflowStore:
         except ValueError:
             raise RecordDamaged(f"workflow {workflow_id!r} cannot be read: its stored head is damaged; its saved "
                                 "versions are kept (GET /v1/workflows/{id}/versions/{n}); delete it to start over") from None
+
+    async def activation(self, workflow_id: str) -> WorkflowActivation | None:
+        """The head's activation alone: one read, without building its graph. None when there is no readable head."""
+        try:
+            entry = await self.kv.get(_head(workflow_id))
+        except KeyNotFoundError:
+            return None
+        try:
+            return WorkflowActivation.model_validate_json(entry.value) if entry.value else None
+        except ValueError:
+            return None  # a damaged head runs nothing; GET /v1/workflows/{id} says what is wrong
 
     async def _readable_head(self, workflow_id: str) -> tuple[WorkflowHead, int] | None:
         try:

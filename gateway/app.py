@@ -27,6 +27,7 @@ from .hooks import HOOK_METHODS
 from .run_list_socket import run_list_socket
 from .request_id import RequestIdMiddleware
 from .same_origin import LOOPBACK_HOSTS, SameOriginMiddleware, SecurityHeadersMiddleware
+from .saved_versions import SavedVersions
 
 log = logging.getLogger(__name__)
 
@@ -166,6 +167,7 @@ def create_app(config: GatewayConfig) -> Starlette:
             await app.state.bus.close()
             raise
         app.state.authenticator = Authenticator(config.admin_token, app.state.bus, config.public_url)
+        app.state.saved_versions = SavedVersions(app.state.bus)
         app.state.templates = templates.TemplateLibrary(config.examples_dir)
         log.info("gateway connected to NATS; %d templates", len(app.state.templates.infos))
         try:

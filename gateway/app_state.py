@@ -6,6 +6,8 @@ from starlette.requests import HTTPConnection, Request
 
 from bus import Bus, CredentialStore
 
+from .saved_versions import SavedVersions
+
 # A WebSocket's own address is ws(s)://; the URLs it reports are for HTTP.
 _HTTP_SCHEMES = {"ws": "http", "wss": "https"}
 
@@ -29,3 +31,8 @@ def public_base(connection: HTTPConnection) -> str:
 def credentials_of(request: Request) -> CredentialStore:
     store: CredentialStore = request.app.state.credentials
     return store
+
+
+def saved_of(request: Request) -> SavedVersions:
+    saved: SavedVersions = request.app.state.saved_versions
+    return saved

@@ -17,17 +17,18 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from bus import Bus, BusUnavailable, CredentialMissing, DecryptionError
-from schemas import TERMINAL_RUN_STATUSES, CreateRunResponse, FieldIssue, new_run_id
+from bus import Bus, BusUnavailable, CredentialMissing, DecryptionError, FollowerDropped, RunEventModel, RunFollow
+from schemas import TERMINAL_RUN_STATUSES, CreateRunResponse, FieldIssue, Node, RunRecord, fold_events, new_run_id
 from schemas.api import HookAccepted
 from schemas.masking import mask_headers
 from schemas.node_types import WebhookConfig
 from schemas.node_types.webhook import DEDUPE_PATH
 
-from .app_state import bus_of, credentials_of
+from .app_state import bus_of, credentials_of, saved_of
 from .errors import ApiException, json_response, read_body
 from .payloads import payload_body
-from .runs import start_saved_run
+from .runs import start_compiled_run
+from .saved_versions import CompiledVersion, SavedVersions
 from .signatures import STRIPE_HEADER, SignatureInvalid, check_hmac_sha256, check_stripe
 
 log = logging.getLogger(__name__)
@@ -41,15 +42,10 @@ async def receive_hook(request: Request) -> Response:
     bus = bus_of(request)
     hook_id = request.path_params["hook_id"]
     not_found = ApiException(404, "not_found", "no active webhook at this address")
-    ref = await bus.workflows.hook(hook_id) if _HOOK_ID.fullmatch(hook_id) else None
-    found = await bus.workflows.get(ref.workflowId) if ref is not None else None
-    if ref is None or found is None or not found[0].active or found[0].activeVersion is None:
+    live = await _live_hook(saved_of(request), bus, hook_id) if _HOOK_ID.fullmatch(hook_id) else None
+    if live is None:
         raise not_found
-    head = found[0]
-    version = await bus.workflows.version(head.id, head.activeVersion)  # type: ignore[arg-type]
-    node = next((n for n in version.graph.nodes if n.id == ref.nodeId and n.type == "webhook"), None) if version else None
-    if version is None or node is None:
-        raise not_found  # the activated version has no such webhook node
+    compiled, node = live
     config = WebhookConfig.model_validate(node.data.config or {})
     if request.method not in config.methods:
         allowed = ", ".join(config.methods)
@@ -63,18 +59,48 @@ async def receive_hook(request: Request) -> Response:
     payload = {"body": body, "headers": mask_headers(dict(request.headers)),
                "query": dict(request.query_params), "method": request.method}
     run_id = new_run_id()
-    claim = await _dedupe_claim(bus, head.id, node.id, config, payload, run_id)
+    workflow_id = compiled.saved.workflowId
+    claim = await _dedupe_claim(bus, workflow_id, node.id, config, payload, run_id)
     if claim is not None and claim[0] != run_id:
         return json_response(HookAccepted(runId=claim[0]), 200)
+    if config.responseMode != "lastNode":
+        await _start(bus, run_id, compiled, payload, claim)
+        return json_response(CreateRunResponse(runId=run_id), 202)
+    # Followed before it exists, so every event of the run arrives live: nothing stored needs reading.
+    async with bus.follow_run(run_id) as follow:
+        record = await _start(bus, run_id, compiled, payload, claim)
+        return await _last_node_answer(bus, follow, record, config.responseTimeoutMs / 1000)
+
+
+async def _live_hook(saved: SavedVersions, bus: Bus, hook_id: str) -> tuple[CompiledVersion, Node] | None:
+    """The compiled active version a hook starts, and its webhook node; None when the hook is not live.
+
+    The head is read on every request (one small read), so activating, deactivating or deleting takes effect at
+    once; the hook's owner and the compiled version are kept between requests (gateway/saved_versions.py)."""
+    for fresh in (False, True):
+        ref = await saved.hook(hook_id, fresh=fresh)
+        if ref is None:
+            return None
+        head = await bus.workflows.activation(ref.workflowId)
+        if head is None or head.hooks.get(ref.nodeId) != hook_id:
+            continue  # a kept owner that is gone: ask the store once more
+        if not head.active or head.activeVersion is None:
+            return None
+        compiled = await saved.compiled(head.id, head.activeVersion)
+        node = next((n for n in compiled.saved.graph.nodes if n.id == ref.nodeId and n.type == "webhook"),
+                    None) if compiled is not None else None
+        return (compiled, node) if compiled is not None and node is not None else None
+    return None
+
+
+async def _start(bus: Bus, run_id: str, compiled: CompiledVersion, payload: dict[str, Any],
+                 claim: tuple[str, str] | None) -> RunRecord:
     try:
-        await start_saved_run(bus, run_id, head.id, version.version, {"payload": payload}, "webhook")
+        return await start_compiled_run(bus, run_id, compiled, {"payload": payload}, "webhook")
     except BaseException:
         if claim is not None:  # no run started: let the sender's retry through
             await bus.hook_dedupe.release(claim[1])
         raise
-    if config.responseMode == "lastNode":
-        return await _last_node_answer(bus, run_id, config.responseTimeoutMs / 1000)
-    return json_response(CreateRunResponse(runId=run_id), 202)
 
 
 async def _verify(config: WebhookConfig, raw: bytes, request: Request) -> None:
@@ -120,20 +146,28 @@ async def _dedupe_claim(
     return (run_id if found is None else found.decode()), key
 
 
-async def _last_node_answer(bus: Bus, run_id: str, timeout_s: float) -> Response:
+async def _last_node_answer(bus: Bus, follow: RunFollow, record: RunRecord, timeout_s: float) -> Response:
+    """The last succeeded step's output once the run ends, from the run's own events folded onto the record this
+    gateway just created: no read of the run. 202 with the run id if it is still going after `timeout_s`."""
+    events: list[RunEventModel] = []
     try:
         async with asyncio.timeout(timeout_s):
-            async for event in bus.run_events(run_id, tick=timeout_s):
-                if event is not None and event.type == "run" and event.status in TERMINAL_RUN_STATUSES:
+            async for event in follow.events(tick=timeout_s):
+                if event is None:
+                    continue
+                events.append(event)
+                if event.type == "run" and event.status in TERMINAL_RUN_STATUSES:
                     break
     except TimeoutError:
-        return json_response(CreateRunResponse(runId=run_id), 202)
-    found = await bus.runs.get(run_id)
-    if found is None:
-        return json_response(CreateRunResponse(runId=run_id), 202)
-    record = found[0]
-    if record.status != "succeeded":
-        raise ApiException(502, "run_failed", f"run {run_id} {record.status}: {record.error or 'no reason given'}")
-    ran = [s for s in record.steps if s.status == "succeeded"]
+        return json_response(CreateRunResponse(runId=record.id), 202)
+    except FollowerDropped:
+        found = await bus.runs.get(record.id)  # its events outgrew the follower's buffer: read the run instead
+        if found is None:
+            return json_response(CreateRunResponse(runId=record.id), 202)
+        events, record = [], found[0]
+    ended = fold_events(record, events)
+    if ended.status != "succeeded":
+        raise ApiException(502, "run_failed", f"run {ended.id} {ended.status}: {ended.error or 'no reason given'}")
+    ran = [s for s in ended.steps if s.status == "succeeded"]
     output = await bus.step_outputs.output_of(ran[-1]) if ran else None
-    return JSONResponse(output, headers={"X-AutomateOS-Run-Id": run_id})
+    return JSONResponse(output, headers={"X-AutomateOS-Run-Id": ended.id})

@@ -40,11 +40,12 @@ from schemas import (
 )
 
 from . import workflows
-from .app_state import bus_of, public_base
+from .app_state import bus_of, public_base, saved_of
 from .auth import principal_name, principal_of, require, via_session
 from .errors import ApiException, json_response, parse_body, read_body
 from .request_id import run_id as run_id_context
 from .resume import may_see_resume_urls, with_resume_url
+from .saved_versions import CompiledVersion
 
 log = logging.getLogger(__name__)
 
@@ -62,13 +63,16 @@ async def _compile(bus: Bus, body: CreateRun | ValidateWorkflow) -> Dag:
 async def create_run(request: Request) -> Response:
     body = parse_body(CreateRun, await read_body(request))
     bus = bus_of(request)
+    dag: Dag | None = None
     if body.workflowId is None:
         require(request, "editor", "running an unsaved draft (graph)")
     else:
-        saved = await workflows.saved_version(bus, body.workflowId, body.version)
-        body = body.model_copy(update={"graph": saved.graph, "version": saved.version})
+        compiled = await _saved(request, body.workflowId, body.version)
+        body = body.model_copy(update={"graph": compiled.saved.graph, "version": compiled.saved.version})
+        dag = compiled.dag
     body = _with_sample_payload(body)
-    dag = await _compile(bus, body)
+    if dag is None:
+        dag = await _compile(bus, body)
     started = _Started(trigger="manual" if via_session(request) else "api", by=principal_name(request))
     run_id = new_run_id()
     if body.idempotencyKey is not None:
@@ -80,6 +84,22 @@ async def create_run(request: Request) -> Response:
     run_id_context.set(run_id)
     await _submit(bus, body, run_id, dag, started)
     return json_response(CreateRunResponse(runId=run_id), 201)
+
+
+async def _saved(request: Request, workflow_id: str, version: int | None) -> CompiledVersion:
+    """A saved version, compiled (kept by the gateway: a version never changes), or a 404 or 422 saying why."""
+    bus = bus_of(request)
+    if version is None:
+        head, _ = await workflows.existing(bus, workflow_id)
+        version = head.version
+    try:
+        compiled = await saved_of(request).compiled(workflow_id, version)
+    except WorkflowInvalid as invalid:
+        raise ApiException(422, "validation_error", "the workflow is invalid", invalid.issues) from None
+    if compiled is None:
+        await workflows.saved_version(bus, workflow_id, version)  # raises the 404 that names what is missing
+        raise ApiException(404, "not_found", f"workflow {workflow_id!r} has no version {version}")
+    return compiled
 
 
 def _with_sample_payload(body: CreateRun) -> CreateRun:
@@ -100,28 +120,29 @@ class _Started:
     by: str | None
 
 
-async def start_saved_run(bus: Bus, run_id: str, workflow_id: str, version: int, inputs: dict[str, Any],
-                          trigger: RunTrigger) -> None:
-    """Record and queue a run of a saved version (a webhook's, say) under `run_id`."""
-    saved = await workflows.saved_version(bus, workflow_id, version)
-    body = CreateRun(workflowId=workflow_id, version=version, inputs=inputs).model_copy(update={"graph": saved.graph})
-    dag = await _compile(bus, body)
+async def start_compiled_run(bus: Bus, run_id: str, compiled: CompiledVersion, inputs: dict[str, Any],
+                             trigger: RunTrigger) -> RunRecord:
+    """Record and queue a run of a saved, compiled version (a webhook's, say) under `run_id`; the record as
+    created."""
+    saved = compiled.saved
+    body = CreateRun(workflowId=saved.workflowId, version=saved.version, inputs=inputs)
     run_id_context.set(run_id)
-    await _submit(bus, body, run_id, dag, _Started(trigger=trigger, by=None))
+    return await _submit(bus, body, run_id, compiled.dag, _Started(trigger=trigger, by=None))
 
 
-async def _submit(bus: Bus, body: CreateRun, run_id: str, dag: Dag, started: _Started) -> None:
-    assert body.graph is not None
+async def _submit(bus: Bus, body: CreateRun, run_id: str, dag: Dag, started: _Started) -> RunRecord:
     record = RunRecord.new(run_id, dag, body.inputs, body.idempotencyKey, trigger=started.trigger,
                            started_by=started.by, workflow_id=body.workflowId, workflow_version=body.version)
     try:
-        await bus.submit_run(record, as_graph(body.graph))
+        # A saved workflow's run is queued by name; a draft's carries its graph.
+        await bus.submit_run(record, None if body.workflowId is not None or body.graph is None else as_graph(body.graph))
     except TooLarge as error:
         raise ApiException(413, "bad_request", str(error)) from None
     except BusUnavailable as error:
         log.warning("could not queue run %s: %s", run_id, error)
         retry = "retry with the same idempotencyKey" if body.idempotencyKey else "retry"
         raise ApiException(503, "unavailable", f"the run could not be queued ({type(error).__name__}); {retry}") from None
+    return record
 
 
 def _idempotency_kv_key(idempotency_key: str) -> str:

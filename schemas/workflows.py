@@ -212,6 +212,16 @@ class ScheduleEntry(Contract):
     lastTick: datetime | None = Field(default=None, description="ticks up to this one are done (fired or missed)")
 
 
+class WorkflowActivation(Contract):
+    """What a webhook request needs of a head: whether it is live, which version, its hooks. Read from the head's
+    stored JSON; the graph and the rest are skipped, not built."""
+
+    id: str
+    active: bool = False
+    activeVersion: int | None = None
+    hooks: dict[str, str] = Field(default_factory=dict)
+
+
 class HookRef(Contract):
     """Stored under `hook.<hookId>`: which workflow and node a webhook URL belongs to."""
 

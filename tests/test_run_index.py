@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from bus import BusSettings, EmbeddedNats, set_up_bus
+from bus import BusSettings, EmbeddedNats, set_up_bus, subjects
+from bus.run_store import RUNNING_LISTED_AFTER_S
 from tests.support.mock_http import MockHttp, Reply
 from tests.support.stack import Stack, http_graph
 from tests.support.waiting import eventually
@@ -56,6 +57,29 @@ async def test_filters_and_pages_are_right(stack: Stack, mock_http: MockHttp) ->
     await stack.finish(slow)
     listed = [r["id"] for r in await list_all(stack, "", 50)]
     assert listed[0] == slow and listed.count(slow) == 1 and len(listed) == 24
+
+
+async def test_a_run_is_listed_as_running_only_once_it_has_run_a_while(stack: Stack, mock_http: MockHttp) -> None:
+    """A short run goes from queued straight to its end in the index (nobody lists it as running); one still going
+    after RUNNING_LISTED_AFTER_S is listed as running, and then as what it ended as, once."""
+    js = stack.gateway_bus().js
+    before = (await js.stream_info(subjects.INDEX_STREAM)).state.last_seq
+    quick = await stack.start_run(http_graph(mock_http.url("/ok")))
+    await stack.finish(quick)
+    written = (await js.stream_info(subjects.INDEX_STREAM)).state.last_seq - before
+    assert written == 2, f"{written} summaries of a run that ended within a second: queued and its end, not running"
+
+    mock_http.reply("/slow", Reply(delay_s=RUNNING_LISTED_AFTER_S + 2))
+    slow = await stack.start_run(http_graph(mock_http.url("/slow")))
+
+    async def listed_running() -> bool:
+        return [r["id"] for r in await list_all(stack, "&status=running", 10)] == [slow]
+
+    await eventually(listed_running, what="the slow run to be listed as running", timeout=RUNNING_LISTED_AFTER_S + 10)
+    record = await stack.finish(slow)
+    assert record["status"] == "succeeded"
+    assert await list_all(stack, "&status=running", 10) == []
+    assert [r["id"] for r in await list_all(stack, "", 10)] == [slow, quick]
 
 
 async def test_retention_removes_a_run_with_all_its_parts(nats_server: EmbeddedNats, mock_http: MockHttp) -> None:
