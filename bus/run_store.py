@@ -60,6 +60,8 @@ class RunStore:
         self.index = index
         self._latest: OrderedDict[str, RunRecord] = OrderedDict()
         self._unlisted_running: dict[str, asyncio.TimerHandle] = {}
+        # Runs this process created lately: a follower that connects right after asking for one knows it exists.
+        self._created: OrderedDict[str, None] = OrderedDict()
         self._listing: set[asyncio.Task[None]] = set()
 
     async def get(self, run_id: str) -> tuple[RunRecord, int] | None:
@@ -87,7 +89,14 @@ class RunStore:
                            f"({self.nc.max_payload // 1024} KiB): make the workflow or its inputs smaller") from None
         if record.listed:
             await self.index.put(record.summary(), first=True)
+        self._created[record.id] = None
+        if len(self._created) > _REMEMBERED_RUNS:
+            self._created.popitem(last=False)
         return True
+
+    def created_here(self, run_id: str) -> bool:
+        """Whether this process created the run lately (so it exists, with no read to learn it)."""
+        return run_id in self._created
 
     async def mutate(self, run_id: str, change: Callable[[RunRecord], Change[T]]) -> T:
         """Apply `change` to the run as it is and store its events if nobody stored another change first.

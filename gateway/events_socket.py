@@ -104,20 +104,22 @@ async def _follow(websocket: WebSocket, bus: Bus, run_id: str, after: int) -> No
     # Registered first, then the stored events read: any event not among them is published after this
     # registration, so it arrives live.
     async with bus.follow_run(run_id) as follow:
-        found = await bus.runs.peek(run_id)
-        if found is not None and found.finished:
-            if after >= found.eventSeq:
-                await websocket.close(CLOSE_NORMAL)  # the client has seen everything already
-                return
-            if await bus.events_pending(run_id) == 0:
+        await follow.load_stored()
+        # Stored events, or a run this gateway just created, say the run exists; otherwise its record is read.
+        known = bool(follow.stored) or bus.runs.created_here(run_id)
+        if not known and (found := await bus.runs.peek(run_id)) is not None:
+            known = True
+            if found.finished:
+                if after >= found.eventSeq:
+                    await websocket.close(CLOSE_NORMAL)  # the client has seen everything already
+                    return
                 # A finished run's events are its state: none left means they aged out with it.
                 await websocket.close(CLOSE_EXPIRED, "this run's events have expired; GET /v1/runs/{id} has its final state")
                 return
-        await follow.load_stored()
         if any(is_terminal(event) and event.seq <= after for event in follow.stored):
             await websocket.close(CLOSE_NORMAL)  # it ended, and the client has seen the end already
             return
-        too_slow = await serve(websocket, _stream(websocket, bus, follow, after, known=found is not None),
+        too_slow = await serve(websocket, _stream(websocket, bus, follow, after, known=known),
                                follow.dropped, "event stream")
     if too_slow:
         # It stopped reading: its events are no longer kept for it. It may come back with ?after=.
