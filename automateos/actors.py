@@ -1,10 +1,12 @@
-"""Running one actor in this process until SIGINT/SIGTERM, then shutting it down gracefully."""
+"""Running actors in this process until SIGINT/SIGTERM, then shutting them down gracefully."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import signal
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Protocol
 
@@ -25,42 +27,70 @@ class Actor(Protocol):
     async def shutdown(self, timeout: float = 10.0) -> None: ...
 
 
+@dataclass
+class Hosted:
+    """An actor this process runs, and the Bus connection it owns (None: it opens and closes its own)."""
+
+    name: str
+    actor: Actor
+    bus: Bus | None = None
+
+
+class ActorStopped(RuntimeError):
+    """An actor ended by itself: it failed, and the process must end non-zero so that a supervisor restarts it."""
+
+
 def _nats_url(settings: Settings) -> str:
     return settings.nats_url or settings.embedded_nats_url
 
 
-async def _until_stopped(actor: Actor, bus: Bus, name: str) -> None:
+async def until_stopped(*stages: Sequence[Hosted]) -> None:
+    """Run every actor until SIGINT/SIGTERM, then shut them down stage by stage (a stage's actors together, the
+    next stage once they are done) and close their buses. An actor that ends by itself has failed: the others are
+    shut down the same way, then its error is raised."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    running = asyncio.create_task(actor.run())
+    hosted = [each for stage in stages for each in stage]
+    running = {each.name: asyncio.create_task(each.actor.run(), name=each.name) for each in hosted}
     stopping = asyncio.create_task(stop.wait())
     try:
-        await asyncio.wait({running, stopping}, return_when=asyncio.FIRST_COMPLETED)
-        if running.done():
-            running.result()  # an actor that ends by itself has failed: surface why
-            raise RuntimeError(f"{name} stopped unexpectedly")
-        log.info("%s shutting down", name)
-        await asyncio.shield(actor.shutdown())
-        running.cancel()
-        await asyncio.gather(running, return_exceptions=True)
+        await asyncio.wait({*running.values(), stopping}, return_when=asyncio.FIRST_COMPLETED)
+        failed = [name for name, task in running.items() if task.done()]
+        for name in failed:
+            task = running[name]
+            log.error("%s stopped unexpectedly (%s); stopping the rest of this process", name,
+                      "cancelled" if task.cancelled() else repr(task.exception()))
+        for stage in stages:
+            alive = [each for each in stage if not running[each.name].done()]
+            for each in alive:
+                log.info("%s shutting down", each.name)
+            await asyncio.shield(asyncio.gather(*(each.actor.shutdown() for each in alive)))
+        for task in running.values():
+            task.cancel()
+        await asyncio.gather(*running.values(), return_exceptions=True)
+        if failed:
+            running[failed[0]].result()  # why it ended, if it raised
+            raise ActorStopped(f"{failed[0]} stopped unexpectedly")
     finally:
         stopping.cancel()
-        await bus.close()
-        log.info("%s stopped", name)
+        for each in hosted:
+            if each.bus is not None:
+                await each.bus.close()
+            log.info("%s stopped", each.name)
 
 
-async def run_orchestrator(settings: Settings) -> None:
+async def open_orchestrator(settings: Settings) -> Hosted:
     bus = await Bus.connect(_nats_url(settings), "orchestrator", settings.bus, login=settings.nats_login("orchestrator"))
     signer = ResultSigner(settings.results_key) if settings.results_key else None
     if signer is None:
         log.warning("no AUTOMATEOS_RESULTS_KEY: step results are believed unsigned (`automateos up` sets one)")
     orchestrator = Orchestrator(bus, schedule_grace=timedelta(seconds=settings.schedule_grace_s), result_signer=signer)
-    await _until_stopped(orchestrator, bus, "orchestrator")
+    return Hosted("orchestrator", orchestrator, bus)
 
 
-async def run_engine(settings: Settings) -> None:
+async def open_engine(settings: Settings) -> Hosted:
     bus = await Bus.connect(_nats_url(settings), "engine", settings.bus, login=settings.nats_login("engine"))
     try:
         credentials = await CredentialStore.open(bus.credentials_kv, settings.master_key, settings.master_password,
@@ -71,10 +101,10 @@ async def run_engine(settings: Settings) -> None:
     if settings.results_key:
         bus.result_signer = ResultSigner(settings.results_key)
     worker = Worker(bus, concurrency=settings.engine_concurrency, credentials=credentials, outbound=settings.outbound)
-    await _until_stopped(worker, bus, "engine")
+    return Hosted("engine", worker, bus)
 
 
-async def run_gateway(settings: Settings) -> None:
+def gateway_server(settings: Settings, server_class: type[uvicorn.Server] = uvicorn.Server) -> uvicorn.Server:
     config = GatewayConfig(
         nats_url=_nats_url(settings), bus=settings.bus, examples_dir=settings.examples_dir, web_dist=settings.web_dist,
         master_key=settings.master_key, master_password=settings.master_password,
@@ -82,7 +112,7 @@ async def run_gateway(settings: Settings) -> None:
         public_hosts=public_hosts(settings.public_url), public_url=settings.public_url,
         nats_login=settings.nats_login("gateway"),
     )
-    server = uvicorn.Server(
+    return server_class(
         uvicorn.Config(
             create_app(config),
             host=settings.host,
@@ -94,5 +124,17 @@ async def run_gateway(settings: Settings) -> None:
             timeout_graceful_shutdown=SHUTDOWN_GRACE_S,
         )
     )
+
+
+async def run_orchestrator(settings: Settings) -> None:
+    await until_stopped([await open_orchestrator(settings)])
+
+
+async def run_engine(settings: Settings) -> None:
+    await until_stopped([await open_engine(settings)])
+
+
+async def run_gateway(settings: Settings) -> None:
+    server = gateway_server(settings)  # uvicorn handles SIGINT/SIGTERM itself: a graceful shutdown
     log.info("gateway listening on %s", settings.gateway_url)
     await server.serve()

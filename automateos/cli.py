@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from pathlib import Path
+from typing import Any, TypeVar
 
-import uvloop
 from dotenv import load_dotenv
 
-from .settings import Settings, SettingsError
+from .settings import DEFAULT_LAYOUT, LAYOUTS, Settings, SettingsError
+
+T = TypeVar("T")
+
+# The actors each command runs in its process: what it must be given is checked before anything starts.
+ACTORS = {"gateway": ("gateway",), "orchestrator": ("orchestrator",), "engine": ("engine",),
+          "stack": ("gateway", "orchestrator", "engine")}
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -28,6 +34,11 @@ def _parser() -> argparse.ArgumentParser:
     up.add_argument("--concurrency", type=int, help="steps the engine worker runs at once (default 64)")
     up.add_argument("--cluster", type=int, metavar="N", help="start N (3 or more) routed local nats-servers instead "
                     "of one, on ports from --nats-port up, with every stream and bucket replicated 3 times")
+    up.add_argument("--layout", choices=LAYOUTS, help="processes: one process per actor; one-process: the gateway, "
+                    "the orchestrator and one engine worker in one process (`automateos stack`), still separate actors "
+                    f"on the bus (env AUTOMATEOS_LAYOUT, default {DEFAULT_LAYOUT})")
+    up.add_argument("--engines", type=int, metavar="N", help="engine workers in all (default 1); with one-process, "
+                    "the stack's own and N-1 engine processes")
     nats_flag(up)
 
     gateway = commands.add_parser("gateway", help="run the gateway (REST, WebSocket, web builder)")
@@ -44,6 +55,13 @@ def _parser() -> argparse.ArgumentParser:
     engine = commands.add_parser("engine", help="run an engine worker; start more to scale")
     engine.add_argument("--concurrency", type=int, help="steps run at once by this process (default 64)")
     nats_flag(engine)
+
+    stack = commands.add_parser("stack", help="run the gateway, an orchestrator and an engine worker in this one "
+                                "process (separate actors, each with its own NATS login); start engines to scale")
+    stack.add_argument("--host", help="gateway address to listen on (env AUTOMATEOS_HOST)")
+    stack.add_argument("--port", type=int, help="gateway port to listen on (env AUTOMATEOS_PORT)")
+    stack.add_argument("--concurrency", type=int, help="steps the engine worker runs at once (default 64)")
+    nats_flag(stack)
 
     credentials = commands.add_parser("credentials", help="manage the credential store's master key")
     credential_commands = credentials.add_subparsers(dest="credentials_command", required=True, metavar="ACTION")
@@ -93,6 +111,14 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _run(work: Coroutine[Any, Any, T]) -> T:
+    """uvloop.run, with uvloop imported only by the commands that run a loop: not by `up`, which stays as long as the
+    stack it supervises, and holds every module it imported."""
+    import uvloop
+
+    return uvloop.run(work)
+
+
 def gateway_flag(sub: argparse.ArgumentParser) -> None:
     sub.add_argument("--gateway", help="gateway URL (default http://AUTOMATEOS_HOST:AUTOMATEOS_PORT); the token is "
                                        "AUTOMATEOS_TOKEN, else AUTOMATEOS_ADMIN_TOKEN (both read from .env too)")
@@ -110,6 +136,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             nats_url=getattr(args, "nats_url", None),
             engine_concurrency=getattr(args, "concurrency", None),
             cluster_size=getattr(args, "cluster", None),
+            layout=getattr(args, "layout", None),
+            engines=getattr(args, "engines", None),
         )
     except SettingsError as error:
         print(f"automateos: {error}", file=sys.stderr)
@@ -119,6 +147,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     setup_logging(args.command, settings.log_level)
     if args.command == "up":
+        if settings.engines < 1:
+            print("automateos up: --engines must be 1 or more", file=sys.stderr)
+            return 2
         from .master_key import ensure_admin_token, ensure_nats_passwords, ensure_results_key, remember_gateway_address
         from .up import up
 
@@ -148,7 +179,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from bus import set_up_bus
 
         url = settings.nats_url or settings.embedded_nats_url
-        uvloop.run(set_up_bus(url, settings.bus, login=settings.nats_login("admin")))
+        _run(set_up_bus(url, settings.bus, login=settings.nats_login("admin")))
         print(f"✓ bus set up on {url}: streams, consumers and buckets, with this deployment's settings", flush=True)
         if settings.master_key or settings.master_password:
             from bus import MasterKeyError
@@ -162,7 +193,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return 2
             print("✓ the credential store's key check is written (only admin writes it)", flush=True)
         return 0
-    if args.command in ("orchestrator", "engine") and settings.results_key:
+    roles = ACTORS.get(args.command, ())
+    if ("orchestrator" in roles or "engine" in roles) and settings.results_key:
         from bus import ResultKeyError, ResultSigner
 
         try:
@@ -170,11 +202,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         except ResultKeyError as error:
             print(f"automateos {args.command}: {error}", file=sys.stderr)
             return 2
-    if args.command == "gateway" and not settings.admin_token:
-        print("automateos gateway: no admin token: set AUTOMATEOS_ADMIN_TOKEN (16 or more random characters; "
+    if "gateway" in roles and not settings.admin_token:
+        print(f"automateos {args.command}: no admin token: set AUTOMATEOS_ADMIN_TOKEN (16 or more random characters; "
               "`automateos up` writes one into .env)", file=sys.stderr)
         return 2
-    if args.command in ("gateway", "engine") and not (settings.master_key or settings.master_password):
+    if ("gateway" in roles or "engine" in roles) and not (settings.master_key or settings.master_password):
         print(f"automateos {args.command}: no master key for the credential store: set AUTOMATEOS_MASTER_KEY "
               "(base64 of 32 random bytes; `automateos up` writes one into .env) or AUTOMATEOS_MASTER_PASSWORD",
               file=sys.stderr)
@@ -185,7 +217,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from .master_key import EnvWriteFailed, rotate_master_key
 
         try:
-            print(uvloop.run(rotate_master_key(settings, settings.nats_url or settings.embedded_nats_url)))
+            print(_run(rotate_master_key(settings, settings.nats_url or settings.embedded_nats_url)))
         except (MasterKeyError, DecryptionError) as error:
             print(f"automateos credentials: {error}", file=sys.stderr)
             return 2
@@ -200,17 +232,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         from .interrupt import interruptible
 
         try:
-            return uvloop.run(interruptible(_client_command(args, settings)))
+            return _run(interruptible(_client_command(args, settings)))
         except CommandError as error:
             print(f"✗ {error}", file=sys.stderr)
             return 2
-    from . import actors
-
-    runner = {"gateway": actors.run_gateway, "orchestrator": actors.run_orchestrator, "engine": actors.run_engine}
     from bus import MasterKeyError
 
+    from . import actors, one_process
+
+    runner = {"gateway": actors.run_gateway, "orchestrator": actors.run_orchestrator, "engine": actors.run_engine,
+              "stack": one_process.run_stack}
     try:
-        uvloop.run(runner[args.command](settings))
+        _run(runner[args.command](settings))
     except KeyboardInterrupt:
         pass
     except MasterKeyError as error:

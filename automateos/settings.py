@@ -6,7 +6,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from bus import BusSettings, NatsLogin
 from bus.permissions import ROLES, password_variable
@@ -16,6 +16,12 @@ from engine.outbound_policy import ALLOW_VARIABLE, BLOCK_PRIVATE_VARIABLE
 DAY = 24 * 3600.0
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+
+# How `automateos up` runs the actors: one process each, or the gateway, the orchestrator and one engine worker in one
+# process (`automateos stack`). Either way they are separate actors, each with its own NATS login, talking through NATS.
+Layout = Literal["processes", "one-process"]
+LAYOUTS: tuple[Layout, ...] = ("processes", "one-process")
+DEFAULT_LAYOUT: Layout = "processes"
 
 
 class SettingsError(ValueError):
@@ -33,6 +39,10 @@ class Settings:
     cluster_size: int = 0
     route_port: int = 6222
     engine_concurrency: int = 64
+    # `up --layout` (env AUTOMATEOS_LAYOUT), and `up --engines N`: N engine workers in all (with one-process, the
+    # stack's own and N-1 engine processes beside it).
+    layout: Layout = DEFAULT_LAYOUT
+    engines: int = 1
     bus: BusSettings = field(default_factory=BusSettings)
     log_level: str = "INFO"
     examples_dir: Path = REPO_ROOT / "examples"
@@ -99,6 +109,7 @@ class Settings:
             nats_port=_int(env, "AUTOMATEOS_NATS_PORT", defaults.nats_port),
             route_port=_int(env, "AUTOMATEOS_NATS_ROUTE_PORT", defaults.route_port),
             engine_concurrency=_int(env, "AUTOMATEOS_ENGINE_CONCURRENCY", defaults.engine_concurrency),
+            layout=_layout(env, defaults.layout),
             bus=bus,
             log_level=env.get("AUTOMATEOS_LOG_LEVEL", defaults.log_level).upper(),
             examples_dir=Path(env.get("AUTOMATEOS_EXAMPLES_DIR", str(defaults.examples_dir))),
@@ -120,6 +131,15 @@ def _outbound(env: Mapping[str, str]) -> OutboundPolicy:
         return OutboundPolicy.parse(block_private, env.get(ALLOW_VARIABLE, ""))
     except ValueError as error:
         raise SettingsError(f"{ALLOW_VARIABLE}: {error}") from None
+
+
+def _layout(env: Mapping[str, str], default: Layout) -> Layout:
+    text = env.get("AUTOMATEOS_LAYOUT", "").strip()
+    if text == "":
+        return default
+    if text not in LAYOUTS:
+        raise SettingsError(f"AUTOMATEOS_LAYOUT must be one of {', '.join(LAYOUTS)}, not {text!r}")
+    return text
 
 
 def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:

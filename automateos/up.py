@@ -1,4 +1,6 @@
-"""`automateos up`: the embedded nats-server (unless NATS_URL is set) and one process per actor."""
+"""`automateos up`: the embedded nats-server (unless NATS_URL is set) and the actors' processes, supervised: one
+process per actor, or (`--layout one-process`) one `automateos stack` process hosting the gateway, the orchestrator and
+an engine worker, plus any further engine processes."""
 
 from __future__ import annotations
 
@@ -99,7 +101,7 @@ def _ended(code: int) -> str:
 
 
 class Stack:
-    """The child processes of `up`. Each runs `python -m automateos <actor>` against the same NATS."""
+    """The child processes of `up`. Each runs `python -m automateos <actor>` (or `stack`) against the same NATS."""
 
     def __init__(self, settings: Settings, engines: int = 1, log: Path | None = None) -> None:
         self.settings = settings
@@ -142,7 +144,7 @@ class Stack:
             env.setdefault("AUTOMATEOS_REPLICAS", "3")
             env.setdefault("AUTOMATEOS_BLOCK_PRIVATE_NETWORKS", "true")
         # `up` owns the bus: it declares the streams and buckets once, with its settings; the actors only bind.
-        subprocess.run([sys.executable, "-m", "automateos", "setup"], env=self._as_role("admin", env), check=True,
+        subprocess.run([sys.executable, "-m", "automateos", "setup"], env=self._as_roles(("admin",), env), check=True,
                        stdout=subprocess.DEVNULL if self.log else None)
         # Only now: whether a new key may be made depends on whether the store already holds a key check.
         self.settings, notice = ensure_master_key(self.settings, nats_url)
@@ -151,9 +153,13 @@ class Stack:
         write_key_check(self.settings, nats_url)  # as admin, before any actor looks for it
         if self.settings.master_key:
             env["AUTOMATEOS_MASTER_KEY"] = self.settings.master_key
-        actors = ["orchestrator", *(["engine"] * self.engines), "gateway"]
+        one_process = self.settings.layout == "one-process"
+        actors = (["stack", *(["engine"] * (self.engines - 1))] if one_process
+                  else ["orchestrator", *(["engine"] * self.engines), "gateway"])
         # The orchestrator never handles credentials, so it never gets the key; only the gateway checks tokens;
         # the results key goes to those who sign results (engines) and check them (the orchestrator), no one else.
+        # The stack hosts all three, so it gets what each of them gets (and each actor in it still signs in to NATS as
+        # its own role).
         env.pop("AUTOMATEOS_RESULTS_KEY", None)
         signing = {"AUTOMATEOS_RESULTS_KEY": self.settings.results_key} if self.settings.results_key else {}
         secrets = ("AUTOMATEOS_MASTER_KEY", "AUTOMATEOS_MASTER_PASSWORD", "AUTOMATEOS_ADMIN_TOKEN")
@@ -162,20 +168,22 @@ class Stack:
         gateway_env = {**env, "AUTOMATEOS_ADMIN_TOKEN": self.settings.admin_token or ""}
         for index, actor in enumerate(actors):
             args = [sys.executable, "-m", "automateos", actor]
-            if actor == "gateway":
+            if actor in ("gateway", "stack"):
                 args += ["--host", self.settings.host, "--port", str(self.settings.port)]
-            if actor == "engine":
+            if actor in ("engine", "stack"):
                 args += ["--concurrency", str(self.settings.engine_concurrency)]
             key = f"{actor}-{index}" if actor == "engine" else actor
-            child_env = {"orchestrator": without_key, "engine": engine_env}.get(actor, gateway_env)
-            self.children[key] = Child(key, args, self._as_role(actor, child_env), self.log)
+            child_env = {"orchestrator": without_key, "engine": engine_env,
+                         "stack": {**gateway_env, **signing}}.get(actor, gateway_env)
+            roles = ("gateway", "orchestrator", "engine") if actor == "stack" else (actor,)
+            self.children[key] = Child(key, args, self._as_roles(roles, child_env), self.log)
             self.children[key].start()
         self._wait_for_gateway()
         self._offer_credentials_from_env()
 
-    def _as_role(self, role: str, env: dict[str, str]) -> dict[str, str]:
-        password = self.settings.nats_passwords.get(role)
-        return {**env, password_variable(role): password} if password else env
+    def _as_roles(self, roles: tuple[str, ...], env: dict[str, str]) -> dict[str, str]:
+        passwords = self.settings.nats_passwords
+        return {**env, **{password_variable(role): passwords[role] for role in roles if passwords.get(role)}}
 
     def _offer_credentials_from_env(self) -> None:
         """SLACK_WEBHOOK and NOTION_TOKEN in the environment become credentials, unless already stored."""
@@ -229,17 +237,21 @@ class Stack:
                 node.start()
 
     def stop(self) -> None:
-        # Gateway first (no new runs), then workers and orchestrator, then the broker they need to drain.
-        running = [c for c in sorted(self.children.values(), key=lambda c: c.name != "gateway") if c.running]
+        # Gateway first (no new runs; the stack stops its own gateway first), then workers and orchestrator, then the
+        # broker they need to drain.
+        running = [c for c in sorted(self.children.values(), key=lambda c: c.name not in ("gateway", "stack"))
+                   if c.running]
         for child in running:
             assert child.process is not None
             child.process.send_signal(signal.SIGTERM)
         for child in running:
             assert child.process is not None
+            # The stack stops its gateway (5 s of grace at most), then drains its orchestrator and engine.
+            timeout = 30 if child.name == "stack" else 15
             try:
-                child.process.wait(timeout=15)
+                child.process.wait(timeout=timeout)
             except subprocess.TimeoutExpired:
-                log.warning("%s did not stop in 15 s; killing it", child.name)
+                log.warning("%s did not stop in %d s; killing it", child.name, timeout)
                 child.process.kill()
                 child.process.wait()
         self.children.clear()
@@ -262,7 +274,7 @@ def up(settings: Settings) -> int:
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    stack = Stack(settings)
+    stack = Stack(settings, engines=settings.engines)
     try:
         stack.start()
         # A one-time code, not the admin token: this line stays in the terminal and the link in the browser's history.

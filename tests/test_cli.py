@@ -20,6 +20,7 @@ from engine import OutboundPolicy
 from tests.gateway.test_rest_api import request
 from tests.support.graphs import edge, graph, http
 from tests.support.mock_http import MockHttp, Reply
+from tests.support.process_tree import children as child_processes
 from tests.support.stack import Stack
 from tests.support.waiting import eventually
 
@@ -28,9 +29,9 @@ EXAMPLES = REPO_ROOT / "examples"
 LEGACY_TEMPLATE = REPO_ROOT / "tests" / "fixtures" / "legacy-stripe-discord.json"
 
 
-async def start_up(env: dict[str, str]) -> tuple[asyncio.subprocess.Process, list[str]]:
+async def start_up(env: dict[str, str], *args: str) -> tuple[asyncio.subprocess.Process, list[str]]:
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "automateos", "up", env=env, cwd=env["AUTOMATEOS_DATA_DIR"],
+        sys.executable, "-m", "automateos", "up", *args, env=env, cwd=env["AUTOMATEOS_DATA_DIR"],
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
     )
     lines: list[str] = []
@@ -120,15 +121,6 @@ async def test_up_run_stop_and_runs_survive_a_restart(tmp_path: Path, mock_http:
     assert status == 0
 
 
-def _children(pid: int) -> dict[int, str]:
-    """The child processes of `pid` and their command lines (Linux /proc)."""
-    found = {}
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        for child in (task / "children").read_text().split():
-            found[int(child)] = Path(f"/proc/{child}/cmdline").read_bytes().replace(b"\0", b" ").decode()
-    return found
-
-
 async def read_until(process: asyncio.subprocess.Process, marker: str, timeout: float = 60) -> list[str]:
     assert process.stdout is not None
     lines: list[str] = []
@@ -158,7 +150,7 @@ async def test_up_cluster_restarts_a_killed_engine_and_a_killed_nats_node(tmp_pa
     try:
         lines = await read_until(process, "AutomateOS is up", timeout=90)
         assert any("3 nats-servers (a local cluster" in line for line in lines), lines
-        children = _children(process.pid)
+        children = child_processes(process.pid)
         engine = next(pid for pid, command in children.items() if "automateos engine" in command)
         node = next(pid for pid, command in children.items() if "nats-server" in command)
         os.kill(engine, signal.SIGKILL)
@@ -191,7 +183,7 @@ async def test_a_sigkilled_up_takes_its_children_with_it_and_up_starts_again(tmp
     for name in ("NATS_URL", "AUTOMATEOS_MASTER_KEY", "AUTOMATEOS_ADMIN_TOKEN"):
         env.pop(name, None)
     up, _ = await start_up(env)
-    children = _children(up.pid)
+    children = child_processes(up.pid)
     assert {"nats-server", "automateos gateway", "automateos orchestrator", "automateos engine"} <= {
         next((k for k in ("nats-server", "automateos gateway", "automateos orchestrator", "automateos engine")
               if k in command), command) for command in children.values()}, children
@@ -247,6 +239,13 @@ def test_settings_read_the_environment_and_reject_bad_values() -> None:
     assert Settings.from_env({}).nats_url is None
     with pytest.raises(SettingsError, match="AUTOMATEOS_PORT"):
         Settings.from_env({"AUTOMATEOS_PORT": "eighty"})
+
+
+def test_the_layout_is_read_from_the_environment_and_checked() -> None:
+    assert Settings.from_env({}).layout == "processes"
+    assert Settings.from_env({"AUTOMATEOS_LAYOUT": "one-process"}).layout == "one-process"
+    with pytest.raises(SettingsError, match="AUTOMATEOS_LAYOUT must be one of processes, one-process, not 'one'"):
+        Settings.from_env({"AUTOMATEOS_LAYOUT": "one"})
 
 
 def test_outbound_settings_default_to_loopback_allowed_and_are_checked() -> None:

@@ -192,14 +192,16 @@ async def write_key_check(nats_url: str, login: NatsLogin | None = None) -> None
 
 def spawn_actor(actor: str, nats_url: str, *args: str, env: dict[str, str] | None = None,
                 log_path: Path | None = None) -> subprocess.Popen[bytes]:
-    """An actor in its own process, exactly as `automateos <actor>` runs it (after `up`'s admin steps)."""
-    if actor in ("engine", "gateway") and "AUTOMATEOS_MASTER_KEY" not in (env or {}):
+    """An actor in its own process, exactly as `automateos <actor>` runs it (after `up`'s admin steps); `stack` is
+    the gateway, the orchestrator and an engine worker in one process, each signed in as its own role."""
+    if actor in ("engine", "gateway", "stack") and "AUTOMATEOS_MASTER_KEY" not in (env or {}):
         run_in_thread(write_key_check(nats_url))
     environment = {**os.environ, "NATS_URL": nats_url, "AUTOMATEOS_MASTER_KEY": MASTER_KEY,
                    "AUTOMATEOS_RESULTS_KEY": RESULTS_KEY,
                    "AUTOMATEOS_ADMIN_TOKEN": ADMIN_TOKEN, **(env or {})}
-    if actor in NATS_PASSWORDS:
-        environment[password_variable(actor)] = NATS_PASSWORDS[actor]
+    for role in ("gateway", "orchestrator", "engine") if actor == "stack" else (actor,):
+        if role in NATS_PASSWORDS:
+            environment[password_variable(role)] = NATS_PASSWORDS[role]
     command = [sys.executable, "-m", "automateos", actor, *args]
     if log_path is None:
         return subprocess.Popen(command, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
