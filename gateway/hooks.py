@@ -8,7 +8,6 @@ and the answer is 202 at once, or, in lastNode mode, the last step's output once
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import logging
 import re
@@ -17,8 +16,8 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from bus import Bus, BusUnavailable, CredentialMissing, DecryptionError, FollowerDropped, RunEventModel, RunFollow
-from schemas import TERMINAL_RUN_STATUSES, CreateRunResponse, FieldIssue, Node, RunRecord, fold_events, new_run_id
+from bus import Bus, BusUnavailable, CredentialMissing, DecryptionError, RunFollow
+from schemas import CreateRunResponse, FieldIssue, Node, RunRecord, new_run_id
 from schemas.api import HookAccepted
 from schemas.masking import mask_headers
 from schemas.node_types import WebhookConfig
@@ -27,6 +26,7 @@ from schemas.node_types.webhook import DEDUPE_PATH
 from .app_state import bus_of, credentials_of, saved_of
 from .errors import ApiException, json_response, read_body
 from .payloads import payload_body
+from .run_outcome import last_output, run_end
 from .runs import start_compiled_run
 from .saved_versions import CompiledVersion, SavedVersions
 from .signatures import STRIPE_HEADER, SignatureInvalid, check_hmac_sha256, check_stripe
@@ -147,27 +147,10 @@ async def _dedupe_claim(
 
 
 async def _last_node_answer(bus: Bus, follow: RunFollow, record: RunRecord, timeout_s: float) -> Response:
-    """The last succeeded step's output once the run ends, from the run's own events folded onto the record this
-    gateway just created: no read of the run. 202 with the run id if it is still going after `timeout_s`."""
-    events: list[RunEventModel] = []
-    try:
-        async with asyncio.timeout(timeout_s):
-            async for event in follow.events(tick=timeout_s):
-                if event is None:
-                    continue
-                events.append(event)
-                if event.type == "run" and event.status in TERMINAL_RUN_STATUSES:
-                    break
-    except TimeoutError:
+    """The last succeeded step's output once the run ends; 202 with the run id while it is still going."""
+    ended = await run_end(bus, follow, record, timeout_s)
+    if ended is None:
         return json_response(CreateRunResponse(runId=record.id), 202)
-    except FollowerDropped:
-        found = await bus.runs.get(record.id)  # its events outgrew the follower's buffer: read the run instead
-        if found is None:
-            return json_response(CreateRunResponse(runId=record.id), 202)
-        events, record = [], found[0]
-    ended = fold_events(record, events)
     if ended.status != "succeeded":
         raise ApiException(502, "run_failed", f"run {ended.id} {ended.status}: {ended.error or 'no reason given'}")
-    ran = [s for s in ended.steps if s.status == "succeeded"]
-    output = await bus.step_outputs.output_of(ran[-1]) if ran else None
-    return JSONResponse(output, headers={"X-AutomateOS-Run-Id": ended.id})
+    return JSONResponse(await last_output(bus, ended), headers={"X-AutomateOS-Run-Id": ended.id})

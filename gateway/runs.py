@@ -25,6 +25,7 @@ from schemas import (
     IdempotencyClaim,
     RunList,
     RunRecord,
+    RunResult,
     RunStatus,
     RunSummary,
     RunTrigger,
@@ -45,6 +46,7 @@ from .auth import principal_name, principal_of, require, via_session
 from .errors import ApiException, json_response, parse_body, read_body
 from .request_id import run_id as run_id_context
 from .resume import may_see_resume_urls, with_resume_url
+from .run_outcome import last_output, run_end
 from .saved_versions import CompiledVersion
 
 log = logging.getLogger(__name__)
@@ -60,7 +62,12 @@ async def _compile(bus: Bus, body: CreateRun | ValidateWorkflow) -> Dag:
         raise ApiException(422, "validation_error", "the workflow is invalid", invalid.issues) from None
 
 
+# How long `POST /v1/runs?wait=` may hold the request open.
+MAX_RUN_WAIT_S = 300
+
+
 async def create_run(request: Request) -> Response:
+    wait_s = _wait_of(request)
     body = parse_body(CreateRun, await read_body(request))
     bus = bus_of(request)
     dag: Dag | None = None
@@ -75,15 +82,39 @@ async def create_run(request: Request) -> Response:
         dag = await _compile(bus, body)
     started = _Started(trigger="manual" if via_session(request) else "api", by=principal_name(request))
     run_id = new_run_id()
+    replayed = False
     if body.idempotencyKey is not None:
         run_id, replayed = await _claim_idempotency_key(bus, body, run_id)
-        if replayed:
-            run_id_context.set(run_id)
-            await _submit(bus, body, run_id, dag, started)  # queues it, if its first request died before that
-            return json_response(CreateRunResponse(runId=run_id), 201, {"Idempotent-Replayed": "true"})
     run_id_context.set(run_id)
-    await _submit(bus, body, run_id, dag, started)
-    return json_response(CreateRunResponse(runId=run_id), 201)
+    headers = {"Idempotent-Replayed": "true"} if replayed else None
+    if wait_s is None:
+        await _submit(bus, body, run_id, dag, started)  # a replay queues it, if its first request died before that
+        return json_response(CreateRunResponse(runId=run_id), 201, headers)
+    # Followed before it is queued: its events arrive live, and its end is known without reading the run.
+    async with bus.follow_run(run_id) as follow:
+        record = await _submit(bus, body, run_id, dag, started)
+        ended = await run_end(bus, follow, None if replayed else record, wait_s)
+    if ended is None:
+        return json_response(CreateRunResponse(runId=run_id), 202, headers)
+    result = RunResult(runId=run_id, status=ended.status, error=ended.error, output=await last_output(bus, ended),
+                       durationMs=ended.summary().durationMs)
+    return json_response(result, 201, headers)
+
+
+def _wait_of(request: Request) -> float | None:
+    """`?wait=SECONDS`: answer with the run's result if it ends within that long (else 202 with its id)."""
+    text = request.query_params.get("wait")
+    if text is None:
+        return None
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = -1.0
+    if not 0 < seconds <= MAX_RUN_WAIT_S:
+        raise ApiException(422, "validation_error", "wait must be a number of seconds",
+                           [FieldIssue(field="wait", reason=f"must be a number of seconds above 0 and at most "
+                                                            f"{MAX_RUN_WAIT_S}")])
+    return seconds
 
 
 async def _saved(request: Request, workflow_id: str, version: int | None) -> CompiledVersion:

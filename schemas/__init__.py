@@ -5,6 +5,7 @@ from .api import (
     CancelAccepted,
     CreateRun,
     CreateRunResponse,
+    RunResult,
     ErrorBody,
     IdempotencyClaim,
     TemplateInfo,
@@ -74,7 +75,7 @@ from .runs import (
 )
 
 __all__ = [
-    "ApiError", "CancelAccepted", "CreateRun", "CreateRunResponse", "ErrorBody", "IdempotencyClaim", "TemplateInfo", "TemplateList", "ValidatedStep",
+    "ApiError", "CancelAccepted", "CreateRun", "CreateRunResponse", "RunResult", "ErrorBody", "IdempotencyClaim", "TemplateInfo", "TemplateList", "ValidatedStep",
     "ValidateWorkflow", "ValidationResponse", "MAX_GRAPH_NODES", "check_size", "compile_workflow", "compile_workflow_off_loop", "run_inputs", "Dag", "DagStep", "FieldIssue",
     "WorkflowInvalid", "field_path", "issues_from_validation", "Edge", "Graph", "GraphMeta", "Node", "NodeData",
     "Position", "TemplateWorkflow", "as_graph", "RUN_EVENT", "CancelRequested", "LogEvent", "RunEvent",

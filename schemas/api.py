@@ -11,6 +11,7 @@ from .errors import FieldIssue
 from .auth import SignInConflict
 from .limits import SHALLOW
 from .messages import Workflow
+from .runs import RunStatus
 from .workflows import WORKFLOW_ID_PATTERN
 
 
@@ -38,6 +39,17 @@ class CreateRun(Contract):
 
 class CreateRunResponse(Contract):
     runId: str
+
+
+class RunResult(Contract):
+    """`POST /v1/runs?wait=SECONDS`, for a run that ended within the wait: how it ended, and what its last succeeded
+    step returned (what a `lastNode` webhook answers)."""
+
+    runId: str
+    status: RunStatus
+    error: str | None = None
+    output: Any = None
+    durationMs: float | None = None
 
 
 class IdempotencyClaim(Contract):
