@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import Any
 
-from pydantic import Field, PrivateAttr
+from pydantic import Field
 
 from ._base import Contract
 from .node_types import Completion, NodeSettings
@@ -38,12 +39,22 @@ class Dag(Contract):
 
     workflowName: str
     steps: list[DagStep]
-    _positions: dict[str, int] | None = PrivateAttr(default=None)
-    _children: dict[str, list[str]] | None = PrivateAttr(default=None)
+
+    # cached_property, not PrivateAttr: a private attribute is read through pydantic's __getattr__, which showed in
+    # the orchestrator's profile; a cached property is a plain instance attribute once computed.
+    @cached_property
+    def _positions(self) -> dict[str, int]:
+        return {step.id: index for index, step in enumerate(self.steps)}
+
+    @cached_property
+    def _children(self) -> dict[str, list[str]]:
+        children: dict[str, list[str]] = {step.id: [] for step in self.steps}
+        for step in self.steps:
+            for dep in step.deps:
+                children[dep].append(step.id)
+        return children
 
     def position(self, step_id: str) -> int:
-        if self._positions is None:
-            self._positions = {step.id: index for index, step in enumerate(self.steps)}
         return self._positions[step_id]
 
     def has(self, step_id: str) -> bool:
@@ -57,12 +68,6 @@ class Dag(Contract):
         return self.steps[self.position(step_id)]
 
     def children(self, step_id: str) -> list[str]:
-        if self._children is None:
-            children: dict[str, list[str]] = {step.id: [] for step in self.steps}
-            for step in self.steps:
-                for dep in step.deps:
-                    children[dep].append(step.id)
-            self._children = children
         return self._children[step_id]
 
     def ancestors(self, step_id: str) -> set[str]:
