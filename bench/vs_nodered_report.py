@@ -237,7 +237,7 @@ class IssueTable:
                    good: Callable[[float], bool]) -> Row:
         ours, theirs = self.cells(concurrency, path), self.cells(concurrency, None)
         if not ours or not theirs:
-            return self._missing(key, f"--paths {path} at c={concurrency}")
+            return self._missing(key, f"the {path} path at c={concurrency}")
         value = ratio(ours, theirs, attribute)
         shown = f"{value:.2f}×" if attribute != "runs_per_s" else f"{value:.2f}"
         digits = ".1f" if unit == "runs/s" or attribute == "p50_ms" else ".2f"
@@ -254,7 +254,7 @@ class IssueTable:
     def _ws_over_post(self) -> Row:
         ws, post = self.cells(50, "ws"), self.cells(50, "post")
         if not ws or not post:
-            return self._missing("ws_cpu", "--paths ws,post at c=50")
+            return self._missing("ws_cpu", "the ws and post paths at c=50")
         value = ratio(ws, post, "cpu_ms_per_run")
         measured = (f"{value:.2f}× ({median_of(ws, 'cpu_ms_per_run'):.2f} / {median_of(post, 'cpu_ms_per_run'):.2f} ms;"
                     f" POST + WebSocket: {by_process_text(per_process(ws))}; POST alone: "
@@ -264,7 +264,7 @@ class IssueTable:
     def _bus(self) -> Row:
         cells = self.cells(50, "bus")
         if not cells:
-            return self._missing("bus", "--paths bus at c=50")
+            return self._missing("bus", "the bus path at c=50")
         rate, cpu = median_of(cells, "runs_per_s"), median_of(cells, "cpu_ms_per_run")
         measured = f"{rate:,.0f} runs/s, {cpu:.2f} ms ({by_process_text(per_process(cells))})"
         met = "yes" if rate >= 1000 and cpu <= 1.5 else f"no (runs/s {_yes(rate >= 1000)}, CPU {_yes(cpu <= 1.5)})"
@@ -273,7 +273,7 @@ class IssueTable:
     def _rss(self) -> Row:
         ours, theirs = self.memory.get(self.layout), self.memory.get(NODE_RED.label(False))
         if ours is None or not ours.peak_mb:
-            return self._missing("rss", "a group at c=50")
+            return self._missing("rss", "cells at c=50")
         measured = (f"{ours.idle_mb:.0f} / {ours.peak_mb:.0f} MB (idle: {by_process_text(ours.idle_by_process, 'MB')}; "
                     f"peak: {by_process_text(ours.peak_by_process, 'MB')})")
         if theirs is not None:
