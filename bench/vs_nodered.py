@@ -199,9 +199,6 @@ class UnderTest:
     def __init__(self, mock: MockApi, stacks: dict[str, RunningStack], node_red: NodeRed) -> None:
         self.mock, self.stacks, self.node_red = mock, stacks, node_red
 
-    def names(self, system: System) -> dict[int, str]:
-        return self.node_red.named_pids() if system.layout is None else self.stacks[system.layout].named_pids()
-
     def ours(self) -> list[int]:
         """Every PID of the benchmark's: what "other load" leaves out."""
         pids = [pid for stack in self.stacks.values() for pid in stack.named_pids()]
