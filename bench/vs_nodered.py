@@ -1,27 +1,37 @@
-"""AutomateOS beside Node-RED, on the same work, on this machine, in one interleaved run.
+"""AutomateOS beside Node-RED, on the same work, on this machine, in one interleaved run: issue 19's table.
 
 The work: a trigger, then an HTTP POST with a small JSON body to a loopback mock API (bench/mock_server.py), then
 the caller learns the result.
-  AutomateOS  what a REST user does: POST /v1/runs, then the run's WebSocket until its terminal event
-              (bench/throughput.py's `ws` path), on the stack `automateos up` starts: nats-server, orchestrator,
-              one engine, gateway, each its own process; every run is stored.
+  AutomateOS  as users run it: a real `automateos up` in a temporary directory (bench/up_stack.py): nats-server
+              with nats.conf's accounts and one user per role, each actor on its own role, step results signed,
+              the supervisor `up` itself included in CPU and RSS. Layout `processes`: orchestrator, one engine and
+              gateway each in its own process; `one-process`: the three in one (`automateos up --layout one-process`).
+              Every run is stored. Driven along each of bench/throughput.py's paths:
+                webhook  POST to a saved, active webhook workflow (responseMode lastNode) until its reply
+                ws       POST /v1/runs, then the run's WebSocket until its terminal event
+                post     POST /v1/runs, the end learned from NATS ("POST alone": no WebSocket)
+                bus      runs.requested published on NATS, the end learned from NATS (no gateway)
   Node-RED    its idiom for the same thing: a flow http in (POST /bench) → http request (POST to the same mock,
               keep-alive on like AutomateOS's pooled client unless --nodered-keepalive off) → http response;
-              one run is one POST until its reply; nothing is stored.
+              one run is one POST until its reply; nothing is stored. The peer of the webhook and ws rows.
 
-Both systems and the one mock start once and stay up. Each is warmed up, then for every mock delay and concurrency
-and each repeat an AutomateOS cell and a Node-RED cell of N runs each are run back to back, alternating which goes
-first, so both see the same machine noise. Per cell: runs/s, latency p50/p95 and CPU per run of the system under
-test from /proc/<pid>/stat (AutomateOS: its actors and nats-server; Node-RED: its node process). The mock and this
-load generator are left out of both (their CPU is printed apart: they share the cores).
+Everything starts once and stays up (with --layout both, both stacks at once). Each system is warmed up; then the
+stacks' and Node-RED's memory is read idle (after the warm-up settled). Then for every mock delay and concurrency
+and each repeat, one cell of N runs per system (Node-RED and each layout × path) is run back to back, the order
+rotated and reversed from one repeat to the next, so all see the same machine noise. Per cell: runs/s, latency
+p50/p95, CPU per run of the system under test from /proc/<pid>/stat (AutomateOS: `up` and every process under
+it; Node-RED: its node process) and the peak of its summed VmRSS. The mock and this load generator are left out
+(their CPU is printed apart: they share the cores), and so is what other processes on the machine used meanwhile
+("other load", in cores). Last, issue 19's table: target | measured | goal | met?, medians over the repeats.
 
 Node-RED is installed from npm into a cache directory on first use (about a minute), its exact version pinned
-there, and reused afterwards.
+there, and reused afterwards. Progress goes to stderr; Ctrl-C stops everything this started, by PID, and exits 130.
 
-    python bench/vs_nodered.py                      # delays 0 and 50 ms × c = 1, 10, 50; 3 repeats (~4-5 min here)
-    python bench/vs_nodered.py --quick              # a smoke run, under a minute here
-    python bench/vs_nodered.py --concurrency 50 --delays 0 --repeats 5 --runs 2000
-    python bench/vs_nodered.py --nodered-dir /tmp/node-red --nodered-keepalive off
+    python bench/vs_nodered.py                       # issue 19's table, processes layout (~6 min here)
+    python bench/vs_nodered.py --quick               # a smoke run (~1-2 min)
+    python bench/vs_nodered.py --layout both         # both layouts' cells interleaved with Node-RED's
+    python bench/vs_nodered.py --concurrency 1,10,50 --delays 0,50 --paths ws   # the older sweep, POST + WebSocket
+    python bench/vs_nodered.py --launch actors       # the actors started directly, without `up`
 """
 
 from __future__ import annotations
@@ -32,14 +42,15 @@ import json
 import os
 import platform
 import signal
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
+from typing import NoReturn, Protocol
 
 import aiohttp
 import uvloop
@@ -48,49 +59,18 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bus import free_port  # noqa: E402
+from bus.server import ends_with_parent  # noqa: E402
 from mock_server import CONTROL_DELAY  # noqa: E402
-from throughput import CLOCK_TICKS, StackUnderTest, _progress, cpu_ticks, drive, in_lanes  # noqa: E402
+from throughput import (CLOCK_TICKS, LAYOUTS, PATHS, MockApi, Stack, StackStartError, StackUnderTest,  # noqa: E402
+                        cpu_ticks, drive, layout_unavailable, measure, rss_by_name, stop_process)
+from up_stack import UpStack, measured_checkout, up_layout_unavailable  # noqa: E402
+from vs_nodered_report import (NODE_RED, Cell, Group, IssueTable, Memory, System, group_table, markdown,  # noqa: E402
+                               other_load, plan, turn_order)
 
 NODE_RED_SPEC = "node-red@4"
 DEFAULT_DIR = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "automateos-bench" / "node-red"
 INSTALLED_MARK = ".automateos-bench-installed"
-BODY = b'{"text": "bench"}'  # what AutomateOS's step sends (throughput.drive's json_body)
-SYSTEMS = ("AutomateOS", "Node-RED")
-
-
-@dataclass
-class Cell:
-    """One system's measured batch of runs."""
-
-    runs: int
-    seconds: float
-    latencies_ms: list[float]
-    cpu_ms: float  # the system under test
-    failed: int
-    load_cpu_ms: float  # this load generator and the mock: not the system under test
-    cpu_by_process: dict[str, float] = field(default_factory=dict)
-    background_cores: float = 0.0  # CPU that other processes on this machine used meanwhile, in cores
-
-    @property
-    def runs_per_s(self) -> float:
-        return self.runs / self.seconds
-
-    @property
-    def p50_ms(self) -> float:
-        return statistics.median(self.latencies_ms)
-
-    @property
-    def p95_ms(self) -> float:
-        ordered = sorted(self.latencies_ms)
-        return ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]
-
-    @property
-    def cpu_ms_per_run(self) -> float:
-        return self.cpu_ms / self.runs
-
-    @property
-    def load_cpu_ms_per_run(self) -> float:
-        return self.load_cpu_ms / self.runs
+BODY = b'{"text": "bench"}'  # what AutomateOS's step sends (throughput.bench_graph's json_body)
 
 
 # -- Node-RED ------------------------------------------------------------------------------------------------------
@@ -166,9 +146,11 @@ class NodeRed:
             "};\n"
         )
         red = self.directory / "node_modules" / "node-red" / "red.js"
-        self.process = subprocess.Popen(["node", str(red), "--userDir", str(user_dir), "--settings",
-                                         str(user_dir / "settings.js")],
-                                        stdout=subprocess.DEVNULL, stderr=open(user_dir / "stderr.log", "wb"))
+        with open(user_dir / "stderr.log", "wb") as errors:
+            # Own session: a Ctrl-C reaches only the benchmark, which stops Node-RED by its PID.
+            self.process = subprocess.Popen(["node", str(red), "--userDir", str(user_dir), "--settings",
+                                             str(user_dir / "settings.js")], stdout=subprocess.DEVNULL, stderr=errors,
+                                            start_new_session=True, preexec_fn=ends_with_parent())
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -185,59 +167,120 @@ class NodeRed:
         raise RuntimeError("Node-RED did not answer on /bench within 60 s")
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        if self.process is not None:
+            stop_process(self.process, "Node-RED", timeout=15)
         self.tmp.cleanup()
+
+    def named_pids(self) -> dict[int, str]:
+        return {self.process.pid: "node"} if self.process is not None else {}
 
 
 async def drive_node_red(node_red: NodeRed, mock_pid: int, runs: int, concurrency: int, warmup: int) -> Cell:
-    """N POSTs to the flow with C in flight, as throughput.drive does for AutomateOS."""
-    assert node_red.process is not None
-    latencies: list[float] = []
-    failed = 0
-    connector = aiohttp.TCPConnector(limit=concurrency * 2)
-    async with aiohttp.ClientSession(connector=connector) as session:
+    """N POSTs to the flow with C in flight, measured as throughput.drive measures AutomateOS."""
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=concurrency * 2)) as session:
 
-        async def one(measure: bool) -> None:
-            nonlocal failed
-            began = time.perf_counter()
+        async def one() -> str:
             async with session.post(node_red.url, data=BODY, headers={"Content-Type": "application/json"}) as response:
                 await response.read()
-                ok = 200 <= response.status < 300
-            if measure:
-                latencies.append((time.perf_counter() - began) * 1000)
-                failed += not ok
+                return "succeeded" if 200 <= response.status < 300 else f"http {response.status}"
 
-        async def batch(total: int, measure: bool) -> None:
-            await in_lanes(total, concurrency, lambda: one(measure))
-
-        await batch(warmup, measure=False)
-        pid = node_red.process.pid
-        before, load_before = cpu_ticks(pid), cpu_ticks(os.getpid()) + cpu_ticks(mock_pid)
-        progress = asyncio.create_task(_progress(latencies, runs))
-        started = time.perf_counter()
-        try:
-            await batch(runs, measure=True)
-        finally:
-            progress.cancel()
-        seconds = time.perf_counter() - started
-        cpu_ms = (cpu_ticks(pid) - before) * 1000 / CLOCK_TICKS
-        load_ms = (cpu_ticks(os.getpid()) + cpu_ticks(mock_pid) - load_before) * 1000 / CLOCK_TICKS
-    return Cell(runs, seconds, latencies, cpu_ms, failed, load_ms, {"node": cpu_ms})
+        result = await measure(one, runs, concurrency, warmup, node_red.named_pids(), [os.getpid(), mock_pid])
+    return Cell.of(result)
 
 
-async def drive_automateos(stack: StackUnderTest, runs: int, concurrency: int, warmup: int) -> Cell:
-    result = await drive(stack, runs, concurrency, warmup, path="ws")
-    return Cell(result.runs, result.seconds, result.latencies_ms, result.cpu_ms, result.failed, result.load_cpu_ms,
-                result.cpu_by_process)
+class RunningStack(Stack, Protocol):
+    def start(self) -> None: ...
+    def stop(self) -> None: ...
 
 
-# -- the comparison ------------------------------------------------------------------------------------------------
+class UnderTest:
+    """Everything the comparison started: the stacks (by layout), Node-RED and the one mock they all call."""
+
+    def __init__(self, mock: MockApi, stacks: dict[str, RunningStack], node_red: NodeRed) -> None:
+        self.mock, self.stacks, self.node_red = mock, stacks, node_red
+
+    def ours(self) -> list[int]:
+        """Every PID of the benchmark's: what "other load" leaves out."""
+        pids = [pid for stack in self.stacks.values() for pid in stack.named_pids()]
+        return [*pids, *self.node_red.named_pids(), self.mock.process.pid, os.getpid()]
+
+    async def run(self, system: System, runs: int, concurrency: int, warmup: int) -> Cell:
+        if system.layout is None:
+            return await drive_node_red(self.node_red, self.mock.process.pid, runs, concurrency, warmup)
+        assert system.path is not None
+        return Cell.of(await drive(self.stacks[system.layout], runs, concurrency, warmup, system.path))
+
+
+async def set_mock_delay(mock_port: int, delay_ms: float) -> None:
+    async with aiohttp.ClientSession() as session:
+        async with session.put(f"http://127.0.0.1:{mock_port}{CONTROL_DELAY}?ms={delay_ms:g}") as response:
+            assert response.status == 204, await response.text()
+
+
+def _say(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+async def warm_up(under_test: UnderTest, groups: list[Group], runs: int) -> None:
+    """Each system along every path it will be measured on, `runs` runs at c=10, instant mock."""
+    await set_mock_delay(under_test.mock.port, 0)
+    systems = list(dict.fromkeys(system for group in groups for system in group.systems))
+    for system in systems:
+        _say(f"warming up {system.label(True)} ({runs} runs, c=10) …")
+        await under_test.run(system, runs, 10, 0)
+
+
+async def settle(names: dict[int, str], limit_s: float = 15.0) -> None:
+    """Until the processes use under 2 % of a core over a second (the warm-up's work drained), at most `limit_s`."""
+    deadline = time.monotonic() + limit_s
+    while time.monotonic() < deadline:
+        before = sum(cpu_ticks(pid) for pid in names)
+        await asyncio.sleep(1.0)
+        if (sum(cpu_ticks(pid) for pid in names) - before) / CLOCK_TICKS < 0.02:
+            return
+
+
+async def idle_memory(under_test: UnderTest) -> dict[str, Memory]:
+    """Each system's summed VmRSS once it has settled after the warm-up: layouts by name, and Node-RED."""
+    owners: dict[str, dict[int, str]] = {layout: stack.named_pids() for layout, stack in under_test.stacks.items()}
+    owners[NODE_RED.label(False)] = under_test.node_red.named_pids()
+    memory = {}
+    for owner, names in owners.items():
+        await settle(names)
+        by_process = rss_by_name(names)
+        memory[owner] = Memory(idle_mb=sum(by_process.values()), idle_by_process=by_process)
+    return memory
+
+
+async def run_group(under_test: UnderTest, group: Group, repeats: int, first_turn: int) -> None:
+    """Every system's cells of one group, `repeats` times, in turn_order."""
+    await set_mock_delay(under_test.mock.port, group.delay)
+    group.cells = {system: [] for system in group.systems}
+    for repeat in range(repeats):
+        for system in turn_order(group.systems, first_turn + repeat):
+            _say(f"delay {group.delay:g} ms, c={group.concurrency}, repeat {repeat + 1}/{repeats}: "
+                 f"{system.label(True)}, {group.runs} runs (+{group.warmup} warm-up) …")
+            background = Background(under_test.ours())
+            cell = await under_test.run(system, group.runs, group.concurrency, group.warmup)
+            cell.background_cores = background.cores()
+            group.cells[system].append(cell)
+
+
+async def compare(args: argparse.Namespace, under_test: UnderTest, groups: list[Group]) -> dict[str, Memory]:
+    """Warm-up, idle memory, then every group; returns each system's memory (peaks from the c=50 cells)."""
+    await warm_up(under_test, groups, 60 if args.quick else 300)
+    memory = await idle_memory(under_test)
+    turn = 0
+    for group in groups:
+        await run_group(under_test, group, args.repeats, turn)
+        turn += args.repeats
+        print("\n".join(group_table(group, len(args.layouts) > 1)), flush=True)
+        if group.concurrency == 50:
+            for system, cells in group.cells.items():
+                for cell in cells:
+                    memory[system.layout or NODE_RED.label(False)].saw(cell)
+    return memory
+
 
 def machine_busy_ticks() -> int:
     """All CPUs' busy time so far (user, nice, system, irq, softirq), in clock ticks."""
@@ -261,113 +304,6 @@ class Background:
         return max(0.0, others / CLOCK_TICKS / (time.perf_counter() - began))
 
 
-def default_runs(delay_ms: float, concurrency: int, quick: bool) -> int:
-    """Runs per cell: about 6-12 s of AutomateOS work (the slower of the two here) per cell, a third with --quick."""
-    if delay_ms:
-        runs = {1: 180, 10: 750, 50: 1400}.get(concurrency, 28 * concurrency)
-    else:
-        runs = {1: 450, 10: 1000, 50: 1400}.get(concurrency, 28 * concurrency)
-    return max(concurrency, runs // 3) if quick else runs
-
-
-async def set_mock_delay(mock_port: int, delay_ms: float) -> None:
-    async with aiohttp.ClientSession() as session:
-        async with session.put(f"http://127.0.0.1:{mock_port}{CONTROL_DELAY}?ms={delay_ms:g}") as response:
-            assert response.status == 204, await response.text()
-
-
-Key = tuple[float, int]
-
-
-async def compare(args: argparse.Namespace, stack: StackUnderTest, node_red: NodeRed) -> dict[Key, dict[str, list[Cell]]]:
-    assert stack.mock is not None
-    mock_pid = stack.mock.pid
-    warmup_runs = 60 if args.quick else 300
-    print(f"warming up both ({warmup_runs} runs each, c=10) …", file=sys.stderr, flush=True)
-    await set_mock_delay(stack.mock_port, 0)
-    await drive_automateos(stack, warmup_runs, 10, 0)
-    await drive_node_red(node_red, mock_pid, warmup_runs, 10, 0)
-    table: dict[Key, dict[str, list[Cell]]] = {}
-    assert node_red.process is not None
-    ours = [*stack.pids(), node_red.process.pid, mock_pid, os.getpid()]
-    turn = 0
-    for delay in args.delays:
-        await set_mock_delay(stack.mock_port, delay)
-        for concurrency in args.concurrency:
-            runs = args.runs or default_runs(delay, concurrency, args.quick)
-            warmup = max(concurrency, runs // 10)
-            cells: dict[str, list[Cell]] = {system: [] for system in SYSTEMS}
-            for repeat in range(args.repeats):
-                order = SYSTEMS if turn % 2 == 0 else SYSTEMS[::-1]
-                turn += 1
-                for system in order:
-                    print(f"delay {delay:g} ms, c={concurrency}, repeat {repeat + 1}/{args.repeats}: {system}, "
-                          f"{runs} runs (+{warmup} warm-up) …", file=sys.stderr, flush=True)
-                    background = Background(ours)
-                    if system == "AutomateOS":
-                        cell = await drive_automateos(stack, runs, concurrency, warmup)
-                    else:
-                        cell = await drive_node_red(node_red, mock_pid, runs, concurrency, warmup)
-                    cell.background_cores = background.cores()
-                    cells[system].append(cell)
-            table[(delay, concurrency)] = cells
-            print_cell_table(delay, concurrency, runs, cells)
-    return table
-
-
-def _median(cells: list[Cell], attribute: str) -> float:
-    return statistics.median(float(getattr(cell, attribute)) for cell in cells)
-
-
-def print_cell_table(delay: float, concurrency: int, runs: int, cells: dict[str, list[Cell]]) -> None:
-    repeats = len(cells[SYSTEMS[0]])
-    print(f"\nmock delay {delay:g} ms, concurrency {concurrency}: {runs} runs per cell, "
-          f"median of {repeats} repeat{'s' if repeats > 1 else ''}")
-    print(f"  {'':<11} {'runs/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'CPU ms/run':>11} {'failed':>7}   "
-          f"{'client+mock CPU ms/run':>22} {'other load, cores':>18}")
-    for system in SYSTEMS:
-        ours = cells[system]
-        print(f"  {system:<11} {_median(ours, 'runs_per_s'):>8.1f} {_median(ours, 'p50_ms'):>8.1f} "
-              f"{_median(ours, 'p95_ms'):>8.1f} {_median(ours, 'cpu_ms_per_run'):>11.2f} "
-              f"{sum(cell.failed for cell in ours):>7}   {_median(ours, 'load_cpu_ms_per_run'):>22.2f} "
-              f"{_median(ours, 'background_cores'):>18.2f}")
-    a, n = cells["AutomateOS"], cells["Node-RED"]
-    by_process: dict[str, list[float]] = {}
-    for cell in a:
-        for name, ms in cell.cpu_by_process.items():
-            by_process.setdefault(name, []).append(ms / cell.runs)
-    print(f"  AutomateOS / Node-RED: throughput ×{_ratio(a, n, 'runs_per_s'):.2f}, "
-          f"CPU per run ×{_ratio(a, n, 'cpu_ms_per_run'):.2f}, p50 ×{_ratio(a, n, 'p50_ms'):.2f}")
-    print("  AutomateOS CPU ms/run by process: "
-          + "  ".join(f"{name} {statistics.median(values):.2f}" for name, values in by_process.items()), flush=True)
-
-
-def _ratio(ours: list[Cell], theirs: list[Cell], attribute: str) -> float:
-    return _median(ours, attribute) / max(_median(theirs, attribute), 1e-9)
-
-
-def print_summary(table: dict[Key, dict[str, list[Cell]]]) -> None:
-    print("\nsummary (medians over repeats; × = AutomateOS / Node-RED; other = CPU cores other processes used meanwhile)")
-    print(f"{'delay':>5} {'c':>3} | {'runs/s AOS':>10} {'N-RED':>7} {'×':>5} | {'CPU ms/run AOS':>14} {'N-RED':>6} "
-          f"{'×':>5} | {'p50 ms AOS':>10} {'N-RED':>6} | {'p95 ms AOS':>10} {'N-RED':>6} | {'other':>5}")
-    noisy = 0.0
-    for (delay, concurrency), cells in table.items():
-        a, n = cells["AutomateOS"], cells["Node-RED"]
-        other = statistics.median(cell.background_cores for cell in [*a, *n])
-        noisy = max(noisy, other)
-        print(f"{delay:>5g} {concurrency:>3} | {_median(a, 'runs_per_s'):>10.1f} {_median(n, 'runs_per_s'):>7.1f} "
-              f"{_ratio(a, n, 'runs_per_s'):>5.2f} | {_median(a, 'cpu_ms_per_run'):>14.2f} "
-              f"{_median(n, 'cpu_ms_per_run'):>6.2f} {_ratio(a, n, 'cpu_ms_per_run'):>5.2f} | "
-              f"{_median(a, 'p50_ms'):>10.1f} {_median(n, 'p50_ms'):>6.1f} | "
-              f"{_median(a, 'p95_ms'):>10.1f} {_median(n, 'p95_ms'):>6.1f} | {other:>5.2f}")
-    failures = sum(cell.failed for cells in table.values() for runs in cells.values() for cell in runs)
-    if failures:
-        print(f"\n{failures} runs failed: the figures above are not comparable")
-    if noisy >= 0.25:
-        print(f"\nnote: other processes kept up to {noisy:.2f} of the {os.cpu_count()} cores busy during some cells; "
-              "throughput and latency there are lower than on a quiet machine (CPU per run less so)")
-
-
 def machine_info(node_red_version: str) -> str:
     model = platform.processor() or "unknown CPU"
     for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -387,46 +323,140 @@ def _float_list(text: str) -> list[float]:
     return [float(part) for part in text.split(",") if part]
 
 
-def main() -> int:
+def describe(args: argparse.Namespace, stacks: dict[str, RunningStack]) -> str:
+    """What AutomateOS was, for the printout."""
+    secured = ("nats.conf's accounts and one NATS user per role, each actor on its own role, step results signed "
+               "(as `automateos up` runs it)")
+    lines = []
+    for layout, stack in stacks.items():
+        names = ", ".join(stack.named_pids().values())
+        how = "a real `automateos up`" if args.launch == "up" else "the actors started directly, no `up` supervisor"
+        lines.append(f"AutomateOS, {layout} layout: {how}; processes measured: {names}")
+    return "\n".join([*lines, f"  secured: {secured}; 1 engine, 64 steps at once",
+                      f"  code: {measured_checkout()}"])
+
+
+def print_summary(args: argparse.Namespace, groups: list[Group], memory: dict[str, Memory], header: str) -> None:
+    delay = args.delays[0]
+    median_load, largest_load = other_load(groups)
+    print(f"\n{header}")
+    print(f"issue 19's targets, mock delay {delay:g} ms; medians of {args.repeats} repeat(s); ratios are AutomateOS "
+          f"/ Node-RED except the CPU row (POST + WebSocket / POST alone); other load during the cells: median "
+          f"{median_load:.2f}, max {largest_load:.2f} cores of {os.cpu_count()}")
+    for layout in args.layouts:
+        print(f"\nlayout: {layout}\n")
+        print("\n".join(markdown(IssueTable(groups, memory, layout, delay).rows())), flush=True)
+    if largest_load >= 0.25:
+        print(f"\nnote: other processes kept up to {largest_load:.2f} cores busy during some cells: throughput and "
+              "latency there are lower than on a quiet machine (CPU per run less so)")
+
+
+def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--concurrency", type=_int_list, default=[1, 10, 50], help="runs in flight, comma-separated")
-    parser.add_argument("--delays", type=_float_list, default=[0.0, 50.0],
-                        help="the mock API's reply delay in ms, comma-separated")
-    parser.add_argument("--repeats", type=int, default=3, help="cells per system for each delay and concurrency")
-    parser.add_argument("--runs", type=int, default=0, help="runs per cell (default: by delay and concurrency)")
+    parser.add_argument("--layout", choices=[*LAYOUTS, "both"], default="processes",
+                        help="AutomateOS's layout; both: both stacks, their cells interleaved with Node-RED's")
+    parser.add_argument("--launch", choices=("up", "actors"), default="up",
+                        help="up: a real `automateos up` (default); actors: the actors started directly, secured "
+                             "alike, without the `up` supervisor (left out of CPU and RSS)")
+    parser.add_argument("--concurrency", type=_int_list, default=[1, 50], help="runs in flight, comma-separated")
+    parser.add_argument("--delays", type=_float_list, default=[0.0],
+                        help="the mock API's reply delay in ms, comma-separated (the issue's table: the first)")
+    parser.add_argument("--paths", type=_path_list, default=None,
+                        help=f"AutomateOS paths per group, from {','.join(PATHS)} (default: all at c=50, the webhook "
+                             "elsewhere)")
+    parser.add_argument("--repeats", type=int, default=5, help="cells per system for each delay and concurrency")
+    parser.add_argument("--runs", type=int, default=0, help="runs per cell (default: 2,000 at c=50, 500 at c=1)")
     parser.add_argument("--quick", action="store_true", help="a third of the runs and one repeat: a smoke run")
     parser.add_argument("--nodered-dir", type=Path, default=DEFAULT_DIR, help=f"where Node-RED is installed ({DEFAULT_DIR})")
     parser.add_argument("--nodered-keepalive", choices=("on", "off"), default="on",
                         help="the http request node's keep-alive (off is its editor default; AutomateOS pools)")
     args = parser.parse_args()
+    args.layouts = list(LAYOUTS) if args.layout == "both" else [args.layout]
     if args.quick:
         args.repeats = 1
-    stack: StackUnderTest | None = None
-    node_red: NodeRed | None = None
+    return args
+
+
+def _path_list(text: str) -> list[str]:
+    paths = [part for part in text.split(",") if part]
+    unknown = [path for path in paths if path not in PATHS]
+    if unknown:
+        raise argparse.ArgumentTypeError(f"unknown path(s) {', '.join(unknown)}: choose from {', '.join(PATHS)}")
+    return paths
+
+
+def layouts_problem(args: argparse.Namespace) -> str | None:
+    """Why a layout asked for cannot start in this checkout (checked before anything starts), or None."""
+    check = up_layout_unavailable if args.launch == "up" else layout_unavailable
+    for layout in args.layouts:
+        reason = check(layout)
+        if reason:
+            return reason
+    return None
+
+
+def new_stack(args: argparse.Namespace, layout: str, mock: MockApi) -> RunningStack:
+    if args.launch == "up":
+        return UpStack(layout, mock)
+    return StackUnderTest(1, 64, 0, secured=True, layout=layout, mock=mock)
+
+
+def run(args: argparse.Namespace, started: list[Callable[[], None]]) -> None:
+    """Starts everything (each stop function into `started` before its start), compares, prints."""
+    version = ensure_node_red(args.nodered_dir)
+    header = (f"date: {datetime.now().astimezone().isoformat(timespec='seconds')}\n{machine_info(version)}\n"
+              "work: trigger → HTTP POST (JSON) to a loopback mock → result to the caller; Node-RED: http in → http "
+              f"request (keep-alive {args.nodered_keepalive}) → http response")
+    mock = MockApi.start(0)
+    started.append(mock.stop)
+    stacks: dict[str, RunningStack] = {}
+    for layout in args.layouts:
+        _say(f"starting AutomateOS, {layout} layout ({'automateos up' if args.launch == 'up' else 'the actors'}) …")
+        stacks[layout] = new_stack(args, layout, mock)
+        started.append(stacks[layout].stop)
+        stacks[layout].start()
+    _say("starting Node-RED …")
+    node_red = NodeRed(args.nodered_dir, f"http://127.0.0.1:{mock.port}/hook", args.nodered_keepalive == "on")
+    started.append(node_red.stop)
+    node_red.start()
+    header += "\n" + describe(args, stacks)
+    print(header, flush=True)
+    groups = plan(args.delays, args.concurrency, args.paths, args.layouts, args.runs, args.quick)
+    began = time.monotonic()
+    memory = uvloop.run(compare(args, UnderTest(mock, stacks, node_red), groups))
+    print_summary(args, groups, memory, header)
+    _say(f"done in {(time.monotonic() - began) / 60:.1f} min after start-up")
+
+
+def _interrupted(signum: int, frame: object) -> NoReturn:
+    raise KeyboardInterrupt
+
+
+def main() -> int:
+    args = parse_args()
+    problem = layouts_problem(args)
+    if problem:
+        print(f"✗ {problem}", file=sys.stderr)
+        return 2
+    # Ctrl-C even when started in the background of a script (which starts it with SIGINT ignored), and `kill`.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, _interrupted)
+    started: list[Callable[[], None]] = []
     try:
         try:
-            version = ensure_node_red(args.nodered_dir)
-            print(machine_info(version))
-            print("work: trigger → HTTP POST (JSON) to a loopback mock → result to the caller; AutomateOS: POST /v1/runs "
-                  "+ WebSocket, 1 engine; Node-RED: http in → http request "
-                  f"(keep-alive {args.nodered_keepalive}) → http response", flush=True)
-            print("starting AutomateOS (nats-server, orchestrator, engine, gateway) and Node-RED …", file=sys.stderr,
-                  flush=True)
-            stack = StackUnderTest(engines=1, engine_concurrency=64, mock_delay_ms=0)
-            stack.start()
-            node_red = NodeRed(args.nodered_dir, f"http://127.0.0.1:{stack.mock_port}/hook", args.nodered_keepalive == "on")
-            node_red.start()
-            table = uvloop.run(compare(args, stack, node_red))
-            print_summary(table)
+            run(args, started)
         finally:
-            signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the shutdown short
-            if node_red is not None:
-                node_red.stop()
-            if stack is not None:
-                stack.stop()
+            # A second Ctrl-C must not cut the shutdown short.
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+            for stop in reversed(started):
+                stop()
     except KeyboardInterrupt:
-        print("\ninterrupted; AutomateOS, Node-RED and the mock were stopped", file=sys.stderr)
+        print("\ninterrupted; everything this started (AutomateOS, Node-RED, the mock) was stopped", file=sys.stderr)
         return 130
+    except StackStartError as error:
+        print(f"✗ {error}", file=sys.stderr)
+        return 1
     return 0
 
 
