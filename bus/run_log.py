@@ -7,17 +7,15 @@ STORED_BATCH messages.
 
 from __future__ import annotations
 
-import contextlib
-import json
 import logging
 from dataclasses import dataclass
 
-import nats.errors
 from nats.aio.client import Client as NATS
 
 from schemas import RunEvents
 
 from . import subjects
+from .batch_gets import BatchGets
 
 log = logging.getLogger(__name__)
 
@@ -41,34 +39,24 @@ async def read_changes(nc: NATS, run_id: str, after: int = 0) -> StoredChanges:
     subject = subjects.run_events(run_id)
     changes: list[tuple[int, RunEvents]] = []
     last_seq = after
-    inbox = nc.new_inbox()
-    replies = await nc.subscribe(inbox)
-    try:
-        start = after + 1
-        while True:
-            request = {"seq": start, "next_by_subj": subject, "batch": STORED_BATCH}
-            await nc.publish(f"$JS.API.DIRECT.GET.{subjects.EVENTS_STREAM}", json.dumps(request).encode(), reply=inbox)
-            more = False
-            while True:
-                msg = await replies.next_msg(timeout=STORED_READ_TIMEOUT_S)
-                headers = msg.headers or {}
-                status = headers.get("Status")
-                if status is not None:  # 204 ends a batch; 404: nothing (more) for this run
-                    more = status == "204" and headers.get("Nats-Num-Pending", "0") != "0"
-                    break
-                seq = int(headers.get("Nats-Sequence", start))
-                last_seq, start = seq, seq + 1
-                try:
-                    change = RunEvents.model_validate_json(msg.data)
-                except ValueError as error:
-                    log.warning("skipping malformed stored events of run %s: %s", run_id, error)
-                    continue
-                if change.runId != run_id:
-                    log.warning("skipping stored events of run %s found under run %s", change.runId, run_id)
-                    continue
-                changes.append((seq, change))
-            if not more:
-                return StoredChanges(changes, last_seq)
-    finally:
-        with contextlib.suppress(nats.errors.Error):
-            await replies.unsubscribe()
+    gets = BatchGets.of(nc)
+    start = after + 1
+    while True:
+        request = {"seq": start, "next_by_subj": subject, "batch": STORED_BATCH}
+        found, end = await gets.get(subjects.EVENTS_STREAM, request, STORED_READ_TIMEOUT_S)
+        for msg in found:
+            seq = int((msg.headers or {}).get("Nats-Sequence", start))
+            last_seq, start = seq, seq + 1
+            try:
+                change = RunEvents.model_validate_json(msg.data)
+            except ValueError as error:
+                log.warning("skipping malformed stored events of run %s: %s", run_id, error)
+                continue
+            if change.runId != run_id:
+                log.warning("skipping stored events of run %s found under run %s", change.runId, run_id)
+                continue
+            changes.append((seq, change))
+        # 204 ends a batch, with how many are left; 404: nothing (more) for this run.
+        headers = end.headers or {}
+        if not (headers.get("Status") == "204" and headers.get("Nats-Num-Pending", "0") != "0"):
+            return StoredChanges(changes, last_seq)

@@ -7,11 +7,12 @@ filtered by the server on the subject, in windows that grow until the page is fu
 
 from __future__ import annotations
 
-import asyncio
 import json
 
 from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
+
+from .batch_gets import BatchGets
 
 _READ_TIMEOUT_S = 5.0
 
@@ -45,23 +46,6 @@ async def last_seq(nc: NATS, stream: str) -> int:
 
 async def _read(nc: NATS, stream: str, wanted: str, start: int, count: int) -> list[tuple[int, Msg]]:
     """Matching messages from sequence `start` on, at most `count`: one batched direct get."""
-    found: list[tuple[int, Msg]] = []
-    finished: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-
-    async def collect(msg: Msg) -> None:
-        headers = msg.headers or {}
-        if headers.get("Status"):  # 204: end of the batch; 404: nothing matched
-            if not finished.done():
-                finished.set_result(None)
-        else:
-            found.append((int(headers["Nats-Sequence"]), msg))
-
-    inbox = nc.new_inbox()
-    replies = await nc.subscribe(inbox, cb=collect)
-    try:
-        request = {"seq": start, "next_by_subj": wanted, "batch": max(1, count)}
-        await nc.publish(f"$JS.API.DIRECT.GET.{stream}", json.dumps(request).encode(), reply=inbox)
-        await asyncio.wait_for(finished, _READ_TIMEOUT_S)
-        return found
-    finally:
-        await replies.unsubscribe()
+    request = {"seq": start, "next_by_subj": wanted, "batch": max(1, count)}
+    found, _ = await BatchGets.of(nc).get(stream, request, _READ_TIMEOUT_S)
+    return [(int((msg.headers or {})["Nats-Sequence"]), msg) for msg in found]
