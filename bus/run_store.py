@@ -82,7 +82,9 @@ class RunStore:
         data = record.model_dump_json().encode()
         try:
             await self.kv.create(record.id, data)
-        except KeyWrongLastSequenceError:
+        except (KeyWrongLastSequenceError, KeyNotFoundError):
+            # KeyNotFoundError too: nats-py's create, refused because the key exists, reads it to see whether it is
+            # a deletion, and a read served by a replica that lags the leader does not find it yet.
             return False
         except nats.errors.MaxPayloadError:
             raise TooLarge(f"the run's record is {len(data) // 1024} KiB, more than the bus takes in one message "

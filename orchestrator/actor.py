@@ -181,8 +181,13 @@ class Orchestrator:
             await self._audit_start(record)
         else:
             found = await self.bus.runs.get(run_id)
-            if found is None or found[0].startedBy != requester:
+            if found is None:
+                # Recorded (the create was refused) but not readable yet: a read served by a replica that lags the
+                # leader. The gateway records a run before publishing it, so this is the usual case on a cluster.
+                raise Retry(f"run {run_id} is recorded but not readable yet; trying again", delay=0.5)
+            if requester is not None and found[0].startedBy != requester:
                 # Another's run under that id (an outside request naming a run it did not start): not touched.
+                # A request on runs.requested comes from the gateway or an orchestrator, which recorded it.
                 log.warning("ignoring a request from %s for run %s, which it did not start", requester or "the bus", run_id)
                 return
             log.info("run %s exists already (a repeat, or created concurrently); continuing with it", run_id)
