@@ -107,6 +107,12 @@ def convert(flow: list[dict[str, Any]]) -> tuple[str, Graph, Report]:
     name = str((tabs[0].get("label") if tabs else None) or "Imported from Node-RED")
     c = Conversion(Draft(name=name))
     draft = c.draft
+    for node in flow:  # types are names and wires lists of lists, whatever the file says
+        node["type"] = str(node.get("type"))
+        if "wires" in node:
+            wires = node["wires"] if isinstance(node["wires"], list) else []
+            node["wires"] = [[str(t) for t in w if isinstance(t, (str, int))] if isinstance(w, list) else []
+                             for w in wires]
     nodes = [n for n in flow if n.get("type") not in CONFIG_OR_TAB and ("wires" in n or "x" in n)]
     skipped = [n for n in flow if n not in nodes and n.get("type") not in CONFIG_OR_TAB]
     for index, node in enumerate(nodes):
