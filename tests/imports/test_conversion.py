@@ -186,3 +186,26 @@ def test_every_corpus_file_converts_and_validates() -> None:
         names = [n["name"] for n in document["nodes"]]
         assert sorted(n.from_.name for n in answer.report.nodes if n.from_.type != "(none)") == sorted(names), path
         assert answer.report.converted + answer.report.review + answer.report.unsupported == len(answer.report.nodes)
+
+
+def test_node_red_quirks_are_noted_and_the_graph_still_validates() -> None:
+    flow = [
+        documents.node_red("a", "inject", 100, [["b"]], name="first", repeat="", crontab=""),
+        documents.node_red("a2", "inject", 100, [["b"]], name="second", y=300, repeat="10", crontab=""),
+        documents.node_red("b", "http request", 250, [["c", "ghost"]], name="call", method="GET",
+                           url="https://a.example/"),
+        documents.node_red("c", "switch", 400, [["b"], ["d"]], name="again?", property="payload.more",
+                           propertyType="msg", rules=[{"t": "true"}, {"t": "else"}], outputs=2),
+        {"type": "function", "name": "no id", "func": "return msg;", "x": 550, "y": 100, "wires": [[]]},
+        documents.node_red("d", "mqtt out", 550, [], name="mqtt", y=300, topic="x"),
+    ]
+    flow[-2]["wires"] = [[]]
+    answer = imported(flow)
+    notes = {n.from_.name: " ".join(n.notes) for n in answer.report.nodes}
+    assert "'ghost'" in notes["call"]
+    assert "one trigger" in notes["first"]  # the repeating inject is kept (webhook > schedule > start)
+    assert nodes(answer)["second"].data.config == {"intervalSeconds": 10}
+    assert "cycle" in notes["again?"] and nodes(answer)["again"].data.config == {
+        "condition": "steps.call.output.body.more == true"}
+    assert entry(answer, "no id").id == "no_id" and "follows the trigger" in notes["no id"]
+    assert entry(answer, "mqtt").status == "unsupported"
