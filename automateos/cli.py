@@ -79,6 +79,13 @@ def _parser() -> argparse.ArgumentParser:
     cancel.add_argument("run_id", metavar="RUN_ID")
     gateway_flag(cancel)
 
+    imported = commands.add_parser("import", help="convert an n8n workflow or a Node-RED flow (or an AutomateOS "
+                                   "export) and print the report, node by node; --save keeps it as a new workflow")
+    imported.add_argument("file", type=Path, help="the exported JSON")
+    imported.add_argument("--save", action="store_true", help="save it as a new workflow")
+    imported.add_argument("--source", choices=["n8n", "node-red", "automateos"], help="the format (default: detected)")
+    gateway_flag(imported)
+
     workflows = commands.add_parser("workflows", help="saved workflows: list, push FILE, run NAME")
     workflow_commands = workflows.add_subparsers(dest="workflows_command", required=True, metavar="ACTION")
     gateway_flag(workflow_commands.add_parser("list", help="list saved workflows"))
@@ -227,7 +234,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                   "again to finish", file=sys.stderr)
             return 1
         return 0
-    if args.command in ("run", "cancel", "workflows", "tokens"):
+    if args.command in ("run", "cancel", "workflows", "tokens", "import"):
         from .api_client import CommandError
         from .interrupt import interruptible
 
@@ -253,7 +260,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 async def _client_command(args: argparse.Namespace, settings: Settings) -> int:
-    from . import token_commands, workflow_commands
+    from . import import_command, token_commands, workflow_commands
     from .run_command import cancel_run, parse_inputs, run_workflow
 
     gateway, token = args.gateway or settings.gateway_url, settings.client_token
@@ -261,6 +268,8 @@ async def _client_command(args: argparse.Namespace, settings: Settings) -> int:
         return await run_workflow(args.file, gateway, parse_inputs(args.input), args.set, token)
     if args.command == "cancel":
         return await cancel_run(gateway, token, args.run_id)
+    if args.command == "import":
+        return await import_command.import_file(gateway, token, args.file, args.save, args.source)
     if args.command == "workflows":
         if args.workflows_command == "list":
             return await workflow_commands.list_workflows(gateway, token)

@@ -19,7 +19,7 @@ from starlette.staticfiles import StaticFiles
 
 from bus import Bus, BusSettings, CredentialStore, NatsLogin, subjects
 
-from . import audit, auth, credentials, hooks, node_types, resume, run_items, runs, templates, tokens, workflows
+from . import audit, auth, import_route, credentials, hooks, node_types, resume, run_items, runs, templates, tokens, workflows
 from .auth import Authenticator, AuthMiddleware, guarded
 from .errors import ApiException, on_api_exception, on_http_exception, on_unexpected
 from .events_socket import run_events_socket
@@ -111,6 +111,7 @@ def routes(config: GatewayConfig) -> list[BaseRoute]:
         WebSocketRoute("/v1/runs/{run_id}/events", run_events_socket),
         Route("/v1/workflows/validate", editor("validating a workflow", runs.validate_workflow), methods=["POST"]),
         Route("/v1/workflows", editor("creating a workflow", workflows.create_workflow), methods=["POST"]),
+        Route("/v1/import", editor("importing a workflow", import_route.import_workflow), methods=["POST"]),
         Route("/v1/workflows", runner("listing workflows", workflows.list_workflows), methods=["GET"]),
         Route("/v1/workflows/{workflow_id}", runner("reading a workflow", workflows.get_workflow), methods=["GET"]),
         Route("/v1/workflows/{workflow_id}", editor("changing a workflow", workflows.update_workflow), methods=["PUT"]),

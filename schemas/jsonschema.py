@@ -35,6 +35,7 @@ from .messages import (
     StepResult,
     TimerDue,
 )
+from .imports import ImportRequest, ImportResponse
 from .items import StepItems
 from .node_types import REGISTRY, NodeTypeList
 from .runs import RunList, RunRecord, RunView, StepOutput
@@ -91,6 +92,8 @@ PUBLISHED: dict[str, Any] = {
     "SignInCode": SignInCode,
     "SessionInfo": SessionInfo,
     "AuditList": AuditList,
+    "ImportRequest": ImportRequest,
+    "ImportResponse": ImportResponse,
 }
 
 

@@ -87,7 +87,7 @@ async def test_roles_runner_editor_admin(stack: Stack, mock_http: MockHttp) -> N
         ("POST", "/v1/runs", {"graph": document}), ("POST", "/v1/workflows", {"name": "x", "graph": document}),
         ("PUT", f"/v1/workflows/{saved['id']}", {"graph": document, "baseVersion": 1}),
         ("DELETE", f"/v1/workflows/{saved['id']}", None), ("POST", "/v1/workflows/validate", {"graph": document}),
-        ("GET", "/v1/credentials", None),
+        ("GET", "/v1/credentials", None), ("POST", "/v1/import", {"document": document}),
     ]
     forbidden_to_editor = [
         ("POST", f"/v1/workflows/{saved['id']}/activate", None), ("POST", f"/v1/workflows/{saved['id']}/deactivate", None),
@@ -114,6 +114,9 @@ async def test_roles_runner_editor_admin(stack: Stack, mock_http: MockHttp) -> N
     assert status == 200
     status, _, _ = await anonymous(stack, "POST", "/v1/runs", json={"graph": document}, headers=bearer(editor))
     assert status == 201
+    status, imported, _ = await anonymous(stack, "POST", "/v1/import", json={"document": document},
+                                          headers=bearer(editor))
+    assert status == 200 and imported["source"] == "automateos", imported
     status, body, _ = await request(stack, "GET", f"/v1/runs/{started['runId']}")
     assert body["startedBy"] == "ci-runner" and body["trigger"] == "api" and body["workflowId"] == saved["id"]
 

@@ -231,12 +231,42 @@ BODY_ROUTES = [
     BodyRoute("POST", "/v1/workflows/{workflow}/activate",
               lambda s: from_published(ActivateWorkflow.model_json_schema()) | st.builds(dict, version=st.integers())),
     BodyRoute("POST", "/v1/schedules/preview", lambda s: from_published(_schedule_config())),
+    BodyRoute("POST", "/v1/import", lambda s: from_published(published("ImportRequest")) | _import_bodies()),
     BodyRoute("POST", "/v1/credentials", lambda s: from_published(published("NewCredential"))),
     BodyRoute("PUT", "/v1/credentials/{credential}", lambda s: from_published(published("ReplacedCredential"))),
     BodyRoute("POST", "/v1/tokens", lambda s: from_published(published("NewToken"))),
     BodyRoute("POST", "/v1/hooks/{hook}", _hook_bodies),
     BodyRoute("POST", "/v1/resume/{resume}", _resume_bodies),
 ]
+
+
+def _import_bodies() -> st.SearchStrategy[Any]:
+    """Real exports with parts of them redrawn: a node's fields, a connection, a wire."""
+    from tests.imports import documents
+
+    n8n = documents.n8n_everything()
+    flow = documents.node_red_everything()
+    junk = st.none() | st.integers() | st.text(max_size=8) | st.lists(st.text(max_size=4), max_size=2) | \
+        st.dictionaries(st.text(max_size=6), st.text(max_size=6), max_size=2)
+
+    def n8n_mutant(index: int, key: str, value: Any) -> dict[str, Any]:
+        document = json.loads(json.dumps(n8n))
+        node = document["nodes"][index % len(document["nodes"])]
+        target = node["parameters"] if key.startswith("p") else node
+        target[key[1:]] = value
+        return {"document": document}
+
+    def red_mutant(index: int, key: str, value: Any) -> dict[str, Any]:
+        document = json.loads(json.dumps(flow))
+        document[index % len(document)][key] = value
+        return {"document": document}
+
+    keys = st.sampled_from(["ptype", "purl", "pmethod", "pconditions", "prules", "pvalues", "pamount", "prule",
+                            "xtype", "xname", "xposition", "xtypeVersion", "xcredentials", "pjsonBody", "passignments"])
+    red_keys = st.sampled_from(["type", "wires", "rules", "url", "method", "repeat", "crontab", "timeout", "id",
+                                "property", "func", "template", "x"])
+    return (st.builds(n8n_mutant, st.integers(0, 20), keys, junk)
+            | st.builds(red_mutant, st.integers(0, 20), red_keys, junk))
 
 
 def _fill(path: str, seeded: Seeded, pick: int = 0) -> str:

@@ -98,6 +98,38 @@ export interface Handle {
   label: string;
 }
 
+export interface ImportReport {
+  /** source nodes converted with the same meaning */
+  converted: number;
+  nodes: ImportedNode[];
+  /** source nodes converted, to check before running */
+  review: number;
+  /** source nodes with no counterpart (placeholders or dropped) */
+  unsupported: number;
+}
+
+export interface ImportResponse {
+  graph: Graph;
+  name: string;
+  report: ImportReport;
+  source: "n8n" | "node-red" | "automateos";
+}
+
+export interface ImportedFrom {
+  /** the source node's name (its id when it has none) */
+  name: string;
+  /** the source node's type, as the source tool names it */
+  type: string;
+}
+
+export interface ImportedNode {
+  from: ImportedFrom;
+  /** the node's id in the imported graph; null when it was dropped */
+  id: string | null;
+  notes: string[];
+  status: "converted" | "review" | "unsupported";
+}
+
 /** A loop's items, or a loop body step's runs across them: how many there are and how they went. */
 export interface ItemProgress {
   /** items finished (for a body step: items in which it finished) */
