@@ -222,10 +222,14 @@ def _handle(conversion: Conversion, name: str, type_: str, config: dict[str, Any
     return None if out_index == 0 else ""
 
 
+# n8n draws 100 px square nodes about 200 px apart; ours are about 180 px wide, so the layout is kept but spread.
+_SPREAD_X, _SPREAD_Y = 1.75, 1.25
+
+
 def _position(node: dict[str, Any]) -> tuple[float, float]:
     position = node.get("position")
     if isinstance(position, list) and len(position) >= 2:
-        return _float(position[0], 0), _float(position[1], 0)
+        return _float(position[0], 0) * _SPREAD_X, _float(position[1], 0) * _SPREAD_Y
     return 0.0, 0.0
 
 

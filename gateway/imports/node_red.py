@@ -229,9 +229,14 @@ def _join(c: Conversion, rid: str, our: str) -> None:
         entry.review("a join with no split before it: kept as a Merge")
 
 
+# Node-RED draws its nodes about 120 px wide in rows 40-60 px apart; ours are about 180 × 80 px, so the layout is kept
+# but spread.
+_SPREAD_X, _SPREAD_Y = 1.6, 2.0
+
+
 def _convert_node(c: Conversion, rid: str, node: dict[str, Any], entry: Entry) -> None:
     kind = str(node.get("type"))
-    x, y = _float(node.get("x"), 0), _float(node.get("y"), 0)
+    x, y = _float(node.get("x"), 0) * _SPREAD_X, _float(node.get("y"), 0) * _SPREAD_Y
     node_id = c.ids[rid]
     if kind in DROPPED:
         c.draft.add(entry, "merge", {"mode": "wait_all"}, x, y, node_id=node_id)  # dropped in _fold

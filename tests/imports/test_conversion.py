@@ -43,7 +43,7 @@ def test_n8n_webhook_switch_set_http_if_merge_wait_loop_code_subworkflow() -> No
         "big_order": "if", "join": "merge", "pause": "delay", "each_line": "loop", "per_line": "code",
         "child": "subworkflow"}
     assert by_id["webhook"].data.config == {"methods": ["POST"], "responseMode": "lastNode"}
-    assert (by_id["webhook"].position.x, by_id["webhook"].position.y) == (0, 300)  # positions kept
+    assert (by_id["webhook"].position.x, by_id["webhook"].position.y) == (0, 375)  # the layout kept, spread 1.75 × 1.25
     assert by_id["route"].data.config == {"value": "{{ payload.body.region }}", "cases": ["eu", "us"]}
     assert by_id["tag_eu"].data.config == {"values": {"region": "{{ payload.body.region }}", "tax": 20}}
     old = by_id["old_api"]
@@ -139,7 +139,7 @@ def test_node_red_every_mapping() -> None:
     for name in ("reply", "log", "About", "join"):
         assert entry(answer, name).id is None
     assert entry(answer, "errors").status == "review" and "error workflow" in " ".join(entry(answer, "errors").notes)
-    assert (by_id["post_orders"].position.x, by_id["post_orders"].position.y) == (100, 100)
+    assert (by_id["post_orders"].position.x, by_id["post_orders"].position.y) == (160, 200)  # spread 1.6 × 2
     assert len(answer.report.nodes) == 18  # every node but the tab
 
 
