@@ -24,11 +24,12 @@ def pin_handles(step: DagStep) -> list[str] | None:
 
 
 def needed_for(dag: Dag, target: str, pinned: set[str]) -> set[str]:
-    """The steps a partial run to `target` runs: it, and its ancestors as far as a pinned step (whose output is
+    """The steps a partial run to `target` runs: its triggers, it, and its ancestors as far as a pinned step (whose output is
     known without its parents), the loops whose bodies hold any of those (a body's steps run in its items), plus the
     whole body of a loop that runs (its output is its items' results) unless the target is inside that body."""
     needed: set[str] = set()
-    frontier = [target]
+    # A trigger always: it costs nothing, and what it outputs is the run's inputs, which any template may read.
+    frontier = [target, *(step.id for step in dag.steps if step.completes == "trigger")]
     while frontier:
         step_id = frontier.pop()
         if step_id in needed:
