@@ -14,11 +14,16 @@ from .errors import FieldIssue, WorkflowInvalid
 from .node_types import REGISTRY
 
 
-def pin_handles(step: DagStep) -> list[str] | None:
-    """The outputs a pinned step takes: all but a body's (a pinned loop goes on from `done`, its body does not run);
-    None, every output, for the others."""
+def pin_handles(step: DagStep, output: Any) -> list[str] | None:
+    """The outputs a pinned step takes: a branching type's, read off the pin as its step would decide them (a
+    ValueError says what the pin lacks); all but a body's (a pinned loop goes on from `done`, its body does not
+    run); None, every output, for the others."""
     node_type = REGISTRY.get(step.type)
-    if node_type is None or node_type.body_output is None:
+    if node_type is None:
+        return None
+    if node_type.pinned_handles is not None:
+        return node_type.pinned_handles(step.config, output)
+    if node_type.body_output is None:
         return None
     return [handle for handle in node_type.output_handles(step.config) if handle != node_type.body_output]
 
@@ -63,6 +68,13 @@ def partial_run(dag: Dag, inputs: dict[str, Any], pins: dict[str, Any], run_to: 
             elif inputs_given:
                 issues.append(FieldIssue(field=f"pinData.{step_id}", nodeId=step_id, reason="a trigger's pinned output "
                                          "is the run's inputs: send inputs or pin the trigger, not both"))
+    handles: dict[str, list[str] | None] = {}
+    for step_id, output in pins.items():
+        if dag.has(step_id):
+            try:
+                handles[step_id] = pin_handles(dag.step(step_id), output)
+            except ValueError as lacking:
+                issues.append(FieldIssue(field=f"pinData.{step_id}", nodeId=step_id, reason=str(lacking)))
     if issues:
         raise WorkflowInvalid(issues)
     if not pins and run_to is None:
@@ -72,7 +84,7 @@ def partial_run(dag: Dag, inputs: dict[str, Any], pins: dict[str, Any], run_to: 
     for step in dag.steps:
         update: dict[str, Any] = {}
         if step.id in pins:
-            update["pin"] = Pin(output=pins[step.id], handles=pin_handles(step))
+            update["pin"] = Pin(output=pins[step.id], handles=handles[step.id])
             if step.completes == "trigger":
                 inputs = pins[step.id]
         if needed is not None and step.id not in needed:

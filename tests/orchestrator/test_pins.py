@@ -128,3 +128,27 @@ def test_run_to_inside_a_loop_body_runs_the_loop_and_only_the_body_steps_it_need
     assert item.statuses()["other"] == "skipped" and "'use' (use)" in (item.record.step("other").skipReason or "")
     assert item.record.step("fetch").pinned and item.record.step("fetch").output == {"body": "pinned"}
     assert item.dispatched() == ["use"]
+
+
+def test_a_pinned_if_takes_the_branch_its_pin_says_and_a_pin_that_does_not_say_is_refused() -> None:
+    run = Run(pinned(chain(), {"a": {}, "b": {}, "check": {"result": False}}))
+    assert run.dispatched() == ["no"]
+    assert run.record.step("check").handles == ["false"] and run.record.step("yes").status == "skipped"
+    with pytest.raises(WorkflowInvalid) as refused:
+        partial_run(chain().dag, {}, {"check": {"value": 1}}, None, False)
+    assert refused.value.issues[0].field == "pinData.check" and '{"result": true}' in refused.value.issues[0].reason
+
+
+def test_pinned_switch_and_wait_take_the_outputs_their_pins_say() -> None:
+    record = record_of(
+        [node("route", "switch", value="{{ inputs.region }}", cases=["eu", "us"]), http("eu"), http("us"),
+         node("hold", "wait", resume="approval", timeoutSeconds=60), http("yes"), http("late")],
+        [edge("start", "route"), edge("route", "eu", "eu"), edge("route", "us", "us"), edge("eu", "hold"),
+         edge("hold", "yes", "approved"), edge("hold", "late", "timeout")],
+    )
+    run = Run(pinned(record, {"route": {"value": "eu", "matched": "eu"}, "eu": {}, "hold": {"timedOut": True}}))
+    assert run.dispatched() == ["late"]
+    assert run.statuses()["us"] == "skipped" and run.statuses()["yes"] == "skipped"
+    with pytest.raises(WorkflowInvalid) as refused:
+        partial_run(record.dag, {}, {"route": {"matched": "asia"}, "hold": {}}, None, False)
+    assert [issue.field for issue in refused.value.issues] == ["pinData.route", "pinData.hold"]
