@@ -121,3 +121,29 @@ async def test_a_saved_workflows_run_takes_pins_and_its_webhook_runs_never_use_t
     assert hooked["status"] == "succeeded", hooked["error"]
     assert not any(step["pinned"] for step in hooked["steps"])
     assert [r.path for r in mock_http.received] == ["/charge", "/big"]
+
+
+async def test_a_pinned_wait_and_subworkflow_complete_at_once_with_no_question_and_no_child_run(
+        stack: Stack, mock_http: MockHttp) -> None:
+    mock_http.reply("/done", Reply(status=200, body={}))
+    document = graph(
+        node("hold", "wait", resume="approval", timeoutSeconds=3600, message="Ship it?"),
+        node("sub", "subworkflow", workflowId="wf_not_saved_anywhere"),
+        http("done", mock_http.url("/done"), json_body={"total": "{{ steps.sub.output.total }}"}),
+        edges=[edge("start", "hold"), edge("hold", "sub", "approved"), edge("sub", "done")],
+    )
+    run_id = await stack.start_run(document, pinData={"hold": {"approved": True, "comment": "ok"},
+                                                      "sub": {"total": 42}})
+    record = await stack.finish(run_id)
+    assert record["status"] == "succeeded", record["error"]
+    steps = steps_by_id(record)
+    assert steps["hold"]["pinned"] and steps["hold"]["handles"] == ["approved"] and steps["hold"]["wait"] is None
+    assert steps["sub"]["pinned"] and steps["sub"]["childRunId"] is None
+    assert [r.json() for r in mock_http.requests_to("/done")] == [{"total": 42}]
+    status, children, _ = await request(stack, "GET", f"/v1/runs?parentRunId={run_id}")
+    assert status == 200 and children["runs"] == []
+
+
+async def test_a_pinned_trigger_and_inputs_together_are_422(stack: Stack, mock_http: MockHttp) -> None:
+    status, body = await stack.post_run(order_router(mock_http), inputs={"x": 1}, pinData={"hook": {"payload": {}}})
+    assert status == 422 and body["error"]["fields"][0]["field"] == "pinData.hook", body
