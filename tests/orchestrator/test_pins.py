@@ -152,3 +152,12 @@ def test_pinned_switch_and_wait_take_the_outputs_their_pins_say() -> None:
     with pytest.raises(WorkflowInvalid) as refused:
         partial_run(record.dag, {}, {"route": {"matched": "asia"}, "hold": {}}, None, False)
     assert [issue.field for issue in refused.value.issues] == ["pinData.route", "pinData.hold"]
+
+
+def test_run_to_after_a_loop_runs_its_whole_body_and_skips_only_what_comes_after() -> None:
+    record = record_of(
+        [node("each", "loop", items="{{ inputs.xs }}"), http("fetch"), http("after"), http("later")],
+        [edge("start", "each"), edge("each", "fetch", "each"), edge("each", "after", "done"), edge("after", "later")],
+    )
+    dag = pinned(record, run_to="after").dag
+    assert [s.id for s in dag.steps if s.outsideRunTo] == ["later"], "the loop's output is its body's results"
