@@ -37,6 +37,7 @@ from schemas import (
     as_graph,
     compile_workflow_off_loop,
     new_run_id,
+    partial_run,
     run_inputs,
 )
 
@@ -77,9 +78,11 @@ async def create_run(request: Request) -> Response:
         compiled = await _saved(request, body.workflowId, body.version)
         body = body.model_copy(update={"graph": compiled.saved.graph, "version": compiled.saved.version})
         dag = compiled.dag
+    inputs_given = bool(body.inputs)
     body = _with_sample_payload(body)
     if dag is None:
         dag = await _compile(bus, body)
+    dag, body = _pinned(dag, body, inputs_given)
     started = _Started(trigger="manual" if via_session(request) else "api", by=principal_name(request))
     run_id = new_run_id()
     replayed = False
@@ -131,6 +134,17 @@ async def _saved(request: Request, workflow_id: str, version: int | None) -> Com
         await workflows.saved_version(bus, workflow_id, version)  # raises the 404 that names what is missing
         raise ApiException(404, "not_found", f"workflow {workflow_id!r} has no version {version}")
     return compiled
+
+
+def _pinned(dag: Dag, body: CreateRun, inputs_given: bool) -> tuple[Dag, CreateRun]:
+    """`pinData` and `runTo` written into the run's DAG (schemas/pins.py); a pinned trigger's output becomes the
+    inputs. Only this route takes them: a webhook's or a schedule's run never has pins."""
+    try:
+        dag, inputs = partial_run(dag, body.inputs, body.pinData, body.runTo, inputs_given)
+    except WorkflowInvalid as invalid:
+        raise ApiException(422, "validation_error", "pinData or runTo does not fit the workflow",
+                           invalid.issues) from None
+    return dag, body if inputs is body.inputs else body.model_copy(update={"inputs": inputs})
 
 
 def _with_sample_payload(body: CreateRun) -> CreateRun:
@@ -185,7 +199,7 @@ async def _claim_idempotency_key(bus: Bus, body: CreateRun, run_id: str) -> tupl
     assert body.idempotencyKey is not None
     key = _idempotency_kv_key(body.idempotencyKey)
     fingerprint = hashlib.sha256(
-        json.dumps(body.model_dump(mode="json", include={"graph", "inputs"}), sort_keys=True).encode()
+        json.dumps(body.model_dump(mode="json", include={"graph", "inputs", "pinData", "runTo"}), sort_keys=True).encode()
     ).hexdigest()
     claim = IdempotencyClaim(runId=run_id, fingerprint=fingerprint).model_dump_json().encode()
     try:

@@ -392,6 +392,9 @@ def begin(change: Change, step_id: str) -> None:
     from .completions import handler_for, renders_first
 
     dag_step = change.record.dag.step(step_id)
+    if dag_step.pin is not None:
+        complete_pinned(change, step_id)
+        return
     if dag_step.completes == "trigger":
         change.succeed(step_id, entry_output(change.record))
         return
@@ -404,6 +407,36 @@ def begin(change: Change, step_id: str) -> None:
     step.dispatchedAt = change.now
     step.attempt = max(step.attempt, 1)
     handler.begin(change, step_id, None)
+
+
+def complete_pinned(change: Change, step_id: str) -> None:
+    """A pinned step is not executed, whatever its type: it succeeds at once with its pin (masked as any output:
+    a pin is user data), taking the outputs the pin says, and what it made ready starts."""
+    pin = change.record.dag.step(step_id).pin
+    assert pin is not None
+    step = change.step(step_id)
+    step.pinned = True
+    change.succeed(step_id, mask_fields(pin.output), pin.handles, said=f"{step.name}: pinned output used, not run")
+
+
+def skip_outside_run_to(change: Change) -> None:
+    """A partial run (runTo): the steps the step under test does not need are skipped, saying which step that is."""
+    dag = change.record.dag
+    for dag_step in dag.steps:
+        target = dag_step.outsideRunTo
+        if target is None or change.record.step(dag_step.id).status != "queued":
+            continue
+        name = f"'{dag.step(target).name}' ({target})" if dag.has(target) else target
+        step = change.step(dag_step.id)
+        step.status = "skipped"
+        step.skipReason = f"a partial run to {name}: this step is not needed for it"
+        change.step_changed(step)
+
+
+def starts_without_parents(change: Change, step_id: str) -> bool:
+    """Whether every parent of the step was left out of a partial run (so none will ever reach it)."""
+    deps = change.record.dag.step(step_id).deps
+    return bool(deps) and all(change.record.dag.step(dep).outsideRunTo is not None for dep in deps)
 
 
 def entry_output(record: RunRecord) -> Any:

@@ -17,7 +17,8 @@ def item_dag(dag: Dag, loop_id: str) -> Dag:
     loop = dag.step(loop_id)
     body = set(loop.body or [])
     entry = loop.model_copy(update={"deps": [], "branches": {}, "completes": "trigger", "body": None, "inLoop": None,
-                                    "settings": None, "reads": []})
+                                    "settings": None, "reads": [], "pin": None,
+                                    "outsideRunTo": None})
     steps = [entry] + [
         step.model_copy(update={"inLoop": None}) if step.inLoop == loop_id else step
         for step in dag.steps if step.id in body

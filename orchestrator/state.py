@@ -25,11 +25,14 @@ from .change import (
     Event,
     Transition,
     advance,
+    complete_pinned,
     dispatch_for,
     entry_output,
     finish_attempt,
     in_flight,
     settle_run,
+    skip_outside_run_to,
+    starts_without_parents,
 )
 from .completions import ChildOutcome, Collected, handler_for
 
@@ -40,6 +43,9 @@ __all__ = ["ChildOutcome", "ChildRun", "Collected", "Event", "Transition", "appl
 
 def start(record: RunRecord, now: datetime) -> Transition:
     """queued → running: Start succeeds at once (it is the trigger) and its children are dispatched.
+
+    A partial run (runTo) first skips the steps it does not need; a pinned step whose parents it left out succeeds
+    with its pin now (its parents would never finish), as a pinned trigger does.
 
     On a record already running (a redelivered request after a crash), nothing is written but the
     steps that should be in flight are dispatched again; their message ids make the stream drop repeats.
@@ -54,8 +60,11 @@ def start(record: RunRecord, now: datetime) -> Transition:
     if record.eventSeq == 0:
         change.queued_event()
     change.run_status("running")
+    skip_outside_run_to(change)
     for dag_step in record.dag.steps:
-        if dag_step.completes == "trigger":
+        if change.record.step(dag_step.id).status != "queued":
+            continue
+        if dag_step.completes == "trigger" and dag_step.pin is None:
             step = change.step(dag_step.id)
             step.status = "succeeded"
             step.startedAt = step.finishedAt = now
@@ -64,6 +73,8 @@ def start(record: RunRecord, now: datetime) -> Transition:
             step.output = entry_output(record)
             change.step_changed(step)
             advance(change, step.id)
+        elif dag_step.pin is not None and (dag_step.completes == "trigger" or starts_without_parents(change, dag_step.id)):
+            complete_pinned(change, dag_step.id)
     settle_run(change)
     return change.done()
 

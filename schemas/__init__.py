@@ -15,7 +15,8 @@ from .api import (
     ValidationResponse,
 )
 from .compiler import MAX_GRAPH_NODES, check_size, compile_workflow, compile_workflow_off_loop, run_inputs
-from .dag import Dag, DagStep
+from .dag import Dag, DagStep, Pin
+from .pins import partial_run
 from .errors import FieldIssue, WorkflowInvalid, field_path, issues_from_validation
 from .graph import (
     Edge,
@@ -76,7 +77,7 @@ from .runs import (
 
 __all__ = [
     "ApiError", "CancelAccepted", "CreateRun", "CreateRunResponse", "RunResult", "ErrorBody", "IdempotencyClaim", "TemplateInfo", "TemplateList", "ValidatedStep",
-    "ValidateWorkflow", "ValidationResponse", "MAX_GRAPH_NODES", "check_size", "compile_workflow", "compile_workflow_off_loop", "run_inputs", "Dag", "DagStep", "FieldIssue",
+    "ValidateWorkflow", "ValidationResponse", "MAX_GRAPH_NODES", "check_size", "compile_workflow", "compile_workflow_off_loop", "run_inputs", "Dag", "DagStep", "Pin", "partial_run", "FieldIssue",
     "WorkflowInvalid", "field_path", "issues_from_validation", "Edge", "Graph", "GraphMeta", "Node", "NodeData",
     "Position", "TemplateWorkflow", "as_graph", "RUN_EVENT", "CancelRequested", "LogEvent", "RunEvent",
     "RunEvents", "RunRequested", "RunStatusEvent", "ResumeRequested", "StepAbort", "StepDispatch", "StepEvent", "StepResult", "TimerDue", "Workflow",

@@ -24,6 +24,11 @@ class CreateRun(Contract):
     graph: Workflow | None = Field(default=None, validate_default=True)
     inputs: Annotated[dict[str, Any], SHALLOW] = Field(default_factory=dict)
     idempotencyKey: str | None = Field(default=None, min_length=1, max_length=200)
+    pinData: Annotated[dict[str, Any], SHALLOW] = Field(
+        default_factory=dict, description="node id -> its pinned output: the node is not executed, its step succeeds "
+        "with this (`pinned: true`); a trigger's is what the run begins with (its inputs)")
+    runTo: str | None = Field(default=None, min_length=1, description="a partial run: only this node and the "
+                              "ancestors it needs run (not past a pinned one); every other step is skipped")
 
     @field_validator("graph")
     @classmethod

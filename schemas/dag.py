@@ -11,6 +11,15 @@ from ._base import Contract
 from .node_types import Completion, NodeSettings
 
 
+class Pin(Contract):
+    """A pinned step's output (POST /v1/runs `pinData`): the step is not executed; it succeeds with this when it
+    becomes ready. `handles`: the outputs it takes, where the node type says (a loop goes on from `done`); None:
+    every output, as a step with one output."""
+
+    output: Any = None
+    handles: list[str] | None = None
+
+
 class DagStep(Contract):
     id: str
     name: str
@@ -32,6 +41,11 @@ class DagStep(Contract):
         description="the earlier steps its templates read, so a dispatch carries only their outputs; None: it may "
         "read any step before it (a template that names steps dynamically, or a DAG compiled before this field)",
     )
+    pin: Pin | None = Field(default=None, description="pinned (POST /v1/runs pinData): not executed; it succeeds "
+                            "with this output when it becomes ready")
+    outsideRunTo: str | None = Field(
+        default=None, description="a partial run (POST /v1/runs runTo): the id of the step under test, when this "
+        "step is not needed for it; it is skipped when the run starts")
 
 
 class Dag(Contract):

@@ -146,6 +146,8 @@ class StepState(Contract):
                                   "to resume it (no sign-in needed; the token is the secret). Never stored: the "
                                   "gateway derives it")
     wait: WaitState | None = None
+    pinned: bool = Field(default=False, description="its output was pinned (POST /v1/runs pinData): it was not "
+                         "executed")
 
 
 class RunView(Contract):

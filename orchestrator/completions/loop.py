@@ -33,8 +33,11 @@ class Loop(StepHandler):
         step.status = "running"
         step.items = ItemProgress(total=len(items))
         for body_id in dag_step.body or []:
+            if change.record.step(body_id).status != "queued":
+                continue  # skipped at the start of a partial run (runTo): it runs in no item
             body = change.step(body_id)
             body.status = "running"
+            body.pinned = change.record.dag.step(body_id).pin is not None  # in every item
             body.dispatchedAt = body.startedAt = change.now
             body.items = ItemProgress(total=len(items))
             change.step_changed(body)

@@ -7,6 +7,7 @@ finds its executor by its name, and the builder draws its palette entry, handles
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -142,6 +143,10 @@ class NodeType:
     body_output: str | None = None
     aliases: tuple[str, ...] = ()
     order: int = 100  # place in the builder's palette
+    # A pinned step of a branching type (POST /v1/runs pinData): the outputs it takes, read off its pinned output
+    # as its executor or handler would decide them, from (config, output); a ValueError says what the pin lacks.
+    # None: a pin takes every output (a type with one).
+    pinned_handles: Callable[[dict[str, Any], Any], list[str]] | None = None
 
     def output_handles(self, config: dict[str, Any]) -> list[str]:
         """The handle ids a node with this config offers, in order."""

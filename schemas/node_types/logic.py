@@ -54,11 +54,25 @@ class SetConfig(Contract):
         return values
 
 
+def _if_pinned(config: dict[str, Any], output: Any) -> list[str]:
+    if not isinstance(output, dict) or not isinstance(output.get("result"), bool):
+        raise ValueError('an If\'s pinned output says which branch it takes: {"result": true} or {"result": false}')
+    return ["true" if output["result"] else "false"]
+
+
+def _switch_pinned(config: dict[str, Any], output: Any) -> list[str]:
+    handles = SWITCH.output_handles(config)
+    if not isinstance(output, dict) or output.get("matched") not in handles:
+        raise ValueError(f'a Switch\'s pinned output says which case it matched: {{"matched": …}}, one of '
+                         f'{", ".join(handles)}')
+    return [str(output["matched"])]
+
+
 IF = REGISTRY.register(NodeType(
     order=20,
     type="if", kind="logic", title="If", description="Take the true or the false branch",
     config=IfConfig, outputs=(Handle(id="true", label="true"), Handle(id="false", label="false")),
-    templated={"condition": "expression"},
+    templated={"condition": "expression"}, pinned_handles=_if_pinned,
     ui=NodeUi(
         glyph="?", accent="#d97706", defaultLabel="If", summary="{condition}", idPrefix="if",
         outputFields={"result": "true or false"}, defaults={"condition": ""},
@@ -75,7 +89,7 @@ SWITCH = REGISTRY.register(NodeType(
     order=30,
     type="switch", kind="logic", title="Switch", description="Take the branch whose case matches a value",
     config=SwitchConfig, outputs=(), dynamic_outputs=DynamicOutputs(field="cases", extra=[Handle(id="default", label="default")]),
-    templated={"value": "value"},
+    templated={"value": "value"}, pinned_handles=_switch_pinned,
     ui=NodeUi(
         glyph="⇄", accent="#d97706", defaultLabel="Switch", summary="{value}", idPrefix="switch",
         outputFields={"value": "the value, as text", "matched": "the case it matched, or default"},

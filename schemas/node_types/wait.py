@@ -5,7 +5,7 @@ The step holds no worker while it waits: the orchestrator keeps a timer for the 
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field
 
@@ -26,10 +26,22 @@ class WaitConfig(Contract):
 
 _TIMEOUT = Handle(id="timeout", label="timeout")
 
+def _wait_pinned(config: dict[str, Any], output: Any) -> list[str]:
+    """As the step would end: {"timedOut": true} from timeout, else an approval's verdict or a callback received."""
+    if isinstance(output, dict) and output.get("timedOut") is True:
+        return ["timeout"]
+    if config.get("resume", "approval") == "webhook":
+        return ["received"]
+    if not isinstance(output, dict) or not isinstance(output.get("approved"), bool):
+        raise ValueError('an approval\'s pinned output says how it was answered: {"approved": true|false}, or '
+                         '{"timedOut": true}')
+    return ["approved" if output["approved"] else "rejected"]
+
+
 WAIT = REGISTRY.register(NodeType(
     order=52,
     type="wait", kind="logic", title="Wait", description="Wait for an approval or a callback",
-    config=WaitConfig, completes="event", templated={"message": "text"},
+    config=WaitConfig, completes="event", templated={"message": "text"}, pinned_handles=_wait_pinned,
     outputs=(Handle(id="approved", label="approved"), Handle(id="rejected", label="rejected"), _TIMEOUT),
     dynamic_outputs=DynamicOutputs(field="resume", byValue={
         "approval": [Handle(id="approved", label="approved"), Handle(id="rejected", label="rejected"), _TIMEOUT],

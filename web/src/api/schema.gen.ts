@@ -388,6 +388,8 @@ export interface StepState {
   output: unknown;
   /** the output and request are large and stored apart: GET /v1/runs/{runId}/steps/{stepId}/output */
   outputRef: string | null;
+  /** its output was pinned (POST /v1/runs pinData): it was not executed */
+  pinned: boolean;
   request: StepRequest | null;
   /** a waiting wait step, shown to editors and admins: where to resume it (no sign-in needed; the token is the secret). Never stored: the gateway derives it */
   resumeUrl: string | null;
