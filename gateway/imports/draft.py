@@ -265,6 +265,14 @@ class Draft:
                 edge.target = new
 
 
+def number(value: Any, default: float) -> float:
+    """A number from an export's loosely typed field (a string, a number, or missing), else `default`."""
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return default
+
+
 def _is_trigger(type_: str) -> bool:
     node_type = REGISTRY.get(type_)
     return node_type is not None and node_type.kind == "trigger"

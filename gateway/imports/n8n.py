@@ -12,7 +12,7 @@ from schemas import Graph
 from schemas.credentials import CREDENTIAL_NAME_MAX, CREDENTIAL_NAME_PATTERN
 from schemas.node_types import NodeSettings, RetryPolicy
 
-from .draft import Draft
+from .draft import Draft, number
 from .expressions import Resolver, Source, Translated, n8n_operand, n8n_value
 from .report import Entry, Report
 
@@ -25,13 +25,6 @@ _UNITS = {"seconds": 1, "minutes": 60, "hours": 3600, "days": 86400}
 
 def short_type(type_: str) -> str:
     return type_.rsplit(".", 1)[-1]
-
-
-def _float(value: Any, default: float) -> float:
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return default
 
 
 @dataclass
@@ -59,7 +52,7 @@ class Conversion:
             keys = frozenset(converted.config.get("values", {})) if converted is not None else None
             return Source(f"steps.{node_id}.output", keys)
         if kind == "splitInBatches":
-            loop_output = 1 if _float(node.get("typeVersion"), 1) >= 3 else 0
+            loop_output = 1 if number(node.get("typeVersion"), 1) >= 3 else 0
             return Source("loop.item") if via == loop_output else self.input_of(name, seen | {name})
         if kind in PASS_THROUGH:
             return self.input_of(name, seen | {name})
@@ -134,7 +127,7 @@ def convert(document: dict[str, Any]) -> tuple[str, Graph, Report]:
                         draft.report.entries[0].note(f"a connection between '{source}' and '{target_name}', "
                                                      "neither in the workflow, was ignored")
                     continue
-                slot = int(_float(target.get("index"), 0))
+                slot = int(number(target.get("index"), 0))
                 conversion.inputs.setdefault(target_name, []).append((source, out_index, slot))
     for feeding in conversion.inputs.values():
         feeding.sort(key=lambda f: f[2])
@@ -210,7 +203,7 @@ def _handle(conversion: Conversion, name: str, type_: str, config: dict[str, Any
     if type_ == "if":
         return ["true", "false"][out_index] if out_index < 2 else ""
     if type_ == "loop":
-        v3 = _float(raw.get("typeVersion"), 1) >= 3
+        v3 = number(raw.get("typeVersion"), 1) >= 3
         if v3:
             return ["done", "each"][out_index] if out_index < 2 else ""
         return "each" if out_index == 0 else ""
@@ -229,15 +222,15 @@ _SPREAD_X, _SPREAD_Y = 1.75, 1.25
 def _position(node: dict[str, Any]) -> tuple[float, float]:
     position = node.get("position")
     if isinstance(position, list) and len(position) >= 2:
-        return _float(position[0], 0) * _SPREAD_X, _float(position[1], 0) * _SPREAD_Y
+        return number(position[0], 0) * _SPREAD_X, number(position[1], 0) * _SPREAD_Y
     return 0.0, 0.0
 
 
 def _settings(node: dict[str, Any], entry: Entry) -> NodeSettings | None:
     retry, on_error = None, "fail"
     if node.get("retryOnFail"):
-        tries = max(1, min(10, int(_float(node.get("maxTries"), 3))))
-        wait_ms = max(1, min(3_600_000, int(_float(node.get("waitBetweenTries"), 1000))))
+        tries = max(1, min(10, int(number(node.get("maxTries"), 3))))
+        wait_ms = max(1, min(3_600_000, int(number(node.get("waitBetweenTries"), 1000))))
         retry = RetryPolicy(maxAttempts=tries, initialIntervalMs=wait_ms, backoffCoefficient=1.0,
                             maxIntervalMs=max(wait_ms, 60_000))
     if node.get("continueOnFail") or node.get("onError") in ("continueRegularOutput", "continueErrorOutput"):
@@ -261,7 +254,7 @@ def _convert_node(conversion: Conversion, node: dict[str, Any], entry: Entry, ki
     draft = conversion.draft
     params = node.get("parameters") if isinstance(node.get("parameters"), dict) else {}
     assert isinstance(params, dict)
-    version = _float(node.get("typeVersion"), 1)
+    version = number(node.get("typeVersion"), 1)
     name = node["name"]
     converter = _CONVERTERS.get(kind)
     if converter is None:
@@ -314,21 +307,21 @@ def _schedule(c: Conversion, name: str, p: dict[str, Any], v: float, e: Entry) -
         e.review(f"n8n fired on {len(rules)} rules: only the first is kept")
     rule = rules[0] if isinstance(rules[0], dict) else {}
     field_ = rule.get("field", "days")
-    hour, minute = int(_float(rule.get("triggerAtHour"), 0)), int(_float(rule.get("triggerAtMinute"), 0))
+    hour, minute = int(number(rule.get("triggerAtHour"), 0)), int(number(rule.get("triggerAtMinute"), 0))
     if field_ in ("seconds", "minutes", "hours"):
-        every = int(_float(rule.get(f"{field_}Interval"), 1)) * _UNITS[field_]
+        every = int(number(rule.get(f"{field_}Interval"), 1)) * _UNITS[field_]
         return "schedule", {"intervalSeconds": max(1, every)}
     if field_ == "days":
-        days = int(_float(rule.get("daysInterval"), 1))
+        days = int(number(rule.get("daysInterval"), 1))
         return "schedule", {"cron": f"{minute} {hour} {'*' if days <= 1 else f'*/{days}'} * *"}
     if field_ == "weeks":
         weekdays = rule.get("triggerAtDay") or [0]
-        if int(_float(rule.get("weeksInterval"), 1)) > 1:
+        if int(number(rule.get("weeksInterval"), 1)) > 1:
             e.review("every few weeks is not kept: it fires every week")
-        return "schedule", {"cron": f"{minute} {hour} * * {','.join(str(int(_float(d, 0))) for d in weekdays)}"}
+        return "schedule", {"cron": f"{minute} {hour} * * {','.join(str(int(number(d, 0))) for d in weekdays)}"}
     if field_ == "months":
-        months = int(_float(rule.get("monthsInterval"), 1))
-        day = int(_float(rule.get("triggerAtDayOfMonth"), 1))
+        months = int(number(rule.get("monthsInterval"), 1))
+        day = int(number(rule.get("triggerAtDayOfMonth"), 1))
         return "schedule", {"cron": f"{minute} {hour} {day} {'*' if months <= 1 else f'*/{months}'} *"}
     if field_ == "cronExpression":
         return "schedule", {"cron": _cron(str(rule.get("expression", "")), e)}
@@ -349,7 +342,7 @@ def _cron_node(c: Conversion, name: str, p: dict[str, Any], v: float, e: Entry) 
         e.review(f"n8n fired on {len(items)} times: only the first is kept")
     item = items[0]
     mode = item.get("mode", "everyDay")
-    hour, minute = int(_float(item.get("hour"), 14)), int(_float(item.get("minute"), 0))
+    hour, minute = int(number(item.get("hour"), 14)), int(number(item.get("minute"), 0))
     if mode == "everyMinute":
         return "schedule", {"intervalSeconds": 60}
     if mode == "everyHour":
@@ -357,12 +350,12 @@ def _cron_node(c: Conversion, name: str, p: dict[str, Any], v: float, e: Entry) 
     if mode == "everyDay":
         return "schedule", {"cron": f"{minute} {hour} * * *"}
     if mode == "everyWeek":
-        return "schedule", {"cron": f"{minute} {hour} * * {int(_float(item.get('weekday'), 1))}"}
+        return "schedule", {"cron": f"{minute} {hour} * * {int(number(item.get('weekday'), 1))}"}
     if mode == "everyMonth":
-        return "schedule", {"cron": f"{minute} {hour} {int(_float(item.get('dayOfMonth'), 1))} * *"}
+        return "schedule", {"cron": f"{minute} {hour} {int(number(item.get('dayOfMonth'), 1))} * *"}
     if mode == "everyX":
         unit = 60 if item.get("unit", "hours") == "minutes" else 3600
-        return "schedule", {"intervalSeconds": max(1, int(_float(item.get("value"), 2)) * unit)}
+        return "schedule", {"intervalSeconds": max(1, int(number(item.get("value"), 2)) * unit)}
     if mode == "custom":
         return "schedule", {"cron": _cron(str(item.get("cronExpression", "")), e)}
     raise ValueError(f"unknown cron mode {mode!r}")
@@ -374,6 +367,15 @@ def _pairs(c: Conversion, name: str, items: Any, e: Entry) -> dict[str, str]:
         if isinstance(item, dict) and item.get("name"):
             out[str(item["name"])] = str(_translate(c, name, item.get("value", ""), e))
     return out
+
+
+def _v4_pairs(c: Conversion, name: str, p: dict[str, Any], kind: str, pairs_key: str, e: Entry) -> dict[str, str]:
+    """httpRequest v4's query or headers: JSON (`specify<kind>: json`, `json<kind>`) or name/value pairs
+    (`<pairs_key>.parameters`)."""
+    if p.get(f"specify{kind}") == "json":
+        parsed = _json_param(c, name, p.get(f"json{kind}"), e)
+        return {str(k): str(val) for k, val in parsed.items()} if isinstance(parsed, dict) else {}
+    return _pairs(c, name, (p.get(pairs_key) or {}).get("parameters"), e)
 
 
 def _json_param(c: Conversion, name: str, value: Any, e: Entry) -> Any:
@@ -419,17 +421,9 @@ def _http(c: Conversion, name: str, p: dict[str, Any], v: float, e: Entry) -> Co
             e.review(f"n8n read the response as {p['responseFormat']}; here a JSON response is parsed")
     else:
         if p.get("sendQuery"):
-            if p.get("specifyQuery") == "json":
-                parsed = _json_param(c, name, p.get("jsonQuery"), e)
-                query = {str(k): str(val) for k, val in parsed.items()} if isinstance(parsed, dict) else {}
-            else:
-                query = _pairs(c, name, (p.get("queryParameters") or {}).get("parameters"), e)
+            query = _v4_pairs(c, name, p, "Query", "queryParameters", e)
         if p.get("sendHeaders"):
-            if p.get("specifyHeaders") == "json":
-                parsed = _json_param(c, name, p.get("jsonHeaders"), e)
-                headers = {str(k): str(val) for k, val in parsed.items()} if isinstance(parsed, dict) else {}
-            else:
-                headers = _pairs(c, name, (p.get("headerParameters") or {}).get("parameters"), e)
+            headers = _v4_pairs(c, name, p, "Headers", "headerParameters", e)
         if p.get("sendBody"):
             content = p.get("contentType", "json")
             if content == "raw":
@@ -468,7 +462,7 @@ def _http(c: Conversion, name: str, p: dict[str, Any], v: float, e: Entry) -> Co
     config["headers"] = headers
     timeout = (p.get("options") or {}).get("timeout")
     if timeout is not None:
-        config["timeoutMs"] = max(1, min(300_000, int(_float(timeout, 30_000))))
+        config["timeoutMs"] = max(1, min(300_000, int(number(timeout, 30_000))))
     auth = p.get("authentication")
     credentials = c.by_name[name].get("credentials")
     if (auth not in (None, "none") or credentials) and isinstance(credentials, dict) and credentials:
@@ -585,8 +579,8 @@ def _switch(c: Conversion, name: str, p: dict[str, Any], v: float, e: Entry) -> 
             operation = rule.get("operation", "equal")
             if operation not in ("equal", "equals"):
                 e.review(f"rule {index + 1} compares with '{operation}', not equality: it is treated as equality")
-            add_case(_case(rule.get("value2", "")), int(_float(rule.get("output"), index)))
-        fallback = int(_float(p.get("fallbackOutput"), -1))
+            add_case(_case(rule.get("value2", "")), int(number(rule.get("output"), index)))
+        fallback = int(number(p.get("fallbackOutput"), -1))
         if fallback >= 0:
             outputs[fallback] = "default"
     else:
@@ -612,7 +606,7 @@ def _switch(c: Conversion, name: str, p: dict[str, Any], v: float, e: Entry) -> 
         if fallback_option == "extra":
             outputs[len(rules)] = "default"
         elif fallback_option not in (None, "none"):
-            outputs[int(_float(fallback_option, -1))] = "default"
+            outputs[int(number(fallback_option, -1))] = "default"
     if not cases:
         e.review("it had no rules: every item takes default")
         cases = ["none"]
@@ -659,7 +653,7 @@ def _wait(c: Conversion, name: str, p: dict[str, Any], v: float, e: Entry) -> Co
     if resume in ("webhook", "form"):
         timeout = 24 * 3600
         if p.get("limitWaitTime"):
-            timeout = int(_float(p.get("resumeAmount"), 1) * _UNITS.get(str(p.get("resumeUnit", "hours")), 3600))
+            timeout = int(number(p.get("resumeAmount"), 1) * _UNITS.get(str(p.get("resumeUnit", "hours")), 3600))
         if resume == "form":
             e.review("n8n waited for a form; here a person approves or rejects on a page")
         else:
@@ -669,7 +663,7 @@ def _wait(c: Conversion, name: str, p: dict[str, Any], v: float, e: Entry) -> Co
     if resume == "specificTime":
         e.review(f"n8n waited until {p.get('dateTime', 'a set time')}: here it waits one hour; change it")
         return "delay", {"seconds": 3600}
-    amount = _float(p.get("amount"), 1 if v < 1.1 else 5)
+    amount = number(p.get("amount"), 1 if v < 1.1 else 5)
     unit = str(p.get("unit", "hours" if v < 1.1 else "seconds"))
     seconds = amount * _UNITS.get(unit, 1)
     if seconds <= 0 or seconds > 30 * 86400:
@@ -707,7 +701,7 @@ def _loop(c: Conversion, name: str, p: dict[str, Any], v: float, e: Entry) -> Co
             items = "{{ [] }}"
             e.review("what it loops over could not be told from its input: set Items to a list")
     e.review("n8n split its input items into batches; here Items must be a list: check that the expression gives one")
-    size = int(_float(p.get("batchSize"), 1))
+    size = int(number(p.get("batchSize"), 1))
     if size > 1:
         e.review(f"n8n ran batches of {size}; here the body runs once per item")
     if v < 3:

@@ -9,7 +9,7 @@ from typing import Any
 
 from schemas import Graph
 
-from .draft import Draft
+from .draft import Draft, number
 from .expressions import Resolver, Source, jinja_path, mustache, path_parts
 from .n8n import HTTP_METHODS, credential_name
 from .report import Entry, Report
@@ -22,13 +22,6 @@ DROPPED = {"debug": "dropped: a debug node only shows messages in the editor",
            "junction": "dropped: a junction only routes wires"}
 PASS_THROUGH = {"switch", "delay", "http response", "debug", "link in", "link out", "junction", "catch"}
 _UNITS = {"milliseconds": 0.001, "seconds": 1, "minutes": 60, "hours": 3600, "days": 86400}
-
-
-def _float(value: Any, default: float) -> float:
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return default
 
 
 @dataclass
@@ -236,7 +229,7 @@ _SPREAD_X, _SPREAD_Y = 1.6, 2.0
 
 def _convert_node(c: Conversion, rid: str, node: dict[str, Any], entry: Entry) -> None:
     kind = str(node.get("type"))
-    x, y = _float(node.get("x"), 0) * _SPREAD_X, _float(node.get("y"), 0) * _SPREAD_Y
+    x, y = number(node.get("x"), 0) * _SPREAD_X, number(node.get("y"), 0) * _SPREAD_Y
     node_id = c.ids[rid]
     if kind in DROPPED:
         c.draft.add(entry, "merge", {"mode": "wait_all"}, x, y, node_id=node_id)  # dropped in _fold
@@ -285,7 +278,7 @@ def _inject(c: Conversion, rid: str, n: dict[str, Any], e: Entry) -> Converted:
             p.get("p") == "payload" and p.get("vt") not in (None, "date") for p in n["props"]):
         e.review(f"it injected a payload ({str(n.get('payload', ''))[:200]}): a run here starts with the payload given "
                  "to it; steps reading msg.payload need checking")
-    repeat = _float(n.get("repeat"), 0)
+    repeat = number(n.get("repeat"), 0)
     if repeat > 0:
         return "schedule", {"intervalSeconds": max(1, int(repeat))}
     crontab = str(n.get("crontab") or "").strip()
@@ -349,7 +342,7 @@ _SWITCH_OPS = {"eq": "==", "neq": "!=", "lt": "<", "lte": "<=", "gt": ">", "gte"
 def _rule_value(rule: dict[str, Any]) -> str:
     vt, v = rule.get("vt", "str"), rule.get("v", "")
     if vt == "num":
-        return json.dumps(_float(v, 0))
+        return json.dumps(number(v, 0))
     if vt == "bool":
         return "true" if str(v) == "true" else "false"
     return json.dumps(str(v))
@@ -420,7 +413,7 @@ def _change(c: Conversion, rid: str, n: dict[str, Any], e: Entry) -> Converted:
             path = msg_path(c, rid, str(to), e)
             values[key] = "{{ " + path + " }}" if path else f"msg.{to}"
         elif tot == "num":
-            values[key] = _float(to, 0)
+            values[key] = number(to, 0)
         elif tot == "bool":
             values[key] = str(to) == "true"
         elif tot == "json":
@@ -449,7 +442,7 @@ def _function(c: Conversion, rid: str, n: dict[str, Any], e: Entry) -> Converted
     code = str(n.get("func") or "return msg;")
     e.review("Node-RED code reads and returns msg; here it reads payload and steps.<id>.output and returns one JSON "
              "value (msg semantics): rewrite those parts")
-    if int(_float(n.get("outputs"), 1)) > 1:
+    if int(number(n.get("outputs"), 1)) > 1:
         e.review("it had several outputs: here one")
     return "code", {"language": "javascript", "code": "const msg = { payload };\n" + code}
 
@@ -458,10 +451,10 @@ def _delay(c: Conversion, rid: str, n: dict[str, Any], e: Entry) -> Converted:
     kind = n.get("pauseType", "delay")
     if kind != "delay":
         e.review(f"a '{kind}' delay (rate limit, random or from msg.delay) is a fixed delay here")
-    seconds = _float(n.get("timeout"), 5) * _UNITS.get(str(n.get("timeoutUnits", "seconds")), 1)
+    seconds = number(n.get("timeout"), 5) * _UNITS.get(str(n.get("timeoutUnits", "seconds")), 1)
     if kind == "rate":
-        seconds = _float(n.get("nbRateUnits"), 1) * _UNITS.get(str(n.get("rateUnits", "second")) + "s", 1) / max(
-            1, _float(n.get("rate"), 1))
+        seconds = number(n.get("nbRateUnits"), 1) * _UNITS.get(str(n.get("rateUnits", "second")) + "s", 1) / max(
+            1, number(n.get("rate"), 1))
     if not 0 < seconds <= 30 * 86400:
         e.review("its time is outside 0 < seconds ≤ 30 days: one second is set")
         seconds = 1

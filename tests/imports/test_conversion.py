@@ -209,3 +209,19 @@ def test_node_red_quirks_are_noted_and_the_graph_still_validates() -> None:
         "condition": "steps.call.output.body.more == true"}
     assert entry(answer, "no id").id == "no_id" and "follows the trigger" in notes["no id"]
     assert entry(answer, "mqtt").status == "unsupported"
+
+
+def test_an_http_request_v4_takes_its_query_and_headers_as_json_or_as_pairs() -> None:
+    trigger = documents.n8n_node("Start", "manualTrigger", 1, {}, 0)
+    as_json = documents.n8n_node("As JSON", "httpRequest", 4.2, {
+        "url": "https://api.example.com/a", "sendQuery": True, "specifyQuery": "json", "jsonQuery": '{"page": 2}',
+        "sendHeaders": True, "specifyHeaders": "json", "jsonHeaders": '{"X-Key": "k1"}'}, 200)
+    as_pairs = documents.n8n_node("As pairs", "httpRequest", 4.2, {
+        "url": "https://api.example.com/b", "sendQuery": True, "queryParameters": {"parameters": [{"name": "q", "value": "x"}]},
+        "sendHeaders": True, "headerParameters": {"parameters": [{"name": "X-Source", "value": "n8n"}]}}, 400)
+    answer = imported({"name": "v4", "nodes": [trigger, as_json, as_pairs], "connections": {
+        "Start": {"main": [documents.main("As JSON")]}, "As JSON": {"main": [documents.main("As pairs")]}}})
+    by_name = {n.data.label: n.data.config for n in answer.graph.nodes}
+    # The query goes into the URL (our http step has no query field).
+    assert (by_name["As JSON"]["url"], by_name["As JSON"]["headers"]) == ("https://api.example.com/a?page=2", {"X-Key": "k1"})
+    assert (by_name["As pairs"]["url"], by_name["As pairs"]["headers"]) == ("https://api.example.com/b?q=x", {"X-Source": "n8n"})
