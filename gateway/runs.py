@@ -123,8 +123,11 @@ def _wait_of(request: Request) -> float | None:
 async def _saved(request: Request, workflow_id: str, version: int | None) -> CompiledVersion:
     """A saved version, compiled (kept by the gateway: a version never changes), or a 404 or 422 saying why."""
     bus = bus_of(request)
-    if version is None:
-        head, _ = await workflows.existing(bus, workflow_id)
+    if version is None:  # the latest: one small read of the head, its graph not built
+        head = await bus.workflows.activation(workflow_id)
+        if head is None:
+            await workflows.existing(bus, workflow_id)  # raises the 404 (or says the head is damaged)
+            raise ApiException(404, "not_found", f"no workflow with id {workflow_id!r}")
         version = head.version
     try:
         compiled = await saved_of(request).compiled(workflow_id, version)

@@ -213,10 +213,11 @@ class ScheduleEntry(Contract):
 
 
 class WorkflowActivation(Contract):
-    """What a webhook request needs of a head: whether it is live, which version, its hooks. Read from the head's
-    stored JSON; the graph and the rest are skipped, not built."""
+    """What a run needs of a head: its latest version, whether it is live and which version, its hooks. Read from
+    the head's stored JSON; the graph and the rest are skipped, not built."""
 
     id: str
+    version: int
     active: bool = False
     activeVersion: int | None = None
     hooks: dict[str, str] = Field(default_factory=dict)

@@ -221,7 +221,7 @@ def test_an_http_request_v4_takes_its_query_and_headers_as_json_or_as_pairs() ->
         "sendHeaders": True, "headerParameters": {"parameters": [{"name": "X-Source", "value": "n8n"}]}}, 400)
     answer = imported({"name": "v4", "nodes": [trigger, as_json, as_pairs], "connections": {
         "Start": {"main": [documents.main("As JSON")]}, "As JSON": {"main": [documents.main("As pairs")]}}})
-    by_name = {n.data.label: n.data.config for n in answer.graph.nodes}
+    by_name = {n.data.label: n.data.config or {} for n in answer.graph.nodes}
     # The query goes into the URL (our http step has no query field).
     assert (by_name["As JSON"]["url"], by_name["As JSON"]["headers"]) == ("https://api.example.com/a?page=2", {"X-Key": "k1"})
     assert (by_name["As pairs"]["url"], by_name["As pairs"]["headers"]) == ("https://api.example.com/b?q=x", {"X-Source": "n8n"})
