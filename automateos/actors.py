@@ -66,7 +66,12 @@ async def until_stopped(*stages: Sequence[Hosted]) -> None:
             alive = [each for each in stage if not running[each.name].done()]
             for each in alive:
                 log.info("%s shutting down", each.name)
-            await asyncio.shield(asyncio.gather(*(each.actor.shutdown() for each in alive)))
+            # One actor's failed shutdown must not leave the next stages running on closed connections.
+            outcomes = await asyncio.shield(asyncio.gather(*(each.actor.shutdown() for each in alive),
+                                                           return_exceptions=True))
+            for each, outcome in zip(alive, outcomes, strict=True):
+                if isinstance(outcome, BaseException):
+                    log.error("%s did not shut down cleanly: %r", each.name, outcome)
         for task in running.values():
             task.cancel()
         await asyncio.gather(*running.values(), return_exceptions=True)

@@ -58,12 +58,12 @@ async def run_stack(settings: Settings) -> None:
     try:
         opened.append(await open_orchestrator(settings))
         opened.append(await open_engine(settings))
+        gateway = Hosted("gateway", GatewayActor(settings))  # inside: a gateway that cannot be built closes the rest
     except BaseException:
         for hosted in opened:
             assert hosted.bus is not None
             await hosted.bus.close()
         raise
     orchestrator, engine = opened
-    gateway = Hosted("gateway", GatewayActor(settings))
     log.info("one process: gateway listening on %s, orchestrator and engine worker beside it", settings.gateway_url)
     await until_stopped([gateway], [orchestrator, engine])

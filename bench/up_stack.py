@@ -22,14 +22,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bus import free_port, new_master_key, new_results_key  # noqa: E402
 from bus.permissions import ROLES, new_password, password_variable  # noqa: E402
 from bus.server import ends_with_parent  # noqa: E402
+from tests.support.process_tree import actor_of, command_line, tree  # noqa: E402
 from throughput import BENCH_TOKEN, LAYOUTS, MockApi, StackStartError  # noqa: E402
 
 UP_READY = "AutomateOS is up"
 _READY_TIMEOUT_S = 90.0
 _STOP_TIMEOUT_S = 60.0
-# What an actor process is called in the tables, from `python -m automateos <command>`.
-ACTOR_COMMANDS = ("up", "gateway", "orchestrator", "engine", "stack", "setup")
-
 
 def up_help() -> str:
     """`automateos up --help` as UpStack would run it (from a directory of its own, so the same package answers)."""
@@ -62,44 +60,6 @@ def up_layout_unavailable(layout: str, help_text: str | None = None) -> str | No
         return ("the one-process layout needs `automateos up --layout one-process`, which this checkout's `automateos "
                 "up` does not have yet (`automateos up --help` lists no --layout); the processes layout works")
     return None
-
-
-def process_name(cmdline: list[str]) -> str:
-    """`nats-server`, `up`, `gateway`, … from a process's command line."""
-    if not cmdline:
-        return "?"
-    if Path(cmdline[0]).name == "nats-server":
-        return "nats-server"
-    if "automateos" in cmdline:
-        after = cmdline[cmdline.index("automateos") + 1:]
-        if after and after[0] in ACTOR_COMMANDS:
-            return after[0]
-    return Path(cmdline[0]).name
-
-
-def descendants(pid: int) -> list[int]:
-    """`pid`'s children, their children, and so on (Linux /proc)."""
-    found: list[int] = []
-    try:
-        tasks = list(Path(f"/proc/{pid}/task").iterdir())
-    except FileNotFoundError:
-        return found
-    for task in tasks:
-        try:
-            children = [int(child) for child in (task / "children").read_text().split()]
-        except FileNotFoundError:
-            continue
-        for child in children:
-            found += [child, *descendants(child)]
-    return found
-
-
-def _cmdline(pid: int) -> list[str]:
-    try:
-        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
-    except FileNotFoundError:
-        return []
-    return [part.decode(errors="replace") for part in raw.split(b"\0") if part]
 
 
 class UpStack:
@@ -187,8 +147,8 @@ class UpStack:
         if self.process is None or self.process.poll() is not None:
             return {}
         found = {self.process.pid: "up"}
-        for pid in descendants(self.process.pid):
-            name = process_name(_cmdline(pid))
+        for pid in tree(self.process.pid)[1:]:
+            name = actor_of(command_line(pid))
             if name != "setup":
                 found[pid] = name
         return found
@@ -204,7 +164,7 @@ class UpStack:
         """SIGINT to `up`, as a Ctrl-C in its terminal (it stops its children in order); whatever is left after
         a minute is killed, each by its PID."""
         if self.process is not None and self.process.poll() is None:
-            left = {pid: _started(pid) for pid in descendants(self.process.pid)}
+            left = {pid: _started(pid) for pid in tree(self.process.pid)[1:]}
             self.process.send_signal(signal.SIGINT)
             try:
                 self.process.wait(timeout=_STOP_TIMEOUT_S)

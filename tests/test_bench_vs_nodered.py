@@ -9,7 +9,7 @@ from automateos.settings import REPO_ROOT
 
 sys.path.insert(0, str(REPO_ROOT / "bench"))
 
-from up_stack import process_name  # noqa: E402
+from tests.support.process_tree import actor_of  # noqa: E402
 from vs_nodered_report import NODE_RED, Cell, Group, IssueTable, Memory, System, plan, turn_order  # noqa: E402
 
 
@@ -85,8 +85,8 @@ def test_failed_runs_leave_a_row_unjudged_and_missing_cells_are_named() -> None:
 
 
 def test_up_s_processes_are_named_from_their_command_lines() -> None:
-    assert process_name(["/venv/bin/nats-server", "-c", "nats.conf"]) == "nats-server"
-    assert process_name(["/venv/bin/python", "-m", "automateos", "up", "--layout", "one-process"]) == "up"
-    assert process_name(["/venv/bin/python", "-m", "automateos", "stack", "--port", "8080"]) == "stack"
-    assert process_name(["/venv/bin/python", "-m", "automateos", "engine", "--concurrency", "64"]) == "engine"
-    assert process_name(["node", "red.js"]) == "node" and process_name([]) == "?"
+    assert actor_of("/venv/bin/nats-server -c nats.conf") == "nats-server"
+    assert actor_of("/venv/bin/python -m automateos up --layout one-process") == "up"
+    assert actor_of("/venv/bin/python -m automateos stack --port 8080") == "stack"
+    assert actor_of("/venv/bin/python -m automateos engine --concurrency 64") == "engine"
+    assert actor_of("node red.js") == "node" and actor_of("") == "?"

@@ -6,16 +6,28 @@ from pathlib import Path
 
 
 def children(pid: int) -> dict[int, str]:
-    """The child processes of `pid` and their command lines."""
+    """The child processes of `pid` and their command lines (none for a process that has just ended)."""
     found = {}
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        for child in (task / "children").read_text().split():
+    try:
+        tasks = list(Path(f"/proc/{pid}/task").iterdir())
+    except FileNotFoundError:
+        return {}
+    for task in tasks:
+        try:
+            listed = (task / "children").read_text().split()
+        except FileNotFoundError:
+            continue
+        for child in listed:
             found[int(child)] = command_line(int(child))
     return found
 
 
 def command_line(pid: int) -> str:
-    return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode().strip()
+    """The process's command line; empty once it has ended."""
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
+    except FileNotFoundError:
+        return ""
 
 
 def tree(pid: int) -> list[int]:
@@ -36,5 +48,7 @@ def actor_of(command: str) -> str:
     if "nats-server" in command.split(" ", 1)[0]:
         return "nats-server"
     words = command.split()
+    if not words:
+        return "?"  # ended, or a zombie
     return next((words[i + 1] for i, word in enumerate(words[:-1])
-                 if word == "automateos" or word.endswith("/automateos")), command)
+                 if word == "automateos" or word.endswith("/automateos")), Path(words[0]).name)
