@@ -19,7 +19,7 @@ from starlette.staticfiles import StaticFiles
 
 from bus import Bus, BusSettings, CredentialStore, NatsLogin, subjects
 
-from . import audit, auth, import_route, credentials, hooks, node_types, resume, run_items, runs, templates, tokens, workflows
+from . import audit, auth, credentials, hooks, import_route, node_types, resume, run_items, runs, templates, tokens, workflows
 from .auth import Authenticator, AuthMiddleware, guarded
 from .errors import ApiException, on_api_exception, on_http_exception, on_unexpected
 from .events_socket import run_events_socket

@@ -58,18 +58,12 @@ class Conversion:
         return self.output_of(feeding[0][0], seen) if feeding else None
 
     def resolver(self, rid: str) -> Resolver:
-        """msg.payload at this node: what its input's producer output."""
-        def resolve(other: str | None) -> Source | None:
+        """msg.payload at this node: what its input's producer output (only msg.payload has a counterpart; the
+        path after `payload` reads that output). Node-RED names no other node, so the name asked for is unused."""
+        def resolve(_other: str | None) -> Source | None:
             source = self.input_of(rid)
-            if source is None:
-                return None
-            return _Payload(source)
+            return Source(source.base, None) if source is not None else None
         return resolve
-
-
-def _Payload(source: Source) -> Source:
-    """msg.<path>: only msg.payload has a counterpart; the path after `payload` reads the producer's output."""
-    return Source(source.base, None)
 
 
 def msg_path(c: Conversion, rid: str, path: str, entry: Entry) -> str | None:

@@ -39,9 +39,6 @@ class Report:
         self.entries.append(entry)
         return entry
 
-    def by_id(self, node_id: str) -> Entry | None:
-        return next((e for e in self.entries if e.id == node_id), None)
-
     def build(self) -> ImportReport:
         nodes = [ImportedNode.model_validate({"id": e.id, "from": ImportedFrom(type=e.type, name=e.name),
                                               "status": e.status, "notes": e.notes})
