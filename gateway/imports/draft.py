@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -168,15 +169,9 @@ class Draft:
                 visit(node_id)
 
     def _reach(self, starts: list[str], stop: str) -> set[str]:
-        seen: set[str] = set()
-        todo = list(starts)
-        while todo:
-            node_id = todo.pop()
-            if node_id in seen or node_id == stop or node_id not in self.nodes:
-                continue
-            seen.add(node_id)
-            todo += [e.target for e in self.children(node_id)]
-        return seen
+        def onward(node_id: str) -> list[str]:
+            return [e.target for e in self.children(node_id) if e.target != stop and e.target in self.nodes]
+        return reachable([s for s in starts if s != stop and s in self.nodes], onward)
 
     def _loop_bodies(self) -> None:
         """A loop's body is what its 'each' reaches; edges that leave it or enter it from elsewhere are cut."""
@@ -263,6 +258,18 @@ class Draft:
                     edge.handle = None
             if edge.target == old:
                 edge.target = new
+
+
+def reachable(starts: Iterable[str], onward: Callable[[str], Iterable[str]]) -> set[str]:
+    """Every node reached from `starts` (included) by following `onward`: the one graph walk the importers use."""
+    seen: set[str] = set()
+    todo = list(starts)
+    while todo:
+        node_id = todo.pop()
+        if node_id not in seen:
+            seen.add(node_id)
+            todo.extend(onward(node_id))
+    return seen
 
 
 def number(value: Any, default: float) -> float:

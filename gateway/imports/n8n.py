@@ -12,7 +12,7 @@ from schemas import Graph
 from schemas.credentials import CREDENTIAL_NAME_MAX, CREDENTIAL_NAME_PATTERN
 from schemas.node_types import NodeSettings, RetryPolicy
 
-from .draft import Draft, number
+from .draft import Draft, number, reachable
 from .expressions import Resolver, Source, Translated, n8n_operand, n8n_value
 from .report import Entry, Report
 
@@ -69,17 +69,11 @@ class Conversion:
 
     def downstream_of(self, name: str, other: str) -> bool:
         """Whether `other` is reached from `name` by connections."""
-        seen: set[str] = set()
-        todo = [name]
-        while todo:
-            current = todo.pop()
-            for target, feeding in self.inputs.items():
-                if target not in seen and any(source == current for source, _, _ in feeding):
-                    if target == other:
-                        return True
-                    seen.add(target)
-                    todo.append(target)
-        return False
+        fed: dict[str, list[str]] = {}
+        for target, feeding in self.inputs.items():
+            for source, _, _ in feeding:
+                fed.setdefault(source, []).append(target)
+        return other in reachable(fed.get(name, []), lambda node: fed.get(node, []))
 
     def resolver(self, name: str) -> Resolver:
         def resolve(other: str | None) -> Source | None:

@@ -9,7 +9,7 @@ from typing import Any
 
 from schemas import Graph
 
-from .draft import Draft, number
+from .draft import Draft, number, reachable
 from .expressions import Resolver, Source, jinja_path, mustache, path_parts
 from .n8n import HTTP_METHODS, credential_name
 from .report import Entry, Report
@@ -255,16 +255,10 @@ def _http_in(c: Conversion, rid: str, n: dict[str, Any], e: Entry) -> Converted:
 
 
 def _downstream(c: Conversion, rid: str) -> set[str]:
-    seen: set[str] = set()
-    todo = [rid]
-    while todo:
-        current = todo.pop()
-        for targets in c.by_id[current].get("wires") or []:
-            for target in targets if isinstance(targets, list) else []:
-                if str(target) in c.by_id and str(target) not in seen:
-                    seen.add(str(target))
-                    todo.append(str(target))
-    return seen
+    def wired(node: str) -> list[str]:
+        return [str(t) for targets in c.by_id[node].get("wires") or [] if isinstance(targets, list)
+                for t in targets if str(t) in c.by_id]
+    return reachable(wired(rid), wired)
 
 
 def _inject(c: Conversion, rid: str, n: dict[str, Any], e: Entry) -> Converted:
