@@ -9,6 +9,7 @@ from pydantic import Field, field_validator
 from ._base import Contract
 from .credentials import GET_CREDENTIAL, AllowedHosts
 from .limits import SHALLOW, shallow
+from .masking import mask_fields
 from .node_types import REGISTRY, NodeSettings
 
 
@@ -27,6 +28,11 @@ class NodeData(Contract):
         default=None, description="webhook and schedule triggers: the payload a manual run of the draft uses",
         exclude_if=lambda value: value is None,
     )
+    pinned: Annotated[Any, SHALLOW] = Field(
+        default=None, description="a step's pinned sample output: the builder's Run and Test step use it instead of "
+        "running the step (sent as POST /v1/runs pinData); webhook and schedule runs never do. A trigger's pin is its "
+        "samplePayload", exclude_if=lambda value: value is None,
+    )
 
     @field_validator("config")
     @classmethod
@@ -34,6 +40,13 @@ class NodeData(Contract):
         # Older saves and other tools write `config: null`; it means "nothing set", and is answered as {} so no
         # reader (the builder's checks among them) has to tell null from an empty object.
         return {} if config is None else shallow(config)
+
+    @field_validator("pinned")
+    @classmethod
+    def _pins_hold_no_secret(cls, pinned: Any) -> Any:
+        # A pin is kept with the workflow, its versions and its exports: masked as a run's outputs are (a pasted
+        # `Authorization` header, a field named like a token), so editing one cannot store a secret.
+        return mask_fields(pinned)
 
 
 class Node(Contract):

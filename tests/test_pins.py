@@ -123,6 +123,32 @@ async def test_a_saved_workflows_run_takes_pins_and_its_webhook_runs_never_use_t
     assert [r.path for r in mock_http.received] == ["/charge", "/big"]
 
 
+async def test_a_pin_saved_with_the_workflow_is_kept_masked_and_a_webhook_run_never_uses_it(
+        stack: Stack, mock_http: MockHttp) -> None:
+    """The builder keeps a step's pin in its graph (`data.pinned`): saved and versioned, masked as outputs are, and
+    only sent back as pinData by the builder's own Run and Test step."""
+    mock_http.reply("/charge", Reply(status=200, body={"ok": True}))
+    mock_http.reply("/small", Reply(status=200, body={}))
+    document = order_router(mock_http)
+    document["nodes"][1]["data"]["pinned"] = PINS["charge"]
+    document["nodes"][0]["data"]["samplePayload"] = {"body": {"amount": 5}}
+    hook_url = await activated(stack, document)
+    status, listed, _ = await request(stack, "GET", "/v1/workflows")
+    status, saved, _ = await request(stack, "GET", f"/v1/workflows/{listed['workflows'][0]['id']}")
+    assert status == 200, saved
+    [charge] = [n for n in saved["graph"]["nodes"] if n["id"] == "charge"]
+    assert charge["data"]["pinned"]["body"] == {"ok": True}
+    assert charge["data"]["pinned"]["headers"]["Authorization"] == "••••••"
+    assert "sk_live_abcdef123456" not in str(saved), "a saved pin never holds a secret"
+
+    status, answer = await post(stack, hook_url, b'{"amount": 20}')
+    assert status in (200, 202), answer
+    hooked = await stack.finish(answer["runId"])
+    assert hooked["status"] == "succeeded", hooked["error"]
+    assert not any(step["pinned"] for step in hooked["steps"])
+    assert [r.path for r in mock_http.received] == ["/charge", "/small"], "the real request, not the sample or the pin"
+
+
 async def test_a_pinned_wait_and_subworkflow_complete_at_once_with_no_question_and_no_child_run(
         stack: Stack, mock_http: MockHttp) -> None:
     mock_http.reply("/done", Reply(status=200, body={}))

@@ -44,8 +44,14 @@ export class ApiError extends Error {
   }
 }
 
+/** A builder run's pinned outputs (`pinData`, by node id) and, for Test step, the node it runs to (`runTo`). */
+export interface PartialRun {
+  pinData?: Record<string, unknown>;
+  runTo?: string;
+}
+
 export interface Api {
-  createRun(graph: GraphDocument, idempotencyKey: string, inputs?: Record<string, unknown>): Promise<{ runId: string }>;
+  createRun(graph: GraphDocument, idempotencyKey: string, inputs?: Record<string, unknown>, partial?: PartialRun): Promise<{ runId: string }>;
   /** Any workflow the server accepts: the builder's document, or a template-format file being imported. */
   validate(graph: GraphDocument | Record<string, unknown>, signal?: AbortSignal): Promise<ValidateOk>;
   /** The node types the builder draws its palette, nodes and forms from. */
@@ -77,7 +83,7 @@ export interface Api {
   listVersions(id: string): Promise<WorkflowVersionInfo[]>;
   getVersion(id: string, version: number): Promise<WorkflowVersion>;
   setActive(id: string, active: boolean, version?: number): Promise<WorkflowView>;
-  runSaved(id: string, version: number, idempotencyKey: string, inputs?: Record<string, unknown>): Promise<{ runId: string }>;
+  runSaved(id: string, version: number, idempotencyKey: string, inputs?: Record<string, unknown>, partial?: PartialRun): Promise<{ runId: string }>;
   previewSchedule(config: Record<string, unknown>, signal?: AbortSignal): Promise<string[]>;
   listTemplates(): Promise<TemplateSummary[]>;
   getTemplate(id: string): Promise<unknown>;
@@ -87,6 +93,15 @@ export interface Api {
   replaceCredential(name: string, value: string, description?: string | null, allowedHosts?: string[]): Promise<Credential>;
   /** A 409 `in_use` ApiError while saved workflows use it (its `detail.usedBy` names them), unless `force`. */
   deleteCredential(name: string, force?: boolean): Promise<void>;
+}
+
+/** The optional parts of a run request, left out when empty (a run without pins is an ordinary run). */
+function runStart(inputs: Record<string, unknown> | undefined, partial: PartialRun | undefined): Record<string, unknown> {
+  return {
+    ...(inputs && Object.keys(inputs).length > 0 ? { inputs } : {}),
+    ...(partial?.pinData && Object.keys(partial.pinData).length > 0 ? { pinData: partial.pinData } : {}),
+    ...(partial?.runTo ? { runTo: partial.runTo } : {}),
+  };
 }
 
 async function request<T>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
@@ -136,8 +151,8 @@ export function resumePath(resumeUrl: string): string {
 }
 
 export const httpApi: Api = {
-  createRun: (graph, idempotencyKey, inputs) =>
-    request('POST', '/v1/runs', inputs && Object.keys(inputs).length > 0 ? { graph, inputs, idempotencyKey } : { graph, idempotencyKey }),
+  createRun: (graph, idempotencyKey, inputs, partial) =>
+    request('POST', '/v1/runs', { graph, idempotencyKey, ...runStart(inputs, partial) }),
   validate: (graph, signal) => request('POST', '/v1/workflows/validate', { graph }, signal),
   listNodeTypes: () => request('GET', '/v1/node-types'),
   getRun: (id) => request('GET', `/v1/runs/${encodeURIComponent(id)}`),
@@ -192,8 +207,8 @@ export const httpApi: Api = {
   getVersion: (id, version) => request('GET', `/v1/workflows/${encodeURIComponent(id)}/versions/${version}`),
   setActive: (id, active, version) =>
     request('POST', `/v1/workflows/${encodeURIComponent(id)}/${active ? 'activate' : 'deactivate'}`, active && version ? { version } : undefined),
-  runSaved: (id, version, idempotencyKey, inputs) =>
-    request('POST', '/v1/runs', { workflowId: id, version, idempotencyKey, ...(inputs && Object.keys(inputs).length > 0 ? { inputs } : {}) }),
+  runSaved: (id, version, idempotencyKey, inputs, partial) =>
+    request('POST', '/v1/runs', { workflowId: id, version, idempotencyKey, ...runStart(inputs, partial) }),
   previewSchedule: async (config, signal) =>
     (await request<{ nextRuns: string[] }>('POST', '/v1/schedules/preview', config, signal)).nextRuns,
   listTemplates: async () => (await request<{ templates: TemplateSummary[] }>('GET', '/v1/templates')).templates,

@@ -167,6 +167,8 @@ export interface Node {
 export interface NodeData {
   config: Record<string, unknown> | null;
   label: string | null;
+  /** a step's pinned sample output: the builder's Run and Test step use it instead of running the step (sent as POST /v1/runs pinData); webhook and schedule runs never do. A trigger's pin is its samplePayload */
+  pinned: unknown;
   /** webhook and schedule triggers: the payload a manual run of the draft uses */
   samplePayload: unknown;
   /** retries and onError, for action nodes */

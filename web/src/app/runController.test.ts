@@ -38,14 +38,14 @@ describe('run controller', () => {
     const { store, runs, streams } = setup(api);
     await Promise.all([runs.start(), runs.start()]);
     expect(api.createRun).toHaveBeenCalledTimes(1);
-    expect(api.createRun).toHaveBeenCalledWith(expect.objectContaining({ meta: graph.meta }), 'key-1', {});
+    expect(api.createRun).toHaveBeenCalledWith(expect.objectContaining({ meta: graph.meta }), 'key-1', {}, {});
     expect(streams).toHaveLength(1);
     expect(store.getState().run).toMatchObject({ runId: 'r1', origin: 'canvas', onCanvas: true });
     expect(store.getState().run?.steps.map((s) => [s.nodeId, s.status])).toEqual([['http-1', 'queued']]);
     expect(store.getState().toasts.map((t) => t.text)).toEqual(['Run started: Ping']);
 
     await runs.start();
-    expect(api.createRun).toHaveBeenLastCalledWith(expect.anything(), 'key-2', {});
+    expect(api.createRun).toHaveBeenLastCalledWith(expect.anything(), 'key-2', {}, {});
   });
 
   it('reuses the key after a request that got no answer', async () => {
@@ -219,7 +219,7 @@ describe('run inputs', () => {
 
     store.getState().setInputsPrompt(null);
     await runs.start({ databaseId: 'db', payload: { title: 'Hi' } });
-    expect(api.createRun).toHaveBeenCalledWith(expect.anything(), 'key-1', { databaseId: 'db', payload: { title: 'Hi' } });
+    expect(api.createRun).toHaveBeenCalledWith(expect.anything(), 'key-1', { databaseId: 'db', payload: { title: 'Hi' } }, {});
   });
 
   it('uses the inputs of the last validation while it is current, without asking the server again', async () => {
@@ -238,7 +238,7 @@ describe('run inputs', () => {
     const { store, runs } = setup(api);
     await runs.request();
     expect(store.getState().inputsPrompt).toBeNull();
-    expect(api.createRun).toHaveBeenCalledWith(expect.anything(), 'key-1', {});
+    expect(api.createRun).toHaveBeenCalledWith(expect.anything(), 'key-1', {}, {});
   });
 
   it('retries an unanswered request with the same key only for the same inputs', async () => {
@@ -307,5 +307,23 @@ describe('run inputs', () => {
       await runs.answer('wait_1', true);
       expect(api.resume).not.toHaveBeenCalled();
     });
+  });
+  it('Run sends the steps’ pins; Test step runs to the step with its ancestors pinned to the last outputs', async () => {
+    const api = fakeApi();
+    const { store, runs } = setup(api);
+    store.getState().setPinned('http-1', { status: 200, body: { pinned: true } });
+    await runs.start();
+    expect(api.createRun).toHaveBeenLastCalledWith(expect.anything(), 'key-1', {}, { pinData: { 'http-1': { status: 200, body: { pinned: true } } } });
+
+    store.getState().setPinned('http-1', undefined);
+    const id = store.getState().addNode('http', { connectFrom: 'http-1' });
+    store.getState().setConfig(id, { method: 'GET', url: 'https://b.example' });
+    store.getState().updateRun('r1', (run) => ({
+      ...run,
+      steps: run.steps.map((s) => (s.nodeId === 'http-1' ? { ...s, status: 'succeeded', output: { status: 204 } } : s)),
+    }));
+    await runs.testStep(id);
+    expect(api.createRun).toHaveBeenLastCalledWith(expect.anything(), 'key-2', {}, { pinData: { 'http-1': { status: 204 } }, runTo: id });
+    expect(store.getState().toasts.at(-1)?.text).toMatch(/^Testing .* alone$/);
   });
 });

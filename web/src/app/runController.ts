@@ -1,11 +1,12 @@
 // Starting, following, cancelling and replaying runs: the I/O around the pure run state in run/runState.ts.
 
 import { RunEventStream, type EventStreamOptions, type StreamState } from '../api/events';
-import { ApiError, type Api } from '../api/client';
+import { ApiError, type Api, type PartialRun } from '../api/client';
 import type { RunEvent, RunSummary } from '../api/types';
 import { topologicalOrder } from '../graph/algorithms';
 import type { GraphDocument } from '../graph/document';
 import { isTrigger, type Catalogue } from '../graph/nodeTypes';
+import { pinsOf, planTest } from '../graph/pins';
 import { describeIssue, issuesFromServer } from '../graph/validate';
 import { isRunInput } from '../graph/variables';
 import { formatDuration } from '../run/format';
@@ -15,8 +16,10 @@ import { documentOf, issuesOf, type BuilderStore } from '../store/store';
 export interface RunController {
   /** What Run does: asks for the run inputs the workflow uses (see `inputsPrompt`), or starts at once. */
   request(): Promise<void>;
-  /** Starts a run of the canvas graph. Calls while a start is in flight share it (one run per click). */
+  /** Starts a run of the canvas graph, with its pins. Calls while a start is in flight share it (one run per click). */
   start(inputs?: Record<string, unknown>): Promise<void>;
+  /** Test step: runs `nodeId` alone (`runTo`), its ancestors pinned to their pins or their last outputs. */
+  testStep(nodeId: string): Promise<void>;
   cancel(): Promise<void>;
   /** Replays a past (or still running) run from its first event. */
   open(summary: RunSummary): void;
@@ -146,18 +149,18 @@ export function createRunController(store: BuilderStore, api: Api, options: RunC
     return doc;
   };
 
-  const post = async (inputs: Record<string, unknown>) => {
+  const post = async (inputs: Record<string, unknown>, partial: PartialRun, testing?: string) => {
     const doc = runnable();
     if (!doc) return;
-    const body = JSON.stringify({ doc, inputs });
+    const body = JSON.stringify({ doc, inputs, partial });
     const key = unanswered && unanswered.body === body ? unanswered.key : uuid();
     unanswered = { key, body };
     store.getState().setRunPosting(true);
     try {
       const saved = options.savedVersion?.() ?? null;
       const { runId } = saved
-        ? await api.runSaved(saved.workflowId, saved.version, key, inputs)
-        : await api.createRun(doc, key, inputs);
+        ? await api.runSaved(saved.workflowId, saved.version, key, inputs, partial)
+        : await api.createRun(doc, key, inputs, partial);
       unanswered = null;
       stream?.stop();
       dismissRunToasts();
@@ -169,7 +172,8 @@ export function createRunController(store: BuilderStore, api: Api, options: RunC
           createdAt: new Date().toISOString(),
         }),
       );
-      toast('info', `Run started: ${doc.meta.name}`);
+      const tested = testing ? doc.nodes.find((n) => n.id === testing) : undefined;
+      toast('info', tested ? `Testing ${tested.data.label || tested.id} alone` : `Run started: ${doc.meta.name}`);
       follow(runId);
     } catch (error) {
       if (!(error instanceof ApiError) || !error.isNetwork) unanswered = null;
@@ -187,7 +191,30 @@ export function createRunController(store: BuilderStore, api: Api, options: RunC
   };
 
   const start = (inputs: Record<string, unknown> = {}) => {
-    inFlight ??= post(inputs).finally(() => {
+    const pins = pinsOf(documentOf(store.getState()), store.getState().catalogue);
+    inFlight ??= post(inputs, Object.keys(pins).length > 0 ? { pinData: pins } : {}).finally(() => {
+      inFlight = null;
+    });
+    return inFlight;
+  };
+
+  const testStep = (nodeId: string) => {
+    inFlight ??= (async () => {
+      const state = store.getState();
+      const plan = planTest(documentOf(state), state.catalogue, nodeId, state.run);
+      const shown = state.run;
+      try {
+        // A large output is kept apart from its run: its pin is read back whole before the test starts.
+        for (const id of plan.fetch) {
+          const step = shown?.steps.find((s) => s.nodeId === id);
+          if (shown && step) plan.pinData[id] = (await api.getStepOutput(shown.runId, step.id)).output;
+        }
+      } catch (error) {
+        toast('error', `Could not read the last run’s outputs: ${error instanceof Error ? error.message : String(error)}`);
+        return;
+      }
+      await post(plan.inputs, { pinData: plan.pinData, runTo: plan.runTo }, nodeId);
+    })().finally(() => {
       inFlight = null;
     });
     return inFlight;
@@ -195,6 +222,7 @@ export function createRunController(store: BuilderStore, api: Api, options: RunC
 
   return {
     start,
+    testStep,
 
     request() {
       const state = store.getState();
@@ -313,6 +341,7 @@ export function placeholderSteps(doc: GraphDocument, catalogue: Catalogue): Step
       handles: null,
       waitUntil: null,
       skipReason: null,
+      pinned: false,
       errorHandled: false,
       items: null,
       childRunId: null,

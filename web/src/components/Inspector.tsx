@@ -11,6 +11,7 @@ import { useBuilder, useBuilderShallow, useCatalogue, useDocument } from '../sto
 import type { FlowNode } from '../store/store';
 import { Field, FieldControl, Switch } from './controls';
 import { Icon } from './icons';
+import { PinFromRun, PinnedOutput, TestStep } from './PinPanel';
 import { TriggerPanel } from './TriggerPanel';
 import { StepDetails } from './StepDetails';
 import { STATUS_LABEL } from './WorkflowNode';
@@ -79,6 +80,7 @@ function NodeInspector({ node }: { node: FlowNode }) {
           <p className="muted small">{info.description}</p>
         </div>
       </div>
+      {info.kind !== 'trigger' && <TestStep node={node} />}
       {hasRun && (
         <div className="tabs" role="tablist" aria-label="Step">
           <button
@@ -107,7 +109,14 @@ function NodeInspector({ node }: { node: FlowNode }) {
           </button>
         </div>
       )}
-      {showing === 'run' && step ? <StepDetails step={step} runId={runId} /> : <NodeForm node={node} info={info} />}
+      {showing === 'run' && step ? (
+        <>
+          <PinFromRun node={node} step={step} runId={runId} />
+          <StepDetails step={step} runId={runId} />
+        </>
+      ) : (
+        <NodeForm node={node} info={info} />
+      )}
     </div>
   );
 }
@@ -172,6 +181,7 @@ function NodeForm({ node, info }: { node: FlowNode; info: NodeTypeInfo }) {
         <p className="muted">Every run starts here. Connect it to the first step of your workflow.</p>
       )}
       {info.kind === 'trigger' && info.type !== 'start' && <TriggerPanel node={node} />}
+      <PinnedOutput node={node} />
       {info.ui.errorHandling && <ErrorHandling node={node} issues={issues} />}
       <div className="inspector__footer">
         <span className="muted small mono">id: {node.id}</span>

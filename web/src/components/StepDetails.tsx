@@ -100,6 +100,11 @@ function StepSummary({ step }: { step: StepView }) {
           Skipped{step.skipReason ? `: ${step.skipReason}` : ''}.
         </p>
       )}
+      {step.pinned && (
+        <p className="step-details__note" data-testid="step-pinned">
+          Not run: its pinned output was used.
+        </p>
+      )}
       {step.errorHandled && (
         <p className="step-details__note step-details__note--warn" data-testid="step-error-handled">
           It failed, and the run went on (on error: continue). Later steps can read its error.

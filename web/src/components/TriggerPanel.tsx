@@ -6,6 +6,8 @@ import { useServices, useWorkflows } from '../app/services';
 import { isPlainObject } from '../graph/document';
 import { labelOf, type NodeTypeInfo } from '../graph/nodeTypes';
 import { useBuilder, useCatalogue } from '../store/hooks';
+import { JsonText } from './JsonText';
+import { PinMark } from './PinPanel';
 import type { FlowNode } from '../store/store';
 
 const PREVIEW_DELAY_MS = 300;
@@ -130,48 +132,24 @@ function SchedulePreview({ config, info }: { config: Record<string, unknown>; in
 function SamplePayload({ node }: { node: FlowNode }) {
   const setSample = useBuilder((s) => s.setSamplePayload);
   const id = useId();
-  const stored = node.data.samplePayload;
-  const [text, setText] = useState(stored === undefined ? '' : JSON.stringify(stored, null, 2));
-  const [error, setError] = useState<string | null>(null);
-  useEffect(() => {
-    setText(stored === undefined ? '' : JSON.stringify(stored, null, 2));
-    setError(null);
-    // Only when another node is shown: never while this one is being typed.
-  }, [node.id]);
-
-  const commit = (value: string) => {
-    setText(value);
-    if (value.trim() === '') {
-      setError(null);
-      setSample(node.id, undefined);
-      return;
-    }
-    try {
-      setSample(node.id, JSON.parse(value));
-      setError(null);
-    } catch (failure) {
-      setError(`Not JSON yet: ${failure instanceof Error ? failure.message : String(failure)}`);
-    }
-  };
   const example = node.type === 'webhook' ? '{"body": {"id": "evt_1"}, "headers": {}, "query": {}, "method": "POST"}' : '{"scheduledAt": "2026-12-02T09:00:00Z"}';
   return (
     <section className="trigger-panel" aria-label="Sample payload">
       <label className="trigger-panel__title" htmlFor={id}>
-        Sample payload
+        <PinMark /> Sample payload
       </label>
-      <p className="muted small">What Run uses here instead of a real {node.type === 'webhook' ? 'request' : 'tick'} (kept with the workflow).</p>
-      <textarea
+      <p className="muted small">
+        This trigger’s pin: what Run and Test step use here instead of a real {node.type === 'webhook' ? 'request' : 'tick'} (kept with the
+        workflow). A real {node.type === 'webhook' ? 'request' : 'tick'} never uses it.
+      </p>
+      <JsonText
         id={id}
-        className="input input--mono textarea"
-        rows={6}
-        value={text}
+        valueKey={node.id}
+        value={node.data.samplePayload}
+        onChange={(sample) => setSample(node.id, sample)}
         placeholder={example}
-        spellCheck={false}
-        onChange={(e) => commit(e.target.value)}
-        aria-invalid={error !== null}
-        data-testid="sample-payload"
+        testId="sample-payload"
       />
-      {error && <p className="field__error">{error}</p>}
     </section>
   );
 }

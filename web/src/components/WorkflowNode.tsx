@@ -9,7 +9,10 @@ import { hasBranches, outputHandles, summaryOf, type NodeTypeInfo } from '../gra
 import { useIssuesOf } from '../app/services';
 import { useBuilder, useCatalogue } from '../store/hooks';
 import type { FlowNode } from '../store/store';
+import { isPinned } from '../graph/pins';
+import { Icon } from './icons';
 import { ItemsCount } from './ItemsCount';
+import { PIN_RULE } from './PinPanel';
 
 export const STATUS_LABEL: Record<StepStatus, string> = {
   queued: 'Queued',
@@ -70,6 +73,9 @@ function WorkflowNodeView({ id, type, data, selected }: NodeProps<FlowNode>) {
   if (issues.length > 0) classes.push('has-issues');
   if (status) classes.push(`is-${status}`);
   if (step?.errorHandled) classes.push('is-handled');
+  // A trigger's pin is its sample payload (graph/pins.ts).
+  const pinned = info.kind === 'trigger' ? data.samplePayload !== undefined : isPinned(data);
+  if (pinned) classes.push('is-pinned');
 
   return (
     <div className={classes.join(' ')} data-testid={`node-${id}`} style={{ ['--accent' as string]: info.ui.accent }}>
@@ -78,7 +84,14 @@ function WorkflowNodeView({ id, type, data, selected }: NodeProps<FlowNode>) {
         {info.ui.glyph}
       </div>
       <div className="wf-node__body">
-        <div className="wf-node__kind">{info.title}</div>
+        <div className="wf-node__kind">
+          {info.title}
+          {pinned && (
+            <span className="wf-node__pin" data-testid={`pinned-${id}`} title={`Pinned: ${PIN_RULE}`}>
+              <Icon name="pin" size={12} /> pinned
+            </span>
+          )}
+        </div>
         <div className="wf-node__label">{data.label || info.ui.defaultLabel}</div>
         <div className="wf-node__summary" title={summaryOf(info, config)}>
           {summaryOf(info, config)}
@@ -107,7 +120,11 @@ function WorkflowNodeView({ id, type, data, selected }: NodeProps<FlowNode>) {
       {(status || issues.length > 0) && (
         <div className="wf-node__footer">
           {status && (
-            <StatusBadge status={status} testId={`badge-${id}`} label={step?.errorHandled ? 'Failed, went on' : undefined} />
+            <StatusBadge
+              status={status}
+              testId={`badge-${id}`}
+              label={step?.errorHandled ? 'Failed, went on' : step?.pinned ? 'Pinned, not run' : undefined}
+            />
           )}
           {step?.items && <ItemsCount items={step.items} testId={`items-${id}`} />}
           {issues.length > 0 && (

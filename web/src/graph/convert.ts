@@ -124,7 +124,7 @@ export async function withServerTypes(
  * the key goes, and every check, form and save downstream sees the same thing as for a node that never had it. */
 export function withoutNulls(data: Record<string, unknown>): Record<string, unknown> {
   const out = { ...data };
-  for (const key of ['label', 'config', 'settings', 'samplePayload'] as const) if (out[key] === null) delete out[key];
+  for (const key of ['label', 'config', 'settings', 'samplePayload', 'pinned'] as const) if (out[key] === null) delete out[key];
   return out;
 }
 

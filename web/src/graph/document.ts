@@ -11,6 +11,10 @@ export interface NodeData {
   config?: Record<string, unknown>;
   /** Retries and onError (the server's settings schema), for node types with `ui.errorHandling`. */
   settings?: Record<string, unknown>;
+  /** A webhook's or schedule's sample payload: that trigger's pin (graph/pins.ts). */
+  samplePayload?: unknown;
+  /** A step's pinned output (graph/pins.ts). */
+  pinned?: unknown;
   [key: string]: unknown;
 }
 

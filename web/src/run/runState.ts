@@ -43,6 +43,8 @@ export interface StepView {
   /** While waiting (a delay, or before a retry): until when. */
   waitUntil: string | null;
   skipReason: string | null;
+  /** Not executed: its pinned output was used (Run or Test step in the builder). */
+  pinned: boolean;
   /** Failed with onError continue: the run went on. */
   errorHandled: boolean;
   /** A loop, or a step of a loop's body: how many items it has finished, and how they went. */
@@ -194,6 +196,7 @@ export function stepView(step: Step): StepView {
     handles: step.handles ?? null,
     waitUntil: step.waitUntil ?? null,
     skipReason: step.skipReason ?? null,
+    pinned: step.pinned ?? false,
     errorHandled: step.errorHandled ?? false,
     items: step.items ?? null,
     childRunId: step.childRunId ?? null,

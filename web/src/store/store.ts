@@ -90,6 +90,8 @@ export interface BuilderState extends History, RunSlice {
   setConfig: (nodeId: string, patch: Record<string, unknown>) => void;
   /** A webhook or schedule trigger's sample payload, for manual runs; `undefined` removes it. */
   setSamplePayload: (nodeId: string, sample: unknown) => void;
+  /** A step's pinned output (`data.pinned`); undefined unpins it. */
+  setPinned: (nodeId: string, output: unknown) => void;
   /** Sets one value of `data.settings` at `path`; `undefined` removes it (and objects left empty). */
   setSetting: (nodeId: string, path: readonly string[], value: unknown) => void;
   /** Sets the workflow's name, description, error workflow…; `undefined` removes a key. */
@@ -431,6 +433,16 @@ export function createBuilderStore(options: StoreOptions): BuilderStore {
             return sample === undefined ? (rest as NodeData) : { ...rest, samplePayload: sample };
           },
           `${nodeId}:samplePayload`,
+        ),
+
+      setPinned: (nodeId, output) =>
+        updateNodeData(
+          nodeId,
+          (data) => {
+            const { pinned: _old, ...rest } = data;
+            return output === undefined ? (rest as NodeData) : { ...rest, pinned: output };
+          },
+          `${nodeId}:pinned`,
         ),
 
       setSetting: (nodeId, path, value) =>
