@@ -21,6 +21,7 @@ import type {
   WorkflowView,
 } from './types';
 import type { GraphDocument } from '../graph/document';
+import type { PreviewContext, PreviewMode } from '../graph/preview';
 
 export class ApiError extends Error {
   readonly status: number;
@@ -43,6 +44,8 @@ export class ApiError extends Error {
     return this.status === 0;
   }
 }
+
+export type ExpressionPreview = { value: unknown } | { error: string };
 
 /** A builder run's pinned outputs (`pinData`, by node id) and, for Test step, the node it runs to (`runTo`). */
 export interface PartialRun {
@@ -85,6 +88,8 @@ export interface Api {
   setActive(id: string, active: boolean, version?: number): Promise<WorkflowView>;
   runSaved(id: string, version: number, idempotencyKey: string, inputs?: Record<string, unknown>, partial?: PartialRun): Promise<{ runId: string }>;
   previewSchedule(config: Record<string, unknown>, signal?: AbortSignal): Promise<string[]>;
+  /** An expression's value, rendered by an engine against a run or a sample: `{value}`, or `{error}` in words. */
+  previewExpression(expression: string, context: PreviewContext, mode: PreviewMode, signal?: AbortSignal): Promise<ExpressionPreview>;
   listTemplates(): Promise<TemplateSummary[]>;
   getTemplate(id: string): Promise<unknown>;
   listCredentials(): Promise<Credential[]>;
@@ -209,6 +214,8 @@ export const httpApi: Api = {
     request('POST', `/v1/workflows/${encodeURIComponent(id)}/${active ? 'activate' : 'deactivate'}`, active && version ? { version } : undefined),
   runSaved: (id, version, idempotencyKey, inputs, partial) =>
     request('POST', '/v1/runs', { workflowId: id, version, idempotencyKey, ...runStart(inputs, partial) }),
+  previewExpression: (expression, context, mode, signal) =>
+    request('POST', '/v1/expressions/preview', { expression, context, ...(mode === 'condition' ? { mode } : {}) }, signal),
   previewSchedule: async (config, signal) =>
     (await request<{ nextRuns: string[] }>('POST', '/v1/schedules/preview', config, signal)).nextRuns,
   listTemplates: async () => (await request<{ templates: TemplateSummary[] }>('GET', '/v1/templates')).templates,

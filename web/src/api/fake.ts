@@ -38,6 +38,7 @@ export function fakeApi(overrides: Partial<Api> = {}): Api {
     setActive: vi.fn(),
     runSaved: vi.fn(async () => ({ runId: 'r1' })),
     previewSchedule: vi.fn(async () => []),
+    previewExpression: vi.fn(async () => ({ value: null })),
     listTemplates: vi.fn(async () => []),
     getTemplate: vi.fn(),
     listCredentials: vi.fn(async () => []),

@@ -32,7 +32,7 @@ export function TestStep({ node }: { node: FlowNode }) {
     <div className="pin-bar">
       <button
         type="button"
-        className="button button--small"
+        className="button button--outline button--small"
         disabled={posting || running}
         title="Runs this step alone: the steps before it use their pins, or their outputs from the last run, and are not run again"
         onClick={() => void runs.testStep(node.id)}
@@ -115,11 +115,11 @@ export function PinFromRun({ node, step, runId }: { node: FlowNode; step: StepVi
       }
       setSample(node.id, payload);
     } else setPinned(node.id, output ?? null);
-    pushToast('success', `Pinned the output of ${node.data.label || node.id}. ${PIN_RULE}`);
+    pushToast('success', `Pinned the output of ${node.data.label || node.id}`);
   };
   return (
     <div className="pin-from-run">
-      <button type="button" className="button button--small" disabled={busy} onClick={() => void pin()} data-testid="pin-output">
+      <button type="button" className="button button--outline button--small" disabled={busy} onClick={() => void pin()} data-testid="pin-output">
         <Icon name="pin" size={14} /> {pinned ? 'Pin this output instead' : 'Pin this output'}
       </button>
       <p className="muted small">{trigger ? 'Keeps this payload as the trigger’s sample payload.' : PIN_RULE}</p>

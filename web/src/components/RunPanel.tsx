@@ -207,7 +207,7 @@ function LogList({ run }: { run: RunView }) {
               <span className="log-row__level">{log.level}</span>
               <span className="log-row__msg">
                 {log.stepId && <span className="log-row__step">{names.get(log.stepId) ?? log.stepId}</span>}
-                {plainLogMessage(log.msg)}
+                {withoutStepName(plainLogMessage(log.msg), log.stepId ? (names.get(log.stepId) ?? log.stepId) : null)}
               </span>
             </li>
           ))}
@@ -215,4 +215,9 @@ function LogList({ run }: { run: RunView }) {
       )}
     </div>
   );
+}
+
+/** The orchestrator's lines begin with the step's name (for the CLI and logs); here the row already shows it. */
+function withoutStepName(message: string, name: string | null): string {
+  return name && message.startsWith(`${name}: `) ? message.slice(name.length + 2) : message;
 }

@@ -10,6 +10,7 @@ import { enumOptions, type FormField } from '../graph/nodeTypes';
 import { rangeWords } from '../graph/schemaCheck';
 import type { Suggestion } from '../graph/variables';
 import { useBuilder } from '../store/hooks';
+import { ExpressionPreview } from './ExpressionPreview';
 import { Icon } from './icons';
 import { useCaretInsert, VariableMenu } from './VariableMenu';
 import { useWorkflows } from '../app/services';
@@ -147,6 +148,7 @@ function TextControl({ nodeId, field, config, errors, onChange }: ControlProps) 
         spellCheck={false}
         onChange={(e) => onChange({ [field.key]: e.target.value })}
       />
+      {field.ui.templated && typeof raw === 'string' && <ExpressionPreview nodeId={nodeId} text={raw} testId={`preview-${field.key}`} />}
     </Field>
   );
 }
@@ -182,6 +184,9 @@ function TextAreaControl({ nodeId, field, config, errors, onChange }: ControlPro
         spellCheck={false}
         onChange={(e) => onChange({ [field.key]: e.target.value })}
       />
+      {field.ui.templated && (
+        <ExpressionPreview nodeId={nodeId} text={text} mode={expression ? 'condition' : 'template'} testId={`preview-${field.key}`} />
+      )}
     </Field>
   );
 }
@@ -560,6 +565,7 @@ function TemplatedValue({
         onChange={(e) => onChange(e.target.value)}
       />
       <VariableMenu nodeId={nodeId} onPick={caret.insert} compact testId={testId} />
+      <ExpressionPreview nodeId={nodeId} text={value} testId={`preview-${testId}`} />
     </div>
   );
 }
