@@ -297,4 +297,5 @@ class WorkflowStore:
 
 def _as_version(head: WorkflowHead) -> WorkflowVersion:
     return WorkflowVersion(workflowId=head.id, version=head.version, name=head.name, description=head.description,
-                           graph=head.graph, errorWorkflowId=head.errorWorkflowId, createdAt=head.updatedAt)
+                           graph=head.graph, errorWorkflowId=head.errorWorkflowId, inputSchema=head.inputSchema,
+                           exposeAsTool=head.exposeAsTool, createdAt=head.updatedAt)

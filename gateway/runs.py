@@ -40,6 +40,7 @@ from schemas import (
     partial_run,
     run_inputs,
 )
+from schemas.input_schema import input_issues
 
 from . import workflows
 from .app_state import bus_of, public_base, saved_of
@@ -78,6 +79,7 @@ async def create_run(request: Request) -> Response:
         compiled = await _saved(request, body.workflowId, body.version)
         body = body.model_copy(update={"graph": compiled.saved.graph, "version": compiled.saved.version})
         dag = compiled.dag
+        _check_inputs(compiled, body)
     inputs_given = bool(body.inputs)
     body = _with_sample_payload(body)
     if dag is None:
@@ -137,6 +139,15 @@ async def _saved(request: Request, workflow_id: str, version: int | None) -> Com
         await workflows.saved_version(bus, workflow_id, version)  # raises the 404 that names what is missing
         raise ApiException(404, "not_found", f"workflow {workflow_id!r} has no version {version}")
     return compiled
+
+
+def _check_inputs(compiled: CompiledVersion, body: CreateRun) -> None:
+    """A saved workflow that declares its inputs (`inputSchema`) runs only with inputs that satisfy it; a run whose
+    trigger is pinned (the builder testing it) begins with the pin instead, and is not checked."""
+    if any(compiled.dag.has(step_id) and compiled.dag.step(step_id).completes == "trigger" for step_id in body.pinData):
+        return
+    if issues := input_issues(compiled.saved.inputSchema, body.inputs):
+        raise ApiException(422, "validation_error", "the inputs do not satisfy the workflow's input schema", issues)
 
 
 def _pinned(dag: Dag, body: CreateRun, inputs_given: bool) -> tuple[Dag, CreateRun]:

@@ -106,7 +106,8 @@ async def create_workflow(request: Request) -> Response:
     bus = bus_of(request)
     await _check_error_workflow(bus, body.errorWorkflowId, None)
     head = WorkflowHead(id=new_workflow_id(), name=body.name, description=body.description, version=1,
-                        graph=as_graph(body.graph), errorWorkflowId=body.errorWorkflowId).with_hooks()
+                        graph=as_graph(body.graph), errorWorkflowId=body.errorWorkflowId,
+                        inputSchema=body.inputSchema, exposeAsTool=body.exposeAsTool).with_hooks()
     if not await bus.workflows.create(head):
         raise ApiException(503, "unavailable", "could not allocate a workflow id; retry")
     await audit.record(request, "workflow.create", head.id, head.version, **_audited(head))
@@ -155,6 +156,9 @@ async def update_workflow(request: Request) -> Response:
             "version": head.version + 1, "graph": as_graph(body.graph), "name": body.name or head.name,
             "description": body.description if body.description is not None else head.description,
             "errorWorkflowId": body.errorWorkflowId if sets_error_workflow else head.errorWorkflowId,
+            # Left out, the declared inputs stay; null removes them.
+            "inputSchema": body.inputSchema if "inputSchema" in body.model_fields_set else head.inputSchema,
+            "exposeAsTool": body.exposeAsTool if body.exposeAsTool is not None else head.exposeAsTool,
             "updatedAt": utc_now(),
         }).with_hooks()
 

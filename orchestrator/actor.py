@@ -41,6 +41,7 @@ from schemas import (
     issues_from_validation,
 )
 from schemas.auth import AuditEntry
+from schemas.input_schema import input_issues
 from schemas.runs import RUN_ID_PATTERN
 from schemas.workflows import WorkflowVersion
 
@@ -164,6 +165,10 @@ class Orchestrator:
                 await self._record_failure(run_id, raw, saved)
                 return
             graph, version = saved.graph, saved.version
+            if issues := input_issues(saved.inputSchema, request.inputs):
+                await self._record_failure(run_id, raw, "the inputs do not satisfy the workflow's input schema: "
+                                           + "; ".join(f"{issue.field} {issue.reason}" for issue in issues))
+                return
         assert graph is not None  # RunRequested insists on one of the two
         try:
             dag = await compile_workflow_off_loop(graph, limit)

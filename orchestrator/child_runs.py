@@ -21,6 +21,7 @@ import pydantic_core
 
 from bus import Bus, TooLarge
 from schemas import CancelRequested, Dag, RunRecord, WorkflowInvalid, compile_workflow_off_loop
+from schemas.input_schema import input_issues
 from schemas.items import ItemResult, ItemStep, item_ref, loop_output_ref
 from schemas.masking import mask_fields
 from schemas.workflows import WorkflowVersion
@@ -141,6 +142,9 @@ class ChildRuns:
             raise _NotStarted(f"workflow {saved.name!r} (v{saved.version}) cannot run: {invalid}") from None
         given = prepared.get("inputs")
         inputs: dict[str, Any] = given if isinstance(given, dict) else {}
+        if issues := input_issues(saved.inputSchema, inputs):
+            raise _NotStarted(f"workflow {saved.name!r} (v{saved.version}) declares its inputs, and these do not "
+                              "satisfy them: " + "; ".join(f"{issue.field} {issue.reason}" for issue in issues))
         return RunRecord.new(child.run_id, dag, inputs, trigger="subworkflow", started_by=parent.startedBy,
                              workflow_id=workflow_id, workflow_version=saved.version, parent_run_id=parent.id,
                              parent_step_id=child.step_id, depth=depth, chain=chain)

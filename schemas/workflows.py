@@ -10,6 +10,7 @@ from pydantic import Field, ValidationError
 
 from ._base import Contract, utc_now
 from .graph import Graph
+from .input_schema import InputSchema
 from .messages import Workflow
 from .node_types import REGISTRY, ScheduleConfig
 from .runs import WORKFLOW_ID_PATTERN as WORKFLOW_ID_PATTERN
@@ -22,6 +23,9 @@ def new_workflow_id() -> str:
     return "wf_" + secrets.token_hex(8)
 
 
+_EXPOSE = ("offered as a tool by the MCP server (/mcp) while the workflow is active, with its name, description and "
+           "inputSchema")
+
 _ERROR_WORKFLOW = ("the saved workflow to run, once, when a run of this version fails (trigger 'error', with "
                    "payload.failedRun); null: none")
 
@@ -33,6 +37,8 @@ class CreateWorkflow(Contract):
     graph: Workflow
     description: str | None = Field(default=None, max_length=2000)
     errorWorkflowId: WorkflowId | None = Field(default=None, description=_ERROR_WORKFLOW)
+    inputSchema: InputSchema | None = None
+    exposeAsTool: bool = Field(default=False, description=_EXPOSE)
 
 
 class UpdateWorkflow(Contract):
@@ -43,6 +49,8 @@ class UpdateWorkflow(Contract):
     name: WorkflowName | None = None
     description: str | None = Field(default=None, max_length=2000)
     errorWorkflowId: WorkflowId | None = Field(default=None, description=_ERROR_WORKFLOW)
+    inputSchema: InputSchema | None = Field(default=None, description="left out: the latest version's is kept")
+    exposeAsTool: bool | None = Field(default=None, description=_EXPOSE + "; left out: the latest version's is kept")
 
 
 class ActivateWorkflow(Contract):
@@ -66,6 +74,9 @@ class WorkflowVersion(Contract):
     description: str | None = None
     graph: Graph
     errorWorkflowId: str | None = Field(default=None, description=_ERROR_WORKFLOW)
+    inputSchema: dict[str, Any] | None = Field(default=None, description="the JSON Schema this version's runs' "
+                                               "inputs must satisfy")
+    exposeAsTool: bool = Field(default=False, description=_EXPOSE)
     createdAt: datetime = Field(default_factory=utc_now)
 
 
@@ -83,6 +94,8 @@ class WorkflowHead(Contract):
     activatedAt: datetime | None = Field(default=None, description="when the active version was activated")
     hooks: dict[str, str] = Field(default_factory=dict, description="webhook node id -> its unguessable hook id")
     errorWorkflowId: str | None = Field(default=None, description="the latest version's: " + _ERROR_WORKFLOW)
+    inputSchema: dict[str, Any] | None = Field(default=None, description="the latest version's")
+    exposeAsTool: bool = Field(default=False, description="the latest version's: " + _EXPOSE)
     createdAt: datetime = Field(default_factory=utc_now)
     updatedAt: datetime = Field(default_factory=utc_now)
 
@@ -122,6 +135,9 @@ class ListedWorkflow(Contract):
     version: int
     active: bool
     activeVersion: int | None = None
+    # Listed, so the MCP server's tools/list reads the summaries it already keeps, not every head's graph.
+    exposeAsTool: bool = False
+    inputSchema: dict[str, Any] | None = None
     createdAt: datetime
     updatedAt: datetime
 

@@ -460,7 +460,9 @@ export interface WorkflowSummary {
   activeVersion: number | null;
   createdAt: string;
   description: string | null;
+  exposeAsTool: boolean;
   id: string;
+  inputSchema: Record<string, unknown> | null;
   name: string;
   triggers: TriggerInfo[];
   updatedAt: string;
@@ -473,7 +475,11 @@ export interface WorkflowVersion {
   description: string | null;
   /** the saved workflow to run, once, when a run of this version fails (trigger 'error', with payload.failedRun); null: none */
   errorWorkflowId: string | null;
+  /** offered as a tool by the MCP server (/mcp) while the workflow is active, with its name, description and inputSchema */
+  exposeAsTool: boolean;
   graph: Graph;
+  /** the JSON Schema this version's runs' inputs must satisfy */
+  inputSchema: Record<string, unknown> | null;
   name: string;
   v: 1;
   version: number;
@@ -498,8 +504,10 @@ export interface WorkflowView {
   description: string | null;
   /** the saved workflow to run, once, when a run of this version fails (trigger 'error', with payload.failedRun); null: none */
   errorWorkflowId: string | null;
+  exposeAsTool: boolean;
   graph: Graph;
   id: string;
+  inputSchema: Record<string, unknown> | null;
   name: string;
   triggers: TriggerInfo[];
   updatedAt: string;

@@ -7,7 +7,7 @@ const summary = (id: string, name: string): WorkflowSummary => ({
   name,
   version: 1,
   active: false,
-  activeVersion: null,
+  activeVersion: null, exposeAsTool: false, inputSchema: null,
   triggers: [],
   description: null,
   createdAt: '2026-01-01T00:00:00Z',
