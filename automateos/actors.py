@@ -115,7 +115,7 @@ def gateway_server(settings: Settings, server_class: type[uvicorn.Server] = uvic
         master_key=settings.master_key, master_password=settings.master_password,
         admin_token=settings.admin_token or "",
         public_hosts=public_hosts(settings.public_url), public_url=settings.public_url,
-        nats_login=settings.nats_login("gateway"),
+        nats_login=settings.nats_login("gateway"), mcp_call_timeout_s=settings.mcp_call_timeout_s,
     )
     return server_class(
         uvicorn.Config(

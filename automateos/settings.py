@@ -39,6 +39,8 @@ class Settings:
     cluster_size: int = 0
     route_port: int = 6222
     engine_concurrency: int = 64
+    # How long an MCP tools/call waits for its run (AUTOMATEOS_MCP_CALL_TIMEOUT_S) before answering with its id.
+    mcp_call_timeout_s: float = 60.0
     # `up --layout` (env AUTOMATEOS_LAYOUT), and `up --engines N`: N engine workers in all (with one-process, the
     # stack's own and N-1 engine processes beside it).
     layout: Layout = DEFAULT_LAYOUT
@@ -109,6 +111,7 @@ class Settings:
             nats_port=_int(env, "AUTOMATEOS_NATS_PORT", defaults.nats_port),
             route_port=_int(env, "AUTOMATEOS_NATS_ROUTE_PORT", defaults.route_port),
             engine_concurrency=_int(env, "AUTOMATEOS_ENGINE_CONCURRENCY", defaults.engine_concurrency),
+            mcp_call_timeout_s=_float(env, "AUTOMATEOS_MCP_CALL_TIMEOUT_S", defaults.mcp_call_timeout_s),
             layout=_layout(env, defaults.layout),
             bus=bus,
             log_level=env.get("AUTOMATEOS_LOG_LEVEL", defaults.log_level).upper(),

@@ -27,6 +27,7 @@ from .hooks import HOOK_METHODS
 from .run_list_socket import run_list_socket
 from .request_id import RequestIdMiddleware
 from .same_origin import LOOPBACK_HOSTS, SameOriginMiddleware, SecurityHeadersMiddleware
+from .mcp_server import DEFAULT_CALL_TIMEOUT_S, MCP_PATH, McpEndpoint
 from .saved_versions import SavedVersions
 
 log = logging.getLogger(__name__)
@@ -48,6 +49,8 @@ class GatewayConfig:
     nats_login: NatsLogin | None = None
     # AUTOMATEOS_PUBLIC_URL: the base of the webhook URLs reported in `triggers[].url` (else the request's own).
     public_url: str | None = None
+    # AUTOMATEOS_MCP_CALL_TIMEOUT_S: how long an MCP tools/call waits for its run before answering with its id.
+    mcp_call_timeout_s: float = DEFAULT_CALL_TIMEOUT_S
 
 
 async def healthz(request: Request) -> Response:
@@ -84,7 +87,7 @@ async def builder_missing(request: Request) -> Response:
     return HTMLResponse(_NOT_BUILT)
 
 
-def routes(config: GatewayConfig) -> list[BaseRoute]:
+def routes(config: GatewayConfig, mcp: McpEndpoint | None = None) -> list[BaseRoute]:
     """Every route, with who may use it: runner < editor < admin (gateway/auth.py). The AuthMiddleware has already
     refused requests with no principal, except the open ones (hooks, resume URLs, health, signing in)."""
     runner = functools.partial(guarded, "runner")
@@ -146,6 +149,10 @@ def routes(config: GatewayConfig) -> list[BaseRoute]:
         Route("/v1/templates", runner("listing templates", templates.list_templates), methods=["GET"]),
         Route("/v1/templates/{template_id}", runner("reading a template", templates.get_template), methods=["GET"]),
     ]
+    if mcp is not None:
+        # Outside /v1: MCP clients are pointed at one URL, and the endpoint checks its own tokens (any role may list
+        # and call), never the session cookie (gateway/mcp_server.py).
+        api.append(Route(MCP_PATH, endpoint=mcp.asgi))
     if config.web_dist is not None and (config.web_dist / "index.html").exists():
         api.append(Mount("/", StaticFiles(directory=config.web_dist, html=True), name="builder"))
     else:
@@ -157,6 +164,7 @@ def create_app(config: GatewayConfig) -> Starlette:
     if len(config.admin_token) < 16:
         raise ValueError("the gateway needs AUTOMATEOS_ADMIN_TOKEN (16 characters or more); `automateos up` "
                          "generates one into .env")
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         app.state.bus = await Bus.connect(config.nats_url, "gateway", config.bus, login=config.nats_login)
@@ -170,14 +178,17 @@ def create_app(config: GatewayConfig) -> Starlette:
         app.state.authenticator = Authenticator(config.admin_token, app.state.bus, config.public_url)
         app.state.saved_versions = SavedVersions(app.state.bus)
         app.state.templates = templates.TemplateLibrary(config.examples_dir)
+        app.state.mcp_call_timeout_s = config.mcp_call_timeout_s
         log.info("gateway connected to NATS; %d templates", len(app.state.templates.infos))
         try:
-            yield
+            async with mcp.running():
+                yield
         finally:
             await app.state.bus.close()
 
+    mcp = McpEndpoint()
     app = Starlette(
-        routes=routes(config),
+        routes=routes(config, mcp),
         middleware=[Middleware(RequestIdMiddleware), Middleware(SecurityHeadersMiddleware),
                     Middleware(SameOriginMiddleware, allowed_hosts=LOOPBACK_HOSTS | set(config.public_hosts)),
                     Middleware(AuthMiddleware)],

@@ -180,13 +180,13 @@ class _Started:
 
 
 async def start_compiled_run(bus: Bus, run_id: str, compiled: CompiledVersion, inputs: dict[str, Any],
-                             trigger: RunTrigger) -> RunRecord:
+                             trigger: RunTrigger, by: str | None = None) -> RunRecord:
     """Record and queue a run of a saved, compiled version (a webhook's, say) under `run_id`; the record as
     created."""
     saved = compiled.saved
     body = CreateRun(workflowId=saved.workflowId, version=saved.version, inputs=inputs)
     run_id_context.set(run_id)
-    return await _submit(bus, body, run_id, compiled.dag, _Started(trigger=trigger, by=None))
+    return await _submit(bus, body, run_id, compiled.dag, _Started(trigger=trigger, by=by))
 
 
 async def _submit(bus: Bus, body: CreateRun, run_id: str, dag: Dag, started: _Started) -> RunRecord:

@@ -18,7 +18,7 @@ LogLevel = Literal["INFO", "WARN", "ERROR"]
 # How a run began: the builder (a signed-in browser), a webhook, a schedule tick, a message on runs.requested, or an
 # API client with a bearer token.
 # A subworkflow step's child run, an error workflow's run, and (never listed) a loop's item.
-RunTrigger = Literal["manual", "webhook", "schedule", "bus", "api", "subworkflow", "error", "loop"]
+RunTrigger = Literal["manual", "webhook", "schedule", "bus", "api", "subworkflow", "error", "loop", "mcp", "agent"]
 
 TERMINAL_RUN_STATUSES: frozenset[str] = frozenset({"succeeded", "failed", "cancelled"})
 FINISHED_STEP_STATUSES: frozenset[str] = frozenset({"succeeded", "failed", "skipped", "cancelled"})
