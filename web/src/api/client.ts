@@ -4,6 +4,8 @@ import type {
   ApprovalAnswer,
   Credential,
   FieldError,
+  ImportResponse,
+  ImportSource,
   NewCredential,
   NodeTypeList,
   Run,
@@ -79,6 +81,9 @@ export interface Api {
   setActive(id: string, active: boolean, version?: number): Promise<WorkflowView>;
   runSaved(id: string, version: number, idempotencyKey: string, inputs?: Record<string, unknown>): Promise<{ runId: string }>;
   previewSchedule(config: Record<string, unknown>, signal?: AbortSignal): Promise<string[]>;
+  /** An n8n workflow, a Node-RED flow or our own export, converted into a graph with a report node by node; the
+   *  format is detected when `source` is not given. A 422 ApiError when it is not a workflow, saying what was expected. */
+  importWorkflow(document: unknown, source?: ImportSource): Promise<ImportResponse>;
   listTemplates(): Promise<TemplateSummary[]>;
   getTemplate(id: string): Promise<unknown>;
   listCredentials(): Promise<Credential[]>;
@@ -196,6 +201,7 @@ export const httpApi: Api = {
     request('POST', '/v1/runs', { workflowId: id, version, idempotencyKey, ...(inputs && Object.keys(inputs).length > 0 ? { inputs } : {}) }),
   previewSchedule: async (config, signal) =>
     (await request<{ nextRuns: string[] }>('POST', '/v1/schedules/preview', config, signal)).nextRuns,
+  importWorkflow: (document, source) => request('POST', '/v1/import', source ? { document, source } : { document }),
   listTemplates: async () => (await request<{ templates: TemplateSummary[] }>('GET', '/v1/templates')).templates,
   getTemplate: (id) => request('GET', `/v1/templates/${encodeURIComponent(id)}`),
   listCredentials: () => request('GET', '/v1/credentials'),

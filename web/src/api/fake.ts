@@ -38,6 +38,9 @@ export function fakeApi(overrides: Partial<Api> = {}): Api {
     setActive: vi.fn(),
     runSaved: vi.fn(async () => ({ runId: 'r1' })),
     previewSchedule: vi.fn(async () => []),
+    importWorkflow: vi.fn(async () => {
+      throw new Error('no import in the fake');
+    }),
     listTemplates: vi.fn(async () => []),
     getTemplate: vi.fn(),
     listCredentials: vi.fn(async () => []),
