@@ -37,7 +37,11 @@ def chain(*steps: tuple[str, str], name: str = "Browser test", method: str = "GE
 
 
 async def import_json(page: Page, document: Any, file_name: str = "workflow.json") -> None:
+    """Import → choose a file. An AutomateOS file loads at once; anything else leaves the dialog open, showing its
+    report or why it cannot be imported."""
     text = document if isinstance(document, str) else json.dumps(document)
+    if not await page.get_by_test_id("import-dialog").is_visible():
+        await page.get_by_test_id("import-button").click()
     await page.get_by_test_id("import-input").set_input_files(
         {"name": file_name, "mimeType": "application/json", "buffer": text.encode()}
     )
@@ -45,6 +49,9 @@ async def import_json(page: Page, document: Any, file_name: str = "workflow.json
 
 async def load_graph(page: Page, graph: dict[str, Any]) -> None:
     await import_json(page, graph)
+    # The dialog closes when the server has answered and the canvas is replaced: only then is the name the new one's
+    # (the one before may have had the same name).
+    await expect(page.get_by_test_id("import-dialog")).to_have_count(0)
     await expect(page.get_by_test_id("workflow-name")).to_have_value(graph["meta"]["name"])
     await expect(page.get_by_test_id("run-button")).to_be_enabled()
     await canvas_settled(page)

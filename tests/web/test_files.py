@@ -1,4 +1,5 @@
-"""Import and export: the builder format round-trips, the template format converts, bad files change nothing."""
+"""Import and export: the builder format round-trips, the template format converts, bad files change nothing (and
+the Import dialog says why)."""
 
 from __future__ import annotations
 
@@ -50,6 +51,7 @@ async def test_export_then_import_is_lossless(page: Page, tmp_path: Path) -> Non
     await expect(page.locator(".react-flow__node")).to_have_count(1)
     assert await node_ids(page) == ["start"]
     await import_json(page, exported, "round-trip.automateos.json")
+    await expect(page.get_by_test_id("import-dialog")).to_have_count(0)  # the first import's toast may still show
     await expect_toast(page, "Imported Round trip")
     assert await node_ids(page) == ["after", "check", "one", "start", "two"]
 
@@ -81,17 +83,22 @@ async def test_template_format_imports_as_a_chain(page: Page) -> None:
 
 async def test_bad_files_leave_the_canvas_alone(page: Page) -> None:
     await load_graph(page, chain(("keep", "https://example.com/keep"), name="Keep me"))
+    error = page.get_by_test_id("import-error")
     await import_json(page, "{ this is not json", "broken.json")
-    await expect_toast(page, "Couldn’t import broken.json: not valid JSON")
+    await expect(error).to_contain_text("broken.json: This is not JSON")
 
     cyclic = chain(("a", "https://example.com/a"), ("b", "https://example.com/b"))
     cyclic["edges"].append({"id": "back", "source": "b", "target": "a"})
-    await import_json(page, cyclic, "cyclic.json")
-    await expect_toast(page, "Couldn’t import cyclic.json: Call a: Connections form a loop; workflows must flow one way")
+    await import_json(page, cyclic, "cyclic.json")  # the dialog stays open: the next file is chosen in it
+    await expect(error).to_contain_text("cyclic.json: The AutomateOS workflow does not validate")
+    await expect(error).to_contain_text("document.nodes[1] the graph has a cycle: a → b → a")
 
     await import_json(page, {"hello": "world"}, "other.json")
-    await expect_toast(page, "Couldn’t import other.json: not an AutomateOS workflow")
+    await expect(error).to_contain_text("other.json: The document is not a workflow that can be imported")
+    await expect(error).to_contain_text("document is not a workflow this server can read; expected an n8n workflow")
 
+    await page.keyboard.press("Escape")
+    await expect(page.get_by_test_id("import-dialog")).to_have_count(0)
     assert await node_ids(page) == ["keep", "start"]
     await expect(page.get_by_test_id("workflow-name")).to_have_value("Keep me")
 

@@ -4,6 +4,8 @@ import type {
   ApprovalAnswer,
   Credential,
   FieldError,
+  ImportResponse,
+  ImportSource,
   NewCredential,
   NodeTypeList,
   Run,
@@ -90,6 +92,9 @@ export interface Api {
   previewSchedule(config: Record<string, unknown>, signal?: AbortSignal): Promise<string[]>;
   /** An expression's value, rendered by an engine against a run or a sample: `{value}`, or `{error}` in words. */
   previewExpression(expression: string, context: PreviewContext, mode: PreviewMode, signal?: AbortSignal): Promise<ExpressionPreview>;
+  /** An n8n workflow, a Node-RED flow or our own export, converted into a graph with a report node by node; the
+   *  format is detected when `source` is not given. A 422 ApiError when it is not a workflow, saying what was expected. */
+  importWorkflow(document: unknown, source?: ImportSource): Promise<ImportResponse>;
   listTemplates(): Promise<TemplateSummary[]>;
   getTemplate(id: string): Promise<unknown>;
   listCredentials(): Promise<Credential[]>;
@@ -218,6 +223,7 @@ export const httpApi: Api = {
     request('POST', '/v1/expressions/preview', { expression, context, ...(mode === 'condition' ? { mode } : {}) }, signal),
   previewSchedule: async (config, signal) =>
     (await request<{ nextRuns: string[] }>('POST', '/v1/schedules/preview', config, signal)).nextRuns,
+  importWorkflow: (document, source) => request('POST', '/v1/import', source ? { document, source } : { document }),
   listTemplates: async () => (await request<{ templates: TemplateSummary[] }>('GET', '/v1/templates')).templates,
   getTemplate: (id) => request('GET', `/v1/templates/${encodeURIComponent(id)}`),
   listCredentials: () => request('GET', '/v1/credentials'),

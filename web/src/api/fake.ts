@@ -39,6 +39,9 @@ export function fakeApi(overrides: Partial<Api> = {}): Api {
     runSaved: vi.fn(async () => ({ runId: 'r1' })),
     previewSchedule: vi.fn(async () => []),
     previewExpression: vi.fn(async () => ({ value: null })),
+    importWorkflow: vi.fn(async () => {
+      throw new Error('no import in the fake');
+    }),
     listTemplates: vi.fn(async () => []),
     getTemplate: vi.fn(),
     listCredentials: vi.fn(async () => []),

@@ -6,6 +6,9 @@ import type {
   FieldIssue,
   FieldUi,
   Handle,
+  ImportReport,
+  ImportResponse,
+  ImportedNode,
   NodeTypeInfo,
   NodeTypeList,
   StepAttempt,
@@ -40,6 +43,10 @@ export type RunEvent = WireEvent;
 export type FieldError = FieldIssue;
 export type { ApiError as ErrorBody } from './schema.gen';
 export type { FieldUi, Handle, ItemProgress, NodeTypeInfo, NodeTypeList, StepAttempt, StepItem, StepItems, StepOutput, StepRequest, WaitState };
+export type { ImportReport, ImportResponse, ImportedNode };
+/** The formats `POST /v1/import` reads. */
+export type ImportSource = ImportResponse['source'];
+export type ImportStatus = ImportedNode['status'];
 export type { SessionInfo, SignInConflict, TriggerInfo, WorkflowRef, WorkflowSummary, WorkflowVersion, WorkflowVersionInfo };
 /** `errorWorkflowId` is optional while servers from before it (which leave it out) are about. */
 export type WorkflowView = Omit<WireWorkflowView, 'errorWorkflowId'> & { errorWorkflowId?: string | null };

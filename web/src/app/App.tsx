@@ -6,6 +6,7 @@ import type { Api } from '../api/client';
 import { Canvas } from '../components/Canvas';
 import { CredentialsDrawer } from '../components/CredentialsDrawer';
 import { HistoryDrawer } from '../components/HistoryDrawer';
+import { ImportDialog, KeptImportDialog } from '../components/ImportDialog';
 import { Inspector } from '../components/Inspector';
 import { Palette } from '../components/Palette';
 import { RunInputsDialog } from '../components/RunInputsDialog';
@@ -20,6 +21,7 @@ import type { SessionInfo } from '../api/types';
 import { WorkflowsDrawer } from '../components/WorkflowsDrawer';
 import { ReplaceConfirm } from '../components/ReplaceConfirm';
 import { createCredentialsService } from './credentials';
+import { createImportReportStore } from './importReport';
 import { createItemsController } from './itemsController';
 import { createLayers } from './layers';
 import { createRunController, type RunController } from './runController';
@@ -41,12 +43,18 @@ export function App({ store, api, session, draft, storage }: AppProps) {
     // The run controller is made after the workflows service (it asks which version is saved) and is told by it when
     // the canvas holds another workflow: a late binding, through this closure.
     let runs: RunController | null = null;
+    const imports = createImportReportStore();
     const workflows = createWorkflowsService(
       store,
       api,
       toast,
       draft ? { binding: draft.binding, savedSnapshot: draft.savedSnapshot } : null,
-      { replaced: () => runs?.clear() },
+      {
+        replaced: () => {
+          runs?.clear();
+          imports.setState({ kept: null, open: false }); // It listed another workflow's steps.
+        },
+      },
     );
     runs = createRunController(store, api, {
       savedVersion: () => {
@@ -61,6 +69,7 @@ export function App({ store, api, session, draft, storage }: AppProps) {
       items: createItemsController(store, api),
       credentials: createCredentialsService(store, api),
       workflows,
+      imports,
       layers: createLayers(),
     };
   }, [store, api, session, draft]);
@@ -111,6 +120,8 @@ function Shell() {
           <WorkflowsDrawer />
         </div>
         <RunInputsDialog />
+        <ImportDialog />
+        <KeptImportDialog />
         <ReplaceConfirm />
         <Toasts />
       </div>

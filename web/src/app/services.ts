@@ -5,6 +5,7 @@ import { useStore } from 'zustand';
 import type { Api } from '../api/client';
 import type { Issue } from '../graph/validate';
 import type { CredentialsService } from './credentials';
+import type { ImportReportState, ImportReportStore } from './importReport';
 import { useEscapeLayer, type Layers } from './layers';
 import type { SessionInfo } from '../api/types';
 import type { ItemsController } from './itemsController';
@@ -21,6 +22,8 @@ export interface Services {
   items: ItemsController;
   credentials: CredentialsService;
   workflows: WorkflowsService;
+  /** The last import's report, while the canvas holds what it imported. */
+  imports: ImportReportStore;
   /** The open drawers, menus and dialogs, for Escape. */
   layers: Layers;
 }
@@ -55,6 +58,11 @@ export function useIssuesOf(nodeId: string): Issue[] {
 /** Reads one slice of the saved-workflow state (which workflow, which version, unsaved changes, the list). */
 export function useWorkflows<T>(selector: (state: WorkflowsState) => T): T {
   return useStore(useServices().workflows.store, selector);
+}
+
+/** Reads the kept import report's state. */
+export function useImportReport<T>(selector: (state: ImportReportState) => T): T {
+  return useStore(useServices().imports, selector);
 }
 
 /** True while the canvas differs from the version last saved or opened. */

@@ -1,6 +1,7 @@
-// A small modal asking to confirm a destructive action. Focus starts on Cancel; Escape cancels.
+// A small modal asking to confirm a destructive action. Focus starts on Cancel and stays inside; Escape cancels.
 
 import { useEffect, useRef, type ReactNode } from 'react';
+import { useFocusTrap } from '../app/focus';
 import { useClosesOnEscape } from '../app/services';
 
 export function ConfirmDialog({
@@ -25,6 +26,7 @@ export function ConfirmDialog({
   children?: ReactNode;
 }) {
   const cancelRef = useRef<HTMLButtonElement>(null);
+  const dialog = useFocusTrap<HTMLDivElement>();
   useEffect(() => {
     cancelRef.current?.focus();
   }, []);
@@ -32,7 +34,7 @@ export function ConfirmDialog({
 
   return (
     <div className="modal-backdrop" onPointerDown={(e) => e.target === e.currentTarget && onCancel()}>
-      <div className="modal" role="alertdialog" aria-modal="true" aria-labelledby="confirm-title" aria-describedby="confirm-message" data-testid={testId}>
+      <div ref={dialog} className="modal" role="alertdialog" aria-modal="true" aria-labelledby="confirm-title" aria-describedby="confirm-message" data-testid={testId}>
         <h2 id="confirm-title" className="modal__title">
           {title}
         </h2>

@@ -2,6 +2,7 @@
 // one field per input path, prefilled with what was typed last time (in memory only). Escape cancels.
 
 import { useEffect, useRef, useState, type FormEvent } from 'react';
+import { useFocusTrap } from '../app/focus';
 import { useClosesOnEscape, useServices } from '../app/services';
 import { buildInputs } from '../graph/variables';
 import { useBuilder } from '../store/hooks';
@@ -22,6 +23,7 @@ function InputsForm({ paths }: { paths: string[] }) {
     Object.fromEntries(paths.map((p) => [p, lastInputs[p] ?? ''])),
   );
   const firstRef = useRef<HTMLInputElement>(null);
+  const dialog = useFocusTrap<HTMLFormElement>();
   const close = () => setInputsPrompt(null);
 
   useEffect(() => {
@@ -40,6 +42,7 @@ function InputsForm({ paths }: { paths: string[] }) {
   return (
     <div className="modal-backdrop" onPointerDown={(e) => e.target === e.currentTarget && close()}>
       <form
+        ref={dialog}
         className="modal run-inputs"
         role="dialog"
         aria-modal="true"

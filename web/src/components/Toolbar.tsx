@@ -1,15 +1,16 @@
 // Top bar: file actions, templates, undo/redo, credentials, history, and Run/Cancel with the reason Run is unavailable.
 
 import { useReactFlow } from '@xyflow/react';
-import { useContext, useRef, type ChangeEvent } from 'react';
+import { useContext } from 'react';
 import { IssuesContext, roleBlocks, useServices, useUnsaved, useWorkflows } from '../app/services';
 import { liveStateOf } from '../app/workflows';
-import { exportFileName, exportWithReport, importWorkflow } from '../graph/convert';
+import { exportFileName, exportWithReport } from '../graph/convert';
 import { describeIssue } from '../graph/validate';
 import { isTerminal } from '../run/runState';
 import { useBuilder, useBuilderStore, useCatalogue, useDocument } from '../store/hooks';
 import { documentOf } from '../store/store';
 import { Icon } from './icons';
+import { ImportReportButton } from './ImportDialog';
 import { TemplatesMenu } from './TemplatesMenu';
 
 const isMac = typeof navigator !== 'undefined' && /Mac|iPhone|iPad/.test(navigator.platform);
@@ -17,7 +18,7 @@ const MOD = isMac ? '⌘' : 'Ctrl';
 
 export function Toolbar() {
   const store = useBuilderStore();
-  const { runs, api, workflows, session } = useServices();
+  const { runs, workflows, imports, session } = useServices();
   const binding = useWorkflows((s) => s.binding);
   const saving = useWorkflows((s) => s.saving);
   const workflowsOpen = useWorkflows((s) => s.drawerOpen);
@@ -42,25 +43,8 @@ export function Toolbar() {
   const setMeta = useBuilder((s) => s.setMeta);
   const posting = useBuilder((s) => s.runPosting);
   const activeRun = useBuilder((s) => (s.run && !isTerminal(s.run.status) ? s.run : null));
-  const fileInput = useRef<HTMLInputElement>(null);
 
   const fit = () => requestAnimationFrame(() => void fitView({ padding: 0.2, maxZoom: 1, duration: 250 }));
-
-  const onImport = async (event: ChangeEvent<HTMLInputElement>) => {
-    const file = event.target.files?.[0];
-    event.target.value = '';
-    if (!file) return;
-    const result = await importWorkflow(await file.text(), catalogue, (graph) => api.validate(graph));
-    if (!result.ok) {
-      pushToast('error', `Couldn’t import ${file.name}: ${result.reason}`);
-      return;
-    }
-    workflows.replaceCanvas(`Import ${result.doc.meta.name}?`, () => {
-      workflows.startedFrom(result.doc);
-      pushToast('success', `Imported ${result.doc.meta.name}`);
-      fit();
-    });
-  };
 
   const onExport = () => {
     const current = documentOf(store.getState());
@@ -124,6 +108,7 @@ export function Toolbar() {
           )}
         </span>
         <LivePill />
+        <ImportReportButton />
       </div>
 
       <nav className="toolbar__group" aria-label="File">
@@ -149,19 +134,16 @@ export function Toolbar() {
         >
           <Icon name="file" /> <span className="button__label button__label--wide">New</span>
         </button>
-        <button type="button" className="button button--ghost" onClick={() => fileInput.current?.click()} title="Import a workflow file" data-testid="import-button">
+        <button
+          type="button"
+          className="button button--ghost"
+          onClick={() => imports.setState({ choosing: true })}
+          aria-haspopup="dialog"
+          title="Import a workflow: n8n, Node-RED or AutomateOS"
+          data-testid="import-button"
+        >
           <Icon name="upload" /> <span className="button__label button__label--wide">Import</span>
         </button>
-        <input
-          ref={fileInput}
-          type="file"
-          accept=".json,application/json"
-          className="visually-hidden"
-          tabIndex={-1}
-          aria-label="Import workflow file"
-          onChange={(e) => void onImport(e)}
-          data-testid="import-input"
-        />
         <button type="button" className="button button--ghost" onClick={onExport} title="Export this workflow" data-testid="export-button">
           <Icon name="download" /> <span className="button__label button__label--wide">Export</span>
         </button>

@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { testCatalogue } from '../api/fake';
-import { exportDocument, exportFileName, importWorkflow, loadWorkflow, parseWorkflowText, withServerTypes } from './convert';
+import { exportDocument, exportFileName, loadWorkflow, parseWorkflowText, withServerTypes } from './convert';
 import type { GraphDocument } from './document';
 import { validateGraph } from './validate';
 
@@ -62,7 +62,7 @@ describe('template format', () => {
     const validate = vi.fn(async () => {
       throw new Error('422');
     });
-    const result = await importWorkflow(JSON.stringify({ name: 'x', definition: { steps: [{ type: 'email_node', config: {} }] } }), catalogue, validate);
+    const result = loadWorkflow(await withServerTypes({ name: 'x', definition: { steps: [{ type: 'email_node', config: {} }] } }, catalogue, validate), catalogue);
     expect(result).toEqual({ ok: false, reason: 'step 1 has unsupported type “email_node”' });
   });
 });

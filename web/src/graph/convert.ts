@@ -41,21 +41,6 @@ export function parseWorkflow(value: unknown, catalogue?: Catalogue): ParseResul
   return fail('not an AutomateOS workflow (expected “nodes” or “definition.steps”)');
 }
 
-/** What Import does with a file's text: parse it, let the server name older step types, then load it. */
-export async function importWorkflow(
-  text: string,
-  catalogue: Catalogue,
-  validate: (graph: Record<string, unknown>) => Promise<ValidateOk>,
-): Promise<ParseResult> {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    return parseWorkflowText(text, catalogue); // Says why it is not JSON.
-  }
-  return loadWorkflow(await withServerTypes(value, catalogue, validate), catalogue);
-}
-
 export function templateToDocument(value: Record<string, unknown>, catalogue: Catalogue): ParseResult {
   const definition = value.definition as Record<string, unknown>;
   if (!Array.isArray(definition.steps)) return fail('template has no “definition.steps” list');
