@@ -54,6 +54,11 @@ export type WorkflowView = Omit<WireWorkflowView, 'errorWorkflowId'> & { errorWo
 export interface WorkflowSettings {
   /** The saved workflow that runs when a run of this one fails. */
   errorWorkflowId?: string | null;
+  /** The JSON Schema its runs' inputs must satisfy; null removes it. */
+  inputSchema?: Record<string, unknown> | null;
+  /** Offered as a tool by the MCP server while active. */
+  exposeAsTool?: boolean;
+  description?: string | null;
 }
 export type Role = SessionInfo['role'];
 export type RunTrigger = RunSummary['trigger'];

@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { ApiError, type Api } from '../api/client';
 import { fakeApi, testCatalogue } from '../api/fake';
-import type { WorkflowView } from '../api/types';
+import type { WorkflowSettings, WorkflowView } from '../api/types';
 import type { GraphDocument } from '../graph/document';
 import { emptyDocument } from '../graph/nodeTypes';
 import { createBuilderStore } from '../store/store';
@@ -97,15 +97,19 @@ describe('which version is live', () => {
 
 describe('the error workflow, saved beside the graph', () => {
   /** A pretend server that keeps `errorWorkflowId` as the real one will (`known`), or ignores it as older ones do. */
+  const UNDECLARED = { inputSchema: null, exposeAsTool: false };
+
   function serverWithSettings(known: boolean) {
     let held: string | null = null;
+    let declared: { inputSchema: Record<string, unknown> | null; exposeAsTool: boolean } = { inputSchema: null, exposeAsTool: false };
     const bodies: { graph: GraphDocument; settings: unknown }[] = [];
     const view = (graph: GraphDocument, version: number): WorkflowView => ({
       id: 'wf1',
       name: graph.meta.name,
       version,
       active: false,
-      activeVersion: null, exposeAsTool: false, inputSchema: null,
+      activeVersion: null,
+      ...declared,
       triggers: [],
       description: null,
       graph: graph as unknown as WorkflowView['graph'],
@@ -114,15 +118,16 @@ describe('the error workflow, saved beside the graph', () => {
       ...(known ? { errorWorkflowId: held } : {}),
     });
     let latest: WorkflowView | null = null;
-    const keep = (graph: GraphDocument, settings: { errorWorkflowId?: string | null } = {}) => {
+    const keep = (graph: GraphDocument, settings: WorkflowSettings = {}) => {
       bodies.push({ graph, settings });
       if (known && settings.errorWorkflowId !== undefined) held = settings.errorWorkflowId;
+      declared = { inputSchema: settings.inputSchema ?? null, exposeAsTool: settings.exposeAsTool ?? false };
       latest = view(graph, (latest?.version ?? 0) + 1);
       return latest;
     };
     const api = fakeApi({
-      createWorkflow: vi.fn(async (_name: string, graph: GraphDocument, settings?: { errorWorkflowId?: string | null }) => keep(graph, settings)),
-      updateWorkflow: vi.fn(async (_id: string, graph: GraphDocument, _base: number, _name?: string, settings?: { errorWorkflowId?: string | null }) =>
+      createWorkflow: vi.fn(async (_name: string, graph: GraphDocument, settings?: WorkflowSettings) => keep(graph, settings)),
+      updateWorkflow: vi.fn(async (_id: string, graph: GraphDocument, _base: number, _name?: string, settings?: WorkflowSettings) =>
         keep(graph, settings),
       ),
       getWorkflow: vi.fn(async () => latest!),
@@ -130,12 +135,26 @@ describe('the error workflow, saved beside the graph', () => {
     return { api, bodies };
   }
 
+  it('declared inputs and "expose as a tool" go beside the graph and come back when opened', async () => {
+    const { api, bodies } = serverWithSettings(true);
+    const a = tab(api);
+    const schema = { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] };
+    a.builder.getState().setMeta({ name: 'Weather', inputSchema: schema, exposeAsTool: true, description: 'Looks it up' });
+    await a.service.save();
+    expect(bodies[0]?.settings).toEqual({ inputSchema: schema, exposeAsTool: true, description: 'Looks it up' });
+    expect('inputSchema' in (bodies[0]?.graph.meta ?? {})).toBe(false);
+    const b = tab(api);
+    await b.service.open('wf1');
+    expect(b.builder.getState().meta).toMatchObject({ inputSchema: schema, exposeAsTool: true });
+    expect(b.service.isDirty()).toBe(false);
+  });
+
   it('is sent beside the graph, not in it, and comes back when the workflow is opened in another tab', async () => {
     const { api, bodies } = serverWithSettings(true);
     const a = tab(api);
     a.builder.getState().setMeta({ name: 'Orders', errorWorkflowId: 'wf_alerts' });
     await a.service.save();
-    expect(bodies[0]?.settings).toEqual({ errorWorkflowId: 'wf_alerts' });
+    expect(bodies[0]?.settings).toEqual({ ...UNDECLARED, errorWorkflowId: 'wf_alerts' });
     expect('errorWorkflowId' in (bodies[0]?.graph.meta ?? {})).toBe(false);
     expect(a.service.isDirty()).toBe(false);
 
@@ -149,14 +168,18 @@ describe('the error workflow, saved beside the graph', () => {
     const { api, bodies } = serverWithSettings(true);
     const a = tab(api);
     await a.service.save();
-    expect(bodies[0]?.settings).toEqual({}); // never set: not sent
+    expect(bodies[0]?.settings).toEqual(UNDECLARED); // never set: not sent
     a.builder.getState().setMeta({ errorWorkflowId: 'wf_alerts' });
     expect(a.service.isDirty()).toBe(true);
     await a.service.save();
     a.builder.getState().setMeta({ errorWorkflowId: undefined });
     expect(a.service.isDirty()).toBe(true);
     await a.service.save();
-    expect(bodies.map((body) => body.settings)).toEqual([{}, { errorWorkflowId: 'wf_alerts' }, { errorWorkflowId: null }]);
+    expect(bodies.map((body) => body.settings)).toEqual([
+      UNDECLARED,
+      { ...UNDECLARED, errorWorkflowId: 'wf_alerts' },
+      { ...UNDECLARED, errorWorkflowId: null },
+    ]);
 
     const b = tab(api);
     await b.service.open('wf1');
@@ -170,7 +193,10 @@ describe('the error workflow, saved beside the graph', () => {
     await a.service.save();
     a.builder.getState().setMeta({ name: 'Renamed' });
     await a.service.save();
-    expect(bodies.map((body) => body.settings)).toEqual([{ errorWorkflowId: 'wf_alerts' }, { errorWorkflowId: 'wf_alerts' }]);
+    expect(bodies.map((body) => body.settings)).toEqual([
+      { ...UNDECLARED, errorWorkflowId: 'wf_alerts' },
+      { ...UNDECLARED, errorWorkflowId: 'wf_alerts' },
+    ]);
 
     // What the server does not hold is not shown as if it did.
     bodies[1]!.graph.meta.errorWorkflowId = 'wf_stale';

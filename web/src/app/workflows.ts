@@ -49,25 +49,40 @@ export interface WorkflowsState {
 export type WorkflowsStore = StoreApi<WorkflowsState>;
 
 export function snapshotOf(doc: GraphDocument): string {
-  return JSON.stringify({ nodes: doc.nodes, edges: doc.edges, name: doc.meta.name, errorWorkflowId: doc.meta.errorWorkflowId });
+  const { errorWorkflowId, inputSchema, exposeAsTool } = doc.meta;
+  return JSON.stringify({ nodes: doc.nodes, edges: doc.edges, name: doc.meta.name, errorWorkflowId, inputSchema, exposeAsTool });
 }
 
+/** What the server keeps beside a workflow's graph (not in it), and the canvas holds in its meta while editing. */
+export type Beside = Pick<WorkflowView, 'errorWorkflowId' | 'inputSchema' | 'exposeAsTool'>;
+
 /**
- * What a save sends: the graph without the error workflow, which goes beside it (the server keeps it with the
- * workflow, not in the graph), and only when set, or as null to clear the one the server has.
+ * What a save sends: the graph without what goes beside it. The error workflow only when set, or as null to clear
+ * the one the server has; the declared inputs and "expose as a tool" always (the canvas is what the user sees).
  */
 export function saveBodyOf(doc: GraphDocument, binding: Binding | null): { graph: GraphDocument; settings: WorkflowSettings } {
-  const { errorWorkflowId, ...meta } = doc.meta;
-  const settings: WorkflowSettings = {};
+  const { errorWorkflowId, inputSchema, exposeAsTool, ...meta } = doc.meta;
+  const settings: WorkflowSettings = { inputSchema: inputSchema ?? null, exposeAsTool: exposeAsTool === true };
   if (errorWorkflowId) settings.errorWorkflowId = errorWorkflowId;
   else if (typeof binding?.errorWorkflowId === 'string') settings.errorWorkflowId = null;
+  // The description lives in the graph's meta, and beside it too: what the MCP server and agents describe it by.
+  if (meta.description) settings.description = meta.description;
   return { graph: { ...doc, meta }, settings };
 }
 
-/** A saved workflow's graph and name as the canvas holds them, with its error workflow from beside the graph. */
-export function documentFrom(doc: GraphDocument, name: string, errorWorkflowId: string | null | undefined): GraphDocument {
-  const { errorWorkflowId: _inGraph, ...meta } = doc.meta;
-  return { ...doc, meta: errorWorkflowId ? { ...meta, name, errorWorkflowId } : { ...meta, name } };
+/** A saved workflow's graph and name as the canvas holds them, with what the server keeps beside the graph. */
+export function documentFrom(doc: GraphDocument, name: string, beside: Partial<Beside>): GraphDocument {
+  const { errorWorkflowId: _e, inputSchema: _i, exposeAsTool: _x, ...meta } = doc.meta;
+  return {
+    ...doc,
+    meta: {
+      ...meta,
+      name,
+      ...(beside.errorWorkflowId ? { errorWorkflowId: beside.errorWorkflowId } : {}),
+      ...(beside.inputSchema ? { inputSchema: beside.inputSchema } : {}),
+      ...(beside.exposeAsTool ? { exposeAsTool: true } : {}),
+    },
+  };
 }
 
 export interface WorkflowsService {
@@ -161,9 +176,9 @@ export function createWorkflowsService(
     return binding;
   };
 
-  const toDocument = (graph: unknown, name: string, errorWorkflowId: string | null | undefined): GraphDocument => {
+  const toDocument = (graph: unknown, name: string, beside: Partial<Beside>): GraphDocument => {
     const parsed = parseWorkflow(graph, builder.getState().catalogue);
-    return documentFrom(parsed.ok ? parsed.doc : emptyDocument(builder.getState().catalogue), name, errorWorkflowId);
+    return documentFrom(parsed.ok ? parsed.doc : emptyDocument(builder.getState().catalogue), name, beside);
   };
 
   const load = (doc: GraphDocument) => {
@@ -228,7 +243,7 @@ export function createWorkflowsService(
       try {
         const view = await api.getWorkflow(id);
         const older = version !== undefined && version !== view.version ? await api.getVersion(id, version) : null;
-        const doc = toDocument(older ? older.graph : view.graph, older ? older.name : view.name, view.errorWorkflowId);
+        const doc = toDocument(older ? older.graph : view.graph, older ? older.name : view.name, older ?? view);
         load(doc);
         // An older version opens as a change on top of the latest: saving it makes it the newest version.
         store.setState({
@@ -279,7 +294,12 @@ export function createWorkflowsService(
     async duplicate(id) {
       try {
         const view = await api.getWorkflow(id);
-        const settings = view.errorWorkflowId ? { errorWorkflowId: view.errorWorkflowId } : {};
+        const settings: WorkflowSettings = {
+          ...(view.errorWorkflowId ? { errorWorkflowId: view.errorWorkflowId } : {}),
+          inputSchema: view.inputSchema ?? null,
+          exposeAsTool: view.exposeAsTool ?? false,
+          ...(view.description ? { description: view.description } : {}),
+        };
         const copy = await api.createWorkflow(`${view.name} (copy)`, view.graph as unknown as GraphDocument, settings);
         toast('success', `Duplicated as ${copy.name}`);
         await service.refreshList();

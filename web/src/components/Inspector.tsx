@@ -15,6 +15,7 @@ import { PinFromRun, PinnedOutput, TestStep } from './PinPanel';
 import { TriggerPanel } from './TriggerPanel';
 import { StepDetails } from './StepDetails';
 import { STATUS_LABEL } from './WorkflowNode';
+import { ExposeAsTool, WorkflowInputs } from './WorkflowInputs';
 import { WorkflowPicker } from './WorkflowPicker';
 
 export function Inspector() {
@@ -480,6 +481,8 @@ function WorkflowForm() {
           testId="error-workflow-picker"
         />
       </Field>
+      <WorkflowInputs />
+      <ExposeAsTool />
       <h3 className="section-title">Checks</h3>
       {issues.length > 0 ? (
         <ul className="issue-list" data-testid="issue-list">

@@ -41,6 +41,10 @@ export interface DocMeta {
   description?: string;
   /** The saved workflow that runs when a run of this one fails; sent beside the graph (not in it) when saving. */
   errorWorkflowId?: string;
+  /** The inputs its runs take, as a JSON Schema (graph/inputFields.ts); sent beside the graph. */
+  inputSchema?: Record<string, unknown>;
+  /** Offered as a tool by the MCP server while active; sent beside the graph. */
+  exposeAsTool?: boolean;
   exportedAt?: string;
   [key: string]: unknown;
 }
