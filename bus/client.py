@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncGenerator, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
 from types import TracebackType
 from typing import Any
 
@@ -32,6 +32,7 @@ from schemas import (
     TimerDue,
 )
 from schemas.auth import AuditEntry
+from schemas.preview import ExpressionPreview, PreviewRequest
 
 from . import subjects
 from .claims import Claims
@@ -39,6 +40,7 @@ from .connection import NatsLogin, connect
 from .consumer import PullSource
 from .errors import BusError, BusUnavailable
 from .jetstream import LeaderSafeJetStream
+from .previews import request_preview, serve_previews
 from .resources import NOT_READY_CODES, BusSettings, bind, declare
 from .run_index import RunIndex
 from .run_events_hub import RunEventModel, RunEventsHub, RunFollow
@@ -69,6 +71,7 @@ class Bus:
         self.tokens = TokenStore(buckets[subjects.TOKENS_BUCKET])
         self.sessions = SessionStore(buckets[subjects.SESSIONS_BUCKET])
         self._subscriptions: list[Any] = []
+        self._previews: Subscription | None = None
         self.events_hub = RunEventsHub(nc, js)
         # An engine's: signs each result it reports (bus/signing.py). None: results go unsigned.
         self.result_signer: ResultSigner | None = None
@@ -99,6 +102,7 @@ class Bus:
         for sub in self._subscriptions:
             await _quietly_unsubscribe(sub)
         self._subscriptions.clear()
+        await self.stop_serving_previews()
         await self.events_hub.close()
         await self.run_list_feed.close()
         try:
@@ -251,6 +255,20 @@ class Bus:
         sub = await self.nc.subscribe(subjects.STEPS_ABORT)
         self._subscriptions.append(sub)
         return sub
+
+    async def preview(self, request: PreviewRequest, timeout: float) -> ExpressionPreview:
+        """An expression's value from any one engine worker; NoEngine when none answers within `timeout`."""
+        return await request_preview(self.nc, request, timeout)
+
+    async def serve_previews(self, answer: Callable[[bytes], Awaitable[ExpressionPreview]]) -> None:
+        """An engine's: answer preview requests (in the engines' queue group) until stopped or closed."""
+        if self._previews is None:
+            self._previews = await serve_previews(self.nc, answer)
+
+    async def stop_serving_previews(self) -> None:
+        previews, self._previews = self._previews, None
+        if previews is not None:
+            await _quietly_unsubscribe(previews)
 
     def watch_runs(self) -> contextlib.AbstractAsyncContextManager[RunListWatch]:
         """Every run's summary as it changes, from this process's one shared feed (History, live)."""

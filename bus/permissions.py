@@ -8,11 +8,13 @@ read from the server's environment (`$AUTOMATEOS_NATS_<ROLE>_PASSWORD`), which `
 What each role stands for, and what it must not be able to do (tests/bus/test_permissions.py tries each):
 - gateway: starts runs (writes their record, publishes runs.requested) and cancels; reads runs, their events
   and outputs; owns workflows, credentials (ciphertext), tokens, idempotency and hook claims; appends the audit
-  log. It cannot publish a dispatch or a result, nor change a run's log of changes.
+  log; asks an engine for an expression's preview. It cannot publish a dispatch or a result, nor change a run's
+  log of changes.
 - orchestrator: consumes requests, results, timers and gave-up notices; publishes dispatches, timers, aborts
   and each run's changes; stores large outputs; starts scheduled runs. It never reads a credential.
 - engine: pulls dispatches, publishes results, reads credential ciphertext (the master key is its own) and the
-  stored outputs its templates read. It cannot read or change runs, cancel or abort them, nor publish a dispatch.
+  stored outputs its templates read, and answers preview requests. It cannot read or change runs, cancel or abort
+  them, nor publish a dispatch.
 - integrations: other systems of the user's, in an account of their own (below): start runs of saved workflows
   (`runs.requested` in their account) and read `runs.events.>`. Nothing else.
 - admin: `automateos setup` (declares streams and buckets) and key rotation: everything.
@@ -22,7 +24,8 @@ check, so a role that may publish into a stream could write the ack into any KV 
 engine and the role other systems are given therefore live in accounts of their own, holding no streams, and
 reach only what they import (`Permissions.imports`): the engine, the JetStream API its workers call, as services
 (their answers come back to its own account), and `steps.abort` as a stream; `integrations`, `runs.requested` as a
-service (its request lands here as `runs.external.integrations`) and `runs.events.>` as a stream.
+service (its request lands here as `runs.external.integrations`) and `runs.events.>` as a stream. The other way,
+the engine's account exports `expressions.preview` (`Permissions.exports`), which the app's imports.
 
 JetStream needs API subjects besides the data ones; the helpers below name them. Creating consumers is allowed
 only on the streams a role reads (nats-server does not tie consumer creation to subscribe permissions: issue
@@ -81,6 +84,10 @@ class Permissions:
     subscribe: list[str] = field(default_factory=list)
     # For a role in an account of its own (EXTERNAL_ACCOUNTS), everything it reaches of the app's account.
     imports: list[Import] = field(default_factory=list)
+    # For such a role: services it answers for the app's account (the app imports them). Answering needs a publish
+    # to each request's reply subject, which the server maps to one of its own (`_R_.…`): `allow_responses`, which
+    # admits one answer per request received and nothing else.
+    exports: list[str] = field(default_factory=list)
 
 
 def _kv_read(bucket: str) -> list[str]:
@@ -128,7 +135,7 @@ def role_permissions() -> dict[str, Permissions]:
     gateway = Permissions(
         publish=[
             *_BIND, subjects.RUNS_REQUESTED, subjects.RUNS_CANCEL, subjects.RUNS_RESUME, subjects.AUDIT,
-            *_stream_read(subjects.AUDIT_STREAM),
+            *_stream_read(subjects.AUDIT_STREAM), subjects.EXPRESSIONS_PREVIEW,
             *_kv_write(subjects.RUNS_BUCKET), *_kv_read(subjects.STEP_OUTPUTS_BUCKET),
             # Credentials' records (c.<name>), never the key check or the salt: only admin writes those.
             *_kv_write(subjects.IDEMPOTENCY_BUCKET), *_kv_read(subjects.CREDENTIALS_BUCKET),
@@ -164,10 +171,11 @@ def role_permissions() -> dict[str, Permissions]:
     ]
     engine = Permissions(
         publish=engine_publish,
-        subscribe=[f"{inbox_prefix('engine')}.>", subjects.STEPS_ABORT],
+        subscribe=[f"{inbox_prefix('engine')}.>", subjects.STEPS_ABORT, subjects.EXPRESSIONS_PREVIEW],
         imports=[*(Import(subject, many_answers=subject.startswith("$JS.API.CONSUMER.MSG.NEXT."))
                    for subject in dict.fromkeys(engine_publish)),
                  Import(subjects.STEPS_ABORT, stream=True)],
+        exports=[subjects.EXPRESSIONS_PREVIEW],
     )
     integrations = Permissions(
         publish=[subjects.RUNS_REQUESTED],
@@ -196,7 +204,14 @@ def auth_config() -> str:
             kind = "stream" if item.stream else "service"
             answers = ", response_type: stream" if item.many_answers else ""
             lines.append(f'      {{{kind}: "{item.exported}"{answers}, accounts: [{account}]}}')
-    lines += ["    ]", "  }"]
+    lines.append("    ]")
+    # The other way: services an outside role answers for the app's roles (an engine previewing an expression).
+    served = [(account, subject) for role, account in EXTERNAL_ACCOUNTS.items() for subject in roles[role].exports]
+    if served:
+        lines.append("    imports: [")
+        lines += [f'      {{service: {{account: {account}, subject: "{subject}"}}}}' for account, subject in served]
+        lines.append("    ]")
+    lines.append("  }")
     for role, account in EXTERNAL_ACCOUNTS.items():
         lines += [f"  {account}: {{", "    users: ["]
         lines += _user(role, roles[role], "      ")
@@ -208,7 +223,12 @@ def auth_config() -> str:
             else:
                 to = f', to: "{item.subject}"' if item.app_subject else ""
                 lines.append(f"      {{service: {source}{to}}}")
-        lines += ["    ]", "  }"]
+        lines.append("    ]")
+        if roles[role].exports:
+            lines.append("    exports: [")
+            lines += [f'      {{service: "{subject}", accounts: [{APP_ACCOUNT}]}}' for subject in roles[role].exports]
+            lines.append("    ]")
+        lines.append("  }")
     lines += ["}", ""]
     return "\n".join(lines)
 
@@ -217,6 +237,7 @@ def _user(role: str, permissions: Permissions, indent: str) -> list[str]:
     return [f"{indent}{{user: {role}, password: ${password_variable(role)}, permissions: {{",
             f"{indent}  publish: {{allow: {_quoted(permissions.publish)}}}",
             f"{indent}  subscribe: {{allow: {_quoted(permissions.subscribe)}}}",
+            *([f"{indent}  allow_responses: true"] if permissions.exports else []),
             f"{indent}}}}}"]
 
 

@@ -45,16 +45,26 @@ class StepOutputs:
 
     async def resolve(self, dispatch: StepDispatch) -> StepDispatch:
         """The dispatch with the outputs it refers to read in, for its templates."""
-        if dispatch.inputsRef is not None:
-            stored_inputs = await self.get(dispatch.inputsRef)
-            inputs = stored_inputs.output if stored_inputs is not None and isinstance(stored_inputs.output, dict) else {}
-            dispatch = dispatch.model_copy(update={"inputs": inputs, "inputsRef": None})
-        refs = {step_id: left["outputRef"] for step_id, left in dispatch.steps.items() if "outputRef" in left}
-        if not refs:
+        if dispatch.inputsRef is None and not any("outputRef" in left for left in dispatch.steps.values()):
             return dispatch
-        steps = dict(dispatch.steps)
+        return dispatch.model_copy(update={"inputs": await self.inputs_of(dispatch.inputs, dispatch.inputsRef),
+                                           "inputsRef": None, "steps": await self.steps_of(dispatch.steps)})
+
+    async def inputs_of(self, inputs: dict[str, Any], inputs_ref: str | None) -> dict[str, Any]:
+        """A run's inputs, read in when they are stored apart (`inputs_ref`, a loop item's large inputs)."""
+        if inputs_ref is None:
+            return inputs
+        stored = await self.get(inputs_ref)
+        return stored.output if stored is not None and isinstance(stored.output, dict) else {}
+
+    async def steps_of(self, steps: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        """What earlier steps left ({nodeId: {output | outputRef, …}}) with each stored output read in."""
+        refs = {step_id: left["outputRef"] for step_id, left in steps.items() if "outputRef" in left}
+        if not refs:
+            return steps
+        resolved = dict(steps)
         found = await asyncio.gather(*(self.get(ref) for ref in refs.values()))
         for step_id, stored in zip(refs, found, strict=True):
-            left = {key: value for key, value in steps[step_id].items() if key != "outputRef"}
-            steps[step_id] = {**left, "output": stored.output if stored is not None else None}
-        return dispatch.model_copy(update={"steps": steps})
+            left = {key: value for key, value in resolved[step_id].items() if key != "outputRef"}
+            resolved[step_id] = {**left, "output": stored.output if stored is not None else None}
+        return resolved

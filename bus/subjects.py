@@ -12,6 +12,10 @@ STEPS_DISPATCH = "steps.dispatch"
 STEPS_RESULT = "steps.result"
 # Plain NATS (no stream): a best-effort broadcast to every worker; the orchestrator ignores late results anyway.
 STEPS_ABORT = "steps.abort"
+# Plain NATS request/reply (no stream): the gateway asks, one engine worker answers (queue group below) with an
+# expression's value, rendered as a step would render it. The engine alone renders user templates.
+EXPRESSIONS_PREVIEW = "expressions.preview"
+ENGINE_PREVIEW_QUEUE = "engine-preview"
 # Timers (delays and the waits before retries): one message per wait, held unacknowledged until due.
 TIMERS_PREFIX = "timers"
 TIMERS_ALL = f"{TIMERS_PREFIX}.>"

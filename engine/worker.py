@@ -18,12 +18,14 @@ from pydantic import ValidationError
 from bus import Bus, CredentialStore, Delivery, PullLoop, Reject, log_context, subjects
 from schemas import LogEntry, StepAbort, StepDispatch, StepRequest, StepResult
 from schemas.messages import StepResultStatus
+from schemas.preview import ExpressionPreview
 
 from .errors import StepFailed
 from .limits import MAX_OUTPUT_DEPTH, too_deep
 from .nodes import NodeContext, NodeOutcome
 from .outbound_guard import guarded_session
 from .outbound_policy import OutboundPolicy
+from .preview import answer_preview
 from .step_runner import run_step
 
 log = logging.getLogger(__name__)
@@ -75,6 +77,7 @@ class Worker:
         self.session = guarded_session(self.outbound, limit=max(self.concurrency, 100), ttl_dns_cache=300)
         aborts = await self.bus.subscribe_aborts()
         abort_listener = asyncio.create_task(self._listen_for_aborts(aborts))
+        await self.bus.serve_previews(self._answer_preview)
         source = await self.bus.pull(subjects.DISPATCH_STREAM, subjects.ENGINE_CONSUMER)
         self.loop = PullLoop(
             source,
@@ -92,6 +95,7 @@ class Worker:
             await asyncio.gather(abort_listener, return_exceptions=True)
 
     async def shutdown(self, timeout: float = 10.0) -> None:
+        await self.bus.stop_serving_previews()  # first, so that the next previews go to a running engine
         if self.loop is not None:
             await self.loop.drain(timeout)
         if self.session is not None:
@@ -128,6 +132,9 @@ class Worker:
         # Report first, ack after (the loop acks when this returns): a crash in between re-runs the
         # step rather than losing it, and the orchestrator ignores the repeated result.
         await self.bus.report(result)
+
+    async def _answer_preview(self, data: bytes) -> ExpressionPreview:
+        return await answer_preview(data, self.bus.step_outputs)
 
     def _announce(self, running: StepResult) -> None:
         task = asyncio.create_task(self.bus.report_nowait(running))

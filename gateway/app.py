@@ -19,7 +19,8 @@ from starlette.staticfiles import StaticFiles
 
 from bus import Bus, BusSettings, CredentialStore, NatsLogin, subjects
 
-from . import audit, auth, credentials, hooks, import_route, node_types, resume, run_items, runs, templates, tokens, workflows
+from . import (audit, auth, credentials, expressions, hooks, import_route, node_types, resume, run_items, runs, templates,
+               tokens, workflows)
 from .auth import Authenticator, AuthMiddleware, guarded
 from .errors import ApiException, on_api_exception, on_http_exception, on_unexpected
 from .events_socket import run_events_socket
@@ -113,6 +114,8 @@ def routes(config: GatewayConfig, mcp: McpEndpoint | None = None) -> list[BaseRo
         WebSocketRoute("/v1/runs/live", run_list_socket),
         WebSocketRoute("/v1/runs/{run_id}/events", run_events_socket),
         Route("/v1/workflows/validate", editor("validating a workflow", runs.validate_workflow), methods=["POST"]),
+        Route("/v1/expressions/preview", editor("previewing an expression", expressions.preview_expression),
+              methods=["POST"]),
         Route("/v1/workflows", editor("creating a workflow", workflows.create_workflow), methods=["POST"]),
         Route("/v1/import", editor("importing a workflow", import_route.import_workflow), methods=["POST"]),
         Route("/v1/workflows", runner("listing workflows", workflows.list_workflows), methods=["GET"]),

@@ -467,17 +467,6 @@ def timer_for(record: RunRecord, step: StepState, kind: TimerKind) -> TimerDue:
     return TimerDue(runId=record.id, stepId=step.id, attempt=attempt, kind=kind, dueAt=step.waitUntil)
 
 
-def left_by(record: RunRecord, step_id: str) -> dict[str, Any] | None:
-    """What a finished step leaves its descendants' templates, or None when it left nothing (it did not run)."""
-    if record.dag.has(step_id):
-        s = record.step(step_id)
-        if s.status == "succeeded" or (s.status == "failed" and s.errorHandled):
-            left: dict[str, Any] = {"outputRef": s.outputRef} if s.outputRef else {"output": s.output}
-            return {**left, "status": s.status, "error": s.error}
-        return None
-    return record.outer.get(step_id)
-
-
 def upstream_outputs(record: RunRecord, step_id: str) -> dict[str, dict[str, Any]]:
     """What the earlier steps its templates read left for them (every earlier step, when the compiler could not
     tell which): succeeded ones, and failures the run went on after; in a loop's item run, the steps before the
@@ -487,7 +476,7 @@ def upstream_outputs(record: RunRecord, step_id: str) -> dict[str, dict[str, Any
     candidates = (record.dag.ancestors(step_id) | set(record.outer)) if reads is None else reads
     outputs: dict[str, dict[str, Any]] = {}
     for candidate in candidates:
-        left = left_by(record, candidate)
+        left = record.left_by(candidate)
         if left is not None:
             outputs[candidate] = left
     return outputs

@@ -10,7 +10,6 @@ from typing import Any
 
 from schemas import Dag, RunRecord
 
-from .change import left_by
 
 
 def item_dag(dag: Dag, loop_id: str) -> Dag:
@@ -39,7 +38,7 @@ def outer_outputs(parent: RunRecord, loop_id: str) -> dict[str, dict[str, Any]]:
             wanted |= {read for read in reads if read not in body and read != loop_id}
     outer: dict[str, dict[str, Any]] = {}
     for step_id in sorted(wanted):
-        left = left_by(parent, step_id)
+        left = parent.left_by(step_id)
         if left is not None:
             outer[step_id] = left
     return outer

@@ -37,6 +37,7 @@ from .messages import (
 )
 from .imports import ImportRequest, ImportResponse
 from .items import StepItems
+from .preview import ExpressionPreview, PreviewExpression, PreviewRequest
 from .node_types import REGISTRY, NodeTypeList
 from .runs import RunList, RunRecord, RunView, StepOutput
 from .workflows import (
@@ -94,6 +95,9 @@ PUBLISHED: dict[str, Any] = {
     "AuditList": AuditList,
     "ImportRequest": ImportRequest,
     "ImportResponse": ImportResponse,
+    "PreviewExpression": PreviewExpression,
+    "ExpressionPreview": ExpressionPreview,
+    "PreviewRequest": PreviewRequest,
 }
 
 

@@ -263,6 +263,17 @@ class RunRecord(Contract):
         assert step.id == step_id, f"run {self.id}: steps out of the DAG's order"
         return step
 
+    def left_by(self, step_id: str) -> dict[str, Any] | None:
+        """What a finished step leaves its descendants' templates ({output | outputRef, status, error}), or None when
+        it left nothing (it did not run). The orchestrator's dispatches and the gateway's previews read it alike."""
+        if self.dag.has(step_id):
+            s = self.step(step_id)
+            if s.status == "succeeded" or (s.status == "failed" and s.errorHandled):
+                left: dict[str, Any] = {"outputRef": s.outputRef} if s.outputRef else {"output": s.output}
+                return {**left, "status": s.status, "error": s.error}
+            return None
+        return self.outer.get(step_id)
+
     @property
     def listed(self) -> bool:
         """A loop's item runs are parts of their run, shown through it: not in run listings."""

@@ -102,6 +102,7 @@ async def _publish_everything(raw: NATS) -> None:
             await js.publish(subject, data)
     for data in messages:
         await raw.publish(subjects.STEPS_ABORT, data)
+        await raw.publish(subjects.EXPRESSIONS_PREVIEW, data)
     await js.publish(subjects.RUNS_REQUESTED, json.dumps(_huge_graph("huge-graph")).encode())
     await js.publish(subjects.RUNS_REQUESTED, json.dumps(_near_max_payload("near-max", raw.max_payload)).encode())
     await raw.flush()
@@ -160,6 +161,11 @@ async def test_garbage_on_every_subject_leaves_every_actor_alive(stack: Stack, m
         return not worker.in_flight
 
     await eventually(step_aborted, timeout=5, what="the worker to abort the cancelled step")
+    # The engine's preview service read it all too, and still answers: garbage with an error, a preview with its value.
+    answer = await raw.request(subjects.EXPRESSIONS_PREVIEW, b"{not json", timeout=5)
+    assert json.loads(answer.data)["error"].startswith("malformed preview request"), answer.data
+    answer = await raw.request(subjects.EXPRESSIONS_PREVIEW, b'{"expression": "{{ 6 * 7 }}"}', timeout=5)
+    assert json.loads(answer.data) == {"value": 42}
     _alive(stack)
 
 

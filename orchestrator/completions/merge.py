@@ -8,7 +8,7 @@ from typing import Any
 
 from schemas import RunRecord
 
-from ..change import UNFINISHED, Readiness, left_by, reaches
+from ..change import UNFINISHED, Readiness, reaches
 from .base import StepHandler
 
 
@@ -32,7 +32,7 @@ class Merge(StepHandler):
         if dag_step.config.get("mode") == "first":
             reached = reached[:1]
         # In edge order: JSON objects keep theirs, so the worker's `append` lists them as drawn.
-        outputs = {parent: left for parent in reached if (left := left_by(record, parent)) is not None}
+        outputs = {parent: left for parent in reached if (left := record.left_by(parent)) is not None}
         return dag_step.config, outputs
 
 

@@ -155,6 +155,38 @@ async def test_only_the_orchestrator_may_dispatch_a_step_or_change_a_run(
         await nc.close()
 
 
+PREVIEW = json.dumps({"expression": "{{ 1 + 1 }}"}).encode()
+
+
+async def test_the_gateway_asks_an_engine_for_a_preview_and_the_engine_answers_nothing_else(
+    secured_stack: Stack, secured_nats: EmbeddedNats
+) -> None:
+    """The engines' account exports `expressions.preview` to the app's; an engine may answer what it is asked
+    (allow_responses) and publish nowhere else for it."""
+    violations: list[str] = []
+    gateway = await as_role(secured_nats, "gateway", violations)
+    engine = await as_role(secured_nats, "engine", violations)
+    try:
+        answer = await gateway.request(subjects.EXPRESSIONS_PREVIEW, PREVIEW, timeout=5)
+        assert json.loads(answer.data) == {"value": 2}
+        assert not violations, violations
+        assert await refused(engine, violations, f"{inbox_prefix('gateway')}.x", b'{"value": "forged"}')
+        assert await refused(engine, violations, subjects.EXPRESSIONS_PREVIEW, PREVIEW)
+    finally:
+        await gateway.close()
+        await engine.close()
+
+
+@pytest.mark.parametrize("role", ["orchestrator", "integrations"])
+async def test_only_the_gateway_may_ask_for_a_preview(secured_stack: Stack, secured_nats: EmbeddedNats, role: str) -> None:
+    violations: list[str] = []
+    nc = await as_role(secured_nats, role, violations)
+    try:
+        assert await refused(nc, violations, subjects.EXPRESSIONS_PREVIEW, PREVIEW)
+    finally:
+        await nc.close()
+
+
 @pytest.mark.parametrize("role", ["engine", "integrations"])
 async def test_engines_and_integrations_cannot_overwrite_abort_or_read_a_run(
     secured_stack: Stack, secured_nats: EmbeddedNats, mock_http: MockHttp, role: str

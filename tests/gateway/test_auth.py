@@ -88,6 +88,7 @@ async def test_roles_runner_editor_admin(stack: Stack, mock_http: MockHttp) -> N
         ("PUT", f"/v1/workflows/{saved['id']}", {"graph": document, "baseVersion": 1}),
         ("DELETE", f"/v1/workflows/{saved['id']}", None), ("POST", "/v1/workflows/validate", {"graph": document}),
         ("GET", "/v1/credentials", None), ("POST", "/v1/import", {"document": document}),
+        ("POST", "/v1/expressions/preview", {"expression": "{{ 1 }}", "context": {"sample": {}}}),
     ]
     forbidden_to_editor = [
         ("POST", f"/v1/workflows/{saved['id']}/activate", None), ("POST", f"/v1/workflows/{saved['id']}/deactivate", None),

@@ -231,6 +231,7 @@ BODY_ROUTES = [
     BodyRoute("POST", "/v1/workflows/{workflow}/activate",
               lambda s: from_published(ActivateWorkflow.model_json_schema()) | st.builds(dict, version=st.integers())),
     BodyRoute("POST", "/v1/schedules/preview", lambda s: from_published(_schedule_config())),
+    BodyRoute("POST", "/v1/expressions/preview", lambda s: from_published(published("PreviewExpression"))),
     BodyRoute("POST", "/v1/import", lambda s: from_published(published("ImportRequest")) | _import_bodies()),
     BodyRoute("POST", "/v1/credentials", lambda s: from_published(published("NewCredential"))),
     BodyRoute("PUT", "/v1/credentials/{credential}", lambda s: from_published(published("ReplacedCredential"))),
