@@ -161,7 +161,11 @@ class Renderer:
                     value = value[part]
                     continue
                 fields = ", ".join(sorted(str(key) for key in value)[:8]) or "none"
-                return f"{parent} has no field '{part}' (its fields: {fields}{', …' if len(value) > 8 else ''})"
+                more = ", …" if len(value) > 8 else ""
+                if parent == "steps":
+                    return (f"there is no output of step '{part}' here: it is not a step before this one, or it has "
+                            f"not run yet (steps with an output: {fields}{more})")
+                return f"{parent} has no field '{part}' (its fields: {fields}{more})"
             if isinstance(value, list):
                 items = f"{len(value)} item{'' if len(value) == 1 else 's'}"
                 return (f"{parent} is a list of {items}, not an object: "
@@ -177,10 +181,21 @@ class Renderer:
                 result = ENV.compile_expression(expression, undefined_to_none=False)(**self.variables)
                 str(result)
             except UndefinedError:
-                return expression
+                # Name the variable, not the expression: `amount > 100 and steps.charge.output.ok` is missing
+                # `steps.charge.output.ok`, and that is what the hint explains.
+                return next((path for path in _variable_paths(expression) if self._undefined(path)), expression)
             except Exception:  # noqa: S112 - another kind of error: keep looking for the undefined one
                 continue
         return None
+
+    def _undefined(self, path: str) -> bool:
+        try:
+            str(ENV.compile_expression(path, undefined_to_none=False)(**self.variables))
+        except UndefinedError:
+            return True
+        except Exception:  # another kind of failure: not the missing variable
+            return False
+        return False
 
 
 # Compiling is most of a render's cost (about a millisecond; rendering a compiled one, tens of microseconds), and a
@@ -250,6 +265,28 @@ def _check_nesting(template: str, what: str) -> None:
     # `{{ … }}` itself counts two; a dict literal inside counts as nesting like any bracket.
     if deepest > MAX_NESTING + 2:
         raise StepFailed(f"{what} nests brackets more than {MAX_NESTING} deep")
+
+
+def _variable_paths(expression: str) -> list[str]:
+    """The dotted variables an expression reads, outermost first (`steps.charge.output.ok`, not `steps`), in order."""
+    try:
+        tree = ENV.parse("{{ " + expression + " }}")
+    except TemplateSyntaxError:
+        return []
+    paths: list[str] = []
+    pending: list[nodes.Node] = [tree]
+    while pending:
+        node = pending.pop(0)
+        chain: list[str] = []
+        base = node
+        while isinstance(base, nodes.Getattr):
+            chain.append(base.attr)
+            base = base.node
+        if isinstance(base, nodes.Name) and (chain or node is base):
+            paths.append(".".join([base.name, *reversed(chain)]))
+            continue
+        pending[:0] = list(node.iter_child_nodes())
+    return paths
 
 
 def _strings(value: Any) -> list[str]:

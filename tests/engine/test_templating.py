@@ -35,6 +35,12 @@ def test_variables_of_every_kind() -> None:
         ("{{ payload.title.text }}", "payload.title is text, not an object"),
         ("x {{ missing }} y", "template variable 'missing' is not defined (in url)"),
         ("{{ steps.ghost.output.status }}", "template variable 'steps.ghost.output.status' is not defined (in url)"),
+        ("{{ steps.ghost.output.status }}", "there is no output of step 'ghost' here: it is not a step before this "
+                                            "one, or it has not run yet (steps with an output: fetch)"),
+        # Inside a larger expression, the variable that is missing is named, not the whole expression.
+        ("{{ payload.title ~ missing.part }}", "template variable 'missing.part' is not defined (in url)"),
+        ("{{ 1 > 0 and payload.subtitle }}", "template variable 'payload.subtitle' is not defined (in url): payload "
+                                            "has no field 'subtitle'"),
         ("{{ getCredential('absent') }}", "credential 'absent' is not defined"),
         ("{{ oops(", "template syntax error in url"),
         ("{{ " + "(" * 3000 + "1" + ")" * 3000 + " }}", "nests brackets more than 64 deep"),  # was a RecursionError
