@@ -4,10 +4,16 @@
 import { useContext, useEffect, useState } from 'react';
 import { ServicesContext } from '../app/services';
 import { ApiError } from '../api/client';
-import { previewable, previewContext, shownValue, type PreviewMode } from '../graph/preview';
+import { previewable, previewContext, shownValue, type PreviewContext, type PreviewMode } from '../graph/preview';
 import { useBuilder, useCatalogue, useDocument } from '../store/hooks';
 
 const PREVIEW_DELAY_MS = 400;
+
+/** What the builder knows and the engine does not: the workflow has never run, and its trigger has no sample. */
+function hintFor(error: string, context: PreviewContext): string {
+  const noSample = 'sample' in context && context.sample.payload === undefined;
+  return noSample && /'payload[.'\[]/.test(error) ? ' — give the trigger a sample payload, or run the workflow once' : '';
+}
 
 type Shown = { kind: 'value'; text: string } | { kind: 'error'; text: string } | { kind: 'unavailable'; text: string } | null;
 
@@ -30,7 +36,8 @@ export function ExpressionPreview({ nodeId, text, mode = 'template', testId }: {
     const abort = new AbortController();
     const timer = setTimeout(() => {
       api.previewExpression(text, context, mode, abort.signal).then(
-        (answer) => setShown('error' in answer ? { kind: 'error', text: answer.error } : { kind: 'value', text: shownValue(answer.value) }),
+        (answer) =>
+          setShown('error' in answer ? { kind: 'error', text: answer.error + hintFor(answer.error, context) } : { kind: 'value', text: shownValue(answer.value) }),
         (error: unknown) => {
           if (abort.signal.aborted) return;
           const why = error instanceof ApiError && error.status !== 0 ? error.message : 'the server could not be asked';
