@@ -268,7 +268,7 @@ export interface RunSummary {
   parentRunId: string | null;
   startedBy: string | null;
   status: "queued" | "running" | "succeeded" | "failed" | "cancelled";
-  trigger: "manual" | "webhook" | "schedule" | "bus" | "api" | "subworkflow" | "error" | "loop";
+  trigger: "manual" | "webhook" | "schedule" | "bus" | "api" | "subworkflow" | "error" | "loop" | "mcp" | "agent";
   updatedAt: string;
   workflowId: string | null;
   workflowName: string;
@@ -287,7 +287,7 @@ export interface RunView {
   startedBy: string | null;
   status: "queued" | "running" | "succeeded" | "failed" | "cancelled";
   steps: StepState[];
-  trigger: "manual" | "webhook" | "schedule" | "bus" | "api" | "subworkflow" | "error" | "loop";
+  trigger: "manual" | "webhook" | "schedule" | "bus" | "api" | "subworkflow" | "error" | "loop" | "mcp" | "agent";
   updatedAt: string;
   /** while the run is not finished: what it is waiting for */
   waiting: string | null;

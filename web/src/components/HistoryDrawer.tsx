@@ -18,7 +18,7 @@ export const HISTORY_LIMIT = 30;
 const STATUSES: readonly RunStatus[] = ['queued', 'running', 'succeeded', 'failed', 'cancelled'];
 const TRIGGER_LABELS: Record<RunSummary['trigger'], string> = {
   manual: 'Manual', api: 'API', webhook: 'Webhook', schedule: 'Schedule', bus: 'Bus', subworkflow: 'Subworkflow',
-  error: 'Error workflow', loop: 'Loop item',
+  error: 'Error workflow', loop: 'Loop item', mcp: 'MCP client', agent: 'Agent tool call',
 };
 
 export function HistoryDrawer() {
