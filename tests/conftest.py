@@ -10,6 +10,7 @@ import pytest
 from automateos.settings import REPO_ROOT
 from bus import Bus, BusSettings, EmbeddedNats, free_port, set_up_bus
 from bus.permissions import password_variable
+from tests.support.chat_api import MockChatApi
 from tests.support.mock_http import MockHttp
 from tests.support.stack import NATS_PASSWORDS, Stack, run_in_thread
 
@@ -70,3 +71,12 @@ async def stack(stack_parts: Stack) -> Stack:
     await stack_parts.start_worker()
     await stack_parts.start_gateway()
     return stack_parts
+
+
+@pytest.fixture
+async def chat_api() -> AsyncIterator[MockChatApi]:
+    """An OpenAI-compatible Chat Completions server (tests/support/chat_api.py), key `sk-test-key`."""
+    api = await MockChatApi().start()
+    yield api
+    await api.stop()
+
