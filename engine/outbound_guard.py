@@ -41,6 +41,30 @@ def sending_credentials(fences: Mapping[str, Sequence[str]]) -> Iterator[None]:
         _fences.reset(token)
 
 
+def current_fences() -> Mapping[str, Sequence[str]]:
+    """The fences of the credentials the running step sends (empty: none is fenced), for guards of other clients."""
+    return _fences.get()
+
+
+def connection_refusal(host: str, port: int, url_host: str, policy: OutboundPolicy) -> str | None:
+    """Why a request to `host` may not even be attempted, before any lookup: a refused metadata name or numeric host,
+    or a credential fence that does not name it; None: go on (a name is then judged by what it resolves to).
+    `url_host` is the host as the URL spells it (IPv6 in brackets), for the refusal's words."""
+    reason = host_refusal(host, policy)
+    if reason is None and (fences := _fences.get()):
+        reason = fence_refusal(fences, host, port, url_host)
+    return reason
+
+
+def guard_of(session: aiohttp.ClientSession) -> GuardedResolver:
+    """The guard of the worker's session, so that a client other than aiohttp (the MCP SDK's httpx2) applies the same
+    policy with the same resolver. A session without one is refused: fail closed, never unguarded."""
+    connector = session.connector
+    if not isinstance(connector, GuardedConnector):
+        raise OutboundRefused("this worker's HTTP session has no outbound guard, so it makes no other connection")
+    return connector.guard
+
+
 class GuardedResolver(AbstractResolver):
     """Resolves with `inner` (the system resolver by default) and drops the addresses the policy refuses;
     raises OutboundRefused when none is left."""
@@ -89,11 +113,9 @@ class GuardedConnector(aiohttp.TCPConnector):
                       timeout: aiohttp.ClientTimeout) -> Connection:
         try:
             host = req.url.raw_host or ""
-            reason = host_refusal(host, self.guard.policy)
-            if reason is None and (fences := _fences.get()):
-                shown = req.url.host or host
-                shown = shown if req.url.is_default_port() else f"{shown}:{req.url.port}"
-                reason = fence_refusal(fences, host, req.url.port or 0, shown)
+            shown = req.url.host or host
+            shown = shown if req.url.is_default_port() else f"{shown}:{req.url.port}"
+            reason = connection_refusal(host, req.url.port or 0, shown, self.guard.policy)
             if reason is not None:
                 raise OutboundRefused(reason)
             return await super().connect(req, traces, timeout)

@@ -39,7 +39,7 @@ async def run_step(dispatch: StepDispatch, context: NodeContext) -> NodeOutcome:
             raise _scrubbed(failure, Scrubber([], known=list(secrets.values()))) from None
     # What was sent may come back (an API echoing its Authorization header in an error page): scrub the
     # values of sensitive fields too, beside the credentials.
-    # A credential field holds the credential's name (`auth.credentialName`), not a secret: masking it would hide
+    # A credential field holds the credential's name (`auth.credentialName`, or `credentialName`), not a secret: masking it would hide
     # which credential a refusal names.
     sent = _sent_secrets(config.model_dump(warnings=False, exclude=set(node_type.credential_fields)))
     scrub = Scrubber(sent, known=list(secrets.values()))
@@ -91,10 +91,7 @@ async def _reveal(
     """Every credential the step uses, fetched and decrypted before anything is rendered or sent, and the fences of
     those that have one. A credential named anywhere in the step counts as sent wherever the step connects."""
     names = credential_names(list(_templated(node_type, config).values()))
-    for field in node_type.credential_fields:
-        reference = config.get(field)
-        if isinstance(reference, dict) and isinstance(reference.get("credentialName"), str):
-            names.add(reference["credentialName"])
+    names.update(node_type.credential_names(config))
     if not names:
         return {}, {}
     store = context.credentials

@@ -98,7 +98,7 @@ class Graph(Contract):
         return GraphMeta().name
 
     def credential_names(self) -> set[str]:
-        """The stored credentials this graph names: in a credential field ({credentialName}) or as
+        """The stored credentials this graph names: in a credential field (`NodeType.credential_names`) or as
         getCredential('name') in a template. Read from the text, not rendered: the gateway asks this before a
         credential is deleted, where naming one a template only mentions is the safe side."""
         names: set[str] = set()
@@ -107,10 +107,7 @@ class Graph(Contract):
             config = node.data.config or {}
             if node_type is None:
                 continue
-            for field in node_type.credential_fields:
-                reference = config.get(field)
-                if isinstance(reference, dict) and isinstance(reference.get("credentialName"), str):
-                    names.add(reference["credentialName"])
+            names.update(node_type.credential_names(config))
             for field in node_type.templated:
                 names.update(GET_CREDENTIAL.findall(_text_of(config.get(field))))
         return names

@@ -10,6 +10,8 @@ import pytest
 from automateos.settings import REPO_ROOT
 from bus import Bus, BusSettings, EmbeddedNats, free_port, set_up_bus
 from bus.permissions import password_variable
+from tests.support.chat_api import MockChatApi
+from tests.support.mcp_server import McpTestServer
 from tests.support.mock_http import MockHttp
 from tests.support.stack import NATS_PASSWORDS, Stack, run_in_thread
 
@@ -70,3 +72,19 @@ async def stack(stack_parts: Stack) -> Stack:
     await stack_parts.start_worker()
     await stack_parts.start_gateway()
     return stack_parts
+
+
+@pytest.fixture
+async def chat_api() -> AsyncIterator[MockChatApi]:
+    """An OpenAI-compatible Chat Completions server (tests/support/chat_api.py), key `sk-test-key`."""
+    api = await MockChatApi().start()
+    yield api
+    await api.stop()
+
+
+@pytest.fixture
+async def mcp_server() -> AsyncIterator[McpTestServer]:
+    """An MCP server built with the SDK (tests/support/mcp_server.py), token `mcp-test-token`."""
+    server = await McpTestServer().start()
+    yield server
+    await server.stop()

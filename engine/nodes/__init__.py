@@ -4,6 +4,8 @@ from .base import Credentials, Executor, NodeContext, NodeOutcome, StepContext
 from .code import run_code
 from .control import run_loop_items, run_merge, run_rendered
 from .http import run_http
+from .llm import run_llm
+from .mcp_tool import run_mcp_tool
 from .logic import run_if, run_set, run_switch
 
 EXECUTORS: dict[str, Executor] = {}
@@ -24,6 +26,8 @@ register_executor("if", run_if)
 register_executor("switch", run_switch)
 register_executor("set", run_set)
 register_executor("code", run_code)
+register_executor("llm", run_llm)
+register_executor("mcp_tool", run_mcp_tool)
 # Control flow: the worker renders, or (a merge) assembles; the orchestrator does the rest.
 register_executor("loop", run_loop_items)
 register_executor("merge", run_merge)

@@ -57,41 +57,52 @@ async def run_http(config: HttpConfig, context: StepContext) -> NodeOutcome:
         async with context.session.request(
             config.method, config.url, headers=headers, data=data, timeout=aiohttp.ClientTimeout(total=timeout_s)
         ) as response:
-            raw = await _read_capped(response.content, MAX_BODY_BYTES + _SCRUB_MARGIN)
+            raw = await read_capped(response.content, MAX_BODY_BYTES + _SCRUB_MARGIN)
             status, reason = response.status, response.reason or ""
             response_headers = mask_headers(dict(response.headers))
             content_type = response.headers.get("Content-Type", "")
-            retry_after = _retry_after_ms(response.headers.get("Retry-After"))
-    except OutboundRefused as refused:
-        # Not retryable: the same rules refuse it next time.
-        raise failed(f"refused: {_refused_hop(config.url, refused)}{refused.reason}") from None
-    except asyncio.TimeoutError:
-        raise failed(f"timed out after {human_duration(timeout_s * 1000)}", retryable=True) from None
-    except aiohttp.ClientConnectorDNSError as error:
-        raise failed(f"failed: cannot resolve host {error.host!r}", retryable=True) from None
-    except aiohttp.ClientConnectorError as error:
-        raise failed(f"failed: cannot connect to {error.host}:{error.port} ({error.os_error.strerror or error.os_error})",
-                     retryable=True) from None
-    except aiohttp.InvalidURL:
-        raise failed("failed: invalid URL") from None
-    except aiohttp.TooManyRedirects:
-        raise failed("failed: too many redirects") from None
-    except aiohttp.ClientResponseError as error:
-        raise failed(f"failed: HTTP {error.status} while reading the response", retryable=True) from None
-    except aiohttp.ClientError as error:
-        # Messages of aiohttp may quote URLs, which can carry secrets in their path. A connection reset or a
-        # server that hung up is worth another attempt.
-        raise failed(f"failed: {type(error).__name__}: {mask_urls(str(error))}", retryable=True) from None
+            retry_after = retry_after_ms(response.headers.get("Retry-After"))
+    except (OutboundRefused, asyncio.TimeoutError, aiohttp.ClientError) as error:
+        reason, retryable = connection_failure(error, config.url, timeout_s)
+        raise failed(reason, retryable=retryable) from None
     elapsed_ms = (time.perf_counter() - started) * 1000
 
     output = {"status": status, "headers": response_headers, **_body(raw, content_type, context.scrub)}
     line = f"{numbered} → HTTP {status} in {human_duration(elapsed_ms)}"
     if not 200 <= status < 300:
-        retryable = status >= 500 or status in _RETRYABLE_STATUSES
+        retryable = retryable_status(status)
         raise StepFailed(f"HTTP {status} {reason} from {shown}".replace("  ", " "), output=output, log=line,
                          retryable=retryable, retry_after_ms=retry_after if retryable else None, request=request)
     log = LogEntry(ts=datetime.now(UTC), msg=line, stepId=context.dispatch.stepId)
     return NodeOutcome(output=output, logs=[log], request=request)
+
+
+def retryable_status(status: int) -> bool:
+    """An answer another attempt may change: the server failed, was slow, or rate-limited us."""
+    return status >= 500 or status in _RETRYABLE_STATUSES
+
+
+def connection_failure(error: BaseException, url: str, timeout_s: float) -> tuple[str, bool]:
+    """Why a request to `url` got no answer, in words after "<METHOD> <url>", and whether another attempt may help.
+    For the outbound guard's refusal, a timeout, and aiohttp's errors; anything else is the caller's to raise."""
+    if isinstance(error, OutboundRefused):
+        # Not retryable: the same rules refuse it next time.
+        return f"refused: {_refused_hop(url, error)}{error.reason}", False
+    if isinstance(error, asyncio.TimeoutError):
+        return f"timed out after {human_duration(timeout_s * 1000)}", True
+    if isinstance(error, aiohttp.ClientConnectorDNSError):
+        return f"failed: cannot resolve host {error.host!r}", True
+    if isinstance(error, aiohttp.ClientConnectorError):
+        return f"failed: cannot connect to {error.host}:{error.port} ({error.os_error.strerror or error.os_error})", True
+    if isinstance(error, aiohttp.InvalidURL):
+        return "failed: invalid URL", False
+    if isinstance(error, aiohttp.TooManyRedirects):
+        return "failed: too many redirects", False
+    if isinstance(error, aiohttp.ClientResponseError):
+        return f"failed: HTTP {error.status} while reading the response", True
+    # Messages of aiohttp may quote URLs, which can carry secrets in their path. A connection reset or a server that
+    # hung up is worth another attempt.
+    return f"failed: {type(error).__name__}: {mask_urls(str(error))}", True
 
 
 def _refused_hop(url: str, refused: OutboundRefused) -> str:
@@ -119,7 +130,7 @@ def _reported_request(config: HttpConfig, headers: dict[str, str], data: bytes |
     )
 
 
-def _retry_after_ms(value: str | None) -> float | None:
+def retry_after_ms(value: str | None) -> float | None:
     """Retry-After as seconds or an HTTP date (RFC 9110 §10.2.3); None when absent or unreadable."""
     if not value:
         return None
@@ -135,7 +146,7 @@ def _retry_after_ms(value: str | None) -> float | None:
     return max((when - datetime.now(UTC)).total_seconds() * 1000, 0.0)
 
 
-async def _read_capped(stream: aiohttp.StreamReader, limit: int) -> bytes:
+async def read_capped(stream: aiohttp.StreamReader, limit: int) -> bytes:
     """Up to `limit` bytes of the body: read(n) alone returns only what the first packets brought."""
     chunks: list[bytes] = []
     size = 0

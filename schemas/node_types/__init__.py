@@ -1,6 +1,6 @@
 """Every node type, declared once. Importing this package registers the built-in ones."""
 
-from . import code, delay, http, logic, loop, merge, schedule, start, subworkflow, wait, webhook
+from . import code, delay, http, llm, logic, loop, mcp_tool, merge, schedule, start, subworkflow, wait, webhook
 from ._registry import (
     REGISTRY,
     Completion,
@@ -18,6 +18,8 @@ from ._registry import (
 from .code import CodeConfig
 from .delay import MAX_DELAY_S, DelayConfig
 from .http import DEFAULT_HTTP_TIMEOUT_MS, HttpAuth, HttpConfig, HttpMethod
+from .llm import DEFAULT_LLM_BASE_URL, DEFAULT_LLM_TIMEOUT_MS, LlmConfig
+from .mcp_tool import DEFAULT_MCP_TIMEOUT_MS, McpToolConfig
 from .logic import IfConfig, SetConfig, SwitchConfig
 from .schedule import ScheduleConfig
 from .settings import MAX_RETRY_AFTER_MS, NodeSettings, RetryPolicy
@@ -36,6 +38,7 @@ __all__ = [
     "CodeConfig", "Completion", "REGISTRY", "DynamicOutputs", "FieldUi", "Handle", "NodeKind", "NodeRegistry", "NodeType", "NodeTypeInfo",
     "NodeTypeList", "NodeUi", "TemplateMode", "MAX_DELAY_S", "DelayConfig", "DEFAULT_HTTP_TIMEOUT_MS", "HttpAuth",
     "HttpConfig", "HttpMethod", "IfConfig", "SetConfig", "SwitchConfig", "MAX_RETRY_AFTER_MS", "NodeSettings",
-    "RetryPolicy", "ScheduleConfig", "StartConfig", "NODE_ID_PATTERN", "WebhookConfig", "WebhookVerify", "code", "delay", "http", "logic", "loop", "merge", "schedule",
+    "RetryPolicy", "DEFAULT_LLM_BASE_URL", "DEFAULT_LLM_TIMEOUT_MS", "LlmConfig", "DEFAULT_MCP_TIMEOUT_MS",
+    "McpToolConfig", "llm", "mcp_tool", "ScheduleConfig", "StartConfig", "NODE_ID_PATTERN", "WebhookConfig", "WebhookVerify", "code", "delay", "http", "logic", "loop", "merge", "schedule",
     "start", "subworkflow", "wait", "webhook",
 ]

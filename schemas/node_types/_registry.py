@@ -121,7 +121,8 @@ DEFAULT_OUTPUT = Handle(id="out")
 @dataclass(frozen=True)
 class NodeType:
     """One node type, declared once. `templated` maps config fields to how {{ }} in them is rendered;
-    `credential_fields` are fields that name a stored credential (as {credentialName}); `script_fields` hold code
+    `credential_fields` are fields that name a stored credential, as an object {credentialName} (HTTP's `auth`,
+    which may grow other keys) or as the name itself (a top-level `credentialName: str`); `script_fields` hold code
     that reads `steps` itself (a code step's JavaScript): the compiler finds the steps they name, as in templates,
     so a dispatch carries those steps' outputs (all earlier ones when the code reads `steps` any other way)."""
 
@@ -147,6 +148,17 @@ class NodeType:
     # as its executor or handler would decide them, from (config, output); a ValueError says what the pin lacks.
     # None: a pin takes every output (a type with one).
     pinned_handles: Callable[[dict[str, Any], Any], list[str]] | None = None
+
+    def credential_names(self, config: dict[str, Any]) -> set[str]:
+        """The stored credentials this config's credential fields name, in either shape (see the class)."""
+        names: set[str] = set()
+        for name in self.credential_fields:
+            reference = config.get(name)
+            if isinstance(reference, dict):
+                reference = reference.get("credentialName")
+            if isinstance(reference, str) and reference:
+                names.add(reference)
+        return names
 
     def output_handles(self, config: dict[str, Any]) -> list[str]:
         """The handle ids a node with this config offers, in order."""

@@ -21,6 +21,30 @@ _HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 
 
+def checked_url(url: str, templated: bool = True) -> str:
+    """An http(s) URL, stripped, or a ValueError saying what is wrong. `templated`: a URL with {{ }} is resolved by
+    the engine just before the call and checked then; otherwise a template is refused (the field is not rendered)."""
+    stripped = url.strip()
+    if "{{" in stripped and not templated:
+        raise ValueError("is not templated: write the URL itself")
+    if stripped.startswith("{{"):
+        return stripped
+    if not stripped.lower().startswith(("http://", "https://")):
+        raise ValueError("must start with http:// or https://")
+    if "{{" in stripped:
+        return stripped  # host or port may be templated; checked once resolved
+    try:
+        parts = urlsplit(stripped)
+        parts.port  # noqa: B018 - raises ValueError when out of range
+    except ValueError as error:
+        raise ValueError(f"is not a valid URL ({error})") from None
+    if not parts.hostname:
+        raise ValueError("needs a host, as in https://example.com/path")
+    if any(c.isspace() for c in stripped):
+        raise ValueError("must not contain spaces (encode them as %20)")
+    return stripped
+
+
 class HttpAuth(Contract):
     credentialName: str = Field(min_length=1, max_length=CREDENTIAL_NAME_MAX, pattern=CREDENTIAL_NAME_PATTERN)
 
@@ -42,24 +66,7 @@ class HttpConfig(Contract):
     @field_validator("url")
     @classmethod
     def _url_scheme(cls, url: str) -> str:
-        stripped = url.strip()
-        # A template ("{{webhookUrl}}") is resolved by the engine just before the call.
-        if stripped.startswith("{{"):
-            return stripped
-        if not stripped.lower().startswith(("http://", "https://")):
-            raise ValueError("must start with http:// or https://")
-        if "{{" in stripped:
-            return stripped  # host or port may be templated; checked once resolved
-        try:
-            parts = urlsplit(stripped)
-            parts.port  # noqa: B018 - raises ValueError when out of range
-        except ValueError as error:
-            raise ValueError(f"is not a valid URL ({error})") from None
-        if not parts.hostname:
-            raise ValueError("needs a host, as in https://example.com/path")
-        if any(c.isspace() for c in stripped):
-            raise ValueError("must not contain spaces (encode them as %20)")
-        return stripped
+        return checked_url(url)
 
     @field_validator("headers")
     @classmethod

@@ -53,7 +53,8 @@ async def fill(page: Page, key: str, ui: dict[str, Any], schema: dict[str, Any])
         await field.get_by_test_id("body-mode-json").click()
         await field.get_by_test_id("json-body").fill('{"filled": true}')
     elif widget == "json":
-        await field.get_by_test_id(f"json-{key}").fill('{"filled": true}')
+        # An object that is also a JSON Schema: the one json field declared today (an llm step's) holds a schema.
+        await field.get_by_test_id(f"json-{key}").fill('{"type": "object"}')
     elif widget == "credential":
         pass  # None is a valid choice; picking one is tested with the credentials
     elif widget == "code":

@@ -8,7 +8,7 @@ import { useEffect, useId, useRef, useState, type ReactNode } from 'react';
 import { isPlainObject } from '../graph/document';
 import { enumOptions, type FormField } from '../graph/nodeTypes';
 import { rangeWords } from '../graph/schemaCheck';
-import type { Suggestion } from '../graph/variables';
+import { credentialNameOf, type Suggestion } from '../graph/variables';
 import { useBuilder } from '../store/hooks';
 import { ExpressionPreview } from './ExpressionPreview';
 import { Icon } from './icons';
@@ -804,11 +804,15 @@ function WorkflowControl({ field, config, errors, onChange }: ControlProps) {
   );
 }
 
-/** `{credentialName}`: a reference to a stored credential, never the secret itself. */
+/**
+ * A reference to a stored credential, never the secret itself: `{credentialName}` (HTTP's `auth`), or the name as a
+ * plain string when the field's schema is a string (an LLM step's `credentialName`).
+ */
 function CredentialControl({ field, config, errors, onChange }: ControlProps) {
   const id = useId();
   const raw = config[field.key];
-  const name = isPlainObject(raw) && typeof raw.credentialName === 'string' ? raw.credentialName : '';
+  const plain = field.schema.type === 'string';
+  const name = credentialNameOf(raw);
   return (
     <CredentialPicker
       id={id}
@@ -817,7 +821,9 @@ function CredentialControl({ field, config, errors, onChange }: ControlProps) {
       errors={errors}
       hint={hintOf(field)}
       testId={`field-${field.key}`}
-      onPick={(picked) => onChange({ [field.key]: picked === '' ? undefined : { ...(isPlainObject(raw) ? raw : {}), credentialName: picked } })}
+      onPick={(picked) =>
+        onChange({ [field.key]: picked === '' ? undefined : plain ? picked : { ...(isPlainObject(raw) ? raw : {}), credentialName: picked } })
+      }
     />
   );
 }

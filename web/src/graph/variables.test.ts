@@ -5,6 +5,8 @@ import { validateGraph } from './validate';
 import {
   buildInputs,
   credentialCalls,
+  credentialNameOf,
+  credentialRefs,
   insertAt,
   insertIntoJson,
   insertVariable,
@@ -139,6 +141,28 @@ describe('credential calls', () => {
   it('lists credentials called from templates', () => {
     const graph = doc({ a: { url: "https://x.example/{{ getCredential('hook') }}", headers: { Authorization: 'Bearer {{getCredential("api")}}' } } });
     expect(credentialCalls(graph, catalogue)).toEqual(['hook', 'api']);
+  });
+});
+
+describe('credential fields in either shape', () => {
+  it('reads {credentialName} and a plain name', () => {
+    expect(credentialNameOf({ credentialName: 'a' })).toBe('a');
+    expect(credentialNameOf('b')).toBe('b');
+    expect(credentialNameOf(undefined)).toBe('');
+    expect(credentialNameOf({})).toBe('');
+  });
+
+  it('finds an llm step’s and an mcp_tool step’s credentialName beside an HTTP step’s auth', () => {
+    const graph = doc({ a: { url: 'https://x.example', auth: { credentialName: 'httpKey' } } });
+    graph.nodes.push(
+      { id: 'ask', type: 'llm', position: { x: 0, y: 0 }, data: { label: 'Ask', config: { model: 'm', prompt: 'p', credentialName: 'openai' } } },
+      { id: 'tool', type: 'mcp_tool', position: { x: 0, y: 0 }, data: { label: 'Tool', config: { serverUrl: 'https://m.example/mcp', tool: 't', credentialName: 'mcpToken' } } },
+    );
+    expect(credentialRefs(graph, catalogue)).toEqual([
+      { name: 'httpKey', nodeId: 'a', field: 'auth' },
+      { name: 'openai', nodeId: 'ask', field: 'credentialName' },
+      { name: 'mcpToken', nodeId: 'tool', field: 'credentialName' },
+    ]);
   });
 });
 

@@ -39,7 +39,13 @@ export interface CredentialRef {
 
 const GET_CREDENTIAL = /getCredential\(\s*(['"])([^'"]*)\1\s*\)/g;
 
-/** Every stored credential the workflow names: in credential fields (`{credentialName}`) and in getCredential('…'). */
+/** The credential a credential field names, in either shape: `{credentialName}` or the name itself; '' when none. */
+export function credentialNameOf(value: unknown): string {
+  const name = isPlainObject(value) ? value.credentialName : value;
+  return typeof name === 'string' ? name : '';
+}
+
+/** Every stored credential the workflow names: in credential fields (`{credentialName}` or a name) and in getCredential('…'). */
 export function credentialRefs(doc: GraphDocument, catalogue: Catalogue): CredentialRef[] {
   const refs: CredentialRef[] = [];
   for (const node of doc.nodes) {
@@ -47,9 +53,8 @@ export function credentialRefs(doc: GraphDocument, catalogue: Catalogue): Creden
     const config = isPlainObject(node.data.config) ? node.data.config : {};
     if (!info) continue;
     for (const field of info.credentialFields) {
-      const value = config[field];
-      if (isPlainObject(value) && typeof value.credentialName === 'string' && value.credentialName !== '')
-        refs.push({ name: value.credentialName, nodeId: node.id, field });
+      const name = credentialNameOf(config[field]);
+      if (name !== '') refs.push({ name, nodeId: node.id, field });
     }
     for (const field of info.templatedFields)
       for (const text of stringsIn(config[field]))

@@ -1,0 +1,129 @@
+"""mcp_tool: one `tools/call` on an external MCP server over streamable HTTP, with the official SDK's client.
+
+The SDK talks through an httpx2 client of ours (engine/outbound_httpx.py), so every request and connection, each
+redirect hop included, passes the worker's outbound guard and the step's credential fences; the token goes in that
+client's headers only. The SDK reports failures as (nested) exception groups; they are unwrapped and said in words.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import anyio
+import httpx2
+from mcp import Client
+from mcp.client.streamable_http import streamable_http_client
+from mcp.shared.exceptions import MCPError
+
+from schemas import LogEntry, StepRequest
+from schemas.masking import loggable_url, mask_fields, mask_headers, mask_query, mask_urls
+from schemas.node_types import DEFAULT_MCP_TIMEOUT_MS, McpToolConfig
+from schemas.runs import human_duration
+
+from ..chat_api import quoted
+from ..errors import OutboundRefused, StepFailed
+from ..limits import size_in_bytes
+from ..outbound_guard import guard_of
+from ..outbound_httpx import guarded_client
+from .base import NodeOutcome, StepContext
+from .http import connection_failure, retry_after_ms, retryable_status
+
+# As an llm step's answer and a code step's return value: what a run keeps of one step.
+MAX_TOOL_OUTPUT_BYTES = 1024 * 1024
+# JSON-RPC's "request timed out" in the MCP SDK (mcp_types.REQUEST_TIMEOUT).
+_REQUEST_TIMEOUT = -32001
+
+
+class _RefusedStatus(Exception):
+    """The server answered an HTTP status that no retry of the protocol will change (raised by a response hook:
+    the SDK itself reports most of them as a bare -32603 "Server returned an error response", losing the status)."""
+
+    def __init__(self, status: int, retry_after: float | None) -> None:
+        super().__init__(f"HTTP {status}")
+        self.status = status
+        self.retry_after = retry_after
+
+
+async def _raise_for_status(response: httpx2.Response) -> None:
+    # DELETE ends a session when the client closes; its answer does not change the call's outcome.
+    if response.request.method != "DELETE" and (response.status_code in (401, 403) or retryable_status(response.status_code)):
+        raise _RefusedStatus(response.status_code, retry_after_ms(response.headers.get("Retry-After")))
+
+
+async def run_mcp_tool(config: McpToolConfig, context: StepContext) -> NodeOutcome:
+    token = context.secrets[config.credentialName] if config.credentialName else None
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    timeout_s = (config.timeoutMs or DEFAULT_MCP_TIMEOUT_MS) / 1000
+    request = StepRequest(
+        method="POST", url=context.scrub.text(mask_query(config.serverUrl)), headers=mask_headers(headers),
+        body={"method": "tools/call", "params": {"name": config.tool, "arguments": config.arguments}})
+    shown = f"MCP tool {config.tool!r} at {loggable_url(config.serverUrl)}"
+
+    def failed(reason: str, **extra: Any) -> StepFailed:
+        return StepFailed(f"{shown} {reason}", request=request, **extra)
+
+    started = time.perf_counter()
+    try:
+        resolver = guard_of(context.session)
+        async with guarded_client(resolver, headers, timeout_s) as http:
+            http.event_hooks["response"] = [_raise_for_status]
+            # One budget for everything: connecting, the SDK's discovery or handshake, and the tool's answer.
+            with anyio.fail_after(timeout_s):
+                async with Client(streamable_http_client(config.serverUrl, http_client=http),
+                                  read_timeout_seconds=timeout_s, cache=None) as client:
+                    result = await client.call_tool(config.tool, config.arguments)
+    except Exception as error:  # noqa: BLE001 - every failure is said in words below; cancellation passes
+        raise _failure(_leaf(error), config, timeout_s, failed, has_token=token is not None) from None
+    elapsed_ms = (time.perf_counter() - started) * 1000
+
+    texts = [block.text for block in result.content if block.type == "text"]
+    if result.is_error:
+        message = "\n".join(texts) or "no message"
+        raise failed(f"failed: {quoted(message, context.scrub)}")
+    output: Any
+    if result.structured_content is not None:
+        # As an HTTP step's JSON body: fields named like secrets are masked before the run keeps them.
+        output = mask_fields(result.structured_content)
+    else:
+        output = texts[0] if len(texts) == 1 else texts
+    if size_in_bytes(output, MAX_TOOL_OUTPUT_BYTES) > MAX_TOOL_OUTPUT_BYTES:
+        raise failed(f"answered more than {MAX_TOOL_OUTPUT_BYTES // 1024} KiB")
+    line = f"{shown} answered in {human_duration(elapsed_ms)}"
+    return NodeOutcome(output=output, request=request,
+                       logs=[LogEntry(ts=datetime.now(UTC), msg=line, stepId=context.dispatch.stepId)])
+
+
+def _leaf(error: BaseException) -> BaseException:
+    """The SDK's task groups wrap a failure in exception groups, nested; the first leaf is what happened."""
+    while isinstance(error, BaseExceptionGroup) and error.exceptions:
+        error = error.exceptions[0]
+    return error
+
+
+def _failure(error: BaseException, config: McpToolConfig, timeout_s: float, failed: Callable[..., StepFailed],
+             has_token: bool) -> StepFailed:
+    if isinstance(error, (OutboundRefused, TimeoutError)):
+        reason, retryable = connection_failure(error, config.serverUrl, timeout_s)
+        return failed(reason, retryable=retryable)
+    if isinstance(error, _RefusedStatus):
+        if error.status in (401, 403):
+            said = "refused the token" if has_token else "needs a token: choose the credential that holds it"
+            return failed(f"failed: the server {said} (HTTP {error.status})")
+        return failed(f"failed: HTTP {error.status} from the server", retryable=True, retry_after_ms=error.retry_after)
+    if isinstance(error, MCPError):
+        if error.code == _REQUEST_TIMEOUT:
+            return failed(f"timed out after {human_duration(timeout_s * 1000)}", retryable=True)
+        return failed(f"failed: the server answered error {error.code}: {mask_urls(error.message)[:200]}")
+    if isinstance(error, httpx2.TimeoutException):
+        return failed(f"timed out after {human_duration(timeout_s * 1000)}", retryable=True)
+    if isinstance(error, httpx2.ConnectError):
+        where = httpx2.URL(config.serverUrl)
+        return failed(f"failed: cannot connect to {where.host}:{where.port or ('443' if where.scheme == 'https' else '80')} "
+                      f"({mask_urls(str(error))[:200]})", retryable=True)
+    if isinstance(error, (httpx2.TransportError, OSError)):
+        # A reset connection, a server that hung up, a name that did not resolve: another attempt may do better.
+        return failed(f"failed: {type(error).__name__}: {mask_urls(str(error))[:200]}", retryable=True)
+    return failed(f"failed: {type(error).__name__}: {mask_urls(str(error))[:200]}")

@@ -1,0 +1,110 @@
+"""The mcp_tool step end to end against a local MCP server built with the official SDK: structured content, an
+isError result, a wrong token, and a canary token found nowhere but in the server's Authorization header."""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+from typing import Any
+
+import pytest
+
+from bus import Bus, EmbeddedNats, free_port
+from tests.support.graphs import edge, graph, node, steps_by_id
+from tests.support.mcp_server import McpTestServer
+from tests.support.stack import Stack
+from tests.support.streams import stored_messages
+
+
+async def add_credential(stack: Stack, name: str, value: str) -> None:
+    assert stack.http is not None
+    async with stack.http.post(f"{stack.base_url}/v1/credentials", json={"name": name, "value": value}) as response:
+        assert response.status == 201, await response.text()
+
+
+def tool_graph(server: McpTestServer, tool: str, settings: dict[str, Any] | None = None, **config: Any) -> dict[str, Any]:
+    fields = {"serverUrl": server.url, "credentialName": "mcpToken", "tool": tool, **config}
+    return graph(node("tool", "mcp_tool", settings=settings, **fields), edges=[edge("start", "tool")])
+
+
+async def test_a_tool_answers_its_structured_content(stack: Stack, mcp_server: McpTestServer) -> None:
+    await add_credential(stack, "mcpToken", mcp_server.token)
+    document = tool_graph(mcp_server, "add", arguments={"a": "{{ a }}", "b": 3})
+    record = await stack.finish(await stack.start_run(document, inputs={"a": 2}))
+    step = steps_by_id(record)["tool"]
+    assert record["status"] == "succeeded", step
+    assert step["output"] == {"sum": 5}
+    assert mcp_server.calls == [("add", {"a": 2, "b": 3})], "a value template keeps the number a number"
+    assert step["request"]["headers"] == {"Authorization": "••••••"}
+    assert step["request"]["body"] == {"method": "tools/call", "params": {"name": "add", "arguments": {"a": 2, "b": 3}}}
+    assert any(f"MCP tool 'add' at {mcp_server.url} answered in" in e["msg"] for e in record["logs"])
+
+
+async def test_an_error_result_fails_the_step_with_the_tools_message(stack: Stack, mcp_server: McpTestServer) -> None:
+    await add_credential(stack, "mcpToken", mcp_server.token)
+    record = await stack.finish(await stack.start_run(tool_graph(mcp_server, "fail")))
+    step = steps_by_id(record)["tool"]
+    assert record["status"] == "failed"
+    assert step["error"] == f"MCP tool 'fail' at {mcp_server.url} failed: the database is read-only"
+
+
+async def test_a_wrong_token_fails_the_step_saying_so_without_retrying(stack: Stack, mcp_server: McpTestServer) -> None:
+    await add_credential(stack, "mcpToken", "not-the-token")
+    document = tool_graph(mcp_server, "add", settings={"retry": {"maxAttempts": 3, "initialIntervalMs": 100}},
+                          arguments={"a": 1, "b": 1})
+    record = await stack.finish(await stack.start_run(document))
+    step = steps_by_id(record)["tool"]
+    assert record["status"] == "failed" and step["attempt"] == 1
+    assert step["error"] == f"MCP tool 'add' at {mcp_server.url} failed: the server refused the token (HTTP 401)"
+    assert mcp_server.calls == []
+
+
+async def test_an_unreachable_server_is_retried_and_said_in_words(stack: Stack) -> None:
+    server = McpTestServer()  # never started: nothing listens on its port
+    server.port = free_port()
+    document = graph(node("tool", "mcp_tool", settings={"retry": {"maxAttempts": 2, "initialIntervalMs": 100}},
+                          serverUrl=server.url, tool="add"), edges=[edge("start", "tool")])
+    record = await stack.finish(await stack.start_run(document))
+    step = steps_by_id(record)["tool"]
+    assert record["status"] == "failed" and step["attempt"] == 2, "a refused connection may work next time"
+    assert f"failed: cannot connect to 127.0.0.1:{server.port}" in step["error"]
+
+
+async def test_canary_token_appears_nowhere_but_the_servers_authorization_header(
+    stack: Stack, mcp_server: McpTestServer, bus: Bus, nats_server: EmbeddedNats, caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    canary = "mcp-canary-" + secrets.token_hex(16)
+    mcp_server.token = canary
+    captured: list[bytes] = []
+
+    async def capture(msg: Any) -> None:
+        captured.append(msg.data)
+
+    await bus.nc.subscribe("steps.>", cb=capture)
+    await add_credential(stack, "mcpToken", canary)
+    run_id = await stack.start_run(tool_graph(mcp_server, "add", arguments={"a": 1, "b": 2}))
+    events = await stack.events(run_id)
+    await bus.nc.flush()
+    assert events[-1]["status"] == "succeeded", events[-3:]
+    assert f"Bearer {canary}" in mcp_server.authorizations, "the real call carries the token"
+
+    assert stack.http is not None
+    texts = []
+    for path in (f"/v1/runs/{run_id}", "/v1/runs", "/v1/credentials"):
+        async with stack.http.get(f"{stack.base_url}{path}") as response:
+            texts.append(await response.text())
+    places: dict[str, list[bytes]] = {
+        "API responses": [t.encode() for t in texts],
+        "WebSocket events": [json.dumps(events, ensure_ascii=False).encode()],
+        "logs": [record.getMessage().encode() for record in caplog.records],
+        "steps.dispatch/steps.result messages": captured,
+        "RUN_EVENTS stream": await stored_messages(bus, "RUN_EVENTS"),
+        "runs KV": await stored_messages(bus, "KV_runs"),
+        "step_outputs KV": await stored_messages(bus, "KV_step_outputs"),
+        "nats store files": [path.read_bytes() for path in nats_server.store_dir.rglob("*") if path.is_file()],
+    }
+    assert captured and any(run_id.encode() in blob for blob in places["nats store files"])
+    leaks = [where for where, blobs in places.items() for blob in blobs if canary.encode() in blob]
+    assert not leaks, leaks
