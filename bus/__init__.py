@@ -10,7 +10,7 @@ from .signing import SIGNATURE_HEADER, ResultKeyError, ResultSigner, new_results
 from .consumer import Defer, Delivery, PullLoop, PullSource, Reject, Retry
 from .credentials import CredentialExists, CredentialMissing, CredentialStore
 from .errors import TRANSIENT_ERRORS, BusError, BusUnavailable, RecordDamaged, StaleRevision, TooLarge
-from .previews import NoEngine
+from .engine_questions import NoEngine
 from .resources import BusSettings, NotSetUp
 from .run_store import RunStore
 from .step_outputs import StepOutputs, output_ref

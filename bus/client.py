@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping, Sequence
 from types import TracebackType
 from typing import Any
 
@@ -32,6 +32,7 @@ from schemas import (
     TimerDue,
 )
 from schemas.auth import AuditEntry
+from schemas.mcp_tools import McpToolsList, McpToolsRequest
 from schemas.preview import ExpressionPreview, PreviewRequest
 
 from . import subjects
@@ -40,7 +41,7 @@ from .connection import NatsLogin, connect
 from .consumer import PullSource
 from .errors import BusError, BusUnavailable
 from .jetstream import LeaderSafeJetStream
-from .previews import request_preview, serve_previews
+from .engine_questions import ask_engine, serve_engine
 from .resources import NOT_READY_CODES, BusSettings, bind, declare
 from .run_index import RunIndex
 from .run_events_hub import RunEventModel, RunEventsHub, RunFollow
@@ -71,7 +72,7 @@ class Bus:
         self.tokens = TokenStore(buckets[subjects.TOKENS_BUCKET])
         self.sessions = SessionStore(buckets[subjects.SESSIONS_BUCKET])
         self._subscriptions: list[Any] = []
-        self._previews: Subscription | None = None
+        self._questions: list[Subscription] = []
         self.events_hub = RunEventsHub(nc, js)
         # An engine's: signs each result it reports (bus/signing.py). None: results go unsigned.
         self.result_signer: ResultSigner | None = None
@@ -102,7 +103,7 @@ class Bus:
         for sub in self._subscriptions:
             await _quietly_unsubscribe(sub)
         self._subscriptions.clear()
-        await self.stop_serving_previews()
+        await self.stop_answering()
         await self.events_hub.close()
         await self.run_list_feed.close()
         try:
@@ -258,17 +259,23 @@ class Bus:
 
     async def preview(self, request: PreviewRequest, timeout: float) -> ExpressionPreview:
         """An expression's value from any one engine worker; NoEngine when none answers within `timeout`."""
-        return await request_preview(self.nc, request, timeout)
+        return await ask_engine(self.nc, subjects.EXPRESSIONS_PREVIEW, request, ExpressionPreview, timeout,
+                                ExpressionPreview(error="the engine's answer could not be read"))
 
-    async def serve_previews(self, answer: Callable[[bytes], Awaitable[ExpressionPreview]]) -> None:
-        """An engine's: answer preview requests (in the engines' queue group) until stopped or closed."""
-        if self._previews is None:
-            self._previews = await serve_previews(self.nc, answer)
+    async def mcp_tools(self, request: McpToolsRequest, timeout: float) -> McpToolsList:
+        """An MCP server's tools, listed by any one engine worker; NoEngine when none answers within `timeout`."""
+        return await ask_engine(self.nc, subjects.MCP_TOOLS_LIST, request, McpToolsList, timeout,
+                                McpToolsList(error="the engine's answer could not be read"))
 
-    async def stop_serving_previews(self) -> None:
-        previews, self._previews = self._previews, None
-        if previews is not None:
-            await _quietly_unsubscribe(previews)
+    async def answer_questions(self, answers: Mapping[str, Callable[[bytes], Awaitable[BaseModel]]]) -> None:
+        """An engine's: answer each subject's questions (in the engines' queue group) until stopped or closed."""
+        if not self._questions:
+            self._questions = [await serve_engine(self.nc, subject, answer) for subject, answer in answers.items()]
+
+    async def stop_answering(self) -> None:
+        questions, self._questions = self._questions, []
+        for subscription in questions:
+            await _quietly_unsubscribe(subscription)
 
     def watch_runs(self) -> contextlib.AbstractAsyncContextManager[RunListWatch]:
         """Every run's summary as it changes, from this process's one shared feed (History, live)."""

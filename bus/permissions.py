@@ -8,13 +8,13 @@ read from the server's environment (`$AUTOMATEOS_NATS_<ROLE>_PASSWORD`), which `
 What each role stands for, and what it must not be able to do (tests/bus/test_permissions.py tries each):
 - gateway: starts runs (writes their record, publishes runs.requested) and cancels; reads runs, their events
   and outputs; owns workflows, credentials (ciphertext), tokens, idempotency and hook claims; appends the audit
-  log; asks an engine for an expression's preview. It cannot publish a dispatch or a result, nor change a run's
-  log of changes.
+  log; asks an engine for an expression's preview or an MCP server's tools. It cannot publish a dispatch or a
+  result, nor change a run's log of changes.
 - orchestrator: consumes requests, results, timers and gave-up notices; publishes dispatches, timers, aborts
   and each run's changes; stores large outputs; starts scheduled runs. It never reads a credential.
 - engine: pulls dispatches, publishes results, reads credential ciphertext (the master key is its own) and the
-  stored outputs its templates read, and answers preview requests. It cannot read or change runs, cancel or abort
-  them, nor publish a dispatch.
+  stored outputs its templates read, and answers the gateway's questions (previews, an MCP server's tools). It
+  cannot read or change runs, cancel or abort them, nor publish a dispatch.
 - integrations: other systems of the user's, in an account of their own (below): start runs of saved workflows
   (`runs.requested` in their account) and read `runs.events.>`. Nothing else.
 - admin: `automateos setup` (declares streams and buckets) and key rotation: everything.
@@ -25,7 +25,8 @@ engine and the role other systems are given therefore live in accounts of their 
 reach only what they import (`Permissions.imports`): the engine, the JetStream API its workers call, as services
 (their answers come back to its own account), and `steps.abort` as a stream; `integrations`, `runs.requested` as a
 service (its request lands here as `runs.external.integrations`) and `runs.events.>` as a stream. The other way,
-the engine's account exports `expressions.preview` (`Permissions.exports`), which the app's imports.
+the engine's account exports the questions it answers (`expressions.preview`, `mcp.tools.list`:
+`Permissions.exports`), which the app's imports.
 
 JetStream needs API subjects besides the data ones; the helpers below name them. Creating consumers is allowed
 only on the streams a role reads (nats-server does not tie consumer creation to subscribe permissions: issue
@@ -135,7 +136,7 @@ def role_permissions() -> dict[str, Permissions]:
     gateway = Permissions(
         publish=[
             *_BIND, subjects.RUNS_REQUESTED, subjects.RUNS_CANCEL, subjects.RUNS_RESUME, subjects.AUDIT,
-            *_stream_read(subjects.AUDIT_STREAM), subjects.EXPRESSIONS_PREVIEW,
+            *_stream_read(subjects.AUDIT_STREAM), *subjects.ENGINE_QUESTIONS,
             *_kv_write(subjects.RUNS_BUCKET), *_kv_read(subjects.STEP_OUTPUTS_BUCKET),
             # Credentials' records (c.<name>), never the key check or the salt: only admin writes those.
             *_kv_write(subjects.IDEMPOTENCY_BUCKET), *_kv_read(subjects.CREDENTIALS_BUCKET),
@@ -171,11 +172,11 @@ def role_permissions() -> dict[str, Permissions]:
     ]
     engine = Permissions(
         publish=engine_publish,
-        subscribe=[f"{inbox_prefix('engine')}.>", subjects.STEPS_ABORT, subjects.EXPRESSIONS_PREVIEW],
+        subscribe=[f"{inbox_prefix('engine')}.>", subjects.STEPS_ABORT, *subjects.ENGINE_QUESTIONS],
         imports=[*(Import(subject, many_answers=subject.startswith("$JS.API.CONSUMER.MSG.NEXT."))
                    for subject in dict.fromkeys(engine_publish)),
                  Import(subjects.STEPS_ABORT, stream=True)],
-        exports=[subjects.EXPRESSIONS_PREVIEW],
+        exports=list(subjects.ENGINE_QUESTIONS),
     )
     integrations = Permissions(
         publish=[subjects.RUNS_REQUESTED],

@@ -15,7 +15,14 @@ STEPS_ABORT = "steps.abort"
 # Plain NATS request/reply (no stream): the gateway asks, one engine worker answers (queue group below) with an
 # expression's value, rendered as a step would render it. The engine alone renders user templates.
 EXPRESSIONS_PREVIEW = "expressions.preview"
-ENGINE_PREVIEW_QUEUE = "engine-preview"
+# The builder lists an MCP server's tools through an engine: only an engine holds credentials and connects out.
+MCP_TOOLS_LIST = "mcp.tools.list"
+# Questions an engine answers at once (bus/engine_questions.py), each in its engines' queue group.
+ENGINE_QUESTIONS = (EXPRESSIONS_PREVIEW, MCP_TOOLS_LIST)
+
+
+def engine_queue(subject: str) -> str:
+    return "engine-" + subject.replace(".", "-")
 # Timers (delays and the waits before retries): one message per wait, held unacknowledged until due.
 TIMERS_PREFIX = "timers"
 TIMERS_ALL = f"{TIMERS_PREFIX}.>"

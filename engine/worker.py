@@ -18,11 +18,13 @@ from pydantic import ValidationError
 from bus import Bus, CredentialStore, Delivery, PullLoop, Reject, log_context, subjects
 from schemas import LogEntry, StepAbort, StepDispatch, StepRequest, StepResult
 from schemas.messages import StepResultStatus
+from schemas.mcp_tools import McpToolsList
 from schemas.preview import ExpressionPreview
 
 from .errors import StepFailed
 from .limits import MAX_OUTPUT_DEPTH, too_deep
 from .nodes import NodeContext, NodeOutcome
+from .nodes.mcp_tool import list_tools
 from .outbound_guard import guarded_session
 from .outbound_policy import OutboundPolicy
 from .preview import answer_preview
@@ -77,7 +79,8 @@ class Worker:
         self.session = guarded_session(self.outbound, limit=max(self.concurrency, 100), ttl_dns_cache=300)
         aborts = await self.bus.subscribe_aborts()
         abort_listener = asyncio.create_task(self._listen_for_aborts(aborts))
-        await self.bus.serve_previews(self._answer_preview)
+        await self.bus.answer_questions({subjects.EXPRESSIONS_PREVIEW: self._answer_preview,
+                                         subjects.MCP_TOOLS_LIST: self._list_mcp_tools})
         source = await self.bus.pull(subjects.DISPATCH_STREAM, subjects.ENGINE_CONSUMER)
         self.loop = PullLoop(
             source,
@@ -95,7 +98,7 @@ class Worker:
             await asyncio.gather(abort_listener, return_exceptions=True)
 
     async def shutdown(self, timeout: float = 10.0) -> None:
-        await self.bus.stop_serving_previews()  # first, so that the next previews go to a running engine
+        await self.bus.stop_answering()  # first, so that the next questions go to a running engine
         if self.loop is not None:
             await self.loop.drain(timeout)
         if self.session is not None:
@@ -135,6 +138,10 @@ class Worker:
 
     async def _answer_preview(self, data: bytes) -> ExpressionPreview:
         return await answer_preview(data, self.bus.step_outputs)
+
+    async def _list_mcp_tools(self, data: bytes) -> McpToolsList:
+        assert self.session is not None, "questions are answered only while the worker runs"
+        return await list_tools(data, self.session, self.credentials)
 
     def _announce(self, running: StepResult) -> None:
         task = asyncio.create_task(self.bus.report_nowait(running))

@@ -19,8 +19,8 @@ from starlette.staticfiles import StaticFiles
 
 from bus import Bus, BusSettings, CredentialStore, NatsLogin, subjects
 
-from . import (audit, auth, credentials, expressions, hooks, import_route, node_types, resume, run_items, runs, templates,
-               tokens, workflows)
+from . import (audit, auth, credentials, expressions, hooks, import_route, mcp_tools, node_types, resume, run_items, runs,
+               templates, tokens, workflows)
 from .auth import Authenticator, AuthMiddleware, guarded
 from .errors import ApiException, on_api_exception, on_http_exception, on_unexpected
 from .events_socket import run_events_socket
@@ -132,6 +132,8 @@ def routes(config: GatewayConfig, mcp: McpEndpoint | None = None) -> list[BaseRo
         Route("/v1/workflows/{workflow_id}/deactivate",
               admin("deactivating a workflow", workflows.deactivate_workflow), methods=["POST"]),
         Route("/v1/schedules/preview", editor("previewing a schedule", workflows.preview_schedule), methods=["POST"]),
+        Route("/v1/mcp-servers/tools", editor("listing an MCP server's tools", mcp_tools.list_server_tools),
+              methods=["POST"]),
         Route("/v1/credentials", editor("listing credentials", credentials.list_credentials), methods=["GET"]),
         Route("/v1/credentials", admin("adding a credential", credentials.create_credential), methods=["POST"]),
         Route("/v1/credentials/{name}", admin("replacing a credential", credentials.replace_credential),

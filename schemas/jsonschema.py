@@ -36,6 +36,7 @@ from .messages import (
     TimerDue,
 )
 from .imports import ImportRequest, ImportResponse
+from .mcp_tools import McpToolsList, McpToolsRequest
 from .items import StepItems
 from .preview import ExpressionPreview, PreviewExpression, PreviewRequest
 from .node_types import REGISTRY, NodeTypeList
@@ -98,6 +99,8 @@ PUBLISHED: dict[str, Any] = {
     "PreviewExpression": PreviewExpression,
     "ExpressionPreview": ExpressionPreview,
     "PreviewRequest": PreviewRequest,
+    "McpToolsRequest": McpToolsRequest,
+    "McpToolsList": McpToolsList,
 }
 
 

@@ -7,32 +7,39 @@ client's headers only. The SDK reports failures as (nested) exception groups; th
 
 from __future__ import annotations
 
+import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from typing import Any
 
+import aiohttp
 import anyio
 import httpx2
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.exceptions import MCPError
+from pydantic import ValidationError
 
 from schemas import LogEntry, StepRequest
-from schemas.masking import loggable_url, mask_fields, mask_headers, mask_query, mask_urls
+from bus import CredentialMissing, DecryptionError
+from schemas.mcp_tools import MAX_LISTED_TOOLS, McpToolInfo, McpToolsList, McpToolsRequest
+from schemas.masking import Scrubber, loggable_url, mask_fields, mask_headers, mask_query, mask_urls
 from schemas.node_types import DEFAULT_MCP_TIMEOUT_MS, McpToolConfig
 from schemas.runs import human_duration
 
 from ..chat_api import quoted
 from ..errors import OutboundRefused, StepFailed
 from ..limits import size_in_bytes
-from ..outbound_guard import guard_of
+from ..outbound_guard import guard_of, sending_credentials
 from ..outbound_httpx import guarded_client
-from .base import NodeOutcome, StepContext
+from .base import Credentials, NodeOutcome, StepContext
 from .http import connection_failure, retry_after_ms, retryable_status
 
 # As an llm step's answer and a code step's return value: what a run keeps of one step.
 MAX_TOOL_OUTPUT_BYTES = 1024 * 1024
+# Listing a server's tools for the builder: someone is waiting for the form.
+LIST_TIMEOUT_S = 10.0
 # JSON-RPC's "request timed out" in the MCP SDK (mcp_types.REQUEST_TIMEOUT).
 _REQUEST_TIMEOUT = -32001
 
@@ -67,16 +74,10 @@ async def run_mcp_tool(config: McpToolConfig, context: StepContext) -> NodeOutco
 
     started = time.perf_counter()
     try:
-        resolver = guard_of(context.session)
-        async with guarded_client(resolver, headers, timeout_s) as http:
-            http.event_hooks["response"] = [_raise_for_status]
-            # One budget for everything: connecting, the SDK's discovery or handshake, and the tool's answer.
-            with anyio.fail_after(timeout_s):
-                async with Client(streamable_http_client(config.serverUrl, http_client=http),
-                                  read_timeout_seconds=timeout_s, cache=None) as client:
-                    result = await client.call_tool(config.tool, config.arguments)
+        async with connected(context.session, config.serverUrl, headers, timeout_s) as client:
+            result = await client.call_tool(config.tool, config.arguments)
     except Exception as error:  # noqa: BLE001 - every failure is said in words below; cancellation passes
-        raise _failure(_leaf(error), config, timeout_s, failed, has_token=token is not None) from None
+        raise _failure(_leaf(error), config.serverUrl, timeout_s, failed, has_token=token is not None) from None
     elapsed_ms = (time.perf_counter() - started) * 1000
 
     texts = [block.text for block in result.content if block.type == "text"]
@@ -96,6 +97,56 @@ async def run_mcp_tool(config: McpToolConfig, context: StepContext) -> NodeOutco
                        logs=[LogEntry(ts=datetime.now(UTC), msg=line, stepId=context.dispatch.stepId)])
 
 
+@contextlib.asynccontextmanager
+async def connected(session: aiohttp.ClientSession, server_url: str, headers: dict[str, str],
+                    timeout_s: float) -> AsyncIterator[Client]:
+    """A client of the server, through the worker's outbound guard (and the credential fences in force), within one
+    budget for everything: connecting, the SDK's discovery or handshake, and what is asked of it."""
+    async with guarded_client(guard_of(session), headers, timeout_s) as http:
+        http.event_hooks["response"] = [_raise_for_status]
+        with anyio.fail_after(timeout_s):
+            async with Client(streamable_http_client(server_url, http_client=http), read_timeout_seconds=timeout_s,
+                              cache=None) as client:
+                yield client
+
+
+async def list_tools(data: bytes, session: aiohttp.ClientSession, credentials: Credentials | None) -> McpToolsList:
+    """The answer to one `mcp.tools.list` question (the builder's mcp_tool form); never raises. The token is read,
+    fenced and sent as a step's would be; what comes back is names, descriptions and schemas."""
+    try:
+        request = McpToolsRequest.model_validate_json(data)
+    except ValidationError as error:
+        problem = error.errors(include_url=False, include_input=False)[0]
+        return McpToolsList(error=f"malformed request: {'.'.join(map(str, problem['loc']))}: {problem['msg']}")
+    headers: dict[str, str] = {}
+    fences: dict[str, list[str]] = {}
+    secrets: list[str] = []
+    timeout_s = LIST_TIMEOUT_S
+    shown = f"MCP server {loggable_url(request.serverUrl)}"
+    try:
+        if request.credentialName is not None:
+            if credentials is None:
+                return McpToolsList(error="this engine has no master key, so it cannot use credentials")
+            token, allowed = await credentials.reveal_fenced(request.credentialName)
+            headers["Authorization"] = f"Bearer {token}"
+            secrets.append(token)
+            if allowed:
+                fences[request.credentialName] = allowed
+        with sending_credentials(fences):
+            async with connected(session, request.serverUrl, headers, timeout_s) as client:
+                listed = await client.list_tools()
+    except (CredentialMissing, DecryptionError) as error:
+        return McpToolsList(error=str(error))
+    except Exception as error:  # noqa: BLE001 - said in words; the worker goes on whatever one question does
+        failure = _failure(_leaf(error), request.serverUrl, timeout_s, lambda reason, **_: StepFailed(f"{shown} {reason}"),
+                           has_token=bool(headers))
+        # A server may quote what it was sent in its error: scrubbed as a step's error is.
+        return McpToolsList(error=Scrubber(secrets).text(failure.message))
+    return McpToolsList(tools=[McpToolInfo(name=tool.name, description=tool.description,
+                                           inputSchema=dict(tool.input_schema or {}))
+                               for tool in listed.tools[:MAX_LISTED_TOOLS]])
+
+
 def _leaf(error: BaseException) -> BaseException:
     """The SDK's task groups wrap a failure in exception groups, nested; the first leaf is what happened."""
     while isinstance(error, BaseExceptionGroup) and error.exceptions:
@@ -103,10 +154,10 @@ def _leaf(error: BaseException) -> BaseException:
     return error
 
 
-def _failure(error: BaseException, config: McpToolConfig, timeout_s: float, failed: Callable[..., StepFailed],
+def _failure(error: BaseException, server_url: str, timeout_s: float, failed: Callable[..., StepFailed],
              has_token: bool) -> StepFailed:
     if isinstance(error, (OutboundRefused, TimeoutError)):
-        reason, retryable = connection_failure(error, config.serverUrl, timeout_s)
+        reason, retryable = connection_failure(error, server_url, timeout_s)
         return failed(reason, retryable=retryable)
     if isinstance(error, _RefusedStatus):
         if error.status in (401, 403):
@@ -120,7 +171,7 @@ def _failure(error: BaseException, config: McpToolConfig, timeout_s: float, fail
     if isinstance(error, httpx2.TimeoutException):
         return failed(f"timed out after {human_duration(timeout_s * 1000)}", retryable=True)
     if isinstance(error, httpx2.ConnectError):
-        where = httpx2.URL(config.serverUrl)
+        where = httpx2.URL(server_url)
         return failed(f"failed: cannot connect to {where.host}:{where.port or ('443' if where.scheme == 'https' else '80')} "
                       f"({mask_urls(str(error))[:200]})", retryable=True)
     if isinstance(error, (httpx2.TransportError, OSError)):

@@ -44,7 +44,9 @@ MCP_TOOL = REGISTRY.register(NodeType(
                                  placeholder="https://mcp.example.com/mcp"),
             "credentialName": FieldUi(widget="credential", label="Token", order=1,
                                       help="Sent as Authorization: Bearer <token>. The token stays on the server."),
-            "tool": FieldUi(widget="text", label="Tool", order=2, monospace=True, placeholder="search_issues"),
+            "tool": FieldUi(widget="mcpTool", label="Tool", order=2, monospace=True, placeholder="search_issues",
+                            help="Type its name, or List tools to pick one of the server's (an engine asks it, "
+                                 "with the token above)."),
             "arguments": FieldUi(widget="valueMap", label="Arguments", order=3, templated=True,
                                  placeholder="{{ payload.body.query }}"),
             "timeoutMs": FieldUi(widget="number", label="Timeout (ms)", order=4, placeholder="60000"),

@@ -172,17 +172,24 @@ async def test_the_gateway_asks_an_engine_for_a_preview_and_the_engine_answers_n
         assert not violations, violations
         assert await refused(engine, violations, f"{inbox_prefix('gateway')}.x", b'{"value": "forged"}')
         assert await refused(engine, violations, subjects.EXPRESSIONS_PREVIEW, PREVIEW)
+        # The other question engines answer: listing an MCP server's tools (its answer says why it cannot).
+        violations.clear()
+        listed = await gateway.request(subjects.MCP_TOOLS_LIST, b'{"serverUrl": "http://127.0.0.1:9/mcp"}', timeout=15)
+        assert json.loads(listed.data)["error"].startswith("MCP server http://127.0.0.1:9/mcp failed")
+        assert not violations, violations
+        assert await refused(engine, violations, subjects.MCP_TOOLS_LIST, b"{}")
     finally:
         await gateway.close()
         await engine.close()
 
 
 @pytest.mark.parametrize("role", ["orchestrator", "integrations"])
-async def test_only_the_gateway_may_ask_for_a_preview(secured_stack: Stack, secured_nats: EmbeddedNats, role: str) -> None:
+async def test_only_the_gateway_may_ask_an_engine(secured_stack: Stack, secured_nats: EmbeddedNats, role: str) -> None:
     violations: list[str] = []
     nc = await as_role(secured_nats, role, violations)
     try:
-        assert await refused(nc, violations, subjects.EXPRESSIONS_PREVIEW, PREVIEW)
+        for subject in subjects.ENGINE_QUESTIONS:
+            assert await refused(nc, violations, subject, PREVIEW)
     finally:
         await nc.close()
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from playwright.async_api import Page, expect
 
+from tests.support.mcp_server import McpTestServer
 from tests.support.stack import Stack
 from tests.web.builder import api
 
@@ -76,3 +77,29 @@ async def test_mcp_tool_form(page: Page, builder_stack: Stack) -> None:
     config = await exported_config(page, "mcp_1")
     assert config["serverUrl"] == "https://mcp.example.com/mcp" and config["tool"] == "search_issues"
     assert config["arguments"] == {"query": "{{ payload.body.q }}"}
+
+
+async def test_the_mcp_tool_form_lists_the_servers_tools_to_pick_from_and_the_step_runs(
+        page: Page, builder_stack: Stack, mcp_server: McpTestServer) -> None:
+    status, _ = await api(builder_stack, "POST", "/v1/credentials", {"name": "mcpToken", "value": mcp_server.token})
+    assert status == 201
+    await page.reload()
+    await page.get_by_test_id("node-start").click()
+    await page.get_by_test_id("palette-mcp_tool").click()
+    await expect(page.get_by_test_id("mcp-list-tools")).to_be_disabled()  # no server yet
+    await page.get_by_test_id("field-serverUrl").locator("input").fill(mcp_server.url)
+    await page.get_by_test_id("mcp-list-tools").click()
+    await expect(page.get_by_test_id("mcp-tools-error")).to_contain_text("needs a token: choose the credential")
+    await page.get_by_test_id("field-credentialName").locator("select").select_option("mcpToken")
+    await page.get_by_test_id("mcp-list-tools").click()
+    await expect(page.get_by_test_id("mcp-tool-add")).to_contain_text("Adds a and b")
+    await shot(page, "mcp-tool-list")
+    await page.get_by_test_id("mcp-tool-add").click()
+    await expect(page.get_by_test_id("field-tool").locator("input")).to_have_value("add")
+    rows = page.get_by_test_id("field-arguments").get_by_test_id("arguments-row")
+    await expect(rows).to_have_count(2)  # one per parameter the tool declares
+    await rows.nth(0).locator("input").nth(1).fill("{{ 2 }}")  # a whole {{ }} keeps its type: a number
+    await rows.nth(1).locator("input").nth(1).fill("{{ 3 }}")
+    await page.get_by_test_id("run-button").click()
+    await expect(page.get_by_test_id("run-status")).to_have_attribute("data-status", "succeeded")
+    assert mcp_server.calls == [("add", {"a": 2, "b": 3})]

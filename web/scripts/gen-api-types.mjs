@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 export const RESPONSE_SCHEMAS = [
   'ApiError', 'CreateRunResponse', 'RunEvent', 'RunList', 'RunView', 'StepOutput', 'ValidationResponse', 'TemplateInfo', 'CredentialInfo',
   'NodeTypeList', 'WorkflowView', 'WorkflowList', 'WorkflowVersion', 'WorkflowVersionList', 'SchedulePreview',
-  'SessionInfo', 'StepItems', 'ImportResponse',
+  'SessionInfo', 'StepItems', 'ImportResponse', 'McpToolsList',
 ];
 
 const literal = (value) => JSON.stringify(value);

@@ -4,6 +4,7 @@ import type {
   ApprovalAnswer,
   Credential,
   FieldError,
+  McpToolsList,
   ImportResponse,
   ImportSource,
   NewCredential,
@@ -90,6 +91,8 @@ export interface Api {
   setActive(id: string, active: boolean, version?: number): Promise<WorkflowView>;
   runSaved(id: string, version: number, idempotencyKey: string, inputs?: Record<string, unknown>, partial?: PartialRun): Promise<{ runId: string }>;
   previewSchedule(config: Record<string, unknown>, signal?: AbortSignal): Promise<string[]>;
+  /** An MCP server's tools, listed by an engine with the stored token: `{tools}`, or `{tools: [], error}` in words. */
+  listServerTools(serverUrl: string, credentialName?: string): Promise<McpToolsList>;
   /** An expression's value, rendered by an engine against a run or a sample: `{value}`, or `{error}` in words. */
   previewExpression(expression: string, context: PreviewContext, mode: PreviewMode, signal?: AbortSignal): Promise<ExpressionPreview>;
   /** An n8n workflow, a Node-RED flow or our own export, converted into a graph with a report node by node; the
@@ -221,6 +224,8 @@ export const httpApi: Api = {
     request('POST', '/v1/runs', { workflowId: id, version, idempotencyKey, ...runStart(inputs, partial) }),
   previewExpression: (expression, context, mode, signal) =>
     request('POST', '/v1/expressions/preview', { expression, context, ...(mode === 'condition' ? { mode } : {}) }, signal),
+  listServerTools: (serverUrl, credentialName) =>
+    request('POST', '/v1/mcp-servers/tools', { serverUrl, ...(credentialName ? { credentialName } : {}) }),
   previewSchedule: async (config, signal) =>
     (await request<{ nextRuns: string[] }>('POST', '/v1/schedules/preview', config, signal)).nextRuns,
   importWorkflow: (document, source) => request('POST', '/v1/import', source ? { document, source } : { document }),

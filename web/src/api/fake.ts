@@ -39,6 +39,7 @@ export function fakeApi(overrides: Partial<Api> = {}): Api {
     runSaved: vi.fn(async () => ({ runId: 'r1' })),
     previewSchedule: vi.fn(async () => []),
     previewExpression: vi.fn(async () => ({ value: null })),
+    listServerTools: vi.fn(async () => ({ tools: [], error: null })),
     importWorkflow: vi.fn(async () => {
       throw new Error('no import in the fake');
     }),

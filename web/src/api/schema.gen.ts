@@ -72,7 +72,7 @@ export interface FieldUi {
   order: number;
   placeholder: string | null;
   templated: boolean;
-  widget: "text" | "textarea" | "number" | "select" | "switch" | "keyValue" | "json" | "body" | "credential" | "expression" | "list" | "valueMap" | "signature" | "code" | "workflow";
+  widget: "text" | "textarea" | "number" | "select" | "switch" | "keyValue" | "json" | "body" | "credential" | "expression" | "list" | "valueMap" | "signature" | "code" | "workflow" | "mcpTool";
 }
 
 /** The builder format: React Flow nodes and edges plus a name. */
@@ -155,6 +155,18 @@ export interface LogEvent {
   seq: number;
   ts: string;
   type: "log";
+}
+
+export interface McpToolInfo {
+  description: string | null;
+  inputSchema: Record<string, unknown>;
+  name: string;
+}
+
+/** The answer: `tools`, or `error` in words (what a step calling that server would fail with). */
+export interface McpToolsList {
+  error: string | null;
+  tools: McpToolInfo[];
 }
 
 export interface Node {

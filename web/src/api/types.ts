@@ -9,6 +9,8 @@ import type {
   ImportReport,
   ImportResponse,
   ImportedNode,
+  McpToolInfo,
+  McpToolsList,
   NodeTypeInfo,
   NodeTypeList,
   StepAttempt,
@@ -43,7 +45,7 @@ export type RunEvent = WireEvent;
 export type FieldError = FieldIssue;
 export type { ApiError as ErrorBody } from './schema.gen';
 export type { FieldUi, Handle, ItemProgress, NodeTypeInfo, NodeTypeList, StepAttempt, StepItem, StepItems, StepOutput, StepRequest, WaitState };
-export type { ImportReport, ImportResponse, ImportedNode };
+export type { ImportReport, ImportResponse, ImportedNode, McpToolInfo, McpToolsList };
 /** The formats `POST /v1/import` reads. */
 export type ImportSource = ImportResponse['source'];
 export type ImportStatus = ImportedNode['status'];

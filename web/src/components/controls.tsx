@@ -11,6 +11,7 @@ import { rangeWords } from '../graph/schemaCheck';
 import { credentialNameOf, type Suggestion } from '../graph/variables';
 import { useBuilder } from '../store/hooks';
 import { ExpressionPreview } from './ExpressionPreview';
+import { McpToolControl } from './McpToolControl';
 import { Icon } from './icons';
 import { useCaretInsert, VariableMenu } from './VariableMenu';
 import { useWorkflows } from '../app/services';
@@ -97,6 +98,8 @@ export function FieldControl(props: ControlProps) {
       return <CodeControl {...props} />;
     case 'workflow':
       return <WorkflowControl {...props} />;
+    case 'mcpTool':
+      return <McpToolControl {...props} />;
     default:
       // `json`, and any widget this builder does not know yet: the value as JSON.
       return <JsonControl {...props} />;
