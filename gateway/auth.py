@@ -135,13 +135,16 @@ class Authenticator:
                                secure=self._tls or scope.get("scheme") in ("https", "wss"))
 
     async def of(self, scope: Scope) -> Principal | None:
-        headers = Headers(scope=scope)
-        authorization = headers.get("authorization", "")
-        scheme, _, credentials = authorization.partition(" ")
-        if scheme.lower() == "bearer" and credentials.strip():
-            return await self.by_token(credentials.strip())
+        if (token := bearer_token(scope)) is not None:
+            return await self.by_token(token)
         session_id = self.session_id(scope)
         return await self.by_cookie(session_id) if session_id else None
+
+
+def bearer_token(scope: Scope) -> str | None:
+    """The token of `Authorization: Bearer <token>`, if the request has one."""
+    scheme, _, credentials = Headers(scope=scope).get("authorization", "").partition(" ")
+    return credentials.strip() if scheme.lower() == "bearer" and credentials.strip() else None
 
 
 def _is_open(scope: Scope) -> bool:

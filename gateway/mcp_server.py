@@ -36,7 +36,7 @@ from schemas.input_schema import input_issues
 from schemas.runs import RunRecord, new_run_id
 from schemas.workflows import StoredWorkflowSummary
 
-from .auth import Authenticator, Principal
+from .auth import Authenticator, Principal, bearer_token
 from .errors import ApiException
 from .run_outcome import last_output, run_end
 from .runs import start_compiled_run
@@ -160,10 +160,9 @@ class _BearerOnly:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers = dict(scope["headers"])
-        scheme, _, token = headers.get(b"authorization", b"").decode("latin-1").partition(" ")
         authenticator: Authenticator = scope["app"].state.authenticator
-        principal = await authenticator.by_token(token.strip()) if scheme.lower() == "bearer" and token.strip() else None
+        token = bearer_token(scope)
+        principal = await authenticator.by_token(token) if token is not None else None
         if principal is None:
             reason = "authentication required: send Authorization: Bearer <API token> (a runner token or above)"
             await JSONResponse({"jsonrpc": "2.0", "id": None, "error": {"code": -32030, "message": reason}},

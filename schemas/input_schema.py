@@ -25,17 +25,23 @@ MAX_INPUT_SCHEMA_BYTES = 16_384
 MAX_INPUT_ISSUES = 10
 
 
-def _checked(schema: dict[str, Any]) -> dict[str, Any]:
-    if len(json.dumps(schema)) > MAX_INPUT_SCHEMA_BYTES:
-        raise ValueError(f"is larger than {MAX_INPUT_SCHEMA_BYTES // 1024} KiB")
+def object_schema(schema: dict[str, Any], max_bytes: int, objects_because: str) -> dict[str, Any]:
+    """A JSON Schema a user wrote, checked: valid Draft 2020-12, describing an object, at most `max_bytes`; else a
+    ValueError in words (a workflow's inputs, an llm step's answer)."""
+    if len(json.dumps(schema)) > max_bytes:
+        raise ValueError(f"is larger than {max_bytes // 1024} KiB")
     if schema.get("type") != "object":
-        raise ValueError('must describe an object (its "type" is "object"): a run\'s inputs are named fields')
+        raise ValueError(f'must describe an object (its "type" is "object"): {objects_because}')
     try:
         Draft202012Validator.check_schema(schema)
     except SchemaError as error:
         where = ".".join(str(part) for part in error.absolute_path)
         raise ValueError(f"is not a valid JSON Schema{f' at {where}' if where else ''}: {error.message[:200]}") from None
     return schema
+
+
+def _checked(schema: dict[str, Any]) -> dict[str, Any]:
+    return object_schema(schema, MAX_INPUT_SCHEMA_BYTES, "a run's inputs are named fields")
 
 
 InputSchema = Annotated[

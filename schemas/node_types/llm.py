@@ -3,15 +3,13 @@ once; executed by engine/nodes/llm.py through engine/chat_api.py."""
 
 from __future__ import annotations
 
-import json
 from typing import Any, Literal
 
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import SchemaError
 from pydantic import Field, ValidationInfo, field_validator
 
 from .._base import Contract
 from ..credentials import CREDENTIAL_NAME_MAX, CREDENTIAL_NAME_PATTERN
+from ..input_schema import object_schema
 from ._registry import REGISTRY, FieldUi, NodeType, NodeUi
 from .http import checked_url
 
@@ -59,18 +57,9 @@ class LlmConfig(Contract):
 
 
 def checked_answer_schema(schema: dict[str, Any]) -> dict[str, Any]:
-    """A schema an answer is checked against: valid Draft 2020-12, describing an object (both OpenAI's JSON modes
-    answer an object), and small enough to send with every call."""
-    if len(json.dumps(schema)) > MAX_JSON_SCHEMA_BYTES:
-        raise ValueError(f"is larger than {MAX_JSON_SCHEMA_BYTES // 1024} KiB")
-    if schema.get("type") != "object":
-        raise ValueError('must describe an object (its "type" is "object"): JSON answers are objects')
-    try:
-        Draft202012Validator.check_schema(schema)
-    except SchemaError as error:
-        where = ".".join(str(part) for part in error.absolute_path)
-        raise ValueError(f"is not a valid JSON Schema{f' at {where}' if where else ''}: {error.message[:200]}") from None
-    return schema
+    """A schema an answer is checked against: both OpenAI's JSON modes answer an object, and it is sent with every
+    call, so small."""
+    return object_schema(schema, MAX_JSON_SCHEMA_BYTES, "JSON answers are objects")
 
 
 LLM = REGISTRY.register(NodeType(
