@@ -54,3 +54,17 @@ async def test_inputs_are_typed_fields_saved_beside_the_graph_and_checked_on_run
     status, refused = await api(builder_stack, "POST", "/v1/runs", {"workflowId": workflow_id, "inputs": {"days": 2}})
     assert status == 422 and refused["error"]["fields"][0] == {
         "field": "inputs.city", "reason": "is required", "nodeId": None, "edgeId": None}
+
+    # Run asks for the declared inputs, says their types, and sends each as its type.
+    await page.get_by_test_id("run-button").click()
+    await expect(page.get_by_test_id("run-input-city")).to_contain_text("Text, required")
+    await expect(page.get_by_test_id("run-input-city")).to_contain_text("the city to look up")
+    await expect(page.get_by_test_id("run-input-days")).to_contain_text("Integer, optional")
+    await page.get_by_test_id("run-input-city").locator("input").fill("Oslo")
+    await page.get_by_test_id("run-input-days").locator("input").fill("3")
+    await page.get_by_test_id("run-inputs-submit").click()
+    shown = page.get_by_test_id("run-status")
+    await expect(shown).to_have_attribute("data-status", "succeeded")
+    run = await builder_stack.get_run(str(await shown.get_attribute("data-run-id")))
+    start = next(step for step in run["steps"] if step["id"] == "start")
+    assert start["output"] == {"city": "Oslo", "days": 3}, "the trigger's output is the run's inputs"

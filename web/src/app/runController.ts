@@ -6,6 +6,7 @@ import type { RunEvent, RunSummary } from '../api/types';
 import { topologicalOrder } from '../graph/algorithms';
 import type { GraphDocument } from '../graph/document';
 import { isTrigger, type Catalogue } from '../graph/nodeTypes';
+import { promptedInputs } from '../graph/inputFields';
 import { pinsOf, planTest } from '../graph/pins';
 import { describeIssue, issuesFromServer } from '../graph/validate';
 import { isRunInput } from '../graph/variables';
@@ -236,8 +237,8 @@ export function createRunController(store: BuilderStore, api: Api, options: RunC
       const asked = state.serverCheck === 'ok' ? Promise.resolve(state.runInputs) : api.validate(doc).then((ok) => ok.inputs);
       inFlight = asked
         .then(
-          (paths) => paths.filter(isRunInput),
-          () => [], // the run's own request reports what is wrong
+          (paths) => promptedInputs(doc.meta.inputSchema, paths.filter(isRunInput)),
+          () => promptedInputs(doc.meta.inputSchema, []), // the run's own request reports what is wrong
         )
         .then((paths) => {
           inFlight = null;

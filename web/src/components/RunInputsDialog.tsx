@@ -4,6 +4,7 @@
 import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { useFocusTrap } from '../app/focus';
 import { useClosesOnEscape, useServices } from '../app/services';
+import { fieldsOf, INPUT_TYPE_LABELS, typedValue } from '../graph/inputFields';
 import { buildInputs } from '../graph/variables';
 import { useBuilder } from '../store/hooks';
 import { Icon } from './icons';
@@ -19,6 +20,8 @@ function InputsForm({ paths }: { paths: string[] }) {
   const rememberInputs = useBuilder((s) => s.rememberInputs);
   const setInputsPrompt = useBuilder((s) => s.setInputsPrompt);
   const workflowName = useBuilder((s) => s.meta.name);
+  // Declared inputs (the workflow's Inputs) say each one's type, whether it is required, and what it is.
+  const declared = new Map(fieldsOf(useBuilder((s) => s.meta.inputSchema)).map((f) => [f.name, f]));
   const [values, setValues] = useState<Record<string, string>>(() =>
     Object.fromEntries(paths.map((p) => [p, lastInputs[p] ?? ''])),
   );
@@ -36,7 +39,12 @@ function InputsForm({ paths }: { paths: string[] }) {
     event.preventDefault();
     rememberInputs(values);
     close();
-    void runs.start(buildInputs(values));
+    const typed = Object.fromEntries(
+      Object.entries(values)
+        .filter(([path, value]) => value !== '' || declared.get(path)?.required !== false)
+        .map(([path, value]) => [path, typedValue(value, declared.get(path)?.type)]),
+    );
+    void runs.start(buildInputs(typed));
   };
 
   return (
@@ -69,6 +77,13 @@ function InputsForm({ paths }: { paths: string[] }) {
             <label key={path} className="field run-inputs__field" data-testid={`run-input-${path}`}>
               <span className="field__label">
                 <code className="run-inputs__path">{path}</code>
+                {declared.has(path) && (
+                  <span className="muted small">
+                    {' '}
+                    {INPUT_TYPE_LABELS[declared.get(path)!.type]}
+                    {declared.get(path)!.required ? ', required' : ', optional'}
+                  </span>
+                )}
               </span>
               <input
                 ref={index === 0 ? firstRef : undefined}
@@ -79,10 +94,14 @@ function InputsForm({ paths }: { paths: string[] }) {
                 spellCheck={false}
                 onChange={(e) => setValues((v) => ({ ...v, [path]: e.target.value }))}
               />
+              {declared.get(path)?.description && <span className="field__hint">{declared.get(path)!.description}</span>}
             </label>
           ))}
         </div>
-        <p className="field__hint">Values are sent as text. They are kept until you reload the page, never saved.</p>
+        <p className="field__hint">
+          {declared.size > 0 ? 'Declared inputs are sent as their type; the rest as text.' : 'Values are sent as text.'} They are kept
+          until you reload the page, never saved.
+        </p>
         <div className="modal__actions">
           <button type="button" className="button button--ghost" onClick={close} data-testid="run-inputs-cancel">
             Cancel

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fieldsOf, fieldsProblem, schemaOf } from './inputFields';
+import { fieldsOf, fieldsProblem, promptedInputs, schemaOf, typedValue } from './inputFields';
 
 describe('input fields', () => {
   it('round-trips a schema, keeping what the form does not edit', () => {
@@ -31,5 +31,20 @@ describe('input fields', () => {
     expect(fieldsProblem([field('a'), field('a')])).toMatch(/appears twice/);
     expect(fieldsProblem([field('my city')])).toMatch(/letters, digits and _/);
     expect(fieldsProblem([field('city')])).toBeNull();
+  });
+
+  it('Run asks for the declared inputs, required first, then what templates read besides', () => {
+    const schema = { type: 'object', required: ['city'], properties: { days: { type: 'integer' }, city: { type: 'string' } } };
+    expect(promptedInputs(schema, ['city', 'payload.note'])).toEqual(['city', 'days', 'payload.note']);
+    expect(promptedInputs(undefined, ['a'])).toEqual(['a']);
+  });
+
+  it('sends a declared input as its type, and text that does not read as it as text', () => {
+    expect(typedValue('3', 'integer')).toBe(3);
+    expect(typedValue('three', 'integer')).toBe('three');
+    expect(typedValue('false', 'boolean')).toBe(false);
+    expect(typedValue('[1, 2]', 'array')).toEqual([1, 2]);
+    expect(typedValue('{oops', 'object')).toBe('{oops');
+    expect(typedValue('007', 'string')).toBe('007');
   });
 });

@@ -64,3 +64,25 @@ export function fieldsProblem(fields: readonly InputField[]): string | null {
   if (bad) return `Input “${bad}”: use letters, digits and _, starting with a letter (templates read it as {{ ${bad} }})`;
   return null;
 }
+
+/** What Run asks for: every declared input (required ones first), then what the templates read besides. */
+export function promptedInputs(schema: unknown, read: readonly string[]): string[] {
+  const declared = fieldsOf(schema).sort((a, b) => Number(b.required) - Number(a.required)).map((f) => f.name);
+  return [...declared, ...read.filter((path) => !declared.includes(path))];
+}
+
+/** A typed value from what was typed in the Run dialog: a number, true/false, or JSON for an object or a list;
+ * left as text when it does not read as that type (the server then says which input is wrong, and why). */
+export function typedValue(text: string, type: InputType | undefined): unknown {
+  const trimmed = text.trim();
+  if (type === 'number' || type === 'integer') return trimmed !== '' && Number.isFinite(Number(trimmed)) ? Number(trimmed) : text;
+  if (type === 'boolean') return trimmed === 'true' ? true : trimmed === 'false' ? false : text;
+  if (type === 'object' || type === 'array') {
+    try {
+      return JSON.parse(trimmed) as unknown;
+    } catch {
+      return text;
+    }
+  }
+  return text;
+}

@@ -64,7 +64,7 @@ export function credentialRefs(doc: GraphDocument, catalogue: Catalogue): Creden
 }
 
 /** The run's `inputs` from typed values by path: `payload.title=Hi` → `{payload: {title: 'Hi'}}`. */
-export function buildInputs(values: Readonly<Record<string, string>>): Record<string, unknown> {
+export function buildInputs(values: Readonly<Record<string, unknown>>): Record<string, unknown> {
   const inputs: Record<string, unknown> = {};
   for (const [path, value] of Object.entries(values)) {
     const parts = normaliseInputPath(path).split('.');
