@@ -8,9 +8,9 @@ client's headers only. The SDK reports failures as (nested) exception groups; th
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import anyio
 import httpx2
@@ -33,6 +33,7 @@ from .http import connection_failure, retry_after_ms, retryable_status
 
 # As an llm step's answer and a code step's return value: what a run keeps of one step.
 MAX_TOOL_OUTPUT_BYTES = 1024 * 1024
+T = TypeVar("T")
 # JSON-RPC's "request timed out" in the MCP SDK (mcp_types.REQUEST_TIMEOUT).
 _REQUEST_TIMEOUT = -32001
 
@@ -66,17 +67,8 @@ async def run_mcp_tool(config: McpToolConfig, context: StepContext) -> NodeOutco
         return StepFailed(f"{shown} {reason}", request=request, **extra)
 
     started = time.perf_counter()
-    try:
-        resolver = guard_of(context.session)
-        async with guarded_client(resolver, headers, timeout_s) as http:
-            http.event_hooks["response"] = [_raise_for_status]
-            # One budget for everything: connecting, the SDK's discovery or handshake, and the tool's answer.
-            with anyio.fail_after(timeout_s):
-                async with Client(streamable_http_client(config.serverUrl, http_client=http),
-                                  read_timeout_seconds=timeout_s, cache=None) as client:
-                    result = await client.call_tool(config.tool, config.arguments)
-    except Exception as error:  # noqa: BLE001 - every failure is said in words below; cancellation passes
-        raise _failure(_leaf(error), config, timeout_s, failed, has_token=token is not None) from None
+    result = await with_client(context, config.serverUrl, headers, timeout_s, failed, token is not None,
+                               lambda client: client.call_tool(config.tool, config.arguments))
     elapsed_ms = (time.perf_counter() - started) * 1000
 
     texts = [block.text for block in result.content if block.type == "text"]
@@ -96,6 +88,24 @@ async def run_mcp_tool(config: McpToolConfig, context: StepContext) -> NodeOutco
                        logs=[LogEntry(ts=datetime.now(UTC), msg=line, stepId=context.dispatch.stepId)])
 
 
+async def with_client(context: StepContext, server_url: str, headers: dict[str, str], timeout_s: float,
+                      failed: Callable[..., StepFailed], has_token: bool,
+                      action: Callable[[Client], Awaitable[T]]) -> T:
+    """`action` on a client of the server, through the worker's outbound guard; every failure said in words (an
+    agent step lists and calls tools this way too)."""
+    try:
+        resolver = guard_of(context.session)
+        async with guarded_client(resolver, headers, timeout_s) as http:
+            http.event_hooks["response"] = [_raise_for_status]
+            # One budget for everything: connecting, the SDK's discovery or handshake, and the tool's answer.
+            with anyio.fail_after(timeout_s):
+                async with Client(streamable_http_client(server_url, http_client=http),
+                                  read_timeout_seconds=timeout_s, cache=None) as client:
+                    return await action(client)
+    except Exception as error:  # noqa: BLE001 - every failure is said in words below; cancellation passes
+        raise _failure(_leaf(error), server_url, timeout_s, failed, has_token=has_token) from None
+
+
 def _leaf(error: BaseException) -> BaseException:
     """The SDK's task groups wrap a failure in exception groups, nested; the first leaf is what happened."""
     while isinstance(error, BaseExceptionGroup) and error.exceptions:
@@ -103,10 +113,10 @@ def _leaf(error: BaseException) -> BaseException:
     return error
 
 
-def _failure(error: BaseException, config: McpToolConfig, timeout_s: float, failed: Callable[..., StepFailed],
+def _failure(error: BaseException, server_url: str, timeout_s: float, failed: Callable[..., StepFailed],
              has_token: bool) -> StepFailed:
     if isinstance(error, (OutboundRefused, TimeoutError)):
-        reason, retryable = connection_failure(error, config.serverUrl, timeout_s)
+        reason, retryable = connection_failure(error, server_url, timeout_s)
         return failed(reason, retryable=retryable)
     if isinstance(error, _RefusedStatus):
         if error.status in (401, 403):
@@ -120,7 +130,7 @@ def _failure(error: BaseException, config: McpToolConfig, timeout_s: float, fail
     if isinstance(error, httpx2.TimeoutException):
         return failed(f"timed out after {human_duration(timeout_s * 1000)}", retryable=True)
     if isinstance(error, httpx2.ConnectError):
-        where = httpx2.URL(config.serverUrl)
+        where = httpx2.URL(server_url)
         return failed(f"failed: cannot connect to {where.host}:{where.port or ('443' if where.scheme == 'https' else '80')} "
                       f"({mask_urls(str(error))[:200]})", retryable=True)
     if isinstance(error, (httpx2.TransportError, OSError)):
