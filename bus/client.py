@@ -172,8 +172,10 @@ class Bus:
         # A re-dispatch after an orchestrator crash carries the same id, so the stream drops it; each retry
         # is a new attempt with an id of its own.
         msg_id = f"{dispatch.runId}.{dispatch.stepId}"
-        if dispatch.attempt > 1:
+        if dispatch.attempt > 1 or dispatch.call is not None:
             msg_id += f".{dispatch.attempt}"
+        if dispatch.call is not None:  # one of several calls in one attempt (an agent's): each is its own message
+            msg_id += f".{dispatch.call}"
         return await self._publish(subjects.STEPS_DISPATCH, dispatch, msg_id)
 
     async def schedule(self, timer: TimerDue) -> PubAck:

@@ -17,8 +17,9 @@ from schemas import StepDispatch
 from schemas.runs import StepOutput, StepRequest, StepState
 
 
-def output_ref(run_id: str, step_id: str, attempt: int) -> str:
-    return f"{run_id}.{step_id}.{attempt}"
+def output_ref(run_id: str, step_id: str, attempt: int, call: str | None = None) -> str:
+    """Where a large result is kept: per attempt, and per call within it (an agent's calls)."""
+    return f"{run_id}.{step_id}.{attempt}" + (f".{call}" if call is not None else "")
 
 
 class StepOutputs:

@@ -27,10 +27,15 @@ async def run_step(dispatch: StepDispatch, context: NodeContext) -> NodeOutcome:
     executor = EXECUTORS.get(node_type.type) if node_type is not None else None
     if node_type is None or executor is None:
         raise StepFailed(f"this worker cannot execute step type {dispatch.type!r}")
+    # One of several calls in an attempt (an agent's model and tool calls) carries that call's config, which is never
+    # rendered: it holds what a model said, and a model's words must not run as templates.
+    call = dispatch.call is not None and node_type.call_config is not None
+    model = node_type.call_config if call and node_type.call_config is not None else node_type.config
     # Checked before any secret is revealed; a config with nothing to fill in is what runs.
-    config = _validated(node_type, dispatch.config, f"invalid {node_type.title} configuration")
+    config = _validated(node_type, dispatch.config, f"invalid {node_type.title} configuration", model=model)
     secrets, fences = await _reveal(node_type, dispatch.config, context)
-    if secrets or has_template(_templated(node_type, dispatch.config)) or _has_expression(node_type, dispatch.config):
+    if not call and (secrets or has_template(_templated(node_type, dispatch.config))
+                     or _has_expression(node_type, dispatch.config)):
         try:
             rendered = _rendered(node_type, dispatch, secrets)
             config = _validated(node_type, rendered, f"after filling in its templates, the {node_type.title} "
@@ -69,20 +74,20 @@ def _has_expression(node_type: NodeType, config: dict[str, Any]) -> bool:
 
 def _validated(
     node_type: NodeType, config: dict[str, Any], problem: str, quote_reasons: bool = True,
-    typed_from: dict[str, Any] | None = None,
+    typed_from: dict[str, Any] | None = None, model: type[Any] | None = None,
 ) -> Any:
     """The config as its model. `typed_from`: for fields rendered as typed values, the drawn text is what the
     model checks (an `if` condition is declared as text), and the rendered value is what the executor gets."""
     typed = [f for f, mode in node_type.templated.items() if mode != "text" and f in config] if typed_from else []
     checked = {**config, **{f: typed_from[f] for f in typed if typed_from and f in typed_from}}
     try:
-        model = node_type.config.model_validate(checked)
+        validated = (model or node_type.config).model_validate(checked)
     except ValidationError as error:
         issues = issues_from_validation(error, "config")
         # A reason may quote part of a value ("…cast to integer value as 'ab'"): with secrets in play, name fields only.
         shown = [f"{i.field}: {i.reason}" if quote_reasons else i.field for i in issues]
         raise StepFailed(f"{problem}: {'; '.join(shown)}") from None
-    return model.model_copy(update={f: config[f] for f in typed}) if typed else model
+    return validated.model_copy(update={f: config[f] for f in typed}) if typed else validated
 
 
 async def _reveal(

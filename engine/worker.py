@@ -117,7 +117,7 @@ class Worker:
         started_at = datetime.now(UTC)
         started = time.perf_counter()
         running = StepResult(runId=dispatch.runId, stepId=dispatch.stepId, status="running", attempt=dispatch.attempt,
-                             delivery=delivery, worker=self.name, startedAt=started_at)
+                             delivery=delivery, worker=self.name, startedAt=started_at, call=dispatch.call)
         notice = asyncio.get_running_loop().call_later(RUNNING_NOTICE_AFTER_S, self._announce, running)
         try:
             ending = await self._execute(await self.bus.step_outputs.resolve(dispatch))

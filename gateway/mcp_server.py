@@ -20,7 +20,6 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import re
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -34,6 +33,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from bus import Bus
 from schemas.input_schema import input_issues
 from schemas.runs import RunRecord, new_run_id
+from schemas.tool_names import tool_names as named_tools
 from schemas.workflows import StoredWorkflowSummary
 
 from .auth import Authenticator, Principal, bearer_token
@@ -46,9 +46,6 @@ log = logging.getLogger(__name__)
 
 MCP_PATH = "/mcp"
 DEFAULT_CALL_TIMEOUT_S = 60.0
-# Tool names: letters, digits, _ and - (what every client accepts), at most 64 characters.
-_NOT_IN_NAME = re.compile(r"[^A-Za-z0-9_-]+")
-_NAME_CHARS = 64
 # Summaries read per tools/list: a page at a time, and no more than this many workflows in all.
 _PAGE = 200
 _MAX_WORKFLOWS = 5_000
@@ -56,18 +53,9 @@ _SCOPE_KEY = "automateos.mcp_principal"
 
 
 def tool_names(workflows: list[StoredWorkflowSummary]) -> dict[str, StoredWorkflowSummary]:
-    """Each workflow's tool name: its name as letters, digits and _; two workflows of the same name both get their
-    id's end too, so a name never moves from one workflow to another as they change."""
-    slugs = {w.id: (_NOT_IN_NAME.sub("_", w.name).strip("_").lower() or "workflow")[:_NAME_CHARS] for w in workflows}
-    taken: dict[str, int] = {}
-    for slug in slugs.values():
-        taken[slug] = taken.get(slug, 0) + 1
-    named = {}
-    for workflow in workflows:
-        slug = slugs[workflow.id]
-        name = slug if taken[slug] == 1 else f"{slug[:_NAME_CHARS - 9]}_{workflow.id[-8:]}"
-        named[name] = workflow
-    return named
+    """Each workflow's tool name (schemas/tool_names.py: the rule an agent step names its tools by too)."""
+    by_id = {w.id: w for w in workflows}
+    return {name: by_id[key] for name, key in named_tools((w.id, w.name) for w in workflows).items()}
 
 
 async def exposed_tools(bus: Bus) -> dict[str, StoredWorkflowSummary]:

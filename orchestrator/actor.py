@@ -255,7 +255,7 @@ class Orchestrator:
         ref = None
         if len(msg.data) > INLINE_RESULT_BYTES and (result.output is not None or result.request is not None):
             # Kept apart, so the run's changes (and every viewer's feed) stay small whatever a step returns.
-            ref = output_ref(result.runId, result.stepId, result.attempt)
+            ref = output_ref(result.runId, result.stepId, result.attempt, result.call)
             await self.bus.step_outputs.put(ref, result.output, result.request)
         try:
             await self._change(result.runId, lambda record: state.apply_result(record, result, _now(), ref))
@@ -279,7 +279,7 @@ class Orchestrator:
                     dispatch.stepId, dispatch.runId, deliveries)
         try:
             await self._change(dispatch.runId, lambda record: state.gave_up(record, dispatch.stepId, dispatch.attempt,
-                                                                            deliveries, _now()))
+                                                                            deliveries, _now(), dispatch.call))
         except KeyError:
             raise Reject(f"gave-up step for unknown run {dispatch.runId}") from None
 
@@ -348,6 +348,8 @@ class Orchestrator:
         for loop_id in transition.collect:
             if (collecting := await self.children.collect(record, loop_id)) is not None:
                 followups.append(collecting)
+        for step_id in transition.describe:
+            followups.append(await self.children.describe(record, step_id))
         # The run ended now, or had ended and this is a repeat after a crash (which may have come before these).
         if record.finished and (transition.record is not None or transition.note is not None):
             ended = [await self.children.finished(record), await self.children.error_workflow(record)]

@@ -42,13 +42,26 @@ Readiness = Literal["wait", "run", "skip"]
 
 
 @dataclass(frozen=True)
+class WorkflowCall:
+    """A child run of a saved workflow named by the handler itself (an agent's tool call), rather than by the
+    step's rendered config (a subworkflow's)."""
+
+    workflow_id: str
+    version: int | None
+    inputs: dict[str, Any]
+    trigger: Literal["agent"] = "agent"
+
+
+@dataclass(frozen=True)
 class ChildRun:
-    """A run to start for a step: a loop's item (`index`), or a subworkflow's run. The actor creates it; its id is
-    derived from the step, so creating it again after a crash finds the one made before."""
+    """A run to start for a step: a loop's item (`index`), a subworkflow's run, or a workflow the handler names
+    (`workflow`). The actor creates it; its id is derived from the step, so creating it again after a crash finds
+    the one made before."""
 
     run_id: str
     step_id: str
     index: int | None = None
+    workflow: WorkflowCall | None = None
 
 
 @dataclass
@@ -65,6 +78,7 @@ class Transition:
     children: list[ChildRun] = field(default_factory=list)  # runs to create and start
     cancel_runs: list[str] = field(default_factory=list)  # child runs to cancel
     collect: list[str] = field(default_factory=list)  # loops whose items all ended: gather their results
+    describe: list[str] = field(default_factory=list)  # steps whose saved workflows (an agent's tools) to describe
 
 
 class Change:
@@ -82,6 +96,7 @@ class Change:
         self.children: list[ChildRun] = []
         self.cancel_runs: list[str] = []
         self.collect: list[str] = []
+        self.describe: list[str] = []
         self.drop_timers = False
 
     # -- the record and its events -----------------------------------------------------------------------------
@@ -125,14 +140,19 @@ class Change:
         for (children, gathering) is still done."""
         self.record.updatedAt = self.now
         return Transition(self.record if self.events else None, self.events, self.dispatches, self.timers, drop_timers=self.drop_timers,
-                          children=self.children, cancel_runs=self.cancel_runs, collect=self.collect)
+                          children=self.children, cancel_runs=self.cancel_runs, collect=self.collect,
+                          describe=self.describe)
 
     # -- what a handler does with its step ---------------------------------------------------------------------
 
-    def send_to_worker(self, step_id: str) -> None:
+    def send_to_worker(self, step_id: str, call: str | None = None) -> None:
         """Dispatch the step to the engine workers (all of it, or, for a step the orchestrator completes, the
         rendering of its templates first). Recorded as an event like any change: a dispatched step is one to send
-        again after a crash."""
+        again after a crash. With `call`: one of the calls a handler makes in an attempt (the handler records it in
+        the step, and its `dispatch` hook says what it carries); its result goes to the handler's `worker_result`."""
+        if call is not None:
+            self.dispatches.append(dispatch_for(self.record, self.record.step(step_id), call))
+            return
         step = self.step(step_id)
         step.dispatchedAt = self.now
         self.step_changed(step)
@@ -446,18 +466,18 @@ def entry_output(record: RunRecord) -> Any:
 
 # -- what goes out --------------------------------------------------------------------------------------------------
 
-def dispatch_for(record: RunRecord, step: StepState) -> StepDispatch:
+def dispatch_for(record: RunRecord, step: StepState, call: str | None = None) -> StepDispatch:
     from .completions import handler_for
 
     dag_step = record.dag.step(step.id)
     handler = handler_for(dag_step)
     config, steps = dag_step.config, None
-    if handler is not None and (own := handler.dispatch(record, step.id)) is not None:
+    if handler is not None and (own := handler.dispatch(record, step.id, call)) is not None:
         config, steps = own
     return StepDispatch(
         runId=record.id, stepId=step.id, name=step.name, type=dag_step.type, attempt=max(step.attempt, 1),
         config=config, inputs=record.inputs, steps=upstream_outputs(record, step.id) if steps is None else steps,
-        loop=record.loop, inputsRef=record.inputsRef,
+        loop=record.loop, inputsRef=record.inputsRef, call=call,
     )
 
 

@@ -64,18 +64,20 @@ class ChildRuns:
         fail that step."""
         step = parent.step(child.step_id)
         try:
-            record = await (self._item(parent, child) if child.index is not None else self._subworkflow(parent, child))
+            record = await (self._item(parent, child) if child.index is not None else
+                            self._workflow_call(parent, child) if child.workflow is not None else
+                            self._subworkflow(parent, child))
         except _NotStarted as why:
             reason = str(why)
             return [(parent.id, lambda current: state.child_not_started(current, child.step_id, step.attempt, reason,
-                                                                       _now()))]
+                                                                       _now(), child.run_id))]
         if record is not None:
             try:
                 await self.bus.runs.create(record)
             except TooLarge as error:
                 reason = f"run {child.run_id} could not be recorded: {error}"
                 return [(parent.id, lambda current: state.child_not_started(current, child.step_id, step.attempt,
-                                                                           reason, _now()))]
+                                                                           reason, _now(), child.run_id))]
         started: list[Followup] = [(child.run_id, lambda current: state.start(current, _now()))]
         if child.index is None:
             started.append((parent.id, lambda current: state.child_started(current, child.step_id, child.run_id,
@@ -148,6 +150,51 @@ class ChildRuns:
         return RunRecord.new(child.run_id, dag, inputs, trigger="subworkflow", started_by=parent.startedBy,
                              workflow_id=workflow_id, workflow_version=saved.version, parent_run_id=parent.id,
                              parent_step_id=child.step_id, depth=depth, chain=chain)
+
+    async def _workflow_call(self, parent: RunRecord, child: ChildRun) -> RunRecord | None:
+        """A run of a workflow its step's handler names, with the inputs it gives (an agent's tool call), checked
+        against the version's declared inputs."""
+        assert child.workflow is not None
+        if await self.bus.runs.peek(child.run_id) is not None:
+            return None
+        call = child.workflow
+        depth, limit = parent.depth + 1, self.bus.settings.max_subworkflow_depth
+        chain = [*parent.chain, parent.workflowName]
+        if depth > limit:
+            raise _NotStarted(f"workflows nest at most {limit} deep (AUTOMATEOS_MAX_SUBWORKFLOW_DEPTH); this one "
+                              f"would be {depth} deep: {' → '.join(chain)} → {call.workflow_id}")
+        saved = await self._saved(call.workflow_id, call.version)
+        if issues := input_issues(saved.inputSchema, call.inputs):
+            raise _NotStarted("the arguments do not satisfy the tool's input schema: "
+                              + "; ".join(f"{issue.field} {issue.reason}" for issue in issues))
+        try:
+            dag = await compile_workflow_off_loop(saved.graph, self.bus.settings.max_graph_nodes)
+        except WorkflowInvalid as invalid:
+            raise _NotStarted(f"workflow {saved.name!r} (v{saved.version}) cannot run: {invalid}") from None
+        return RunRecord.new(child.run_id, dag, call.inputs, trigger=call.trigger, started_by=parent.startedBy,
+                             workflow_id=call.workflow_id, workflow_version=saved.version, parent_run_id=parent.id,
+                             parent_step_id=child.step_id, depth=depth, chain=chain)
+
+    async def describe(self, record: RunRecord, step_id: str) -> Followup:
+        """The saved workflows a step names as tools (`tools` in its config), as a model is offered them: id,
+        version (the live one when active, else the latest), name, description and inputSchema."""
+        step = record.step(step_id)
+        described: list[dict[str, Any]] = []
+        error = None
+        try:
+            for workflow_id in record.dag.step(step_id).config.get("tools") or []:
+                saved = await self._saved(str(workflow_id), None)
+                described.append({"workflowId": saved.workflowId, "version": saved.version, "name": saved.name,
+                                  "description": saved.description or "",
+                                  "inputSchema": saved.inputSchema or {"type": "object"}})
+        except _NotStarted as why:
+            error = f"a tool cannot be offered: {why}"
+        ref = None
+        if error is None and len(pydantic_core.to_json(described)) > INLINE_OUTPUT_BYTES:
+            ref = f"{record.id}.{step_id}.{step.attempt}.w"
+            await self.bus.step_outputs.put(ref, described, None)
+        found = state.Described(output=None if ref or error else described, output_ref=ref, error=error)
+        return record.id, lambda current: state.described(current, step_id, found, _now())
 
     async def _saved(self, workflow_id: str, version: Any) -> WorkflowVersion:
         """The version a step or an error handler names: the one given, else the live one when the workflow is

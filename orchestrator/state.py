@@ -34,9 +34,9 @@ from .change import (
     skip_outside_run_to,
     starts_without_parents,
 )
-from .completions import ChildOutcome, Collected, handler_for
+from .completions import ChildOutcome, Collected, Described, handler_for
 
-__all__ = ["ChildOutcome", "ChildRun", "Collected", "Event", "Transition", "apply_result", "cancel", "child_finished", "child_started",
+__all__ = ["ChildOutcome", "ChildRun", "Collected", "Described", "Event", "described", "Transition", "apply_result", "cancel", "child_finished", "child_started",
            "child_not_started", "collected", "derived_run_id", "failed_on_arrival", "gave_up", "resumed",
            "retry_cancel_of_unknown_run", "start", "timer_due"]
 
@@ -90,6 +90,8 @@ def apply_result(record: RunRecord, result: StepResult, now: datetime, output_re
         return ignored
     if result.attempt < step.attempt:
         return Transition(None, note=f"late report of attempt {result.attempt}; the step is on attempt {step.attempt}")
+    if result.call is not None:
+        return _call_result(record, step, result, now, output_ref)
     if step.status == "waiting" and result.attempt == step.attempt and not step.begun:
         # A repeat of the failure that scheduled the retry (redelivered after a crash): the timer may be lost.
         if result.status == "running":
@@ -137,6 +139,21 @@ def apply_result(record: RunRecord, result: StepResult, now: datetime, output_re
         handler.begin(change, step.id, result.output)
         return change.done()
     finish_attempt(change, result, output_ref)
+    return change.done()
+
+
+def _call_result(record: RunRecord, step: StepState, result: StepResult, now: datetime,
+                 output_ref: str | None) -> Transition:
+    """A report on one of the calls a handler made in the step's attempt: the handler's to act on."""
+    handler = handler_for(record.dag.step(step.id))
+    if handler is None or not step.begun or step.status != "running" or result.attempt != step.attempt:
+        return Transition(None, note=f"report on call {result.call} of a step not running that attempt")
+    if result.status == "running":
+        return Transition(None, note=f"call {result.call} running")
+    change = Change(record, now)
+    for entry in result.logs:
+        change.log(entry)
+    handler.worker_result(change, step.id, result, output_ref)
     return change.done()
 
 
@@ -219,15 +236,34 @@ def child_finished(record: RunRecord, step_id: str, outcome: ChildOutcome, now: 
     return change.done()
 
 
-def child_not_started(record: RunRecord, step_id: str, attempt: int, reason: str, now: datetime) -> Transition:
-    """A child run could not be started (no such workflow, too deep): the step's attempt fails, saying why."""
+def child_not_started(record: RunRecord, step_id: str, attempt: int, reason: str, now: datetime,
+                      run_id: str | None = None) -> Transition:
+    """A child run could not be started (no such workflow, too deep): its handler says what follows (by default
+    the step's attempt fails, saying why)."""
     step, ignored = _open_step(record, step_id)
     if step is None:
         return ignored
     if step.attempt != attempt or step.status not in ("running", "waiting") or not step.begun:
         return Transition(None, note="child of an attempt that is over")
+    handler = handler_for(record.dag.step(step_id))
     change = Change(record, now)
-    change.fail_attempt(step_id, reason)
+    if handler is None:
+        change.fail_attempt(step_id, reason)
+    else:
+        handler.child_not_started(change, step_id, run_id or "", reason)
+    return change.done()
+
+
+def described(record: RunRecord, step_id: str, found: Described, now: datetime) -> Transition:
+    """The saved workflows a step asked to have described (an agent's tools) are."""
+    step, ignored = _open_step(record, step_id)
+    if step is None:
+        return ignored
+    handler = handler_for(record.dag.step(step_id))
+    if handler is None or not step.begun:
+        return Transition(None, note=f"step {step_id} asked for no workflows")
+    change = Change(record, now)
+    handler.described(change, step_id, found)
     return change.done()
 
 
@@ -285,11 +321,12 @@ def _children_to_cancel(record: RunRecord) -> list[str]:
     return change.cancel_runs
 
 
-def gave_up(record: RunRecord, step_id: str, attempt: int, deliveries: int, now: datetime) -> Transition:
-    """Every worker that took a step stopped before finishing it, `deliveries` times (JetStream's max_deliver):
-    the step fails, so its run ends instead of waiting forever."""
+def gave_up(record: RunRecord, step_id: str, attempt: int, deliveries: int, now: datetime,
+            call: str | None = None) -> Transition:
+    """Every worker that took a step (or one of its calls) stopped before finishing it, `deliveries` times
+    (JetStream's max_deliver): it fails, so its run ends instead of waiting forever."""
     failure = StepResult(
-        runId=record.id, stepId=step_id, status="failed", attempt=attempt, delivery=deliveries, startedAt=now,
+        runId=record.id, stepId=step_id, status="failed", attempt=attempt, delivery=deliveries, startedAt=now, call=call,
         error=f"gave up after {deliveries} attempts: each worker that took this step stopped (crashed or was "
               "killed) before finishing it",
     )

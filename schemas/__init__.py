@@ -68,6 +68,7 @@ from .runs import (
     RunSummary,
     RunView,
     StepAttempt,
+    StepCall,
     StepOutput,
     StepRequest,
     StepState,
@@ -83,7 +84,7 @@ __all__ = [
     "RunEvents", "RunRequested", "RunStatusEvent", "ResumeRequested", "StepAbort", "StepDispatch", "StepEvent", "StepResult", "TimerDue", "Workflow",
     "fold_events",
     "DEFAULT_HTTP_TIMEOUT_MS", "NODE_ID_PATTERN", "REGISTRY", "HttpConfig", "NodeSettings", "NodeType", "NodeTypeList",
-    "RetryPolicy", "StepAttempt", "StepRequest", "FINISHED_STEP_STATUSES", "MAX_LOGS_PER_RUN",
+    "RetryPolicy", "StepAttempt", "StepCall", "StepRequest", "FINISHED_STEP_STATUSES", "MAX_LOGS_PER_RUN",
     "RUN_ID_PATTERN", "TERMINAL_RUN_STATUSES", "LogEntry", "RunList", "RunRecord", "RunStatus", "RunSummary", "RunTrigger",
     "RunView", "StepOutput", "StepState", "StepStatus", "new_run_id",
 ]

@@ -79,6 +79,10 @@ class StepDispatch(Contract):
         default=None, description="inside a loop's body: {item, index, parent}, the item this step runs for (parent: "
         "the enclosing loop's, or null); None outside a loop",
     )
+    call: str | None = Field(
+        default=None, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$",
+        description="a step the orchestrator completes and sends to workers more than once in an attempt (an agent's "
+        "model calls and MCP tool calls): which call this is. `config` is then that call's, never rendered")
 
 
 StepResultStatus = Literal["running", "succeeded", "failed", "cancelled"]
@@ -105,6 +109,7 @@ class StepResult(Contract):
     retryAfterMs: float | None = Field(default=None, description="the server's Retry-After, when it sent one")
     request: StepRequest | None = Field(default=None, description="what the step sent, secrets masked")
     handles: list[str] | None = Field(default=None, description="the output handles taken (if, switch); None: every output")
+    call: str | None = Field(default=None, max_length=64, description="the dispatch's call, when it named one")
 
 
 class TimerDue(Contract):

@@ -95,6 +95,33 @@ class StepAttempt(Contract):
     retryInMs: float | None = Field(default=None, description="the wait before the next attempt")
 
 
+class StepCall(Contract):
+    """One call a step made within its attempt beyond the attempt itself: an agent's model calls and tool calls, in
+    order, so the run shows its conversation. Large outputs are stored apart (`outputRef`)."""
+
+    id: str = Field(description="m<turn>: a model call; t<turn>.<n>: a tool call; w, l<n>: its tools looked up")
+    kind: Literal["model", "tool", "tools"]
+    turn: int = 0
+    status: StepStatus = "running"
+    startedAt: datetime | None = None
+    finishedAt: datetime | None = None
+    durationMs: float | None = None
+    text: str | None = Field(default=None, description="a model call: the model's text")
+    toolCalls: list[dict[str, Any]] | None = Field(default=None, description="a model call: the tools it asked for "
+                                                   "({id, name, arguments})")
+    usage: dict[str, int] | None = None
+    name: str | None = Field(default=None, description="a tool call: the tool's name")
+    toolCallId: str | None = None
+    arguments: Any = None
+    target: dict[str, Any] | None = Field(default=None, description="a tool call: {workflowId, version} or "
+                                          "{server, tool}")
+    runId: str | None = Field(default=None, description="a workflow tool's call: its child run")
+    output: Any = None
+    outputRef: str | None = None
+    error: str | None = None
+    worker: str | None = None
+
+
 class ItemProgress(Contract):
     """A loop's items, or a loop body step's runs across them: how many there are and how they went."""
 
@@ -142,6 +169,8 @@ class StepState(Contract):
                         "orchestrator's part has begun")
     items: ItemProgress | None = Field(default=None, description="a loop, or a step of a loop's body: item progress")
     childRunId: str | None = Field(default=None, description="a subworkflow step: the child run")
+    calls: list[StepCall] | None = Field(default=None, description="an agent step: its current attempt's model and "
+                                         "tool calls, in order")
     resumeUrl: str | None = Field(default=None, description="a waiting wait step, shown to editors and admins: where "
                                   "to resume it (no sign-in needed; the token is the secret). Never stored: the "
                                   "gateway derives it")

@@ -1,5 +1,6 @@
 """Node type -> the executor that acts for it. Triggers and Delay complete in the orchestrator and have none."""
 
+from .agent import run_agent
 from .base import Credentials, Executor, NodeContext, NodeOutcome, StepContext
 from .code import run_code
 from .control import run_loop_items, run_merge, run_rendered
@@ -28,6 +29,8 @@ register_executor("set", run_set)
 register_executor("code", run_code)
 register_executor("llm", run_llm)
 register_executor("mcp_tool", run_mcp_tool)
+# The agent: its templates rendered first, then each model call and MCP call of its loop (StepDispatch.call).
+register_executor("agent", run_agent)
 # Control flow: the worker renders, or (a merge) assembles; the orchestrator does the rest.
 register_executor("loop", run_loop_items)
 register_executor("merge", run_merge)

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import aiohttp
 import anyio
@@ -40,6 +40,7 @@ from .http import connection_failure, retry_after_ms, retryable_status
 MAX_TOOL_OUTPUT_BYTES = 1024 * 1024
 # Listing a server's tools for the builder: someone is waiting for the form.
 LIST_TIMEOUT_S = 10.0
+T = TypeVar("T")
 # JSON-RPC's "request timed out" in the MCP SDK (mcp_types.REQUEST_TIMEOUT).
 _REQUEST_TIMEOUT = -32001
 
@@ -73,11 +74,8 @@ async def run_mcp_tool(config: McpToolConfig, context: StepContext) -> NodeOutco
         return StepFailed(f"{shown} {reason}", request=request, **extra)
 
     started = time.perf_counter()
-    try:
-        async with connected(context.session, config.serverUrl, headers, timeout_s) as client:
-            result = await client.call_tool(config.tool, config.arguments)
-    except Exception as error:  # noqa: BLE001 - every failure is said in words below; cancellation passes
-        raise _failure(_leaf(error), config.serverUrl, timeout_s, failed, has_token=token is not None) from None
+    result = await with_client(context, config.serverUrl, headers, timeout_s, failed, token is not None,
+                               lambda client: client.call_tool(config.tool, config.arguments))
     elapsed_ms = (time.perf_counter() - started) * 1000
 
     texts = [block.text for block in result.content if block.type == "text"]
@@ -145,6 +143,18 @@ async def list_tools(data: bytes, session: aiohttp.ClientSession, credentials: C
     return McpToolsList(tools=[McpToolInfo(name=tool.name, description=tool.description,
                                            inputSchema=dict(tool.input_schema or {}))
                                for tool in listed.tools[:MAX_LISTED_TOOLS]])
+
+
+async def with_client(context: StepContext, server_url: str, headers: dict[str, str], timeout_s: float,
+                      failed: Callable[..., StepFailed], has_token: bool,
+                      action: Callable[[Client], Awaitable[T]]) -> T:
+    """`action` on a client of the server, every failure said in words (an agent step lists and calls tools this way
+    too)."""
+    try:
+        async with connected(context.session, server_url, headers, timeout_s) as client:
+            return await action(client)
+    except Exception as error:  # noqa: BLE001 - every failure is said in words below; cancellation passes
+        raise _failure(_leaf(error), server_url, timeout_s, failed, has_token=has_token) from None
 
 
 def _leaf(error: BaseException) -> BaseException:

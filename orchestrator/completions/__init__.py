@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from schemas import REGISTRY, DagStep
 
-from .base import ChildOutcome, Collected, StepHandler
+from .base import ChildOutcome, Collected, Described, StepHandler
 
 HANDLERS: dict[str, StepHandler] = {}
 
@@ -32,7 +32,9 @@ def renders_first(step: DagStep) -> bool:
     return step.completes not in ("worker", "trigger") and node_type is not None and bool(node_type.templated)
 
 
-from . import delay, loop, merge, subworkflow, wait  # noqa: E402
+from . import agent, delay, loop, merge, subworkflow, wait  # noqa: E402
+
+register_handler("agent", agent.AGENT)
 
 register_handler("delay", delay.DELAY)
 register_handler("loop", loop.LOOP)
@@ -40,5 +42,5 @@ register_handler("merge", merge.MERGE)
 register_handler("subworkflow", subworkflow.SUBWORKFLOW)
 register_handler("wait", wait.WAIT)
 
-__all__ = ["HANDLERS", "ChildOutcome", "Collected", "StepHandler", "delay", "handler_for", "loop", "merge",
+__all__ = ["HANDLERS", "ChildOutcome", "Collected", "Described", "agent", "StepHandler", "delay", "handler_for", "loop", "merge",
            "register_handler", "renders_first", "subworkflow", "unregister_handler", "wait"]

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from schemas import ResumeRequested, RunRecord, RunStatus, TimerDue
+from schemas import ResumeRequested, RunRecord, RunStatus, StepResult, TimerDue
 
 from ..change import Change, Readiness, Transition
 
@@ -39,6 +39,16 @@ class Collected:
     error: str | None = None  # they could not be gathered: the step fails, saying why
 
 
+@dataclass(frozen=True)
+class Described:
+    """The saved workflows a step asked to have described (an agent's tools): each one's id, version, name,
+    description and inputSchema, in `output`, or stored apart under `output_ref` when large."""
+
+    output: Any
+    output_ref: str | None
+    error: str | None = None  # one of them cannot be described: the step fails, saying why
+
+
 class StepHandler:
     """Every hook has a default that does nothing particular; a handler overrides those its node needs."""
 
@@ -50,9 +60,16 @@ class StepHandler:
         """When the step may start, if not by the common rule (None)."""
         return None
 
-    def dispatch(self, record: RunRecord, step_id: str) -> tuple[dict[str, Any], dict[str, dict[str, Any]]] | None:
-        """The config and upstream outputs its worker gets, if not the drawn config and what its templates read."""
+    def dispatch(self, record: RunRecord, step_id: str,
+                 call: str | None = None) -> tuple[dict[str, Any], dict[str, dict[str, Any]]] | None:
+        """The config and upstream outputs its worker gets, if not the drawn config and what its templates read;
+        for one of its calls (`call`, sent with `Change.send_to_worker`), that call's."""
         return None
+
+    def worker_result(self, change: Change, step_id: str, result: StepResult, output_ref: str | None) -> None:
+        """A worker's report on one of the calls it sent its step to workers for, after `begin` (the state machine
+        has checked it is of the step's current attempt; a repeat after a crash is the handler's to recognise).
+        `output_ref`: its output was stored apart (the result still carries it)."""
 
     def timer(self, change: Change, step_id: str, timer: TimerDue) -> None:
         """A timer it set is due (the state machine has checked it is the step's current one)."""
@@ -66,8 +83,16 @@ class StepHandler:
     def child_finished(self, change: Change, step_id: str, outcome: ChildOutcome) -> None:
         """A child run it started has ended."""
 
+    def child_not_started(self, change: Change, step_id: str, run_id: str, reason: str) -> None:
+        """A child run it asked for could not be started (no such workflow, inputs refused, too deep): by default
+        the attempt fails, saying why."""
+        change.fail_attempt(step_id, reason)
+
     def collected(self, change: Change, step_id: str, collected: Collected) -> None:
         """The results it asked to be gathered are stored."""
+
+    def described(self, change: Change, step_id: str, described: Described) -> None:
+        """The saved workflows it asked to have described (`change.describe`) are."""
 
     def stop(self, change: Change, step_id: str, why: str) -> bool:
         """The run is failing or cancelled while the step is unfinished: end what it holds (child runs). True when

@@ -26,7 +26,8 @@ class Merge(StepHandler):
             return "wait", None
         return "skip", "no branch before it reached it"
 
-    def dispatch(self, record: RunRecord, step_id: str) -> tuple[dict[str, Any], dict[str, dict[str, Any]]] | None:
+    def dispatch(self, record: RunRecord, step_id: str,
+                 call: str | None = None) -> tuple[dict[str, Any], dict[str, dict[str, Any]]] | None:
         dag_step = record.dag.step(step_id)
         reached = [parent for parent in dag_step.deps if reaches(record, step_id, parent)]
         if dag_step.config.get("mode") == "first":

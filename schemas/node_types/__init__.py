@@ -1,6 +1,6 @@
 """Every node type, declared once. Importing this package registers the built-in ones."""
 
-from . import code, delay, http, llm, logic, loop, mcp_tool, merge, schedule, start, subworkflow, wait, webhook
+from . import agent, code, delay, http, llm, logic, loop, mcp_tool, merge, schedule, start, subworkflow, wait, webhook
 from ._registry import (
     REGISTRY,
     Completion,
@@ -15,6 +15,7 @@ from ._registry import (
     NodeUi,
     TemplateMode,
 )
+from .agent import DEFAULT_MAX_ITERATIONS, AgentCall, AgentConfig, McpServerRef
 from .code import CodeConfig
 from .delay import MAX_DELAY_S, DelayConfig
 from .http import DEFAULT_HTTP_TIMEOUT_MS, HttpAuth, HttpConfig, HttpMethod
@@ -34,6 +35,7 @@ from .webhook import WebhookConfig, WebhookVerify
 NODE_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 
 __all__ = [
+    "DEFAULT_MAX_ITERATIONS", "AgentCall", "AgentConfig", "McpServerRef", "agent",
     "MAX_LOOP_ITEMS", "MAX_SUBWORKFLOW_DEPTH", "LoopConfig", "MergeConfig", "SubworkflowConfig", "WaitConfig",
     "CodeConfig", "Completion", "REGISTRY", "DynamicOutputs", "FieldUi", "Handle", "NodeKind", "NodeRegistry", "NodeType", "NodeTypeInfo",
     "NodeTypeList", "NodeUi", "TemplateMode", "MAX_DELAY_S", "DelayConfig", "DEFAULT_HTTP_TIMEOUT_MS", "HttpAuth",

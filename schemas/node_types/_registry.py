@@ -138,6 +138,9 @@ class NodeType:
     dynamic_outputs: DynamicOutputs | None = None
     templated: dict[str, TemplateMode] = field(default_factory=dict)
     credential_fields: tuple[str, ...] = ()
+    # A type whose handler sends its step to workers more than once in an attempt (StepDispatch.call): the config
+    # model of one such call, which is what such a dispatch carries (never rendered: it holds no templates).
+    call_config: ConfigModel | None = None
     script_fields: tuple[str, ...] = ()
     completes: Completion = "worker"
     # The output whose steps are a body run once per item, as child runs (a loop's `each`); None: no body.
@@ -154,10 +157,12 @@ class NodeType:
         names: set[str] = set()
         for name in self.credential_fields:
             reference = config.get(name)
-            if isinstance(reference, dict):
-                reference = reference.get("credentialName")
-            if isinstance(reference, str) and reference:
-                names.add(reference)
+            # A list of objects naming one each (an agent's mcpServers).
+            for each in reference if isinstance(reference, list) else [reference]:
+                if isinstance(each, dict):
+                    each = each.get("credentialName")
+                if isinstance(each, str) and each:
+                    names.add(each)
         return names
 
     def output_handles(self, config: dict[str, Any]) -> list[str]:

@@ -340,6 +340,35 @@ export interface StepAttempt {
   worker: string | null;
 }
 
+/** One call a step made within its attempt beyond the attempt itself: an agent's model calls and tool calls, in order, so the run shows its conversation. Large outputs are stored apart (`outputRef`). */
+export interface StepCall {
+  arguments: unknown;
+  durationMs: number | null;
+  error: string | null;
+  finishedAt: string | null;
+  /** m<turn>: a model call; t<turn>.<n>: a tool call; w, l<n>: its tools looked up */
+  id: string;
+  kind: "model" | "tool" | "tools";
+  /** a tool call: the tool's name */
+  name: string | null;
+  output: unknown;
+  outputRef: string | null;
+  /** a workflow tool's call: its child run */
+  runId: string | null;
+  startedAt: string | null;
+  status: "queued" | "running" | "waiting" | "succeeded" | "failed" | "skipped" | "cancelled";
+  /** a tool call: {workflowId, version} or {server, tool} */
+  target: Record<string, unknown> | null;
+  /** a model call: the model's text */
+  text: string | null;
+  toolCallId: string | null;
+  /** a model call: the tools it asked for ({id, name, arguments}) */
+  toolCalls: (Record<string, unknown>)[] | null;
+  turn: number;
+  usage: Record<string, number> | null;
+  worker: string | null;
+}
+
 export interface StepEvent {
   runId: string;
   seq: number;
@@ -383,6 +412,8 @@ export interface StepState {
   attempts: StepAttempt[];
   /** a step a worker prepared (rendered its templates): the orchestrator's part has begun */
   begun: boolean;
+  /** an agent step: its current attempt's model and tool calls, in order */
+  calls: StepCall[] | null;
   /** a subworkflow step: the child run */
   childRunId: string | null;
   /** when the step was sent to the workers */
