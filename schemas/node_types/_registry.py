@@ -33,7 +33,7 @@ Completion = Literal["worker", "trigger", "timer", "event", "children"]
 TemplateMode = Literal["text", "value", "expression"]
 Widget = Literal[
     "text", "textarea", "number", "select", "switch", "keyValue", "json", "body", "credential", "expression",
-    "list", "valueMap", "signature", "code", "workflow", "mcpTool",
+    "list", "valueMap", "signature", "code", "workflow", "mcpTool", "workflows", "mcpServers",
 ]
 
 

@@ -99,12 +99,11 @@ AGENT = REGISTRY.register(NodeType(
                               placeholder="You are a helpful operations assistant."),
             "prompt": FieldUi(widget="textarea", label="Prompt", order=4, templated=True,
                               placeholder="Refund order {{ payload.body.orderId }} if it was paid twice."),
-            "tools": FieldUi(widget="list", label="Workflow tools", order=5,
-                             help="Saved workflow ids; each is offered with its description and inputs, and each "
-                                  "call runs it as a run of its own."),
-            "mcpServers": FieldUi(widget="json", label="MCP servers", order=6,
-                                  help='[{"url": "https://…/mcp", "credentialName": "token"}]: their tools are '
-                                       "offered too."),
+            "tools": FieldUi(widget="workflows", label="Workflow tools", order=5,
+                             help="Saved workflows, picked by name; each is offered with its description and inputs, "
+                                  "and each call runs it as a run of its own."),
+            "mcpServers": FieldUi(widget="mcpServers", label="MCP servers", order=6,
+                                  help="Their tools are offered too; the token, if any, stays on the server."),
             "maxIterations": FieldUi(widget="number", label="Max model calls", order=7, placeholder="5"),
             "responseFormat": FieldUi(widget="select", label="Answer as", order=8,
                                       optionLabels={"text": "Text", "json": "JSON object"}),

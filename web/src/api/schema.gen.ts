@@ -72,7 +72,7 @@ export interface FieldUi {
   order: number;
   placeholder: string | null;
   templated: boolean;
-  widget: "text" | "textarea" | "number" | "select" | "switch" | "keyValue" | "json" | "body" | "credential" | "expression" | "list" | "valueMap" | "signature" | "code" | "workflow" | "mcpTool";
+  widget: "text" | "textarea" | "number" | "select" | "switch" | "keyValue" | "json" | "body" | "credential" | "expression" | "list" | "valueMap" | "signature" | "code" | "workflow" | "mcpTool" | "workflows" | "mcpServers";
 }
 
 /** The builder format: React Flow nodes and edges plus a name. */

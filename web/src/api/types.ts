@@ -14,6 +14,7 @@ import type {
   NodeTypeInfo,
   NodeTypeList,
   StepAttempt,
+  StepCall,
   StepRequest,
   LogEntry as WireLog,
   RunView,
@@ -44,7 +45,7 @@ export type RunSummary = WireSummary;
 export type RunEvent = WireEvent;
 export type FieldError = FieldIssue;
 export type { ApiError as ErrorBody } from './schema.gen';
-export type { FieldUi, Handle, ItemProgress, NodeTypeInfo, NodeTypeList, StepAttempt, StepItem, StepItems, StepOutput, StepRequest, WaitState };
+export type { FieldUi, Handle, ItemProgress, NodeTypeInfo, NodeTypeList, StepAttempt, StepCall, StepItem, StepItems, StepOutput, StepRequest, WaitState };
 export type { ImportReport, ImportResponse, ImportedNode, McpToolInfo, McpToolsList };
 /** The formats `POST /v1/import` reads. */
 export type ImportSource = ImportResponse['source'];

@@ -12,7 +12,7 @@ function body(items: Partial<ItemProgress> = {}): StepView {
   return {
     id: 'http_2', nodeId: 'http_2', name: 'Tell Slack', type: 'http', status: 'running', durationMs: null, startedAt: null,
     finishedAt: null, attempt: 1, error: null, output: null, request: null, outputRef: null, attempts: [], handles: null,
-    waitUntil: null, skipReason: null, pinned: false, errorHandled: false, childRunId: null, resumeUrl: null, wait: null,
+    waitUntil: null, skipReason: null, pinned: false, calls: [], errorHandled: false, childRunId: null, resumeUrl: null, wait: null,
     items: { total: TOTAL, done: 0, succeeded: 0, failed: 0, skipped: 0, running: [], ...items },
   };
 }

@@ -343,6 +343,7 @@ export function placeholderSteps(doc: GraphDocument, catalogue: Catalogue): Step
       waitUntil: null,
       skipReason: null,
       pinned: false,
+      calls: [],
       errorHandled: false,
       items: null,
       childRunId: null,

@@ -17,7 +17,7 @@ describe('showsWhole', () => {
 describe('edgeRunState on a loop', () => {
   const step = (patch: Partial<StepView>): StepView => ({
     id: 'x', nodeId: 'x', name: '', type: 'http', status: 'succeeded', durationMs: null, startedAt: null, finishedAt: null, attempt: 1,
-    error: null, output: null, request: null, outputRef: null, attempts: [], handles: null, waitUntil: null, skipReason: null, pinned: false,
+    error: null, output: null, request: null, outputRef: null, attempts: [], handles: null, waitUntil: null, skipReason: null, pinned: false, calls: [],
     errorHandled: false, items: null, childRunId: null, resumeUrl: null, wait: null, ...patch,
   });
   const progress = { total: 3, done: 3, succeeded: 3, failed: 0, skipped: 0, running: [] };

@@ -5,7 +5,7 @@ import { useServices } from '../app/services';
 import { shortRunId } from '../run/format';
 import { startedByRun, type RunView } from '../run/runState';
 
-function RunLink({ runId, testId }: { runId: string; testId: string }) {
+export function RunLink({ runId, testId }: { runId: string; testId: string }) {
   const { runs } = useServices();
   return (
     <button

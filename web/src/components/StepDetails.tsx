@@ -9,6 +9,7 @@ import { LOOP_TYPE } from '../graph/loops';
 import { attemptsOf, type Attempt } from '../run/attempts';
 import { formatClock, formatDuration } from '../run/format';
 import type { StepView } from '../run/runState';
+import { AgentConversation } from './AgentConversation';
 import { ItemPicker } from './ItemPicker';
 import { OutputView, RequestView } from './OutputView';
 import { ChildRunLink } from './RunLinks';
@@ -30,6 +31,7 @@ export function StepDetails({ step, runId }: { step: StepView; runId?: string })
     <div className="step-details" data-testid="step-details" data-status={step.status}>
       <StepSummary step={step} />
       {step.childRunId && <ChildRunLink runId={step.childRunId} />}
+      {step.calls.length > 0 && <AgentConversation calls={step.calls} />}
       {step.status === 'waiting' && step.wait && <WaitAnswer step={step} />}
       {bodyStep && step.error && (
         <p className="attempt__error" role="alert" data-testid="step-items-error">

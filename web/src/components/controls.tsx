@@ -11,6 +11,7 @@ import { rangeWords } from '../graph/schemaCheck';
 import { credentialNameOf, type Suggestion } from '../graph/variables';
 import { useBuilder } from '../store/hooks';
 import { ExpressionPreview } from './ExpressionPreview';
+import { McpServersControl, WorkflowsControl } from './AgentToolControls';
 import { McpToolControl } from './McpToolControl';
 import { Icon } from './icons';
 import { useCaretInsert, VariableMenu } from './VariableMenu';
@@ -100,6 +101,10 @@ export function FieldControl(props: ControlProps) {
       return <WorkflowControl {...props} />;
     case 'mcpTool':
       return <McpToolControl {...props} />;
+    case 'workflows':
+      return <WorkflowsControl {...props} />;
+    case 'mcpServers':
+      return <McpServersControl {...props} />;
     default:
       // `json`, and any widget this builder does not know yet: the value as JSON.
       return <JsonControl {...props} />;

@@ -8,7 +8,7 @@ const request = { method: 'GET', url: 'https://api.example/order', headers: { Au
 function step(patch: Partial<StepView>): StepView {
   return {
     id: 'http_1', nodeId: 'http_1', name: 'Fetch', type: 'http', status: 'succeeded', durationMs: 20, startedAt: 't', finishedAt: 't',
-    attempt: 1, error: null, output: null, request: null, outputRef: null, attempts: [], handles: null, waitUntil: null, skipReason: null, pinned: false, errorHandled: false,
+    attempt: 1, error: null, output: null, request: null, outputRef: null, attempts: [], handles: null, waitUntil: null, skipReason: null, pinned: false, calls: [], errorHandled: false,
     items: null, childRunId: null, resumeUrl: null, wait: null,
     ...patch,
   };

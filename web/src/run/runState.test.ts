@@ -78,7 +78,7 @@ describe('applying run events', () => {
   it('replaces a canvas placeholder step when the server reports it', () => {
     const run = createRunView('r1', 'canvas', {
       onCanvas: true,
-      steps: [{ ...step('queued'), id: 'http-1', durationMs: null, placeholder: true, nodeId: 'http-1' }],
+      steps: [{ ...step('queued'), calls: [], id: 'http-1', durationMs: null, placeholder: true, nodeId: 'http-1' }],
     });
     const next = applyEvent(run, { runId: 'r1', seq: 1, ts: 't', type: 'step', step: step('running', { id: 'step-abc' }) });
     expect(next.steps).toHaveLength(1);

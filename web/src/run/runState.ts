@@ -11,6 +11,7 @@ import {
   type RunTrigger,
   type Step,
   type StepAttempt,
+  type StepCall,
   type StepRequest,
   type StepStatus,
   type WaitState,
@@ -45,6 +46,8 @@ export interface StepView {
   skipReason: string | null;
   /** Not executed: its pinned output was used (Run or Test step in the builder). */
   pinned: boolean;
+  /** An agent step: its model calls and tool calls, in order (its conversation). */
+  calls: StepCall[];
   /** Failed with onError continue: the run went on. */
   errorHandled: boolean;
   /** A loop, or a step of a loop's body: how many items it has finished, and how they went. */
@@ -197,6 +200,7 @@ export function stepView(step: Step): StepView {
     waitUntil: step.waitUntil ?? null,
     skipReason: step.skipReason ?? null,
     pinned: step.pinned ?? false,
+    calls: step.calls ?? [],
     errorHandled: step.errorHandled ?? false,
     items: step.items ?? null,
     childRunId: step.childRunId ?? null,
