@@ -13,7 +13,7 @@ fences as the aiohttp session's (engine/outbound_guard.py), applied at the same 
 from __future__ import annotations
 
 import socket
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
 from typing import Any
 
 import httpcore2
@@ -58,6 +58,9 @@ class GuardedTransport(httpx2.AsyncHTTPTransport):
         # defaults on ours; the request and response conversion around the pool stays httpx2's.
         self._pool = httpcore2.AsyncConnectionPool(
             ssl_context=httpx2.create_ssl_context(trust_env=False), network_backend=GuardedBackend(resolver))
+        # Were httpx2 to rename its pool, the assignment above would quietly guard nothing: fail loudly instead.
+        if vars(self).get("_pool") is None or not isinstance(self._pool._network_backend, GuardedBackend):
+            raise RuntimeError("httpx2's transport changed: its connection pool can no longer be guarded")
         self.policy = resolver.policy
 
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
@@ -70,10 +73,39 @@ class GuardedTransport(httpx2.AsyncHTTPTransport):
         try:
             if reason is not None:
                 raise OutboundRefused(reason)
-            return await super().handle_async_request(request)
+            response = await super().handle_async_request(request)
         except OutboundRefused as refused:
             # The backend knows only the host; the step names the request it stopped.
             raise OutboundRefused(refused.reason, str(url)) from None
+        # A server's answer is read into the worker's memory, where 64 steps share it: cut it off at a bound rather
+        # than after it has all arrived (the SDK reads a JSON answer whole).
+        response.stream = _Capped(response.stream, MAX_ANSWER_BYTES, str(url))
+        return response
+
+
+# Far above any tool's or tool list's answer a step keeps (engine/nodes/mcp_tool.py cuts at 1 MiB).
+MAX_ANSWER_BYTES = 4 * 1024 * 1024
+
+
+class AnswerTooLarge(Exception):
+    def __init__(self, url: str) -> None:
+        super().__init__(f"the answer from {url} is larger than {MAX_ANSWER_BYTES // (1024 * 1024)} MiB")
+
+
+class _Capped(httpx2.AsyncByteStream):
+    def __init__(self, inner: Any, limit: int, url: str) -> None:
+        self.inner, self.limit, self.url = inner, limit, url
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        read = 0
+        async for chunk in self.inner:
+            read += len(chunk)
+            if read > self.limit:
+                raise AnswerTooLarge(self.url)
+            yield chunk
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
 
 
 def guarded_client(resolver: GuardedResolver, headers: dict[str, str], timeout_s: float) -> httpx2.AsyncClient:

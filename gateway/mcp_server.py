@@ -26,6 +26,7 @@ from typing import Any
 import mcp_types as types
 from mcp.server import Server, ServerRequestContext
 from mcp.server.streamable_http_manager import StreamableHTTPASGIApp, StreamableHTTPSessionManager
+from mcp.shared.exceptions import MCPError
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -37,7 +38,7 @@ from schemas.tool_names import tool_names as named_tools
 from schemas.workflows import StoredWorkflowSummary
 
 from .auth import Authenticator, Principal, bearer_token
-from .errors import ApiException
+from .errors import MAX_BODY_BYTES, ApiException
 from .run_outcome import last_output, run_end
 from .runs import start_compiled_run
 from .saved_versions import SavedVersions
@@ -85,7 +86,7 @@ def _request_of(ctx: ServerRequestContext[Any, Any]) -> Request:
     return request
 
 
-async def _list_tools(ctx: ServerRequestContext[Any, Any], params: types.PaginatedRequestParams | None) -> types.ListToolsResult:
+async def _listed_tools(ctx: ServerRequestContext[Any, Any], params: types.PaginatedRequestParams | None) -> types.ListToolsResult:
     bus: Bus = _request_of(ctx).app.state.bus
     tools = [types.Tool(name=name, description=w.description or f"Runs the workflow “{w.name}”.",
                         input_schema=w.inputSchema or {"type": "object"})
@@ -93,7 +94,7 @@ async def _list_tools(ctx: ServerRequestContext[Any, Any], params: types.Paginat
     return types.ListToolsResult(tools=tools)
 
 
-async def _call_tool(ctx: ServerRequestContext[Any, Any], params: types.CallToolRequestParams) -> types.CallToolResult:
+async def _called_tool(ctx: ServerRequestContext[Any, Any], params: types.CallToolRequestParams) -> types.CallToolResult:
     request = _request_of(ctx)
     state = request.app.state
     bus: Bus = state.bus
@@ -138,6 +139,23 @@ def _why_not(record: RunRecord, name: str) -> str:
     return f"run {record.id} of {name!r} failed{where}: {record.error or (failed[0].error if failed else 'no reason given')}"
 
 
+async def _list_tools(ctx: ServerRequestContext[Any, Any], params: types.PaginatedRequestParams | None) -> types.ListToolsResult:
+    try:
+        return await _listed_tools(ctx, params)
+    except Exception:
+        # The SDK would send an exception's own text to the client: log it here, say nothing of it there.
+        log.exception("MCP tools/list failed")
+        raise MCPError(types.INTERNAL_ERROR, "internal error listing the tools; the gateway's log says why") from None
+
+
+async def _call_tool(ctx: ServerRequestContext[Any, Any], params: types.CallToolRequestParams) -> types.CallToolResult:
+    try:
+        return await _called_tool(ctx, params)
+    except Exception:
+        log.exception("MCP tools/call of %r failed", params.name)
+        return _failed("internal error calling the tool; the gateway's log says why")
+
+
 class _BearerOnly:
     """The MCP endpoint, for requests with a valid API token only (see the module's docstring for why)."""
 
@@ -171,8 +189,10 @@ class McpEndpoint:
 
     def __init__(self) -> None:
         server: Server[Any] = Server("automateos", version="1", on_list_tools=_list_tools, on_call_tool=_call_tool)
+        # Host and Origin are the gateway's to check (gateway/same_origin.py, on every route); a body is bounded as
+        # every REST body is.
         self._manager = StreamableHTTPSessionManager(app=server, stateless=True, json_response=True,
-                                                     security_settings=None)
+                                                     security_settings=None, max_request_body_size=MAX_BODY_BYTES)
         self.asgi: ASGIApp = _BearerOnly(StreamableHTTPASGIApp(self._manager))
 
     @contextlib.asynccontextmanager

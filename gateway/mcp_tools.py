@@ -6,6 +6,8 @@ through its outbound guard and the credential's fence. The gateway checks the bo
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -13,6 +15,7 @@ from bus import NoEngine
 from schemas import FieldIssue
 from schemas.mcp_tools import McpToolsRequest
 
+from . import audit
 from .app_state import bus_of, credentials_of
 from .errors import ApiException, json_response, parse_body, read_body
 
@@ -25,6 +28,11 @@ async def list_server_tools(request: Request) -> Response:
     if body.credentialName is not None and body.credentialName not in await credentials_of(request).names():
         raise ApiException(422, "validation_error", f"there is no credential {body.credentialName!r}",
                            [FieldIssue(field="credentialName", reason="names no stored credential")])
+    if body.credentialName is not None:
+        # A credential sent somewhere outside a run, which would otherwise leave no trace (a run names who started
+        # it): the audit log says who sent which to which host. Its fence, if it has one, is enforced by the engine.
+        await audit.record(request, "credential.send", body.credentialName, host=urlsplit(body.serverUrl).netloc,
+                           purpose="listing an MCP server's tools")
     try:
         answer = await bus_of(request).mcp_tools(body, LIST_TIMEOUT_S)
     except NoEngine as error:

@@ -73,6 +73,10 @@ async def create_run(request: Request) -> Response:
     body = parse_body(CreateRun, await read_body(request))
     bus = bus_of(request)
     dag: Dag | None = None
+    if body.pinData or body.runTo is not None:
+        # A pin stands in for any step: an approval, the trigger (and so the inputs' check), what a credential's
+        # request is built from. The builder's tool, an editor's: a runner runs workflows as they are.
+        require(request, "editor", "pinning outputs or running part of a workflow (pinData, runTo)")
     if body.workflowId is None:
         require(request, "editor", "running an unsaved draft (graph)")
     else:
@@ -143,7 +147,8 @@ async def _saved(request: Request, workflow_id: str, version: int | None) -> Com
 
 def _check_inputs(compiled: CompiledVersion, body: CreateRun) -> None:
     """A saved workflow that declares its inputs (`inputSchema`) runs only with inputs that satisfy it; a run whose
-    trigger is pinned (the builder testing it) begins with the pin instead, and is not checked."""
+    trigger is pinned (an editor testing it in the builder: pins need the editor role) begins with the pin instead,
+    and is not checked."""
     if any(compiled.dag.has(step_id) and compiled.dag.step(step_id).completes == "trigger" for step_id in body.pinData):
         return
     if issues := input_issues(compiled.saved.inputSchema, body.inputs):

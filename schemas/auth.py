@@ -121,7 +121,7 @@ class SignInConflict(Contract):
 AuditAction = Literal[
     "workflow.create", "workflow.update", "workflow.delete", "workflow.activate", "workflow.deactivate",
     "credential.create", "credential.replace", "credential.delete", "token.create", "token.revoke",
-    "run.start", "run.resume",
+    "run.start", "run.resume", "credential.send",
 ]
 
 

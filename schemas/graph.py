@@ -41,11 +41,12 @@ class NodeData(Contract):
         # reader (the builder's checks among them) has to tell null from an empty object.
         return {} if config is None else shallow(config)
 
-    @field_validator("pinned")
+    @field_validator("pinned", "samplePayload")
     @classmethod
     def _pins_hold_no_secret(cls, pinned: Any) -> Any:
-        # A pin is kept with the workflow, its versions and its exports: masked as a run's outputs are (a pasted
-        # `Authorization` header, a field named like a token), so editing one cannot store a secret.
+        # A pin (a trigger's is its sample payload) is kept with the workflow, its versions and its exports: masked as
+        # a run's outputs are (a pasted `Authorization` header, a field named like a token), so editing one cannot
+        # store a secret. Found by the security review for sample payloads.
         return mask_fields(pinned)
 
 

@@ -108,3 +108,13 @@ async def test_canary_token_appears_nowhere_but_the_servers_authorization_header
     assert captured and any(run_id.encode() in blob for blob in places["nats store files"])
     leaks = [where for where, blobs in places.items() for blob in blobs if canary.encode() in blob]
     assert not leaks, leaks
+
+
+async def test_an_answer_larger_than_an_engine_reads_fails_the_step_before_it_is_all_read(
+        stack: Stack, mcp_server: McpTestServer) -> None:
+    """Found by the security review: a server's answer was read whole into the worker's memory, 300 MiB of it."""
+    await add_credential(stack, "mcpToken", mcp_server.token)
+    record = await stack.finish(await stack.start_run(tool_graph(mcp_server, "big")))
+    step = steps_by_id(record)["tool"]
+    assert record["status"] == "failed" and step["attempt"] == 1
+    assert "is larger than 4 MiB" in step["error"], step["error"]

@@ -173,3 +173,26 @@ async def test_a_pinned_wait_and_subworkflow_complete_at_once_with_no_question_a
 async def test_a_pinned_trigger_and_inputs_together_are_422(stack: Stack, mock_http: MockHttp) -> None:
     status, body = await stack.post_run(order_router(mock_http), inputs={"x": 1}, pinData={"hook": {"payload": {}}})
     assert status == 422 and body["error"]["fields"][0]["field"] == "pinData.hook", body
+
+
+async def test_a_runner_may_not_pin_or_run_part_of_a_workflow(stack: Stack, mock_http: MockHttp) -> None:
+    """A pin stands in for any step, an approval or the trigger (and with it the inputs' check): an editor's tool.
+    Found by the security review: a runner skipped a workflow's approval and its inputSchema with pinData."""
+    from tests.gateway.test_auth import new_token
+
+    document = graph(node("ask", "wait", resume="approval", timeoutSeconds=3600, message="Pay?"),
+                     http("pay", mock_http.url("/pay")), edges=[edge("start", "ask"), edge("ask", "pay", "approved")])
+    status, saved, _ = await request(stack, "POST", "/v1/workflows", json={
+        "name": "Pay", "graph": document,
+        "inputSchema": {"type": "object", "properties": {"amount": {"type": "number", "maximum": 100}}}})
+    assert status == 201, saved
+    runner = await new_token(stack, "ci-runner", "runner")
+    headers = {"Authorization": f"Bearer {runner}"}
+    for extra in ({"pinData": {"start": {"amount": 1_000_000}, "ask": {"approved": True}}}, {"runTo": "pay"}):
+        status, refused, _ = await request(stack, "POST", "/v1/runs", headers=headers,
+                                           json={"workflowId": saved["id"], **extra})
+        assert status == 403 and "needs the editor role" in refused["error"]["message"], refused
+    status, refused, _ = await request(stack, "POST", "/v1/runs", headers=headers,
+                                       json={"workflowId": saved["id"], "inputs": {"amount": 1_000_000}})
+    assert status == 422 and refused["error"]["fields"][0]["field"] == "inputs.amount"
+    assert mock_http.received == []

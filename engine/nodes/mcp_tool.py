@@ -32,7 +32,7 @@ from ..chat_api import quoted
 from ..errors import OutboundRefused, StepFailed
 from ..limits import size_in_bytes
 from ..outbound_guard import guard_of, sending_credentials
-from ..outbound_httpx import guarded_client
+from ..outbound_httpx import AnswerTooLarge, guarded_client
 from .base import Credentials, NodeOutcome, StepContext
 from .http import connection_failure, retry_after_ms, retryable_status
 
@@ -166,6 +166,8 @@ def _leaf(error: BaseException) -> BaseException:
 
 def _failure(error: BaseException, server_url: str, timeout_s: float, failed: Callable[..., StepFailed],
              has_token: bool) -> StepFailed:
+    if isinstance(error, AnswerTooLarge):
+        return failed(f"failed: {error}")
     if isinstance(error, (OutboundRefused, TimeoutError)):
         reason, retryable = connection_failure(error, server_url, timeout_s)
         return failed(reason, retryable=retryable)

@@ -21,6 +21,10 @@ async def test_an_engine_lists_the_servers_tools_with_the_stored_token(stack: St
                               {"name": "fail", "description": "Always fails", "inputSchema": {"type": "object"}}],
                     "error": None}
     assert mcp_server.calls == [], "listing calls no tool"
+    # A credential sent outside a run is in the audit log: who, which, to which host.
+    status, audit, _ = await request(stack, "GET", "/v1/audit")
+    [sent] = [entry for entry in audit["entries"] if entry["action"] == "credential.send"]
+    assert sent["target"] == "mcpToken" and sent["detail"]["host"] == mcp_server.url.split("/")[2]
 
 
 async def test_a_refused_token_or_no_token_is_said_in_words_and_the_token_never_shows(

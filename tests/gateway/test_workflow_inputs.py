@@ -21,10 +21,22 @@ def echo() -> dict[str, Any]:
     return graph(node("say", "set", values={"city": "{{ city }}"}), edges=[edge("start", "say")])
 
 
+def _nested(depth: int) -> dict[str, Any]:
+    schema: dict[str, Any] = {"type": "string"}
+    for _ in range(depth):
+        schema = {"allOf": [schema]}
+    return schema
+
+
 async def saved(stack: Stack, **fields: Any) -> dict[str, Any]:
     status, body, _ = await request(stack, "POST", "/v1/workflows", json={"name": "Weather", "graph": echo(), **fields})
     assert status == 201, body
     return dict(body)
+
+
+async def test_an_input_named_like_a_keyword_is_an_input(stack: Stack) -> None:
+    schema = {"type": "object", "properties": {"pattern": {"type": "string"}, "$id": {"type": "integer"}}}
+    assert (await saved(stack, inputSchema=schema))["inputSchema"] == schema
 
 
 async def test_inputs_description_and_expose_are_saved_listed_and_kept_until_changed(stack: Stack) -> None:
@@ -49,7 +61,13 @@ async def test_inputs_description_and_expose_are_saved_listed_and_kept_until_cha
 async def test_a_schema_that_is_not_a_json_schema_object_is_a_422_naming_it(stack: Stack) -> None:
     for schema, said in (({"type": "string"}, 'its "type" is "object"'),
                          ({"type": "object", "properties": {"city": {"type": "town"}}}, "not a valid JSON Schema"),
-                         ("city", "should be an object")):
+                         ("city", "should be an object"),
+                         # Found by the security review: a user's regex or references can take hours to check.
+                         ({"type": "object", "properties": {"email": {"type": "string", "pattern": "^([a-z0-9]+)+$"}}},
+                          "uses 'pattern' (at properties.email.pattern), which is not supported"),
+                         ({"type": "object", "$defs": {"a": {"$ref": "#/$defs/a"}}, "properties": {"x": {"$ref": "#/$defs/a"}}},
+                          "uses '$defs'"),
+                         ({"type": "object", "properties": {"x": _nested(40)}}, "nests more than 32 levels deep")):
         status, body, _ = await request(stack, "POST", "/v1/workflows",
                                         json={"name": "Bad", "graph": echo(), "inputSchema": schema})
         assert status == 422, body

@@ -50,6 +50,8 @@ class McpTestServer:
             total = {"sum": arguments["a"] + arguments["b"]}
             return types.CallToolResult(content=[types.TextContent(type="text", text=json.dumps(total))],
                                         structured_content=total)
+        if params.name == "big":  # an answer larger than an engine reads (engine/outbound_httpx.py MAX_ANSWER_BYTES)
+            return types.CallToolResult(content=[types.TextContent(type="text", text="x" * (6 * 1024 * 1024))])
         if params.name == "fail":
             return types.CallToolResult(content=[types.TextContent(type="text", text="the database is read-only")],
                                         is_error=True)

@@ -26,7 +26,7 @@ import { createItemsController } from './itemsController';
 import { createLayers } from './layers';
 import { createRunController, type RunController } from './runController';
 import { startRouting } from './route';
-import { IssuesContext, ServicesContext, useServices, type Services } from './services';
+import { IssuesContext, roleBlocks, ServicesContext, useServices, type Services } from './services';
 import { useShortcuts } from './useShortcuts';
 
 interface AppProps {
@@ -57,6 +57,8 @@ export function App({ store, api, session, draft, storage }: AppProps) {
       },
     );
     runs = createRunController(store, api, {
+      // Pins are an editor's tool (the server refuses them from a runner): a runner's Run runs the workflow as it is.
+      mayPin: () => roleBlocks(session, 'editor', 'Pinning') === null,
       savedVersion: () => {
         const binding = workflows.store.getState().binding;
         return binding && !workflows.isDirty() ? { workflowId: binding.workflowId, version: binding.version } : null;

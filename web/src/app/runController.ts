@@ -35,6 +35,8 @@ export interface RunController {
 
 export interface RunControllerOptions {
   uuid?: () => string;
+  /** Whether this user may send pins (an editor); a runner's Run runs the workflow as it is. Default: yes. */
+  mayPin?: () => boolean;
   /** The saved version the canvas is, unchanged; then Run runs it as saved, so the run records workflow and version. */
   savedVersion?: () => { workflowId: string; version: number } | null;
   createStream?: (runId: string, options: EventStreamOptions) => { start(): void; stop(): void };
@@ -192,7 +194,7 @@ export function createRunController(store: BuilderStore, api: Api, options: RunC
   };
 
   const start = (inputs: Record<string, unknown> = {}) => {
-    const pins = pinsOf(documentOf(store.getState()), store.getState().catalogue);
+    const pins = options.mayPin?.() === false ? {} : pinsOf(documentOf(store.getState()), store.getState().catalogue);
     inFlight ??= post(inputs, Object.keys(pins).length > 0 ? { pinData: pins } : {}).finally(() => {
       inFlight = null;
     });

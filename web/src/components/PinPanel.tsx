@@ -2,7 +2,7 @@
 // output as its pinned sample, edit or unpin it. What a run sends is decided in graph/pins.ts.
 
 import { useContext, useId, useState } from 'react';
-import { ServicesContext, useServices } from '../app/services';
+import { roleBlocks, ServicesContext, useServices } from '../app/services';
 import { isPlainObject } from '../graph/document';
 import { isPinned } from '../graph/pins';
 import { isTrigger } from '../graph/nodeTypes';
@@ -25,7 +25,8 @@ export function PinMark({ title }: { title?: string }) {
 
 /** The Test step button: the selected step runs alone (its ancestors pinned), and its output shows below. */
 export function TestStep({ node }: { node: FlowNode }) {
-  const runs = useServices().runs;
+  const { runs, session } = useServices();
+  const blocked = roleBlocks(session, 'editor', 'Test step');
   const posting = useBuilder((s) => s.runPosting);
   const running = useBuilder((s) => s.run !== null && s.run.origin === 'canvas' && !isTerminal(s.run.status));
   return (
@@ -33,8 +34,8 @@ export function TestStep({ node }: { node: FlowNode }) {
       <button
         type="button"
         className="button button--outline button--small"
-        disabled={posting || running}
-        title="Runs this step alone: the steps before it use their pins, or their outputs from the last run, and are not run again"
+        disabled={posting || running || blocked !== null}
+        title={blocked ?? 'Runs this step alone: the steps before it use their pins, or their outputs from the last run, and are not run again'}
         onClick={() => void runs.testStep(node.id)}
         data-testid="test-step"
       >

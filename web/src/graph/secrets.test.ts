@@ -39,4 +39,14 @@ describe('literal secrets', () => {
     expect(exported.removed).toBe(1);
     expect(JSON.stringify(exported.doc)).not.toContain('sk_live_1');
   });
+
+  it('are emptied in a pin and a sample payload too, at any depth', () => {
+    const doc = withHeaders({});
+    doc.nodes[0]!.data.samplePayload = { headers: { authorization: 'Bearer sk_live_2' }, body: { id: 1 } };
+    doc.nodes[1]!.data.pinned = { status: 200, items: [{ apiKey: 'k_3', name: 'x' }] };
+    const { doc: clean, removed } = withoutLiteralSecrets(doc, catalogue);
+    expect(removed).toBe(2);
+    expect(clean.nodes[0]!.data.samplePayload).toEqual({ headers: { authorization: '' }, body: { id: 1 } });
+    expect(clean.nodes[1]!.data.pinned).toEqual({ status: 200, items: [{ apiKey: '', name: 'x' }] });
+  });
 });

@@ -19,7 +19,36 @@ export function keyValueFields(catalogue: Catalogue, type: string): string[] {
   return info ? Object.entries(info.ui.fields).filter(([, ui]) => ui.widget === 'keyValue').map(([key]) => key) : [];
 }
 
-/** A copy with every literal secret value emptied, and how many were emptied. */
+/** `value` with every field of a sensitive name emptied at any depth, and how many were: a pin or a sample payload
+ * pasted from a real request may carry its Authorization header (the server masks the same on save). */
+function withoutSecretFields(value: unknown): { value: unknown; removed: number } {
+  if (Array.isArray(value)) {
+    let removed = 0;
+    const items = value.map((item) => {
+      const inner = withoutSecretFields(item);
+      removed += inner.removed;
+      return inner.value;
+    });
+    return { value: items, removed };
+  }
+  if (!isPlainObject(value)) return { value, removed: 0 };
+  let removed = 0;
+  const out: Record<string, unknown> = {};
+  for (const [name, field] of Object.entries(value)) {
+    if (isLiteralSecret(name, field)) {
+      out[name] = '';
+      removed += 1;
+    } else {
+      const inner = withoutSecretFields(field);
+      out[name] = inner.value;
+      removed += inner.removed;
+    }
+  }
+  return { value: out, removed };
+}
+
+/** A copy with every literal secret value emptied (in name/value fields, pins and sample payloads), and how many
+ * were emptied. */
 export function withoutLiteralSecrets(doc: GraphDocument, catalogue: Catalogue): { doc: GraphDocument; removed: number } {
   let removed = 0;
   const copy = structuredClone(doc);
@@ -34,6 +63,12 @@ export function withoutLiteralSecrets(doc: GraphDocument, catalogue: Catalogue):
           removed += 1;
         }
       }
+    }
+    for (const key of ['pinned', 'samplePayload'] as const) {
+      if (node.data[key] === undefined) continue;
+      const cleaned = withoutSecretFields(node.data[key]);
+      node.data[key] = cleaned.value;
+      removed += cleaned.removed;
     }
   }
   return { doc: copy, removed };
