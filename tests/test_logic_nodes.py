@@ -116,7 +116,7 @@ async def test_node_types_are_served_from_the_registry(stack: Stack) -> None:
         body = await response.json()
     by_type = {t["type"]: t for t in body["nodeTypes"]}
     assert list(by_type) == ["start", "webhook", "schedule", "http", "if", "switch", "set", "code", "delay", "wait", "loop",
-                            "merge", "subworkflow"]
+                            "merge", "subworkflow", "llm", "agent", "mcp_tool"]
     assert by_type["loop"]["completes"] == "children" and by_type["http"]["completes"] == "worker"
     assert [h["id"] for h in by_type["if"]["outputs"]] == ["true", "false"]
     assert by_type["switch"]["dynamicOutputs"]["field"] == "cases"

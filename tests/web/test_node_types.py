@@ -61,14 +61,22 @@ async def fill(page: Page, key: str, ui: dict[str, Any], schema: dict[str, Any])
         await field.locator(".cm-content").click()
         await page.keyboard.press("Control+a")
         await page.keyboard.insert_text(example or "return payload;")
-    elif widget == "workflow":
-        # A saved workflow to pick, saved as this browser (its session cookie); then picked by its name.
+    elif widget in ("workflow", "workflows"):
+        # A saved workflow to pick, saved as this browser (its session cookie); then picked by its name (an agent's
+        # tools are several, picked one at a time from the same picker).
         graph = {"nodes": [{"id": "start", "type": "start", "position": {"x": 0, "y": 0}, "data": {"label": "Start"}}],
                  "edges": [], "meta": {"name": f"Picked for {key}", "version": 1}}
         created = await page.request.post("/v1/workflows", data={"name": f"Picked for {key}", "graph": graph})
         assert created.status == 201, await created.text()
         await field.get_by_role("combobox").click()
         await field.get_by_test_id("workflow-option").filter(has_text=f"Picked for {key}").click()
+        if widget == "workflows":
+            await expect(field.get_by_test_id(f"{key}-picked")).to_contain_text(f"Picked for {key}")
+    elif widget == "mcpTool":
+        await field.locator("input").fill(example or "search_issues")
+    elif widget == "mcpServers":
+        await page.get_by_test_id(f"{key}-add").click()
+        await field.get_by_test_id(f"{key}-row").last.locator("input").fill("https://mcp.example.com/mcp")
     else:
         raise AssertionError(f"the test does not know how to fill a {widget!r} widget")
 
