@@ -19,8 +19,8 @@ from tests.support.chat_api import Completion, MockChatApi, tool_call
 from tests.support.graphs import edge, graph, http, node, steps_by_id
 from tests.support.mcp_server import McpTestServer
 from tests.support.mock_http import MockHttp, Reply
+from tests.support.canary import add_credential, leaks, places
 from tests.support.stack import Stack, spawn_actor
-from tests.support.streams import stored_messages
 from tests.support.waiting import eventually
 from tests.test_workers_and_secrets import ENGINE_ENV
 
@@ -28,11 +28,6 @@ ORDER = {"type": "object", "properties": {"orderId": {"type": "string"}}, "requi
 EMAIL = {"type": "object", "properties": {"to": {"type": "string"}, "subject": {"type": "string"}},
          "required": ["to", "subject"]}
 
-
-async def add_credential(stack: Stack, name: str, value: str) -> None:
-    assert stack.http is not None
-    async with stack.http.post(f"{stack.base_url}/v1/credentials", json={"name": name, "value": value}) as response:
-        assert response.status == 201, await response.text()
 
 
 async def saved(stack: Stack, name: str, document: dict[str, Any], **extra: Any) -> str:
@@ -167,24 +162,9 @@ async def test_canary_api_key_appears_nowhere_but_the_servers_authorization_head
     await bus.nc.flush()
     assert [r.headers["Authorization"] for r in chat_api.received] == [f"Bearer {canary}"] * 2
     assert events[-1]["status"] == "succeeded"
-    assert stack.http is not None
-    texts = []
-    for path in (f"/v1/runs/{run_id}", "/v1/runs", "/v1/credentials"):
-        async with stack.http.get(f"{stack.base_url}{path}") as response:
-            texts.append(await response.text())
-    places: dict[str, list[bytes]] = {
-        "API responses": [t.encode() for t in texts],
-        "WebSocket events": [json.dumps(events, ensure_ascii=False).encode()],
-        "logs": [record.getMessage().encode() for record in caplog.records],
-        "steps.dispatch/steps.result messages": captured,
-        "RUN_EVENTS stream": await stored_messages(bus, "RUN_EVENTS"),
-        "runs KV": await stored_messages(bus, "KV_runs"),
-        "step_outputs KV": await stored_messages(bus, "KV_step_outputs"),
-        "nats store files": [path.read_bytes() for path in nats_server.store_dir.rglob("*") if path.is_file()],
-    }
-    assert any(run_id.encode() in blob for blob in places["nats store files"]), "the store scan sees this run's data"
-    leaks = [where for where, blobs in places.items() for blob in blobs if canary.encode() in blob]
-    assert not leaks, leaks
+    found = await places(stack, bus, nats_server, run_id, events, caplog.records, captured)
+    assert any(run_id.encode() in blob for blob in found["nats store files"]), "the store scan sees this run's data"
+    assert not leaks(found, canary), leaks(found, canary)
 
 
 def _actors(nats_url: str, tmp_path: Path, round_: int) -> list[subprocess.Popen[bytes]]:

@@ -13,17 +13,12 @@ import pytest
 from bus import Bus, EmbeddedNats
 from tests.support.chat_api import Completion, MockChatApi
 from tests.support.graphs import edge, graph, node, steps_by_id
+from tests.support.canary import add_credential, leaks, places
 from tests.support.stack import Stack
-from tests.support.streams import stored_messages
 
 SENTIMENT = {"type": "object", "properties": {"sentiment": {"enum": ["positive", "negative"]}, "score": {"type": "number"}},
              "required": ["sentiment", "score"], "additionalProperties": False}
 
-
-async def add_credential(stack: Stack, name: str, value: str) -> None:
-    assert stack.http is not None
-    async with stack.http.post(f"{stack.base_url}/v1/credentials", json={"name": name, "value": value}) as response:
-        assert response.status == 201, await response.text()
 
 
 def llm_graph(api: MockChatApi, settings: dict[str, Any] | None = None, **config: Any) -> dict[str, Any]:
@@ -139,22 +134,7 @@ async def test_canary_api_key_appears_nowhere_but_the_servers_authorization_head
     assert chat_api.received[0].headers["Authorization"] == f"Bearer {canary}", "the real call carries the key"
     assert events[-1]["status"] == ("succeeded" if variant == "echoed" else "failed")
 
-    assert stack.http is not None
-    texts = []
-    for path in (f"/v1/runs/{run_id}", "/v1/runs", "/v1/credentials", f"/v1/runs/{run_id}/steps/ask/output"):
-        async with stack.http.get(f"{stack.base_url}{path}") as response:
-            texts.append(await response.text())
-    places: dict[str, list[bytes]] = {
-        "API responses": [t.encode() for t in texts],
-        "WebSocket events": [json.dumps(events, ensure_ascii=False).encode()],
-        "logs": [record.getMessage().encode() for record in caplog.records],
-        "steps.dispatch/steps.result messages": captured,
-        "RUN_EVENTS stream": await stored_messages(bus, "RUN_EVENTS"),
-        "runs KV": await stored_messages(bus, "KV_runs"),
-        "step_outputs KV": await stored_messages(bus, "KV_step_outputs"),
-        "nats store files": [path.read_bytes() for path in nats_server.store_dir.rglob("*") if path.is_file()],
-    }
-    assert any(run_id.encode() in blob for blob in places["nats store files"]), "the store scan sees this run's data"
+    found = await places(stack, bus, nats_server, run_id, events, caplog.records, captured, paths=[f"/v1/runs/{run_id}/steps/ask/output"])
+    assert any(run_id.encode() in blob for blob in found["nats store files"]), "the store scan sees this run's data"
     assert captured, "the step messages were seen"
-    leaks = [where for where, blobs in places.items() for blob in blobs if canary.encode() in blob]
-    assert not leaks, leaks
+    assert not leaks(found, canary), leaks(found, canary)

@@ -3,7 +3,6 @@ isError result, a wrong token, and a canary token found nowhere but in the serve
 
 from __future__ import annotations
 
-import json
 import logging
 import secrets
 from typing import Any
@@ -13,14 +12,9 @@ import pytest
 from bus import Bus, EmbeddedNats, free_port
 from tests.support.graphs import edge, graph, node, steps_by_id
 from tests.support.mcp_server import McpTestServer
+from tests.support.canary import add_credential, leaks, places
 from tests.support.stack import Stack
-from tests.support.streams import stored_messages
 
-
-async def add_credential(stack: Stack, name: str, value: str) -> None:
-    assert stack.http is not None
-    async with stack.http.post(f"{stack.base_url}/v1/credentials", json={"name": name, "value": value}) as response:
-        assert response.status == 201, await response.text()
 
 
 def tool_graph(server: McpTestServer, tool: str, settings: dict[str, Any] | None = None, **config: Any) -> dict[str, Any]:
@@ -90,24 +84,9 @@ async def test_canary_token_appears_nowhere_but_the_servers_authorization_header
     assert events[-1]["status"] == "succeeded", events[-3:]
     assert f"Bearer {canary}" in mcp_server.authorizations, "the real call carries the token"
 
-    assert stack.http is not None
-    texts = []
-    for path in (f"/v1/runs/{run_id}", "/v1/runs", "/v1/credentials"):
-        async with stack.http.get(f"{stack.base_url}{path}") as response:
-            texts.append(await response.text())
-    places: dict[str, list[bytes]] = {
-        "API responses": [t.encode() for t in texts],
-        "WebSocket events": [json.dumps(events, ensure_ascii=False).encode()],
-        "logs": [record.getMessage().encode() for record in caplog.records],
-        "steps.dispatch/steps.result messages": captured,
-        "RUN_EVENTS stream": await stored_messages(bus, "RUN_EVENTS"),
-        "runs KV": await stored_messages(bus, "KV_runs"),
-        "step_outputs KV": await stored_messages(bus, "KV_step_outputs"),
-        "nats store files": [path.read_bytes() for path in nats_server.store_dir.rglob("*") if path.is_file()],
-    }
-    assert captured and any(run_id.encode() in blob for blob in places["nats store files"])
-    leaks = [where for where, blobs in places.items() for blob in blobs if canary.encode() in blob]
-    assert not leaks, leaks
+    found = await places(stack, bus, nats_server, run_id, events, caplog.records, captured)
+    assert captured and any(run_id.encode() in blob for blob in found["nats store files"])
+    assert not leaks(found, canary), leaks(found, canary)
 
 
 async def test_an_answer_larger_than_an_engine_reads_fails_the_step_before_it_is_all_read(

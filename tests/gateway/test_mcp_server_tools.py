@@ -9,7 +9,7 @@ import json
 from tests.gateway.test_rest_api import request
 from tests.support.mcp_server import ADD_SCHEMA, McpTestServer
 from tests.support.stack import Stack
-from tests.test_mcp_tool_step import add_credential
+from tests.support.canary import add_credential
 
 
 async def test_an_engine_lists_the_servers_tools_with_the_stored_token(stack: Stack, mcp_server: McpTestServer) -> None:
