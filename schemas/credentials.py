@@ -18,6 +18,8 @@ CREDENTIAL_NAME_MAX = 64
 # getCredential('name') in a template, read from the text: the gateway and the compiler need the names a graph uses
 # without rendering it (the engine parses the template itself before it reveals anything).
 GET_CREDENTIAL = re.compile(r"""getCredential\(\s*['"]([^'"]*)['"]\s*\)""")
+# A field that names a stored credential (never its value).
+CredentialName = Annotated[str, Field(min_length=1, max_length=CREDENTIAL_NAME_MAX, pattern=CREDENTIAL_NAME_PATTERN)]
 CREDENTIAL_NAME_RULE = "a credential name is 1 to 64 letters, digits, _ and -, in parts joined by single dots"
 # Values are kept whole; the cap only stops a request from filling the store.
 MAX_CREDENTIAL_BYTES = 16 * 1024

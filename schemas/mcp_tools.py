@@ -6,26 +6,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import Field, field_validator
+from pydantic import Field
 
 from ._base import Contract
-from .credentials import CREDENTIAL_NAME_MAX, CREDENTIAL_NAME_PATTERN
-from .node_types.http import checked_url
+from .credentials import CredentialName
+from .node_types.mcp_tool import McpServerUrl
 
 # A server may offer many tools; the form lists the first ones, and the tool's name can always be typed.
 MAX_LISTED_TOOLS = 200
 
 
 class McpToolsRequest(Contract):
-    serverUrl: str = Field(min_length=1, max_length=2048, description="the server's streamable HTTP endpoint")
-    credentialName: str | None = Field(default=None, min_length=1, max_length=CREDENTIAL_NAME_MAX,
-                                       pattern=CREDENTIAL_NAME_PATTERN,
-                                       description="the stored credential holding its token (Authorization: Bearer)")
-
-    @field_validator("serverUrl")
-    @classmethod
-    def _server_url(cls, url: str) -> str:
-        return checked_url(url, templated=False)
+    serverUrl: McpServerUrl
+    credentialName: CredentialName | None = Field(
+        default=None, description="the stored credential holding its token (Authorization: Bearer)")
 
 
 class McpToolInfo(Contract):

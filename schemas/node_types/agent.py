@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field
 
 from .._base import Contract
-from ..credentials import CREDENTIAL_NAME_MAX, CREDENTIAL_NAME_PATTERN
+from ..credentials import CredentialName
 from ._registry import REGISTRY, FieldUi, NodeType, NodeUi
-from .http import checked_url
+from .mcp_tool import McpServerUrl
 from .llm import DEFAULT_LLM_BASE_URL, DEFAULT_LLM_TIMEOUT_MS, LlmConfig
 
 DEFAULT_MAX_ITERATIONS = 5
@@ -22,19 +22,16 @@ MAX_ITERATIONS = 50
 MAX_AGENT_TOOLS = 32
 MAX_MCP_SERVERS = 8
 # As schemas.runs.WorkflowId, which this package cannot import (runs imports the registry).
+
+
+# As schemas/runs.py's WorkflowId (which imports the node types, so cannot be imported here).
 WorkflowId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 
 
 class McpServerRef(Contract):
-    url: str = Field(min_length=1, max_length=2048, description="the server's streamable HTTP endpoint")
-    credentialName: str | None = Field(
-        default=None, min_length=1, max_length=CREDENTIAL_NAME_MAX, pattern=CREDENTIAL_NAME_PATTERN,
-        description="the stored credential holding a token, sent as Authorization: Bearer")
-
-    @field_validator("url")
-    @classmethod
-    def _url(cls, url: str) -> str:
-        return checked_url(url, templated=False)
+    url: McpServerUrl
+    credentialName: CredentialName | None = Field(
+        default=None, description="the stored credential holding a token, sent as Authorization: Bearer")
 
 
 class AgentConfig(LlmConfig):
@@ -58,8 +55,7 @@ class AgentCall(Contract):
 
     kind: Literal["model", "list", "mcp"]
     baseUrl: str = DEFAULT_LLM_BASE_URL
-    credentialName: str | None = Field(default=None, min_length=1, max_length=CREDENTIAL_NAME_MAX,
-                                       pattern=CREDENTIAL_NAME_PATTERN)
+    credentialName: CredentialName | None = None
     model: str = ""
     temperature: float | None = None
     maxTokens: int | None = None

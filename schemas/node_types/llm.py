@@ -8,7 +8,7 @@ from typing import Any, Literal
 from pydantic import Field, ValidationInfo, field_validator
 
 from .._base import Contract
-from ..credentials import CREDENTIAL_NAME_MAX, CREDENTIAL_NAME_PATTERN
+from ..credentials import CredentialName
 from ..input_schema import object_schema
 from ._registry import REGISTRY, FieldUi, NodeType, NodeUi
 from .http import checked_url
@@ -25,9 +25,8 @@ class LlmConfig(Contract):
 
     baseUrl: str = Field(default=DEFAULT_LLM_BASE_URL, min_length=1, max_length=2048,
                          description="the API's base URL; the step POSTs to {baseUrl}/chat/completions")
-    credentialName: str | None = Field(
-        default=None, min_length=1, max_length=CREDENTIAL_NAME_MAX, pattern=CREDENTIAL_NAME_PATTERN,
-        description="the stored credential holding the API key, sent as Authorization: Bearer; none for a local "
+    credentialName: CredentialName | None = Field(
+        default=None, description="the stored credential holding the API key, sent as Authorization: Bearer; none for a local "
                     "server that needs no key")
     model: str = Field(min_length=1, max_length=200)
     system: str | None = Field(default=None, max_length=MAX_PROMPT_CHARS, description="the system message (templated)")

@@ -3,33 +3,32 @@ engine/nodes/mcp_tool.py with the official `mcp` SDK client."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import Field, field_validator
+from pydantic import AfterValidator, Field
 
 from .._base import Contract
-from ..credentials import CREDENTIAL_NAME_MAX, CREDENTIAL_NAME_PATTERN
+from ..credentials import CredentialName
 from ._registry import REGISTRY, FieldUi, NodeType, NodeUi
 from .http import checked_url
 
 DEFAULT_MCP_TIMEOUT_MS = 60_000
 
 
+# An MCP server's streamable HTTP endpoint, as a step, an agent and the builder's tool list name it: not templated.
+McpServerUrl = Annotated[str, Field(min_length=1, max_length=2048, description="the server's streamable HTTP endpoint"),
+                         AfterValidator(lambda url: checked_url(url, templated=False))]
+_TOKEN = "the stored credential holding a token, sent as Authorization: Bearer"
+
+
 class McpToolConfig(Contract):
-    serverUrl: str = Field(min_length=1, max_length=2048, description="the server's streamable HTTP endpoint")
-    credentialName: str | None = Field(
-        default=None, min_length=1, max_length=CREDENTIAL_NAME_MAX, pattern=CREDENTIAL_NAME_PATTERN,
-        description="the stored credential holding a token, sent as Authorization: Bearer")
+    serverUrl: McpServerUrl
+    credentialName: CredentialName | None = Field(default=None, description=_TOKEN)
     # MCP names tools freely; this keeps what a form and a log show readable.
     tool: str = Field(min_length=1, max_length=128, pattern=r"^[^\s\x00-\x1f]+$")
     arguments: dict[str, Any] = Field(default_factory=dict, description="the tool's arguments (templated)")
     timeoutMs: int | None = Field(default=None, ge=1000, le=600_000,
                                   description="for the whole call: connecting, the handshake and the tool's answer")
-
-    @field_validator("serverUrl")
-    @classmethod
-    def _server_url(cls, url: str) -> str:
-        return checked_url(url, templated=False)
 
 
 MCP_TOOL = REGISTRY.register(NodeType(
