@@ -5,7 +5,7 @@ import { useId } from 'react';
 import { useWorkflows } from '../app/services';
 import { isPlainObject } from '../graph/document';
 import { useBuilder } from '../store/hooks';
-import { Field, type ControlProps } from './controls';
+import { Field, FieldNotes, type ControlProps } from './controls';
 import { Icon } from './icons';
 import { WorkflowPicker } from './WorkflowPicker';
 
@@ -122,12 +122,7 @@ export function McpServersControl({ field, config, errors, onChange }: ControlPr
           <Icon name="plus" size={14} /> Add MCP server
         </button>
       </div>
-      {field.ui.help && errors.length === 0 && <p className="field__hint">{field.ui.help}</p>}
-      {errors.map((message) => (
-        <p key={message} className="field__error" role="alert" data-testid={`field-${field.key}-error`}>
-          {message}
-        </p>
-      ))}
+      <FieldNotes field={field} errors={errors} />
     </div>
   );
 }

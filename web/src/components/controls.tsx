@@ -70,6 +70,20 @@ export function Field({
   );
 }
 
+/** Under a field drawn without `Field` (rows, lists): its help, or its errors. */
+export function FieldNotes({ field, errors }: { field: FormField; errors: string[] }) {
+  return (
+    <>
+      {field.ui.help && errors.length === 0 && <p className="field__hint">{field.ui.help}</p>}
+      {errors.map((message) => (
+        <p key={message} className="field__error" role="alert" data-testid={`field-${field.key}-error`}>
+          {message}
+        </p>
+      ))}
+    </>
+  );
+}
+
 export function FieldControl(props: ControlProps) {
   switch (props.field.ui.widget) {
     case 'select':
@@ -335,12 +349,7 @@ function SwitchControl({ field, config, errors, onChange }: ControlProps) {
         </label>
         <Switch id={id} checked={checked} label={field.ui.label} onChange={(next) => onChange({ [field.key]: next })} />
       </div>
-      {field.ui.help && errors.length === 0 && <p className="field__hint">{field.ui.help}</p>}
-      {errors.map((message) => (
-        <p key={message} className="field__error" role="alert" data-testid={`field-${field.key}-error`}>
-          {message}
-        </p>
-      ))}
+      <FieldNotes field={field} errors={errors} />
     </div>
   );
 }
@@ -459,12 +468,7 @@ function RowsControl({ nodeId, field, config, errors, onChange, values }: Contro
           <Icon name="plus" size={14} /> Add {noun}
         </button>
       </div>
-      {field.ui.help && errors.length === 0 && <p className="field__hint">{field.ui.help}</p>}
-      {errors.map((message) => (
-        <p key={message} className="field__error" role="alert" data-testid={`field-${field.key}-error`}>
-          {message}
-        </p>
-      ))}
+      <FieldNotes field={field} errors={errors} />
       {values === 'text' && rows.some((row) => isLiteralSecret(row.name, row.value)) && (
         <p className="field__warning" role="status" data-testid={`field-${field.key}-secret-warning`}>
           <Icon name="alert" size={13} />
@@ -520,12 +524,7 @@ function ListControl({ nodeId, field, config, errors, onChange }: ControlProps) 
           <Icon name="plus" size={14} /> Add {noun}
         </button>
       </div>
-      {field.ui.help && errors.length === 0 && <p className="field__hint">{field.ui.help}</p>}
-      {errors.map((message) => (
-        <p key={message} className="field__error" role="alert" data-testid={`field-${field.key}-error`}>
-          {message}
-        </p>
-      ))}
+      <FieldNotes field={field} errors={errors} />
     </div>
   );
 }
@@ -689,12 +688,7 @@ function JsonControl({ nodeId, field, config, errors, onChange }: ControlProps) 
         allowEmpty
         onEmpty={() => onChange({ [field.key]: undefined })}
       />
-      {field.ui.help && errors.length === 0 && <p className="field__hint">{field.ui.help}</p>}
-      {errors.map((message) => (
-        <p key={message} className="field__error" role="alert" data-testid={`field-${field.key}-error`}>
-          {message}
-        </p>
-      ))}
+      <FieldNotes field={field} errors={errors} />
     </div>
   );
 }
