@@ -3,7 +3,6 @@ engine renders with its own renderer, sandbox and caps."""
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import nats
@@ -14,6 +13,7 @@ from tests.gateway.test_rest_api import request
 from tests.support.graphs import edge, graph, http, node
 from tests.support.mock_http import MockHttp, Reply
 from tests.support.stack import Stack
+from tests.support.waiting import eventually
 
 CANARY = "sk_live_preview_canary_" + "7" * 20
 
@@ -81,8 +81,11 @@ async def test_a_credential_previews_masked_and_its_value_is_nowhere(stack: Stac
         assert "getCredential('stripeKey') can only be placed as it is" in answer["error"], answer
         status, answer = await preview(stack, "{{ getCredential('missing') }}")
         assert answer == {"error": "credential 'missing' is not defined"}
-        await watcher.flush()
-        await asyncio.sleep(0.2)  # the last answers' copies reach the watcher
+        # Until the watcher has the copies of all four answers (each goes to the gateway's inbox), within a deadline.
+        async def answered() -> bool | None:
+            return sum(msg.subject.startswith("_INBOX") for msg in seen) >= 4 or None
+
+        await eventually(answered, timeout=5, what="the four answers seen on the bus")
     finally:
         await watcher.close()
     asked = [msg for msg in seen if msg.subject == subjects.EXPRESSIONS_PREVIEW]
