@@ -400,6 +400,8 @@ GARBAGE: list[tuple[str, bytes, str | None]] = [
 async def test_garbage_bodies_on_every_route_never_get_a_5xx(stack: Stack, seeded: Seeded) -> None:
     routes = [(r.method, _fill(r.path, seeded, pick)) for r in BODY_ROUTES
               for pick in ((0, 1) if "{hook}" in r.path or "{resume}" in r.path else (0,))]
+    # Not fuzzed with valid bodies: each would make an engine connect to a generated server. Garbage never gets there.
+    routes.append(("POST", "/v1/mcp-servers/tools"))
     for method, path in routes:
         for _, body, content_type in GARBAGE:
             check(await send(stack, method, path, body, content_type), method, path, body)
